@@ -1,0 +1,289 @@
+//! `boot`: the host side of running the kernel.
+//!
+//! It packs an initramfs (cpio "newc") from host files plus the kernel command line, builds a BIOS or
+//! UEFI disk image with the `bootloader` crate, runs QEMU with the serial console on stdout and the
+//! isa-debug-exit device, and turns the outcome into its own exit status:
+//!
+//! | status | meaning |
+//! |---|---|
+//! | 0..=255 | the kernel powered off normally; this is the status it reported (the first program's exit status, 128 + signal if a signal ended it) |
+//! | 124 | timeout: the kernel did not finish in time (QEMU killed) |
+//! | 252 | triple fault or reset (QEMU exited on its own without the debug-exit device) |
+//! | 253 | kernel panic or fatal CPU exception in the kernel |
+//! | 254 | the runner itself failed (bad arguments, QEMU missing, image creation failed) |
+//!
+//! Usage:
+//!   boot run   --kernel K [--file HOST:DEST]... [--cmdline TEXT] [--timeout SECS] [--uefi] [--gdb]
+//!              [--memory SIZE] [--icount] [--quiet]
+//!   boot image --kernel K [--file HOST:DEST]... [--cmdline TEXT] [--uefi] --out IMAGE
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    path::{Path, PathBuf},
+    process::{Command, ExitCode, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+const STATUS_TIMEOUT: u8 = 124;
+const STATUS_TRIPLE_FAULT: u8 = 252;
+const STATUS_PANIC: u8 = 253;
+const STATUS_RUNNER_ERROR: u8 = 254;
+
+/// QEMU's exit codes for the two values the kernel writes to isa-debug-exit ((v << 1) | 1).
+const QEMU_POWER_OFF: i32 = (0x10 << 1) | 1;
+const QEMU_PANIC: i32 = (0x11 << 1) | 1;
+
+const POWER_OFF_MARKER: &str = "[kernel] power off: exit status ";
+
+struct Options {
+    command: String,
+    kernel: PathBuf,
+    files: Vec<(PathBuf, String)>,
+    cmdline: String,
+    timeout: Duration,
+    uefi: bool,
+    gdb: bool,
+    memory: String,
+    icount: bool,
+    quiet: bool,
+    out: Option<PathBuf>,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: boot run|image --kernel KERNEL [--file HOST:DEST]... [--cmdline TEXT] [--timeout SECS]\n\
+         \x20                     [--uefi] [--gdb] [--memory SIZE] [--icount] [--quiet] [--out IMAGE]"
+    );
+    std::process::exit(STATUS_RUNNER_ERROR as i32)
+}
+
+fn parse_args() -> Options {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_else(|| usage());
+    let mut opts = Options {
+        command,
+        kernel: PathBuf::new(),
+        files: Vec::new(),
+        cmdline: String::new(),
+        timeout: Duration::from_secs(60),
+        uefi: false,
+        gdb: false,
+        memory: "512M".into(),
+        icount: false,
+        quiet: false,
+        out: None,
+    };
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage());
+        match arg.as_str() {
+            "--kernel" => opts.kernel = value().into(),
+            "--file" => {
+                let v = value();
+                let (host, dest) = v.split_once(':').unwrap_or_else(|| usage());
+                opts.files
+                    .push((host.into(), dest.trim_start_matches('/').into()));
+            }
+            "--cmdline" => opts.cmdline = value(),
+            "--timeout" => {
+                opts.timeout = Duration::from_secs(value().parse().unwrap_or_else(|_| usage()))
+            }
+            "--uefi" => opts.uefi = true,
+            "--gdb" => opts.gdb = true,
+            "--memory" => opts.memory = value(),
+            "--icount" => opts.icount = true,
+            "--quiet" => opts.quiet = true,
+            "--out" => opts.out = Some(value().into()),
+            _ => usage(),
+        }
+    }
+    if opts.kernel.as_os_str().is_empty() {
+        usage();
+    }
+    opts
+}
+
+/// The initramfs: every `--file`, the directories above them, and `/cmdline`.
+fn build_initramfs(opts: &Options) -> Result<Vec<u8>, String> {
+    let mut writer = cpio::Writer::new();
+    let mut dirs = std::collections::BTreeSet::new();
+    for (_, dest) in &opts.files {
+        let mut path = Path::new(dest).parent();
+        while let Some(p) = path.filter(|p| !p.as_os_str().is_empty()) {
+            dirs.insert(p.to_string_lossy().into_owned());
+            path = p.parent();
+        }
+    }
+    for dir in &dirs {
+        writer.add_dir(dir, 0o755);
+    }
+    for (host, dest) in &opts.files {
+        let data = std::fs::read(host).map_err(|e| format!("reading {}: {e}", host.display()))?;
+        writer.add_file(dest, 0o755, &data);
+    }
+    writer.add_file("cmdline", 0o644, format!("{}\n", opts.cmdline).as_bytes());
+    Ok(writer.finish())
+}
+
+fn build_image(opts: &Options, ramdisk: &Path, image: &Path) -> Result<(), String> {
+    let mut config = bootloader::BootConfig::default();
+    config.serial_logging = false;
+    config.frame_buffer_logging = false;
+    let result = if opts.uefi {
+        bootloader::UefiBoot::new(&opts.kernel)
+            .set_ramdisk(ramdisk)
+            .set_boot_config(&config)
+            .create_disk_image(image)
+    } else {
+        bootloader::BiosBoot::new(&opts.kernel)
+            .set_ramdisk(ramdisk)
+            .set_boot_config(&config)
+            .create_disk_image(image)
+    };
+    result.map_err(|e| format!("creating the disk image: {e:#}"))
+}
+
+fn find_ovmf() -> Option<PathBuf> {
+    [
+        "/usr/share/ovmf/OVMF.fd",
+        "/usr/share/OVMF/OVMF_CODE.fd",
+        "/usr/share/qemu/OVMF.fd",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+fn qemu_command(opts: &Options, image: &Path) -> Result<Command, String> {
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.arg("-drive")
+        .arg(format!("format=raw,file={}", image.display()))
+        .args(["-serial", "stdio", "-display", "none", "-monitor", "none"])
+        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        .args(["-no-reboot", "-cpu", "max", "-smp", "1", "-m", &opts.memory]);
+    if opts.uefi {
+        let ovmf = find_ovmf().ok_or("UEFI boot needs OVMF: apt-get install ovmf")?;
+        cmd.arg("-bios").arg(ovmf);
+    }
+    if opts.icount {
+        cmd.args(["-icount", "shift=0"]);
+    }
+    if opts.gdb {
+        cmd.args(["-s", "-S"]);
+        eprintln!("boot: QEMU waits for gdb on localhost:1234 (make gdb connects it)");
+    }
+    Ok(cmd)
+}
+
+fn run(opts: &Options) -> Result<u8, String> {
+    let dir = std::env::temp_dir().join(format!("vmkernel-boot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let result = run_in(opts, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn run_in(opts: &Options, dir: &Path) -> Result<u8, String> {
+    let ramdisk = dir.join("initramfs.cpio");
+    std::fs::write(&ramdisk, build_initramfs(opts)?)
+        .map_err(|e| format!("writing the initramfs: {e}"))?;
+    let image = match (&opts.out, opts.command.as_str()) {
+        (Some(out), "image") => out.clone(),
+        _ => dir.join(if opts.uefi { "uefi.img" } else { "bios.img" }),
+    };
+    build_image(opts, &ramdisk, &image)?;
+    if opts.command == "image" {
+        eprintln!("boot: wrote {}", image.display());
+        return Ok(0);
+    }
+
+    let mut child = qemu_command(opts, &image)?
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("starting qemu-system-x86_64: {e} (apt-get install qemu-system-x86)")
+        })?;
+
+    // Echo the console while watching for the power-off line.
+    let stdout = child.stdout.take().expect("piped");
+    let quiet = opts.quiet;
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut status = None;
+        let mut line = Vec::new();
+        let mut out = std::io::stdout();
+        while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+            if !quiet {
+                let _ = out.write_all(&line);
+                let _ = out.flush();
+            }
+            let text = String::from_utf8_lossy(&line);
+            if let Some(rest) = text.trim_end().strip_prefix(POWER_OFF_MARKER) {
+                status = rest.trim().parse::<i64>().ok();
+            }
+            line.clear();
+        }
+        let _ = tx.send(status);
+    });
+    let mut stderr = child.stderr.take().expect("piped");
+
+    let deadline = Instant::now() + opts.timeout;
+    let exit = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
+        }
+        if !opts.gdb && Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = reader.join();
+    let power_off_status = rx.recv().ok().flatten();
+    let mut qemu_err = String::new();
+    let _ = stderr.read_to_string(&mut qemu_err);
+
+    let Some(exit) = exit else {
+        eprintln!(
+            "boot: timeout: the kernel did not finish within {}s",
+            opts.timeout.as_secs()
+        );
+        return Ok(STATUS_TIMEOUT);
+    };
+    match exit.code() {
+        Some(QEMU_POWER_OFF) => match power_off_status {
+            Some(status) => Ok((status & 0xff) as u8),
+            None => {
+                eprintln!("boot: the kernel powered off without reporting a status");
+                Ok(STATUS_PANIC)
+            }
+        },
+        Some(QEMU_PANIC) => {
+            eprintln!("boot: kernel panic");
+            Ok(STATUS_PANIC)
+        }
+        Some(0) => {
+            eprintln!("boot: QEMU exited on its own: triple fault or reset");
+            Ok(STATUS_TRIPLE_FAULT)
+        }
+        other => Err(format!("QEMU failed ({other:?}): {}", qemu_err.trim())),
+    }
+}
+
+fn main() -> ExitCode {
+    let opts = parse_args();
+    if !matches!(opts.command.as_str(), "run" | "image") {
+        usage();
+    }
+    match run(&opts) {
+        Ok(status) => ExitCode::from(status),
+        Err(err) => {
+            eprintln!("boot: {err}");
+            ExitCode::from(STATUS_RUNNER_ERROR)
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Physical memory: page frames handed out by a buddy allocator, and one [`Page`] of metadata per
+//! frame, like Linux's `struct page` array (mem_map).
+//!
+//! Both arrays are carved out of the first usable RAM region big enough to hold them, before any heap
+//! exists. The buddy logic itself is the host-tested `buddy` crate; this module only feeds it the
+//! bootloader's memory map and guards it with a lock.
+//!
+//! Frames are reference counted: [`alloc_frame`] returns a frame with count 1, [`get_page`] adds a
+//! user (a second mapping after fork, a page-cache reference), [`put_page`] drops one and frees the
+//! frame when the last user is gone. Copy-on-write decides between copying and reusing a page from
+//! this count.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use bootloader_api::info::{MemoryRegionKind, MemoryRegions};
+use buddy::{Buddy, Link};
+use x86_64::{PhysAddr, structures::paging::PhysFrame};
+
+use super::layout::{PAGE_SIZE, PHYS_OFFSET};
+use crate::sync::IrqMutex;
+
+bitflags::bitflags! {
+    /// What a frame is used for (a small subset of Linux's page flags).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct PageFlags: u32 {
+        /// Not RAM the allocator manages (firmware, the kernel image, these very arrays).
+        const RESERVED = 1 << 0;
+        /// Holds a page table.
+        const PAGE_TABLE = 1 << 1;
+        /// Backs the kernel heap.
+        const HEAP = 1 << 2;
+        /// Backs a kernel stack.
+        const KSTACK = 1 << 3;
+        /// The shared zero page: mapped read-only wherever anonymous memory is read before written.
+        const ZERO = 1 << 4;
+    }
+}
+
+/// Metadata for one physical frame.
+pub struct Page {
+    refcount: AtomicU32,
+    flags: AtomicU32,
+}
+
+impl Page {
+    /// Number of users of this frame (0 = free).
+    pub fn refcount(&self) -> u32 {
+        self.refcount.load(Ordering::Acquire)
+    }
+
+    pub fn flags(&self) -> PageFlags {
+        PageFlags::from_bits_truncate(self.flags.load(Ordering::Relaxed))
+    }
+
+    pub fn set_flags(&self, flags: PageFlags) {
+        self.flags.store(flags.bits(), Ordering::Relaxed);
+    }
+}
+
+/// Frame counts, for the boot report, /proc/meminfo and the leak checks in tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameStats {
+    /// Frames the allocator manages (usable RAM less the metadata arrays).
+    pub total: usize,
+    /// Frames free right now.
+    pub free: usize,
+}
+
+impl FrameStats {
+    pub fn used(&self) -> usize {
+        self.total - self.free
+    }
+}
+
+static BUDDY: IrqMutex<Option<Buddy<'static>>> = IrqMutex::new(None);
+static PAGES: spin::Once<&'static [Page]> = spin::Once::new();
+
+/// Returns the kernel virtual address of a physical address, through the direct map.
+pub fn phys_to_virt(addr: PhysAddr) -> *mut u8 {
+    (PHYS_OFFSET + addr.as_u64()) as *mut u8
+}
+
+/// Sets up the allocator from the bootloader's memory map.
+pub fn init(regions: &MemoryRegions) {
+    let usable = || {
+        regions
+            .iter()
+            .filter(|r| r.kind == MemoryRegionKind::Usable)
+    };
+    let max_pfn = usable()
+        .map(|r| r.end / PAGE_SIZE)
+        .max()
+        .expect("no usable memory");
+
+    // The metadata: one buddy Link and one Page per frame up to the highest usable one.
+    let links_bytes = max_pfn as usize * size_of::<Link>();
+    let pages_bytes = max_pfn as usize * size_of::<Page>();
+    let meta_frames = (links_bytes + pages_bytes).div_ceil(PAGE_SIZE as usize) as u64;
+    let home = usable()
+        .find(|r| {
+            r.end / PAGE_SIZE - r.start.div_ceil(PAGE_SIZE) >= meta_frames && r.start >= PAGE_SIZE
+        })
+        .expect("no usable region can hold the frame metadata");
+    let meta_start = home.start.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+    let meta_end = meta_start + meta_frames * PAGE_SIZE;
+
+    // SAFETY: [meta_start, meta_end) is usable RAM that no one else owns (the bootloader reports it
+    // free and the allocator below never hands it out); the direct map covers it read-write. Every
+    // element is written before the slices are formed.
+    let (links, pages) = unsafe {
+        let links_ptr = phys_to_virt(PhysAddr::new(meta_start)) as *mut Link;
+        for i in 0..max_pfn as usize {
+            links_ptr.add(i).write(Link::reserved());
+        }
+        let pages_ptr = links_ptr.add(max_pfn as usize).cast::<u8>();
+        let pages_ptr = pages_ptr.add(pages_ptr.align_offset(align_of::<Page>())) as *mut Page;
+        for i in 0..max_pfn as usize {
+            pages_ptr.add(i).write(Page {
+                refcount: AtomicU32::new(0),
+                flags: AtomicU32::new(PageFlags::RESERVED.bits()),
+            });
+        }
+        (
+            core::slice::from_raw_parts_mut(links_ptr, max_pfn as usize),
+            core::slice::from_raw_parts(pages_ptr as *const Page, max_pfn as usize),
+        )
+    };
+    assert!(
+        (pages.as_ptr_range().end as u64) <= PHYS_OFFSET + meta_end,
+        "frame metadata overflows its reservation"
+    );
+
+    let mut buddy = Buddy::new(0, links);
+    for region in usable() {
+        // Frame 0 stays reserved: a zero physical address is too easily a bug.
+        let mut start = region.start.div_ceil(PAGE_SIZE).max(1);
+        let end = region.end / PAGE_SIZE;
+        if region.start == home.start {
+            start = meta_end / PAGE_SIZE;
+        }
+        if start < end {
+            for pfn in start..end {
+                pages[pfn as usize].set_flags(PageFlags::empty());
+            }
+            buddy.add_free_range(start as usize, end as usize);
+        }
+    }
+    PAGES.call_once(|| pages);
+    *BUDDY.lock() = Some(buddy);
+}
+
+fn pages() -> &'static [Page] {
+    PAGES.get().expect("frame allocator not initialised")
+}
+
+/// The metadata of a frame.
+pub fn page(frame: PhysFrame) -> &'static Page {
+    &pages()[(frame.start_address().as_u64() / PAGE_SIZE) as usize]
+}
+
+/// Allocates a block of 2^order contiguous, naturally aligned frames, with reference count 1.
+pub fn alloc_block(order: usize) -> Option<PhysFrame> {
+    let pfn = BUDDY.lock().as_mut()?.alloc(order)?;
+    let frame = PhysFrame::containing_address(PhysAddr::new(pfn as u64 * PAGE_SIZE));
+    let page = page(frame);
+    debug_assert_eq!(page.refcount(), 0, "buddy handed out a frame in use");
+    page.refcount.store(1, Ordering::Release);
+    page.set_flags(PageFlags::empty());
+    Some(frame)
+}
+
+/// Frees a block from [`alloc_block`] whatever its reference count (for kernel-owned blocks).
+pub fn free_block(frame: PhysFrame, order: usize) {
+    let page = page(frame);
+    page.refcount.store(0, Ordering::Release);
+    page.set_flags(PageFlags::empty());
+    let pfn = (frame.start_address().as_u64() / PAGE_SIZE) as usize;
+    if let Err(err) = BUDDY
+        .lock()
+        .as_mut()
+        .expect("frame allocator")
+        .free(pfn, order)
+    {
+        panic!(
+            "freeing frame {:#x} (order {order}): {err:?}",
+            frame.start_address().as_u64()
+        );
+    }
+}
+
+/// Allocates one frame with reference count 1. Its contents are whatever was there.
+pub fn alloc_frame() -> Option<PhysFrame> {
+    alloc_block(0)
+}
+
+/// Allocates one frame filled with zeros.
+pub fn alloc_zeroed_frame() -> Option<PhysFrame> {
+    let frame = alloc_frame()?;
+    zero_frame(frame);
+    Some(frame)
+}
+
+/// Fills a frame with zeros through the direct map.
+pub fn zero_frame(frame: PhysFrame) {
+    // SAFETY: the caller owns the frame (it just allocated it or holds a reference); the direct map
+    // covers all RAM read-write.
+    unsafe { core::ptr::write_bytes(phys_to_virt(frame.start_address()), 0, PAGE_SIZE as usize) };
+}
+
+/// Copies one frame's contents to another (the copy in copy-on-write).
+pub fn copy_frame(from: PhysFrame, to: PhysFrame) {
+    // SAFETY: both frames are RAM covered by the direct map; distinct frames never overlap.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(from.start_address()),
+            phys_to_virt(to.start_address()),
+            PAGE_SIZE as usize,
+        )
+    };
+}
+
+/// Adds a user to a frame (Linux's get_page).
+pub fn get_page(frame: PhysFrame) {
+    let old = page(frame).refcount.fetch_add(1, Ordering::AcqRel);
+    debug_assert!(old > 0, "get_page on a free frame");
+}
+
+/// Drops a user of a frame and frees it when none is left (Linux's put_page). Returns true if freed.
+pub fn put_page(frame: PhysFrame) -> bool {
+    let old = page(frame).refcount.fetch_sub(1, Ordering::AcqRel);
+    assert!(
+        old > 0,
+        "put_page on a free frame {:#x}",
+        frame.start_address().as_u64()
+    );
+    if old == 1 {
+        free_block(frame, 0);
+        true
+    } else {
+        false
+    }
+}
+
+/// Current counts.
+pub fn stats() -> FrameStats {
+    let guard = BUDDY.lock();
+    let buddy = guard.as_ref().expect("frame allocator");
+    FrameStats {
+        total: buddy.managed_frames(),
+        free: buddy.free_frames(),
+    }
+}
+
+/// Free blocks per order, for the boot report.
+pub fn free_blocks_per_order() -> [usize; buddy::MAX_ORDER + 1] {
+    let guard = BUDDY.lock();
+    let buddy = guard.as_ref().expect("frame allocator");
+    core::array::from_fn(|order| buddy.free_blocks(order))
+}
+
+/// Checks the allocator's internal consistency (used by the self-tests).
+pub fn check_invariants() -> Result<(), &'static str> {
+    BUDDY
+        .lock()
+        .as_ref()
+        .expect("frame allocator")
+        .check_invariants()
+}

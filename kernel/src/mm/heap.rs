@@ -1,0 +1,95 @@
+//! The kernel heap: a first-fit linked-list allocator (linked_list_allocator) over a virtual region
+//! that grows on demand, a chunk of frames at a time, up to `HEAP_MAX`.
+
+use core::{
+    alloc::{GlobalAlloc, Layout},
+    ptr::NonNull,
+};
+use linked_list_allocator::Heap;
+use x86_64::VirtAddr;
+
+use super::{
+    frame::{self, PageFlags},
+    layout::{HEAP_MAX, HEAP_START, PAGE_SIZE},
+    paging::{self, PteFlags},
+};
+use crate::sync::IrqMutex;
+
+/// Initial size, and the smallest step by which the heap grows.
+const GROW_STEP: u64 = 256 * 1024;
+
+struct KernelHeap {
+    heap: IrqMutex<Heap>,
+}
+
+#[global_allocator]
+static HEAP: KernelHeap = KernelHeap {
+    heap: IrqMutex::new(Heap::empty()),
+};
+
+/// Maps `len` bytes of fresh frames at `at`. Returns false if memory ran out (what was mapped stays,
+/// unused, which is harmless).
+fn map_heap_pages(at: u64, len: u64) -> bool {
+    let flags = PteFlags::WRITABLE | PteFlags::NO_EXECUTE;
+    for page in (at..at + len).step_by(PAGE_SIZE as usize) {
+        let Some(frame) = frame::alloc_frame() else {
+            return false;
+        };
+        frame::page(frame).set_flags(PageFlags::HEAP);
+        if paging::map_kernel(VirtAddr::new(page), frame, flags).is_err() {
+            frame::free_block(frame, 0);
+            return false;
+        }
+    }
+    true
+}
+
+/// Maps the first chunk and hands it to the allocator.
+pub fn init() {
+    assert!(
+        map_heap_pages(HEAP_START, GROW_STEP),
+        "no memory for the kernel heap"
+    );
+    // SAFETY: [HEAP_START, HEAP_START + GROW_STEP) was just mapped read-write and is used for nothing else.
+    unsafe {
+        HEAP.heap
+            .lock()
+            .init(HEAP_START as *mut u8, GROW_STEP as usize)
+    };
+}
+
+/// Bytes in use and bytes mapped.
+pub fn usage() -> (usize, usize) {
+    let heap = HEAP.heap.lock();
+    (heap.used(), heap.size())
+}
+
+// SAFETY: allocation is serialised by the lock; each block handed out is exclusively the caller's.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut heap = self.heap.lock();
+        loop {
+            if let Ok(ptr) = heap.allocate_first_fit(layout) {
+                return ptr.as_ptr();
+            }
+            // Grow by enough for this request (with room for alignment), at least GROW_STEP.
+            let need = (layout.size() + layout.align()) as u64 + PAGE_SIZE;
+            let grow = need.div_ceil(GROW_STEP) * GROW_STEP;
+            let top = heap.top() as u64;
+            if top + grow > HEAP_START + HEAP_MAX || !map_heap_pages(top, grow) {
+                return core::ptr::null_mut();
+            }
+            // SAFETY: [top, top + grow) is now mapped right above the heap and used by nothing else.
+            unsafe { heap.extend(grow as usize) };
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` with this layout.
+        unsafe {
+            self.heap
+                .lock()
+                .deallocate(NonNull::new_unchecked(ptr), layout)
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Self-tests of physical memory, paging, the heap and kernel stacks (see [`crate::ktest`]).
+
+use alloc::{string::String, vec::Vec};
+use x86_64::{VirtAddr, structures::paging::PhysFrame};
+
+use super::{
+    frame, heap,
+    kstack::{self, KernelStack},
+    layout::PAGE_SIZE,
+    paging::{self, AddressSpace, PteFlags},
+};
+use crate::ensure;
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// Thousands of allocations of mixed orders, freed in a shuffled order: the free count comes back
+/// exactly and the buddy structures stay consistent.
+pub fn frame_storm() -> Result<(), String> {
+    let before = frame::stats();
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut live: Vec<(PhysFrame, usize)> = Vec::new();
+    for round in 0..4000 {
+        if live.is_empty() || rng.next() % 3 != 0 {
+            let order = (rng.next() % 4) as usize;
+            let Some(block) = frame::alloc_block(order) else {
+                continue;
+            };
+            let pfn = block.start_address().as_u64() / PAGE_SIZE;
+            ensure!(
+                pfn % (1 << order) == 0,
+                "block {pfn:#x} of order {order} misaligned"
+            );
+            live.push((block, order));
+        } else {
+            let i = (rng.next() as usize) % live.len();
+            let (block, order) = live.swap_remove(i);
+            frame::free_block(block, order);
+        }
+        if round % 500 == 0 {
+            frame::check_invariants().map_err(String::from)?;
+        }
+    }
+    // No two live blocks overlap.
+    let mut ranges: Vec<(u64, u64)> = live
+        .iter()
+        .map(|(b, o)| {
+            (
+                b.start_address().as_u64(),
+                b.start_address().as_u64() + (PAGE_SIZE << o),
+            )
+        })
+        .collect();
+    ranges.sort();
+    ensure!(
+        ranges.windows(2).all(|w| w[0].1 <= w[1].0),
+        "overlapping blocks handed out"
+    );
+    let used: usize = live.iter().map(|(_, o)| 1usize << o).sum();
+    ensure!(
+        frame::stats().free == before.free - used,
+        "free count off while blocks are live"
+    );
+    for (block, order) in live {
+        frame::free_block(block, order);
+    }
+    frame::check_invariants().map_err(String::from)?;
+    ensure!(
+        frame::stats() == before,
+        "free count {:?} != {:?}",
+        frame::stats(),
+        before
+    );
+    Ok(())
+}
+
+/// get_page/put_page count users and free on the last put.
+pub fn frame_refcount() -> Result<(), String> {
+    let before = frame::stats().free;
+    let f = frame::alloc_frame().ok_or("out of frames")?;
+    ensure!(
+        frame::page(f).refcount() == 1,
+        "new frame refcount {}",
+        frame::page(f).refcount()
+    );
+    frame::get_page(f);
+    ensure!(frame::page(f).refcount() == 2, "after get_page");
+    ensure!(!frame::put_page(f), "freed while a user remains");
+    ensure!(frame::stats().free == before - 1, "frame freed too early");
+    ensure!(frame::put_page(f), "last put_page did not free");
+    ensure!(frame::stats().free == before, "frame not back");
+    Ok(())
+}
+
+/// Maps pages in a fresh address space, translates them, unmaps them, and checks that every page
+/// table created on the way is freed again.
+pub fn map_translate_unmap() -> Result<(), String> {
+    let before = frame::stats().free;
+    let mut space = AddressSpace::new().map_err(|e| alloc::format!("{e:?}"))?;
+    let user = PteFlags::USER_ACCESSIBLE;
+    let cases = [
+        (0x40_0000u64, user),
+        (0x40_1000, user | PteFlags::WRITABLE | PteFlags::NO_EXECUTE),
+        (
+            0x7fff_ffff_e000,
+            user | PteFlags::WRITABLE | PteFlags::NO_EXECUTE,
+        ),
+    ];
+    let mut frames = Vec::new();
+    for (va, flags) in cases {
+        let f = frame::alloc_zeroed_frame().ok_or("out of frames")?;
+        space
+            .map(VirtAddr::new(va), f, flags)
+            .map_err(|e| alloc::format!("map {va:#x}: {e:?}"))?;
+        frames.push(f);
+    }
+    ensure!(
+        space.table_frames() == 6,
+        "expected 6 user tables (2 paths of PDPT+PD+PT), got {}",
+        space.table_frames()
+    );
+    ensure!(
+        space.map(VirtAddr::new(0x40_0000), frames[0], user)
+            == Err(paging::MapError::AlreadyMapped),
+        "double map not refused"
+    );
+    for ((va, flags), f) in cases.iter().zip(&frames) {
+        let (pa, got) = space
+            .translate(VirtAddr::new(va + 0x123))
+            .ok_or("not translated")?;
+        ensure!(
+            pa == f.start_address() + 0x123u64,
+            "{va:#x} -> {pa:?}, want {:?}",
+            f.start_address()
+        );
+        ensure!(
+            got == *flags | PteFlags::PRESENT,
+            "flags {got:?} != {flags:?}"
+        );
+    }
+    ensure!(
+        space.translate(VirtAddr::new(0x40_2000)).is_none(),
+        "unmapped page translates"
+    );
+    // The kernel half is there too.
+    let here = map_translate_unmap as usize as u64;
+    ensure!(
+        space.translate(VirtAddr::new(here)).is_some(),
+        "kernel text missing from a new space"
+    );
+
+    let mut released = Vec::new();
+    space.unmap_range(0, paging::LOWER_HALF_END, &mut |va, f, _| {
+        released.push((va, f))
+    });
+    ensure!(released.len() == 3, "unmapped {} pages", released.len());
+    ensure!(
+        space.table_frames() == 0,
+        "{} tables left after unmapping everything",
+        space.table_frames()
+    );
+    for f in frames {
+        frame::free_block(f, 0);
+    }
+    drop(space);
+    ensure!(
+        frame::stats().free == before,
+        "frames leaked: {} -> {}",
+        before,
+        frame::stats().free
+    );
+    Ok(())
+}
+
+/// The bootloader's identity mappings are gone: nothing below the kernel half is mapped.
+pub fn lower_half_is_empty() -> Result<(), String> {
+    for addr in [
+        0u64,
+        0x1000,
+        0x7c00,
+        0x10_0000,
+        0x40_0000,
+        0x8000_0000,
+        0x7fff_ffff_f000,
+    ] {
+        ensure!(
+            paging::translate(VirtAddr::new(addr)).is_none(),
+            "{addr:#x} is still mapped"
+        );
+    }
+    Ok(())
+}
+
+static RODATA_PROBE: [u8; 16] = [7; 16];
+static mut DATA_PROBE: [u8; 16] = [0; 16];
+
+/// Kernel text is R-X, rodata R--, data RW- (NX), and NX/WP/SMEP/SMAP are on.
+pub fn kernel_image_protections() -> Result<(), String> {
+    let prot = crate::arch::cpu::enable_protections();
+    ensure!(
+        prot.nx && prot.write_protect,
+        "NX {} / WP {}",
+        prot.nx,
+        prot.write_protect
+    );
+    ensure!(
+        prot.smep && prot.smap,
+        "SMEP {} / SMAP {} (QEMU -cpu max has both)",
+        prot.smep,
+        prot.smap
+    );
+    let text = kernel_image_protections as usize as u64;
+    let rodata = core::ptr::addr_of!(RODATA_PROBE) as u64;
+    let data = core::ptr::addr_of!(DATA_PROBE) as u64;
+    let flags = |va: u64| {
+        paging::translate(VirtAddr::new(va))
+            .map(|(_, f)| f)
+            .ok_or("unmapped")
+    };
+    let (t, r, d) = (flags(text)?, flags(rodata)?, flags(data)?);
+    ensure!(
+        !t.contains(PteFlags::WRITABLE) && !t.contains(PteFlags::NO_EXECUTE),
+        "text flags {t:?}"
+    );
+    ensure!(
+        !r.contains(PteFlags::WRITABLE) && r.contains(PteFlags::NO_EXECUTE),
+        "rodata flags {r:?}"
+    );
+    ensure!(
+        d.contains(PteFlags::WRITABLE) && d.contains(PteFlags::NO_EXECUTE),
+        "data flags {d:?}"
+    );
+    for f in [t, r, d] {
+        ensure!(
+            !f.contains(PteFlags::USER_ACCESSIBLE),
+            "kernel page is user-accessible: {f:?}"
+        );
+    }
+    Ok(())
+}
+
+/// A large allocation makes the heap grow; the memory is usable.
+pub fn heap_grows() -> Result<(), String> {
+    let (_, size_before) = heap::usage();
+    let mut v: Vec<u64> = Vec::new();
+    v.try_reserve_exact(256 * 1024)
+        .map_err(|e| alloc::format!("{e}"))?; // 2 MiB
+    v.extend(0..256 * 1024);
+    ensure!(v.iter().copied().eq(0..256 * 1024), "heap memory corrupted");
+    let (_, size_after) = heap::usage();
+    ensure!(
+        size_after > size_before,
+        "heap did not grow ({size_before} -> {size_after})"
+    );
+    // The heap keeps what it grew (like a brk that never shrinks); the leak check allows for it.
+    drop(v);
+    Ok(())
+}
+
+/// A kernel stack is mapped, its guard is not, and dropping it frees its frames.
+pub fn kstack_guard() -> Result<(), String> {
+    let before = frame::stats().free;
+    let stack = KernelStack::new().ok_or("no kernel stack")?;
+    let (top, bottom) = (stack.top().as_u64(), stack.bottom().as_u64());
+    ensure!(
+        paging::translate(VirtAddr::new(top - 8)).is_some(),
+        "top not mapped"
+    );
+    ensure!(
+        paging::translate(VirtAddr::new(bottom)).is_some(),
+        "bottom not mapped"
+    );
+    ensure!(
+        paging::translate(VirtAddr::new(bottom - 8)).is_none(),
+        "guard is mapped"
+    );
+    ensure!(
+        kstack::guard_hit(bottom - 8) == Some((bottom, top)),
+        "guard not recognised"
+    );
+    ensure!(kstack::guard_hit(bottom).is_none(), "stack taken for guard");
+    drop(stack);
+    ensure!(frame::stats().free == before, "stack frames not freed");
+    ensure!(
+        paging::translate(VirtAddr::new(top - 8)).is_none(),
+        "stack still mapped after drop"
+    );
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! Memory management: physical frames, hardware page tables, the kernel heap and kernel stacks.
+//! Process address spaces (VMAs, faults, brk/mmap) build on these.
+
+pub mod frame;
+pub mod heap;
+pub mod kstack;
+pub mod ktests;
+pub mod layout;
+pub mod paging;
+
+use bootloader_api::BootInfo;
+
+/// Brings up memory management in dependency order: frames need only the memory map; paging needs
+/// frames for new tables; the heap and kernel stacks need both.
+pub fn init(boot_info: &BootInfo) {
+    let phys_offset = boot_info.physical_memory_offset.into_option();
+    assert_eq!(
+        phys_offset,
+        Some(layout::PHYS_OFFSET),
+        "bootloader must map physical memory at PHYS_OFFSET"
+    );
+    frame::init(&boot_info.memory_regions);
+    paging::init();
+    heap::init();
+}

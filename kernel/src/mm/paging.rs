@@ -1,0 +1,459 @@
+//! Hardware page tables: the kernel's layer over x86_64's 4-level paging (PML4 → PDPT → PD → PT).
+//!
+//! An [`AddressSpace`] owns one PML4 and, in its lower half, every table below it. The upper half
+//! (PML4 entries 256..512) is the kernel's: its PDPTs are allocated once at boot and the same entries
+//! are copied into every new PML4, so a kernel mapping made later (heap growth, a new kernel stack)
+//! is at once visible in every address space, as on Linux.
+//!
+//! Tables are reached through the direct map of physical memory. Intermediate tables are created on
+//! demand and, in user space, freed when the last entry under them goes. This module is the only place
+//! that turns a physical table address into a Rust reference.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+use x86_64::{
+    PhysAddr, VirtAddr,
+    instructions::tlb,
+    registers::control::{Cr3, Cr3Flags},
+    structures::paging::{PageTable, PhysFrame, page_table::PageTableEntry},
+};
+
+pub use x86_64::structures::paging::PageTableFlags as PteFlags;
+
+use super::{
+    frame::{self, PageFlags},
+    layout::{KERNEL_PML4_START, PAGE_SIZE},
+};
+use crate::sync::IrqMutex;
+
+/// Why a mapping could not be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// No frame left for an intermediate table.
+    NoMemory,
+    /// The page is mapped already.
+    AlreadyMapped,
+    /// A huge page covers the address.
+    HugePage,
+}
+
+/// One past the highest lower-half address.
+pub const LOWER_HALF_END: u64 = 1 << 47;
+
+/// The boot PML4, whose upper half every address space shares.
+static KERNEL_PML4: spin::Once<PhysFrame> = spin::Once::new();
+/// Serialises changes to the shared kernel half.
+static KERNEL_PT_LOCK: IrqMutex<()> = IrqMutex::new(());
+
+/// Turns a table's frame into a reference.
+///
+/// # Safety
+/// `frame` must hold a page table that stays allocated for `'a`, and the caller must have exclusive
+/// access to it for `'a` (the owning [`AddressSpace`] borrowed mutably, or the kernel-half lock).
+unsafe fn table<'a>(frame: PhysFrame) -> &'a mut PageTable {
+    // SAFETY: per the contract; the direct map covers every frame.
+    unsafe { &mut *(frame::phys_to_virt(frame.start_address()) as *mut PageTable) }
+}
+
+fn index(va: u64, level: u8) -> usize {
+    ((va >> (12 + 9 * (level as u64 - 1))) & 0x1ff) as usize
+}
+
+/// Page-table frames in the kernel half. They are never freed (every PML4 shares them), so the
+/// leak checks of the self-tests allow for this number growing.
+static KERNEL_TABLE_FRAMES: AtomicUsize = AtomicUsize::new(0);
+
+fn new_table() -> Result<PhysFrame, MapError> {
+    let frame = frame::alloc_zeroed_frame().ok_or(MapError::NoMemory)?;
+    frame::page(frame).set_flags(PageFlags::PAGE_TABLE);
+    Ok(frame)
+}
+
+/// How many page-table frames the kernel half holds.
+pub fn kernel_table_frames() -> usize {
+    KERNEL_TABLE_FRAMES.load(Ordering::Relaxed)
+}
+
+/// Finds the PT entry for `va` below `pml4`, creating missing tables if `create`.
+///
+/// # Safety
+/// As for [`table`], for the whole tree under `pml4` that the walk touches.
+unsafe fn leaf<'a>(
+    pml4: PhysFrame,
+    va: u64,
+    create: bool,
+) -> Result<Option<&'a mut PageTableEntry>, MapError> {
+    let user = va < LOWER_HALF_END;
+    // SAFETY: per this function's contract.
+    let mut table = unsafe { table(pml4) };
+    for level in [4u8, 3, 2] {
+        let entry = &mut table[index(va, level)];
+        if entry.is_unused() {
+            if !create {
+                return Ok(None);
+            }
+            let mut flags = PteFlags::PRESENT | PteFlags::WRITABLE;
+            if user {
+                flags |= PteFlags::USER_ACCESSIBLE;
+            } else {
+                KERNEL_TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
+            }
+            entry.set_frame(new_table()?, flags);
+        } else if entry.flags().contains(PteFlags::HUGE_PAGE) {
+            return Err(MapError::HugePage);
+        }
+        // SAFETY: a present, non-huge entry points at a table of the same tree.
+        table = unsafe { self::table(entry.frame().expect("present table entry")) };
+    }
+    Ok(Some(&mut table[index(va, 1)]))
+}
+
+/// What a range walk does with each present PTE it visits.
+pub enum Visit {
+    Keep,
+    /// Clear the entry (the visitor has taken care of the frame).
+    Clear,
+}
+
+/// Walks the present PTEs of [start, end) under a table of the given level. Returns the number of
+/// entries still used in this table; empty child tables are freed when `free_tables`. `changed` counts
+/// the PTEs that were cleared or whose value changed, for the TLB flush.
+///
+/// # Safety
+/// As for [`table`], for the subtree under `table_frame`.
+unsafe fn walk_level(
+    table_frame: PhysFrame,
+    level: u8,
+    base: u64,
+    start: u64,
+    end: u64,
+    free_tables: bool,
+    changed: &mut usize,
+    visit: &mut dyn FnMut(u64, &mut PageTableEntry) -> Visit,
+) -> usize {
+    // SAFETY: per this function's contract.
+    let table = unsafe { table(table_frame) };
+    let span = 1u64 << (12 + 9 * (level as u64 - 1));
+    let first = ((start - base) / span) as usize;
+    let last = ((end - 1 - base) / span) as usize;
+    for idx in first..=last.min(511) {
+        let entry = &mut table[idx];
+        if entry.is_unused() {
+            continue;
+        }
+        let entry_start = base + idx as u64 * span;
+        if level == 1 {
+            let before = entry.flags();
+            match visit(entry_start, entry) {
+                Visit::Clear => {
+                    entry.set_unused();
+                    *changed += 1;
+                }
+                Visit::Keep if entry.flags() != before => *changed += 1,
+                Visit::Keep => {}
+            }
+        } else if !entry.flags().contains(PteFlags::HUGE_PAGE) {
+            let child = entry.frame().expect("present table entry");
+            let lo = start.max(entry_start);
+            let hi = end.min(entry_start + span);
+            // SAFETY: the child table belongs to the same tree, covered by our contract.
+            let used = unsafe {
+                walk_level(
+                    child,
+                    level - 1,
+                    entry_start,
+                    lo,
+                    hi,
+                    free_tables,
+                    changed,
+                    visit,
+                )
+            };
+            if used == 0 && free_tables {
+                entry.set_unused();
+                frame::free_block(child, 0);
+            }
+        }
+    }
+    table.iter().filter(|e| !e.is_unused()).count()
+}
+
+/// One hardware address space: a PML4 and the user-half tables under it.
+pub struct AddressSpace {
+    pml4: PhysFrame,
+}
+
+impl AddressSpace {
+    /// A new address space with an empty user half and the shared kernel half.
+    pub fn new() -> Result<Self, MapError> {
+        let pml4 = new_table()?;
+        let kernel = *KERNEL_PML4.get().expect("paging not initialised");
+        // SAFETY: `pml4` is ours alone; the kernel PML4's upper half is only read, under its lock.
+        unsafe {
+            let _guard = KERNEL_PT_LOCK.lock();
+            let (new, boot) = (table(pml4), table(kernel));
+            for i in KERNEL_PML4_START..512 {
+                new[i] = boot[i].clone();
+            }
+        }
+        Ok(Self { pml4 })
+    }
+
+    /// The physical frame of the PML4 (what CR3 holds while this space is active).
+    pub fn pml4(&self) -> PhysFrame {
+        self.pml4
+    }
+
+    /// True if this is the address space the CPU is using.
+    pub fn is_active(&self) -> bool {
+        Cr3::read().0 == self.pml4
+    }
+
+    /// Switches the CPU to this address space.
+    pub fn activate(&self) {
+        // SAFETY: the PML4 maps the kernel half exactly as every other address space does, so the
+        // code, stack and data in use stay mapped across the switch.
+        unsafe { Cr3::write(self.pml4, Cr3Flags::empty()) };
+    }
+
+    /// Maps a user page to a frame. The frame's reference is the caller's to manage.
+    pub fn map(&mut self, va: VirtAddr, frame: PhysFrame, flags: PteFlags) -> Result<(), MapError> {
+        debug_assert!(va.as_u64() < LOWER_HALF_END && va.is_aligned(PAGE_SIZE));
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+        let entry = unsafe { leaf(self.pml4, va.as_u64(), true)? }.expect("created");
+        if !entry.is_unused() {
+            return Err(MapError::AlreadyMapped);
+        }
+        entry.set_frame(frame, flags | PteFlags::PRESENT);
+        // A not-present entry is never cached in the TLB: no flush needed.
+        Ok(())
+    }
+
+    /// The frame and flags a user page maps to, if any.
+    pub fn lookup(&self, va: VirtAddr) -> Option<(PhysFrame, PteFlags)> {
+        // SAFETY: only reading; `&self` excludes writers of this tree.
+        let entry = unsafe { leaf(self.pml4, va.as_u64(), false) }.ok()??;
+        Some((entry.frame().ok()?, entry.flags()))
+    }
+
+    /// Replaces the PTE of a mapped page (frame and flags); returns the old one. Flushes the TLB entry.
+    pub fn replace(
+        &mut self,
+        va: VirtAddr,
+        frame: PhysFrame,
+        flags: PteFlags,
+    ) -> Option<(PhysFrame, PteFlags)> {
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+        let entry = unsafe { leaf(self.pml4, va.as_u64(), false) }.ok()??;
+        let old = (entry.frame().ok()?, entry.flags());
+        entry.set_frame(frame, flags | PteFlags::PRESENT);
+        self.flush_page(va);
+        Some(old)
+    }
+
+    /// Translates any address (user or kernel) to the physical address and the leaf's flags.
+    pub fn translate(&self, va: VirtAddr) -> Option<(PhysAddr, PteFlags)> {
+        translate_in(self.pml4, va)
+    }
+
+    /// Visits every present PTE in [start, end) of the user half. When `free_tables` is set, tables
+    /// left empty afterwards are freed. The TLB is flushed for what changed if this space is active.
+    /// The range is given as plain numbers because its end may be 2^47, which is not canonical.
+    pub fn walk(
+        &mut self,
+        start: u64,
+        end: u64,
+        free_tables: bool,
+        visit: &mut dyn FnMut(VirtAddr, &mut PageTableEntry) -> Visit,
+    ) {
+        assert!(
+            start <= end && end <= LOWER_HALF_END,
+            "walk outside user space"
+        );
+        if start == end {
+            return;
+        }
+        let mut changed = 0;
+        // SAFETY: `&mut self` gives exclusive access to the user half, the only part walked.
+        unsafe {
+            walk_level(
+                self.pml4,
+                4,
+                0,
+                start,
+                end,
+                free_tables,
+                &mut changed,
+                &mut |va, e| visit(VirtAddr::new(va), e),
+            )
+        };
+        if changed > 0 && self.is_active() {
+            if changed > 32 {
+                tlb::flush_all();
+            } else {
+                let mut va = start;
+                while va < end {
+                    tlb::flush(VirtAddr::new(va));
+                    va += PAGE_SIZE;
+                }
+            }
+        }
+    }
+
+    /// Unmaps every page in [start, end), handing each frame to `release`, and frees the page tables
+    /// left empty.
+    pub fn unmap_range(
+        &mut self,
+        start: u64,
+        end: u64,
+        release: &mut dyn FnMut(VirtAddr, PhysFrame, PteFlags),
+    ) {
+        self.walk(start, end, true, &mut |va, entry| {
+            release(va, entry.frame().expect("present leaf"), entry.flags());
+            Visit::Clear
+        });
+    }
+
+    /// Number of page-table frames this space owns in its user half (for accounting and tests).
+    pub fn table_frames(&self) -> usize {
+        // SAFETY: only reading; `&self` excludes writers.
+        unsafe { count_tables(self.pml4, 4, true) }
+    }
+
+    fn flush_page(&self, va: VirtAddr) {
+        if self.is_active() {
+            tlb::flush(va);
+        }
+    }
+}
+
+/// Counts the tables below a table (the table itself included unless it is a PML4).
+///
+/// # Safety
+/// As for [`table`] (read only).
+unsafe fn count_tables(frame: PhysFrame, level: u8, lower_half_only: bool) -> usize {
+    // SAFETY: per contract.
+    let table = unsafe { table(frame) };
+    let limit = if level == 4 && lower_half_only {
+        KERNEL_PML4_START
+    } else {
+        512
+    };
+    let own = if level == 4 { 0 } else { 1 };
+    if level == 1 {
+        return own;
+    }
+    own + table
+        .iter()
+        .take(limit)
+        .filter(|e| !e.is_unused() && !e.flags().contains(PteFlags::HUGE_PAGE))
+        // SAFETY: child tables of the same tree.
+        .map(|e| unsafe { count_tables(e.frame().expect("table"), level - 1, false) })
+        .sum::<usize>()
+}
+
+impl Drop for AddressSpace {
+    /// Frees the user-half tables and the PML4. Leaf frames must have been released by the owner
+    /// (the mm unmaps every area first); any left are reported, as they would be a leak.
+    fn drop(&mut self) {
+        assert!(!self.is_active(), "dropping the active address space");
+        let mut leaked = 0usize;
+        self.walk(0, LOWER_HALF_END, true, &mut |_, _| {
+            leaked += 1;
+            Visit::Clear
+        });
+        if leaked > 0 {
+            log::error!("address space dropped with {leaked} pages still mapped");
+        }
+        frame::free_block(self.pml4, 0);
+    }
+}
+
+fn translate_in(pml4: PhysFrame, va: VirtAddr) -> Option<(PhysAddr, PteFlags)> {
+    let va = va.as_u64();
+    // SAFETY: read-only walk; a concurrent writer could at worst make the answer stale.
+    let mut table = unsafe { table(pml4) };
+    for level in [4u8, 3, 2, 1] {
+        let entry = &table[index(va, level)];
+        if entry.is_unused() {
+            return None;
+        }
+        let span = 1u64 << (12 + 9 * (level as u64 - 1));
+        if level == 1 || entry.flags().contains(PteFlags::HUGE_PAGE) {
+            return Some((entry.addr() + (va & (span - 1)), entry.flags()));
+        }
+        // SAFETY: a present non-huge entry points at the next table.
+        table = unsafe { self::table(entry.frame().ok()?) };
+    }
+    None
+}
+
+/// Translates in whatever address space is active.
+pub fn translate(va: VirtAddr) -> Option<(PhysAddr, PteFlags)> {
+    translate_in(Cr3::read().0, va)
+}
+
+/// Maps a page in the kernel half (heap, kernel stacks). Visible in every address space at once.
+pub fn map_kernel(va: VirtAddr, frame: PhysFrame, flags: PteFlags) -> Result<(), MapError> {
+    assert!(
+        va.as_u64() >= 0xffff_8000_0000_0000,
+        "map_kernel below the kernel half"
+    );
+    let pml4 = *KERNEL_PML4.get().expect("paging not initialised");
+    let _guard = KERNEL_PT_LOCK.lock();
+    // SAFETY: the kernel half is changed only under KERNEL_PT_LOCK.
+    let entry = unsafe { leaf(pml4, va.as_u64(), true)? }.expect("created");
+    if !entry.is_unused() {
+        return Err(MapError::AlreadyMapped);
+    }
+    entry.set_frame(frame, flags | PteFlags::PRESENT);
+    Ok(())
+}
+
+/// Unmaps a kernel-half page and returns its frame. Kernel tables are never freed (they are shared
+/// by reference from every PML4).
+pub fn unmap_kernel(va: VirtAddr) -> Option<PhysFrame> {
+    let pml4 = *KERNEL_PML4.get().expect("paging not initialised");
+    let _guard = KERNEL_PT_LOCK.lock();
+    // SAFETY: the kernel half is changed only under KERNEL_PT_LOCK.
+    let entry = unsafe { leaf(pml4, va.as_u64(), false) }.ok()??;
+    let frame = entry.frame().ok()?;
+    entry.set_unused();
+    // Single CPU for now: with several, this becomes a TLB shootdown.
+    tlb::flush(va);
+    Some(frame)
+}
+
+/// Takes over the bootloader's page tables: drops its lower-half identity mappings and gives every
+/// kernel-half PML4 slot a table, so that the kernel half can be shared by all address spaces.
+pub fn init() {
+    let (pml4, _) = Cr3::read();
+    KERNEL_PML4.call_once(|| pml4);
+    let _guard = KERNEL_PT_LOCK.lock();
+    // SAFETY: at boot nothing else touches the page tables; the lower half holds only the
+    // bootloader's identity mappings, which the kernel no longer uses (its own GDT is loaded).
+    unsafe {
+        let root = table(pml4);
+        for entry in root.iter_mut().take(KERNEL_PML4_START) {
+            entry.set_unused();
+        }
+        for entry in root.iter_mut().skip(KERNEL_PML4_START) {
+            if entry.is_unused() {
+                let frame = new_table().expect("no memory for kernel page tables");
+                KERNEL_TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
+                entry.set_frame(frame, PteFlags::PRESENT | PteFlags::WRITABLE);
+            }
+        }
+    }
+    tlb::flush_all();
+}
+
+/// The kernel's PML4, for address spaces that are not a process's.
+pub fn kernel_pml4() -> PhysFrame {
+    *KERNEL_PML4.get().expect("paging not initialised")
+}
+
+/// Switches back to the kernel's own page tables (before an address space is freed).
+pub fn activate_kernel() {
+    // SAFETY: the kernel PML4 maps the whole kernel half.
+    unsafe { Cr3::write(kernel_pml4(), Cr3Flags::empty()) };
+}
