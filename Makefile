@@ -37,8 +37,8 @@ toolchain:
 qemu:
 	@if ! command -v qemu-system-x86_64 >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing qemu-system-x86 and ovmf with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 ovmf >/dev/null; \
+	    echo "installing qemu-system-x86, ovmf and cpio with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 ovmf cpio >/dev/null; \
 	  else \
 	    echo "qemu-system-x86_64 is missing: run 'sudo apt-get install qemu-system-x86 ovmf'"; exit 1; \
 	  fi; \

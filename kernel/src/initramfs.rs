@@ -27,7 +27,7 @@ pub fn init(ramdisk: Option<(u64, u64)>) {
     ARCHIVE.call_once(|| data);
 }
 
-fn archive() -> &'static [u8] {
+pub fn archive() -> &'static [u8] {
     ARCHIVE.get().copied().unwrap_or(&[])
 }
 

@@ -13,10 +13,14 @@ extern crate alloc;
 mod arch;
 mod cmdline;
 mod console;
+mod exec;
+mod fs;
 mod initramfs;
 mod ktest;
 mod mm;
 mod sync;
+mod syscall;
+mod task;
 mod tests;
 mod time;
 mod trap;
@@ -56,6 +60,8 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     println!("\n[kernel] booting: a Linux-style virtual memory kernel for x86_64");
     arch::gdt::init();
     arch::idt::init();
+    arch::percpu::init();
+    arch::syscall::init();
     let prot = arch::cpu::enable_protections();
     log::info!(
         "cpu: NX {} WP {} SMEP {} SMAP {}",
@@ -95,6 +101,7 @@ extern "C" fn kernel_main_stage2() -> ! {
         addr => Some((addr, RAMDISK_LEN.load(Ordering::Relaxed))),
     };
     initramfs::init(ramdisk);
+    fs::init();
     match initramfs::validate() {
         Ok(n) => log::info!("initramfs: {n} entries"),
         Err(e) => log::error!("initramfs: damaged archive: {e}"),
@@ -123,8 +130,7 @@ extern "C" fn kernel_main_stage2() -> ! {
         power_off(if failed == 0 { 0 } else { 1 });
     }
     if let Some(init) = cmdline.init.as_deref() {
-        log::error!("cannot run {init}: user programs are not supported yet");
-        power_off(1);
+        task::run_init(init, &cmdline.init_args);
     }
     power_off(0)
 }

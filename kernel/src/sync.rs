@@ -32,6 +32,11 @@ impl<T> IrqMutex<T> {
         }
     }
 
+    /// Access without locking, through exclusive ownership.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
     /// Takes the lock only if it is free: for paths (panic, double fault) that must not wait.
     pub fn try_lock(&self) -> Option<IrqMutexGuard<'_, T>> {
         let were_enabled = interrupts::are_enabled();

@@ -9,8 +9,13 @@ use x86_64::{
 };
 
 use crate::{
-    arch::{gdt, qemu, serial},
-    mm::kstack,
+    arch::{gdt, qemu, serial, uaccess},
+    mm::{
+        fault::{Access, FaultError},
+        kstack,
+        layout::TASK_SIZE,
+    },
+    task::{self, ExitStatus, signal},
 };
 
 /// An exception as delivered by the CPU.
@@ -128,8 +133,61 @@ fn die(exc: Exception, frame: &InterruptStackFrame, detail: core::fmt::Arguments
     qemu::exit(qemu::QemuExit::Panic)
 }
 
+fn from_user(frame: &InterruptStackFrame) -> bool {
+    frame.code_segment.0 & 3 == 3
+}
+
+/// The signal Linux sends for an exception raised by user code.
+fn signal_for(vector: u8) -> u8 {
+    match vector {
+        0 | 16 | 19 => signal::SIGFPE,
+        1 | 3 => signal::SIGTRAP,
+        6 => signal::SIGILL,
+        17 => signal::SIGBUS,
+        _ => signal::SIGSEGV,
+    }
+}
+
+fn signal_name(sig: u8) -> &'static str {
+    match sig {
+        signal::SIGSEGV => "SIGSEGV",
+        signal::SIGBUS => "SIGBUS",
+        signal::SIGILL => "SIGILL",
+        signal::SIGFPE => "SIGFPE",
+        signal::SIGTRAP => "SIGTRAP",
+        signal::SIGKILL => "SIGKILL",
+        _ => "signal",
+    }
+}
+
+/// Ends the current process with a signal after a one-line report: pid, name, address, RIP, why.
+fn kill_current(sig: u8, addr: Option<u64>, frame: &InterruptStackFrame, why: &str) -> ! {
+    let (pid, name) = match task::current() {
+        Some(t) => (t.pid, t.name.lock().clone()),
+        None => (0, "?".into()),
+    };
+    let at = addr
+        .map(|a| alloc::format!(" at {a:#x}"))
+        .unwrap_or_default();
+    crate::println!(
+        "[kernel] pid {pid} ({name}): {} (signal {sig}){at}, rip {:#x}: {why}",
+        signal_name(sig),
+        frame.instruction_pointer.as_u64()
+    );
+    task::exit_current(ExitStatus::Signaled(sig))
+}
+
 /// Every exception without a dedicated path ends here.
 pub fn exception(exc: Exception, frame: &InterruptStackFrame) {
+    if from_user(frame) {
+        let (name, mnemonic) = exception_name(exc.vector);
+        kill_current(
+            signal_for(exc.vector),
+            None,
+            frame,
+            &alloc::format!("{name} ({mnemonic})"),
+        );
+    }
     if exc.vector == 3 {
         log::info!("breakpoint at {:#x}", frame.instruction_pointer.as_u64());
         return;
@@ -137,21 +195,76 @@ pub fn exception(exc: Exception, frame: &InterruptStackFrame) {
     die(exc, frame, format_args!(""))
 }
 
-/// A page fault.
-pub fn page_fault(addr: VirtAddr, code: PageFaultErrorCode, frame: &InterruptStackFrame) {
+/// A page fault. User faults, and kernel faults on user addresses inside the user-copy routine,
+/// go to the mm first: most are demand paging or copy-on-write. What the mm cannot resolve is a
+/// signal for user code, EFAULT for the user-copy routine, and a kernel bug otherwise.
+pub fn page_fault(addr: VirtAddr, code: PageFaultErrorCode, frame: &mut InterruptStackFrame) {
+    let user = from_user(frame);
+    let fixup = uaccess::fixup_for(frame.instruction_pointer.as_u64());
+    let addr = addr.as_u64();
+    if (user || fixup.is_some())
+        && addr < TASK_SIZE
+        && !code.contains(PageFaultErrorCode::MALFORMED_TABLE)
+    {
+        let access = if code.contains(PageFaultErrorCode::INSTRUCTION_FETCH) {
+            Access::Execute
+        } else if code.contains(PageFaultErrorCode::CAUSED_BY_WRITE) {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        let mm = task::current().and_then(|t| t.mm());
+        let result = match &mm {
+            Some(mm) => mm.lock().handle_fault(addr, access),
+            None => Err(FaultError::NoMapping),
+        };
+        drop(mm);
+        log::trace!(
+            "page fault at {addr:#x} ({}), rip {:#x}: {result:?}",
+            PfBits(code),
+            frame.instruction_pointer.as_u64()
+        );
+        match (result, fixup) {
+            (Ok(_), _) => return,
+            (Err(_), Some(fixup)) => {
+                // SAFETY: resumes at the user-copy routine's fixup label, in the same function
+                // with the same stack; it reports the copy as incomplete.
+                unsafe {
+                    frame
+                        .as_mut()
+                        .update(|f| f.instruction_pointer = VirtAddr::new(fixup))
+                };
+                return;
+            }
+            (Err(err), None) => {
+                let sig = match err {
+                    FaultError::OutOfMemory => signal::SIGKILL,
+                    FaultError::Bus => signal::SIGBUS,
+                    _ => signal::SIGSEGV,
+                };
+                kill_current(
+                    sig,
+                    Some(addr),
+                    frame,
+                    &alloc::format!("{} ({})", err.describe(), PfBits(code)),
+                );
+            }
+        }
+    }
+    if user {
+        // A user access to a kernel address, or a reserved-bit fault.
+        let why = alloc::format!("no mapping at this address ({})", PfBits(code));
+        kill_current(signal::SIGSEGV, Some(addr), frame, &why);
+    }
     let exc = Exception {
         vector: 14,
         error_code: Some(code.bits()),
-        cr2: Some(addr.as_u64()),
+        cr2: Some(addr),
     };
     die(
         exc,
         frame,
-        format_args!(
-            "    address (CR2) {:#018x}: {}\n",
-            addr.as_u64(),
-            PfBits(code)
-        ),
+        format_args!("    address (CR2) {:#018x}: {}\n", addr, PfBits(code)),
     )
 }
 

@@ -52,3 +52,55 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     eprintln!("panic: {}", info);
     sys::exit_group(101)
 }
+
+/// Reads a whole file into `buf`, returning the number of bytes (or a negative errno).
+pub fn read_file(path: &[u8], buf: &mut [u8]) -> i64 {
+    let fd = sys::open(path, sys::O_RDONLY);
+    if fd < 0 {
+        return fd;
+    }
+    let mut len = 0usize;
+    loop {
+        let n = sys::read(fd as u64, &mut buf[len..]);
+        if n < 0 {
+            sys::close(fd as u64);
+            return n;
+        }
+        if n == 0 || len + n as usize == buf.len() {
+            len += n as usize;
+            break;
+        }
+        len += n as usize;
+    }
+    sys::close(fd as u64);
+    len as i64
+}
+
+/// Names an errno value the way tests print it ("EINVAL"), so outputs compare across kernels.
+pub fn errno_name(ret: i64) -> &'static str {
+    use sys::errno::*;
+    match -ret {
+        EPERM => "EPERM",
+        ENOENT => "ENOENT",
+        ESRCH => "ESRCH",
+        EBADF => "EBADF",
+        ECHILD => "ECHILD",
+        ENOMEM => "ENOMEM",
+        EACCES => "EACCES",
+        EFAULT => "EFAULT",
+        EEXIST => "EEXIST",
+        EINVAL => "EINVAL",
+        E2BIG => "E2BIG",
+        ENOEXEC => "ENOEXEC",
+        ENOSYS => "ENOSYS",
+        19 => "ENODEV",
+        20 => "ENOTDIR",
+        21 => "EISDIR",
+        30 => "EROFS",
+        36 => "ENAMETOOLONG",
+        75 => "EOVERFLOW",
+        95 => "EOPNOTSUPP",
+        _ if ret >= 0 => "ok",
+        _ => "E?",
+    }
+}

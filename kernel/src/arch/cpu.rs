@@ -39,6 +39,16 @@ pub fn enable_protections() -> Protections {
             Cr4::update(|cr4| *cr4 |= Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION);
         }
     }
+    // User programs use SSE: let them (the kernel itself is built without SSE, so it never touches
+    // the XMM registers and does not need to save them on entry).
+    // SAFETY: FXSAVE/SSE are architectural on x86_64.
+    unsafe {
+        Cr0::update(|cr0| {
+            cr0.remove(Cr0Flags::EMULATE_COPROCESSOR);
+            cr0.insert(Cr0Flags::MONITOR_COPROCESSOR);
+        });
+        Cr4::update(|cr4| *cr4 |= Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE);
+    }
     Protections {
         nx: Efer::read().contains(EferFlags::NO_EXECUTE_ENABLE),
         write_protect: Cr0::read().contains(Cr0Flags::WRITE_PROTECT),

@@ -83,9 +83,9 @@ extern "x86-interrupt" fn machine_check(frame: InterruptStackFrame) -> ! {
     super::halt_forever()
 }
 
-extern "x86-interrupt" fn page_fault(frame: InterruptStackFrame, code: PageFaultErrorCode) {
+extern "x86-interrupt" fn page_fault(mut frame: InterruptStackFrame, code: PageFaultErrorCode) {
     let cr2 = Cr2::read_raw();
-    trap::page_fault(VirtAddr::new_truncate(cr2), code, &frame);
+    trap::page_fault(VirtAddr::new_truncate(cr2), code, &mut frame);
 }
 
 extern "x86-interrupt" fn timer(_frame: InterruptStackFrame) {

@@ -4,10 +4,13 @@ pub mod context;
 pub mod cpu;
 pub mod gdt;
 pub mod idt;
+pub mod percpu;
 pub mod pic;
 pub mod port;
 pub mod qemu;
 pub mod serial;
+pub mod syscall;
+pub mod uaccess;
 
 /// Halts the CPU forever with interrupts off: the end of the line after a power off or a panic.
 pub fn halt_forever() -> ! {

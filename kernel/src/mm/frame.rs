@@ -33,6 +33,12 @@ bitflags::bitflags! {
         const KSTACK = 1 << 3;
         /// The shared zero page: mapped read-only wherever anonymous memory is read before written.
         const ZERO = 1 << 4;
+        /// Anonymous user memory (counted in RssAnon).
+        const ANON = 1 << 5;
+        /// A file's page-cache page (counted in RssFile where mapped).
+        const PAGE_CACHE = 1 << 6;
+        /// A page of anonymous shared memory (counted in RssShmem where mapped).
+        const SHMEM = 1 << 7;
     }
 }
 
@@ -265,4 +271,49 @@ pub fn check_invariants() -> Result<(), &'static str> {
         .as_ref()
         .expect("frame allocator")
         .check_invariants()
+}
+
+/// Writes `bytes` into a frame at `offset` through the direct map.
+pub fn write_frame(frame: PhysFrame, offset: usize, bytes: &[u8]) {
+    assert!(
+        offset + bytes.len() <= PAGE_SIZE as usize,
+        "write past the end of a frame"
+    );
+    // SAFETY: the range lies inside the frame (checked), which the caller owns or holds a
+    // reference to; the direct map covers it read-write.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            phys_to_virt(frame.start_address()).add(offset),
+            bytes.len(),
+        )
+    };
+}
+
+/// Reads from a frame at `offset` into `out` through the direct map.
+pub fn read_frame(frame: PhysFrame, offset: usize, out: &mut [u8]) {
+    assert!(
+        offset + out.len() <= PAGE_SIZE as usize,
+        "read past the end of a frame"
+    );
+    // SAFETY: as for write_frame.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(frame.start_address()).add(offset),
+            out.as_mut_ptr(),
+            out.len(),
+        )
+    };
+}
+
+static ZERO_PAGE: spin::Once<PhysFrame> = spin::Once::new();
+
+/// The shared zero page (Linux's ZERO_PAGE): one frame of zeros, mapped read-only wherever anonymous
+/// memory is read before it is written. It is never freed and its reference count is not touched.
+pub fn zero_page() -> PhysFrame {
+    *ZERO_PAGE.call_once(|| {
+        let frame = alloc_zeroed_frame().expect("no memory for the zero page");
+        page(frame).set_flags(PageFlags::ZERO);
+        frame
+    })
 }

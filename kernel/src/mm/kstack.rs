@@ -48,6 +48,7 @@ impl KernelStack {
             }
         };
         let stack = KernelStack { slot };
+        let top = stack.top().as_u64();
         let flags = PteFlags::WRITABLE | PteFlags::NO_EXECUTE;
         let mut page = stack.bottom().as_u64();
         while page < stack.top().as_u64() {
@@ -60,6 +61,9 @@ impl KernelStack {
             }
             page += PAGE_SIZE;
         }
+        // The top word holds the owning task's pointer (see task.rs); none yet.
+        // SAFETY: the page below `top` was just mapped writable for this stack.
+        unsafe { ((top - 8) as *mut u64).write(0) };
         Some(stack)
     }
 
@@ -96,4 +100,13 @@ pub fn guard_hit(addr: u64) -> Option<(u64, u64)> {
     let top = slot_base + SLOT_SIZE;
     let bottom = top - KSTACK_SIZE;
     (addr < bottom).then_some((bottom, top))
+}
+
+/// The top of the kernel stack containing `addr`, if it is one.
+pub fn stack_top_of(addr: u64) -> Option<u64> {
+    if !(KSTACK_AREA_START..KSTACK_AREA_END).contains(&addr) {
+        return None;
+    }
+    let top = KSTACK_AREA_START + ((addr - KSTACK_AREA_START) / SLOT_SIZE + 1) * SLOT_SIZE;
+    (addr >= top - KSTACK_SIZE).then_some(top)
 }

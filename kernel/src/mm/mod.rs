@@ -1,11 +1,18 @@
 //! Memory management: physical frames, hardware page tables, the kernel heap and kernel stacks.
 //! Process address spaces (VMAs, faults, brk/mmap) build on these.
 
+pub mod brk;
+pub mod fault;
 pub mod frame;
 pub mod heap;
 pub mod kstack;
 pub mod ktests;
 pub mod layout;
+pub mod maps;
+pub mod mm_struct;
+pub mod mmap;
+pub mod mprotect;
+pub mod munmap;
 pub mod paging;
 
 use bootloader_api::BootInfo;

@@ -287,13 +287,12 @@ impl AddressSpace {
             )
         };
         if changed > 0 && self.is_active() {
-            if changed > 32 {
+            // invlpg each page of a small range; reload CR3 for anything larger.
+            if changed > 32 || (end - start) / PAGE_SIZE > 32 {
                 tlb::flush_all();
             } else {
-                let mut va = start;
-                while va < end {
+                for va in (start..end).step_by(PAGE_SIZE as usize) {
                     tlb::flush(VirtAddr::new(va));
-                    va += PAGE_SIZE;
                 }
             }
         }

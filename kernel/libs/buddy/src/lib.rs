@@ -194,6 +194,9 @@ impl<'a> Buddy<'a> {
             start <= end,
             "buddy: range {start:#x}..{end:#x} is reversed"
         );
+        if start == end {
+            return;
+        }
         let span = self.span();
         assert!(
             span.start <= start && end <= span.end,
@@ -423,7 +426,9 @@ impl<'a> Buddy<'a> {
     /// Frees the block of `order` at `index` (whose frames are all allocated or tails) and
     /// merges it with its buddy as long as the buddy is a free block of the same order: Linux's
     /// `__free_one_page()`. The merged block goes to the head of its list, where the next
-    /// allocation of that order takes it while it is still cache-hot.
+    /// allocation of that order takes it while it is still cache-hot. (Linux queues it at the
+    /// tail instead when a merge one order up looks likely, to give its buddy time to be freed;
+    /// this allocator keeps to plain LIFO.)
     fn release(&mut self, mut index: usize, mut order: usize) {
         self.free_frames += 1 << order;
         while order < MAX_ORDER {

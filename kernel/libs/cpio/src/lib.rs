@@ -1,6 +1,6 @@
 //! cpio "newc" archives: the format of Linux's initramfs.
 //!
-//! The kernel unpacks its initial root file system from a newc archive, exactly as Linux does in
+//! The kernel unpacks its initial root file system from a newc archive, as Linux does in
 //! `init/initramfs.c`; the host tools build that archive. An archive is a sequence of entries,
 //! each an ASCII header, a file name and the file's data, ended by an entry named `TRAILER!!!`:
 //!
@@ -21,7 +21,7 @@
 //! character): anything malformed is an [`Error`] that says what and where, and no input, however
 //! hostile, makes it panic, index out of bounds or overflow.
 //!
-//! The [`Writer`] (behind the `alloc` feature) writes what GNU `cpio -o -H newc` writes for the
+//! The `Writer` (behind the `alloc` feature) writes what GNU `cpio -o -H newc` writes for the
 //! same entries, up to inode numbers and times.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -88,8 +88,8 @@ pub struct Entry<'a> {
     /// The path as stored, without the terminating NUL. Archives made with `find . | cpio`
     /// store `./`-prefixed paths, others relative or absolute ones: [`find`] accepts all three.
     pub name: &'a str,
-    /// Inode number. Entries with the same inode (and device) and `nlink > 1` are hard links;
-    /// Linux's initramfs links them, and only the last one carries the data.
+    /// Inode number. Entries with the same inode (and device) and `nlink > 1` are hard links:
+    /// GNU cpio stores the data with the last of them, and Linux's initramfs links them together.
     pub ino: u32,
     /// File type ([`S_IFMT`] bits) and permissions.
     pub mode: u32,
@@ -148,7 +148,7 @@ pub enum Error {
     BadHex {
         /// Start of the field.
         offset: usize,
-        /// The field's name, as in GNU cpio's documentation: `"filesize"`, `"namesize"`...
+        /// The field's name as in cpio(5), without the `c_` prefix: `"filesize"`, `"namesize"`...
         field: &'static str,
     },
     /// The name at `offset` is empty (`namesize` 0), not NUL-terminated, holds a NUL before
@@ -171,10 +171,9 @@ impl fmt::Display for Error {
                     "cpio: entry at offset {offset} runs past the end of the archive"
                 )
             }
-            Error::BadMagic { offset } => write!(
-                f,
-                "cpio: no \"070701\" (newc) magic at offset {offset}"
-            ),
+            Error::BadMagic { offset } => {
+                write!(f, "cpio: no \"070701\" (newc) magic at offset {offset}")
+            }
             Error::BadHex { offset, field } => write!(
                 f,
                 "cpio: header field {field} at offset {offset} is not 8 hex digits"
@@ -291,12 +290,12 @@ fn parse(archive: &[u8], offset: usize) -> Result<Option<(Entry<'_>, usize)>, Er
         return Err(Error::BadMagic { offset });
     }
 
+    // From here on, offsets up to the end of the header are inside the archive: no overflow.
     let mut fields = [0u32; FIELDS.len()];
-    let digits = header[MAGIC.len()..].chunks_exact(8);
+    let (digits, _) = header[MAGIC.len()..].as_chunks::<8>();
     for (index, (value, digits)) in fields.iter_mut().zip(digits).enumerate() {
-        let start = MAGIC.len() + 8 * index;
         *value = parse_hex(digits).ok_or(Error::BadHex {
-            offset: offset + start,
+            offset: offset + MAGIC.len() + 8 * index,
             field: FIELDS[index],
         })?;
     }
@@ -360,7 +359,7 @@ fn parse(archive: &[u8], offset: usize) -> Result<Option<(Entry<'_>, usize)>, Er
 }
 
 /// Parses 8 hex digits, either case (GNU cpio writes upper case, some tools lower case).
-fn parse_hex(digits: &[u8]) -> Option<u32> {
+fn parse_hex(digits: &[u8; 8]) -> Option<u32> {
     digits.iter().try_fold(0u32, |value, &digit| {
         let nibble = char::from(digit).to_digit(16)?;
         Some(value << 4 | nibble)

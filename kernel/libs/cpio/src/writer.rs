@@ -92,9 +92,7 @@ impl Writer {
         self.buf.extend_from_slice(MAGIC);
         // ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor, rdevmajor, rdevminor,
         // namesize, check.
-        let fields = [
-            ino, mode, 0, 0, nlink, 0, filesize, 0, 0, 0, 0, namesize, 0,
-        ];
+        let fields = [ino, mode, 0, 0, nlink, 0, filesize, 0, 0, 0, 0, namesize, 0];
         for field in fields {
             self.push_hex(field);
         }

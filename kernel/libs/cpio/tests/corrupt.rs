@@ -48,7 +48,11 @@ fn nodes() -> impl Strategy<Value = Vec<Node>> {
 /// Header field values that often describe sizes near the end of the input, and sometimes
 /// anything at all.
 fn field() -> impl Strategy<Value = u32> {
-    prop_oneof![0u32..140, any::<u32>(), (0u32..4).prop_map(|k| u32::MAX - k)]
+    prop_oneof![
+        0u32..140,
+        any::<u32>(),
+        (0u32..4).prop_map(|k| u32::MAX - k)
+    ]
 }
 
 /// Random bytes behind a header with random but well-formed fields: gets past the magic and the

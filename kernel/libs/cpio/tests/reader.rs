@@ -24,7 +24,19 @@ fn every_header_field_lands_in_its_place() {
     // Distinct values, lower-case hex (GNU writes upper case; both are valid).
     let mut archive = b"070701".to_vec();
     for field in [
-        0x11, 0o100644, 0x33, 0x44, 0x55, 0x6666_6666, 5, 0x88, 0x99, 0xaa, 0xbb, 6, 0,
+        0x11,
+        0o100644,
+        0x33,
+        0x44,
+        0x55,
+        0x6666_6666,
+        5,
+        0x88,
+        0x99,
+        0xaa,
+        0xbb,
+        6,
+        0,
     ] {
         archive.extend_from_slice(format!("{field:08x}").as_bytes());
     }
@@ -137,7 +149,9 @@ fn bad_hex_names_the_field_and_its_offset() {
         "check",
     ];
     // Characters that `strtoul`-style parsing would have let through, or that are near misses.
-    for bad in [b'g', b'G', b' ', b'+', b'-', b'x', b'\0', b'/', b':', b'@', b'`', 0xff] {
+    for bad in [
+        b'g', b'G', b' ', b'+', b'-', b'x', b'\0', b'/', b':', b'@', b'`', 0xff,
+    ] {
         for (index, name) in names.iter().enumerate() {
             for digit in [0, 7] {
                 let mut archive = trailer();
@@ -164,7 +178,12 @@ fn bad_names() {
         archive.resize(archive.len().next_multiple_of(4), 0);
         archive.extend_from_slice(&trailer());
         // Owned names, so that the entries can outlive the archive.
-        read(&archive).map(|entries| entries.iter().map(|e| e.name.to_owned()).collect::<Vec<_>>())
+        read(&archive).map(|entries| {
+            entries
+                .iter()
+                .map(|e| e.name.to_owned())
+                .collect::<Vec<_>>()
+        })
     };
     let bad = Err(Error::BadName { offset: 110 });
     assert_eq!(entry(0, b""), bad, "namesize 0");

@@ -1,1 +1,182 @@
+//! Virtual memory areas: the per-process map of what is mapped where, as Linux keeps it.
+//!
+//! A process's address space is described twice. The page tables say, page by page, what the MMU
+//! may translate *now*; they are filled lazily by the page-fault handler and may be thrown away
+//! at any time. The authoritative description is a short list of *virtual memory areas* (VMAs,
+//! Linux's `struct vm_area_struct`): half-open, page-aligned ranges `[start, end)`, each with one
+//! set of rights ([`VmFlags`], Linux's `vm_flags`) and one backing object (anonymous memory, or a
+//! file plus the page offset `pgoff` at which the area starts in it). A fault looks up the area
+//! that contains the faulting address and asks it what the page should be; `mmap`, `munmap` and
+//! `mprotect` edit the areas and then bring the page tables in line.
+//!
+//! This crate is that list and its editing rules, without any hardware: the kernel's `Mm` wraps a
+//! [`VmaTree`] together with its page tables.
+//!
+//! # Where Linux keeps its areas, and where we do
+//!
+//! Linux kept the areas in a red-black tree keyed by address (with an augmented "largest gap in
+//! this subtree" field for `get_unmapped_area`) until 6.1, and in a maple tree since. SerenityOS
+//! keeps its regions in an intrusive red-black tree too. [`VmaTree`] is an intrusive red-black tree
+//! from `intrusive-collections`, keyed by `start`: each [`Vma`] is one heap allocation carrying its
+//! own tree link, so lookups are `O(log n)` and no operation allocates more than the areas it
+//! creates.
+//!
+//! # The rules that keep the list short
+//!
+//! * **Split.** An operation that covers only part of an area (`munmap` or `mprotect` of a middle
+//!   page) first cuts the area at the edges of the range (Linux's `__split_vma`). The right-hand
+//!   part of a file area starts further into the file, so its `pgoff` is advanced.
+//! * **Merge.** After an area is created or changed it is merged with its neighbours when nothing
+//!   but the address would tell them apart: adjacent, equal flags, the same backing object, and
+//!   for a file contiguous offsets (Linux's `vma_merge`). So a program that maps a heap one page
+//!   at a time, or `mprotect`s a page and then gives the rights back, ends with a single area.
+//!
+//! Together they keep the tree *canonical*: for a given page-by-page content there is exactly one
+//! set of areas describing it, which [`VmaTree::check_invariants`] verifies and the model test in
+//! `tests/model.rs` relies on.
+//!
+//! The [`maps`] module prints one area as a line of `/proc/PID/maps`, byte for byte as Linux does.
 #![no_std]
+// `deny`, not `forbid`: `intrusive_adapter!` expands to the library's own `unsafe impl Adapter`
+// under an `allow(unsafe_code)`, which `forbid` would reject. No `unsafe` is written here.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+#[cfg(test)]
+extern crate std;
+
+#[cfg(test)]
+mod tests;
+
+pub mod maps;
+mod tree;
+mod vma;
+
+pub use tree::{ProtectChange, ProtectFailure, VmaTree};
+pub use vma::{Vma, VmaInfo};
+
+use core::fmt;
+
+use bitflags::bitflags;
+
+/// The size of a page; every area starts and ends on a multiple of it.
+pub const PAGE_SIZE: u64 = 4096;
+
+bitflags! {
+    /// An area's rights and properties: Linux's `vm_flags`, with the same bit values (so they can
+    /// be compared with `/proc/PID/smaps`' `VmFlags` or a Linux kernel's debugging output).
+    ///
+    /// The `MAY*` bits bound what `mprotect` may ever grant: a file opened read-only is mapped
+    /// without [`MAYWRITE`](Self::MAYWRITE), so it can never become writable. `mmap` sets them from
+    /// the file's open mode (all of them for anonymous memory).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct VmFlags: u64 {
+        /// Pages may be read.
+        const READ = 0x1;
+        /// Pages may be written.
+        const WRITE = 0x2;
+        /// Pages may be executed.
+        const EXEC = 0x4;
+        /// Writes go to the shared backing object (`MAP_SHARED` with write access), not to a
+        /// private copy.
+        const SHARED = 0x8;
+        /// `mprotect` may add [`READ`](Self::READ).
+        const MAYREAD = 0x10;
+        /// `mprotect` may add [`WRITE`](Self::WRITE).
+        const MAYWRITE = 0x20;
+        /// `mprotect` may add [`EXEC`](Self::EXEC).
+        const MAYEXEC = 0x40;
+        /// The mapping was made `MAP_SHARED` (even if read-only, when [`SHARED`](Self::SHARED) is
+        /// clear). `/proc/PID/maps` prints `s` for it, `p` otherwise.
+        const MAYSHARE = 0x80;
+        /// A stack: a fault just below the area grows it down ([`VmaTree::expand_down`]), and
+        /// nothing is placed in the guard gap below it.
+        const GROWSDOWN = 0x100;
+        /// No swap space is reserved for the area (`MAP_NORESERVE`).
+        const NORESERVE = 0x0020_0000;
+    }
+}
+
+impl VmFlags {
+    /// The bits `mprotect` sets and clears (Linux's `VM_ACCESS_FLAGS`).
+    pub const ACCESS: VmFlags = VmFlags::READ.union(VmFlags::WRITE).union(VmFlags::EXEC);
+
+    /// Whether every access right in `self` is allowed by the matching `MAY*` bit, which sits
+    /// exactly four bits higher. This is Linux's `mprotect` check
+    /// `(newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS`.
+    pub const fn access_allowed(self) -> bool {
+        self.bits() & !(self.bits() >> 4) & Self::ACCESS.bits() == 0
+    }
+
+    /// Whether any access at all is allowed (Linux's `vma_is_accessible`). A `PROT_NONE` area is
+    /// itself a guard, which is why a stack may grow right up to one.
+    pub const fn is_accessible(self) -> bool {
+        self.intersects(Self::ACCESS)
+    }
+}
+
+/// Why [`VmaTree::insert`] or [`VmaTree::expand_down`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmaError {
+    /// The range overlaps an existing area (or, when growing a stack, comes closer to the area
+    /// below than the stack guard gap allows).
+    Overlap,
+    /// An address is not page-aligned.
+    Unaligned,
+    /// The range is empty (`start >= end`).
+    Empty,
+    /// No area with the required properties starts at the given address.
+    NotFound,
+    /// The result would begin before the start of its file (`pgoff` would go below 0).
+    OutOfRange,
+}
+
+impl fmt::Display for VmaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            VmaError::Overlap => "range overlaps an existing area",
+            VmaError::Unaligned => "address not page-aligned",
+            VmaError::Empty => "empty range",
+            VmaError::NotFound => "no such area",
+            VmaError::OutOfRange => "area would start before its file",
+        })
+    }
+}
+
+/// Why [`VmaTree::protect`] stopped; the errno `mprotect` returns for each is in brackets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtectError {
+    /// Part of the range is not mapped (`ENOMEM`).
+    NoMem,
+    /// An area's `MAY*` bits forbid the requested rights (`EACCES`).
+    Access,
+}
+
+impl fmt::Display for ProtectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProtectError::NoMem => "range not fully mapped",
+            ProtectError::Access => "rights exceed what the mapping allows",
+        })
+    }
+}
+
+/// Round `addr` down to a page boundary.
+const fn page_align_down(addr: u64) -> u64 {
+    addr & !(PAGE_SIZE - 1)
+}
+
+/// Round `addr` up to a page boundary (Linux's `PAGE_ALIGN`), or `None` past the top of the
+/// address space.
+const fn page_align_up(addr: u64) -> Option<u64> {
+    match addr.checked_add(PAGE_SIZE - 1) {
+        Some(a) => Some(page_align_down(a)),
+        None => None,
+    }
+}
+
+const fn is_page_aligned(addr: u64) -> bool {
+    addr.is_multiple_of(PAGE_SIZE)
+}

@@ -90,7 +90,13 @@ pub fn assert_reads_as(archive: &[u8], nodes: &[Node]) {
         let nlink = if matches!(node, Node::Dir(..)) { 2 } else { 1 };
         assert_eq!(entry.nlink, nlink);
         assert_eq!(
-            (entry.uid, entry.gid, entry.mtime, entry.dev_major, entry.dev_minor),
+            (
+                entry.uid,
+                entry.gid,
+                entry.mtime,
+                entry.dev_major,
+                entry.dev_minor
+            ),
             (0, 0, 0, 0, 0)
         );
         assert_eq!((entry.rdev_major, entry.rdev_minor), (0, 0));

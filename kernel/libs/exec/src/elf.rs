@@ -1,0 +1,767 @@
+//! ELF executable layout: the decisions of Linux's `load_elf_binary` (`fs/binfmt_elf.c`), without
+//! the mapping.
+//!
+//! [`layout`] takes the bytes of a static x86_64 executable and answers the questions `execve`
+//! has to settle before it can touch the new address space:
+//!
+//! 1. *Is this a program we can run?* The ELF header must be a 64-bit little-endian x86_64
+//!    executable (`ET_EXEC`) or a position-independent one (`ET_DYN`, i.e. static-pie). A
+//!    `PT_INTERP` segment asks for a dynamic loader, which this kernel does not provide.
+//! 2. *Where does each `PT_LOAD` segment go?* Every segment becomes one or two page-aligned
+//!    [`Area`]s: its file bytes mapped privately from the file, and, when `p_memsz > p_filesz`,
+//!    the rest (the `.bss`) as anonymous zero pages. An `ET_DYN` image is first moved as a whole
+//!    by a *load bias*.
+//! 3. *What must be zeroed by hand?* The `.bss` usually starts in the middle of the last file
+//!    page; that page is file-backed, so the bytes after the file contents must be cleared
+//!    explicitly (Linux's `padzero`). See [`ElfLayout::zero_fill`].
+//! 4. *What does the process need to know about itself?* The entry point, where the program
+//!    headers are in memory (`AT_PHDR`, which static libcs use to find their TLS template), where
+//!    the heap starts (`brk`), and the code/data bounds reported in `/proc/PID/stat`.
+//!
+//! # Trusting nothing
+//!
+//! The file is user-controlled. Every field is read from the bytes here (not through a parser
+//! that might index out of bounds), every sum is checked, and every failure is an [`ExecError`]
+//! rather than a panic. The rules are Linux's, plus a few that Linux leaves to page faults or
+//! `SIGBUS` (file contents past the end of the file, an `AT_PHDR` that points nowhere): they are
+//! cheaper to reject up front than to debug later, and no well-formed executable trips them.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+/// The page size, Linux's `ELF_MIN_ALIGN` on x86_64: the granularity of every mapping.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// The top of the user address space, exclusive: Linux's `TASK_SIZE_MAX` on x86_64 with 4-level
+/// paging, `(1 << 47) - PAGE_SIZE`.
+///
+/// The last page below the canonical-address hole is left out on purpose, for Linux's reason: a
+/// `syscall` instruction at the very top of the lower half would return (through `sysret`) to a
+/// non-canonical address, and on Intel CPUs `sysret` then faults while still in kernel mode.
+pub const TASK_SIZE: u64 = 0x0000_7fff_ffff_f000;
+
+/// Linux's `ELF_ET_DYN_BASE` on x86_64, rounded down to a page: two thirds of the address space.
+///
+/// Linux loads position-independent executables there (before randomization), so that they sit
+/// far above anything an `ET_EXEC` program maps and well below the stack; it is the familiar
+/// `0x555555554000` of a PIE running under `setarch -R` or gdb. A natural value for
+/// [`layout`]'s `dyn_base`.
+pub const ELF_ET_DYN_BASE: u64 = page_down(TASK_SIZE / 3 * 2);
+
+/// Size of an `Elf64_Ehdr`.
+const EHDR_SIZE: usize = 64;
+/// Size of an `Elf64_Phdr`; also what Linux reports as `AT_PHENT`.
+const PHDR_SIZE: u16 = 56;
+
+/// `e_ident[EI_MAG0..=EI_MAG3]`.
+const ELFMAG: [u8; 4] = *b"\x7fELF";
+const ELFCLASS64: u8 = 2;
+const ELFDATA2LSB: u8 = 1;
+const EV_CURRENT: u8 = 1;
+const EI_CLASS: usize = 4;
+const EI_DATA: usize = 5;
+const EI_VERSION: usize = 6;
+
+const ET_EXEC: u16 = 2;
+const ET_DYN: u16 = 3;
+const EM_X86_64: u16 = 62;
+
+const PT_LOAD: u32 = 1;
+const PT_INTERP: u32 = 3;
+const PT_PHDR: u32 = 6;
+const PT_GNU_STACK: u32 = 0x6474_e551;
+
+const PF_X: u32 = 1;
+const PF_W: u32 = 2;
+const PF_R: u32 = 4;
+
+/// Rounds down to a page boundary (Linux's `ELF_PAGESTART`).
+const fn page_down(addr: u64) -> u64 {
+    addr & !(PAGE_SIZE - 1)
+}
+
+/// Rounds up to a page boundary (Linux's `ELF_PAGEALIGN`); `None` if that overflows.
+fn page_up(addr: u64) -> Option<u64> {
+    addr.checked_add(PAGE_SIZE - 1).map(page_down)
+}
+
+/// The offset within its page (Linux's `ELF_PAGEOFFSET`).
+const fn page_offset(addr: u64) -> u64 {
+    addr & (PAGE_SIZE - 1)
+}
+
+/// Access rights of an area, straight from a segment's `p_flags` (Linux's `make_prot`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Prot {
+    /// `PF_R`.
+    pub read: bool,
+    /// `PF_W`.
+    pub write: bool,
+    /// `PF_X`.
+    pub exec: bool,
+}
+
+impl Prot {
+    fn from_flags(p_flags: u32) -> Self {
+        Prot {
+            read: p_flags & PF_R != 0,
+            write: p_flags & PF_W != 0,
+            exec: p_flags & PF_X != 0,
+        }
+    }
+}
+
+/// Where the contents of an area come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// A private (copy-on-write) mapping of the executable, starting at this page-aligned byte
+    /// offset in the file: page `i` of the area shows file bytes `offset + i * PAGE_SIZE ..`.
+    /// Bytes past the end of the file read as zero, as with `mmap`.
+    File {
+        /// Page-aligned byte offset in the file of the area's first page.
+        offset: u64,
+    },
+    /// Fresh zero-filled pages: the `.bss` beyond the last file page.
+    Anon,
+}
+
+/// One area to map: the page-aligned range `[start, end)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Area {
+    /// First byte, page-aligned.
+    pub start: u64,
+    /// One past the last byte, page-aligned, greater than `start`.
+    pub end: u64,
+    /// Access rights.
+    pub prot: Prot,
+    /// Contents.
+    pub backing: Backing,
+}
+
+/// The two kinds of ELF file that can be executed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElfKind {
+    /// `ET_EXEC`: linked for fixed addresses, mapped exactly where its headers say.
+    Exec,
+    /// `ET_DYN` without `PT_INTERP`: a static-pie, moved as a whole by a load bias.
+    Dyn,
+}
+
+/// Everything `execve` needs to set up the new address space of an ELF program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElfLayout {
+    /// `ET_EXEC` or `ET_DYN`.
+    pub kind: ElfKind,
+    /// What was added to every address of the file: 0 for `ET_EXEC`. Like Linux's unsigned
+    /// `load_bias`, a displacement modulo 2^64 (it "wraps" if the image was linked above the
+    /// address it is loaded at).
+    pub load_bias: u64,
+    /// Where the program starts: `e_entry` plus the bias (`AT_ENTRY`, and the initial `rip`).
+    pub entry: u64,
+    /// The areas to map, in ascending order and non-overlapping (they may touch).
+    pub areas: Vec<Area>,
+    /// Byte ranges `[from, to)` that must read as zero although they lie in a file-backed page:
+    /// the tail of the last file page of a segment whose `p_memsz > p_filesz` (Linux's
+    /// `padzero`). The kernel zeroes them at exec, after mapping; each lies within one page and
+    /// runs to the end of that page, even past `p_memsz`, exactly like `padzero`. Linux ignores a
+    /// failure to clear them in a read-only segment (`clear_user` faults there, so the file bytes
+    /// stay visible); the kernel, writing through its own mapping, zeroes them in every case.
+    pub zero_fill: Vec<(u64, u64)>,
+    /// User address of the program header table, for `AT_PHDR`.
+    pub phdr_addr: u64,
+    /// Size of one program header (56), for `AT_PHENT`.
+    pub phent: u16,
+    /// Number of program headers, for `AT_PHNUM`.
+    pub phnum: u16,
+    /// Where the heap starts (`mm->start_brk` and the initial `brk`): the highest segment end
+    /// (`p_vaddr + p_memsz`), page-aligned. This is Linux without brk randomization
+    /// (`randomize_va_space < 2`); with it, Linux moves the heap a random distance up (and, for a
+    /// static-pie, to `ELF_ET_DYN_BASE`).
+    pub brk_start: u64,
+    /// Lowest `p_vaddr` of an executable segment (`mm->start_code`). Linux starts from `~0UL`,
+    /// so with no executable segment this is `load_bias - 1` (mod 2^64), as Linux reports it.
+    pub start_code: u64,
+    /// Highest `p_vaddr + p_filesz` of an executable segment (`mm->end_code`); `load_bias` if
+    /// there is none.
+    pub end_code: u64,
+    /// Highest `p_vaddr` of any segment (`mm->start_data`). Linux really takes the maximum over
+    /// all segments, not just the writable ones: with the usual text-then-data order it is the
+    /// data segment's start.
+    pub start_data: u64,
+    /// Highest `p_vaddr + p_filesz` of any segment (`mm->end_data`).
+    pub end_data: u64,
+    /// Whether the stack is to be executable: only if a `PT_GNU_STACK` header has `PF_X` (the
+    /// last one wins, as in Linux's loop). Without `PT_GNU_STACK` a 64-bit x86 program gets a
+    /// non-executable stack: `elf_read_implies_exec` is true only for 32-bit programs.
+    pub stack_executable: bool,
+}
+
+/// Why a file cannot be executed. The kernel prints it and fails `execve` with `ENOEXEC`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecError {
+    /// Shorter than an ELF header.
+    TooShort,
+    /// Does not start with `\x7fELF`.
+    NotElf,
+    /// `EI_CLASS` is not `ELFCLASS64`.
+    Not64Bit,
+    /// `EI_DATA` is not `ELFDATA2LSB`.
+    NotLittleEndian,
+    /// `e_machine` is not `EM_X86_64`.
+    NotX86_64,
+    /// `EI_VERSION` or `e_version` is not `EV_CURRENT`.
+    BadVersion,
+    /// `e_type` is neither `ET_EXEC` nor `ET_DYN` (e.g. a relocatable object or a core dump).
+    NotExecutable,
+    /// The program asks for a dynamic loader (`PT_INTERP`); only static programs are supported.
+    HasInterpreter,
+    /// The program header table is malformed: wrong entry size, no entries, larger than a page
+    /// (Linux's limit), outside the file, or not locatable in memory for `AT_PHDR`.
+    BadPhdrTable,
+    /// No `PT_LOAD` segment with a nonzero `p_memsz`: there would be nothing to run.
+    NoLoadSegments,
+    /// A `PT_LOAD` segment breaks a rule; `index` is its index in the program header table.
+    BadSegment {
+        /// Index in the program header table.
+        index: usize,
+        /// The rule that was broken.
+        why: &'static str,
+    },
+    /// Two `PT_LOAD` segments claim the same pages (beyond the one shared page allowed).
+    Overlap,
+    /// A segment or the entry point lies outside the user address space `[0, TASK_SIZE)`.
+    AddressOutOfRange,
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExecError::TooShort => f.write_str("file is too short to hold an ELF header"),
+            ExecError::NotElf => f.write_str("not an ELF file (bad magic number)"),
+            ExecError::Not64Bit => f.write_str("not a 64-bit ELF file"),
+            ExecError::NotLittleEndian => f.write_str("not a little-endian ELF file"),
+            ExecError::NotX86_64 => f.write_str("ELF file is not for x86-64"),
+            ExecError::BadVersion => f.write_str("unsupported ELF version"),
+            ExecError::NotExecutable => {
+                f.write_str("ELF file is not an executable (ET_EXEC) or static-pie (ET_DYN)")
+            }
+            ExecError::HasInterpreter => f.write_str(
+                "dynamically linked executable (PT_INTERP): only static programs are supported",
+            ),
+            ExecError::BadPhdrTable => f.write_str("malformed ELF program header table"),
+            ExecError::NoLoadSegments => f.write_str("ELF file has no loadable segment"),
+            ExecError::BadSegment { index, why } => {
+                write!(f, "ELF program header {index}: {why}")
+            }
+            ExecError::Overlap => f.write_str("ELF loadable segments overlap"),
+            ExecError::AddressOutOfRange => {
+                f.write_str("ELF segment or entry point outside the user address space")
+            }
+        }
+    }
+}
+
+impl core::error::Error for ExecError {}
+
+/// Computes what `execve` must map for the ELF executable `elf`.
+///
+/// `dyn_base` is where to put an `ET_DYN` image (ignored for `ET_EXEC`); [`ELF_ET_DYN_BASE`] is
+/// what Linux uses for a PIE. Linux puts a *static*-pie (no `PT_INTERP`) wherever `mmap` finds
+/// room instead; letting the caller choose keeps this function deterministic. As in Linux, the
+/// base is first rounded down to the largest power-of-two `p_align` of the `PT_LOAD` segments
+/// (`maximum_alignment`), so that a binary asking for, say, 2 MiB alignment gets it, and the
+/// first segment's page then lands at `page_down(base - page_offset(p_vaddr))`: the bias is
+/// `ELF_PAGESTART(base - p_vaddr)` of the first `PT_LOAD`, Linux's formula.
+///
+/// # Rules
+///
+/// Those of Linux, checked in its order where it has one:
+/// * header: magic, class, byte order, version, `e_type` `ET_EXEC`/`ET_DYN`, `e_machine`;
+/// * program header table: `e_phentsize` = 56, 1 ≤ `e_phnum`, table ≤ one page
+///   (`load_elf_phdrs`), table inside the file;
+/// * no `PT_INTERP`;
+/// * for each `PT_LOAD`: `p_filesz ≤ p_memsz`; if it has file contents, `p_vaddr ≡ p_offset
+///   (mod PAGE_SIZE)` (otherwise `mmap` of the file page fails with `EINVAL`);
+///   `p_vaddr + p_memsz ≤ TASK_SIZE` before relocation (Linux: "set_brk can never work") and
+///   after it. Stricter than Linux: `p_offset + p_filesz` must lie inside the file (Linux would
+///   map it and `SIGBUS` later) and segments must come in ascending `p_vaddr` order, as the ELF
+///   specification requires.
+///
+/// # Mapping
+///
+/// Segments are mapped in table order, each as Linux's `elf_load` does: the file part
+/// `[page_down(vaddr), page_up(vaddr + filesz))` from file offset `page_down(p_offset)`; if
+/// `p_memsz > p_filesz`, the rest of that last file page goes to [`ElfLayout::zero_fill`] and the
+/// whole pages up to `page_up(vaddr + memsz)` become an anonymous area (a segment with
+/// `p_filesz == 0` is anonymous throughout). The anonymous part keeps the segment's protection;
+/// Linux maps it with `vm_brk_flags`, which makes it writable even for a read-only segment, a
+/// difference that shows only for the unusual read-only segment with `p_memsz > p_filesz`.
+///
+/// Page ranges of different segments must not overlap, with one exception that GNU ld produces
+/// when it packs segments tightly (e.g. `-z noseparate-code` with a small `max-page-size`, or
+/// `-N`): a segment may *start* in the page where the previous one *ends*. Linux maps the later
+/// segment with `MAP_FIXED`, which replaces that page, so the later segment wins it: its
+/// protection, its file offset (the same file page in any sane file, since `p_vaddr ≡ p_offset`),
+/// and any `padzero` already done there by the earlier segment is gone. This function does the
+/// same: it trims the shared page off the earlier segment's last area (dropping the area if that
+/// leaves it empty) and drops the earlier segment's `zero_fill` in that page.
+pub fn layout(elf: &[u8], dyn_base: u64) -> Result<ElfLayout, ExecError> {
+    let header = FileHeader::parse(elf)?;
+    let kind = header.check()?;
+    let phdrs = program_headers(elf, &header)?;
+
+    // Linux looks for PT_INTERP first and would go and load the interpreter.
+    if phdrs.iter().any(|ph| ph.p_type == PT_INTERP) {
+        return Err(ExecError::HasInterpreter);
+    }
+
+    let stack_executable = phdrs
+        .iter()
+        .rfind(|ph| ph.p_type == PT_GNU_STACK)
+        .is_some_and(|ph| ph.p_flags & PF_X != 0);
+
+    let loads: Vec<(usize, &ProgramHeader)> = phdrs
+        .iter()
+        .enumerate()
+        .filter(|(_, ph)| ph.p_type == PT_LOAD)
+        .collect();
+    check_loads(&loads, elf.len())?;
+    if loads.iter().all(|(_, ph)| ph.p_memsz == 0) {
+        return Err(ExecError::NoLoadSegments);
+    }
+
+    let reloc = match kind {
+        ElfKind::Exec => Relocation::NONE,
+        ElfKind::Dyn => Relocation::for_dyn(&loads, dyn_base)?,
+    };
+
+    let mut plan = Plan::default();
+    for (_, ph) in &loads {
+        plan.add_segment(ph, &reloc)?;
+    }
+
+    let stats = Bounds::compute(&loads, &reloc)?;
+    let entry = reloc
+        .apply(header.e_entry)
+        .filter(|&entry| entry < TASK_SIZE)
+        .ok_or(ExecError::AddressOutOfRange)?;
+    let phdr_addr = phdr_address(&header, &phdrs, &loads, &reloc)?;
+
+    Ok(ElfLayout {
+        kind,
+        load_bias: reloc.bias(),
+        entry,
+        areas: plan.areas,
+        zero_fill: plan.zero_fill,
+        phdr_addr,
+        phent: PHDR_SIZE,
+        phnum: header.e_phnum,
+        brk_start: stats.brk_start,
+        start_code: stats.start_code,
+        end_code: stats.end_code,
+        start_data: stats.start_data,
+        end_data: stats.end_data,
+        stack_executable,
+    })
+}
+
+/// Reads little-endian fields one after another, like walking a C struct.
+///
+/// Every read returns `None` instead of running off the end of the slice, so that parsing a
+/// record needs no index arithmetic that could panic.
+struct Fields<'a>(&'a [u8]);
+
+impl Fields<'_> {
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*head)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.array().map(u16::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+}
+
+/// The fields of the ELF header (`Elf64_Ehdr`) that exec needs.
+struct FileHeader {
+    ident: [u8; 16],
+    e_type: u16,
+    e_machine: u16,
+    e_version: u32,
+    e_entry: u64,
+    e_phoff: u64,
+    e_phentsize: u16,
+    e_phnum: u16,
+}
+
+impl FileHeader {
+    /// Reads the header. A file that does not even start like an ELF file is [`ExecError::NotElf`]
+    /// whatever its length; one that does but is cut short is [`ExecError::TooShort`].
+    fn parse(elf: &[u8]) -> Result<Self, ExecError> {
+        let magic_len = elf.len().min(ELFMAG.len());
+        if elf.get(..magic_len) != ELFMAG.get(..magic_len) {
+            return Err(ExecError::NotElf);
+        }
+        let short = ExecError::TooShort;
+        let mut f = Fields(elf.get(..EHDR_SIZE).ok_or(short)?);
+        let ident = f.array::<16>().ok_or(short)?;
+        let e_type = f.u16().ok_or(short)?;
+        let e_machine = f.u16().ok_or(short)?;
+        let e_version = f.u32().ok_or(short)?;
+        let e_entry = f.u64().ok_or(short)?;
+        let e_phoff = f.u64().ok_or(short)?;
+        let _e_shoff = f.u64().ok_or(short)?;
+        let _e_flags = f.u32().ok_or(short)?;
+        let _e_ehsize = f.u16().ok_or(short)?;
+        let e_phentsize = f.u16().ok_or(short)?;
+        let e_phnum = f.u16().ok_or(short)?;
+        Ok(FileHeader {
+            ident,
+            e_type,
+            e_machine,
+            e_version,
+            e_entry,
+            e_phoff,
+            e_phentsize,
+            e_phnum,
+        })
+    }
+
+    /// The identification checks. Linux itself only looks at the magic, `e_type` and
+    /// `e_machine` (`elf_check_arch`); class, byte order and version are implied by the
+    /// architecture there, checked explicitly here so that the error says what is wrong.
+    fn check(&self) -> Result<ElfKind, ExecError> {
+        if self.ident[EI_CLASS] != ELFCLASS64 {
+            return Err(ExecError::Not64Bit);
+        }
+        if self.ident[EI_DATA] != ELFDATA2LSB {
+            return Err(ExecError::NotLittleEndian);
+        }
+        if self.ident[EI_VERSION] != EV_CURRENT {
+            return Err(ExecError::BadVersion);
+        }
+        let kind = match self.e_type {
+            ET_EXEC => ElfKind::Exec,
+            ET_DYN => ElfKind::Dyn,
+            _ => return Err(ExecError::NotExecutable),
+        };
+        if self.e_machine != EM_X86_64 {
+            return Err(ExecError::NotX86_64);
+        }
+        if self.e_version != u32::from(EV_CURRENT) {
+            return Err(ExecError::BadVersion);
+        }
+        Ok(kind)
+    }
+}
+
+/// The fields of a program header (`Elf64_Phdr`) that exec needs.
+#[derive(Clone, Copy)]
+struct ProgramHeader {
+    p_type: u32,
+    p_flags: u32,
+    p_offset: u64,
+    p_vaddr: u64,
+    p_filesz: u64,
+    p_memsz: u64,
+    p_align: u64,
+}
+
+impl ProgramHeader {
+    fn parse(bytes: &[u8]) -> Option<Self> {
+        let mut f = Fields(bytes);
+        let p_type = f.u32()?;
+        let p_flags = f.u32()?;
+        let p_offset = f.u64()?;
+        let p_vaddr = f.u64()?;
+        let _p_paddr = f.u64()?;
+        let p_filesz = f.u64()?;
+        let p_memsz = f.u64()?;
+        let p_align = f.u64()?;
+        Some(ProgramHeader {
+            p_type,
+            p_flags,
+            p_offset,
+            p_vaddr,
+            p_filesz,
+            p_memsz,
+            p_align,
+        })
+    }
+}
+
+/// Reads the program header table, with the limits of Linux's `load_elf_phdrs`: entries of
+/// exactly `sizeof(Elf64_Phdr)`, at least one, and at most one page in total (73 entries), which
+/// also bounds the work done on a hostile file.
+fn program_headers(elf: &[u8], header: &FileHeader) -> Result<Vec<ProgramHeader>, ExecError> {
+    let bad = ExecError::BadPhdrTable;
+    if header.e_phentsize != PHDR_SIZE || header.e_phnum == 0 {
+        return Err(bad);
+    }
+    let size = u64::from(header.e_phnum) * u64::from(PHDR_SIZE);
+    if size > PAGE_SIZE {
+        return Err(bad);
+    }
+    let start = usize::try_from(header.e_phoff).map_err(|_| bad)?;
+    let end = start.checked_add(usize::try_from(size).map_err(|_| bad)?);
+    let table = end.and_then(|end| elf.get(start..end)).ok_or(bad)?;
+    table
+        .chunks_exact(usize::from(PHDR_SIZE))
+        .map(|entry| ProgramHeader::parse(entry).ok_or(bad))
+        .collect()
+}
+
+/// The per-segment rules, for every `PT_LOAD` (see [`layout`]).
+fn check_loads(loads: &[(usize, &ProgramHeader)], file_len: usize) -> Result<(), ExecError> {
+    let file_len = u64::try_from(file_len).unwrap_or(u64::MAX);
+    let mut previous_vaddr = 0;
+    for &(index, ph) in loads {
+        let bad = |why| ExecError::BadSegment { index, why };
+        if ph.p_filesz > ph.p_memsz {
+            return Err(bad("p_filesz is larger than p_memsz"));
+        }
+        // A segment without file contents is never mapped from the file (since Linux 6.7,
+        // `elf_load` only calls `elf_map` if p_filesz != 0), so its p_offset does not matter.
+        if ph.p_filesz != 0 {
+            if page_offset(ph.p_vaddr) != page_offset(ph.p_offset) {
+                return Err(bad("p_vaddr and p_offset differ modulo the page size"));
+            }
+            match ph.p_offset.checked_add(ph.p_filesz) {
+                Some(end) if end <= file_len => {}
+                _ => return Err(bad("file contents extend past the end of the file")),
+            }
+        }
+        // Linux's check, on the addresses as linked: "set_brk can never work".
+        if ph.p_vaddr >= TASK_SIZE || ph.p_memsz > TASK_SIZE || TASK_SIZE - ph.p_memsz < ph.p_vaddr
+        {
+            return Err(ExecError::AddressOutOfRange);
+        }
+        if ph.p_vaddr < previous_vaddr {
+            return Err(bad("PT_LOAD segments are not in ascending p_vaddr order"));
+        }
+        previous_vaddr = ph.p_vaddr;
+    }
+    Ok(())
+}
+
+/// Moves the image: addresses at or above `from` go to the same distance above `to`.
+///
+/// This is Linux's `vaddr + load_bias` written so that it cannot wrap: `from` is the page of the
+/// lowest segment, `to` where that page is placed. Both are page-aligned, so page offsets are
+/// preserved.
+struct Relocation {
+    from: u64,
+    to: u64,
+}
+
+impl Relocation {
+    /// `ET_EXEC`: everything stays where it was linked.
+    const NONE: Relocation = Relocation { from: 0, to: 0 };
+
+    /// `ET_DYN`: Linux's `load_bias = ELF_PAGESTART(base - vaddr)` for the first `PT_LOAD`, with
+    /// `base` aligned down to `maximum_alignment()`. Since `vaddr` = `page_down(vaddr)` + offset,
+    /// that places `page_down(vaddr)` at `page_down(base - offset)`.
+    fn for_dyn(loads: &[(usize, &ProgramHeader)], dyn_base: u64) -> Result<Self, ExecError> {
+        let Some((_, first)) = loads.first() else {
+            return Err(ExecError::NoLoadSegments);
+        };
+        // Linux's maximum_alignment(): the largest power-of-two p_align, at least a page.
+        let alignment = loads
+            .iter()
+            .map(|(_, ph)| ph.p_align)
+            .filter(|align| align.is_power_of_two())
+            .max()
+            .unwrap_or(0)
+            .max(PAGE_SIZE);
+        let base = dyn_base & !(alignment - 1);
+        let to = base
+            .checked_sub(page_offset(first.p_vaddr))
+            .map(page_down)
+            .ok_or(ExecError::AddressOutOfRange)?;
+        Ok(Relocation {
+            from: page_down(first.p_vaddr),
+            to,
+        })
+    }
+
+    /// The address `addr` of the file ends up at; `None` if it is below the image or the result
+    /// overflows.
+    fn apply(&self, addr: u64) -> Option<u64> {
+        addr.checked_sub(self.from)?.checked_add(self.to)
+    }
+
+    /// The same displacement as Linux's unsigned `load_bias`.
+    fn bias(&self) -> u64 {
+        self.to.wrapping_sub(self.from)
+    }
+}
+
+/// The areas and zero ranges built so far, segment by segment.
+#[derive(Default)]
+struct Plan {
+    areas: Vec<Area>,
+    zero_fill: Vec<(u64, u64)>,
+}
+
+impl Plan {
+    /// Linux's `elf_load` for one segment.
+    fn add_segment(&mut self, ph: &ProgramHeader, reloc: &Relocation) -> Result<(), ExecError> {
+        let out = ExecError::AddressOutOfRange;
+        let start = reloc.apply(ph.p_vaddr).ok_or(out)?;
+        let file_end = start.checked_add(ph.p_filesz).ok_or(out)?;
+        let mem_end = start.checked_add(ph.p_memsz).ok_or(out)?;
+        if mem_end > TASK_SIZE {
+            return Err(out);
+        }
+        if ph.p_memsz == 0 {
+            // Nothing to map (Linux maps nothing either), but the segment still counts for the
+            // bounds, see `Bounds`.
+            return Ok(());
+        }
+        let prot = Prot::from_flags(ph.p_flags);
+        // Cannot overflow: everything is at most TASK_SIZE, which is page-aligned.
+        let first_page = page_down(start);
+        let file_end_page = page_up(file_end).ok_or(out)?;
+        let mem_end_page = page_up(mem_end).ok_or(out)?;
+
+        self.make_room(first_page)?;
+        let anon_start = if ph.p_filesz > 0 {
+            self.areas.push(Area {
+                start: first_page,
+                end: file_end_page,
+                prot,
+                backing: Backing::File {
+                    offset: page_down(ph.p_offset),
+                },
+            });
+            if ph.p_memsz > ph.p_filesz && file_end < file_end_page {
+                // padzero(): the .bss starts inside the last file page.
+                self.zero_fill.push((file_end, file_end_page));
+            }
+            file_end_page
+        } else {
+            first_page
+        };
+        if mem_end_page > anon_start {
+            // vm_brk_flags(): the whole pages of .bss.
+            self.areas.push(Area {
+                start: anon_start,
+                end: mem_end_page,
+                prot,
+                backing: Backing::Anon,
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes sure a segment whose first page is `first_page` can be added after the areas so
+    /// far: fine if it starts at or above their end; if it starts in their last page, that page
+    /// is taken from the earlier segment (the `MAP_FIXED` replacement described at [`layout`]);
+    /// anything lower is an overlap.
+    fn make_room(&mut self, first_page: u64) -> Result<(), ExecError> {
+        let Some(last) = self.areas.last_mut() else {
+            return Ok(());
+        };
+        if first_page >= last.end {
+            return Ok(());
+        }
+        if first_page.checked_add(PAGE_SIZE) != Some(last.end) {
+            return Err(ExecError::Overlap);
+        }
+        last.end = first_page;
+        if last.start == last.end {
+            self.areas.pop();
+        }
+        // Zero ranges never cross a page, so the ones in the shared page start inside it.
+        self.zero_fill.retain(|&(from, _)| from < first_page);
+        Ok(())
+    }
+}
+
+/// The `mm` bookkeeping of `load_elf_binary`, after relocation.
+struct Bounds {
+    start_code: u64,
+    end_code: u64,
+    start_data: u64,
+    end_data: u64,
+    brk_start: u64,
+}
+
+impl Bounds {
+    /// Linux's loop over the `PT_LOAD` segments, including empty ones:
+    /// `start_code`/`end_code` over executable segments, `start_data`/`end_data` over all of them
+    /// (maxima of `p_vaddr` and `p_vaddr + p_filesz`), `elf_brk` the highest `p_vaddr + p_memsz`.
+    fn compute(loads: &[(usize, &ProgramHeader)], reloc: &Relocation) -> Result<Self, ExecError> {
+        let out = ExecError::AddressOutOfRange;
+        let mut code: Option<(u64, u64)> = None;
+        let mut start_data = 0;
+        let mut end_data = 0;
+        let mut elf_brk = 0;
+        for (_, ph) in loads {
+            let start = reloc.apply(ph.p_vaddr).ok_or(out)?;
+            let file_end = start.checked_add(ph.p_filesz).ok_or(out)?;
+            let mem_end = start.checked_add(ph.p_memsz).ok_or(out)?;
+            if ph.p_flags & PF_X != 0 {
+                let (lo, hi) = code.unwrap_or((start, file_end));
+                code = Some((lo.min(start), hi.max(file_end)));
+            }
+            start_data = start_data.max(start);
+            end_data = end_data.max(file_end);
+            elf_brk = elf_brk.max(mem_end);
+        }
+        // Without an executable segment Linux keeps its initial ~0UL and 0, plus load_bias.
+        let bias = reloc.bias();
+        let (start_code, end_code) = code.unwrap_or((u64::MAX.wrapping_add(bias), bias));
+        Ok(Bounds {
+            start_code,
+            end_code,
+            start_data,
+            end_data,
+            brk_start: page_up(elf_brk).ok_or(out)?,
+        })
+    }
+}
+
+/// `AT_PHDR`: the program headers' address in memory.
+///
+/// A `PT_PHDR` header states it directly, and is used when present. Otherwise (static binaries
+/// often have no `PT_PHDR`) the table is found the way Linux does since 5.18: in the `PT_LOAD`
+/// whose file contents contain `e_phoff` (the last such, as Linux's loop keeps overwriting). If
+/// no segment holds it, the table is not in memory at all; Linux would then report a meaningless
+/// address, here the file is rejected.
+fn phdr_address(
+    header: &FileHeader,
+    phdrs: &[ProgramHeader],
+    loads: &[(usize, &ProgramHeader)],
+    reloc: &Relocation,
+) -> Result<u64, ExecError> {
+    let linked = if let Some(ph) = phdrs.iter().find(|ph| ph.p_type == PT_PHDR) {
+        ph.p_vaddr
+    } else {
+        loads
+            .iter()
+            .rev()
+            .find(|(_, ph)| {
+                // No overflow: check_loads made sure p_offset + p_filesz fits in the file.
+                ph.p_offset <= header.e_phoff && header.e_phoff - ph.p_offset < ph.p_filesz
+            })
+            .and_then(|(_, ph)| ph.p_vaddr.checked_add(header.e_phoff - ph.p_offset))
+            .ok_or(ExecError::BadPhdrTable)?
+    };
+    reloc
+        .apply(linked)
+        .filter(|&addr| addr < TASK_SIZE)
+        .ok_or(ExecError::BadPhdrTable)
+}
+
+#[cfg(test)]
+mod tests;

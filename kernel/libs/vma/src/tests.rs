@@ -1,0 +1,829 @@
+//! Unit tests, one or more per operation and edge case. The randomised model test is in
+//! `tests/model.rs` and the `/proc/self/maps` round trip in `tests/maps.rs`; both use the public
+//! API only. These may reach private state, to prove that `check_invariants` catches corruption.
+
+use super::*;
+use std::vec;
+use std::vec::Vec;
+
+const P: u64 = PAGE_SIZE;
+
+/// `r--p`-style rights with every `MAY*` bit, as an anonymous `mmap` gets them.
+fn anon_rights(access: VmFlags) -> VmFlags {
+    access | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC
+}
+
+fn rw() -> VmFlags {
+    anon_rights(VmFlags::READ | VmFlags::WRITE)
+}
+
+fn ro() -> VmFlags {
+    anon_rights(VmFlags::READ)
+}
+
+fn stack() -> VmFlags {
+    rw() | VmFlags::GROWSDOWN
+}
+
+fn anon(start: u64, end: u64, flags: VmFlags) -> VmaInfo<u32> {
+    VmaInfo {
+        start: start * P,
+        end: end * P,
+        flags,
+        file: None,
+        pgoff: start,
+    }
+}
+
+fn file(start: u64, end: u64, flags: VmFlags, id: u32, pgoff: u64) -> VmaInfo<u32> {
+    VmaInfo {
+        start: start * P,
+        end: end * P,
+        flags,
+        file: Some(id),
+        pgoff,
+    }
+}
+
+/// A tree of the given areas (pages, not bytes), checked.
+fn tree_of(areas: &[VmaInfo<u32>]) -> VmaTree<u32> {
+    let mut tree = VmaTree::new();
+    for area in areas {
+        tree.insert(area.clone()).unwrap();
+    }
+    tree.check_invariants().unwrap();
+    tree
+}
+
+/// The areas as `(start page, end page, flags, file, pgoff)`.
+fn areas(tree: &VmaTree<u32>) -> Vec<(u64, u64, VmFlags, Option<u32>, u64)> {
+    tree.check_invariants().unwrap();
+    tree.iter()
+        .map(|v| {
+            (
+                v.start() / P,
+                v.end() / P,
+                v.flags(),
+                v.file().copied(),
+                v.pgoff(),
+            )
+        })
+        .collect()
+}
+
+fn starts(tree: &VmaTree<u32>) -> Vec<u64> {
+    tree.iter().map(|v| v.start() / P).collect()
+}
+
+// ---- Vma ----
+
+#[test]
+fn vma_accessors() {
+    let tree = tree_of(&[file(16, 20, ro(), 7, 3), anon(32, 34, stack())]);
+    let f = tree.find(16 * P).unwrap();
+    assert_eq!(
+        (f.start(), f.end(), f.pages(), f.pgoff()),
+        (16 * P, 20 * P, 4, 3)
+    );
+    assert_eq!(f.file(), Some(&7));
+    assert!(f.contains(16 * P) && f.contains(20 * P - 1));
+    assert!(!f.contains(16 * P - 1) && !f.contains(20 * P));
+    assert_eq!(f.file_page(16 * P), 3);
+    assert_eq!(f.file_page(19 * P + 123), 6);
+    assert_eq!(f.maps_offset(), 3 * P);
+    assert_eq!(f.start_gap(8 * P), 16 * P, "only stacks have a guard gap");
+    assert_eq!(f.info(), file(16, 20, ro(), 7, 3));
+
+    let s = tree.find(33 * P).unwrap();
+    assert_eq!(s.file(), None);
+    assert_eq!(s.pgoff(), 32, "an anonymous area's pgoff is its start page");
+    assert_eq!(s.file_page(33 * P), 33);
+    assert_eq!(s.maps_offset(), 0);
+    assert_eq!(s.start_gap(8 * P), 24 * P);
+    assert_eq!(s.start_gap(100 * P), 0, "the gap stops at address 0");
+}
+
+#[test]
+fn access_allowed_follows_may_bits() {
+    assert!(rw().access_allowed());
+    assert!(VmFlags::empty().access_allowed());
+    assert!(!(VmFlags::WRITE | VmFlags::MAYREAD).access_allowed());
+    assert!((VmFlags::READ | VmFlags::MAYREAD).access_allowed());
+    assert!(!(VmFlags::EXEC | VmFlags::MAYREAD | VmFlags::MAYWRITE).access_allowed());
+    assert!(!VmFlags::MAYREAD.is_accessible());
+    assert!(VmFlags::EXEC.is_accessible());
+}
+
+// ---- lookups ----
+
+#[test]
+fn find_vma_at_boundaries() {
+    let tree = tree_of(&[anon(1, 3, rw()), anon(5, 6, ro())]);
+    let start_of = |v: Option<&Vma<u32>>| v.map(|v| v.start() / P);
+    assert_eq!(
+        start_of(tree.find_vma(0)),
+        Some(1),
+        "below everything: the first area"
+    );
+    assert_eq!(start_of(tree.find_vma(P)), Some(1));
+    assert_eq!(start_of(tree.find_vma(3 * P - 1)), Some(1));
+    assert_eq!(
+        start_of(tree.find_vma(3 * P)),
+        Some(5),
+        "an area's end is not in it"
+    );
+    assert_eq!(start_of(tree.find_vma(5 * P)), Some(5));
+    assert_eq!(start_of(tree.find_vma(6 * P - 1)), Some(5));
+    assert_eq!(start_of(tree.find_vma(6 * P)), None);
+    assert_eq!(start_of(tree.find_vma(u64::MAX)), None);
+
+    assert_eq!(start_of(tree.find(P - 1)), None);
+    assert_eq!(start_of(tree.find(P)), Some(1));
+    assert_eq!(start_of(tree.find(3 * P)), None);
+    assert_eq!(start_of(tree.find(4 * P)), None);
+    assert_eq!(start_of(tree.find(5 * P + 1)), Some(5));
+
+    assert_eq!(start_of(tree.find_prev(0)), None);
+    assert_eq!(
+        start_of(tree.find_prev(2 * P)),
+        None,
+        "inside the first area"
+    );
+    assert_eq!(start_of(tree.find_prev(3 * P - 1)), None);
+    assert_eq!(
+        start_of(tree.find_prev(3 * P)),
+        Some(1),
+        "an area ending at addr is below it"
+    );
+    assert_eq!(start_of(tree.find_prev(5 * P)), Some(1));
+    assert_eq!(start_of(tree.find_prev(6 * P - 1)), Some(1));
+    assert_eq!(start_of(tree.find_prev(6 * P)), Some(5));
+    assert_eq!(start_of(tree.find_prev(u64::MAX)), Some(5));
+
+    assert!(!VmaTree::<u32>::new().intersects(0, u64::MAX));
+    assert!(tree.intersects(0, P + 1));
+    assert!(!tree.intersects(0, P));
+    assert!(!tree.intersects(3 * P, 5 * P), "the hole between");
+    assert!(tree.intersects(3 * P, 5 * P + 1));
+    assert!(tree.intersects(2 * P, 2 * P + 1));
+    assert!(
+        !tree.intersects(2 * P, 2 * P),
+        "an empty range intersects nothing"
+    );
+    assert!(!tree.intersects(6 * P, u64::MAX));
+}
+
+// ---- insert ----
+
+#[test]
+fn insert_refuses_overlap_and_bad_ranges() {
+    let mut tree = tree_of(&[anon(10, 20, rw())]);
+    let before = areas(&tree);
+    for (start, end) in [(10, 20), (5, 11), (19, 25), (5, 25), (12, 13)] {
+        assert_eq!(
+            tree.insert(anon(start, end, ro())),
+            Err(VmaError::Overlap),
+            "{start}..{end}"
+        );
+    }
+    let mut unaligned = anon(30, 31, ro());
+    unaligned.start += 1;
+    assert_eq!(tree.insert(unaligned.clone()), Err(VmaError::Unaligned));
+    unaligned.start -= 1;
+    unaligned.end -= 1;
+    assert_eq!(tree.insert(unaligned), Err(VmaError::Unaligned));
+    assert_eq!(tree.insert(anon(30, 30, ro())), Err(VmaError::Empty));
+    assert_eq!(tree.insert(anon(31, 30, ro())), Err(VmaError::Empty));
+    assert_eq!(areas(&tree), before, "a refused insert changes nothing");
+    // Right next to the area, on both sides, is fine.
+    tree.insert(anon(5, 10, ro())).unwrap();
+    tree.insert(anon(20, 21, ro())).unwrap();
+    assert_eq!(starts(&tree), [5, 10, 20]);
+}
+
+#[test]
+fn insert_merges_with_prev_next_and_both() {
+    let mut tree = tree_of(&[anon(10, 12, rw())]);
+    tree.insert(anon(12, 13, rw())).unwrap();
+    assert_eq!(areas(&tree), [(10, 13, rw(), None, 10)], "merged into prev");
+    tree.insert(anon(8, 10, rw())).unwrap();
+    assert_eq!(areas(&tree), [(8, 13, rw(), None, 8)], "merged into next");
+    tree.insert(anon(15, 20, rw())).unwrap();
+    assert_eq!(tree.len(), 2, "a gap between: no merge");
+    tree.insert(anon(13, 15, rw())).unwrap();
+    assert_eq!(
+        areas(&tree),
+        [(8, 20, rw(), None, 8)],
+        "filling the gap merges all three"
+    );
+    assert_eq!(tree.len(), 1);
+}
+
+#[test]
+fn insert_does_not_merge_different_areas() {
+    let mut tree = tree_of(&[anon(10, 12, rw())]);
+    tree.insert(anon(12, 14, ro())).unwrap();
+    tree.insert(anon(8, 10, rw() | VmFlags::SHARED)).unwrap();
+    tree.insert(file(14, 16, ro(), 1, 14)).unwrap();
+    assert_eq!(
+        starts(&tree),
+        [8, 10, 12, 14],
+        "different flags, or anonymous against file"
+    );
+}
+
+#[test]
+fn file_areas_merge_only_with_contiguous_pgoff() {
+    let mut tree = tree_of(&[file(10, 12, ro(), 1, 100)]);
+    tree.insert(file(12, 14, ro(), 1, 103)).unwrap();
+    assert_eq!(tree.len(), 2, "pgoff 103 does not continue 100..102");
+    tree.insert(file(8, 10, ro(), 2, 98)).unwrap();
+    assert_eq!(tree.len(), 3, "another file");
+    tree.insert(file(14, 16, ro(), 1, 105)).unwrap();
+    assert_eq!(tree.len(), 3, "contiguous after: merged");
+    tree.insert(file(6, 8, ro(), 2, 96)).unwrap();
+    assert_eq!(
+        areas(&tree),
+        [
+            (6, 10, ro(), Some(2), 96),
+            (10, 12, ro(), Some(1), 100),
+            (12, 16, ro(), Some(1), 103),
+        ],
+        "contiguous before: merged, keeping the lower pgoff"
+    );
+}
+
+#[test]
+fn anonymous_pgoff_is_the_start_page() {
+    let mut tree = VmaTree::<u32>::new();
+    tree.insert(VmaInfo {
+        start: 16 * P,
+        end: 17 * P,
+        flags: rw(),
+        file: None,
+        pgoff: 12345,
+    })
+    .unwrap();
+    assert_eq!(tree.find(16 * P).unwrap().pgoff(), 16);
+}
+
+// ---- unmap ----
+
+#[test]
+fn unmap_middle_splits_with_advanced_pgoff() {
+    let mut tree = tree_of(&[file(16, 32, ro(), 3, 5)]);
+    let removed = tree.unmap(20 * P, 22 * P);
+    assert_eq!(removed, [file(20, 22, ro(), 3, 9)]);
+    assert_eq!(
+        areas(&tree),
+        [(16, 20, ro(), Some(3), 5), (22, 32, ro(), Some(3), 11)]
+    );
+    assert_eq!(
+        tree.find(22 * P).unwrap().file_page(23 * P),
+        12,
+        "pages keep their file page"
+    );
+
+    // The same for anonymous memory: pgoff stays the page number.
+    let mut tree = tree_of(&[anon(16, 32, rw())]);
+    assert_eq!(tree.unmap(20 * P, 22 * P), [anon(20, 22, rw())]);
+    assert_eq!(
+        areas(&tree),
+        [(16, 20, rw(), None, 16), (22, 32, rw(), None, 22)]
+    );
+}
+
+#[test]
+fn unmap_across_areas_and_holes() {
+    let mut tree = tree_of(&[
+        anon(2, 4, rw()),
+        file(6, 10, ro(), 1, 0),
+        anon(10, 12, ro()),
+        anon(14, 20, rw()),
+        anon(30, 31, rw()),
+    ]);
+    let removed = tree.unmap(3 * P, 16 * P);
+    assert_eq!(
+        removed,
+        [
+            anon(3, 4, rw()),
+            file(6, 10, ro(), 1, 0),
+            anon(10, 12, ro()),
+            anon(14, 16, rw()),
+        ]
+    );
+    assert_eq!(
+        areas(&tree),
+        [
+            (2, 3, rw(), None, 2),
+            (16, 20, rw(), None, 16),
+            (30, 31, rw(), None, 30)
+        ]
+    );
+    assert_eq!(tree.len(), 3);
+}
+
+#[test]
+fn unmap_of_nothing() {
+    let mut tree = VmaTree::<u32>::new();
+    assert!(tree.unmap(0, u64::MAX).is_empty());
+    let mut tree = tree_of(&[anon(2, 4, rw()), anon(8, 9, ro())]);
+    let before = areas(&tree);
+    assert!(tree.unmap(4 * P, 8 * P).is_empty(), "only the hole");
+    assert!(tree.unmap(9 * P, 100 * P).is_empty(), "above everything");
+    assert!(tree.unmap(3 * P, 3 * P).is_empty(), "empty range");
+    assert!(tree.unmap(5 * P, 3 * P).is_empty(), "reversed range");
+    assert_eq!(areas(&tree), before);
+}
+
+#[test]
+fn unmap_rounds_to_pages_and_takes_everything() {
+    let mut tree = tree_of(&[anon(2, 6, rw()), anon(8, 9, ro())]);
+    // [3P+1, 4P+1) covers the pages 3 and 4.
+    assert_eq!(tree.unmap(3 * P + 1, 4 * P + 1), [anon(3, 5, rw())]);
+    let all = tree.unmap(0, u64::MAX);
+    assert_eq!(all, [anon(2, 3, rw()), anon(5, 6, rw()), anon(8, 9, ro())]);
+    assert!(tree.is_empty());
+    tree.check_invariants().unwrap();
+}
+
+// ---- protect ----
+
+#[test]
+fn protect_splits_then_merges_back() {
+    let mut tree = tree_of(&[file(10, 20, rw(), 1, 40)]);
+    let changes = tree.protect(12 * P, 14 * P, VmFlags::READ).unwrap();
+    assert_eq!(
+        changes,
+        [ProtectChange {
+            start: 12 * P,
+            end: 14 * P,
+            old: rw(),
+            new: ro(),
+        }]
+    );
+    assert_eq!(
+        areas(&tree),
+        [
+            (10, 12, rw(), Some(1), 40),
+            (12, 14, ro(), Some(1), 42),
+            (14, 20, rw(), Some(1), 44),
+        ]
+    );
+    let changes = tree
+        .protect(12 * P, 14 * P, VmFlags::READ | VmFlags::WRITE)
+        .unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        areas(&tree),
+        [(10, 20, rw(), Some(1), 40)],
+        "one area again"
+    );
+}
+
+#[test]
+fn protect_across_areas_merges_them() {
+    let mut tree = tree_of(&[anon(0, 2, rw()), anon(2, 4, ro()), anon(4, 6, rw())]);
+    let changes = tree.protect(0, 6 * P, VmFlags::READ).unwrap();
+    assert_eq!(
+        changes,
+        [
+            ProtectChange {
+                start: 0,
+                end: 2 * P,
+                old: rw(),
+                new: ro()
+            },
+            ProtectChange {
+                start: 4 * P,
+                end: 6 * P,
+                old: rw(),
+                new: ro()
+            },
+        ],
+        "the middle area already had the rights"
+    );
+    assert_eq!(areas(&tree), [(0, 6, ro(), None, 0)]);
+}
+
+#[test]
+fn protect_without_change_does_not_split() {
+    let mut tree = tree_of(&[anon(0, 8, rw())]);
+    // Bits other than READ/WRITE/EXEC in prot are ignored.
+    assert_eq!(
+        tree.protect(
+            2 * P,
+            3 * P,
+            VmFlags::READ | VmFlags::WRITE | VmFlags::SHARED
+        ),
+        Ok(vec![])
+    );
+    assert_eq!(tree.len(), 1);
+    assert_eq!(
+        tree.protect(100 * P, 100 * P, VmFlags::READ),
+        Ok(vec![]),
+        "empty range"
+    );
+}
+
+#[test]
+fn protect_nomem_keeps_earlier_changes() {
+    let mut tree = tree_of(&[anon(2, 4, rw()), anon(5, 8, rw())]);
+    let before = areas(&tree);
+    // The first page is unmapped: nothing happens.
+    let err = tree.protect(P, 3 * P, VmFlags::READ).unwrap_err();
+    assert_eq!(
+        err,
+        ProtectFailure {
+            error: ProtectError::NoMem,
+            changes: vec![]
+        }
+    );
+    assert_eq!(areas(&tree), before);
+    // A hole after the first area: that area stays changed.
+    let err = tree.protect(3 * P, 6 * P, VmFlags::READ).unwrap_err();
+    assert_eq!(err.error, ProtectError::NoMem);
+    assert_eq!(
+        err.changes,
+        [ProtectChange {
+            start: 3 * P,
+            end: 4 * P,
+            old: rw(),
+            new: ro()
+        }]
+    );
+    assert_eq!(
+        areas(&tree),
+        [
+            (2, 3, rw(), None, 2),
+            (3, 4, ro(), None, 3),
+            (5, 8, rw(), None, 5)
+        ]
+    );
+    // A range ending in the hole fails too, after changing everything before it.
+    let err = tree.protect(2 * P, 5 * P, VmFlags::empty()).unwrap_err();
+    assert_eq!(err.error, ProtectError::NoMem);
+    assert_eq!(err.changes.len(), 2);
+    assert_eq!(
+        areas(&tree)[0],
+        (2, 4, anon_rights(VmFlags::empty()), None, 2)
+    );
+}
+
+#[test]
+fn protect_access_stops_at_the_forbidding_area() {
+    let read_only_file = VmFlags::READ | VmFlags::MAYREAD | VmFlags::MAYEXEC | VmFlags::MAYSHARE;
+    let mut tree = tree_of(&[
+        anon(0, 2, ro()),
+        file(2, 4, read_only_file, 1, 0),
+        anon(4, 6, ro()),
+    ]);
+    let err = tree
+        .protect(P, 6 * P, VmFlags::READ | VmFlags::WRITE)
+        .unwrap_err();
+    assert_eq!(err.error, ProtectError::Access);
+    assert_eq!(
+        err.changes,
+        [ProtectChange {
+            start: P,
+            end: 2 * P,
+            old: ro(),
+            new: rw()
+        }]
+    );
+    assert_eq!(
+        areas(&tree),
+        [
+            (0, 1, ro(), None, 0),
+            (1, 2, rw(), None, 1),
+            (2, 4, read_only_file, Some(1), 0),
+            (4, 6, ro(), None, 4),
+        ],
+        "the area after the refusal is untouched"
+    );
+    // READ|EXEC is within the file's MAY bits.
+    assert!(
+        tree.protect(2 * P, 4 * P, VmFlags::READ | VmFlags::EXEC)
+            .is_ok()
+    );
+}
+
+// ---- get_unmapped_area ----
+
+const LOW: u64 = 0x1000 * P;
+const HIGH: u64 = 0x2000 * P;
+
+#[test]
+fn get_unmapped_area_is_top_down() {
+    let mut tree = VmaTree::<u32>::new();
+    assert_eq!(
+        tree.get_unmapped_area(P, None, LOW, HIGH, 0),
+        Some(HIGH - P)
+    );
+    assert_eq!(
+        tree.get_unmapped_area(3 * P - 5, None, LOW, HIGH, 0),
+        Some(HIGH - 3 * P),
+        "len rounded up"
+    );
+    assert_eq!(
+        tree.get_unmapped_area(0, None, LOW, HIGH, 0),
+        None,
+        "nothing to place"
+    );
+    assert_eq!(
+        tree.get_unmapped_area(HIGH - LOW, None, LOW, HIGH, 0),
+        Some(LOW),
+        "exactly fits"
+    );
+    assert_eq!(
+        tree.get_unmapped_area(HIGH - LOW + P, None, LOW, HIGH, 0),
+        None
+    );
+
+    // Successive mappings stack downwards.
+    for i in 1..=3 {
+        let addr = tree.get_unmapped_area(2 * P, None, LOW, HIGH, 0).unwrap();
+        assert_eq!(addr, HIGH - 2 * i * P);
+        tree.insert(VmaInfo {
+            start: addr,
+            end: addr + 2 * P,
+            flags: if i % 2 == 0 { ro() } else { rw() },
+            file: None,
+            pgoff: 0,
+        })
+        .unwrap();
+    }
+    // A hole of one page below the top area, and a larger one lower down.
+    tree.unmap(HIGH - 3 * P, HIGH - 2 * P);
+    tree.insert(VmaInfo {
+        start: LOW + 4 * P,
+        end: LOW + 5 * P,
+        flags: rw(),
+        file: None,
+        pgoff: 0,
+    })
+    .unwrap();
+    assert_eq!(
+        tree.get_unmapped_area(P, None, LOW, HIGH, 0),
+        Some(HIGH - 3 * P),
+        "highest hole that fits"
+    );
+    assert_eq!(
+        tree.get_unmapped_area(2 * P, None, LOW, HIGH, 0),
+        Some(HIGH - 8 * P),
+        "skips a hole too small"
+    );
+    // Areas outside [low, high) only matter as edges of gaps.
+    assert_eq!(
+        tree.get_unmapped_area(4 * P, None, LOW, LOW + 8 * P, 0),
+        Some(LOW),
+        "below the low area"
+    );
+    assert_eq!(
+        tree.get_unmapped_area(5 * P, None, LOW, LOW + 8 * P, 0),
+        None
+    );
+    assert_eq!(
+        tree.get_unmapped_area(3 * P, None, LOW + P, LOW + 8 * P, 0),
+        Some(LOW + 5 * P)
+    );
+}
+
+#[test]
+fn get_unmapped_area_hint() {
+    let tree = tree_of(&[anon(0x1100, 0x1110, rw())]);
+    let get = |len, hint| tree.get_unmapped_area(len, Some(hint), LOW, HIGH, 0);
+    assert_eq!(get(P, 0x1200 * P), Some(0x1200 * P), "free: honoured");
+    assert_eq!(
+        get(P, 0x1200 * P + 1),
+        Some(0x1201 * P),
+        "rounded up, as Linux does"
+    );
+    assert_eq!(
+        get(0x10 * P, 0x10F0 * P),
+        Some(0x10F0 * P),
+        "ends right at an area"
+    );
+    assert_eq!(
+        get(0x10 * P, 0x1110 * P),
+        Some(0x1110 * P),
+        "starts right at an area's end"
+    );
+    assert_eq!(
+        get(2 * P, 0x10FF * P),
+        Some(HIGH - 2 * P),
+        "overlaps the area: refused"
+    );
+    assert_eq!(
+        get(P, 0x1105 * P),
+        Some(HIGH - P),
+        "inside the area: refused"
+    );
+    assert_eq!(get(P, LOW - P), Some(HIGH - P), "below low: refused");
+    assert_eq!(
+        get(2 * P, HIGH - P),
+        Some(HIGH - 2 * P),
+        "runs past high: refused"
+    );
+    assert_eq!(
+        get(P, u64::MAX),
+        Some(HIGH - P),
+        "rounds past the top: refused"
+    );
+}
+
+#[test]
+fn get_unmapped_area_keeps_stack_guard_gap() {
+    const GAP: u64 = 16 * P;
+    // A stack at the top, and an ordinary area lower down.
+    let tree = tree_of(&[anon(0x1f00, 0x2000, stack()), anon(0x1e00, 0x1e10, rw())]);
+    assert_eq!(
+        tree.get_unmapped_area(P, None, LOW, HIGH, GAP),
+        Some(0x1f00 * P - GAP - P),
+        "nothing in the gap below the stack"
+    );
+    assert_eq!(
+        tree.get_unmapped_area(P, None, LOW, HIGH, 0),
+        Some(0x1eff * P)
+    );
+    // The gap below the stack is 0xf0 pages, 0xe0 of them usable.
+    assert_eq!(
+        tree.get_unmapped_area(0xe0 * P, None, LOW, HIGH, GAP),
+        Some(0x1e10 * P)
+    );
+    assert_eq!(
+        tree.get_unmapped_area(0xe1 * P, None, LOW, HIGH, GAP),
+        Some(0x1e00 * P - 0xe1 * P),
+        "does not fit above the lower area any more"
+    );
+    // A hint in the guard gap is refused; right below it is fine.
+    let hint = 0x1f00 * P - P;
+    assert_ne!(
+        tree.get_unmapped_area(P, Some(hint), LOW, HIGH, GAP),
+        Some(hint)
+    );
+    let hint = 0x1f00 * P - GAP - P;
+    assert_eq!(
+        tree.get_unmapped_area(P, Some(hint), LOW, HIGH, GAP),
+        Some(hint)
+    );
+    // Only stacks have a gap: the same hint below the ordinary area is fine.
+    let hint = 0x1e00 * P - P;
+    assert_eq!(
+        tree.get_unmapped_area(P, Some(hint), LOW, HIGH, GAP),
+        Some(hint)
+    );
+    // The stack above `high` still keeps its gap free of a mapping placed at `high`'s top.
+    assert_eq!(
+        tree.get_unmapped_area(P, None, LOW, 0x1f00 * P, GAP),
+        Some(0x1f00 * P - GAP - P)
+    );
+}
+
+// ---- expand_down ----
+
+#[test]
+fn expand_down_grows_a_stack() {
+    let mut tree = tree_of(&[anon(0x10, 0x20, rw()), anon(0x40, 0x50, stack())]);
+    tree.expand_down(0x40 * P, 0x38 * P, 4 * P).unwrap();
+    assert_eq!(
+        areas(&tree)[1],
+        (0x38, 0x50, stack(), None, 0x38),
+        "pgoff moves with start"
+    );
+    // Not closer than the guard gap to an accessible area below.
+    assert_eq!(
+        tree.expand_down(0x38 * P, 0x23 * P, 4 * P),
+        Err(VmaError::Overlap)
+    );
+    tree.expand_down(0x38 * P, 0x24 * P, 4 * P).unwrap();
+    // Never over the area below, whatever the gap.
+    assert_eq!(
+        tree.expand_down(0x24 * P, 0x1f * P, 0),
+        Err(VmaError::Overlap)
+    );
+    tree.expand_down(0x24 * P, 0x20 * P, 0).unwrap();
+    assert_eq!(
+        starts(&tree),
+        [0x10, 0x20],
+        "adjacent but not mergeable: different flags"
+    );
+    // Nothing to do, and things that are not stacks.
+    assert_eq!(tree.expand_down(0x20 * P, 0x20 * P, 0), Ok(()));
+    assert_eq!(tree.expand_down(0x20 * P, 0x30 * P, 0), Ok(()));
+    assert_eq!(
+        tree.expand_down(0x10 * P, 0x8 * P, 0),
+        Err(VmaError::NotFound)
+    );
+    assert_eq!(
+        tree.expand_down(0x21 * P, 0x8 * P, 0),
+        Err(VmaError::NotFound)
+    );
+    assert_eq!(
+        tree.expand_down(0x20 * P, 0x8 * P + 1, 0),
+        Err(VmaError::Unaligned)
+    );
+    tree.check_invariants().unwrap();
+}
+
+#[test]
+fn expand_down_may_approach_guards_and_stacks() {
+    // A PROT_NONE area below is a guard itself; another stack below is no obstacle either.
+    let none = anon_rights(VmFlags::empty());
+    let mut tree = tree_of(&[anon(0x10, 0x20, none), anon(0x40, 0x50, stack())]);
+    tree.expand_down(0x40 * P, 0x20 * P, 16 * P).unwrap();
+    let mut tree = tree_of(&[anon(0x10, 0x20, stack()), anon(0x40, 0x50, stack())]);
+    tree.expand_down(0x40 * P, 0x20 * P, 16 * P).unwrap();
+    assert_eq!(
+        areas(&tree),
+        [(0x10, 0x50, stack(), None, 0x10)],
+        "identical stacks merge"
+    );
+    // A file-backed stack cannot grow below the start of its file.
+    let mut tree = tree_of(&[file(0x40, 0x50, stack(), 1, 2)]);
+    assert_eq!(
+        tree.expand_down(0x40 * P, 0x3d * P, 0),
+        Err(VmaError::OutOfRange)
+    );
+    tree.expand_down(0x40 * P, 0x3e * P, 0).unwrap();
+    assert_eq!(areas(&tree), [(0x3e, 0x50, stack(), Some(1), 0)]);
+}
+
+// ---- many areas, duplicate, invariants ----
+
+#[test]
+fn thousands_of_areas_removed_by_one_unmap() {
+    const N: u64 = 2048;
+    let mut tree = VmaTree::<u32>::new();
+    for i in 0..N {
+        // Alternating rights, so that neighbours do not merge.
+        let flags = if i % 2 == 0 { rw() } else { ro() };
+        tree.insert(anon(0x100 + i, 0x101 + i, flags)).unwrap();
+    }
+    assert_eq!(tree.len(), N as usize);
+    tree.check_invariants().unwrap();
+    assert_eq!(tree.find(0x100 * P + 1000 * P).unwrap().flags(), rw());
+    assert_eq!(
+        tree.find_prev(u64::MAX).unwrap().start(),
+        (0x100 + N - 1) * P
+    );
+
+    let removed = tree.unmap(0, u64::MAX);
+    assert_eq!(removed.len(), N as usize);
+    assert!(
+        removed.windows(2).all(|w| w[0].end == w[1].start),
+        "ascending, contiguous"
+    );
+    assert_eq!(removed[0], anon(0x100, 0x101, rw()));
+    assert!(tree.is_empty());
+    tree.check_invariants().unwrap();
+}
+
+#[test]
+fn duplicate_is_an_independent_copy() {
+    let mut tree = tree_of(&[anon(2, 4, rw()), file(8, 12, ro(), 5, 9)]);
+    let copy = tree.duplicate();
+    assert_eq!(areas(&copy), areas(&tree));
+    tree.unmap(0, u64::MAX);
+    assert_eq!(copy.len(), 2);
+    assert_eq!(areas(&copy)[1], (8, 12, ro(), Some(5), 9));
+}
+
+#[test]
+fn check_invariants_catches_corruption() {
+    let tree = tree_of(&[anon(2, 4, rw()), anon(6, 8, ro())]);
+    // Overlap: grow the first area into the second.
+    tree.find(2 * P).unwrap().set_end(7 * P);
+    assert_eq!(tree.check_invariants(), Err("areas overlap"));
+    // Adjacent and mergeable.
+    tree.find(2 * P).unwrap().set_end(6 * P);
+    tree.find(6 * P).unwrap().set_flags(rw());
+    assert_eq!(
+        tree.check_invariants(),
+        Err("adjacent areas should have been merged")
+    );
+    tree.find(6 * P).unwrap().set_flags(ro());
+    tree.check_invariants().unwrap();
+    tree.find(6 * P).unwrap().set_pgoff(7);
+    assert_eq!(
+        tree.check_invariants(),
+        Err("anonymous area's pgoff is not its start page")
+    );
+    tree.find(6 * P).unwrap().set_pgoff(6);
+    tree.find(6 * P).unwrap().set_end(8 * P + 1);
+    assert_eq!(tree.check_invariants(), Err("area not page-aligned"));
+}
+
+#[test]
+fn errors_display() {
+    use std::string::ToString;
+    assert_eq!(
+        VmaError::Overlap.to_string(),
+        "range overlaps an existing area"
+    );
+    let failure = ProtectFailure {
+        error: ProtectError::Access,
+        changes: vec![],
+    };
+    assert_eq!(failure.to_string(), "rights exceed what the mapping allows");
+}

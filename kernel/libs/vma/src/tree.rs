@@ -1,0 +1,519 @@
+//! The areas of one address space ([`VmaTree`]) and the operations that edit them.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+use intrusive_collections::Bound;
+use intrusive_collections::rbtree::{Cursor, RBTree};
+
+use crate::vma::VmaAdapter;
+use crate::{
+    PAGE_SIZE, ProtectError, VmFlags, Vma, VmaError, VmaInfo, is_page_aligned, page_align_down,
+    page_align_up,
+};
+
+/// The highest page-aligned address, where a range rounded up past the top of the address space
+/// is cut off.
+const TOP: u64 = page_align_down(u64::MAX);
+
+/// The areas of one address space, ordered by address, never overlapping, and always in
+/// canonical form: no two adjacent areas that could be merged into one (see the
+/// [crate documentation](crate)).
+///
+/// This is the part of Linux's `struct mm_struct` that `mm/mmap.c` maintains: the tree of areas
+/// (`mm_mt`) and their count (`map_count`). Everything else about the address space (page tables,
+/// `brk`, the stack start, the mmap base) belongs to the kernel's `Mm`, which calls these
+/// operations and then updates its page tables from what they return.
+pub struct VmaTree<F> {
+    tree: RBTree<VmaAdapter<F>>,
+    /// The number of areas (Linux's `map_count`); the tree does not count its elements.
+    count: usize,
+}
+
+/// One range whose rights [`VmaTree::protect`] changed: the kernel rewrites the page-table
+/// entries of `[start, end)` from `old` to `new` (Linux's `change_protection`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtectChange {
+    /// First address of the range.
+    pub start: u64,
+    /// First address past the range.
+    pub end: u64,
+    /// The area's flags before.
+    pub old: VmFlags,
+    /// The flags now.
+    pub new: VmFlags,
+}
+
+/// [`VmaTree::protect`] stopped part-way. As in Linux, what it changed before stopping stays
+/// changed, so the kernel must still apply `changes` to its page tables before returning `error`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtectFailure {
+    /// Why it stopped.
+    pub error: ProtectError,
+    /// The ranges changed before it stopped, in ascending order.
+    pub changes: Vec<ProtectChange>,
+}
+
+impl fmt::Display for ProtectFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<F> VmaTree<F> {
+    /// An empty address space.
+    pub fn new() -> Self {
+        VmaTree {
+            tree: RBTree::new(VmaAdapter::new()),
+            count: 0,
+        }
+    }
+
+    /// The number of areas (Linux's `map_count`).
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether nothing is mapped.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The areas in ascending order of address.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Vma<F>> {
+        self.tree.iter()
+    }
+
+    /// A cursor on the first area whose end is above `addr`, or the null cursor if there is none.
+    fn find_vma_cursor(&self, addr: u64) -> Cursor<'_, VmaAdapter<F>> {
+        // Areas do not overlap, so they are sorted by end as well as by start. The last area
+        // starting at or below `addr` is the only one that can contain it; if it ends at or
+        // below `addr`, the answer is the area after it.
+        let mut cursor = self.tree.upper_bound(Bound::Included(&addr));
+        if cursor.is_null() {
+            return self.tree.front();
+        }
+        if cursor.get().is_some_and(|vma| vma.end() <= addr) {
+            cursor.move_next();
+        }
+        cursor
+    }
+
+    /// The first area whose end is above `addr` (Linux's `find_vma`). It contains `addr` if
+    /// `start <= addr`; otherwise `addr` is in the gap below it, which is where the fault
+    /// handler looks for a stack to grow down. `O(log n)`.
+    pub fn find_vma(&self, addr: u64) -> Option<&Vma<F>> {
+        self.find_vma_cursor(addr).get()
+    }
+
+    /// The area containing `addr`, if any.
+    pub fn find(&self, addr: u64) -> Option<&Vma<F>> {
+        self.find_vma(addr).filter(|vma| vma.start() <= addr)
+    }
+
+    /// The area just below `addr`: the one ending at or below it with the highest end (the `prev`
+    /// of Linux's `find_vma_prev`, i.e. the area before [`find_vma`](Self::find_vma)'s answer).
+    pub fn find_prev(&self, addr: u64) -> Option<&Vma<F>> {
+        let mut cursor = self.find_vma_cursor(addr);
+        // From the null cursor (no area ends above `addr`) this moves to the last area.
+        cursor.move_prev();
+        cursor.get()
+    }
+
+    /// Whether any area overlaps `[start, end)` (Linux's `find_vma_intersection(..).is_some()`).
+    pub fn intersects(&self, start: u64, end: u64) -> bool {
+        start < end && self.find_vma(start).is_some_and(|vma| vma.start() < end)
+    }
+
+    /// Linux's top-down `get_unmapped_area` (`generic_get_unmapped_area_topdown`): where to put a
+    /// new mapping of `len` bytes (rounded up to pages) inside `[low, high)`, or `None` if no gap
+    /// is large enough.
+    ///
+    /// * A `hint` (the address passed to `mmap` without `MAP_FIXED`) is rounded up to a page, as
+    ///   Linux does, and returned if the whole range there is free and inside `[low, high)`.
+    /// * Otherwise the answer is the top of the highest gap that fits, so mappings pile up
+    ///   downwards from `high` (the mmap base, below the stack) and the space between them and
+    ///   the heap stays in one piece.
+    ///
+    /// Either way, a stack ([`VmFlags::GROWSDOWN`]) keeps `stack_guard_gap` bytes free below it
+    /// ([`Vma::start_gap`]); as in Linux only the area right above a gap is consulted.
+    ///
+    /// Linux finds the gap in `O(log n)` with the largest free gap of each subtree kept in the
+    /// tree's nodes (the augmented rbtree's `rb_subtree_gap`, now the maple tree's gaps). An
+    /// intrusive tree cannot carry such a field, so this walks the gaps downwards from `high`:
+    /// `O(log n)` to start, then one step per area skipped.
+    pub fn get_unmapped_area(
+        &self,
+        len: u64,
+        hint: Option<u64>,
+        low: u64,
+        high: u64,
+        stack_guard_gap: u64,
+    ) -> Option<u64> {
+        let len = page_align_up(len)?;
+        let low = page_align_up(low)?;
+        let high = page_align_down(high);
+        if len == 0 || high < low || len > high - low {
+            return None;
+        }
+
+        if let Some(addr) = hint.and_then(page_align_up)
+            && addr >= low
+            && addr <= high - len
+            && self
+                .find_vma(addr)
+                .is_none_or(|next| addr + len <= next.start_gap(stack_guard_gap))
+        {
+            return Some(addr);
+        }
+
+        // Each gap lies between `prev` and `next`. Start with `next` the first area above `high`
+        // (or none), and walk down.
+        let mut next = self.find_vma_cursor(high);
+        loop {
+            let mut prev = next.clone();
+            prev.move_prev();
+            let gap_end = next.get().map_or(high, |next| {
+                page_align_down(next.start_gap(stack_guard_gap)).min(high)
+            });
+            let gap_start = prev.get().map_or(low, |prev| prev.end().max(low));
+            if gap_end >= gap_start && gap_end - gap_start >= len {
+                return Some(gap_end - len);
+            }
+            if gap_start == low {
+                // `prev` ends at or below `low` (or there is none): no gap further down is in range.
+                return None;
+            }
+            next = prev;
+        }
+    }
+}
+
+impl<F: Clone + PartialEq> VmaTree<F> {
+    /// Add an area for `[info.start, info.end)`, which must be page-aligned, non-empty and free
+    /// (`mmap` with `MAP_FIXED` unmaps the range first). The new area is then merged with the
+    /// area ending at `start` and the one starting at `end` where [the merge rule](crate) allows,
+    /// as Linux's `mmap_region` does with `vma_merge`.
+    ///
+    /// The `pgoff` of an anonymous area is set to `start / PAGE_SIZE` (see [`Vma`]).
+    pub fn insert(&mut self, info: VmaInfo<F>) -> Result<(), VmaError> {
+        let VmaInfo {
+            start,
+            end,
+            flags,
+            file,
+            pgoff,
+        } = info;
+        if !is_page_aligned(start) || !is_page_aligned(end) {
+            return Err(VmaError::Unaligned);
+        }
+        if start >= end {
+            return Err(VmaError::Empty);
+        }
+        if self.intersects(start, end) {
+            return Err(VmaError::Overlap);
+        }
+        let pgoff = if file.is_some() {
+            pgoff
+        } else {
+            start / PAGE_SIZE
+        };
+        // Linux tries the merge first and allocates a `vm_area_struct` only when it fails. Linking
+        // first and merging after costs an allocation but leaves a single merge routine, shared
+        // with `protect` and `expand_down`.
+        self.link(Vma::new(start, end, flags, file, pgoff));
+        self.merge(start);
+        Ok(())
+    }
+
+    /// Remove `[start, end)` from the address space, whatever it covers: whole areas, parts of
+    /// areas (which are split, Linux's `__split_vma`), holes or nothing at all. Returns the pieces
+    /// removed in ascending order, each a whole area or the part of one inside the range, with
+    /// the `pgoff` of that part; the kernel unmaps their pages and drops their files.
+    ///
+    /// `start` is rounded down and `end` up to a page boundary; `munmap`'s `EINVAL` for an
+    /// unaligned address is the system call's business. This is Linux's
+    /// `do_vmi_align_munmap`: split at both edges, then detach everything in between. (Linux
+    /// also refuses a split that would push the area count past `vm.max_map_count`; a kernel
+    /// that wants that limit checks [`len`](Self::len) first.)
+    pub fn unmap(&mut self, start: u64, end: u64) -> Vec<VmaInfo<F>> {
+        let start = page_align_down(start);
+        let end = page_align_up(end).unwrap_or(TOP);
+        let mut removed = Vec::new();
+        if start >= end {
+            return removed;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        // Every area from `start` on that begins before `end` now lies wholly inside the range.
+        let mut cursor = self.tree.lower_bound_mut(Bound::Included(&start));
+        while cursor.get().is_some_and(|vma| vma.start() < end) {
+            // `remove` moves the cursor on to the next area.
+            if let Some(vma) = cursor.remove() {
+                removed.push(VmaInfo::from_removed(*vma));
+            }
+        }
+        self.count -= removed.len();
+        removed
+    }
+
+    /// Linux's `mprotect` on `[start, end)`: set the access rights of every page in the range to
+    /// `prot` (only its [`VmFlags::ACCESS`] bits are used) and return the ranges that changed.
+    ///
+    /// Like `do_mprotect_pkey`, it walks the areas upwards from `start`, and for each one:
+    ///
+    /// 1. if no area contains the current address (the first page, or a hole further on), stops
+    ///    with [`ProtectError::NoMem`];
+    /// 2. if the new rights exceed the area's `MAY*` bits ([`VmFlags::access_allowed`]), stops with
+    ///    [`ProtectError::Access`];
+    /// 3. if the rights differ from the area's (`mprotect_fixup`), splits the area at the edges
+    ///    of the range, sets the new flags on the part inside, and merges that part with its
+    ///    neighbours, so that giving rights back restores a single area.
+    ///
+    /// Stopping does not undo the areas already changed (Linux does not either): they are in
+    /// [`ProtectFailure::changes`], and the page tables must follow them.
+    ///
+    /// `start` is rounded down and `end` up to a page boundary (`EINVAL` for an unaligned `start`
+    /// is the system call's business); an empty range succeeds without looking at the areas, as
+    /// in Linux.
+    pub fn protect(
+        &mut self,
+        start: u64,
+        end: u64,
+        prot: VmFlags,
+    ) -> Result<Vec<ProtectChange>, ProtectFailure> {
+        let prot = prot & VmFlags::ACCESS;
+        let start = page_align_down(start);
+        let end = page_align_up(end).unwrap_or(TOP);
+        let mut changes = Vec::new();
+        let mut nstart = start;
+        while nstart < end {
+            let Some(vma) = self.find(nstart) else {
+                return Err(ProtectFailure {
+                    error: ProtectError::NoMem,
+                    changes,
+                });
+            };
+            let old = vma.flags();
+            let new = old.difference(VmFlags::ACCESS).union(prot);
+            if !new.access_allowed() {
+                return Err(ProtectFailure {
+                    error: ProtectError::Access,
+                    changes,
+                });
+            }
+            let tmp = vma.end().min(end);
+            if new != old {
+                self.split_at(nstart);
+                self.split_at(tmp);
+                if let Some(piece) = self.find(nstart) {
+                    debug_assert!(piece.start() == nstart && piece.end() == tmp);
+                    piece.set_flags(new);
+                }
+                changes.push(ProtectChange {
+                    start: nstart,
+                    end: tmp,
+                    old,
+                    new,
+                });
+                self.merge(nstart);
+            }
+            // `nstart` was an area boundary before any merge, so the next round's lookup
+            // fails exactly when there is a hole at `tmp`.
+            nstart = tmp;
+        }
+        Ok(changes)
+    }
+
+    /// Grow the stack starting at `vma_start` down to `new_start` (Linux's `expand_downwards`,
+    /// called by the fault handler when a fault lands in the gap below a
+    /// [`VmFlags::GROWSDOWN`] area).
+    ///
+    /// Refused with [`VmaError::Overlap`] if it would overlap the area below, or come within
+    /// `stack_guard_gap` bytes of it, unless that area is itself a stack or inaccessible
+    /// (`PROT_NONE`, which is a guard of its own), exactly Linux's exceptions. A `new_start` at or
+    /// above `vma_start` is nothing to do. The area's `pgoff` moves down with its start.
+    pub fn expand_down(
+        &mut self,
+        vma_start: u64,
+        new_start: u64,
+        stack_guard_gap: u64,
+    ) -> Result<(), VmaError> {
+        if !is_page_aligned(new_start) {
+            return Err(VmaError::Unaligned);
+        }
+        let cursor = self.tree.find(&vma_start);
+        let vma = cursor
+            .get()
+            .filter(|vma| vma.flags().contains(VmFlags::GROWSDOWN))
+            .ok_or(VmaError::NotFound)?;
+        if new_start >= vma_start {
+            return Ok(());
+        }
+        let mut prev = cursor.clone();
+        prev.move_prev();
+        if let Some(prev) = prev.get() {
+            if prev.end() > new_start {
+                return Err(VmaError::Overlap);
+            }
+            if !prev.flags().contains(VmFlags::GROWSDOWN)
+                && prev.flags().is_accessible()
+                && new_start - prev.end() < stack_guard_gap
+            {
+                return Err(VmaError::Overlap);
+            }
+        }
+        let grow = (vma_start - new_start) / PAGE_SIZE;
+        let pgoff = vma.pgoff().checked_sub(grow).ok_or(VmaError::OutOfRange)?;
+        // Moving `start` down into the free gap keeps the tree's order.
+        vma.set_start(new_start);
+        vma.set_pgoff(pgoff);
+        // Linux leaves a grown stack unmerged; merging keeps the tree canonical when it now
+        // touches an identical stack below it.
+        self.merge(new_start);
+        Ok(())
+    }
+
+    /// A copy of every area, for `fork` (the area half of Linux's `dup_mmap`; the kernel copies
+    /// the page tables, marking private writable pages copy-on-write).
+    pub fn duplicate(&self) -> Self {
+        let mut copy = Self::new();
+        for vma in self.iter() {
+            copy.link(Vma::new(
+                vma.start(),
+                vma.end(),
+                vma.flags(),
+                vma.file().cloned(),
+                vma.pgoff(),
+            ));
+        }
+        copy
+    }
+
+    /// Check everything the operations promise: areas sorted and non-overlapping, page-aligned
+    /// and non-empty, anonymous `pgoff`s equal to the start's page number, the count right, and
+    /// no two adjacent areas that the merge rule would have merged. For tests and debugging.
+    pub fn check_invariants(&self) -> Result<(), &'static str> {
+        let mut count = 0;
+        let mut prev: Option<&Vma<F>> = None;
+        for vma in self.iter() {
+            count += 1;
+            if !is_page_aligned(vma.start()) || !is_page_aligned(vma.end()) {
+                return Err("area not page-aligned");
+            }
+            if vma.start() >= vma.end() {
+                return Err("empty area");
+            }
+            if vma.file().is_none() && vma.pgoff() != vma.start() / PAGE_SIZE {
+                return Err("anonymous area's pgoff is not its start page");
+            }
+            if let Some(prev) = prev {
+                if prev.start() >= vma.start() {
+                    return Err("areas out of order");
+                }
+                if prev.end() > vma.start() {
+                    return Err("areas overlap");
+                }
+                if prev.end() == vma.start()
+                    && prev.can_merge_after(vma.flags(), vma.file(), vma.pgoff())
+                {
+                    return Err("adjacent areas should have been merged");
+                }
+            }
+            prev = Some(vma);
+        }
+        if count != self.count {
+            return Err("area count wrong");
+        }
+        Ok(())
+    }
+
+    /// Cut the area straddling `addr`, if any, in two at `addr` (Linux's `__split_vma`). The
+    /// left part keeps the node and shrinks in place; the right part is a new area whose
+    /// `pgoff` is advanced by the pages left behind.
+    fn split_at(&mut self, addr: u64) {
+        let Some(vma) = self.find(addr) else {
+            return;
+        };
+        if vma.start() == addr {
+            return;
+        }
+        let right = Vma::new(
+            addr,
+            vma.end(),
+            vma.flags(),
+            vma.file().cloned(),
+            vma.file_page(addr),
+        );
+        vma.set_end(addr);
+        self.link(right);
+    }
+
+    /// Merge the area starting at `start` with its neighbours where the merge rule allows: into
+    /// the area before it, the one after it into it, or all three into one. These are the cases
+    /// of Linux's `vma_merge`. The areas absorbed are freed.
+    fn merge(&mut self, start: u64) {
+        let cursor = self.tree.find(&start);
+        let Some(vma) = cursor.get() else {
+            debug_assert!(false, "merge: no area at {start:#x}");
+            return;
+        };
+        let mut prev = cursor.clone();
+        prev.move_prev();
+        let prev = prev.get().filter(|prev| {
+            prev.end() == vma.start() && prev.can_merge_after(vma.flags(), vma.file(), vma.pgoff())
+        });
+        let mut next = cursor.clone();
+        next.move_next();
+        let next = next.get().filter(|next| {
+            next.start() == vma.end()
+                && next.can_merge_before(vma.flags(), vma.file(), vma.pgoff(), vma.pages())
+        });
+        // Growing an area's end over its neighbour before unlinking the neighbour is fine: the
+        // tree is ordered by start, which does not change.
+        match (prev, next) {
+            (Some(prev), Some(next)) => {
+                prev.set_end(next.end());
+                let next_start = next.start();
+                self.unlink(start);
+                self.unlink(next_start);
+            }
+            (Some(prev), None) => {
+                prev.set_end(vma.end());
+                self.unlink(start);
+            }
+            (None, Some(next)) => {
+                vma.set_end(next.end());
+                let next_start = next.start();
+                self.unlink(next_start);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Add an area to the tree (Linux's `vma_link`).
+    fn link(&mut self, vma: Vma<F>) {
+        self.tree.insert(Box::new(vma));
+        self.count += 1;
+    }
+
+    /// Remove and free the area starting at `start`.
+    fn unlink(&mut self, start: u64) {
+        let removed = self.tree.find_mut(&start).remove();
+        debug_assert!(removed.is_some(), "unlink: no area at {start:#x}");
+        self.count -= 1;
+    }
+}
+
+impl<F> Default for VmaTree<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: fmt::Debug> fmt::Debug for VmaTree<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}

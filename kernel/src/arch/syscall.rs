@@ -1,0 +1,170 @@
+//! Entering and leaving user mode: the `syscall` entry stub, the common return path, and the MSRs
+//! that wire them up (EFER.SCE, STAR, LSTAR, FMASK).
+//!
+//! On entry the stub switches to the task's kernel stack and saves every user register in a
+//! [`PtRegs`] (Linux's `struct pt_regs`, same order), calls [`crate::syscall::dispatch`], and returns
+//! through [`return_to_user`], which restores the registers and `iretq`s. The same return path starts
+//! a new program (exec) and a forked child, from a `PtRegs` built on their kernel stack.
+
+use core::arch::naked_asm;
+use x86_64::{
+    VirtAddr,
+    registers::{
+        model_specific::{Efer, EferFlags, LStar, SFMask, Star},
+        rflags::RFlags,
+    },
+};
+
+use super::gdt::{KERNEL_CS, KERNEL_DS, USER_CS, USER_DS};
+
+/// The user registers saved on the kernel stack, in Linux's `struct pt_regs` order.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PtRegs {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub rbp: u64,
+    pub rbx: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rax: u64,
+    pub rcx: u64,
+    pub rdx: u64,
+    pub rsi: u64,
+    pub rdi: u64,
+    /// The system call number as it arrived (rax is overwritten by the return value).
+    pub orig_rax: u64,
+    // The hardware interrupt frame, as `iretq` pops it.
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+impl PtRegs {
+    /// Registers for entering a fresh program at `entry` with stack pointer `sp` (exec), everything
+    /// else zero and interrupts on.
+    pub fn new_user(entry: u64, sp: u64) -> Self {
+        PtRegs {
+            rip: entry,
+            cs: USER_CS.0 as u64,
+            rflags: (RFlags::INTERRUPT_FLAG | RFlags::from_bits_retain(0x2)).bits(),
+            rsp: sp,
+            ss: USER_DS.0 as u64,
+            ..Default::default()
+        }
+    }
+}
+
+/// Programs the syscall MSRs.
+pub fn init() {
+    // SAFETY: the selectors match the GDT layout that `sysret`/`syscall` require (checked in
+    // gdt::init), and LSTAR points at the entry stub below.
+    unsafe {
+        Efer::update(|e| *e |= EferFlags::SYSTEM_CALL_EXTENSIONS);
+        Star::write(USER_CS, USER_DS, KERNEL_CS, KERNEL_DS)
+            .expect("GDT layout fits syscall/sysret");
+        LStar::write(VirtAddr::new(syscall_entry as usize as u64));
+        // Entering the kernel with interrupts off (until the stack is switched), direction flag
+        // clear, no single-stepping, and AC clear (SMAP stays enforced).
+        SFMask::write(
+            RFlags::INTERRUPT_FLAG
+                | RFlags::DIRECTION_FLAG
+                | RFlags::TRAP_FLAG
+                | RFlags::ALIGNMENT_CHECK,
+        );
+    }
+}
+
+/// The `syscall` instruction lands here: RCX = user RIP, R11 = user RFLAGS, RSP = user stack.
+#[unsafe(naked)]
+extern "C" fn syscall_entry() {
+    naked_asm!(
+        "swapgs",
+        "mov gs:[0], rsp",          // park the user stack pointer
+        "mov rsp, gs:[8]",          // this task's kernel stack
+        "push {user_ds}",           // ss
+        "push qword ptr gs:[0]",    // rsp
+        "swapgs",
+        "push r11",                 // rflags
+        "push {user_cs}",           // cs
+        "push rcx",                 // rip
+        "push rax",                 // orig_rax
+        "push rdi",
+        "push rsi",
+        "push rdx",
+        "push rcx",
+        "push -38",                 // rax = -ENOSYS until the handler says otherwise
+        "push r8",
+        "push r9",
+        "push r10",
+        "push r11",
+        "push rbx",
+        "push rbp",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "cld",
+        "mov rdi, rsp",             // &mut PtRegs
+        "sti",
+        "call {dispatch}",
+        "jmp {ret}",
+        user_ds = const USER_DS.0 as u64,
+        user_cs = const USER_CS.0 as u64,
+        dispatch = sym crate::syscall::dispatch_entry,
+        ret = sym return_to_user_from_frame,
+    )
+}
+
+/// Restores the `PtRegs` at RSP and returns to user mode with `iretq`.
+#[unsafe(naked)]
+extern "C" fn return_to_user_from_frame() -> ! {
+    naked_asm!(
+        "cli",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbp",
+        "pop rbx",
+        "pop r11",
+        "pop r10",
+        "pop r9",
+        "pop r8",
+        "pop rax",
+        "pop rcx",
+        "pop rdx",
+        "pop rsi",
+        "pop rdi",
+        "add rsp, 8", // orig_rax
+        "iretq",
+    )
+}
+
+/// Enters user mode with the given registers, on the kernel stack whose top is `kernel_stack_top`
+/// (the current task's). Used for the first entry of a program; never returns.
+///
+/// # Safety
+/// `kernel_stack_top` must be the current task's kernel stack (also in the TSS and the per-CPU
+/// area), with nothing on it that is still needed; the user address space must be active.
+pub unsafe fn enter_user(regs: &PtRegs, kernel_stack_top: u64) -> ! {
+    let frame = kernel_stack_top - size_of::<PtRegs>() as u64;
+    // SAFETY: the frame lies on the task's own stack, below its top; per the contract, nothing
+    // there is live. The stack is switched before the frame is popped.
+    unsafe {
+        (frame as *mut PtRegs).write(*regs);
+        core::arch::asm!(
+            "mov rsp, {frame}",
+            "jmp {ret}",
+            frame = in(reg) frame,
+            ret = sym return_to_user_from_frame,
+            options(noreturn),
+        )
+    }
+}

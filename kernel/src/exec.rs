@@ -1,0 +1,239 @@
+//! Loading a program (Linux's execve: fs/exec.c with fs/binfmt_elf.c).
+//!
+//! The deciding half is the host-tested `exec` crate ([`exec::elf::layout`], [`exec::stack::build`]);
+//! this file carries the plan out on a fresh [`Mm`]:
+//!
+//! - each PT_LOAD becomes an area backed by the executable at its page offset (code r-x, read-only
+//!   data r--, data rw-), private, so writes copy;
+//! - the bss: the tail of the last file page is zeroed, whole pages beyond form an anonymous rw- area;
+//! - the heap starts at the page after the bss (`start_brk = brk`), empty;
+//! - the stack: the argument block at the top of user space, in an area 128 KiB larger than the
+//!   block (Linux's `stack_expand`), growing down on faults. For a small argument list that is the
+//!   "stack created with 34 pages" of the seed notes.
+//!
+//! Nothing is mapped in the page tables except the pages the kernel itself writes (the stack
+//! image, the zeroed bss tail): the rest comes in by demand paging.
+
+use alloc::{sync::Arc, vec::Vec};
+
+use exec::{
+    elf::{self, Backing, ElfLayout},
+    stack::{self, auxv::*},
+};
+
+use crate::{
+    fs::{self, FileRef},
+    mm::{
+        layout::{PAGE_SIZE, page_down},
+        mm_struct::{Mm, STACK_LIMIT, STACK_TOP, VmFlags, VmaInfo},
+    },
+    syscall::errno::*,
+};
+
+/// Linux's stack_expand in setup_arg_pages: extra room below the arguments at exec.
+const STACK_EXPAND: u64 = 128 * 1024;
+
+/// A loaded program, ready to enter.
+pub struct Loaded {
+    pub mm: Arc<Mm>,
+    pub entry: u64,
+    pub sp: u64,
+    /// The path, for the process's name.
+    pub path: alloc::string::String,
+}
+
+/// The CPU features word for AT_HWCAP (CPUID leaf 1 EDX, as Linux reports on x86).
+fn hwcap() -> u64 {
+    core::arch::x86_64::__cpuid(1).edx as u64
+}
+
+/// 16 bytes for AT_RANDOM: RDRAND when the CPU has it, else the TSC stirred.
+fn random_bytes() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let mut seed = crate::arch::cpu::rdtsc() ^ 0x9e37_79b9_7f4a_7c15;
+    for chunk in out.chunks_mut(8) {
+        let mut value = 0u64;
+        // SAFETY: RDRAND has no side effects; _rdrand64_step reports failure (or the CPU lacks it,
+        // which CPUID leaf 1 ECX bit 30 tells).
+        let ok = core::arch::x86_64::__cpuid(1).ecx & (1 << 30) != 0
+            && unsafe { core::arch::x86_64::_rdrand64_step(&mut value) } == 1;
+        if !ok {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            value = seed ^ crate::arch::cpu::rdtsc();
+        }
+        chunk.copy_from_slice(&value.to_le_bytes());
+    }
+    out
+}
+
+fn vm_flags(prot: elf::Prot) -> VmFlags {
+    let mut vm = VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
+    if prot.read {
+        vm |= VmFlags::READ;
+    }
+    if prot.write {
+        vm |= VmFlags::WRITE;
+    }
+    if prot.exec {
+        vm |= VmFlags::EXEC;
+    }
+    vm
+}
+
+/// Loads the program at `path` (normalised, absolute) with its arguments and environment.
+/// On any failure nothing of the caller is touched and the error is what execve returns.
+pub fn load(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Loaded, Errno> {
+    let inode = fs::lookup(path).ok_or(ENOENT)?;
+    if inode.is_dir {
+        return Err(EACCES);
+    }
+    let bytes = match inode.data {
+        fs::InodeData::Initramfs(bytes) => bytes,
+        fs::InodeData::Shmem { .. } => return Err(EACCES),
+    };
+    let layout = elf::layout(bytes, elf::ELF_ET_DYN_BASE).map_err(|err| {
+        log::warn!("exec {path}: {err}");
+        ENOEXEC
+    })?;
+    let mm = Mm::new().map_err(|_| ENOMEM)?;
+    let sp = {
+        let mut m = mm.lock();
+        map_image(&mut m, &layout, &inode)?;
+        setup_stack(&mut m, &layout, path, argv, envp)?
+    };
+    Ok(Loaded {
+        mm,
+        entry: layout.entry,
+        sp,
+        path: path.into(),
+    })
+}
+
+fn map_image(
+    m: &mut crate::mm::mm_struct::MmInner,
+    layout: &ElfLayout,
+    inode: &Arc<fs::Inode>,
+) -> Result<(), Errno> {
+    for area in &layout.areas {
+        let (file, pgoff) = match area.backing {
+            Backing::File { offset } => (Some(FileRef(inode.clone())), offset / PAGE_SIZE),
+            Backing::Anon => (None, 0),
+        };
+        // A later segment may share its first page with the previous one: it wins that page.
+        m.unmap_range(area.start, area.end);
+        m.vmas
+            .insert(VmaInfo {
+                start: area.start,
+                end: area.end,
+                flags: vm_flags(area.prot),
+                file,
+                pgoff,
+            })
+            .map_err(|_| ENOEXEC)?;
+    }
+    for &(from, to) in &layout.zero_fill {
+        // Zero through a private copy of the page, whatever the area's rights (see ElfLayout).
+        let zeros = alloc::vec![0u8; (to - from) as usize];
+        write_forced(m, from, &zeros)?;
+    }
+    m.start_code = layout.start_code;
+    m.end_code = layout.end_code;
+    m.start_data = layout.start_data;
+    m.end_data = layout.end_data;
+    m.start_brk = layout.brk_start;
+    m.brk = layout.brk_start;
+    Ok(())
+}
+
+/// Writes into the new image even where the area is not writable (the bss tail of a read-only
+/// segment), by faulting the page in as if it were.
+fn write_forced(
+    m: &mut crate::mm::mm_struct::MmInner,
+    addr: u64,
+    bytes: &[u8],
+) -> Result<(), Errno> {
+    let flags = m.vmas.find(addr).ok_or(ENOEXEC)?.flags();
+    if flags.contains(VmFlags::WRITE) {
+        return m.populate_write(addr, bytes).map_err(|_| ENOMEM);
+    }
+    // Temporarily writable, then back: both through the tree so the areas stay consistent.
+    let page = page_down(addr);
+    let prot_of = |f: VmFlags| {
+        (if f.contains(VmFlags::READ) { 1 } else { 0 })
+            | (if f.contains(VmFlags::WRITE) { 2 } else { 0 })
+            | (if f.contains(VmFlags::EXEC) { 4 } else { 0 })
+    };
+    m.do_mprotect(page, PAGE_SIZE, prot_of(flags) | 2)
+        .map_err(|_| ENOMEM)?;
+    let result = m.populate_write(addr, bytes).map_err(|_| ENOMEM);
+    m.do_mprotect(page, PAGE_SIZE, prot_of(flags))
+        .map_err(|_| ENOMEM)?;
+    result
+}
+
+fn setup_stack(
+    m: &mut crate::mm::mm_struct::MmInner,
+    layout: &ElfLayout,
+    path: &str,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+) -> Result<u64, Errno> {
+    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    let envp: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
+    let auxv = [
+        (AT_HWCAP, hwcap()),
+        (AT_PAGESZ, PAGE_SIZE),
+        (AT_CLKTCK, 100),
+        (AT_PHDR, layout.phdr_addr),
+        (AT_PHENT, layout.phent as u64),
+        (AT_PHNUM, layout.phnum as u64),
+        (AT_BASE, 0),
+        (AT_FLAGS, 0),
+        (AT_ENTRY, layout.entry),
+        (AT_UID, 0),
+        (AT_EUID, 0),
+        (AT_GID, 0),
+        (AT_EGID, 0),
+        (AT_SECURE, 0),
+    ];
+    // Linux bounds the arguments by a quarter of the stack limit.
+    let image = stack::build(
+        STACK_TOP,
+        &argv,
+        &envp,
+        path.as_bytes(),
+        &auxv,
+        random_bytes(),
+        (STACK_LIMIT / 4) as usize,
+    )
+    .map_err(|_| E2BIG)?;
+    let stack_start = page_down(image.sp) - STACK_EXPAND;
+    let mut flags = VmFlags::READ
+        | VmFlags::WRITE
+        | VmFlags::MAYREAD
+        | VmFlags::MAYWRITE
+        | VmFlags::MAYEXEC
+        | VmFlags::GROWSDOWN;
+    if layout.stack_executable {
+        flags |= VmFlags::EXEC;
+    }
+    m.vmas
+        .insert(VmaInfo {
+            start: stack_start,
+            end: STACK_TOP,
+            flags,
+            file: None,
+            pgoff: 0,
+        })
+        .map_err(|_| ENOMEM)?;
+    m.populate_write(image.sp, &image.bytes)
+        .map_err(|_| ENOMEM)?;
+    m.start_stack = image.sp;
+    m.arg_start = image.argv_start;
+    m.arg_end = image.env_start;
+    m.env_start = image.env_start;
+    m.env_end = image.env_end;
+    Ok(image.sp)
+}

@@ -1,0 +1,139 @@
+//! Open files and the per-process file-descriptor table.
+
+use alloc::{sync::Arc, vec::Vec};
+
+use super::Inode;
+use crate::{
+    arch::serial,
+    sync::IrqMutex,
+    syscall::errno::{EBADF, EISDIR, EMFILE, Errno},
+};
+
+/// Linux's default RLIMIT_NOFILE soft limit.
+pub const MAX_FDS: usize = 1024;
+
+/// What an open file refers to.
+pub enum FileKind {
+    /// The serial console (fds 0, 1, 2): writes go to the console, reads see end of file.
+    Console,
+    /// A regular file of the initramfs.
+    Regular(Arc<Inode>),
+    /// A directory (can be opened, not read).
+    Dir(Arc<Inode>),
+    /// A /proc file: its text, generated when it was opened.
+    Generated(Vec<u8>),
+}
+
+/// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
+pub struct OpenFile {
+    pub kind: FileKind,
+    pub readable: bool,
+    pub writable: bool,
+    pos: IrqMutex<u64>,
+}
+
+impl OpenFile {
+    pub fn new(kind: FileKind, readable: bool, writable: bool) -> Arc<Self> {
+        Arc::new(OpenFile {
+            kind,
+            readable,
+            writable,
+            pos: IrqMutex::new(0),
+        })
+    }
+
+    /// Reads at the file position into a kernel buffer and advances the position.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable {
+            return Err(EBADF);
+        }
+        let bytes: &[u8] = match &self.kind {
+            FileKind::Console => return Ok(0),
+            FileKind::Dir(_) => return Err(EISDIR),
+            FileKind::Regular(inode) => match inode.data {
+                super::InodeData::Initramfs(bytes) => bytes,
+                super::InodeData::Shmem { .. } => &[],
+            },
+            FileKind::Generated(text) => text,
+        };
+        let mut pos = self.pos.lock();
+        let start = (*pos).min(bytes.len() as u64) as usize;
+        let n = buf.len().min(bytes.len() - start);
+        buf[..n].copy_from_slice(&bytes[start..start + n]);
+        *pos += n as u64;
+        Ok(n)
+    }
+
+    /// Writes from a kernel buffer.
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if !self.writable {
+            return Err(EBADF);
+        }
+        match &self.kind {
+            FileKind::Console => {
+                serial::write_bytes(buf);
+                Ok(buf.len())
+            }
+            _ => Err(EBADF),
+        }
+    }
+
+    /// The inode behind a regular file (what mmap maps).
+    pub fn inode(&self) -> Option<&Arc<Inode>> {
+        match &self.kind {
+            FileKind::Regular(inode) => Some(inode),
+            _ => None,
+        }
+    }
+}
+
+/// A process's file descriptors.
+#[derive(Clone)]
+pub struct FdTable {
+    fds: Vec<Option<Arc<OpenFile>>>,
+}
+
+impl FdTable {
+    /// stdin, stdout and stderr on the console.
+    pub fn with_console() -> Self {
+        let console = OpenFile::new(FileKind::Console, true, true);
+        FdTable {
+            fds: alloc::vec![Some(console.clone()), Some(console.clone()), Some(console)],
+        }
+    }
+
+    /// No descriptors at all (a process that has exited).
+    pub fn empty() -> Self {
+        FdTable { fds: Vec::new() }
+    }
+
+    pub fn get(&self, fd: u64) -> Result<Arc<OpenFile>, Errno> {
+        self.fds
+            .get(fd as usize)
+            .and_then(|f| f.clone())
+            .ok_or(EBADF)
+    }
+
+    /// Installs a file at the lowest free descriptor, as POSIX requires.
+    pub fn install(&mut self, file: Arc<OpenFile>) -> Result<u64, Errno> {
+        if let Some(i) = self.fds.iter().position(Option::is_none) {
+            self.fds[i] = Some(file);
+            return Ok(i as u64);
+        }
+        if self.fds.len() >= MAX_FDS {
+            return Err(EMFILE);
+        }
+        self.fds.push(Some(file));
+        Ok(self.fds.len() as u64 - 1)
+    }
+
+    pub fn close(&mut self, fd: u64) -> Result<(), Errno> {
+        match self.fds.get_mut(fd as usize) {
+            Some(slot @ Some(_)) => {
+                *slot = None;
+                Ok(())
+            }
+            _ => Err(EBADF),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! /proc: per-process files generated from the kernel's state when they are opened.
+//!
+//! | path | contents |
+//! |---|---|
+//! | /proc/PID/maps, /proc/self/maps | the process's VMAs, as Linux prints them |
+//! | /proc/PID/status | name, pid and the Vm*/Rss* memory lines |
+//! | /proc/PID/mmstat | this kernel's fault counters: zero-page maps, copy-on-write copies and reuses |
+//! | /proc/meminfo | MemTotal, MemFree |
+
+use alloc::{format, string::String, sync::Arc};
+use core::fmt::Write;
+
+use super::{FileKind, OpenFile};
+use crate::{
+    mm::frame,
+    syscall::errno::*,
+    task::{self, Pid},
+};
+
+/// Opens `/proc/<rest>` for reading (`access` is the O_ACCMODE bits).
+pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Errno> {
+    if rest == "meminfo" {
+        return generated(meminfo(), access);
+    }
+    let (who, file) = rest.split_once('/').ok_or(ENOENT)?;
+    let pid = if who == "self" {
+        self_pid
+    } else {
+        who.parse::<Pid>().map_err(|_| ENOENT)?
+    };
+    let task = task::find(pid).ok_or(ENOENT)?;
+    let mm = task.mm();
+    // The mm lock is taken and released here, before anything is copied to the user.
+    let text = match (file, mm) {
+        ("maps", Some(mm)) => mm.lock().render_maps(),
+        ("maps", None) => String::new(),
+        ("status", mm) => {
+            let mut out = String::new();
+            let name = task.name.lock().clone();
+            let short = name.rsplit('/').next().unwrap_or(&name);
+            let _ = write!(out, "Name:\t{short}\nState:\tR (running)\nPid:\t{pid}\n");
+            if let Some(mm) = mm {
+                mm.lock().render_status_memory(&mut out);
+            }
+            out
+        }
+        ("mmstat", Some(mm)) => mm.lock().render_mmstat(),
+        ("mmstat", None) => String::new(),
+        _ => return Err(ENOENT),
+    };
+    generated(text, access)
+}
+
+fn generated(text: String, access: u64) -> Result<Arc<OpenFile>, Errno> {
+    if access != 0 {
+        return Err(EACCES);
+    }
+    Ok(OpenFile::new(
+        FileKind::Generated(text.into_bytes()),
+        true,
+        false,
+    ))
+}
+
+fn meminfo() -> String {
+    let stats = frame::stats();
+    format!(
+        "MemTotal:       {:>8} kB\nMemFree:        {:>8} kB\n",
+        stats.total * 4,
+        stats.free * 4
+    )
+}

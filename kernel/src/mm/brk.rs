@@ -1,0 +1,68 @@
+//! brk: moving the program break, the top of the heap (Linux's SYSCALL_DEFINE1(brk), mm/mmap.c).
+//!
+//! The heap is one anonymous read-write area from `start_brk` up to the break rounded up to a page.
+//! Growing it inserts an area right above the old top, which merges into the heap; shrinking unmaps
+//! the pages above the new top and frees them. `sbrk(n)` in a C library is `brk(brk(0) + n)`.
+
+use super::{
+    layout::page_up,
+    mm_struct::{MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo, vm_enough_memory},
+};
+
+const PAGE_SIZE: u64 = super::layout::PAGE_SIZE;
+
+impl MmInner {
+    /// Returns the new break, or the old one if it cannot move (never an error code, as in Linux).
+    pub fn do_brk(&mut self, brk: u64) -> u64 {
+        let old = self.brk;
+        if brk < self.start_brk {
+            return old;
+        }
+        let (Some(new_top), Some(old_top)) = (page_up(brk), page_up(old)) else {
+            return old;
+        };
+        if new_top == old_top {
+            self.brk = brk;
+            return brk;
+        }
+        if brk <= old {
+            self.unmap_range(new_top, old_top);
+            self.brk = brk;
+            return brk;
+        }
+        // Keep a page (and a stack's guard gap) between the heap and whatever is above it.
+        if let Some(next) = self.vmas.find_vma(old_top) {
+            let gap = if next.flags().contains(VmFlags::GROWSDOWN) {
+                STACK_GUARD_GAP
+            } else {
+                0
+            };
+            if new_top + PAGE_SIZE > next.start().saturating_sub(gap) {
+                return old;
+            }
+        }
+        if !vm_enough_memory((new_top - old_top) / PAGE_SIZE) {
+            return old;
+        }
+        let flags = VmFlags::READ
+            | VmFlags::WRITE
+            | VmFlags::MAYREAD
+            | VmFlags::MAYWRITE
+            | VmFlags::MAYEXEC;
+        if self
+            .vmas
+            .insert(VmaInfo {
+                start: old_top,
+                end: new_top,
+                flags,
+                file: None,
+                pgoff: 0,
+            })
+            .is_err()
+        {
+            return old;
+        }
+        self.brk = brk;
+        brk
+    }
+}

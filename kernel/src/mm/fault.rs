@@ -1,0 +1,279 @@
+//! The page-fault path (Linux's handle_mm_fault and friends in mm/memory.c): find the VMA, check the
+//! access against its rights, then bring the page in.
+//!
+//! | situation | what happens |
+//! |---|---|
+//! | no VMA at the address (and no stack to grow into it) | SIGSEGV, "no mapping" (SEGV_MAPERR) |
+//! | the VMA forbids the access (write to r--, fetch from rw-, any access to ---) | SIGSEGV, "protection" (SEGV_ACCERR) |
+//! | anonymous page, read | the shared zero page, read-only |
+//! | anonymous page, write | a fresh zeroed frame |
+//! | file page, shared area or read | the file's page-cache frame (read-only in a private area) |
+//! | file page, private area, write | a private copy of the page-cache frame |
+//! | present read-only page of a writable private area, write | copy-on-write: reuse the frame if this process is its only user, else copy it |
+//!
+//! Nothing here depends on anything but the fault: no work for other pages is done on this path.
+
+use x86_64::VirtAddr;
+
+use super::{
+    frame::{self, PageFlags},
+    layout::page_down,
+    mm_struct::{MmInner, STACK_GUARD_GAP, STACK_LIMIT, VmFlags, pte_flags},
+};
+use crate::fs::FileRef;
+
+/// The kind of access that faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    Execute,
+}
+
+/// Why a fault could not be resolved: the process gets SIGSEGV (or, for OOM, is killed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultError {
+    /// No VMA covers the address (Linux's SEGV_MAPERR).
+    NoMapping,
+    /// The VMA does not allow this access (SEGV_ACCERR).
+    Protection,
+    /// No frame was left to bring the page in.
+    OutOfMemory,
+    /// A file page wholly beyond the end of the file (SIGBUS, as Linux sends).
+    Bus,
+}
+
+impl FaultError {
+    pub fn describe(self) -> &'static str {
+        match self {
+            FaultError::NoMapping => "no mapping at this address",
+            FaultError::Protection => "access not permitted by the mapping",
+            FaultError::OutOfMemory => "out of memory",
+            FaultError::Bus => "file page beyond the end of the file",
+        }
+    }
+}
+
+/// How a fault was resolved (for tests and statistics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultOutcome {
+    ZeroPage,
+    NewAnonPage,
+    FilePage,
+    FileCopy,
+    CowCopy,
+    CowReuse,
+    /// The PTE already allowed the access (another path fixed it, or a stale TLB entry).
+    Spurious,
+}
+
+/// What the fault path needs to know about the VMA (copied out so the tree is not borrowed).
+struct Area {
+    start: u64,
+    flags: VmFlags,
+    file: Option<FileRef>,
+    pgoff: u64,
+}
+
+impl MmInner {
+    /// Resolves a fault at `addr`. Linux's handle_mm_fault, including the stack expansion of
+    /// lock_mm_and_find_vma.
+    pub fn handle_fault(&mut self, addr: u64, access: Access) -> Result<FaultOutcome, FaultError> {
+        let page = page_down(addr);
+        let area = self.find_area(addr)?;
+        let allowed = match access {
+            Access::Write => area.flags.contains(VmFlags::WRITE),
+            Access::Execute => area.flags.contains(VmFlags::EXEC),
+            Access::Read => area
+                .flags
+                .intersects(VmFlags::READ | VmFlags::WRITE | VmFlags::EXEC),
+        };
+        if !allowed {
+            return Err(FaultError::Protection);
+        }
+        self.counters.faults += 1;
+        let va = VirtAddr::new(page);
+        match self.pt.lookup(va) {
+            Some((frame, flags)) => {
+                if access == Access::Write && !flags.contains(super::paging::PteFlags::WRITABLE) {
+                    self.do_wp_page(page, frame, &area)
+                } else {
+                    // Nothing to do: the PTE permits the access already.
+                    x86_64::instructions::tlb::flush(va);
+                    Ok(FaultOutcome::Spurious)
+                }
+            }
+            None => match &area.file {
+                None => self.do_anonymous_page(page, access, &area),
+                Some(file) => self.do_file_page(page, access, &area, file.clone()),
+            },
+        }
+    }
+
+    /// Finds the VMA for a faulting address, growing a stack down to it if that is what it is.
+    fn find_area(&mut self, addr: u64) -> Result<Area, FaultError> {
+        let vma = self.vmas.find_vma(addr).ok_or(FaultError::NoMapping)?;
+        if vma.start() > addr {
+            // Below a stack? Grow it, within RLIMIT_STACK and the guard gap (expand_stack).
+            if !vma.flags().contains(VmFlags::GROWSDOWN)
+                || vma.end() - page_down(addr) > STACK_LIMIT
+            {
+                return Err(FaultError::NoMapping);
+            }
+            let start = vma.start();
+            self.vmas
+                .expand_down(start, page_down(addr), STACK_GUARD_GAP)
+                .map_err(|_| FaultError::NoMapping)?;
+        }
+        let vma = self.vmas.find(addr).ok_or(FaultError::NoMapping)?;
+        Ok(Area {
+            start: vma.start(),
+            flags: vma.flags(),
+            file: vma.file().cloned(),
+            pgoff: vma.pgoff(),
+        })
+    }
+
+    fn map_new(
+        &mut self,
+        page: u64,
+        frame: x86_64::structures::paging::PhysFrame,
+        vm: VmFlags,
+        writable: bool,
+    ) -> Result<(), FaultError> {
+        let flags = frame::page(frame).flags();
+        match self
+            .pt
+            .map(VirtAddr::new(page), frame, pte_flags(vm, writable))
+        {
+            Ok(()) => {
+                self.counters.add_page(flags);
+                Ok(())
+            }
+            Err(_) => {
+                if !flags.contains(PageFlags::ZERO) {
+                    frame::put_page(frame);
+                }
+                Err(FaultError::OutOfMemory)
+            }
+        }
+    }
+
+    /// do_anonymous_page: the zero page for a read, a fresh zeroed frame for a write.
+    fn do_anonymous_page(
+        &mut self,
+        page: u64,
+        access: Access,
+        area: &Area,
+    ) -> Result<FaultOutcome, FaultError> {
+        let shared = area.flags.contains(VmFlags::MAYSHARE);
+        if access != Access::Write && !shared {
+            self.map_new(page, frame::zero_page(), area.flags, false)?;
+            self.counters.zero_page_maps += 1;
+            return Ok(FaultOutcome::ZeroPage);
+        }
+        let frame = frame::alloc_zeroed_frame().ok_or(FaultError::OutOfMemory)?;
+        frame::page(frame).set_flags(PageFlags::ANON);
+        self.map_new(page, frame, area.flags, area.flags.contains(VmFlags::WRITE))?;
+        Ok(FaultOutcome::NewAnonPage)
+    }
+
+    /// do_read_fault / do_shared_fault / do_cow_fault: bring a file page in from the page cache.
+    fn do_file_page(
+        &mut self,
+        page: u64,
+        access: Access,
+        area: &Area,
+        file: FileRef,
+    ) -> Result<FaultOutcome, FaultError> {
+        let pgoff = area.pgoff + (page - area.start) / PAGE_SIZE_U64;
+        if matches!(file.0.data, crate::fs::InodeData::Initramfs(_))
+            && pgoff * PAGE_SIZE_U64 >= file.0.size().next_multiple_of(PAGE_SIZE_U64)
+        {
+            return Err(FaultError::Bus);
+        }
+        let cached = file.0.get_page(pgoff).ok_or(FaultError::OutOfMemory)?;
+        let shared = area.flags.contains(VmFlags::MAYSHARE);
+        if shared || access != Access::Write {
+            let writable = shared && area.flags.contains(VmFlags::WRITE);
+            self.map_new(page, cached, area.flags, writable)?;
+            return Ok(FaultOutcome::FilePage);
+        }
+        // A write to a private file page: copy it now rather than map and copy again.
+        let Some(copy) = frame::alloc_frame() else {
+            frame::put_page(cached);
+            return Err(FaultError::OutOfMemory);
+        };
+        frame::copy_frame(cached, copy);
+        frame::put_page(cached);
+        frame::page(copy).set_flags(PageFlags::ANON);
+        self.map_new(page, copy, area.flags, true)?;
+        self.counters.cow_copies += 1;
+        Ok(FaultOutcome::FileCopy)
+    }
+
+    /// do_wp_page: a write to a present, read-only page of a writable area.
+    fn do_wp_page(
+        &mut self,
+        page: u64,
+        old: x86_64::structures::paging::PhysFrame,
+        area: &Area,
+    ) -> Result<FaultOutcome, FaultError> {
+        let va = VirtAddr::new(page);
+        let old_flags = frame::page(old).flags();
+        let shared = area.flags.contains(VmFlags::MAYSHARE);
+        // A shared page, or an anonymous page nobody else maps: make it writable where it is.
+        // (The seed's "when only one process still uses a page it becomes writable without a copy".)
+        if shared || (old_flags.contains(PageFlags::ANON) && frame::page(old).refcount() == 1) {
+            self.pt.replace(va, old, pte_flags(area.flags, true));
+            if !shared {
+                self.counters.cow_reuses += 1;
+            }
+            return Ok(FaultOutcome::CowReuse);
+        }
+        // Otherwise copy: a page shared with another process since fork, a page-cache page under a
+        // private mapping, or the zero page.
+        let new = frame::alloc_frame().ok_or(FaultError::OutOfMemory)?;
+        let outcome = if old_flags.contains(PageFlags::ZERO) {
+            frame::zero_frame(new);
+            FaultOutcome::NewAnonPage
+        } else {
+            frame::copy_frame(old, new);
+            self.counters.cow_copies += 1;
+            FaultOutcome::CowCopy
+        };
+        frame::page(new).set_flags(PageFlags::ANON);
+        self.pt.replace(va, new, pte_flags(area.flags, true));
+        self.counters.add_page(PageFlags::ANON);
+        if !old_flags.contains(PageFlags::ZERO) {
+            self.counters.remove_page(old_flags);
+            frame::put_page(old);
+        }
+        Ok(outcome)
+    }
+
+    /// Writes `bytes` at `addr` in this address space, faulting pages in for writing as a user
+    /// write would (exec uses this to lay out the stack and zero the bss tail). The caller has
+    /// checked that the range lies in writable areas.
+    pub fn populate_write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), FaultError> {
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let at = addr + done as u64;
+            let offset = (at % PAGE_SIZE_U64) as usize;
+            let n = (PAGE_SIZE_U64 as usize - offset).min(bytes.len() - done);
+            let writable = |m: &Self| {
+                m.pt.lookup(VirtAddr::new(page_down(at)))
+                    .filter(|(_, f)| f.contains(super::paging::PteFlags::WRITABLE))
+            };
+            if writable(self).is_none() {
+                self.handle_fault(at, Access::Write)?;
+            }
+            let (frame, _) = writable(self).ok_or(FaultError::Protection)?;
+            frame::write_frame(frame, offset, &bytes[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+const PAGE_SIZE_U64: u64 = super::layout::PAGE_SIZE;

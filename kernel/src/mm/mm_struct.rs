@@ -1,0 +1,211 @@
+//! The memory descriptor of a process (Linux's `struct mm_struct`): its VMAs, its page tables, and
+//! the boundaries of its classic areas (code, data, heap, stack, arguments).
+//!
+//! The operations on it live one per file, as in Linux's mm/ and Asterinas: [`super::fault`]
+//! (demand paging and copy-on-write), [`super::mmap`], [`super::munmap`], [`super::mprotect`],
+//! [`super::brk`], and [`super::maps`] (/proc/PID/maps and status).
+//!
+//! Locking: one lock per mm (Linux's mmap_lock), taken by every operation and by the fault handler.
+//! Never copy to or from user memory while holding it: the copy may fault, and the fault needs it.
+
+use alloc::sync::Arc;
+use x86_64::structures::paging::PhysFrame;
+
+use super::{
+    frame::{self, PageFlags},
+    layout::TASK_SIZE,
+    paging::{AddressSpace, MapError, PteFlags},
+};
+use crate::{fs::FileRef, sync::IrqMutex};
+
+pub use vma::{PAGE_SIZE, VmFlags};
+
+/// The VMA tree of a process, backed by files of our VFS.
+pub type VmaTree = vma::VmaTree<FileRef>;
+pub type VmaInfo = vma::VmaInfo<FileRef>;
+
+/// Linux's default RLIMIT_STACK: how far the stack may grow.
+pub const STACK_LIMIT: u64 = 8 << 20;
+/// Linux's stack_guard_gap: 256 pages kept free below a stack.
+pub const STACK_GUARD_GAP: u64 = 256 * PAGE_SIZE;
+/// Linux's default vm.max_map_count.
+pub const MAX_MAP_COUNT: usize = 65530;
+/// The top of the initial stack (Linux's STACK_TOP without randomisation).
+pub const STACK_TOP: u64 = TASK_SIZE;
+/// Where top-down mmap placement starts: TASK_SIZE less the stack limit rounded up to Linux's
+/// minimum gap of 128 MiB (mm/util.c mmap_base, without randomisation).
+pub const MMAP_BASE: u64 = TASK_SIZE - (128 << 20);
+/// The lowest address mmap hands out without MAP_FIXED (Linux's default vm.mmap_min_addr).
+pub const MMAP_MIN_ADDR: u64 = 0x1_0000;
+
+/// Per-process memory counters (the numbers /proc/PID/status shows).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MmCounters {
+    /// Resident anonymous pages (RssAnon).
+    pub anon: u64,
+    /// Resident page-cache pages of files (RssFile).
+    pub file: u64,
+    /// Resident shared-memory pages (RssShmem).
+    pub shmem: u64,
+    /// The most pages ever resident at once (VmHWM).
+    pub hiwater_rss: u64,
+    /// Page faults resolved (minor faults: nothing here waits for a disk).
+    pub faults: u64,
+    /// Copy-on-write faults that copied the page.
+    pub cow_copies: u64,
+    /// Copy-on-write faults that found this process the page's only user and made it writable in
+    /// place.
+    pub cow_reuses: u64,
+    /// Read faults on anonymous memory answered with the shared zero page.
+    pub zero_page_maps: u64,
+}
+
+impl MmCounters {
+    pub fn rss(&self) -> u64 {
+        self.anon + self.file + self.shmem
+    }
+
+    /// Counts a page newly mapped by this process.
+    pub fn add_page(&mut self, flags: PageFlags) {
+        if flags.contains(PageFlags::SHMEM) {
+            self.shmem += 1;
+        } else if flags.contains(PageFlags::PAGE_CACHE) {
+            self.file += 1;
+        } else if flags.contains(PageFlags::ANON) {
+            self.anon += 1;
+        }
+        self.hiwater_rss = self.hiwater_rss.max(self.rss());
+    }
+
+    /// Counts a page this process no longer maps.
+    pub fn remove_page(&mut self, flags: PageFlags) {
+        if flags.contains(PageFlags::SHMEM) {
+            self.shmem -= 1;
+        } else if flags.contains(PageFlags::PAGE_CACHE) {
+            self.file -= 1;
+        } else if flags.contains(PageFlags::ANON) {
+            self.anon -= 1;
+        }
+    }
+}
+
+/// Everything the mm lock protects.
+pub struct MmInner {
+    pub vmas: VmaTree,
+    pub pt: AddressSpace,
+    pub start_code: u64,
+    pub end_code: u64,
+    pub start_data: u64,
+    pub end_data: u64,
+    /// The heap: [start_brk, brk) as the program sees it (the VMA is page-aligned above).
+    pub start_brk: u64,
+    pub brk: u64,
+    /// The address of argc on the initial stack; its VMA is [stack].
+    pub start_stack: u64,
+    pub arg_start: u64,
+    pub arg_end: u64,
+    pub env_start: u64,
+    pub env_end: u64,
+    pub counters: MmCounters,
+}
+
+/// A process's memory descriptor. Shared (Arc) by the threads of a process, when there are threads.
+pub struct Mm {
+    inner: IrqMutex<MmInner>,
+}
+
+impl Mm {
+    /// An empty address space.
+    pub fn new() -> Result<Arc<Mm>, MapError> {
+        Ok(Arc::new(Mm {
+            inner: IrqMutex::new(MmInner {
+                vmas: VmaTree::new(),
+                pt: AddressSpace::new()?,
+                start_code: 0,
+                end_code: 0,
+                start_data: 0,
+                end_data: 0,
+                start_brk: 0,
+                brk: 0,
+                start_stack: 0,
+                arg_start: 0,
+                arg_end: 0,
+                env_start: 0,
+                env_end: 0,
+                counters: MmCounters::default(),
+            }),
+        }))
+    }
+
+    /// Takes the mm lock.
+    pub fn lock(&self) -> crate::sync::IrqMutexGuard<'_, MmInner> {
+        self.inner.lock()
+    }
+
+    /// The PML4 to load into CR3 for this process.
+    pub fn pml4(&self) -> PhysFrame {
+        self.inner.lock().pt.pml4()
+    }
+}
+
+impl Drop for Mm {
+    /// The last user is gone (exit or exec): release every page and every table.
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut();
+        if inner.pt.is_active() {
+            super::paging::activate_kernel();
+        }
+        inner.unmap_range(0, TASK_SIZE);
+    }
+}
+
+impl MmInner {
+    /// Removes [start, end) from the VMA tree and the page tables, releasing every page mapped there.
+    /// Linux's do_munmap without the argument checks (those are the system call's).
+    pub fn unmap_range(&mut self, start: u64, end: u64) {
+        let removed = self.vmas.unmap(start, end);
+        for piece in &removed {
+            self.release_pages(piece.start, piece.end);
+        }
+    }
+
+    /// Unmaps the pages of [start, end) from the page tables (the VMAs are the caller's business),
+    /// dropping this process's reference to each frame.
+    pub fn release_pages(&mut self, start: u64, end: u64) {
+        let counters = &mut self.counters;
+        self.pt.unmap_range(start, end, &mut |_, frame, _| {
+            let flags = frame::page(frame).flags();
+            if flags.contains(PageFlags::ZERO) {
+                return;
+            }
+            counters.remove_page(flags);
+            frame::put_page(frame);
+        });
+    }
+}
+
+/// Linux's overcommit heuristic (vm.overcommit_memory = 0, __vm_enough_memory): a private writable
+/// mapping, or heap growth, larger than all of RAM (there is no swap) is refused up front; anything
+/// smaller is allowed, and demand paging commits memory only as it is touched.
+pub fn vm_enough_memory(pages: u64) -> bool {
+    pages <= frame::stats().total as u64
+}
+
+/// Whether an area of these flags is charged against memory (Linux's accountable_mapping).
+pub fn accountable(flags: VmFlags) -> bool {
+    flags.contains(VmFlags::WRITE) && !flags.intersects(VmFlags::SHARED | VmFlags::NORESERVE)
+}
+
+/// The hardware permissions for a page of an area: user-accessible, writable only when `writable`
+/// (a private page not yet copied stays read-only even in a writable area), executable only in an
+/// executable area.
+pub fn pte_flags(vm: VmFlags, writable: bool) -> PteFlags {
+    let mut flags = PteFlags::PRESENT | PteFlags::USER_ACCESSIBLE;
+    if writable {
+        flags |= PteFlags::WRITABLE;
+    }
+    if !vm.contains(VmFlags::EXEC) {
+        flags |= PteFlags::NO_EXECUTE;
+    }
+    flags
+}

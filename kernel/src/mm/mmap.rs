@@ -1,0 +1,231 @@
+//! mmap: creating a mapping (Linux's do_mmap and get_unmapped_area, mm/mmap.c).
+
+use alloc::sync::Arc;
+
+use super::{
+    fault::Access,
+    layout::{TASK_SIZE, is_page_aligned, page_up},
+    mm_struct::{
+        MAX_MAP_COUNT, MMAP_BASE, MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo,
+        accountable, vm_enough_memory,
+    },
+};
+use crate::{
+    fs::{FileRef, Inode, InodeData, inode::SHMEM_DEV},
+    syscall::errno::*,
+};
+
+pub const PROT_READ: u64 = 0x1;
+pub const PROT_WRITE: u64 = 0x2;
+pub const PROT_EXEC: u64 = 0x4;
+pub const PROT_GROWSDOWN: u64 = 0x0100_0000;
+pub const PROT_GROWSUP: u64 = 0x0200_0000;
+pub const MAP_SHARED: u64 = 0x01;
+pub const MAP_PRIVATE: u64 = 0x02;
+pub const MAP_SHARED_VALIDATE: u64 = 0x03;
+pub const MAP_TYPE: u64 = 0x0f;
+pub const MAP_FIXED: u64 = 0x10;
+pub const MAP_ANONYMOUS: u64 = 0x20;
+pub const MAP_GROWSDOWN: u64 = 0x0100;
+pub const MAP_DENYWRITE: u64 = 0x0800;
+pub const MAP_EXECUTABLE: u64 = 0x1000;
+pub const MAP_LOCKED: u64 = 0x2000;
+pub const MAP_NORESERVE: u64 = 0x4000;
+pub const MAP_POPULATE: u64 = 0x8000;
+pub const MAP_NONBLOCK: u64 = 0x1_0000;
+pub const MAP_STACK: u64 = 0x2_0000;
+pub const MAP_HUGETLB: u64 = 0x4_0000;
+pub const MAP_SYNC: u64 = 0x8_0000;
+pub const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+
+/// Every flag Linux knows, for MAP_SHARED_VALIDATE's check.
+const LEGACY_MAP_MASK: u64 = MAP_SHARED
+    | MAP_PRIVATE
+    | MAP_FIXED
+    | MAP_ANONYMOUS
+    | MAP_DENYWRITE
+    | MAP_EXECUTABLE
+    | MAP_GROWSDOWN
+    | MAP_LOCKED
+    | MAP_NORESERVE
+    | MAP_POPULATE
+    | MAP_NONBLOCK
+    | MAP_STACK
+    | MAP_HUGETLB;
+
+/// What a file mapping maps: the inode and how its descriptor was opened.
+pub struct MmapFile {
+    pub inode: Arc<Inode>,
+    pub readable: bool,
+    pub writable: bool,
+}
+
+/// The rights `prot` asks for, as VMA flags.
+pub fn prot_to_vm(prot: u64) -> VmFlags {
+    let mut vm = VmFlags::empty();
+    if prot & PROT_READ != 0 {
+        vm |= VmFlags::READ;
+    }
+    if prot & PROT_WRITE != 0 {
+        vm |= VmFlags::WRITE;
+    }
+    if prot & PROT_EXEC != 0 {
+        vm |= VmFlags::EXEC;
+    }
+    vm
+}
+
+impl MmInner {
+    /// Linux's get_unmapped_area for the top-down layout: the hint if it is free, otherwise the
+    /// highest gap below MMAP_BASE.
+    pub fn get_unmapped_area(&self, len: u64, hint: u64) -> Result<u64, Errno> {
+        if len > TASK_SIZE - MMAP_MIN_ADDR {
+            return Err(ENOMEM);
+        }
+        let hint = page_up(hint).filter(|&h| h != 0);
+        self.vmas
+            .get_unmapped_area(len, hint, MMAP_MIN_ADDR, TASK_SIZE, STACK_GUARD_GAP)
+            .filter(|&a| hint == Some(a) || a + len <= MMAP_BASE)
+            .or_else(|| {
+                self.vmas
+                    .get_unmapped_area(len, None, MMAP_MIN_ADDR, MMAP_BASE, STACK_GUARD_GAP)
+            })
+            .ok_or(ENOMEM)
+    }
+
+    /// do_mmap: validates the request as Linux does and creates the area. Returns its address.
+    /// Nothing is mapped in the page tables (demand paging) unless MAP_POPULATE asks for it.
+    pub fn do_mmap(
+        &mut self,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        flags: u64,
+        file: Option<MmapFile>,
+        off: u64,
+    ) -> Result<u64, Errno> {
+        if len == 0 || off % PAGE_SIZE != 0 {
+            return Err(EINVAL);
+        }
+        let len = page_up(len).ok_or(ENOMEM)?;
+        let map_type = flags & MAP_TYPE;
+        if !matches!(map_type, MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE) {
+            return Err(EINVAL);
+        }
+        if map_type == MAP_SHARED_VALIDATE
+            && flags & !(LEGACY_MAP_MASK | MAP_FIXED_NOREPLACE | MAP_SYNC) != 0
+        {
+            return Err(EOPNOTSUPP);
+        }
+        let shared = map_type != MAP_PRIVATE;
+        if (off / PAGE_SIZE).checked_add(len / PAGE_SIZE).is_none() {
+            return Err(EOVERFLOW);
+        }
+        if flags & MAP_HUGETLB != 0 {
+            return Err(EINVAL); // no hugetlbfs (yet)
+        }
+        if self.vmas.len() >= MAX_MAP_COUNT {
+            return Err(ENOMEM);
+        }
+
+        let mut vm = prot_to_vm(prot) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
+        if flags & MAP_GROWSDOWN != 0 {
+            vm |= VmFlags::GROWSDOWN;
+        }
+        if flags & MAP_NORESERVE != 0 {
+            vm |= VmFlags::NORESERVE;
+        }
+        let anonymous = flags & MAP_ANONYMOUS != 0;
+        if anonymous && map_type == MAP_SHARED_VALIDATE {
+            return Err(EINVAL); // Linux accepts MAP_SHARED_VALIDATE only for files
+        }
+        let (backing, pgoff) = if anonymous {
+            if shared {
+                // Shared anonymous memory is a shmem object, so that it stays shared across fork.
+                vm |= VmFlags::SHARED | VmFlags::MAYSHARE;
+                let inode = Inode::new(
+                    shmem_ino(),
+                    SHMEM_DEV,
+                    "/dev/zero (deleted)".into(),
+                    InodeData::Shmem { size: len },
+                    false,
+                );
+                (Some(FileRef(inode)), 0)
+            } else {
+                (None, 0)
+            }
+        } else {
+            let file = file.ok_or(EBADF)?;
+            if !file.readable {
+                return Err(EACCES);
+            }
+            if shared {
+                vm |= VmFlags::SHARED | VmFlags::MAYSHARE;
+                if !file.writable {
+                    if prot & PROT_WRITE != 0 {
+                        return Err(EACCES);
+                    }
+                    vm.remove(VmFlags::MAYWRITE | VmFlags::SHARED);
+                } else {
+                    // Writable shared file mappings need write-back (a later step): refuse clearly.
+                    return Err(ENODEV);
+                }
+            }
+            (Some(FileRef(file.inode)), off / PAGE_SIZE)
+        };
+
+        if accountable(vm) && !vm_enough_memory(len / PAGE_SIZE) {
+            return Err(ENOMEM);
+        }
+
+        let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+        let start = if fixed {
+            if !is_page_aligned(addr) {
+                return Err(EINVAL);
+            }
+            if addr > TASK_SIZE || len > TASK_SIZE - addr {
+                return Err(ENOMEM);
+            }
+            if flags & MAP_FIXED_NOREPLACE != 0 && self.vmas.intersects(addr, addr + len) {
+                return Err(EEXIST);
+            }
+            addr
+        } else {
+            self.get_unmapped_area(len, addr)?
+        };
+        // MAP_FIXED replaces whatever was there.
+        self.unmap_range(start, start + len);
+        self.vmas
+            .insert(VmaInfo {
+                start,
+                end: start + len,
+                flags: vm,
+                file: backing,
+                pgoff,
+            })
+            .map_err(|_| ENOMEM)?;
+
+        if flags & MAP_POPULATE != 0 {
+            let access = if prot & PROT_WRITE != 0 {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            for page in (start..start + len).step_by(PAGE_SIZE as usize) {
+                if self.handle_fault(page, access).is_err() {
+                    break; // populate is best effort, as in Linux
+                }
+            }
+        }
+        Ok(start)
+    }
+}
+
+const PAGE_SIZE: u64 = super::layout::PAGE_SIZE;
+
+/// Inode numbers for shared anonymous memory objects.
+fn shmem_ino() -> u64 {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1000);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

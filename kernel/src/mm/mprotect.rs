@@ -1,0 +1,82 @@
+//! mprotect: changing the rights of mappings (Linux's do_mprotect_pkey and change_protection,
+//! mm/mprotect.c). The VMA tree splits and re-merges the areas; this file brings the page tables in
+//! line with the new rights.
+
+use x86_64::structures::paging::page_table::PageTableEntry;
+
+use super::{
+    frame::{self, PageFlags},
+    layout::{TASK_SIZE, is_page_aligned, page_up},
+    mm_struct::{MmInner, VmFlags, pte_flags},
+    mmap::{PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE, prot_to_vm},
+    paging::{PteFlags, Visit},
+};
+use crate::syscall::errno::*;
+
+/// Software PTE bit marking a page whose area is PROT_NONE: not present to the CPU, but the frame
+/// stays mapped (Linux's _PAGE_PROTNONE), so its contents survive until rights come back.
+pub const PTE_PROTNONE: PteFlags = PteFlags::BIT_9;
+
+impl MmInner {
+    /// mprotect(addr, len, prot).
+    pub fn do_mprotect(&mut self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
+        if !is_page_aligned(addr) {
+            return Err(EINVAL);
+        }
+        if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+            return Err(EINVAL);
+        }
+        if prot & (PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+            return Err(EINVAL); // not supported (rarely used; Linux ties them to grows-down areas)
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let len = page_up(len).ok_or(ENOMEM)?;
+        let end = addr.checked_add(len).ok_or(ENOMEM)?;
+        if end > TASK_SIZE {
+            return Err(ENOMEM);
+        }
+        let (changes, error) = match self.vmas.protect(addr, end, prot_to_vm(prot)) {
+            Ok(changes) => (changes, None),
+            Err(failure) => (failure.changes, Some(failure.error)),
+        };
+        for change in changes {
+            self.change_protection(change.start, change.end, change.new);
+        }
+        match error {
+            None => Ok(()),
+            Some(vma::ProtectError::NoMem) => Err(ENOMEM),
+            Some(vma::ProtectError::Access) => Err(EACCES),
+        }
+    }
+
+    /// Rewrites the PTEs of [start, end) for an area whose flags are now `vm`.
+    pub fn change_protection(&mut self, start: u64, end: u64, vm: VmFlags) {
+        self.pt
+            .walk(start, end, false, &mut |_, entry: &mut PageTableEntry| {
+                let frame = entry.frame().or_else(|_| {
+                    // A PROT_NONE entry: not present, frame kept.
+                    x86_64::structures::paging::PhysFrame::from_start_address(entry.addr())
+                        .map_err(|_| ())
+                });
+                let Ok(frame) = frame else { return Visit::Keep };
+                let new = pte_for(vm, frame);
+                entry.set_addr(frame.start_address(), new);
+                Visit::Keep
+            });
+    }
+}
+
+/// The PTE flags of an already-mapped page under an area's (new) rights.
+fn pte_for(vm: VmFlags, frame: x86_64::structures::paging::PhysFrame) -> PteFlags {
+    if !vm.intersects(VmFlags::READ | VmFlags::WRITE | VmFlags::EXEC) {
+        return (pte_flags(vm, false) - PteFlags::PRESENT) | PTE_PROTNONE;
+    }
+    let page = frame::page(frame);
+    // Writable in place only if writes cannot be seen by anyone else: a shared area, or an anonymous
+    // page this process alone maps. Otherwise stay read-only and let copy-on-write decide.
+    let exclusive = page.flags().contains(PageFlags::ANON) && page.refcount() == 1;
+    let writable = vm.contains(VmFlags::WRITE) && (vm.contains(VmFlags::MAYSHARE) || exclusive);
+    pte_flags(vm, writable)
+}

@@ -1,0 +1,31 @@
+//! munmap: removing mappings (Linux's do_vmi_munmap, mm/mmap.c).
+
+use super::{
+    layout::{TASK_SIZE, is_page_aligned, page_up},
+    mm_struct::{MAX_MAP_COUNT, MmInner},
+};
+use crate::syscall::errno::*;
+
+impl MmInner {
+    /// Unmaps [addr, addr + len): any range, across several areas and holes. Splits areas at the
+    /// edges, frees the frames and the page tables left empty, flushes the TLB.
+    pub fn do_munmap(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
+        if !is_page_aligned(addr) || len == 0 {
+            return Err(EINVAL);
+        }
+        let len = page_up(len).ok_or(EINVAL)?;
+        if addr > TASK_SIZE || len > TASK_SIZE - addr {
+            return Err(EINVAL);
+        }
+        // Splitting one area into two needs one more area: Linux's map-count limit.
+        if let Some(vma) = self.vmas.find(addr)
+            && vma.start() < addr
+            && vma.end() > addr + len
+            && self.vmas.len() >= MAX_MAP_COUNT
+        {
+            return Err(ENOMEM);
+        }
+        self.unmap_range(addr, addr + len);
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! File system calls: read, write, open, openat, close.
+
+use alloc::vec::Vec;
+
+use super::{SysResult, errno::*};
+use crate::{
+    arch::uaccess,
+    fs::{self, FileKind, OpenFile, path},
+    task,
+};
+
+const O_ACCMODE: u64 = 0o3;
+const O_WRONLY: u64 = 0o1;
+const O_RDWR: u64 = 0o2;
+const O_CREAT: u64 = 0o100;
+const O_TRUNC: u64 = 0o1000;
+const O_DIRECTORY: u64 = 0o200000;
+const AT_FDCWD: i64 = -100;
+
+/// Largest chunk copied through a kernel buffer at a time.
+const CHUNK: usize = 4096;
+
+pub fn sys_read(fd: u64, buf: u64, count: u64) -> SysResult {
+    let file = task::current().ok_or(EBADF)?.files.lock().get(fd)?;
+    let count = count.min(i64::MAX as u64) as usize;
+    uaccess::check_range(buf, count)?;
+    let mut done = 0usize;
+    let mut chunk = alloc::vec![0u8; CHUNK.min(count)];
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let n = file.read(&mut chunk[..want])?;
+        if n == 0 {
+            break;
+        }
+        if uaccess::copy_to_user(buf + done as u64, &chunk[..n]).is_err() {
+            // Linux returns what was read before the fault, or EFAULT if nothing was.
+            return if done > 0 {
+                Ok(done as u64)
+            } else {
+                Err(EFAULT)
+            };
+        }
+        done += n;
+        if n < want {
+            break;
+        }
+    }
+    Ok(done as u64)
+}
+
+pub fn sys_write(fd: u64, buf: u64, count: u64) -> SysResult {
+    let file = task::current().ok_or(EBADF)?.files.lock().get(fd)?;
+    if !file.writable {
+        return Err(EBADF);
+    }
+    let count = count.min(i64::MAX as u64) as usize;
+    uaccess::check_range(buf, count)?;
+    let mut done = 0usize;
+    let mut chunk = [0u8; 512];
+    while done < count {
+        let n = (count - done).min(chunk.len());
+        if uaccess::copy_from_user(&mut chunk[..n], buf + done as u64).is_err() {
+            return if done > 0 {
+                Ok(done as u64)
+            } else {
+                Err(EFAULT)
+            };
+        }
+        file.write(&chunk[..n])?;
+        done += n;
+    }
+    Ok(done as u64)
+}
+
+pub fn sys_close(fd: u64) -> SysResult {
+    task::current()
+        .ok_or(EBADF)?
+        .files
+        .lock()
+        .close(fd)
+        .map(|()| 0)
+}
+
+pub fn sys_open(path: u64, flags: u64, mode: u64) -> SysResult {
+    sys_openat(AT_FDCWD as u64, path, flags, mode)
+}
+
+pub fn sys_openat(dirfd: u64, path_ptr: u64, flags: u64, _mode: u64) -> SysResult {
+    let task = task::current().ok_or(EBADF)?;
+    let mut raw = Vec::new();
+    match uaccess::strncpy_from_user(path_ptr, path::PATH_MAX, &mut raw)? {
+        Some(()) => {}
+        None => return Err(ENAMETOOLONG),
+    }
+    let base = if raw.first() == Some(&b'/') || dirfd as i64 == AT_FDCWD {
+        alloc::string::String::from("/")
+    } else {
+        let dir = task.files.lock().get(dirfd)?;
+        match &dir.kind {
+            FileKind::Dir(inode) => inode.path.clone(),
+            _ => return Err(ENOTDIR),
+        }
+    };
+    let path = path::normalize(&base, &raw)?;
+    let file = open_path(&path, flags, task.pid)?;
+    task.files.lock().install(file)
+}
+
+/// Opens a normalised path: /proc files, or the initramfs (read-only).
+fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<OpenFile>, Errno> {
+    let access = flags & O_ACCMODE;
+    if let Some(rest) = path.strip_prefix("/proc/") {
+        return fs::procfs::open(rest, self_pid, access);
+    }
+    let Some(inode) = fs::lookup(path) else {
+        return Err(if flags & O_CREAT != 0 { EROFS } else { ENOENT });
+    };
+    if inode.is_dir {
+        if access != 0 {
+            return Err(EISDIR);
+        }
+        return Ok(OpenFile::new(FileKind::Dir(inode), false, false));
+    }
+    if flags & O_DIRECTORY != 0 {
+        return Err(ENOTDIR);
+    }
+    if access == O_WRONLY || access == O_RDWR || flags & O_TRUNC != 0 {
+        return Err(EROFS); // the initramfs is a read-only file system here
+    }
+    if access == O_ACCMODE {
+        return Err(EINVAL);
+    }
+    Ok(OpenFile::new(FileKind::Regular(inode), true, false))
+}

@@ -1,0 +1,42 @@
+//! Memory system calls: thin wrappers that find the current mm, take its lock and call the
+//! operation in crate::mm. The argument rules (EINVAL, ENOMEM, ...) live with the operations.
+
+use super::{SysResult, errno::*};
+use crate::{mm::mmap::MmapFile, task};
+
+fn current_mm() -> Result<alloc::sync::Arc<crate::mm::mm_struct::Mm>, Errno> {
+    task::current().and_then(|t| t.mm()).ok_or(EFAULT)
+}
+
+pub fn sys_brk(addr: u64) -> SysResult {
+    Ok(current_mm()?.lock().do_brk(addr))
+}
+
+pub fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysResult {
+    let file = if flags & crate::mm::mmap::MAP_ANONYMOUS == 0 {
+        let task = task::current().ok_or(EBADF)?;
+        let open = task.files.lock().get(fd)?;
+        let inode = open.inode().cloned().ok_or(ENODEV)?;
+        Some(MmapFile {
+            inode,
+            readable: open.readable,
+            writable: open.writable,
+        })
+    } else {
+        None
+    };
+    current_mm()?
+        .lock()
+        .do_mmap(addr, len, prot, flags, file, off)
+}
+
+pub fn sys_munmap(addr: u64, len: u64) -> SysResult {
+    current_mm()?.lock().do_munmap(addr, len).map(|()| 0)
+}
+
+pub fn sys_mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
+    current_mm()?
+        .lock()
+        .do_mprotect(addr, len, prot)
+        .map(|()| 0)
+}

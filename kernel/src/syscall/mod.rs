@@ -1,0 +1,61 @@
+//! System calls: Linux x86_64 numbers, arguments and results. A handler returns `Ok(value)` or
+//! `Err(errno)`; the dispatcher stores `value` or `-errno` in rax, which is what the ABI says.
+//! Unknown numbers return -ENOSYS.
+//!
+//! | nr | call | file |
+//! |---|---|---|
+//! | 0, 1, 2, 3, 257 | read, write, open, close, openat | [`fs`] |
+//! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
+//! | 39, 60, 231 | getpid, exit, exit_group | [`process`] |
+
+pub mod errno;
+pub mod fs;
+pub mod mm;
+pub mod process;
+
+use errno::{ENOSYS, Errno};
+
+use crate::arch::syscall::PtRegs;
+
+pub type SysResult = Result<u64, Errno>;
+
+/// Called by the entry stub with the saved user registers.
+pub extern "C" fn dispatch_entry(regs: &mut PtRegs) {
+    let nr = regs.orig_rax;
+    let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
+    let result = dispatch(nr, args);
+    log::trace!(
+        "syscall {nr}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result:x?}",
+        args[0],
+        args[1],
+        args[2],
+        args[3],
+        args[4],
+        args[5]
+    );
+    regs.rax = match result {
+        Ok(value) => value,
+        Err(errno) => (-errno.0) as u64,
+    };
+}
+
+fn dispatch(nr: u64, a: [u64; 6]) -> SysResult {
+    match nr {
+        0 => fs::sys_read(a[0], a[1], a[2]),
+        1 => fs::sys_write(a[0], a[1], a[2]),
+        2 => fs::sys_open(a[0], a[1], a[2]),
+        3 => fs::sys_close(a[0]),
+        9 => mm::sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
+        10 => mm::sys_mprotect(a[0], a[1], a[2]),
+        11 => mm::sys_munmap(a[0], a[1]),
+        12 => mm::sys_brk(a[0]),
+        39 => process::sys_getpid(),
+        60 => process::sys_exit(a[0]),
+        231 => process::sys_exit_group(a[0]),
+        257 => fs::sys_openat(a[0], a[1], a[2], a[3]),
+        _ => {
+            log::debug!("unknown system call {nr}");
+            Err(ENOSYS)
+        }
+    }
+}
