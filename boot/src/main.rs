@@ -127,7 +127,8 @@ fn build_initramfs(opts: &Options) -> Result<Vec<u8>, String> {
 
 fn build_image(opts: &Options, ramdisk: &Path, image: &Path) -> Result<(), String> {
     let mut config = bootloader::BootConfig::default();
-    config.serial_logging = false;
+    // The bootloader's own log is noise in test output; BOOTLOADER_LOG=1 brings it back for debugging.
+    config.serial_logging = std::env::var_os("BOOTLOADER_LOG").is_some();
     config.frame_buffer_logging = false;
     let result = if opts.uefi {
         bootloader::UefiBoot::new(&opts.kernel)

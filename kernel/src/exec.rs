@@ -94,7 +94,7 @@ pub fn load(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Loaded, Er
         fs::InodeData::Shmem { .. } => return Err(EACCES),
     };
     let layout = elf::layout(bytes, elf::ELF_ET_DYN_BASE).map_err(|err| {
-        log::warn!("exec {path}: {err}");
+        log::info!("exec {path}: {err}");
         ENOEXEC
     })?;
     let mm = Mm::new().map_err(|_| ENOMEM)?;

@@ -18,6 +18,8 @@ mod fs;
 mod initramfs;
 mod ktest;
 mod mm;
+mod process;
+mod sched;
 mod sync;
 mod syscall;
 mod task;
@@ -130,7 +132,8 @@ extern "C" fn kernel_main_stage2() -> ! {
         power_off(if failed == 0 { 0 } else { 1 });
     }
     if let Some(init) = cmdline.init.as_deref() {
-        task::run_init(init, &cmdline.init_args);
+        sched::init();
+        process::run_init(init, &cmdline.init_args);
     }
     power_off(0)
 }

@@ -1,14 +1,22 @@
-//! Processes (Linux's task_struct, reduced to what this kernel needs so far).
+//! Processes (Linux's task_struct, reduced to what this kernel needs): identity, family, address
+//! space, files, kernel stack, saved CPU context, and how it ended.
 //!
-//! Each task has a kernel stack; the top 16 bytes of it hold a pointer to the task, so the kernel
+//! Each task has a kernel stack; its top 8 bytes hold a pointer to the task, so the kernel
 //! finds the current task from its stack pointer alone (as Linux once did with thread_info), in a
 //! system call and in an interrupt handler alike, on any CPU.
+//!
+//! Life cycle: created Runnable (by fork, or as init) → Running ⇄ Runnable (the scheduler) ⇄
+//! Blocked (waiting for a child) → Zombie (exited; memory and files released, status kept) →
+//! reaped by wait4, when the parent drops the last reference and the kernel stack is freed.
 
 use alloc::{string::String, sync::Arc, vec::Vec};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::{
+    cell::UnsafeCell,
+    sync::atomic::{AtomicU32, Ordering},
+};
 
 use crate::{
-    arch::{gdt, percpu, syscall::PtRegs},
+    arch::context::FpuState,
     fs::FdTable,
     mm::{kstack::KernelStack, mm_struct::Mm},
     sync::IrqMutex,
@@ -16,8 +24,10 @@ use crate::{
 
 pub type Pid = u32;
 
-/// Bytes reserved at the top of each kernel stack: the task pointer and padding.
-const STACK_TOP_RESERVED: u64 = 16;
+/// Bytes reserved at the top of each kernel stack: the task pointer. Eight, not sixteen: the
+/// syscall entry pushes 21 words of PtRegs below it, and `top - 8 - 21 * 8` is 16-byte aligned, as
+/// the ABI requires at the `call` into Rust (x87/SSE save areas on the stack depend on it).
+pub const STACK_TOP_RESERVED: u64 = 8;
 
 /// How a process ended: Linux's wait status encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,60 +64,102 @@ pub mod signal {
     pub const SIGFPE: u8 = 8;
     pub const SIGKILL: u8 = 9;
     pub const SIGSEGV: u8 = 11;
+    pub const SIGCHLD: u8 = 17;
+}
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Runnable,
+    Running,
+    /// Waiting in wait4 for a child to change state.
+    Blocked,
+    Zombie(ExitStatus),
+}
+
+/// The CPU state a task leaves behind when it is switched out.
+pub struct Context {
+    /// The kernel stack pointer saved by `switch_to`.
+    pub rsp: u64,
+    /// The user's x87/SSE registers.
+    pub fpu: FpuState,
 }
 
 /// A process.
 pub struct Task {
     pub pid: Pid,
+    /// The parent's pid (1 once the parent has exited: orphans pass to init).
+    pub ppid: AtomicU32,
     /// The program's path (what /proc/PID/status calls Name, in full).
     pub name: IrqMutex<String>,
     pub mm: IrqMutex<Option<Arc<Mm>>>,
     pub files: IrqMutex<FdTable>,
+    pub state: IrqMutex<State>,
+    pub children: IrqMutex<Vec<Arc<Task>>>,
+    /// Saved registers; touched only by the scheduler with interrupts off, on the CPU that switches
+    /// this task in or out.
+    pub context: UnsafeCell<Context>,
     kstack: KernelStack,
 }
 
+// SAFETY: every field is either immutable, atomic, behind a lock, or (context) accessed only by the
+// scheduler under its own lock with interrupts disabled.
+unsafe impl Sync for Task {}
+// SAFETY: as above; a Task moves between CPUs only through the scheduler.
+unsafe impl Send for Task {}
+
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);
+/// Every task that has not been reaped, by pid.
 static TASKS: IrqMutex<Vec<Arc<Task>>> = IrqMutex::new(Vec::new());
 
 impl Task {
-    /// A new task with a kernel stack and the console as stdin/stdout/stderr.
-    pub fn new(name: &str) -> Option<Arc<Task>> {
+    /// A new task with a kernel stack, `files`, no mm, state Runnable. `pid` None takes the next one.
+    pub fn new(pid: Option<Pid>, ppid: Pid, name: &str, files: FdTable) -> Option<Arc<Task>> {
         let task = Arc::new(Task {
-            pid: NEXT_PID.fetch_add(1, Ordering::Relaxed),
+            pid: pid.unwrap_or_else(|| NEXT_PID.fetch_add(1, Ordering::Relaxed)),
+            ppid: AtomicU32::new(ppid),
             name: IrqMutex::new(name.into()),
             mm: IrqMutex::new(None),
-            files: IrqMutex::new(FdTable::with_console()),
+            files: IrqMutex::new(files),
+            state: IrqMutex::new(State::Runnable),
+            children: IrqMutex::new(Vec::new()),
+            context: UnsafeCell::new(Context { rsp: 0, fpu: FpuState::new() }),
             kstack: KernelStack::new()?,
         });
         let slot = task.kstack.top().as_u64() - 8;
         // SAFETY: the top word of the task's own kernel stack is reserved for this pointer; the
         // task table holds a reference for as long as the stack exists.
         unsafe { (slot as *mut *const Task).write(Arc::as_ptr(&task)) };
-        TASKS.lock().push(task.clone());
+        if task.pid != 0 {
+            TASKS.lock().push(task.clone());
+        }
         Some(task)
     }
 
-    /// Where the kernel stack pointer starts on entry from user mode.
+    /// Where the kernel stack pointer starts on entry from user mode; the saved user registers
+    /// (PtRegs) of a system call sit right below.
     pub fn kernel_stack_top(&self) -> u64 {
         self.kstack.top().as_u64() - STACK_TOP_RESERVED
     }
 
-    /// The task's mm (None for a task that has exited).
+    /// The task's mm (None for a kernel task or one that has exited).
     pub fn mm(&self) -> Option<Arc<Mm>> {
         self.mm.lock().clone()
     }
+
+    pub fn state(&self) -> State {
+        *self.state.lock()
+    }
 }
 
-/// The task running on this CPU, found from the kernel stack (None during boot).
+/// The task running on this CPU, found from the kernel stack (None during early boot).
 pub fn current() -> Option<Arc<Task>> {
     let rsp: u64;
     // SAFETY: reading the stack pointer.
-    unsafe {
-        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
-    };
+    unsafe { core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags)) };
     let top = crate::mm::kstack::stack_top_of(rsp)?;
     // SAFETY: every kernel stack's top word is either zero (a stack without a task) or a pointer
-    // to the task that owns it, kept alive by the task table while the stack is in use.
+    // to the task that owns it, kept alive by the task table or the scheduler while it runs.
     unsafe {
         let ptr = *((top - 8) as *const *const Task);
         if ptr.is_null() {
@@ -123,64 +175,12 @@ pub fn find(pid: Pid) -> Option<Arc<Task>> {
     TASKS.lock().iter().find(|t| t.pid == pid).cloned()
 }
 
-/// Starts the first process: loads `path` and enters it. Never returns.
-pub fn run_init(path: &str, args: &[String]) -> ! {
-    let task = Task::new(path).expect("no memory for the first task");
-    let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
-    argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
-    let envp: Vec<Vec<u8>> = alloc::vec![
-        b"HOME=/".to_vec(),
-        b"PATH=/bin".to_vec(),
-        b"TERM=linux".to_vec()
-    ];
-    let loaded = match crate::exec::load(path, &argv, &envp) {
-        Ok(loaded) => loaded,
-        Err(err) => {
-            log::error!("cannot run {path}: error {}", err.0);
-            crate::power_off(127);
-        }
-    };
-    log::info!("init: pid {} running {}", task.pid, path);
-    let regs = PtRegs::new_user(loaded.entry, loaded.sp);
-    switch_mm(&loaded.mm);
-    *task.mm.lock() = Some(loaded.mm);
-    let top = task.kernel_stack_top();
-    gdt::set_kernel_stack(x86_64::VirtAddr::new(top));
-    percpu::set_kernel_stack(top);
-    drop(task);
-    // SAFETY: `top` is the new task's kernel stack, unused so far, and its address space is active.
-    unsafe { crate::arch::syscall::enter_user(&regs, top) }
+/// Number of tasks not yet reaped (zombies included).
+pub fn count() -> usize {
+    TASKS.lock().len()
 }
 
-/// Makes `mm` the active address space.
-pub fn switch_mm(mm: &Mm) {
-    let pml4 = mm.pml4();
-    if x86_64::registers::control::Cr3::read().0 != pml4 {
-        // SAFETY: every address space maps the kernel half identically.
-        unsafe {
-            x86_64::registers::control::Cr3::write(
-                pml4,
-                x86_64::registers::control::Cr3Flags::empty(),
-            )
-        };
-    }
-}
-
-/// Ends the current process. Its memory and files are released at once; with no scheduler yet,
-/// the end of the first process powers the machine off with its status.
-pub fn exit_current(status: ExitStatus) -> ! {
-    let task = current().expect("exit without a current task");
-    let mm = task.mm.lock().take();
-    if let Some(mm) = mm {
-        crate::mm::paging::activate_kernel();
-        drop(mm);
-    }
-    *task.files.lock() = FdTable::empty();
-    log::debug!("pid {} exited: {:?}", task.pid, status);
-    let pid = task.pid;
-    drop(task);
-    if pid == 1 {
-        crate::power_off(status.shell_status());
-    }
-    panic!("pid {pid} exited but there is no scheduler to run anything else");
+/// Removes a reaped task from the table. Its kernel stack is freed when the last reference goes.
+pub fn unlist(pid: Pid) {
+    TASKS.lock().retain(|t| t.pid != pid);
 }

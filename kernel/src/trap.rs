@@ -174,7 +174,7 @@ fn kill_current(sig: u8, addr: Option<u64>, frame: &InterruptStackFrame, why: &s
         signal_name(sig),
         frame.instruction_pointer.as_u64()
     );
-    task::exit_current(ExitStatus::Signaled(sig))
+    crate::process::exit_current(ExitStatus::Signaled(sig))
 }
 
 /// Every exception without a dedicated path ends here.

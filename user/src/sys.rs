@@ -141,6 +141,31 @@ pub fn fork() -> i64 {
     raw(nr::FORK, [0; 6])
 }
 
+/// execve(path, argv, envp) with NUL-terminated strings; returns only on failure.
+pub fn execve(path: &[u8], argv: &[*const u8], envp: &[*const u8]) -> i64 {
+    raw(
+        nr::EXECVE,
+        [
+            path.as_ptr() as u64,
+            argv.as_ptr() as u64,
+            envp.as_ptr() as u64,
+            0,
+            0,
+            0,
+        ],
+    )
+}
+
+/// The exit code of a normally ended child, from a wait status.
+pub fn wexitstatus(status: i32) -> i32 {
+    (status >> 8) & 0xff
+}
+
+/// The signal that ended a child, or 0 if it exited normally.
+pub fn wtermsig(status: i32) -> i32 {
+    status & 0x7f
+}
+
 pub fn sched_yield() -> i64 {
     raw(nr::SCHED_YIELD, [0; 6])
 }

@@ -88,9 +88,11 @@ extern "x86-interrupt" fn page_fault(mut frame: InterruptStackFrame, code: PageF
     trap::page_fault(VirtAddr::new_truncate(cr2), code, &mut frame);
 }
 
-extern "x86-interrupt" fn timer(_frame: InterruptStackFrame) {
+extern "x86-interrupt" fn timer(frame: InterruptStackFrame) {
     crate::time::tick();
     pic::end_of_interrupt(pic::TIMER_IRQ);
+    // Preemption: only user code is preempted (see sched.rs).
+    crate::sched::tick(frame.code_segment.0 & 3 == 3);
 }
 
 extern "x86-interrupt" fn spurious_master(_frame: InterruptStackFrame) {

@@ -124,7 +124,7 @@ extern "C" fn syscall_entry() {
 
 /// Restores the `PtRegs` at RSP and returns to user mode with `iretq`.
 #[unsafe(naked)]
-extern "C" fn return_to_user_from_frame() -> ! {
+pub extern "C" fn return_to_user_from_frame() -> ! {
     naked_asm!(
         "cli",
         "pop r15",

@@ -62,11 +62,22 @@ fn generated(text: String, access: u64) -> Result<Arc<OpenFile>, Errno> {
     ))
 }
 
+/// Linux's first lines of /proc/meminfo, then what this kernel keeps for itself, so that tests can
+/// check that memory comes back exactly: MemFree + Cached + KernelHeap + KernelPageTables (plus
+/// what live processes hold) is constant.
 fn meminfo() -> String {
     let stats = frame::stats();
-    format!(
-        "MemTotal:       {:>8} kB\nMemFree:        {:>8} kB\n",
-        stats.total * 4,
-        stats.free * 4
-    )
+    let kb = |frames: usize| frames * 4;
+    let mut out = String::new();
+    for (name, value) in [
+        ("MemTotal", kb(stats.total)),
+        ("MemFree", kb(stats.free)),
+        ("MemAvailable", kb(stats.free)),
+        ("Cached", kb(crate::fs::page_cache_pages())),
+        ("KernelHeap", crate::mm::heap::usage().1 / 1024),
+        ("KernelPageTables", kb(crate::mm::paging::kernel_table_frames())),
+    ] {
+        let _ = writeln!(out, "{:<16}{:>8} kB", format!("{name}:"), value);
+    }
+    out
 }

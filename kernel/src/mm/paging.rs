@@ -228,6 +228,18 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Maps a user page with exactly these flags (PRESENT included or not: a PROT_NONE entry is
+    /// copied as it is by fork).
+    pub fn map_raw(&mut self, va: VirtAddr, frame: PhysFrame, flags: PteFlags) -> Result<(), MapError> {
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+        let entry = unsafe { leaf(self.pml4, va.as_u64(), true)? }.expect("created");
+        if !entry.is_unused() {
+            return Err(MapError::AlreadyMapped);
+        }
+        entry.set_addr(frame.start_address(), flags);
+        Ok(())
+    }
+
     /// The frame and flags a user page maps to, if any.
     pub fn lookup(&self, va: VirtAddr) -> Option<(PhysFrame, PteFlags)> {
         // SAFETY: only reading; `&self` excludes writers of this tree.
@@ -307,7 +319,8 @@ impl AddressSpace {
         release: &mut dyn FnMut(VirtAddr, PhysFrame, PteFlags),
     ) {
         self.walk(start, end, true, &mut |va, entry| {
-            release(va, entry.frame().expect("present leaf"), entry.flags());
+            // A leaf may be non-present but hold a frame (a PROT_NONE page): release it all the same.
+            release(va, PhysFrame::containing_address(entry.addr()), entry.flags());
             Visit::Clear
         });
     }

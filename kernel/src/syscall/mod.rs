@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | 0, 1, 2, 3, 257 | read, write, open, close, openat | [`fs`] |
 //! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
-//! | 39, 60, 231 | getpid, exit, exit_group | [`process`] |
+//! | 24, 39, 56, 57, 59, 60, 61, 110, 231 | sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, exit_group | [`process`] |
 
 pub mod errno;
 pub mod fs;
@@ -23,7 +23,7 @@ pub type SysResult = Result<u64, Errno>;
 pub extern "C" fn dispatch_entry(regs: &mut PtRegs) {
     let nr = regs.orig_rax;
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
-    let result = dispatch(nr, args);
+    let result = dispatch(regs, nr, args);
     log::trace!(
         "syscall {nr}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result:x?}",
         args[0],
@@ -39,7 +39,7 @@ pub extern "C" fn dispatch_entry(regs: &mut PtRegs) {
     };
 }
 
-fn dispatch(nr: u64, a: [u64; 6]) -> SysResult {
+fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
     match nr {
         0 => fs::sys_read(a[0], a[1], a[2]),
         1 => fs::sys_write(a[0], a[1], a[2]),
@@ -49,8 +49,14 @@ fn dispatch(nr: u64, a: [u64; 6]) -> SysResult {
         10 => mm::sys_mprotect(a[0], a[1], a[2]),
         11 => mm::sys_munmap(a[0], a[1]),
         12 => mm::sys_brk(a[0]),
+        24 => process::sys_sched_yield(),
         39 => process::sys_getpid(),
+        56 => process::sys_clone(regs, a[0], a[1]),
+        57 => process::sys_fork(regs),
+        59 => process::sys_execve(regs, a[0], a[1], a[2]),
         60 => process::sys_exit(a[0]),
+        61 => process::sys_wait4(a[0], a[1], a[2], a[3]),
+        110 => process::sys_getppid(),
         231 => process::sys_exit_group(a[0]),
         257 => fs::sys_openat(a[0], a[1], a[2], a[3]),
         _ => {

@@ -8,7 +8,7 @@ use user::{Args, println};
 user::entry!(main);
 
 fn main(args: Args) -> i32 {
-    println!("hello from {} (pid {})", args.argv0(), user::sys::getpid());
+    println!("hello from {}", args.argv0());
     for i in 1..args.len() {
         println!("argv[{i}] = {}", args.str(i).unwrap_or("<not utf-8>"));
     }

@@ -1,0 +1,93 @@
+//! Duplicating an address space for fork (Linux's dup_mmap and copy_page_range, kernel/fork.c and
+//! mm/memory.c).
+//!
+//! The child gets a copy of every VMA and of every page-table entry, pointing at the same frames,
+//! whose reference counts go up by one. In private areas both copies of a writable entry become
+//! read-only: the first write on either side takes a copy-on-write fault (mm/fault.rs), which copies
+//! the page while it is shared and just makes it writable again once one process is its only user.
+//! Shared areas stay writable and shared. No page is copied here, and the parent's TLB is flushed
+//! once at the end.
+
+use alloc::sync::Arc;
+use x86_64::structures::paging::{PhysFrame, page_table::PageTableEntry};
+
+use super::{
+    frame::{self, PageFlags},
+    mm_struct::{Mm, MmInner, VmFlags},
+    mprotect::PTE_PROTNONE,
+    paging::{MapError, PteFlags, Visit},
+};
+
+impl MmInner {
+    /// Builds the child's mm. On failure (out of memory) the partial child is dropped, which
+    /// releases everything it had mapped, and the parent is left as it was apart from PTEs made
+    /// read-only, which only costs it a copy-on-write fault later.
+    pub fn dup_mm(&mut self) -> Result<Arc<Mm>, MapError> {
+        let child = Mm::new()?;
+        {
+            let mut c = child.lock();
+            c.vmas = self.vmas.duplicate();
+            c.start_code = self.start_code;
+            c.end_code = self.end_code;
+            c.start_data = self.start_data;
+            c.end_data = self.end_data;
+            c.start_brk = self.start_brk;
+            c.brk = self.brk;
+            c.start_stack = self.start_stack;
+            c.arg_start = self.arg_start;
+            c.arg_end = self.arg_end;
+            c.env_start = self.env_start;
+            c.env_end = self.env_end;
+
+            let areas: alloc::vec::Vec<(u64, u64, VmFlags)> =
+                self.vmas.iter().map(|v| (v.start(), v.end(), v.flags())).collect();
+            let mut error = None;
+            for (start, end, flags) in areas {
+                let shared = flags.contains(VmFlags::MAYSHARE);
+                let child_inner = &mut *c;
+                self.pt.walk(start, end, false, &mut |va, entry: &mut PageTableEntry| {
+                    if error.is_some() {
+                        return Visit::Keep;
+                    }
+                    let Some(frame) = leaf_frame(entry) else { return Visit::Keep };
+                    let mut pte = entry.flags();
+                    if !shared && pte.contains(PteFlags::WRITABLE) {
+                        pte.remove(PteFlags::WRITABLE);
+                        entry.set_flags(pte);
+                    }
+                    let page = frame::page(frame);
+                    let kind = page.flags();
+                    if !kind.contains(PageFlags::ZERO) {
+                        frame::get_page(frame);
+                    }
+                    match child_inner.pt.map_raw(va, frame, pte) {
+                        Ok(()) => child_inner.counters.add_page(kind),
+                        Err(e) => {
+                            if !kind.contains(PageFlags::ZERO) {
+                                frame::put_page(frame);
+                            }
+                            error = Some(e);
+                        }
+                    }
+                    Visit::Keep
+                });
+            }
+            // The parent's PTEs changed: one full flush (walk flushed already if it was active).
+            x86_64::instructions::tlb::flush_all();
+            if let Some(e) = error {
+                drop(c);
+                return Err(e);
+            }
+        }
+        Ok(child)
+    }
+}
+
+/// The frame of a present or PROT_NONE leaf entry.
+fn leaf_frame(entry: &PageTableEntry) -> Option<PhysFrame> {
+    if entry.flags().contains(PteFlags::PRESENT) || entry.flags().contains(PTE_PROTNONE) {
+        PhysFrame::from_start_address(entry.addr()).ok()
+    } else {
+        None
+    }
+}

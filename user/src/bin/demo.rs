@@ -1,0 +1,387 @@
+//! The tour `make run` gives: the areas of a process (code C, constants K, static data S, heap D,
+//! memory-mapped file M, anonymous memory and the stack), each shown from the inside with an
+//! address in it, then the whole /proc/self/maps with every line explained.
+//!
+//! It uses only raw system calls (no allocator: every buffer is on the stack) and runs unchanged on
+//! Linux and on this kernel; on Linux /proc/self/mmstat (this kernel's fault counters) is missing,
+//! which the demo says and carries on.
+
+#![no_std]
+#![no_main]
+
+use user::{Args, errno_name, println, sys, sys::*};
+
+user::entry!(main);
+
+const PAGE: u64 = 4096;
+
+/// K: constants. A string, and a table whose entries are pointers the linker filled in.
+static GREETING: &str = "hello from the read-only data";
+static AREA_NAMES: [&str; 3] = ["code", "constants", "static data"];
+
+/// S: an initialised static variable (.data: its initial value is stored in the file).
+static mut COUNTER: u64 = 41;
+/// S: a zero-initialised one (.bss: only its size is in the file). Two pages, so that it reaches
+/// past the file's last page and needs memory of its own.
+static mut ZEROS: [u8; 2 * PAGE as usize] = [0; 2 * PAGE as usize];
+
+const MAPS: &[u8] = b"/proc/self/maps\0";
+const MMSTAT: &[u8] = b"/proc/self/mmstat\0";
+
+fn peek(addr: u64) -> u8 {
+    // SAFETY: callers pass addresses they mapped readable.
+    unsafe { core::ptr::read_volatile(addr as *const u8) }
+}
+
+fn poke(addr: u64, v: u8) {
+    // SAFETY: callers pass addresses they mapped writable.
+    unsafe { core::ptr::write_volatile(addr as *mut u8, v) }
+}
+
+/// Reads a whole (small) file into `buf` and returns it as text.
+fn read_text<'a>(path: &[u8], buf: &'a mut [u8]) -> Result<&'a str, i64> {
+    let n = user::read_file(path, buf);
+    if n < 0 {
+        return Err(n);
+    }
+    Ok(core::str::from_utf8(&buf[..n as usize]).unwrap_or(""))
+}
+
+/// One line of /proc/PID/maps, taken apart.
+struct Area<'a> {
+    line: &'a str,
+    start: u64,
+    end: u64,
+    perms: &'a str,
+    offset: u64,
+    name: &'a str,
+}
+
+impl<'a> Area<'a> {
+    fn parse(line: &'a str) -> Option<Self> {
+        let mut cols = line.split_ascii_whitespace();
+        let (s, e) = cols.next()?.split_once('-')?;
+        let perms = cols.next()?;
+        let offset = u64::from_str_radix(cols.next()?, 16).ok()?;
+        let _dev = cols.next()?;
+        let _inode = cols.next()?;
+        Some(Area {
+            line,
+            start: u64::from_str_radix(s, 16).ok()?,
+            end: u64::from_str_radix(e, 16).ok()?,
+            perms,
+            offset,
+            name: cols.next().unwrap_or(""),
+        })
+    }
+
+    fn pages(&self) -> u64 {
+        (self.end - self.start) / PAGE
+    }
+
+    fn contains(&self, addr: u64) -> bool {
+        self.start <= addr && addr < self.end
+    }
+}
+
+fn areas(maps: &str) -> impl Iterator<Item = Area<'_>> {
+    maps.lines().filter_map(Area::parse)
+}
+
+/// Prints the maps line of the area holding `addr` (and how many pages it has).
+fn show_area(addr: u64) {
+    let mut buf = [0u8; 4096];
+    let maps = read_text(MAPS, &mut buf).unwrap_or("");
+    match areas(maps).find(|a| a.contains(addr)) {
+        Some(a) => println!("  {}   ({} pages)", a.line.trim_end(), a.pages()),
+        None => println!("  (no area holds {addr:#x})"),
+    }
+}
+
+/// A short description of the area holding `addr`: its range, rights and file offset.
+fn brief(addr: u64) {
+    let mut buf = [0u8; 4096];
+    let maps = read_text(MAPS, &mut buf).unwrap_or("");
+    if let Some(a) = areas(maps).find(|a| a.contains(addr)) {
+        println!(
+            "     area {:x}-{:x} {} file offset {:#x} {}",
+            a.start,
+            a.end,
+            a.perms,
+            a.offset,
+            if a.name.is_empty() { "(anonymous)" } else { "" }
+        );
+    }
+}
+
+/// The counters of /proc/self/mmstat this demo follows.
+#[derive(Clone, Copy, Default)]
+struct MmStat {
+    faults: u64,
+    zero_page_maps: u64,
+    cow_copies: u64,
+    rss_anon: u64,
+}
+
+/// Reads /proc/self/mmstat into `buf` (the caller reuses one buffer, so reading it faults nothing
+/// new in). `None` where the file does not exist (Linux).
+fn mmstat(buf: &mut [u8; 512]) -> Option<MmStat> {
+    let text = read_text(MMSTAT, buf).ok()?;
+    let mut s = MmStat::default();
+    for line in text.lines() {
+        let Some((name, value)) = line.split_once(' ') else {
+            continue;
+        };
+        let value = value.trim().parse().unwrap_or(0);
+        match name {
+            "faults" => s.faults = value,
+            "zero_page_maps" => s.zero_page_maps = value,
+            "cow_copies" => s.cow_copies = value,
+            "rss_anon" => s.rss_anon = value,
+            _ => {}
+        }
+    }
+    Some(s)
+}
+
+fn show_delta(what: &str, before: MmStat, after: MmStat) {
+    println!(
+        "  {what:<22} faults +{}, zero_page_maps +{}, cow_copies +{}, rss_anon +{}",
+        after.faults - before.faults,
+        after.zero_page_maps - before.zero_page_maps,
+        after.cow_copies - before.cow_copies,
+        after.rss_anon as i64 - before.rss_anon as i64,
+    );
+}
+
+fn main(args: Args) -> i32 {
+    println!(
+        "=== A process's address space, seen from inside (pid {}) ===",
+        getpid()
+    );
+    println!("Memory is a set of areas (VMAs): runs of whole pages with the same rights.");
+    println!("The seed notes name them C, K, S, D, M and the stack. One address from each:");
+
+    // 1. C, K and S: the three areas the executable file itself provides.
+    let code = main as fn(Args) -> i32 as usize as u64;
+    println!("\n-- C (code): main() is at {code:#x}");
+    println!("   instructions, read+execute, backed by the executable file itself.");
+    brief(code);
+
+    let konst = GREETING.as_ptr() as u64;
+    let table = (&raw const AREA_NAMES) as u64;
+    println!("-- K (constants): the string {GREETING:?} is at {konst:#x},");
+    println!(
+        "   a table of {} string pointers (\"{}\", ...) at {table:#x}.",
+        AREA_NAMES.len(),
+        AREA_NAMES[0]
+    );
+    println!("   In the seed, K holds addresses the dynamic linker fills in, then protects. This");
+    println!(
+        "   binary is static: the linker fixed every address, so such pointers (and its .got)"
+    );
+    println!("   are plain constants kept with the read-only data; nothing relocates at run time.");
+    brief(konst);
+
+    let data = (&raw mut COUNTER) as u64;
+    let bss = (&raw mut ZEROS) as u64;
+    // SAFETY: single-threaded; plain reads and writes of our own statics through raw pointers.
+    let counter = unsafe {
+        let c = &raw mut COUNTER;
+        c.write_volatile(c.read_volatile() + 1);
+        c.read_volatile()
+    };
+    poke(bss + PAGE, 1);
+    println!("-- S (static data): COUNTER, initialised to 41, is at {data:#x}; now {counter}.");
+    println!("   Read-write and private: the first write copies the file's page (copy-on-write).");
+    brief(data);
+    println!("   ZEROS (8 KiB, zero-initialised: .bss) is at {bss:#x}. The file only records its");
+    println!("   size; past the last file page it gets anonymous zero-filled pages.");
+    brief(bss + PAGE);
+    println!("   C, K and S are backed by the executable (vm_file) at the file offset where each");
+    println!("   segment starts (vm_pgoff = offset / 4096): the offset column of /proc/self/maps.");
+
+    // 2. D: the heap, grown by sbrk.
+    println!("\n-- D (heap): grown on request with sbrk, a thin layer over the brk system call.");
+    let top = sbrk(0).unwrap_or(0);
+    println!("   sbrk(0) = {top:#x}: the current top of the heap (nothing allocated yet).");
+    let Some(old) = sbrk(3 * PAGE as i64) else {
+        println!("   sbrk(3*4096) failed");
+        return 1;
+    };
+    poke(old, 0xd);
+    poke(old + 3 * PAGE - 1, 0xd);
+    let heap = old;
+    println!(
+        "   sbrk(3*4096) = {old:#x}: the old top, start of the new space; written at both ends."
+    );
+    println!(
+        "   sbrk(0) = {:#x}: 3 pages higher. The area:",
+        sbrk(0).unwrap_or(0)
+    );
+    show_area(old);
+
+    // 3. M: a file mapped into memory.
+    let argv0 = args.get(0).unwrap_or(b"/bin/demo");
+    let mut path = [0u8; 256];
+    let len = argv0.len().min(path.len() - 1);
+    path[..len].copy_from_slice(&argv0[..len]);
+    let fd = open(&path[..len + 1], O_RDONLY);
+    println!(
+        "\n-- M (memory-mapped file): open(\"{}\") = {fd}: our own executable.",
+        args.argv0()
+    );
+    if fd < 0 {
+        println!("   open failed: {}", errno_name(fd));
+        return 1;
+    }
+    let m = mmap(0, PAGE, PROT_READ, MAP_PRIVATE, fd, PAGE);
+    close(fd as u64);
+    if m < 0 {
+        println!("   mmap failed: {}", errno_name(m));
+        return 1;
+    }
+    let m = m as u64;
+    println!(
+        "   mmap(1 page, read-only, file offset 0x1000) = {m:#x}; first byte {:#04x}:",
+        peek(m)
+    );
+    show_area(m);
+    println!("   vm_file = the file, vm_pgoff = 1 (0x1000 / 4096): the offset column. A fault");
+    println!("   reads the page at vm_pgoff + (address - start) / 4096 from the file.");
+
+    // 4. Anonymous memory and demand paging.
+    let anon = mmap(
+        0,
+        2 * PAGE,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    );
+    if anon < 0 {
+        println!("   mmap anonymous failed: {}", errno_name(anon));
+        return 1;
+    }
+    let anon = anon as u64;
+    println!(
+        "\n-- Anonymous mmap: 2 pages rw at {anon:#x}, no file behind them (malloc's big blocks)."
+    );
+    show_area(anon);
+    println!("   Demand paging: mmap only recorded the area; pages come in on first touch.");
+    let mut buf = [0u8; 512];
+    let counters = mmstat(&mut buf).and_then(|_| mmstat(&mut buf)); // the first read warms buf
+    match counters {
+        None => {
+            println!("   /proc/self/mmstat does not exist (Linux): no counters; touching anyway.");
+            let _ = peek(anon);
+            poke(anon, 1);
+        }
+        Some(s0) => {
+            println!(
+                "   /proc/self/mmstat now: faults {} zero_page_maps {} rss_anon {}",
+                s0.faults, s0.zero_page_maps, s0.rss_anon
+            );
+            let _ = peek(anon);
+            let s1 = mmstat(&mut buf).unwrap_or(s0);
+            show_delta("read page 0:", s0, s1);
+            println!("     (a read maps the shared zero page, read-only: no memory used yet)");
+            poke(anon, 1);
+            let s2 = mmstat(&mut buf).unwrap_or(s1);
+            show_delta("write page 0:", s1, s2);
+            println!(
+                "     (a write gets a fresh zeroed frame of its own in place of the zero page)"
+            );
+            poke(anon + 1, 2);
+            let s3 = mmstat(&mut buf).unwrap_or(s2);
+            show_delta("write page 0 again:", s2, s3);
+            println!("     (page 1, never touched, still uses no memory)");
+        }
+    }
+
+    // 5. The stack.
+    let local = 0u64;
+    let here = (&raw const local) as u64;
+    println!(
+        "\n-- Stack: a local variable is at {here:#x}. The area grows down by itself on faults."
+    );
+    let mut buf = [0u8; 4096];
+    let maps = read_text(MAPS, &mut buf).unwrap_or("");
+    if let Some(st) = areas(maps).find(|a| a.contains(here)) {
+        println!("  {}", st.line.trim_end());
+        // The argument and environment strings are the highest things on the stack; argv[0]'s is
+        // the lowest of them.
+        let strings = argv0.as_ptr() as u64 & !(PAGE - 1);
+        let arg_pages = (st.end - strings) / PAGE;
+        println!(
+            "   {} pages = 32 + {arg_pages}. At exec Linux's setup_arg_pages makes the stack the",
+            st.pages()
+        );
+        println!(
+            "   pages holding argv/envp strings ({arg_pages} here) plus 128 KiB (32 pages) below"
+        );
+        println!("   them. The seed's process had 2 pages of arguments+environment: 34 pages.");
+    }
+
+    // 6. mprotect splits an area, and restoring the rights merges it back.
+    println!("\n-- mprotect(page 1 of the anonymous area, read-only): one area becomes two:");
+    let r = mprotect(anon + PAGE, PAGE, PROT_READ);
+    if r < 0 {
+        println!("   mprotect failed: {}", errno_name(r));
+    }
+    show_area(anon);
+    show_area(anon + PAGE);
+    println!("   Rights belong to the whole area, so different rights need different areas.");
+    mprotect(anon + PAGE, PAGE, PROT_READ | PROT_WRITE);
+    println!("   mprotect(rw again): equal neighbours merge back into one area:");
+    show_area(anon);
+
+    // 7. The whole map, each line explained.
+    println!(
+        "\n-- /proc/self/maps: start-end, rights (p = private), file offset, device, inode, name"
+    );
+    let known: [(&str, u64); 8] = [
+        ("C code", code),
+        ("K read-only data", konst),
+        ("S data", data),
+        ("bss", bss + PAGE),
+        ("heap (D)", heap),
+        ("M file mapping", m),
+        ("anonymous mmap", anon),
+        ("stack", here),
+    ];
+    let mut buf = [0u8; 4096];
+    let maps = match read_text(MAPS, &mut buf) {
+        Ok(text) => text,
+        Err(e) => {
+            println!("   open /proc/self/maps: {}", errno_name(e));
+            return 1;
+        }
+    };
+    for area in areas(maps) {
+        println!("{}", area.line.trim_end());
+        let mut w = user::fmt::FdWriter::new(1);
+        let mut first = true;
+        for (label, addr) in known {
+            if area.contains(addr) {
+                let sep = if first { "    ^ " } else { " + " };
+                let _ = core::fmt::Write::write_fmt(&mut w, format_args!("{sep}{label}"));
+                first = false;
+            }
+        }
+        if first {
+            let what = match area.name {
+                "[vdso]" => "the vDSO: kernel code run in user mode (fast clock calls)",
+                "[vvar]" | "[vvar_vclock]" => "read-only kernel data for the vDSO",
+                "[vsyscall]" => "legacy fixed-address system-call page",
+                _ => "not one of ours",
+            };
+            let _ = core::fmt::Write::write_fmt(&mut w, format_args!("    ^ {what}"));
+        }
+        let _ = core::fmt::Write::write_str(&mut w, "\n");
+    }
+    munmap(anon, 2 * PAGE);
+    munmap(m, PAGE);
+    println!("Done: every area above is a VMA in the kernel's tree for this process.");
+    0
+}
