@@ -100,6 +100,13 @@ impl Boot {
         self
     }
 
+    /// QEMU's RAM size (default 512M).
+    pub fn memory(mut self, size: &str) -> Self {
+        self.extra.push("--memory".into());
+        self.extra.push(size.into());
+        self
+    }
+
     pub fn uefi(mut self) -> Self {
         self.extra.push("--uefi".into());
         self

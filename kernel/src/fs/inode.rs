@@ -77,7 +77,7 @@ impl Inode {
             frame::get_page(frame);
             return Some(frame);
         }
-        let frame = frame::alloc_zeroed_frame()?;
+        let frame = frame::alloc_user_zeroed_frame()?;
         frame::page(frame).set_flags(match self.data {
             InodeData::Initramfs(_) => PageFlags::PAGE_CACHE,
             InodeData::Shmem { .. } => PageFlags::PAGE_CACHE | PageFlags::SHMEM,

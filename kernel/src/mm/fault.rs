@@ -172,7 +172,7 @@ impl MmInner {
             self.counters.zero_page_maps += 1;
             return Ok(FaultOutcome::ZeroPage);
         }
-        let frame = frame::alloc_zeroed_frame().ok_or(FaultError::OutOfMemory)?;
+        let frame = frame::alloc_user_zeroed_frame().ok_or(FaultError::OutOfMemory)?;
         frame::page(frame).set_flags(PageFlags::ANON);
         self.map_new(page, frame, area.flags, area.flags.contains(VmFlags::WRITE))?;
         Ok(FaultOutcome::NewAnonPage)
@@ -200,7 +200,7 @@ impl MmInner {
             return Ok(FaultOutcome::FilePage);
         }
         // A write to a private file page: copy it now rather than map and copy again.
-        let Some(copy) = frame::alloc_frame() else {
+        let Some(copy) = frame::alloc_user_frame() else {
             frame::put_page(cached);
             return Err(FaultError::OutOfMemory);
         };
@@ -233,7 +233,7 @@ impl MmInner {
         }
         // Otherwise copy: a page shared with another process since fork, a page-cache page under a
         // private mapping, or the zero page.
-        let new = frame::alloc_frame().ok_or(FaultError::OutOfMemory)?;
+        let new = frame::alloc_user_frame().ok_or(FaultError::OutOfMemory)?;
         let outcome = if old_flags.contains(PageFlags::ZERO) {
             frame::zero_frame(new);
             FaultOutcome::NewAnonPage

@@ -199,6 +199,27 @@ pub fn alloc_frame() -> Option<PhysFrame> {
     alloc_block(0)
 }
 
+/// Frames kept back from user memory (anonymous pages, page cache, user page tables), so that the
+/// kernel's own allocations (heap, kernel stacks) still succeed when user programs have used up
+/// everything else: running out of memory is then an ENOMEM or a killed process, never a kernel
+/// panic. Linux's min watermark plays this role.
+pub const USER_RESERVE_FRAMES: usize = 512;
+
+/// Allocates a frame for user memory: fails while free frames are at or below the reserve.
+pub fn alloc_user_frame() -> Option<PhysFrame> {
+    if stats().free <= USER_RESERVE_FRAMES {
+        return None;
+    }
+    alloc_block(0)
+}
+
+/// [`alloc_user_frame`], filled with zeros.
+pub fn alloc_user_zeroed_frame() -> Option<PhysFrame> {
+    let frame = alloc_user_frame()?;
+    zero_frame(frame);
+    Some(frame)
+}
+
 /// Allocates one frame filled with zeros.
 pub fn alloc_zeroed_frame() -> Option<PhysFrame> {
     let frame = alloc_frame()?;

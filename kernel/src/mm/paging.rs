@@ -68,6 +68,13 @@ fn new_table() -> Result<PhysFrame, MapError> {
     Ok(frame)
 }
 
+/// A table for a user address space: subject to the user reserve (see frame::USER_RESERVE_FRAMES).
+fn new_user_table() -> Result<PhysFrame, MapError> {
+    let frame = frame::alloc_user_zeroed_frame().ok_or(MapError::NoMemory)?;
+    frame::page(frame).set_flags(PageFlags::PAGE_TABLE);
+    Ok(frame)
+}
+
 /// How many page-table frames the kernel half holds.
 pub fn kernel_table_frames() -> usize {
     KERNEL_TABLE_FRAMES.load(Ordering::Relaxed)
@@ -92,12 +99,15 @@ unsafe fn leaf<'a>(
                 return Ok(None);
             }
             let mut flags = PteFlags::PRESENT | PteFlags::WRITABLE;
-            if user {
+            let table = if user {
                 flags |= PteFlags::USER_ACCESSIBLE;
+                new_user_table()?
             } else {
+                let table = new_table()?;
                 KERNEL_TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
-            }
-            entry.set_frame(new_table()?, flags);
+                table
+            };
+            entry.set_frame(table, flags);
         } else if entry.flags().contains(PteFlags::HUGE_PAGE) {
             return Err(MapError::HugePage);
         }
