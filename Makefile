@@ -1,7 +1,8 @@
 # Two commands do everything on a fresh Debian machine:
 #   make run    build, boot the kernel in QEMU, run the demo (or INIT=...), power off
 #   make test   host unit/property tests, in-kernel self-tests in QEMU, integration tests
-# Targets install what they need: the pinned Rust toolchain, and QEMU (+ OVMF) with apt-get as root.
+# Targets install what they need: the pinned Rust toolchain, and QEMU, OVMF, cpio and musl-tools
+# with apt-get as root.
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -34,13 +35,23 @@ all: build
 toolchain:
 	@rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
 
+# System packages: QEMU and OVMF (to boot), cpio and musl-gcc (some tests use them). Installed with
+# apt-get when running as root; otherwise a message says what to install.
+DEB_PACKAGES := qemu-system-x86 ovmf cpio musl-tools
 qemu:
-	@if ! command -v qemu-system-x86_64 >/dev/null; then \
+	@missing=""; \
+	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
+	[ -e /usr/share/ovmf/OVMF.fd ] || [ -e /usr/share/OVMF/OVMF_CODE.fd ] || missing="$$missing ovmf"; \
+	command -v cpio >/dev/null || missing="$$missing cpio"; \
+	command -v musl-gcc >/dev/null || missing="$$missing musl-tools"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing qemu-system-x86, ovmf and cpio with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 ovmf cpio >/dev/null; \
+	    echo "installing$$missing with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  elif ! command -v qemu-system-x86_64 >/dev/null; then \
+	    echo "missing:$$missing; run 'sudo apt-get install $(DEB_PACKAGES)'"; exit 1; \
 	  else \
-	    echo "qemu-system-x86_64 is missing: run 'sudo apt-get install qemu-system-x86 ovmf'"; exit 1; \
+	    echo "note: missing$$missing (some tests will skip); 'sudo apt-get install $(DEB_PACKAGES)'"; \
 	  fi; \
 	fi
 
@@ -61,7 +72,7 @@ run: build qemu
 
 test: test-host test-kernel test-integration
 
-test-host: toolchain
+test-host: toolchain qemu
 	$(CARGO) test $(HOST_LIBS)
 
 test-kernel: build qemu

@@ -16,7 +16,11 @@ use crate::{
 pub fn run_init(path: &str, args: &[String]) -> ! {
     let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
-    let envp: Vec<Vec<u8>> = alloc::vec![b"HOME=/".to_vec(), b"PATH=/bin".to_vec(), b"TERM=linux".to_vec()];
+    let envp: Vec<Vec<u8>> = alloc::vec![
+        b"HOME=/".to_vec(),
+        b"PATH=/bin".to_vec(),
+        b"TERM=linux".to_vec()
+    ];
     let loaded = match exec::load(path, &argv, &envp) {
         Ok(loaded) => loaded,
         Err(err) => {
@@ -24,7 +28,8 @@ pub fn run_init(path: &str, args: &[String]) -> ! {
             crate::power_off(127);
         }
     };
-    let init = Task::new(None, 0, path, fs::FdTable::with_console()).expect("no memory for the first task");
+    let init = Task::new(None, 0, path, fs::FdTable::with_console())
+        .expect("no memory for the first task");
     assert_eq!(init.pid, 1, "the first process must be pid 1");
     *init.mm.lock() = Some(loaded.mm);
     sched::prepare_user_entry(&init, &PtRegs::new_user(loaded.entry, loaded.sp));
@@ -43,9 +48,18 @@ pub fn fork(regs: &PtRegs) -> Result<u64, Errno> {
     let name = parent.name.lock().clone();
     let child = Task::new(None, parent.pid, &name, files).ok_or(ENOMEM)?;
     *child.mm.lock() = Some(child_mm);
+    child.sigmask.store(
+        parent.sigmask.load(core::sync::atomic::Ordering::Relaxed),
+        core::sync::atomic::Ordering::Relaxed,
+    );
     // SAFETY: the child has never run; its context is ours to set. The parent's live x87/SSE
-    // registers are what the child must start with.
-    unsafe { (*child.context.get()).fpu.save() };
+    // registers and FS/GS bases are what the child must start with.
+    unsafe {
+        let ctx = child.context.get();
+        (*ctx).fpu.save();
+        (*ctx).fs_base = x86_64::registers::model_specific::FsBase::read().as_u64();
+        (*ctx).gs_base = x86_64::registers::model_specific::GsBase::read().as_u64();
+    }
     let mut child_regs = *regs;
     child_regs.rax = 0;
     sched::prepare_user_entry(&child, &child_regs);
@@ -113,8 +127,14 @@ pub fn wait4(pid: i64, wstatus: u64, options: u64, rusage: u64) -> Result<u64, E
         x86_64::instructions::interrupts::disable();
         let (found, zombie) = {
             let children = me.children.lock();
-            let matching: Vec<&Arc<Task>> = children.iter().filter(|c| pid <= 0 || c.pid as i64 == pid).collect();
-            let zombie = matching.iter().find(|c| matches!(c.state(), State::Zombie(_))).map(|c| (*c).clone());
+            let matching: Vec<&Arc<Task>> = children
+                .iter()
+                .filter(|c| pid <= 0 || c.pid as i64 == pid)
+                .collect();
+            let zombie = matching
+                .iter()
+                .find(|c| matches!(c.state(), State::Zombie(_)))
+                .map(|c| (*c).clone());
             (!matching.is_empty(), zombie)
         };
         if !found {
@@ -123,7 +143,9 @@ pub fn wait4(pid: i64, wstatus: u64, options: u64, rusage: u64) -> Result<u64, E
         }
         if let Some(child) = zombie {
             x86_64::instructions::interrupts::enable();
-            let State::Zombie(status) = child.state() else { unreachable!() };
+            let State::Zombie(status) = child.state() else {
+                unreachable!()
+            };
             // As Linux's wait_task_zombie: the child is reaped even if the status cannot be stored.
             reap(&me, child.pid);
             if wstatus != 0 {
@@ -183,7 +205,12 @@ fn copy_strings(mut ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> 
 
 /// execve(path, argv, envp): replaces the program of the calling process. Everything is read and
 /// loaded before anything of the caller changes, so on failure the caller continues untouched.
-pub fn execve(regs: &mut PtRegs, path_ptr: u64, argv_ptr: u64, envp_ptr: u64) -> Result<u64, Errno> {
+pub fn execve(
+    regs: &mut PtRegs,
+    path_ptr: u64,
+    argv_ptr: u64,
+    envp_ptr: u64,
+) -> Result<u64, Errno> {
     let task = task::current().ok_or(ENOMEM)?;
     let mut raw = Vec::new();
     if uaccess::strncpy_from_user(path_ptr, fs::path::PATH_MAX, &mut raw)?.is_none() {
@@ -203,6 +230,8 @@ pub fn execve(regs: &mut PtRegs, path_ptr: u64, argv_ptr: u64, envp_ptr: u64) ->
     // SAFETY: this task is running; its saved FPU image is not in use until the next switch.
     unsafe { (*task.context.get()).fpu = crate::arch::context::FpuState::new() };
     crate::arch::context::FpuState::new().restore();
+    x86_64::registers::model_specific::FsBase::write(x86_64::VirtAddr::zero());
+    x86_64::registers::model_specific::GsBase::write(x86_64::VirtAddr::zero());
     *regs = PtRegs::new_user(loaded.entry, loaded.sp);
     Ok(0)
 }

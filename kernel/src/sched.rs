@@ -5,11 +5,15 @@
 //! short). With nothing to run, the idle task halts the CPU until the next interrupt.
 //!
 //! A switch changes the kernel stack (and with it `current()`), CR3, the TSS's rsp0 and the
-//! per-CPU syscall stack, and saves and restores the user's x87/SSE registers.
+//! per-CPU syscall stack, and saves and restores the user's x87/SSE registers and FS/GS bases.
 
 use alloc::{collections::VecDeque, sync::Arc};
 use core::sync::atomic::{AtomicU32, Ordering};
-use x86_64::instructions::interrupts;
+use x86_64::{
+    VirtAddr,
+    instructions::interrupts,
+    registers::model_specific::{FsBase, GsBase},
+};
 
 use crate::{
     arch::{
@@ -32,10 +36,12 @@ static SLICE_LEFT: AtomicU32 = AtomicU32::new(TIME_SLICE_TICKS);
 /// Creates the idle task (pid 0).
 pub fn init() {
     IDLE.call_once(|| {
-        let idle = Task::new(Some(0), 0, "idle", FdTable::empty()).expect("no memory for the idle task");
+        let idle =
+            Task::new(Some(0), 0, "idle", FdTable::empty()).expect("no memory for the idle task");
         // SAFETY: the idle task's stack is fresh; the frame makes its first switch-in enter idle_loop.
         unsafe {
-            (*idle.context.get()).rsp = initial_switch_frame(idle.kernel_stack_top(), idle_loop as usize as u64);
+            (*idle.context.get()).rsp =
+                initial_switch_frame(idle.kernel_stack_top(), idle_loop as usize as u64);
         }
         idle
     });
@@ -60,7 +66,8 @@ pub fn prepare_user_entry(task: &Task, regs: &PtRegs) {
     // below it fit well within it.
     unsafe {
         (frame as *mut PtRegs).write(*regs);
-        (*task.context.get()).rsp = initial_switch_frame(frame, return_to_user_from_frame as usize as u64);
+        (*task.context.get()).rsp =
+            initial_switch_frame(frame, return_to_user_from_frame as usize as u64);
     }
 }
 
@@ -105,7 +112,9 @@ pub fn schedule() {
             queue.push_back(prev.clone());
         }
         drop(state);
-        queue.pop_front().unwrap_or_else(|| IDLE.get().expect("scheduler not initialised").clone())
+        queue
+            .pop_front()
+            .unwrap_or_else(|| IDLE.get().expect("scheduler not initialised").clone())
     };
     *next.state.lock() = State::Running;
     if !Arc::ptr_eq(&prev, &next) {
@@ -125,6 +134,10 @@ pub fn schedule() {
             let next_ctx = next.context.get();
             (*prev_ctx).fpu.save();
             (*next_ctx).fpu.restore();
+            (*prev_ctx).fs_base = FsBase::read().as_u64();
+            (*prev_ctx).gs_base = GsBase::read().as_u64();
+            FsBase::write(VirtAddr::new_truncate((*next_ctx).fs_base));
+            GsBase::write(VirtAddr::new_truncate((*next_ctx).gs_base));
             let next_rsp = (*next_ctx).rsp;
             drop(prev);
             drop(next);
@@ -139,7 +152,10 @@ pub fn schedule() {
 /// Leaves the boot context for good and starts running tasks. The boot stack is abandoned.
 pub fn start() -> ! {
     interrupts::disable();
-    let next = RUN_QUEUE.lock().pop_front().unwrap_or_else(|| IDLE.get().expect("scheduler").clone());
+    let next = RUN_QUEUE
+        .lock()
+        .pop_front()
+        .unwrap_or_else(|| IDLE.get().expect("scheduler").clone());
     *next.state.lock() = State::Running;
     if let Some(mm) = next.mm() {
         task_switch_mm(&mm);
@@ -153,6 +169,8 @@ pub fn start() -> ! {
     unsafe {
         let next_ctx = next.context.get();
         (*next_ctx).fpu.restore();
+        FsBase::write(VirtAddr::new_truncate((*next_ctx).fs_base));
+        GsBase::write(VirtAddr::new_truncate((*next_ctx).gs_base));
         let rsp = (*next_ctx).rsp;
         drop(next);
         switch_to(&raw mut boot_rsp, rsp);
@@ -165,6 +183,11 @@ pub fn task_switch_mm(mm: &crate::mm::mm_struct::Mm) {
     let pml4 = mm.pml4();
     if x86_64::registers::control::Cr3::read().0 != pml4 {
         // SAFETY: every address space maps the kernel half identically.
-        unsafe { x86_64::registers::control::Cr3::write(pml4, x86_64::registers::control::Cr3Flags::empty()) };
+        unsafe {
+            x86_64::registers::control::Cr3::write(
+                pml4,
+                x86_64::registers::control::Cr3Flags::empty(),
+            )
+        };
     }
 }

@@ -83,6 +83,9 @@ pub struct Context {
     pub rsp: u64,
     /// The user's x87/SSE registers.
     pub fpu: FpuState,
+    /// The user's FS and GS segment bases (thread-local storage; set with arch_prctl).
+    pub fs_base: u64,
+    pub gs_base: u64,
 }
 
 /// A process.
@@ -96,6 +99,8 @@ pub struct Task {
     pub files: IrqMutex<FdTable>,
     pub state: IrqMutex<State>,
     pub children: IrqMutex<Vec<Arc<Task>>>,
+    /// Blocked signals (rt_sigprocmask), bit n-1 for signal n. Inherited by fork, kept by execve.
+    pub sigmask: core::sync::atomic::AtomicU64,
     /// Saved registers; touched only by the scheduler with interrupts off, on the CPU that switches
     /// this task in or out.
     pub context: UnsafeCell<Context>,
@@ -123,7 +128,13 @@ impl Task {
             files: IrqMutex::new(files),
             state: IrqMutex::new(State::Runnable),
             children: IrqMutex::new(Vec::new()),
-            context: UnsafeCell::new(Context { rsp: 0, fpu: FpuState::new() }),
+            sigmask: core::sync::atomic::AtomicU64::new(0),
+            context: UnsafeCell::new(Context {
+                rsp: 0,
+                fpu: FpuState::new(),
+                fs_base: 0,
+                gs_base: 0,
+            }),
             kstack: KernelStack::new()?,
         });
         let slot = task.kstack.top().as_u64() - 8;
@@ -156,7 +167,9 @@ impl Task {
 pub fn current() -> Option<Arc<Task>> {
     let rsp: u64;
     // SAFETY: reading the stack pointer.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
     let top = crate::mm::kstack::stack_top_of(rsp)?;
     // SAFETY: every kernel stack's top word is either zero (a stack without a task) or a pointer
     // to the task that owns it, kept alive by the task table or the scheduler while it runs.

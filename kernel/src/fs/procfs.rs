@@ -75,7 +75,10 @@ fn meminfo() -> String {
         ("MemAvailable", kb(stats.free)),
         ("Cached", kb(crate::fs::page_cache_pages())),
         ("KernelHeap", crate::mm::heap::usage().1 / 1024),
-        ("KernelPageTables", kb(crate::mm::paging::kernel_table_frames())),
+        (
+            "KernelPageTables",
+            kb(crate::mm::paging::kernel_table_frames()),
+        ),
     ] {
         let _ = writeln!(out, "{:<16}{:>8} kB", format!("{name}:"), value);
     }

@@ -39,38 +39,44 @@ impl MmInner {
             c.env_start = self.env_start;
             c.env_end = self.env_end;
 
-            let areas: alloc::vec::Vec<(u64, u64, VmFlags)> =
-                self.vmas.iter().map(|v| (v.start(), v.end(), v.flags())).collect();
+            let areas: alloc::vec::Vec<(u64, u64, VmFlags)> = self
+                .vmas
+                .iter()
+                .map(|v| (v.start(), v.end(), v.flags()))
+                .collect();
             let mut error = None;
             for (start, end, flags) in areas {
                 let shared = flags.contains(VmFlags::MAYSHARE);
                 let child_inner = &mut *c;
-                self.pt.walk(start, end, false, &mut |va, entry: &mut PageTableEntry| {
-                    if error.is_some() {
-                        return Visit::Keep;
-                    }
-                    let Some(frame) = leaf_frame(entry) else { return Visit::Keep };
-                    let mut pte = entry.flags();
-                    if !shared && pte.contains(PteFlags::WRITABLE) {
-                        pte.remove(PteFlags::WRITABLE);
-                        entry.set_flags(pte);
-                    }
-                    let page = frame::page(frame);
-                    let kind = page.flags();
-                    if !kind.contains(PageFlags::ZERO) {
-                        frame::get_page(frame);
-                    }
-                    match child_inner.pt.map_raw(va, frame, pte) {
-                        Ok(()) => child_inner.counters.add_page(kind),
-                        Err(e) => {
-                            if !kind.contains(PageFlags::ZERO) {
-                                frame::put_page(frame);
-                            }
-                            error = Some(e);
+                self.pt
+                    .walk(start, end, false, &mut |va, entry: &mut PageTableEntry| {
+                        if error.is_some() {
+                            return Visit::Keep;
                         }
-                    }
-                    Visit::Keep
-                });
+                        let Some(frame) = leaf_frame(entry) else {
+                            return Visit::Keep;
+                        };
+                        let mut pte = entry.flags();
+                        if !shared && pte.contains(PteFlags::WRITABLE) {
+                            pte.remove(PteFlags::WRITABLE);
+                            entry.set_flags(pte);
+                        }
+                        let page = frame::page(frame);
+                        let kind = page.flags();
+                        if !kind.contains(PageFlags::ZERO) {
+                            frame::get_page(frame);
+                        }
+                        match child_inner.pt.map_raw(va, frame, pte) {
+                            Ok(()) => child_inner.counters.add_page(kind),
+                            Err(e) => {
+                                if !kind.contains(PageFlags::ZERO) {
+                                    frame::put_page(frame);
+                                }
+                                error = Some(e);
+                            }
+                        }
+                        Visit::Keep
+                    });
             }
             // The parent's PTEs changed: one full flush (walk flushed already if it was active).
             x86_64::instructions::tlb::flush_all();

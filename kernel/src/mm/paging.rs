@@ -240,7 +240,12 @@ impl AddressSpace {
 
     /// Maps a user page with exactly these flags (PRESENT included or not: a PROT_NONE entry is
     /// copied as it is by fork).
-    pub fn map_raw(&mut self, va: VirtAddr, frame: PhysFrame, flags: PteFlags) -> Result<(), MapError> {
+    pub fn map_raw(
+        &mut self,
+        va: VirtAddr,
+        frame: PhysFrame,
+        flags: PteFlags,
+    ) -> Result<(), MapError> {
         // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
         let entry = unsafe { leaf(self.pml4, va.as_u64(), true)? }.expect("created");
         if !entry.is_unused() {
@@ -330,7 +335,11 @@ impl AddressSpace {
     ) {
         self.walk(start, end, true, &mut |va, entry| {
             // A leaf may be non-present but hold a frame (a PROT_NONE page): release it all the same.
-            release(va, PhysFrame::containing_address(entry.addr()), entry.flags());
+            release(
+                va,
+                PhysFrame::containing_address(entry.addr()),
+                entry.flags(),
+            );
             Visit::Clear
         });
     }

@@ -22,6 +22,7 @@ pub const ENOTDIR: Errno = Errno(20);
 pub const EISDIR: Errno = Errno(21);
 pub const EINVAL: Errno = Errno(22);
 pub const EMFILE: Errno = Errno(24);
+pub const ENOTTY: Errno = Errno(25);
 pub const EROFS: Errno = Errno(30);
 pub const ENAMETOOLONG: Errno = Errno(36);
 pub const ENOSYS: Errno = Errno(38);

@@ -132,3 +132,37 @@ fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<O
     }
     Ok(OpenFile::new(FileKind::Regular(inode), true, false))
 }
+
+/// ioctl: no device control yet. The console is not a terminal here (as for output to a pipe),
+/// so terminal requests get ENOTTY; other files too, as Linux answers for regular files.
+pub fn sys_ioctl(fd: u64, _request: u64, _arg: u64) -> SysResult {
+    task::current().ok_or(EBADF)?.files.lock().get(fd)?;
+    Err(ENOTTY)
+}
+
+/// writev(fd, iov, iovcnt): write for each buffer in turn; stops at the first short or failed write.
+pub fn sys_writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    const IOV_MAX: u64 = 1024;
+    if iovcnt > IOV_MAX {
+        return Err(EINVAL);
+    }
+    let mut total = 0u64;
+    for i in 0..iovcnt {
+        let base: u64 = uaccess::read_user(iov + i * 16)?;
+        let len: u64 = uaccess::read_user(iov + i * 16 + 8)?;
+        if len == 0 {
+            continue;
+        }
+        match sys_write(fd, base, len) {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}

@@ -6,7 +6,8 @@
 //! |---|---|---|
 //! | 0, 1, 2, 3, 257 | read, write, open, close, openat | [`fs`] |
 //! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
-//! | 24, 39, 56, 57, 59, 60, 61, 110, 231 | sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, exit_group | [`process`] |
+//! | 16, 20 | ioctl (console: ENOTTY), writev | [`fs`] |
+//! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 218, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, set_tid_address, exit_group | [`process`] |
 
 pub mod errno;
 pub mod fs;
@@ -49,6 +50,9 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         10 => mm::sys_mprotect(a[0], a[1], a[2]),
         11 => mm::sys_munmap(a[0], a[1]),
         12 => mm::sys_brk(a[0]),
+        14 => process::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
+        16 => fs::sys_ioctl(a[0], a[1], a[2]),
+        20 => fs::sys_writev(a[0], a[1], a[2]),
         24 => process::sys_sched_yield(),
         39 => process::sys_getpid(),
         56 => process::sys_clone(regs, a[0], a[1]),
@@ -57,6 +61,9 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         60 => process::sys_exit(a[0]),
         61 => process::sys_wait4(a[0], a[1], a[2], a[3]),
         110 => process::sys_getppid(),
+        158 => process::sys_arch_prctl(a[0], a[1]),
+        186 => process::sys_getpid(),
+        218 => process::sys_getpid(),
         231 => process::sys_exit_group(a[0]),
         257 => fs::sys_openat(a[0], a[1], a[2], a[3]),
         _ => {

@@ -14,7 +14,9 @@ pub fn sys_getpid() -> SysResult {
 }
 
 pub fn sys_getppid() -> SysResult {
-    Ok(task::current().map(|t| t.ppid.load(Ordering::Relaxed) as u64).unwrap_or(0))
+    Ok(task::current()
+        .map(|t| t.ppid.load(Ordering::Relaxed) as u64)
+        .unwrap_or(0))
 }
 
 pub fn sys_sched_yield() -> SysResult {
@@ -57,4 +59,73 @@ pub fn sys_exit(code: u64) -> SysResult {
 /// exit_group(2): ends every thread of the process.
 pub fn sys_exit_group(code: u64) -> SysResult {
     process::exit_current(ExitStatus::Exited(code as u8))
+}
+
+const ARCH_SET_GS: u64 = 0x1001;
+const ARCH_SET_FS: u64 = 0x1002;
+const ARCH_GET_FS: u64 = 0x1003;
+const ARCH_GET_GS: u64 = 0x1004;
+
+/// arch_prctl: the FS/GS bases that C libraries use for thread-local storage. Saved and restored
+/// per task by the scheduler.
+pub fn sys_arch_prctl(code: u64, addr: u64) -> SysResult {
+    use x86_64::{
+        VirtAddr,
+        registers::model_specific::{FsBase, GsBase},
+    };
+    match code {
+        ARCH_SET_FS | ARCH_SET_GS => {
+            let base = VirtAddr::try_new(addr).map_err(|_| EPERM)?;
+            if addr >= crate::mm::layout::TASK_SIZE {
+                return Err(EPERM);
+            }
+            if code == ARCH_SET_FS {
+                FsBase::write(base)
+            } else {
+                GsBase::write(base)
+            }
+            Ok(0)
+        }
+        ARCH_GET_FS | ARCH_GET_GS => {
+            let value = if code == ARCH_GET_FS {
+                FsBase::read()
+            } else {
+                GsBase::read()
+            }
+            .as_u64();
+            crate::arch::uaccess::write_user(addr, &value)?;
+            Ok(0)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// rt_sigprocmask(how, set, oldset, sigsetsize): keeps the task's blocked-signal mask. Signals are
+/// not delivered yet (a later step), but C libraries block and restore them around fork, and they
+/// must see their own mask back.
+pub fn sys_rt_sigprocmask(how: u64, set: u64, oldset: u64, sigsetsize: u64) -> SysResult {
+    const SIG_BLOCK: u64 = 0;
+    const SIG_UNBLOCK: u64 = 1;
+    const SIG_SETMASK: u64 = 2;
+    if sigsetsize != 8 {
+        return Err(EINVAL);
+    }
+    let task = task::current().ok_or(EINVAL)?;
+    let old = task.sigmask.load(Ordering::Relaxed);
+    if set != 0 {
+        let new: u64 = crate::arch::uaccess::read_user(set)?;
+        // SIGKILL and SIGSTOP cannot be blocked.
+        let unblockable = (1 << (9 - 1)) | (1 << (19 - 1));
+        let mask = match how {
+            SIG_BLOCK => old | new,
+            SIG_UNBLOCK => old & !new,
+            SIG_SETMASK => new,
+            _ => return Err(EINVAL),
+        };
+        task.sigmask.store(mask & !unblockable, Ordering::Relaxed);
+    }
+    if oldset != 0 {
+        crate::arch::uaccess::write_user(oldset, &old)?;
+    }
+    Ok(0)
 }

@@ -1,0 +1,56 @@
+//! Ordinary C programs, built with `musl-gcc -static`, run unmodified and print what they print on
+//! Linux. Skipped (with a note) where musl-gcc is not installed; `make test` installs it.
+
+use std::{path::PathBuf, process::Command};
+
+use tests::Boot;
+
+/// Compiles tests/c/NAME.c with musl-gcc into a temporary directory.
+fn build(name: &str) -> Option<PathBuf> {
+    if Command::new("musl-gcc").arg("--version").output().is_err() {
+        eprintln!("note: musl-gcc is not installed (apt-get install musl-tools); skipping");
+        return None;
+    }
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("c")
+        .join(format!("{name}.c"));
+    let out = std::env::temp_dir().join(format!("vmkernel-c-{name}-{}", std::process::id()));
+    let status = Command::new("musl-gcc")
+        .args(["-static", "-O2", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(status.success(), "musl-gcc failed on {}", src.display());
+    Some(out)
+}
+
+#[test]
+fn a_static_musl_c_program_gives_the_same_output_as_on_linux() {
+    let Some(program) = build("memory") else {
+        return;
+    };
+    let linux = Command::new(&program)
+        .args(["one", "two"])
+        .output()
+        .unwrap();
+    assert!(linux.status.success());
+    let linux = String::from_utf8_lossy(&linux.stdout).into_owned();
+
+    let out = Boot::new("init=/bin/memory -- one two")
+        .file(&program, "/bin/memory")
+        .run();
+    out.expect_status(0);
+    let start = out.console.find("argc=").expect("program output");
+    let end = out
+        .console
+        .find("[kernel] power off")
+        .unwrap_or(out.console.len());
+    assert_eq!(
+        &out.console[start..end],
+        linux,
+        "kernel and Linux differ:\n{}",
+        out.console
+    );
+    let _ = std::fs::remove_file(program);
+}
