@@ -24,12 +24,19 @@ fn program_output(console: &str) -> String {
 /// is available, and returns its stdout and exit code.
 fn run_on_linux(program: &PathBuf, args: &[&str]) -> (String, i32) {
     let out = if Command::new("setarch").arg("--help").output().is_ok() {
-        Command::new("setarch").args(["x86_64", "-R"]).arg(program).args(args).output()
+        Command::new("setarch")
+            .args(["x86_64", "-R"])
+            .arg(program)
+            .args(args)
+            .output()
     } else {
         Command::new(program).args(args).output()
     }
     .expect("running the program natively");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.code().unwrap_or(-1))
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 /// An executable file that is not an ELF program.
@@ -45,7 +52,10 @@ fn fork_cow_wait_exec_match_linux() {
     let notelf = not_elf();
     let (linux, linux_status) = run_on_linux(
         &user_program("forktest"),
-        &[user_program("hello").to_str().unwrap(), notelf.to_str().unwrap()],
+        &[
+            user_program("hello").to_str().unwrap(),
+            notelf.to_str().unwrap(),
+        ],
     );
     assert_eq!(linux_status, 0, "forktest failed on Linux:\n{linux}");
     let out = Boot::new("init=/bin/forktest -- /bin/hello /bin/notelf")
@@ -56,7 +66,12 @@ fn fork_cow_wait_exec_match_linux() {
     out.expect_status(0);
     // The kernel reports the child it killed with SIGSEGV, with pid, address, RIP and reason.
     out.expect_console("(/bin/forktest): SIGSEGV (signal 11) at 0x8, rip 0x");
-    assert_eq!(program_output(&out.console), linux, "kernel and Linux differ:\n{}", out.console);
+    assert_eq!(
+        program_output(&out.console),
+        linux,
+        "kernel and Linux differ:\n{}",
+        out.console
+    );
     let _ = std::fs::remove_file(notelf);
 }
 
@@ -71,22 +86,42 @@ fn a_gib_of_copy_on_write_churns_through_256_mib_and_every_frame_comes_back() {
         .expect_console("copied in total: 1024 MiB")
         .expect_console("parent's pages untouched by the children: true");
     // The parent's writes after its children are gone reuse every page in place.
-    let line = out.console.lines().find(|l| l.starts_with("parent's writes afterwards:")).expect("counters line");
+    let line = out
+        .console
+        .lines()
+        .find(|l| l.starts_with("parent's writes afterwards:"))
+        .expect("counters line");
     let numbers: Vec<u64> = line
         .split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().unwrap())
         .collect();
     let (copies, reuses, pages) = (numbers[0], numbers[1], numbers[2]);
-    assert!(reuses >= pages, "only {reuses} reuses for {pages} pages: {line}");
-    assert!(copies < 64, "the parent copied {copies} pages it alone owned: {line}");
-    let balance = out.console.lines().find(|l| l.starts_with("memory balance")).expect("balance line");
-    assert!(balance.ends_with(": equal"), "frames lost: {balance}\n{}", out.console);
+    assert!(
+        reuses >= pages,
+        "only {reuses} reuses for {pages} pages: {line}"
+    );
+    assert!(
+        copies < 64,
+        "the parent copied {copies} pages it alone owned: {line}"
+    );
+    let balance = out
+        .console
+        .lines()
+        .find(|l| l.starts_with("memory balance"))
+        .expect("balance line");
+    assert!(
+        balance.ends_with(": equal"),
+        "frames lost: {balance}\n{}",
+        out.console
+    );
 }
 
 #[test]
 fn orphans_pass_to_init_which_reaps_them() {
-    let out = Boot::new("init=/bin/orphan").file(user_program("orphan"), "/bin/orphan").run();
+    let out = Boot::new("init=/bin/orphan")
+        .file(user_program("orphan"), "/bin/orphan")
+        .run();
     out.expect_status(0)
         .expect_console("child reaped: true")
         .expect_console("orphan reaped by init with status 7: true")
@@ -95,13 +130,20 @@ fn orphans_pass_to_init_which_reaps_them() {
 
 #[test]
 fn a_spinning_child_is_preempted() {
-    let out = Boot::new("init=/bin/spin").file(user_program("spin"), "/bin/spin").timeout(60).run();
-    out.expect_status(0).expect_console("parent runs while its child spins: true");
+    let out = Boot::new("init=/bin/spin")
+        .file(user_program("spin"), "/bin/spin")
+        .timeout(60)
+        .run();
+    out.expect_status(0)
+        .expect_console("parent runs while its child spins: true");
 }
 
 #[test]
 fn running_out_of_memory_is_enomem_or_a_killed_process_never_a_panic() {
-    let out = Boot::new("init=/bin/oom").file(user_program("oom"), "/bin/oom").memory("128M").run();
+    let out = Boot::new("init=/bin/oom")
+        .file(user_program("oom"), "/bin/oom")
+        .memory("128M")
+        .run();
     out.expect_status(0)
         .expect_console("mmap larger than memory: ENOMEM")
         .expect_console("brk larger than memory refused: true")

@@ -282,7 +282,14 @@ fn exec_tests(args: &Args) {
     );
     // An argument list larger than Linux allows (a quarter of the 8 MiB stack limit).
     let many = 100_000usize;
-    let table = mmap(0, (many as u64 + 1) * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    let table = mmap(
+        0,
+        (many as u64 + 1) * 8,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    );
     let long = [b'x'; 64];
     let mut arg = [0u8; 65];
     arg[..64].copy_from_slice(&long);
@@ -290,7 +297,13 @@ fn exec_tests(args: &Args) {
         poke(table as u64 + i as u64 * 8, arg.as_ptr() as u64);
     }
     poke(table as u64 + many as u64 * 8, 0);
-    println!("execve with too many arguments: {}", errno_name(raw(nr::EXECVE, [path.as_ptr() as u64, table as u64, 0, 0, 0, 0])));
+    println!(
+        "execve with too many arguments: {}",
+        errno_name(raw(
+            nr::EXECVE,
+            [path.as_ptr() as u64, table as u64, 0, 0, 0, 0]
+        ))
+    );
     munmap(table as u64, (many as u64 + 1) * 8);
     println!("still running after failed execs: true");
 }

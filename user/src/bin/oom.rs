@@ -16,7 +16,14 @@ fn meminfo(key: &str) -> u64 {
     let n = user::read_file(b"/proc/meminfo\0", &mut buf);
     let text = core::str::from_utf8(&buf[..n.max(0) as usize]).unwrap_or("");
     text.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':')?.split_ascii_whitespace().next()?.parse().ok())
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .strip_prefix(':')?
+                .split_ascii_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
         .unwrap_or(0)
 }
 
@@ -27,16 +34,29 @@ fn free_kb() -> u64 {
 fn main(_args: Args) -> i32 {
     let total = meminfo("MemTotal") * 1024;
     let rw = PROT_READ | PROT_WRITE;
-    println!("mmap larger than memory: {}", errno_name(mmap(0, 2 * total, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)));
+    println!(
+        "mmap larger than memory: {}",
+        errno_name(mmap(0, 2 * total, rw, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+    );
     let top = brk(0);
-    println!("brk larger than memory refused: {}", brk(top + 2 * total) == top);
+    println!(
+        "brk larger than memory refused: {}",
+        brk(top + 2 * total) == top
+    );
 
     free_kb();
     let before = free_kb();
     let child = fork();
     if child == 0 {
         let len = 2 * total;
-        let base = mmap(0, len, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) as u64;
+        let base = mmap(
+            0,
+            len,
+            rw,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+            -1,
+            0,
+        ) as u64;
         let mut p = 0;
         while p < len {
             // SAFETY: inside the mapping; the kernel kills this process when memory runs out.
@@ -47,14 +67,24 @@ fn main(_args: Args) -> i32 {
     }
     let mut status = 0;
     wait4(child, &mut status, 0);
-    println!("child that used up memory was killed by signal {}", wtermsig(status));
+    println!(
+        "child that used up memory was killed by signal {}",
+        wtermsig(status)
+    );
     free_kb();
     let after = free_kb();
     println!("all its memory came back: {}", before == after);
 
     // Use up memory ourselves, up to just above what the kernel keeps back, then fork.
     let len = total;
-    let base = mmap(0, len, rw, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) as u64;
+    let base = mmap(
+        0,
+        len,
+        rw,
+        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+        -1,
+        0,
+    ) as u64;
     let mut used = 0;
     // The kernel keeps 2 MiB back from user memory; stop a little above that, 64 pages at a time.
     while used < len && free_kb() > 2048 + 256 {
