@@ -19,14 +19,11 @@ ARGS ?=
 UEFI ?=
 BOOT_FLAGS := --timeout $(TIMEOUT) $(if $(UEFI),--uefi,)
 
-ifneq ($(INIT),)
-INIT_NAME := $(notdir $(INIT))
-RUN_FILES := --file $(INIT):/bin/$(INIT_NAME)
+# Without INIT, the demo: a walk through a process's areas, ending with its /proc/self/maps.
+INIT_NAME := $(if $(INIT),$(notdir $(INIT)),demo)
+INIT_PATH := $(if $(INIT),$(INIT),$(USER_DIR)/demo)
+RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME)
 RUN_CMDLINE := init=/bin/$(INIT_NAME) -- $(ARGS)
-else
-RUN_FILES :=
-RUN_CMDLINE :=
-endif
 
 .PHONY: all run test test-host test-kernel test-integration gdb clean toolchain qemu build kernel boot user check fmt
 

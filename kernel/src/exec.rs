@@ -7,9 +7,9 @@
 //!   data r--, data rw-), private, so writes copy;
 //! - the bss: the tail of the last file page is zeroed, whole pages beyond form an anonymous rw- area;
 //! - the heap starts at the page after the bss (`start_brk = brk`), empty;
-//! - the stack: the argument block at the top of user space, in an area 128 KiB larger than the
-//!   block (Linux's `stack_expand`), growing down on faults. For a small argument list that is the
-//!   "stack created with 34 pages" of the seed notes.
+//! - the stack: the argument strings at the top of user space, in an area 128 KiB larger than the
+//!   pages holding them (Linux's `stack_expand`), growing down on faults. For a small argument list
+//!   that is 33 pages; the seed notes' process had two pages of strings, hence its 34.
 //!
 //! Nothing is mapped in the page tables except the pages the kernel itself writes (the stack
 //! image, the zeroed bss tail): the rest comes in by demand paging.
@@ -209,7 +209,9 @@ fn setup_stack(
         (STACK_LIMIT / 4) as usize,
     )
     .map_err(|_| E2BIG)?;
-    let stack_start = page_down(image.sp) - STACK_EXPAND;
+    // Linux's setup_arg_pages: the area holds the pages of the argument strings, and stack_expand
+    // (128 KiB) more below them, which is where the pointer arrays and auxv land.
+    let stack_start = page_down(image.argv_start) - STACK_EXPAND;
     let mut flags = VmFlags::READ
         | VmFlags::WRITE
         | VmFlags::MAYREAD

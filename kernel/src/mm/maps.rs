@@ -11,13 +11,14 @@ use super::{
 use vma::maps::{MapsLine, write_maps_line};
 
 impl MmInner {
-    /// The name Linux gives an area: its file's path, "[heap]" for the area holding the break,
+    /// The name Linux gives an area: its file's path, "[heap]" for an area overlapping the heap,
     /// "[stack]" for the one holding the initial stack pointer, or none.
     fn area_name<'a>(&self, vma: &'a vma::Vma<crate::fs::FileRef>) -> Option<&'a str> {
         if let Some(file) = vma.file() {
             return Some(file.0.path.as_str());
         }
-        if vma.start() <= self.brk && vma.end() >= self.start_brk {
+        // vma_is_initial_heap and vma_is_initial_stack (include/linux/mm.h).
+        if vma.start() < self.brk && vma.end() > self.start_brk {
             return Some("[heap]");
         }
         if vma.start() <= self.start_stack && vma.end() >= self.start_stack {

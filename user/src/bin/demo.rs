@@ -9,7 +9,7 @@
 #![no_std]
 #![no_main]
 
-use user::{Args, errno_name, println, sys, sys::*};
+use user::{Args, errno_name, println, sys::*};
 
 user::entry!(main);
 
@@ -93,8 +93,27 @@ fn show_area(addr: u64) {
     let mut buf = [0u8; 4096];
     let maps = read_text(MAPS, &mut buf).unwrap_or("");
     match areas(maps).find(|a| a.contains(addr)) {
-        Some(a) => println!("  {}   ({} pages)", a.line.trim_end(), a.pages()),
+        Some(a) => println!(
+            "  {}   ({} page{})",
+            a.line.trim_end(),
+            a.pages(),
+            if a.pages() == 1 { "" } else { "s" }
+        ),
         None => println!("  (no area holds {addr:#x})"),
+    }
+}
+
+/// Says so when the [heap] area reaches below the first heap page: the .bss area below it, also
+/// anonymous and rw-, was extended rather than a new area made.
+fn note_heap_joined(heap: u64) {
+    let mut buf = [0u8; 4096];
+    let maps = read_text(MAPS, &mut buf).unwrap_or("");
+    if let Some(a) = areas(maps).find(|a| a.contains(heap) && a.start < heap) {
+        println!(
+            "   It starts at {:#x}, below the heap: brk extended the .bss area under it (both",
+            a.start
+        );
+        println!("   anonymous and rw-) instead of making a new one.");
     }
 }
 
@@ -103,15 +122,40 @@ fn brief(addr: u64) {
     let mut buf = [0u8; 4096];
     let maps = read_text(MAPS, &mut buf).unwrap_or("");
     if let Some(a) = areas(maps).find(|a| a.contains(addr)) {
-        println!(
-            "     area {:x}-{:x} {} file offset {:#x} {}",
-            a.start,
-            a.end,
-            a.perms,
-            a.offset,
-            if a.name.is_empty() { "(anonymous)" } else { "" }
-        );
+        let (s, e, p) = (a.start, a.end, a.perms);
+        if a.name.is_empty() || a.name.starts_with('[') {
+            let sep = if a.name.is_empty() { "" } else { " " };
+            println!(
+                "     area {s:x}-{e:x} {p}, anonymous (no file){sep}{}",
+                a.name
+            );
+        } else {
+            println!("     area {s:x}-{e:x} {p}, file offset {:#x}", a.offset);
+        }
     }
+}
+
+/// Finds where the executable's own areas (C, K, S) map file offset 0x1000, and compares that page
+/// with the one `m` maps: one file page, seen through two VMAs.
+fn same_page_elsewhere(m: u64) {
+    let mut buf = [0u8; 4096];
+    let maps = read_text(MAPS, &mut buf).unwrap_or("");
+    let Some(file) = areas(maps).find(|a| a.contains(m)).map(|a| a.name) else {
+        return;
+    };
+    let Some(a) = areas(maps).find(|a| {
+        a.name == file && !a.contains(m) && a.offset <= PAGE && PAGE < a.offset + (a.end - a.start)
+    }) else {
+        return;
+    };
+    let there = a.start + (PAGE - a.offset);
+    let same = (0..PAGE).all(|i| peek(m + i) == peek(there + i));
+    println!(
+        "   The {} area at {:x} maps the same file page at {there:#x}: same bytes: {}.",
+        a.perms,
+        a.start,
+        if same { "yes" } else { "no" }
+    );
 }
 
 /// The counters of /proc/self/mmstat this demo follows.
@@ -154,6 +198,32 @@ fn show_delta(what: &str, before: MmStat, after: MmStat) {
     );
 }
 
+/// The start of the PT_GNU_RELRO segment (.data.rel.ro and .got), from the program headers the
+/// kernel points at with AT_PHDR. 0 if there is none.
+fn relro_start(args: &Args) -> u64 {
+    const AT_PHDR: u64 = 3;
+    const AT_PHNUM: u64 = 5;
+    const PT_GNU_RELRO: u32 = 0x6474_e552;
+    let (Some(phdr), Some(phnum)) = (args.aux(AT_PHDR), args.aux(AT_PHNUM)) else {
+        return 0;
+    };
+    for i in 0..phnum {
+        // An Elf64_Phdr is 56 bytes: p_type (u32) at 0, p_vaddr (u64) at 16.
+        let ph = phdr + i * 56;
+        // SAFETY: AT_PHDR points at the mapped program headers of this (non-PIE) executable.
+        let (ty, vaddr) = unsafe {
+            (
+                core::ptr::read_unaligned(ph as *const u32),
+                core::ptr::read_unaligned((ph + 16) as *const u64),
+            )
+        };
+        if ty == PT_GNU_RELRO {
+            return vaddr;
+        }
+    }
+    0
+}
+
 fn main(args: Args) -> i32 {
     println!(
         "=== A process's address space, seen from inside (pid {}) ===",
@@ -172,32 +242,41 @@ fn main(args: Args) -> i32 {
     let table = (&raw const AREA_NAMES) as u64;
     println!("-- K (constants): the string {GREETING:?} is at {konst:#x},");
     println!(
-        "   a table of {} string pointers (\"{}\", ...) at {table:#x}.",
+        "   and a table of {} string pointers (\"{}\", ...) at {table:#x}: read-only data.",
         AREA_NAMES.len(),
         AREA_NAMES[0]
     );
-    println!("   In the seed, K holds addresses the dynamic linker fills in, then protects. This");
-    println!(
-        "   binary is static: the linker fixed every address, so such pointers (and its .got)"
-    );
-    println!("   are plain constants kept with the read-only data; nothing relocates at run time.");
     brief(konst);
+    let relro = relro_start(&args);
+    println!("   The seed's K is the table of addresses (.got, .data.rel.ro) the dynamic linker");
+    println!(
+        "   fills in, then makes read-only (RELRO). ELF's PT_GNU_RELRO puts ours at {relro:#x}:"
+    );
+    brief(relro);
+    println!(
+        "   Static binary: the linker wrote final addresses (our table even went to .rodata);"
+    );
+    println!("   no dynamic linker runs, so nobody makes this page read-only: it stays rw-p.");
 
     let data = (&raw mut COUNTER) as u64;
     let bss = (&raw mut ZEROS) as u64;
+    let bss_last = bss + 2 * PAGE - 1;
     // SAFETY: single-threaded; plain reads and writes of our own statics through raw pointers.
     let counter = unsafe {
         let c = &raw mut COUNTER;
         c.write_volatile(c.read_volatile() + 1);
         c.read_volatile()
     };
-    poke(bss + PAGE, 1);
+    poke(bss_last, 1);
     println!("-- S (static data): COUNTER, initialised to 41, is at {data:#x}; now {counter}.");
-    println!("   Read-write and private: the first write copies the file's page (copy-on-write).");
+    println!(
+        "   Read-write, private (p): writes go to a private copy of the file's page, never to"
+    );
+    println!("   the file (copy-on-write).");
     brief(data);
     println!("   ZEROS (8 KiB, zero-initialised: .bss) is at {bss:#x}. The file only records its");
     println!("   size; past the last file page it gets anonymous zero-filled pages.");
-    brief(bss + PAGE);
+    brief(bss_last);
     println!("   C, K and S are backed by the executable (vm_file) at the file offset where each");
     println!("   segment starts (vm_pgoff = offset / 4096): the offset column of /proc/self/maps.");
 
@@ -220,6 +299,7 @@ fn main(args: Args) -> i32 {
         sbrk(0).unwrap_or(0)
     );
     show_area(old);
+    note_heap_joined(old);
 
     // 3. M: a file mapped into memory.
     let argv0 = args.get(0).unwrap_or(b"/bin/demo");
@@ -242,13 +322,11 @@ fn main(args: Args) -> i32 {
         return 1;
     }
     let m = m as u64;
-    println!(
-        "   mmap(1 page, read-only, file offset 0x1000) = {m:#x}; first byte {:#04x}:",
-        peek(m)
-    );
+    println!("   mmap(1 page, read-only, file offset 0x1000) = {m:#x}:");
     show_area(m);
     println!("   vm_file = the file, vm_pgoff = 1 (0x1000 / 4096): the offset column. A fault");
     println!("   reads the page at vm_pgoff + (address - start) / 4096 from the file.");
+    same_page_elsewhere(m);
 
     // 4. Anonymous memory and demand paging.
     let anon = mmap(
@@ -314,13 +392,19 @@ fn main(args: Args) -> i32 {
         let strings = argv0.as_ptr() as u64 & !(PAGE - 1);
         let arg_pages = (st.end - strings) / PAGE;
         println!(
-            "   {} pages = 32 + {arg_pages}. At exec Linux's setup_arg_pages makes the stack the",
+            "   {} pages: at exec, Linux's setup_arg_pages gives the stack the pages holding the",
             st.pages()
         );
         println!(
-            "   pages holding argv/envp strings ({arg_pages} here) plus 128 KiB (32 pages) below"
+            "   argv/envp strings ({arg_pages} here) plus 128 KiB (32 pages) below them. The seed's"
         );
-        println!("   them. The seed's process had 2 pages of arguments+environment: 34 pages.");
+        println!("   process had 2 pages of arguments and environment: 34 pages.");
+        if st.pages() != 32 + arg_pages {
+            println!(
+                "   (Here that rule gives 32 + {arg_pages} = {} pages.)",
+                32 + arg_pages
+            );
+        }
     }
 
     // 6. mprotect splits an area, and restoring the rights merges it back.
@@ -340,11 +424,13 @@ fn main(args: Args) -> i32 {
     println!(
         "\n-- /proc/self/maps: start-end, rights (p = private), file offset, device, inode, name"
     );
-    let known: [(&str, u64); 8] = [
+    let known: [(&str, u64); 10] = [
         ("C code", code),
         ("K read-only data", konst),
+        ("K .got/.data.rel.ro (RELRO)", relro),
         ("S data", data),
-        ("bss", bss + PAGE),
+        ("bss", bss),
+        ("bss", bss_last),
         ("heap (D)", heap),
         ("M file mapping", m),
         ("anonymous mmap", anon),
@@ -362,11 +448,13 @@ fn main(args: Args) -> i32 {
         println!("{}", area.line.trim_end());
         let mut w = user::fmt::FdWriter::new(1);
         let mut first = true;
+        let mut last = "";
         for (label, addr) in known {
-            if area.contains(addr) {
+            if area.contains(addr) && label != last {
                 let sep = if first { "    ^ " } else { " + " };
                 let _ = core::fmt::Write::write_fmt(&mut w, format_args!("{sep}{label}"));
                 first = false;
+                last = label;
             }
         }
         if first {
