@@ -38,8 +38,6 @@ pub struct Loaded {
     pub mm: Arc<Mm>,
     pub entry: u64,
     pub sp: u64,
-    /// The path, for the process's name.
-    pub path: alloc::string::String,
 }
 
 /// The CPU features word for AT_HWCAP (CPUID leaf 1 EDX, as Linux reports on x86).
@@ -107,7 +105,6 @@ pub fn load(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Loaded, Er
         mm,
         entry: layout.entry,
         sp,
-        path: path.into(),
     })
 }
 

@@ -10,7 +10,6 @@ pub struct File {
     /// Path inside the archive without the leading `/` (`bin/init`), as cpio stores it.
     pub path: &'static str,
     pub data: &'static [u8],
-    pub ino: u32,
     pub mode: u32,
 }
 
@@ -36,7 +35,6 @@ fn to_file(entry: cpio::Entry<'static>) -> File {
     File {
         path: name,
         data: entry.data,
-        ino: entry.ino,
         mode: entry.mode,
     }
 }

@@ -41,7 +41,7 @@ pub fn init() {
         // SAFETY: the idle task's stack is fresh; the frame makes its first switch-in enter idle_loop.
         unsafe {
             (*idle.context.get()).rsp =
-                initial_switch_frame(idle.kernel_stack_top(), idle_loop as usize as u64);
+                initial_switch_frame(idle.kernel_stack_top(), idle_loop as *const () as u64);
         }
         idle
     });
@@ -67,7 +67,7 @@ pub fn prepare_user_entry(task: &Task, regs: &PtRegs) {
     unsafe {
         (frame as *mut PtRegs).write(*regs);
         (*task.context.get()).rsp =
-            initial_switch_frame(frame, return_to_user_from_frame as usize as u64);
+            initial_switch_frame(frame, return_to_user_from_frame as *const () as u64);
     }
 }
 

@@ -36,24 +36,6 @@ impl<T> IrqMutex<T> {
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
     }
-
-    /// Takes the lock only if it is free: for paths (panic, double fault) that must not wait.
-    pub fn try_lock(&self) -> Option<IrqMutexGuard<'_, T>> {
-        let were_enabled = interrupts::are_enabled();
-        interrupts::disable();
-        match self.inner.try_lock() {
-            Some(guard) => Some(IrqMutexGuard {
-                guard: core::mem::ManuallyDrop::new(guard),
-                were_enabled,
-            }),
-            None => {
-                if were_enabled {
-                    interrupts::enable();
-                }
-                None
-            }
-        }
-    }
 }
 
 impl<T> Deref for IrqMutexGuard<'_, T> {

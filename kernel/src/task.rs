@@ -64,7 +64,6 @@ pub mod signal {
     pub const SIGFPE: u8 = 8;
     pub const SIGKILL: u8 = 9;
     pub const SIGSEGV: u8 = 11;
-    pub const SIGCHLD: u8 = 17;
 }
 
 /// Where a task is in its life.
@@ -186,11 +185,6 @@ pub fn current() -> Option<Arc<Task>> {
 /// Looks a task up by pid.
 pub fn find(pid: Pid) -> Option<Arc<Task>> {
     TASKS.lock().iter().find(|t| t.pid == pid).cloned()
-}
-
-/// Number of tasks not yet reaped (zombies included).
-pub fn count() -> usize {
-    TASKS.lock().len()
 }
 
 /// Removes a reaped task from the table. Its kernel stack is freed when the last reference goes.

@@ -23,7 +23,6 @@ use crate::{
 pub struct Exception {
     pub vector: u8,
     pub error_code: Option<u64>,
-    pub cr2: Option<u64>,
 }
 
 /// The architectural name and mnemonic of an exception vector.
@@ -259,7 +258,6 @@ pub fn page_fault(addr: VirtAddr, code: PageFaultErrorCode, frame: &mut Interrup
     let exc = Exception {
         vector: 14,
         error_code: Some(code.bits()),
-        cr2: Some(addr),
     };
     die(
         exc,
@@ -274,7 +272,6 @@ pub fn double_fault(frame: &InterruptStackFrame, code: u64, cr2: u64) -> ! {
     let exc = Exception {
         vector: 8,
         error_code: Some(code),
-        cr2: Some(cr2),
     };
     if let Some((bottom, top)) = kstack::guard_hit(cr2) {
         die(

@@ -23,7 +23,6 @@ macro_rules! exception {
                 Exception {
                     vector: $vector,
                     error_code: None,
-                    cr2: None,
                 },
                 &frame,
             );
@@ -39,7 +38,6 @@ macro_rules! exception_with_code {
                 Exception {
                     vector: $vector,
                     error_code: Some(code),
-                    cr2: None,
                 },
                 &frame,
             );
@@ -76,7 +74,6 @@ extern "x86-interrupt" fn machine_check(frame: InterruptStackFrame) -> ! {
         Exception {
             vector: 18,
             error_code: None,
-            cr2: None,
         },
         &frame,
     );

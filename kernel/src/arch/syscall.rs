@@ -69,7 +69,7 @@ pub fn init() {
         Efer::update(|e| *e |= EferFlags::SYSTEM_CALL_EXTENSIONS);
         Star::write(USER_CS, USER_DS, KERNEL_CS, KERNEL_DS)
             .expect("GDT layout fits syscall/sysret");
-        LStar::write(VirtAddr::new(syscall_entry as usize as u64));
+        LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
         // Entering the kernel with interrupts off (until the stack is switched), direction flag
         // clear, no single-stepping, and AC clear (SMAP stays enforced).
         SFMask::write(
@@ -145,26 +145,4 @@ pub extern "C" fn return_to_user_from_frame() -> ! {
         "add rsp, 8", // orig_rax
         "iretq",
     )
-}
-
-/// Enters user mode with the given registers, on the kernel stack whose top is `kernel_stack_top`
-/// (the current task's). Used for the first entry of a program; never returns.
-///
-/// # Safety
-/// `kernel_stack_top` must be the current task's kernel stack (also in the TSS and the per-CPU
-/// area), with nothing on it that is still needed; the user address space must be active.
-pub unsafe fn enter_user(regs: &PtRegs, kernel_stack_top: u64) -> ! {
-    let frame = kernel_stack_top - size_of::<PtRegs>() as u64;
-    // SAFETY: the frame lies on the task's own stack, below its top; per the contract, nothing
-    // there is live. The stack is switched before the frame is popped.
-    unsafe {
-        (frame as *mut PtRegs).write(*regs);
-        core::arch::asm!(
-            "mov rsp, {frame}",
-            "jmp {ret}",
-            frame = in(reg) frame,
-            ret = sym return_to_user_from_frame,
-            options(noreturn),
-        )
-    }
 }

@@ -44,13 +44,11 @@ unsafe extern "C" {
 
 /// If `rip` is the user-copy instruction, where to resume after a fault it cannot survive.
 pub fn fixup_for(rip: u64) -> Option<u64> {
-    // SAFETY: only the addresses of the two labels are taken.
-    let (insn, fixup) = unsafe {
-        (
-            &raw const uaccess_copy_insn as u64,
-            &raw const uaccess_copy_fixup as u64,
-        )
-    };
+    // Only the addresses of the two labels are taken, which is safe.
+    let (insn, fixup) = (
+        &raw const uaccess_copy_insn as u64,
+        &raw const uaccess_copy_fixup as u64,
+    );
     (rip == insn).then_some(fixup)
 }
 
@@ -77,18 +75,6 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Fault> {
     // SAFETY: as for copy_from_user, with the directions swapped.
     let left = unsafe { uaccess_copy(dst as *mut u8, src.as_ptr(), src.len()) };
     if left == 0 { Ok(()) } else { Err(Fault) }
-}
-
-/// Fills `len` bytes at user address `dst` with zeros.
-pub fn clear_user(dst: u64, len: usize) -> Result<(), Fault> {
-    const ZEROS: [u8; 256] = [0; 256];
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(ZEROS.len());
-        copy_to_user(dst + done as u64, &ZEROS[..n])?;
-        done += n;
-    }
-    Ok(())
 }
 
 /// Reads a plain value (integer, `#[repr(C)]` struct of integers) from user memory.

@@ -311,22 +311,6 @@ pub fn write_frame(frame: PhysFrame, offset: usize, bytes: &[u8]) {
     };
 }
 
-/// Reads from a frame at `offset` into `out` through the direct map.
-pub fn read_frame(frame: PhysFrame, offset: usize, out: &mut [u8]) {
-    assert!(
-        offset + out.len() <= PAGE_SIZE as usize,
-        "read past the end of a frame"
-    );
-    // SAFETY: as for write_frame.
-    unsafe {
-        core::ptr::copy_nonoverlapping(
-            phys_to_virt(frame.start_address()).add(offset),
-            out.as_mut_ptr(),
-            out.len(),
-        )
-    };
-}
-
 static ZERO_PAGE: spin::Once<PhysFrame> = spin::Once::new();
 
 /// The shared zero page (Linux's ZERO_PAGE): one frame of zeros, mapped read-only wherever anonymous

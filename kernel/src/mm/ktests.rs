@@ -37,7 +37,7 @@ pub fn frame_storm() -> Result<(), String> {
             };
             let pfn = block.start_address().as_u64() / PAGE_SIZE;
             ensure!(
-                pfn % (1 << order) == 0,
+                pfn.is_multiple_of(1 << order),
                 "block {pfn:#x} of order {order} misaligned"
             );
             live.push((block, order));
@@ -152,7 +152,7 @@ pub fn map_translate_unmap() -> Result<(), String> {
         "unmapped page translates"
     );
     // The kernel half is there too.
-    let here = map_translate_unmap as usize as u64;
+    let here = map_translate_unmap as *const () as u64;
     ensure!(
         space.translate(VirtAddr::new(here)).is_some(),
         "kernel text missing from a new space"
@@ -218,7 +218,7 @@ pub fn kernel_image_protections() -> Result<(), String> {
         prot.smep,
         prot.smap
     );
-    let text = kernel_image_protections as usize as u64;
+    let text = kernel_image_protections as *const () as u64;
     let rodata = core::ptr::addr_of!(RODATA_PROBE) as u64;
     let data = core::ptr::addr_of!(DATA_PROBE) as u64;
     let flags = |va: u64| {

@@ -104,7 +104,7 @@ impl MmInner {
         file: Option<MmapFile>,
         off: u64,
     ) -> Result<u64, Errno> {
-        if len == 0 || off % PAGE_SIZE != 0 {
+        if len == 0 || !off.is_multiple_of(PAGE_SIZE) {
             return Err(EINVAL);
         }
         let len = page_up(len).ok_or(ENOMEM)?;

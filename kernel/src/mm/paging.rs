@@ -124,6 +124,7 @@ pub enum Visit {
     Clear,
 }
 
+#[allow(clippy::too_many_arguments)] // one recursive walker; the arguments are its state
 /// Walks the present PTEs of [start, end) under a table of the given level. Returns the number of
 /// entries still used in this table; empty child tables are freed when `free_tables`. `changed` counts
 /// the PTEs that were cleared or whose value changed, for the TLB flush.
@@ -216,13 +217,6 @@ impl AddressSpace {
     /// True if this is the address space the CPU is using.
     pub fn is_active(&self) -> bool {
         Cr3::read().0 == self.pml4
-    }
-
-    /// Switches the CPU to this address space.
-    pub fn activate(&self) {
-        // SAFETY: the PML4 maps the kernel half exactly as every other address space does, so the
-        // code, stack and data in use stay mapped across the switch.
-        unsafe { Cr3::write(self.pml4, Cr3Flags::empty()) };
     }
 
     /// Maps a user page to a frame. The frame's reference is the caller's to manage.

@@ -25,7 +25,7 @@ fn field(path: &[u8], key: &str) -> Option<u64> {
     }
     let text = core::str::from_utf8(&buf[..n as usize]).ok()?;
     text.lines().find_map(|line| {
-        let (k, rest) = line.split_once(|c: char| c == ':' || c == ' ')?;
+        let (k, rest) = line.split_once([':', ' '])?;
         if k != key {
             return None;
         }

@@ -101,7 +101,7 @@ fn describe(what: &str, addr: u64) {
 
 fn brk_tests() {
     let base = brk(0);
-    println!("brk(0) is page aligned: {}", base % PAGE == 0);
+    println!("brk(0) is page aligned: {}", base.is_multiple_of(PAGE));
     let grown = brk(base + 10_000);
     println!("brk grow returns the new break: {}", grown == base + 10_000);
     poke(base + 9_999, 7);
@@ -292,7 +292,7 @@ fn file_tests(argv0: &[u8]) {
         "openat missing",
         raw(
             nr::OPENAT,
-            [AT_FDCWD as u64, b"/nope\0".as_ptr() as u64, 0, 0, 0, 0],
+            [AT_FDCWD as u64, c"/nope".as_ptr() as u64, 0, 0, 0, 0],
         ),
     );
     show("unknown syscall", raw(500, [0; 6]));
