@@ -44,6 +44,10 @@ pub const TESTS: &[(&str, TestFn)] = &[
     ),
     ("heap::grows_on_demand", crate::mm::ktests::heap_grows),
     ("kstack::guard_below_stack", crate::mm::ktests::kstack_guard),
+    (
+        "fault::demand_paging_fork_cow",
+        crate::mm::ktests::fault_and_fork,
+    ),
     ("time::timer_ticks", crate::tests::timer_ticks),
     (
         "initramfs::lists_cmdline",

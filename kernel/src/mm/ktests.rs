@@ -296,3 +296,111 @@ pub fn kstack_guard() -> Result<(), String> {
     );
     Ok(())
 }
+
+/// Demand paging and copy-on-write on an address space built in the kernel: a read maps the zero
+/// page, a write a private frame; after dup_mm both share it read-only; a write in the child copies,
+/// and once the child is gone the parent's write reuses its frame in place.
+pub fn fault_and_fork() -> Result<(), String> {
+    use super::{
+        fault::{Access, FaultOutcome},
+        mm_struct::{Mm, VmFlags, VmaInfo},
+    };
+    let before = frame::stats().free;
+    let mm = Mm::new().map_err(|e| alloc::format!("{e:?}"))?;
+    let addr = 0x1000_0000u64;
+    let flags =
+        VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
+    {
+        let mut m = mm.lock();
+        m.vmas
+            .insert(VmaInfo {
+                start: addr,
+                end: addr + 4 * PAGE_SIZE,
+                flags,
+                file: None,
+                pgoff: 0,
+            })
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        ensure!(
+            m.handle_fault(addr, Access::Read) == Ok(FaultOutcome::ZeroPage),
+            "read did not map the zero page"
+        );
+        ensure!(
+            m.counters.anon == 0,
+            "the zero page was counted as resident"
+        );
+        ensure!(
+            m.handle_fault(addr, Access::Write) == Ok(FaultOutcome::NewAnonPage),
+            "write after read"
+        );
+        ensure!(
+            m.handle_fault(addr + PAGE_SIZE, Access::Write) == Ok(FaultOutcome::NewAnonPage),
+            "write"
+        );
+        ensure!(
+            m.handle_fault(addr + 8 * PAGE_SIZE, Access::Read).is_err(),
+            "fault outside every VMA resolved"
+        );
+        ensure!(m.counters.anon == 2, "rss_anon {}", m.counters.anon);
+    }
+    let (frame_a, _) = mm
+        .lock()
+        .pt
+        .lookup(VirtAddr::new(addr))
+        .ok_or("page not mapped")?;
+    let child = mm.lock().dup_mm().map_err(|e| alloc::format!("{e:?}"))?;
+    ensure!(
+        frame::page(frame_a).refcount() == 2,
+        "shared page refcount {}",
+        frame::page(frame_a).refcount()
+    );
+    {
+        let mut c = child.lock();
+        let (f, pte) =
+            c.pt.lookup(VirtAddr::new(addr))
+                .ok_or("child lacks the page")?;
+        ensure!(
+            f == frame_a && !pte.contains(PteFlags::WRITABLE),
+            "child's PTE not shared read-only"
+        );
+        ensure!(
+            c.handle_fault(addr, Access::Write) == Ok(FaultOutcome::CowCopy),
+            "child write did not copy"
+        );
+        ensure!(
+            c.counters.cow_copies == 1,
+            "child cow_copies {}",
+            c.counters.cow_copies
+        );
+    }
+    ensure!(
+        frame::page(frame_a).refcount() == 1,
+        "refcount after the child's copy"
+    );
+    drop(child);
+    {
+        let mut m = mm.lock();
+        ensure!(
+            m.handle_fault(addr, Access::Write) == Ok(FaultOutcome::CowReuse),
+            "parent write did not reuse"
+        );
+        ensure!(
+            m.handle_fault(addr + PAGE_SIZE, Access::Write) == Ok(FaultOutcome::CowReuse),
+            "second page"
+        );
+        ensure!(
+            m.counters.cow_reuses == 2 && m.counters.cow_copies == 0,
+            "parent counters {:?}",
+            m.counters
+        );
+        m.vmas.check_invariants().map_err(String::from)?;
+    }
+    drop(mm);
+    ensure!(
+        frame::stats().free == before,
+        "frames leaked: {} -> {}",
+        before,
+        frame::stats().free
+    );
+    Ok(())
+}
