@@ -135,3 +135,167 @@ impl Boot {
         }
     }
 }
+
+/// Boots with `name` from the user programs as the first process, `/bin/<name>`, with `args`.
+pub fn boot_program(name: &str, args: &[&str]) -> Outcome {
+    let mut cmdline = format!("init=/bin/{name}");
+    if !args.is_empty() {
+        cmdline.push_str(" -- ");
+        cmdline.push_str(&args.join(" "));
+    }
+    Boot::new(&cmdline)
+        .file(user_program(name), &format!("/bin/{name}"))
+        .run()
+}
+
+/// What the first program printed, taken from the console: the lines after the kernel's
+/// `init: pid 1 running` line, without the kernel's own lines (they start with `[`: log lines,
+/// `[kernel] ...` reports and the power-off line). Programs whose output is compared this way must
+/// not print lines that start with `[`.
+pub fn program_output(console: &str) -> String {
+    let mut out = String::new();
+    let mut started = false;
+    for line in console.lines() {
+        if !started {
+            started = line.contains("init: pid 1 running");
+            continue;
+        }
+        if !line.starts_with('[') {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Drops the lines that start with `# `: the test programs print machine-dependent information
+/// (addresses, this kernel's own counters) on such lines, which are not compared with Linux.
+pub fn without_info_lines(output: &str) -> String {
+    output
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Whether this host can run the user programs itself (they are Linux x86_64 static executables):
+/// Linux is the oracle the kernel is compared with.
+pub fn can_run_natively() -> bool {
+    cfg!(all(target_os = "linux", target_arch = "x86_64"))
+}
+
+/// A run of a user program on the host, the Linux oracle.
+#[derive(Debug)]
+pub struct Native {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Native {
+    /// The signal that ended the program, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        #[cfg(unix)]
+        {
+            std::os::unix::process::ExitStatusExt::signal(&self.status)
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
+    }
+
+    /// The status the way this kernel's runner reports it: the exit code, or 128 + the signal.
+    pub fn kernel_style_status(&self) -> i32 {
+        match (self.status.code(), self.signal()) {
+            (Some(code), _) => code,
+            (None, Some(sig)) => 128 + sig,
+            (None, None) => -1,
+        }
+    }
+}
+
+/// Whether `setarch x86_64 -R` works here (it turns address-space randomisation off, so that
+/// Linux lays out the program's areas the way this kernel does).
+fn setarch_works() -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        Command::new("setarch")
+            .args(["x86_64", "-R", "true"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// Runs a program on the host (Linux) the way the kernel runs its first process: the same small
+/// environment (`HOME=/`, `PATH=/bin`, `TERM=linux`), an 8 MiB stack limit (RLIMIT_STACK), and no
+/// address-space randomisation when `setarch` is available. `argv[0]` is the host path.
+pub fn run_native(program: &std::path::Path, args: &[&str]) -> Native {
+    let mut cmd = Command::new("/bin/sh");
+    // `exec` keeps the program's own status: a signal that kills it is seen by the caller.
+    cmd.args(["-c", "ulimit -s 8192 2>/dev/null; exec \"$@\"", "sh"]);
+    if setarch_works() {
+        cmd.args(["setarch", "x86_64", "-R"]);
+    }
+    cmd.arg(program).args(args);
+    let out = cmd
+        .env_clear()
+        .env("HOME", "/")
+        .env("PATH", "/bin")
+        .env("TERM", "linux")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {} natively: {e}", program.display()));
+    Native {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `/proc/PID/maps` text reduced to what must agree between Linux and this kernel: per line the
+/// permissions, the offset, the size in pages and the name, with a file's path cut to its last
+/// component (Linux shows the host path of the program, this kernel `/bin/<name>`). Addresses,
+/// device and inode go, and so do the areas only Linux has: `[vdso]`, `[vvar]`, `[vvar_vclock]`
+/// and `[vsyscall]`.
+pub fn normalize_maps(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let mut cols = line.split_whitespace();
+        let (Some(range), Some(perms), Some(offset), Some(_dev), Some(_inode)) = (
+            cols.next(),
+            cols.next(),
+            cols.next(),
+            cols.next(),
+            cols.next(),
+        ) else {
+            lines.push(format!("malformed: {line}"));
+            continue;
+        };
+        let name = cols.collect::<Vec<_>>().join(" ");
+        if matches!(
+            name.as_str(),
+            "[vdso]" | "[vvar]" | "[vvar_vclock]" | "[vsyscall]"
+        ) {
+            continue;
+        }
+        let name = if name.starts_with('/') {
+            name.rsplit('/').next().unwrap_or("").to_string()
+        } else {
+            name
+        };
+        let pages = range
+            .split_once('-')
+            .and_then(|(s, e)| {
+                let s = u64::from_str_radix(s, 16).ok()?;
+                let e = u64::from_str_radix(e, 16).ok()?;
+                e.checked_sub(s)
+            })
+            .map_or("?".to_string(), |len| (len / 4096).to_string());
+        lines.push(format!("{perms} {offset} pages={pages} {name}"));
+    }
+    lines
+}

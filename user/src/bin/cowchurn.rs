@@ -10,28 +10,11 @@
 #![no_std]
 #![no_main]
 
-use user::{Args, println, sys::*};
+use user::{Args, println, procfs::field, sys::*};
 
 user::entry!(main);
 
 const PAGE: u64 = 4096;
-
-/// The value of `key` in a "key value" or "Key:   value kB" text file.
-fn field(path: &[u8], key: &str) -> Option<u64> {
-    let mut buf = [0u8; 4096];
-    let n = user::read_file(path, &mut buf);
-    if n < 0 {
-        return None;
-    }
-    let text = core::str::from_utf8(&buf[..n as usize]).ok()?;
-    text.lines().find_map(|line| {
-        let (k, rest) = line.split_once([':', ' '])?;
-        if k != key {
-            return None;
-        }
-        rest.split_ascii_whitespace().next()?.parse().ok()
-    })
-}
 
 /// Memory the kernel can account for exactly, in kB: free frames, what the kernel keeps on purpose
 /// (page cache, heap, its page tables), and what this process itself holds (its anonymous pages and

@@ -12,19 +12,7 @@ user::entry!(main);
 const PAGE: u64 = 4096;
 
 fn meminfo(key: &str) -> u64 {
-    let mut buf = [0u8; 2048];
-    let n = user::read_file(b"/proc/meminfo\0", &mut buf);
-    let text = core::str::from_utf8(&buf[..n.max(0) as usize]).unwrap_or("");
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix(key)?
-                .strip_prefix(':')?
-                .split_ascii_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
+    user::procfs::field(b"/proc/meminfo\0", key).unwrap_or(0)
 }
 
 fn free_kb() -> u64 {

@@ -43,14 +43,18 @@ static RODATA: [u8; 64] = [0x5a; 64];
 fn read8(addr: u64) -> u8 {
     let v: u8;
     // SAFETY: faulting is the point; a fault ends the process, it cannot corrupt it.
-    unsafe { asm!("mov {v}, byte ptr [{a}]", a = in(reg) addr, v = out(reg_byte) v, options(nostack)) };
+    unsafe {
+        asm!("mov {v}, byte ptr [{a}]", a = in(reg) addr, v = out(reg_byte) v, options(nostack))
+    };
     v
 }
 
 /// Writes a byte with one `mov`.
 fn write8(addr: u64, v: u8) {
     // SAFETY: callers pass an address that faults, or memory they own.
-    unsafe { asm!("mov byte ptr [{a}], {v}", a = in(reg) addr, v = in(reg_byte) v, options(nostack)) };
+    unsafe {
+        asm!("mov byte ptr [{a}], {v}", a = in(reg) addr, v = in(reg_byte) v, options(nostack))
+    };
 }
 
 /// Calls the code at `addr` (a `ret`, were it executable).
@@ -83,52 +87,6 @@ fn recurse(depth: u64) -> u64 {
     recurse(depth + 1) + buf[7] as u64
 }
 
-/// The `/proc/self/maps` area `[start, end)` that contains `addr`, read in small chunks.
-fn area_of(addr: u64) -> Option<(u64, u64)> {
-    let fd = open(b"/proc/self/maps\0", O_RDONLY);
-    if fd < 0 {
-        return None;
-    }
-    let mut buf = [0u8; 2048];
-    let mut len = 0;
-    let mut found = None;
-    loop {
-        let n = read(fd as u64, &mut buf[len..]);
-        if n <= 0 {
-            break;
-        }
-        len += n as usize;
-        let mut start = 0;
-        while let Some(pos) = buf[start..len].iter().position(|&b| b == b'\n') {
-            if let Some((s, e)) = parse_range(&buf[start..start + pos])
-                && s <= addr
-                && addr < e
-            {
-                found = Some((s, e));
-            }
-            start += pos + 1;
-        }
-        buf.copy_within(start..len, 0);
-        len -= start;
-        if len == buf.len() {
-            len = 0;
-        }
-    }
-    close(fd as u64);
-    found
-}
-
-/// The `start-end` range at the beginning of a maps line.
-fn parse_range(line: &[u8]) -> Option<(u64, u64)> {
-    let text = core::str::from_utf8(line).ok()?;
-    let range = text.split_ascii_whitespace().next()?;
-    let (s, e) = range.split_once('-')?;
-    Some((
-        u64::from_str_radix(s, 16).ok()?,
-        u64::from_str_radix(e, 16).ok()?,
-    ))
-}
-
 /// The size of the file at `path` (NUL-terminated), counted by reading it (no fstat here).
 fn file_size(path: &[u8]) -> Option<u64> {
     let fd = open(path, O_RDONLY);
@@ -156,8 +114,9 @@ fn file_size(path: &[u8]) -> Option<u64> {
 fn announce(target: u64) {
     let local = 0u8;
     let here = core::hint::black_box(&local) as *const u8 as u64;
-    let (ts, te) = area_of(text_marker as *const () as u64).unwrap_or((0, 0));
-    let (_, stack_end) = area_of(here).unwrap_or((0, 0));
+    let (ts, te) =
+        user::procfs::area_of(text_marker as *const () as u64).map_or((0, 0), |a| (a.start, a.end));
+    let (_, stack_end) = user::procfs::area_of(here).map_or((0, 0), |a| (a.start, a.end));
     eprintln!("segv: target={target:#x} text={ts:#x}-{te:#x} stack_end={stack_end:#x}");
 }
 
@@ -237,7 +196,10 @@ fn commit(cause: &str, argv0: &[u8]) {
             path[..argv0.len()].copy_from_slice(argv0);
             let path = &path[..argv0.len() + 1];
             let Some(size) = file_size(path) else {
-                eprintln!("segv: cannot read {}", core::str::from_utf8(argv0).unwrap_or("?"));
+                eprintln!(
+                    "segv: cannot read {}",
+                    core::str::from_utf8(argv0).unwrap_or("?")
+                );
                 exit_group(2);
             };
             let fd = open(path, O_RDONLY);
