@@ -2,42 +2,9 @@
 //! accounting, on this kernel and, where the output is deterministic, against Linux running the very
 //! same binary.
 
-use std::{os::unix::fs::PermissionsExt, path::PathBuf, process::Command};
+use std::{os::unix::fs::PermissionsExt, path::PathBuf};
 
-use tests::{Boot, user_program};
-
-/// The program's own output: the console without the kernel's lines (boot log, reports).
-fn program_output(console: &str) -> String {
-    let start = console
-        .find("init: pid 1 running")
-        .map(|i| console[i..].find('\n').map_or(i, |j| i + j + 1))
-        .unwrap_or(0);
-    let body = &console[start..];
-    body.lines()
-        .filter(|l| !l.starts_with("[kernel]") && !(l.starts_with('[') && l.contains("] INFO ")))
-        .filter(|l| !(l.starts_with('[') && (l.contains("] WARN ") || l.contains("] DEBUG "))))
-        .map(|l| format!("{l}\n"))
-        .collect()
-}
-
-/// Runs a user program natively on the host (Linux), without address randomisation when `setarch`
-/// is available, and returns its stdout and exit code.
-fn run_on_linux(program: &PathBuf, args: &[&str]) -> (String, i32) {
-    let out = if Command::new("setarch").arg("--help").output().is_ok() {
-        Command::new("setarch")
-            .args(["x86_64", "-R"])
-            .arg(program)
-            .args(args)
-            .output()
-    } else {
-        Command::new(program).args(args).output()
-    }
-    .expect("running the program natively");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
+use tests::{Boot, program_output, run_native, user_program};
 
 /// An executable file that is not an ELF program.
 fn not_elf() -> PathBuf {
@@ -50,14 +17,19 @@ fn not_elf() -> PathBuf {
 #[test]
 fn fork_cow_wait_exec_match_linux() {
     let notelf = not_elf();
-    let (linux, linux_status) = run_on_linux(
+    let native = run_native(
         &user_program("forktest"),
         &[
             user_program("hello").to_str().unwrap(),
             notelf.to_str().unwrap(),
         ],
     );
-    assert_eq!(linux_status, 0, "forktest failed on Linux:\n{linux}");
+    assert!(
+        native.status.success(),
+        "forktest failed on Linux:\n{}",
+        native.stdout
+    );
+    let linux = native.stdout;
     let out = Boot::new("init=/bin/forktest -- /bin/hello /bin/notelf")
         .file(user_program("forktest"), "/bin/forktest")
         .file(user_program("hello"), "/bin/hello")
