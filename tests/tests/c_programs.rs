@@ -1,5 +1,6 @@
-//! Ordinary C programs, built with `musl-gcc -static`, run unmodified and print what they print on
-//! Linux. Skipped (with a note) where musl-gcc is not installed; `make test` installs it.
+//! Ordinary C programs, built with `musl-gcc -static` or with plain gcc and no C library, run
+//! unmodified and print what they print on Linux. Skipped (with a note) where the compiler is not
+//! installed; `make test` installs musl-gcc.
 
 use std::{path::PathBuf, process::Command};
 
@@ -53,4 +54,50 @@ fn a_static_musl_c_program_gives_the_same_output_as_on_linux() {
         out.console
     );
     let _ = std::fs::remove_file(program);
+}
+
+/// Compiles tests/c/tiny.c with gcc and the given flags.
+fn build_tiny(kind: &str, flags: &[&str]) -> Option<PathBuf> {
+    if Command::new("gcc").arg("--version").output().is_err() {
+        eprintln!("note: gcc is not installed; skipping");
+        return None;
+    }
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("c/tiny.c");
+    let out = std::env::temp_dir().join(format!("vmkernel-tiny-{kind}-{}", std::process::id()));
+    let status = Command::new("gcc")
+        .args(flags)
+        .args(["-nostdlib", "-O2", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(status.success(), "gcc failed");
+    Some(out)
+}
+
+#[test]
+fn bare_c_programs_run_as_et_exec_and_as_static_pie() {
+    for (kind, flags) in [
+        ("exec", &["-static", "-fno-pie", "-no-pie"][..]),
+        ("pie", &["-static-pie", "-fPIE"][..]),
+    ] {
+        let Some(program) = build_tiny(kind, flags) else {
+            return;
+        };
+        let header = std::fs::read(&program).unwrap();
+        let e_type = u16::from_le_bytes([header[16], header[17]]);
+        assert_eq!(
+            e_type,
+            if kind == "exec" { 2 } else { 3 },
+            "gcc built the wrong ELF type for {kind}"
+        );
+        let linux = Command::new(&program).output().unwrap();
+        assert!(linux.status.success());
+        let out = Boot::new("init=/bin/tiny")
+            .file(&program, "/bin/tiny")
+            .run();
+        out.expect_status(0)
+            .expect_console(&String::from_utf8_lossy(&linux.stdout));
+        let _ = std::fs::remove_file(program);
+    }
 }
