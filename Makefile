@@ -12,6 +12,8 @@ USER_DIR := $(TARGET_DIR)/x86_64-unknown-none/debug
 BOOT := $(TARGET_DIR)/debug/boot
 TIMEOUT ?= 120
 HOST_LIBS := -p buddy -p cpio -p vma -p exec
+# Where the bootloader puts the (position-independent) kernel: gdb needs it to place the symbols.
+KERNEL_BASE := 0xffffffff80000000
 
 # make run INIT=path/to/static-elf ARGS="a b c"
 INIT ?=
@@ -81,7 +83,7 @@ test-integration: build qemu
 
 gdb: build qemu
 	$(BOOT) run --kernel $(KERNEL) --gdb $(RUN_FILES) --cmdline "$(RUN_CMDLINE)" & \
-	  sleep 2; gdb -q $(KERNEL) -ex "target remote localhost:1234"; wait
+	  sleep 2; gdb -q -ex "symbol-file -o $(KERNEL_BASE) $(KERNEL)" -ex "target remote localhost:1234"; wait
 
 check: toolchain
 	$(CARGO) fmt --all -- --check
