@@ -38,7 +38,16 @@ pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Err
             let mut out = String::new();
             let name = task.name.lock().clone();
             let short = name.rsplit('/').next().unwrap_or(&name);
-            let _ = write!(out, "Name:\t{short}\nState:\tR (running)\nPid:\t{pid}\n");
+            let state = match task.state() {
+                task::State::Running | task::State::Runnable => "R (running)",
+                task::State::Blocked => "S (sleeping)",
+                task::State::Zombie(_) => "Z (zombie)",
+            };
+            let ppid = task.ppid.load(core::sync::atomic::Ordering::Relaxed);
+            let _ = write!(
+                out,
+                "Name:\t{short}\nState:\t{state}\nPid:\t{pid}\nPPid:\t{ppid}\n"
+            );
             if let Some(mm) = mm {
                 mm.lock().render_status_memory(&mut out);
             }
