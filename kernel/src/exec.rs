@@ -135,12 +135,12 @@ fn map_image(
         let zeros = alloc::vec![0u8; (to - from) as usize];
         write_forced(m, from, &zeros)?;
     }
-    m.start_code = layout.start_code;
-    m.end_code = layout.end_code;
-    m.start_data = layout.start_data;
-    m.end_data = layout.end_data;
-    m.start_brk = layout.brk_start;
-    m.brk = layout.brk_start;
+    m.layout.start_code = layout.start_code;
+    m.layout.end_code = layout.end_code;
+    m.layout.start_data = layout.start_data;
+    m.layout.end_data = layout.end_data;
+    m.layout.start_brk = layout.brk_start;
+    m.layout.brk = layout.brk_start;
     Ok(())
 }
 
@@ -229,10 +229,10 @@ fn setup_stack(
         .map_err(|_| ENOMEM)?;
     m.populate_write(image.sp, &image.bytes)
         .map_err(|_| ENOMEM)?;
-    m.start_stack = image.sp;
-    m.arg_start = image.argv_start;
-    m.arg_end = image.env_start;
-    m.env_start = image.env_start;
-    m.env_end = image.env_end;
+    m.layout.start_stack = image.sp;
+    m.layout.arg_start = image.argv_start;
+    m.layout.arg_end = image.env_start;
+    m.layout.env_start = image.env_start;
+    m.layout.env_end = image.env_end;
     Ok(image.sp)
 }

@@ -14,20 +14,20 @@ const PAGE_SIZE: u64 = super::layout::PAGE_SIZE;
 impl MmInner {
     /// Returns the new break, or the old one if it cannot move (never an error code, as in Linux).
     pub fn do_brk(&mut self, brk: u64) -> u64 {
-        let old = self.brk;
-        if brk < self.start_brk {
+        let old = self.layout.brk;
+        if brk < self.layout.start_brk {
             return old;
         }
         let (Some(new_top), Some(old_top)) = (page_up(brk), page_up(old)) else {
             return old;
         };
         if new_top == old_top {
-            self.brk = brk;
+            self.layout.brk = brk;
             return brk;
         }
         if brk <= old {
             self.unmap_range(new_top, old_top);
-            self.brk = brk;
+            self.layout.brk = brk;
             return brk;
         }
         // Keep a page (and a stack's guard gap) between the heap and whatever is above it.
@@ -62,7 +62,7 @@ impl MmInner {
         {
             return old;
         }
-        self.brk = brk;
+        self.layout.brk = brk;
         brk
     }
 }

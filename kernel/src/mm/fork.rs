@@ -27,17 +27,7 @@ impl MmInner {
         {
             let mut c = child.lock();
             c.vmas = self.vmas.duplicate();
-            c.start_code = self.start_code;
-            c.end_code = self.end_code;
-            c.start_data = self.start_data;
-            c.end_data = self.end_data;
-            c.start_brk = self.start_brk;
-            c.brk = self.brk;
-            c.start_stack = self.start_stack;
-            c.arg_start = self.arg_start;
-            c.arg_end = self.arg_end;
-            c.env_start = self.env_start;
-            c.env_end = self.env_end;
+            c.layout = self.layout;
 
             let areas: alloc::vec::Vec<(u64, u64, VmFlags)> = self
                 .vmas

@@ -18,10 +18,10 @@ impl MmInner {
             return Some(file.0.path.as_str());
         }
         // vma_is_initial_heap and vma_is_initial_stack (include/linux/mm.h).
-        if vma.start() < self.brk && vma.end() > self.start_brk {
+        if vma.start() < self.layout.brk && vma.end() > self.layout.start_brk {
             return Some("[heap]");
         }
-        if vma.start() <= self.start_stack && vma.end() >= self.start_stack {
+        if vma.start() <= self.layout.start_stack && vma.end() >= self.layout.start_stack {
             return Some("[stack]");
         }
         None

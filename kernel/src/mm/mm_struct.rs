@@ -89,10 +89,10 @@ impl MmCounters {
     }
 }
 
-/// Everything the mm lock protects.
-pub struct MmInner {
-    pub vmas: VmaTree,
-    pub pt: AddressSpace,
+/// Where the classic areas of a process lie (the boundaries Linux keeps in mm_struct and shows in
+/// /proc/PID/stat): set by exec, copied by fork, moved by brk.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MmLayout {
     pub start_code: u64,
     pub end_code: u64,
     pub start_data: u64,
@@ -106,6 +106,13 @@ pub struct MmInner {
     pub arg_end: u64,
     pub env_start: u64,
     pub env_end: u64,
+}
+
+/// Everything the mm lock protects.
+pub struct MmInner {
+    pub vmas: VmaTree,
+    pub pt: AddressSpace,
+    pub layout: MmLayout,
     pub counters: MmCounters,
 }
 
@@ -121,17 +128,7 @@ impl Mm {
             inner: IrqMutex::new(MmInner {
                 vmas: VmaTree::new(),
                 pt: AddressSpace::new()?,
-                start_code: 0,
-                end_code: 0,
-                start_data: 0,
-                end_data: 0,
-                start_brk: 0,
-                brk: 0,
-                start_stack: 0,
-                arg_start: 0,
-                arg_end: 0,
-                env_start: 0,
-                env_end: 0,
+                layout: MmLayout::default(),
                 counters: MmCounters::default(),
             }),
         }))
