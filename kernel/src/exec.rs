@@ -141,6 +141,8 @@ fn map_image(
     m.layout.end_data = layout.end_data;
     m.layout.start_brk = layout.brk_start;
     m.layout.brk = layout.brk_start;
+    // The heap grows as an area of its own, never merged into the bss below it (see brk.rs).
+    m.vmas.set_merge_barrier(Some(layout.brk_start));
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 use std::{path::PathBuf, process::Command};
 
-use tests::Boot;
+use tests::{Boot, normalize_maps, program_output};
 
 /// Compiles tests/c/NAME.c with musl-gcc into a temporary directory.
 fn build(name: &str) -> Option<PathBuf> {
@@ -15,7 +15,10 @@ fn build(name: &str) -> Option<PathBuf> {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("c")
         .join(format!("{name}.c"));
-    let out = std::env::temp_dir().join(format!("vmkernel-c-{name}-{}", std::process::id()));
+    // The file keeps the program's name, which /proc/PID/maps shows.
+    let dir = std::env::temp_dir().join(format!("vmkernel-c-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(name);
     let status = Command::new("musl-gcc")
         .args(["-static", "-O2", "-o"])
         .arg(&out)
@@ -53,7 +56,7 @@ fn a_static_musl_c_program_gives_the_same_output_as_on_linux() {
         "kernel and Linux differ:\n{}",
         out.console
     );
-    let _ = std::fs::remove_file(program);
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
 }
 
 /// Compiles tests/c/tiny.c with gcc and the given flags.
@@ -100,4 +103,27 @@ fn bare_c_programs_run_as_et_exec_and_as_static_pie() {
             .expect_console(&String::from_utf8_lossy(&linux.stdout));
         let _ = std::fs::remove_file(program);
     }
+}
+
+#[test]
+fn bss_and_heap_appear_in_maps_as_on_linux() {
+    let Some(program) = build("heap") else { return };
+    let linux = tests::run_native(&program, &[]);
+    assert!(linux.status.success());
+    let out = Boot::new("init=/bin/heap")
+        .file(&program, "/bin/heap")
+        .run();
+    out.expect_status(0);
+    let ours = normalize_maps(&program_output(&out.console));
+    assert_eq!(
+        ours,
+        normalize_maps(&linux.stdout),
+        "maps differ:\n{}",
+        out.console
+    );
+    assert!(
+        ours.iter().any(|l| l.contains("[heap]")),
+        "no [heap] line: {ours:?}"
+    );
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
 }

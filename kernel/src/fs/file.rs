@@ -20,8 +20,11 @@ pub enum FileKind {
     Regular(Arc<Inode>),
     /// A directory (can be opened, not read).
     Dir(Arc<Inode>),
-    /// A /proc file: its text, generated when it was opened.
-    Generated(Vec<u8>),
+    /// A /proc file and its text, produced at the first read.
+    Proc(
+        super::procfs::ProcFile,
+        IrqMutex<Option<alloc::vec::Vec<u8>>>,
+    ),
 }
 
 /// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
@@ -54,9 +57,17 @@ impl OpenFile {
                 super::InodeData::Initramfs(bytes) => bytes,
                 super::InodeData::Shmem { .. } => &[],
             },
-            FileKind::Generated(text) => text,
+            FileKind::Proc(file, text) => {
+                let mut text = text.lock();
+                let bytes = text.get_or_insert_with(|| file.render().into_bytes());
+                return Self::read_from(bytes, &mut self.pos.lock(), buf);
+            }
         };
-        let mut pos = self.pos.lock();
+        Self::read_from(bytes, &mut self.pos.lock(), buf)
+    }
+
+    /// Copies from `bytes` at `*pos` and advances it.
+    fn read_from(bytes: &[u8], pos: &mut u64, buf: &mut [u8]) -> Result<usize, Errno> {
         let start = (*pos).min(bytes.len() as u64) as usize;
         let n = buf.len().min(bytes.len() - start);
         buf[..n].copy_from_slice(&bytes[start..start + n]);

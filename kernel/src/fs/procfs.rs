@@ -1,11 +1,11 @@
-//! /proc: per-process files generated from the kernel's state when they are opened.
+//! /proc: per-process files generated from the kernel's state when they are first read.
 //!
 //! | path | contents |
 //! |---|---|
 //! | /proc/PID/maps, /proc/self/maps | the process's VMAs, as Linux prints them |
 //! | /proc/PID/status | name, pid and the Vm*/Rss* memory lines |
 //! | /proc/PID/mmstat | this kernel's fault counters: zero-page maps, copy-on-write copies and reuses |
-//! | /proc/meminfo | MemTotal, MemFree |
+//! | /proc/meminfo | MemTotal, MemFree, and what the kernel keeps (page cache, heap, page tables) |
 
 use alloc::{format, string::String, sync::Arc};
 use core::fmt::Write;
@@ -13,62 +13,88 @@ use core::fmt::Write;
 use super::{FileKind, OpenFile};
 use crate::{
     mm::frame,
+    sync::IrqMutex,
     syscall::errno::*,
     task::{self, Pid},
 };
 
-/// Opens `/proc/<rest>` for reading (`access` is the O_ACCMODE bits).
-pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Errno> {
-    if rest == "meminfo" {
-        return generated(meminfo(), access);
-    }
-    let (who, file) = rest.split_once('/').ok_or(ENOENT)?;
-    let pid = if who == "self" {
-        self_pid
-    } else {
-        who.parse::<Pid>().map_err(|_| ENOENT)?
-    };
-    let task = task::find(pid).ok_or(ENOENT)?;
-    let mm = task.mm();
-    // The mm lock is taken and released here, before anything is copied to the user.
-    let text = match (file, mm) {
-        ("maps", Some(mm)) => mm.lock().render_maps(),
-        ("maps", None) => String::new(),
-        ("status", mm) => {
-            let mut out = String::new();
-            let name = task.name.lock().clone();
-            let short = name.rsplit('/').next().unwrap_or(&name);
-            let state = match task.state() {
-                task::State::Running | task::State::Runnable => "R (running)",
-                task::State::Blocked => "S (sleeping)",
-                task::State::Zombie(_) => "Z (zombie)",
-            };
-            let ppid = task.ppid.load(core::sync::atomic::Ordering::Relaxed);
-            let _ = write!(
-                out,
-                "Name:\t{short}\nState:\t{state}\nPid:\t{pid}\nPPid:\t{ppid}\n"
-            );
-            if let Some(mm) = mm {
-                mm.lock().render_status_memory(&mut out);
-            }
-            out
-        }
-        ("mmstat", Some(mm)) => mm.lock().render_mmstat(),
-        ("mmstat", None) => String::new(),
-        _ => return Err(ENOENT),
-    };
-    generated(text, access)
+/// A /proc file: which one, for which process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcFile {
+    Maps(Pid),
+    Status(Pid),
+    MmStat(Pid),
+    MemInfo,
 }
 
-fn generated(text: String, access: u64) -> Result<Arc<OpenFile>, Errno> {
+/// Opens `/proc/<rest>` for reading (`access` is the O_ACCMODE bits). The text is produced at the
+/// first read, as Linux's seq_file does, so it shows the state after everything the program did
+/// between open and read.
+pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Errno> {
+    let file = if rest == "meminfo" {
+        ProcFile::MemInfo
+    } else {
+        let (who, name) = rest.split_once('/').ok_or(ENOENT)?;
+        let pid = if who == "self" {
+            self_pid
+        } else {
+            who.parse::<Pid>().map_err(|_| ENOENT)?
+        };
+        task::find(pid).ok_or(ENOENT)?;
+        match name {
+            "maps" => ProcFile::Maps(pid),
+            "status" => ProcFile::Status(pid),
+            "mmstat" => ProcFile::MmStat(pid),
+            _ => return Err(ENOENT),
+        }
+    };
     if access != 0 {
         return Err(EACCES);
     }
     Ok(OpenFile::new(
-        FileKind::Generated(text.into_bytes()),
+        FileKind::Proc(file, IrqMutex::new(None)),
         true,
         false,
     ))
+}
+
+impl ProcFile {
+    /// The file's text now. The mm lock is taken and released here, before anything is copied to
+    /// the user. A process that has been reaped in the meantime reads as empty.
+    pub fn render(&self) -> String {
+        let pid = match *self {
+            ProcFile::MemInfo => return meminfo(),
+            ProcFile::Maps(pid) | ProcFile::Status(pid) | ProcFile::MmStat(pid) => pid,
+        };
+        let Some(task) = task::find(pid) else {
+            return String::new();
+        };
+        let mm = task.mm();
+        match (self, mm) {
+            (ProcFile::Maps(_), Some(mm)) => mm.lock().render_maps(),
+            (ProcFile::MmStat(_), Some(mm)) => mm.lock().render_mmstat(),
+            (ProcFile::Status(_), mm) => {
+                let mut out = String::new();
+                let name = task.name.lock().clone();
+                let short = name.rsplit('/').next().unwrap_or(&name);
+                let state = match task.state() {
+                    task::State::Running | task::State::Runnable => "R (running)",
+                    task::State::Blocked => "S (sleeping)",
+                    task::State::Zombie(_) => "Z (zombie)",
+                };
+                let ppid = task.ppid.load(core::sync::atomic::Ordering::Relaxed);
+                let _ = write!(
+                    out,
+                    "Name:\t{short}\nState:\t{state}\nPid:\t{pid}\nPPid:\t{ppid}\n"
+                );
+                if let Some(mm) = mm {
+                    mm.lock().render_status_memory(&mut out);
+                }
+                out
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 /// Linux's first lines of /proc/meminfo, then what this kernel keeps for itself, so that tests can

@@ -2,7 +2,9 @@
 //!
 //! The heap is one anonymous read-write area from `start_brk` up to the break rounded up to a page.
 //! Growing it inserts an area right above the old top, which merges into the heap; shrinking unmaps
-//! the pages above the new top and frees them. `sbrk(n)` in a C library is `brk(brk(0) + n)`.
+//! the pages above the new top and frees them. Like Linux, the heap never merges with the program's
+//! bss just below `start_brk` (exec sets the VMA tree's merge barrier there), so /proc/PID/maps shows
+//! the bss and `[heap]` as two lines. `sbrk(n)` in a C library is `brk(brk(0) + n)`.
 
 use super::{
     layout::page_up,

@@ -827,3 +827,25 @@ fn errors_display() {
     };
     assert_eq!(failure.to_string(), "rights exceed what the mapping allows");
 }
+
+#[test]
+fn merge_barrier_keeps_the_heap_apart_from_the_bss() {
+    // bss [2, 4), heap grown above start_brk = 4 page by page: the heap merges with itself only.
+    let mut tree = tree_of(&[anon(2, 4, rw())]);
+    tree.set_merge_barrier(Some(4 * P));
+    tree.insert(anon(4, 5, rw())).unwrap();
+    tree.insert(anon(5, 6, rw())).unwrap();
+    let got: Vec<(u64, u64)> = areas(&tree).iter().map(|a| (a.0, a.1)).collect();
+    assert_eq!(got, vec![(2, 4), (4, 6)]);
+    // Unmapping and remapping across the barrier, and mprotect round trips, respect it too.
+    tree.protect(2 * P, 6 * P, ro()).unwrap();
+    tree.protect(2 * P, 6 * P, rw()).unwrap();
+    let got: Vec<(u64, u64)> = areas(&tree).iter().map(|a| (a.0, a.1)).collect();
+    assert_eq!(got, vec![(2, 4), (4, 6)]);
+    // fork keeps the barrier; without it the two areas merge as usual.
+    let copy = tree.duplicate();
+    assert_eq!(areas(&copy).len(), 2);
+    let mut plain = tree_of(&[anon(2, 4, rw())]);
+    plain.insert(anon(4, 6, rw())).unwrap();
+    assert_eq!(areas(&plain).len(), 1);
+}

@@ -29,6 +29,8 @@ pub struct VmaTree<F> {
     tree: RBTree<VmaAdapter<F>>,
     /// The number of areas (Linux's `map_count`); the tree does not count its elements.
     count: usize,
+    /// An address across which areas never merge (see [`VmaTree::set_merge_barrier`]).
+    barrier: Option<u64>,
 }
 
 /// One range whose rights [`VmaTree::protect`] changed: the kernel rewrites the page-table
@@ -67,7 +69,21 @@ impl<F> VmaTree<F> {
         VmaTree {
             tree: RBTree::new(VmaAdapter::new()),
             count: 0,
+            barrier: None,
         }
+    }
+
+    /// Areas meeting at `addr` are never merged. The kernel puts it at the start of the heap:
+    /// Linux's brk only ever extends the area at or above `start_brk` (`do_brk_flags` is handed
+    /// `vma_prev_limit(mm->start_brk)`), so the heap stays an area of its own even when it touches
+    /// an identical anonymous area below, such as a program's bss.
+    pub fn set_merge_barrier(&mut self, addr: Option<u64>) {
+        self.barrier = addr;
+    }
+
+    /// Whether two areas meeting at `addr` may merge at all.
+    fn may_merge_at(&self, addr: u64) -> bool {
+        self.barrier != Some(addr)
     }
 
     /// The number of areas (Linux's `map_count`).
@@ -379,6 +395,7 @@ impl<F: Clone + PartialEq> VmaTree<F> {
     /// the page tables, marking private writable pages copy-on-write).
     pub fn duplicate(&self) -> Self {
         let mut copy = Self::new();
+        copy.barrier = self.barrier;
         for vma in self.iter() {
             copy.link(Vma::new(
                 vma.start(),
@@ -416,6 +433,7 @@ impl<F: Clone + PartialEq> VmaTree<F> {
                     return Err("areas overlap");
                 }
                 if prev.end() == vma.start()
+                    && self.may_merge_at(vma.start())
                     && prev.can_merge_after(vma.flags(), vma.file(), vma.pgoff())
                 {
                     return Err("adjacent areas should have been merged");
@@ -462,12 +480,15 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         let mut prev = cursor.clone();
         prev.move_prev();
         let prev = prev.get().filter(|prev| {
-            prev.end() == vma.start() && prev.can_merge_after(vma.flags(), vma.file(), vma.pgoff())
+            prev.end() == vma.start()
+                && self.may_merge_at(vma.start())
+                && prev.can_merge_after(vma.flags(), vma.file(), vma.pgoff())
         });
         let mut next = cursor.clone();
         next.move_next();
         let next = next.get().filter(|next| {
             next.start() == vma.end()
+                && self.may_merge_at(vma.end())
                 && next.can_merge_before(vma.flags(), vma.file(), vma.pgoff(), vma.pages())
         });
         // Growing an area's end over its neighbour before unlinking the neighbour is fine: the
