@@ -2,8 +2,9 @@
 //! that wire them up (EFER.SCE, STAR, LSTAR, FMASK).
 //!
 //! On entry the stub switches to the task's kernel stack and saves every user register in a
-//! [`PtRegs`] (Linux's `struct pt_regs`, same order), calls [`crate::syscall::dispatch`], and returns
-//! through [`return_to_user`], which restores the registers and `iretq`s. The same return path starts
+//! [`PtRegs`] (Linux's `struct pt_regs`, same order), calls the dispatcher, and returns with
+//! `sysretq` when the saved frame allows it, or else through [`return_to_user_from_frame`], which
+//! restores the registers and `iretq`s. The same return path starts
 //! a new program (exec) and a forked child, from a `PtRegs` built on their kernel stack.
 
 use core::arch::naked_asm;
@@ -45,6 +46,15 @@ pub struct PtRegs {
     pub rsp: u64,
     pub ss: u64,
 }
+
+// The entry stub addresses these fields by offset.
+const _: () = {
+    assert!(core::mem::offset_of!(PtRegs, r11) == 48);
+    assert!(core::mem::offset_of!(PtRegs, rcx) == 88);
+    assert!(core::mem::offset_of!(PtRegs, rip) == 128);
+    assert!(core::mem::offset_of!(PtRegs, rflags) == 144);
+    assert!(size_of::<PtRegs>() == 21 * 8);
+};
 
 impl PtRegs {
     /// Registers for entering a fresh program at `entry` with stack pointer `sp` (exec), everything
@@ -114,9 +124,42 @@ extern "C" fn syscall_entry() {
         "mov rdi, rsp",             // &mut PtRegs
         "sti",
         "call {dispatch}",
+        // Fast return with sysretq, which takes RIP from RCX and RFLAGS from R11: only when the
+        // frame still says so (exec and signal-like changes rewrite rip), and only to a canonical
+        // user address (sysret with a non-canonical RCX faults in kernel mode on Intel CPUs).
+        "cli",
+        "mov rcx, [rsp + 128]",     // rip
+        "cmp rcx, [rsp + 88]",      // == saved rcx?
+        "jne 2f",
+        "mov r11, [rsp + 144]",     // rflags
+        "cmp r11, [rsp + 48]",      // == saved r11?
+        "jne 2f",
+        "mov rax, {task_size}",
+        "cmp rcx, rax",
+        "jae 2f",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbp",
+        "pop rbx",
+        "pop r11",
+        "pop r10",
+        "pop r9",
+        "pop r8",
+        "pop rax",
+        "pop rcx",
+        "pop rdx",
+        "pop rsi",
+        "pop rdi",
+        "add rsp, 8",               // orig_rax; rsp now points at rip
+        "mov rsp, [rsp + 24]",      // the user stack pointer
+        "sysretq",
+        "2:",
         "jmp {ret}",
         user_ds = const USER_DS.0 as u64,
         user_cs = const USER_CS.0 as u64,
+        task_size = const crate::mm::layout::TASK_SIZE,
         dispatch = sym crate::syscall::dispatch_entry,
         ret = sym return_to_user_from_frame,
     )
