@@ -66,8 +66,11 @@ boot: toolchain
 
 build: kernel user boot
 
+# make exits 2 whenever a recipe fails, so the program's own status is printed; `boot exec` (see
+# README) returns it exactly.
 run: build qemu
-	$(BOOT) run --kernel $(KERNEL) $(BOOT_FLAGS) $(RUN_FILES) --cmdline "$(RUN_CMDLINE)"
+	@$(BOOT) run --kernel $(KERNEL) $(BOOT_FLAGS) $(RUN_FILES) --cmdline "$(RUN_CMDLINE)"; \
+	  status=$$?; [ $$status -eq 0 ] || echo "make run: exit status $$status" >&2; exit $$status
 
 test: test-host test-kernel test-integration
 

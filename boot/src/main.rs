@@ -16,6 +16,7 @@
 //!   boot run   --kernel K [--file HOST:DEST]... [--cmdline TEXT] [--timeout SECS] [--uefi] [--gdb]
 //!              [--memory SIZE] [--icount] [--quiet]
 //!   boot image --kernel K [--file HOST:DEST]... [--cmdline TEXT] [--uefi] --out IMAGE
+//!   boot exec PROGRAM [ARGS...]   (the kernel built by `make`, PROGRAM as /bin/<name>, pid 1)
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -52,7 +53,8 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: boot run|image --kernel KERNEL [--file HOST:DEST]... [--cmdline TEXT] [--timeout SECS]\n\
+        "usage: boot exec PROGRAM [ARGS...]\n\
+         \x20      boot run|image --kernel KERNEL [--file HOST:DEST]... [--cmdline TEXT] [--timeout SECS]\n\
          \x20                     [--uefi] [--gdb] [--memory SIZE] [--icount] [--quiet] [--out IMAGE]"
     );
     std::process::exit(STATUS_RUNNER_ERROR as i32)
@@ -74,6 +76,22 @@ fn parse_args() -> Options {
         quiet: false,
         out: None,
     };
+    if opts.command == "exec" {
+        // boot exec PROGRAM [ARGS...]: the built kernel, PROGRAM as /bin/<name> and pid 1.
+        let program = PathBuf::from(args.next().unwrap_or_else(|| usage()));
+        let name = program
+            .file_name()
+            .unwrap_or_else(|| usage())
+            .to_string_lossy()
+            .into_owned();
+        let rest: Vec<String> = args.collect();
+        opts.kernel = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/x86_64-unknown-none/debug/kernel");
+        opts.files.push((program, format!("bin/{name}")));
+        opts.cmdline = format!("init=/bin/{name} -- {}", rest.join(" "));
+        opts.command = "run".into();
+        return opts;
+    }
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match arg.as_str() {
@@ -125,18 +143,46 @@ fn build_initramfs(opts: &Options) -> Result<Vec<u8>, String> {
     Ok(writer.finish())
 }
 
-fn build_image(opts: &Options, ramdisk: &Path, image: &Path) -> Result<(), String> {
+/// A copy of the kernel without its debug sections, if a tool for that is at hand (binutils'
+/// objcopy, or llvm-objcopy from the toolchain's llvm-tools). The BIOS loads the kernel file through
+/// 16-bit disk calls, and under QEMU's emulation the 7 MB of DWARF cost seconds per boot; the symbols
+/// stay in the original for gdb.
+fn stripped_kernel(kernel: &Path, dir: &Path) -> Option<PathBuf> {
+    let out = dir.join("kernel.stripped");
+    let sysroot_objcopy = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| {
+            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+                .join("lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-objcopy")
+        });
+    let tools = [Some(PathBuf::from("objcopy")), sysroot_objcopy];
+    tools.into_iter().flatten().find_map(|tool| {
+        let ok = Command::new(&tool)
+            .arg("--strip-debug")
+            .arg(kernel)
+            .arg(&out)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| out.clone())
+    })
+}
+
+fn build_image(opts: &Options, ramdisk: &Path, image: &Path, scratch: &Path) -> Result<(), String> {
     let mut config = bootloader::BootConfig::default();
     // The bootloader's own log is noise in test output; BOOTLOADER_LOG=1 brings it back for debugging.
     config.serial_logging = std::env::var_os("BOOTLOADER_LOG").is_some();
     config.frame_buffer_logging = false;
+    let kernel = stripped_kernel(&opts.kernel, scratch).unwrap_or_else(|| opts.kernel.clone());
     let result = if opts.uefi {
-        bootloader::UefiBoot::new(&opts.kernel)
+        bootloader::UefiBoot::new(&kernel)
             .set_ramdisk(ramdisk)
             .set_boot_config(&config)
             .create_disk_image(image)
     } else {
-        bootloader::BiosBoot::new(&opts.kernel)
+        bootloader::BiosBoot::new(&kernel)
             .set_ramdisk(ramdisk)
             .set_boot_config(&config)
             .create_disk_image(image)
@@ -192,7 +238,7 @@ fn run_in(opts: &Options, dir: &Path) -> Result<u8, String> {
         (Some(out), "image") => out.clone(),
         _ => dir.join(if opts.uefi { "uefi.img" } else { "bios.img" }),
     };
-    build_image(opts, &ramdisk, &image)?;
+    build_image(opts, &ramdisk, &image, dir)?;
     if opts.command == "image" {
         eprintln!("boot: wrote {}", image.display());
         return Ok(0);
