@@ -71,6 +71,30 @@ impl PtRegs {
     }
 }
 
+/// Restores the general-purpose registers from a [`PtRegs`] at RSP, up to (not including)
+/// `orig_rax`: the tail shared by the sysret and iret return paths.
+macro_rules! pop_user_regs {
+    () => {
+        concat!(
+            "pop r15\n",
+            "pop r14\n",
+            "pop r13\n",
+            "pop r12\n",
+            "pop rbp\n",
+            "pop rbx\n",
+            "pop r11\n",
+            "pop r10\n",
+            "pop r9\n",
+            "pop r8\n",
+            "pop rax\n",
+            "pop rcx\n",
+            "pop rdx\n",
+            "pop rsi\n",
+            "pop rdi",
+        )
+    };
+}
+
 /// Programs the syscall MSRs.
 pub fn init() {
     // SAFETY: the selectors match the GDT layout that `sysret`/`syscall` require (checked in
@@ -137,21 +161,7 @@ extern "C" fn syscall_entry() {
         "mov rax, {task_size}",
         "cmp rcx, rax",
         "jae 2f",
-        "pop r15",
-        "pop r14",
-        "pop r13",
-        "pop r12",
-        "pop rbp",
-        "pop rbx",
-        "pop r11",
-        "pop r10",
-        "pop r9",
-        "pop r8",
-        "pop rax",
-        "pop rcx",
-        "pop rdx",
-        "pop rsi",
-        "pop rdi",
+        pop_user_regs!(),
         "add rsp, 8",               // orig_rax; rsp now points at rip
         "mov rsp, [rsp + 24]",      // the user stack pointer
         "sysretq",
@@ -170,21 +180,7 @@ extern "C" fn syscall_entry() {
 pub extern "C" fn return_to_user_from_frame() -> ! {
     naked_asm!(
         "cli",
-        "pop r15",
-        "pop r14",
-        "pop r13",
-        "pop r12",
-        "pop rbp",
-        "pop rbx",
-        "pop r11",
-        "pop r10",
-        "pop r9",
-        "pop r8",
-        "pop rax",
-        "pop rcx",
-        "pop rdx",
-        "pop rsi",
-        "pop rdi",
+        pop_user_regs!(),
         "add rsp, 8", // orig_rax
         "iretq",
     )
