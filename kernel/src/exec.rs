@@ -26,6 +26,7 @@ use crate::{
     mm::{
         layout::{PAGE_SIZE, page_down},
         mm_struct::{Mm, STACK_LIMIT, STACK_TOP, VmFlags, VmaInfo},
+        mmap::{PROT_EXEC, PROT_READ, PROT_WRITE, prot_to_vm, vm_to_prot},
     },
     syscall::errno::*,
 };
@@ -67,17 +68,10 @@ fn random_bytes() -> [u8; 16] {
 }
 
 fn vm_flags(prot: elf::Prot) -> VmFlags {
-    let mut vm = VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
-    if prot.read {
-        vm |= VmFlags::READ;
-    }
-    if prot.write {
-        vm |= VmFlags::WRITE;
-    }
-    if prot.exec {
-        vm |= VmFlags::EXEC;
-    }
-    vm
+    let bits = (prot.read as u64 * PROT_READ)
+        | (prot.write as u64 * PROT_WRITE)
+        | (prot.exec as u64 * PROT_EXEC);
+    prot_to_vm(bits) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC
 }
 
 /// Loads the program at `path` (normalised, absolute) with its arguments and environment.
@@ -159,15 +153,10 @@ fn write_forced(
     }
     // Temporarily writable, then back: both through the tree so the areas stay consistent.
     let page = page_down(addr);
-    let prot_of = |f: VmFlags| {
-        (if f.contains(VmFlags::READ) { 1 } else { 0 })
-            | (if f.contains(VmFlags::WRITE) { 2 } else { 0 })
-            | (if f.contains(VmFlags::EXEC) { 4 } else { 0 })
-    };
-    m.do_mprotect(page, PAGE_SIZE, prot_of(flags) | 2)
+    m.do_mprotect(page, PAGE_SIZE, vm_to_prot(flags) | PROT_WRITE)
         .map_err(|_| ENOMEM)?;
     let result = m.populate_write(addr, bytes).map_err(|_| ENOMEM);
-    m.do_mprotect(page, PAGE_SIZE, prot_of(flags))
+    m.do_mprotect(page, PAGE_SIZE, vm_to_prot(flags))
         .map_err(|_| ENOMEM)?;
     result
 }

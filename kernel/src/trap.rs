@@ -132,7 +132,8 @@ fn die(exc: Exception, frame: &InterruptStackFrame, detail: core::fmt::Arguments
     qemu::exit(qemu::QemuExit::Panic)
 }
 
-fn from_user(frame: &InterruptStackFrame) -> bool {
+/// Whether the CPU was in user mode (ring 3) when the interrupt or exception arrived.
+pub fn from_user(frame: &InterruptStackFrame) -> bool {
     frame.code_segment.0 & 3 == 3
 }
 

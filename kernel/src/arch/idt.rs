@@ -89,7 +89,7 @@ extern "x86-interrupt" fn timer(frame: InterruptStackFrame) {
     crate::time::tick();
     pic::end_of_interrupt(pic::TIMER_IRQ);
     // Preemption: only user code is preempted (see sched.rs).
-    crate::sched::tick(frame.code_segment.0 & 3 == 3);
+    crate::sched::tick(trap::from_user(&frame));
 }
 
 extern "x86-interrupt" fn spurious_master(_frame: InterruptStackFrame) {

@@ -7,11 +7,9 @@
 //! the bss and `[heap]` as two lines. `sbrk(n)` in a C library is `brk(brk(0) + n)`.
 
 use super::{
-    layout::page_up,
+    layout::{PAGE_SIZE, page_up},
     mm_struct::{MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo, vm_enough_memory},
 };
-
-const PAGE_SIZE: u64 = super::layout::PAGE_SIZE;
 
 impl MmInner {
     /// Returns the new break, or the old one if it cannot move (never an error code, as in Linux).

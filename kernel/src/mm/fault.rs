@@ -17,7 +17,7 @@ use x86_64::VirtAddr;
 
 use super::{
     frame::{self, PageFlags},
-    layout::page_down,
+    layout::{PAGE_SIZE, page_down},
     mm_struct::{MmInner, STACK_GUARD_GAP, STACK_LIMIT, VmFlags, pte_flags},
 };
 use crate::fs::FileRef;
@@ -186,9 +186,9 @@ impl MmInner {
         area: &Area,
         file: FileRef,
     ) -> Result<FaultOutcome, FaultError> {
-        let pgoff = area.pgoff + (page - area.start) / PAGE_SIZE_U64;
+        let pgoff = area.pgoff + (page - area.start) / PAGE_SIZE;
         if matches!(file.0.data, crate::fs::InodeData::Initramfs(_))
-            && pgoff * PAGE_SIZE_U64 >= file.0.size().next_multiple_of(PAGE_SIZE_U64)
+            && pgoff * PAGE_SIZE >= file.0.size().next_multiple_of(PAGE_SIZE)
         {
             return Err(FaultError::Bus);
         }
@@ -259,8 +259,8 @@ impl MmInner {
         let mut done = 0usize;
         while done < bytes.len() {
             let at = addr + done as u64;
-            let offset = (at % PAGE_SIZE_U64) as usize;
-            let n = (PAGE_SIZE_U64 as usize - offset).min(bytes.len() - done);
+            let offset = (at % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - offset).min(bytes.len() - done);
             let writable = |m: &Self| {
                 m.pt.lookup(VirtAddr::new(page_down(at)))
                     .filter(|(_, f)| f.contains(super::paging::PteFlags::WRITABLE))
@@ -275,5 +275,3 @@ impl MmInner {
         Ok(())
     }
 }
-
-const PAGE_SIZE_U64: u64 = super::layout::PAGE_SIZE;

@@ -4,7 +4,7 @@ use alloc::sync::Arc;
 
 use super::{
     fault::Access,
-    layout::{TASK_SIZE, is_page_aligned, page_up},
+    layout::{PAGE_SIZE, TASK_SIZE, is_page_aligned, page_up},
     mm_struct::{
         MAX_MAP_COUNT, MMAP_BASE, MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo,
         accountable, vm_enough_memory,
@@ -73,6 +73,21 @@ pub fn prot_to_vm(prot: u64) -> VmFlags {
         vm |= VmFlags::EXEC;
     }
     vm
+}
+
+/// The inverse of [`prot_to_vm`]: the PROT_* bits of an area's rights.
+pub fn vm_to_prot(vm: VmFlags) -> u64 {
+    let mut prot = 0;
+    if vm.contains(VmFlags::READ) {
+        prot |= PROT_READ;
+    }
+    if vm.contains(VmFlags::WRITE) {
+        prot |= PROT_WRITE;
+    }
+    if vm.contains(VmFlags::EXEC) {
+        prot |= PROT_EXEC;
+    }
+    prot
 }
 
 impl MmInner {
@@ -220,8 +235,6 @@ impl MmInner {
         Ok(start)
     }
 }
-
-const PAGE_SIZE: u64 = super::layout::PAGE_SIZE;
 
 /// Inode numbers for shared anonymous memory objects.
 fn shmem_ino() -> u64 {

@@ -4,7 +4,12 @@
 #![no_std]
 #![no_main]
 
-use user::{Args, errno_name, println, sys, sys::*};
+use user::{
+    Args, errno_name, println,
+    procfs::{area_of, map_count},
+    sys,
+    sys::*,
+};
 
 user::entry!(main);
 
@@ -28,75 +33,15 @@ fn poke(addr: u64, v: u8) {
     unsafe { core::ptr::write_volatile(addr as *mut u8, v) }
 }
 
-/// Counts the lines of /proc/self/maps.
-fn map_count() -> usize {
-    let mut buf = [0u8; 65536];
-    let n = user::read_file(b"/proc/self/maps\0", &mut buf);
-    if n < 0 {
-        0
-    } else {
-        buf[..n as usize].iter().filter(|&&b| b == b'\n').count()
-    }
-}
-
-/// The maps line containing `addr`, without the address and inode columns (perms, offset, name).
-fn maps_line(addr: u64, out: &mut [u8; 128]) -> usize {
-    let mut buf = [0u8; 65536];
-    let n = user::read_file(b"/proc/self/maps\0", &mut buf);
-    if n < 0 {
-        return 0;
-    }
-    for line in buf[..n as usize].split(|&b| b == b'\n') {
-        let Ok(text) = core::str::from_utf8(line) else {
-            continue;
-        };
-        let mut cols = text.split_ascii_whitespace();
-        let Some(range) = cols.next() else { continue };
-        let Some((s, e)) = range.split_once('-') else {
-            continue;
-        };
-        let (Ok(s), Ok(e)) = (u64::from_str_radix(s, 16), u64::from_str_radix(e, 16)) else {
-            continue;
-        };
-        if s <= addr && addr < e {
-            let perms = cols.next().unwrap_or("");
-            let mut len = 0;
-            for (i, part) in [perms, " pages=", ""].iter().enumerate() {
-                let bytes = part.as_bytes();
-                out[len..len + bytes.len()].copy_from_slice(bytes);
-                len += bytes.len();
-                if i == 1 {
-                    let pages = (e - s) / PAGE;
-                    let mut digits = [0u8; 20];
-                    let mut d = 0;
-                    let mut v = pages;
-                    loop {
-                        digits[d] = b'0' + (v % 10) as u8;
-                        d += 1;
-                        v /= 10;
-                        if v == 0 {
-                            break;
-                        }
-                    }
-                    for k in (0..d).rev() {
-                        out[len] = digits[k];
-                        len += 1;
-                    }
-                }
-            }
-            return len;
-        }
-    }
-    0
-}
-
+/// The rights and size of the area containing `addr` ("rw-p pages=3"; nothing if unmapped).
 fn describe(what: &str, addr: u64) {
-    let mut line = [0u8; 128];
-    let n = maps_line(addr, &mut line);
-    println!(
-        "{what}: {}",
-        core::str::from_utf8(&line[..n]).unwrap_or("?")
-    );
+    match area_of(addr) {
+        Some(area) => {
+            let perms = core::str::from_utf8(&area.perms).unwrap_or("?");
+            println!("{what}: {perms} pages={}", area.pages());
+        }
+        None => println!("{what}: "),
+    }
 }
 
 fn brk_tests() {
