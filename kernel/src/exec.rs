@@ -113,16 +113,18 @@ fn map_image(
             Backing::Anon => (None, 0),
         };
         // A later segment may share its first page with the previous one: it wins that page.
-        m.unmap_range(area.start, area.end);
-        m.vmas
-            .insert(VmaInfo {
-                start: area.start,
-                end: area.end,
-                flags: vm_flags(area.prot),
-                file,
-                pgoff,
-            })
-            .map_err(|_| ENOEXEC)?;
+        m.unmap_range(area.start, area.end)?;
+        m.insert_vma(VmaInfo {
+            start: area.start,
+            end: area.end,
+            flags: vm_flags(area.prot),
+            file,
+            pgoff,
+        })
+        .map_err(|e| match e {
+            vma::VmaError::NoMem => ENOMEM,
+            _ => ENOEXEC,
+        })?;
     }
     for &(from, to) in &layout.zero_fill {
         // Zero through a private copy of the page, whatever the area's rights (see ElfLayout).
@@ -209,15 +211,14 @@ fn setup_stack(
     if layout.stack_executable {
         flags |= VmFlags::EXEC;
     }
-    m.vmas
-        .insert(VmaInfo {
-            start: stack_start,
-            end: STACK_TOP,
-            flags,
-            file: None,
-            pgoff: 0,
-        })
-        .map_err(|_| ENOMEM)?;
+    m.insert_vma(VmaInfo {
+        start: stack_start,
+        end: STACK_TOP,
+        flags,
+        file: None,
+        pgoff: 0,
+    })
+    .map_err(|_| ENOMEM)?;
     m.populate_write(image.sp, &image.bytes)
         .map_err(|_| ENOMEM)?;
     m.layout.start_stack = image.sp;

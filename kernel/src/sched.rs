@@ -8,7 +8,7 @@
 //! per-CPU syscall stack, and saves and restores the user's x87/SSE registers and FS/GS bases.
 
 use alloc::{collections::VecDeque, sync::Arc};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use x86_64::{
     VirtAddr,
     instructions::interrupts,
@@ -32,6 +32,10 @@ const TIME_SLICE_TICKS: u32 = 3;
 static RUN_QUEUE: IrqMutex<VecDeque<Arc<Task>>> = IrqMutex::new(VecDeque::new());
 static IDLE: spin::Once<Arc<Task>> = spin::Once::new();
 static SLICE_LEFT: AtomicU32 = AtomicU32::new(TIME_SLICE_TICKS);
+/// Set when the running task's slice is used up while it is in the kernel (Linux's
+/// TIF_NEED_RESCHED): long kernel loops check it in [`cond_resched`]. One CPU today; with several
+/// it becomes per-CPU.
+static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 
 /// Creates the idle task (pid 0).
 pub fn init() {
@@ -91,9 +95,23 @@ pub fn wake(task: &Arc<Task>) {
 pub fn tick(interrupted_user: bool) {
     if SLICE_LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
         SLICE_LEFT.store(TIME_SLICE_TICKS, Ordering::Relaxed);
-        if interrupted_user && !RUN_QUEUE.lock().is_empty() {
-            schedule();
+        if RUN_QUEUE.lock().is_empty() {
+            return;
         }
+        if interrupted_user {
+            schedule();
+        } else {
+            NEED_RESCHED.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A point in a long kernel loop where the task may give up the CPU (Linux's cond_resched): if its
+/// slice ran out while it was in the kernel, another runnable task runs first. Call it with no
+/// lock held.
+pub fn cond_resched() {
+    if NEED_RESCHED.load(Ordering::Relaxed) {
+        schedule();
     }
 }
 
@@ -103,6 +121,7 @@ pub fn tick(interrupted_user: bool) {
 pub fn schedule() {
     let were_enabled = interrupts::are_enabled();
     interrupts::disable();
+    NEED_RESCHED.store(false, Ordering::Relaxed);
     let prev = task::current().expect("schedule() outside a task");
     let next = {
         let mut queue = RUN_QUEUE.lock();

@@ -100,6 +100,8 @@ pub struct Task {
     pub children: IrqMutex<Vec<Arc<Task>>>,
     /// Blocked signals (rt_sigprocmask), bit n-1 for signal n. Inherited by fork, kept by execve.
     pub sigmask: core::sync::atomic::AtomicU64,
+    /// Signals sent and not yet delivered, bit n-1 for signal n.
+    pub pending: core::sync::atomic::AtomicU64,
     /// Saved registers; touched only by the scheduler with interrupts off, on the CPU that switches
     /// this task in or out.
     pub context: UnsafeCell<Context>,
@@ -128,6 +130,7 @@ impl Task {
             state: IrqMutex::new(State::Runnable),
             children: IrqMutex::new(Vec::new()),
             sigmask: core::sync::atomic::AtomicU64::new(0),
+            pending: core::sync::atomic::AtomicU64::new(0),
             context: UnsafeCell::new(Context {
                 rsp: 0,
                 fpu: FpuState::new(),
@@ -180,6 +183,12 @@ pub fn current() -> Option<Arc<Task>> {
         Arc::increment_strong_count(ptr);
         Some(Arc::from_raw(ptr))
     }
+}
+
+/// Whether the current task has been sent SIGKILL (Linux's fatal_signal_pending): long kernel
+/// loops stop early for it.
+pub fn fatal_signal_pending() -> bool {
+    current().is_some_and(|t| t.pending.load(Ordering::Relaxed) & (1 << (signal::SIGKILL - 1)) != 0)
 }
 
 /// Looks a task up by pid.

@@ -299,3 +299,50 @@ pub fn normalize_maps(text: &str) -> Vec<String> {
     }
     lines
 }
+
+/// Fails with both outputs when the program's output in the kernel differs from Linux's.
+#[track_caller]
+pub fn assert_same_output(program: &str, kernel: &str, linux: &str, out: &Outcome) {
+    if kernel != linux {
+        let diff: Vec<String> = kernel
+            .lines()
+            .map(Some)
+            .chain(std::iter::repeat(None))
+            .zip(linux.lines().map(Some).chain(std::iter::repeat(None)))
+            .take_while(|(k, l)| k.is_some() || l.is_some())
+            .enumerate()
+            .filter(|(_, (k, l))| k != l)
+            .map(|(i, (k, l))| format!("line {}: kernel {k:?}\n         linux  {l:?}", i + 1))
+            .collect();
+        panic!(
+            "{program}: output differs from Linux:\n{}\n--- console:\n{}\n{}",
+            diff.join("\n"),
+            out.console,
+            out.runner
+        );
+    }
+}
+
+/// Runs `name args` in the kernel and on Linux; both must exit with 0 and print the same
+/// (lines starting with `# ` aside). Returns the kernel's outcome and its output.
+pub fn differential(name: &str, args: &[&str]) -> (Outcome, String) {
+    let out = boot_program(name, args);
+    out.expect_status(0);
+    let output = program_output(&out.console);
+    assert!(
+        output.lines().count() > 3,
+        "{name}: too little output:\n{}",
+        out.console
+    );
+    if can_run_natively() {
+        let linux = run_native(&user_program(name), args);
+        assert_eq!(linux.kernel_style_status(), 0, "{name} on Linux: {linux:?}");
+        assert_same_output(
+            name,
+            &without_info_lines(&output),
+            &without_info_lines(&linux.stdout),
+            &out,
+        );
+    }
+    (out, output)
+}

@@ -13,8 +13,8 @@
 use std::path::PathBuf;
 
 use tests::{
-    Boot, Outcome, boot_program, can_run_natively, normalize_maps, program_output, run_native,
-    user_program, without_info_lines,
+    Boot, assert_same_output, boot_program, can_run_natively, differential, normalize_maps,
+    program_output, run_native, user_program,
 };
 
 const SIGILL: i32 = 4;
@@ -22,29 +22,6 @@ const SIGBUS: i32 = 7;
 const SIGSEGV: i32 = 11;
 
 const MIB: u64 = 1 << 20;
-
-/// Fails with both outputs when the program's output in the kernel differs from Linux's.
-#[track_caller]
-fn assert_same_output(program: &str, kernel: &str, linux: &str, out: &Outcome) {
-    if kernel != linux {
-        let diff: Vec<String> = kernel
-            .lines()
-            .map(Some)
-            .chain(std::iter::repeat(None))
-            .zip(linux.lines().map(Some).chain(std::iter::repeat(None)))
-            .take_while(|(k, l)| k.is_some() || l.is_some())
-            .enumerate()
-            .filter(|(_, (k, l))| k != l)
-            .map(|(i, (k, l))| format!("line {}: kernel {k:?}\n         linux  {l:?}", i + 1))
-            .collect();
-        panic!(
-            "{program}: output differs from Linux:\n{}\n--- console:\n{}\n{}",
-            diff.join("\n"),
-            out.console,
-            out.runner
-        );
-    }
-}
 
 fn hex(s: &str) -> u64 {
     u64::from_str_radix(s.trim_start_matches("0x"), 16)
@@ -378,30 +355,6 @@ fn segv_ud2_is_sigill() {
         why_starts: "invalid opcode (#UD)",
         why_ends: "invalid opcode (#UD)",
     });
-}
-
-/// Runs `name args` in the kernel and on Linux; both must exit with 0 and print the same
-/// (lines starting with `# ` aside). Returns the kernel's outcome and its output.
-fn differential(name: &str, args: &[&str]) -> (Outcome, String) {
-    let out = boot_program(name, args);
-    out.expect_status(0);
-    let output = program_output(&out.console);
-    assert!(
-        output.lines().count() > 3,
-        "{name}: too little output:\n{}",
-        out.console
-    );
-    if can_run_natively() {
-        let linux = run_native(&user_program(name), args);
-        assert_eq!(linux.kernel_style_status(), 0, "{name} on Linux: {linux:?}");
-        assert_same_output(
-            name,
-            &without_info_lines(&output),
-            &without_info_lines(&linux.stdout),
-            &out,
-        );
-    }
-    (out, output)
 }
 
 #[test]

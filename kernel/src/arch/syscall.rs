@@ -104,13 +104,27 @@ pub fn init() {
         Star::write(USER_CS, USER_DS, KERNEL_CS, KERNEL_DS)
             .expect("GDT layout fits syscall/sysret");
         LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
-        // Entering the kernel with interrupts off (until the stack is switched), direction flag
-        // clear, no single-stepping, and AC clear (SMAP stays enforced).
+        // The flags the kernel must not inherit from user code, cleared on entry as Linux's
+        // syscall_init does: interrupts off until the stack is switched, direction flag clear, no
+        // single-stepping, AC clear (SMAP stays enforced), and NT clear: with NT set, the `iretq`
+        // that returns another task to user mode would fault in ring 0. (Arithmetic flags, IOPL,
+        // RF and ID too, so the kernel starts from a known RFLAGS.)
         SFMask::write(
             RFlags::INTERRUPT_FLAG
                 | RFlags::DIRECTION_FLAG
                 | RFlags::TRAP_FLAG
-                | RFlags::ALIGNMENT_CHECK,
+                | RFlags::ALIGNMENT_CHECK
+                | RFlags::NESTED_TASK
+                | RFlags::IOPL_HIGH
+                | RFlags::IOPL_LOW
+                | RFlags::RESUME_FLAG
+                | RFlags::ID
+                | RFlags::CARRY_FLAG
+                | RFlags::PARITY_FLAG
+                | RFlags::AUXILIARY_CARRY_FLAG
+                | RFlags::ZERO_FLAG
+                | RFlags::SIGN_FLAG
+                | RFlags::OVERFLOW_FLAG,
         );
     }
 }

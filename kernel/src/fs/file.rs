@@ -45,8 +45,20 @@ impl OpenFile {
         })
     }
 
-    /// Reads at the file position into a kernel buffer and advances the position.
-    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+    /// The file position (Linux's f_pos).
+    pub fn pos(&self) -> u64 {
+        *self.pos.lock()
+    }
+
+    /// Moves the file position.
+    pub fn set_pos(&self, pos: u64) {
+        *self.pos.lock() = pos;
+    }
+
+    /// Reads at `pos` into a kernel buffer, without moving the file position: the caller moves it
+    /// by what reached the user, so a read whose copy to user memory fails leaves the position
+    /// where it was (as on Linux).
+    pub fn read_at(&self, pos: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         if !self.readable {
             return Err(EBADF);
         }
@@ -60,19 +72,18 @@ impl OpenFile {
             FileKind::Proc(file, text) => {
                 let mut text = text.lock();
                 let bytes = text.get_or_insert_with(|| file.render().into_bytes());
-                return Self::read_from(bytes, &mut self.pos.lock(), buf);
+                return Ok(Self::read_from(bytes, pos, buf));
             }
         };
-        Self::read_from(bytes, &mut self.pos.lock(), buf)
+        Ok(Self::read_from(bytes, pos, buf))
     }
 
-    /// Copies from `bytes` at `*pos` and advances it.
-    fn read_from(bytes: &[u8], pos: &mut u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let start = (*pos).min(bytes.len() as u64) as usize;
+    /// Copies from `bytes` at `pos`.
+    fn read_from(bytes: &[u8], pos: u64, buf: &mut [u8]) -> usize {
+        let start = pos.min(bytes.len() as u64) as usize;
         let n = buf.len().min(bytes.len() - start);
         buf[..n].copy_from_slice(&bytes[start..start + n]);
-        *pos += n as u64;
-        Ok(n)
+        n
     }
 
     /// Writes from a kernel buffer.

@@ -83,8 +83,9 @@ impl Inode {
             InodeData::Shmem { .. } => PageFlags::PAGE_CACHE | PageFlags::SHMEM,
         });
         if let InodeData::Initramfs(bytes) = self.data {
-            let start = (pgoff * PAGE_SIZE).min(bytes.len() as u64) as usize;
-            let end = ((pgoff + 1) * PAGE_SIZE).min(bytes.len() as u64) as usize;
+            let len = bytes.len() as u64;
+            let start = pgoff.saturating_mul(PAGE_SIZE).min(len) as usize;
+            let end = pgoff.saturating_add(1).saturating_mul(PAGE_SIZE).min(len) as usize;
             frame::write_frame(frame, 0, &bytes[start..end]);
         }
         // The cache keeps one reference; the caller gets another.

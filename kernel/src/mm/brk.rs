@@ -7,7 +7,7 @@
 //! the bss and `[heap]` as two lines. `sbrk(n)` in a C library is `brk(brk(0) + n)`.
 
 use super::{
-    layout::{PAGE_SIZE, page_up},
+    layout::{PAGE_SIZE, TASK_SIZE, page_up},
     mm_struct::{MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo, vm_enough_memory},
 };
 
@@ -15,7 +15,9 @@ impl MmInner {
     /// Returns the new break, or the old one if it cannot move (never an error code, as in Linux).
     pub fn do_brk(&mut self, brk: u64) -> u64 {
         let old = self.layout.brk;
-        if brk < self.layout.start_brk {
+        // Below the heap or beyond user space: the break stays (Linux: `brk < min_brk` and the
+        // TASK_SIZE check of get_unmapped_area both end in returning the old break).
+        if brk < self.layout.start_brk || brk > TASK_SIZE {
             return old;
         }
         let (Some(new_top), Some(old_top)) = (page_up(brk), page_up(old)) else {
@@ -26,7 +28,9 @@ impl MmInner {
             return brk;
         }
         if brk <= old {
-            self.unmap_range(new_top, old_top);
+            if self.unmap_range(new_top, old_top).is_err() {
+                return old;
+            }
             self.layout.brk = brk;
             return brk;
         }
@@ -37,7 +41,7 @@ impl MmInner {
             } else {
                 0
             };
-            if new_top + PAGE_SIZE > next.start().saturating_sub(gap) {
+            if new_top.saturating_add(PAGE_SIZE) > next.start().saturating_sub(gap) {
                 return old;
             }
         }

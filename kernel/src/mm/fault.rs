@@ -188,7 +188,7 @@ impl MmInner {
     ) -> Result<FaultOutcome, FaultError> {
         let pgoff = area.pgoff + (page - area.start) / PAGE_SIZE;
         if matches!(file.0.data, crate::fs::InodeData::Initramfs(_))
-            && pgoff * PAGE_SIZE >= file.0.size().next_multiple_of(PAGE_SIZE)
+            && pgoff >= file.0.size().div_ceil(PAGE_SIZE)
         {
             return Err(FaultError::Bus);
         }

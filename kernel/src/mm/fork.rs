@@ -26,17 +26,14 @@ impl MmInner {
         let child = Mm::new()?;
         {
             let mut c = child.lock();
-            c.vmas = self.vmas.duplicate();
+            c.vmas =
+                super::heap::charged(|| self.vmas.duplicate()).map_err(|_| MapError::NoMemory)?;
             c.layout = self.layout;
 
-            let areas: alloc::vec::Vec<(u64, u64, VmFlags)> = self
-                .vmas
-                .iter()
-                .map(|v| (v.start(), v.end(), v.flags()))
-                .collect();
             let mut error = None;
-            for (start, end, flags) in areas {
-                let shared = flags.contains(VmFlags::MAYSHARE);
+            for vma in self.vmas.iter() {
+                let (start, end) = (vma.start(), vma.end());
+                let shared = vma.flags().contains(VmFlags::MAYSHARE);
                 let child_inner = &mut *c;
                 self.pt
                     .walk(start, end, false, &mut |va, entry: &mut PageTableEntry| {

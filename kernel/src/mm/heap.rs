@@ -4,6 +4,7 @@
 use core::{
     alloc::{GlobalAlloc, Layout},
     ptr::NonNull,
+    sync::atomic::{AtomicUsize, Ordering},
 };
 use linked_list_allocator::Heap;
 use x86_64::VirtAddr;
@@ -17,6 +18,32 @@ use crate::sync::IrqMutex;
 
 /// Initial size, and the smallest step by which the heap grows.
 const GROW_STEP: u64 = 256 * 1024;
+
+/// Free frames that allocations made on behalf of a user program (see [`charged`]) leave alone:
+/// the kernel's own allocations, which cannot fail gracefully, still find the heap room to grow
+/// after a program has used every frame it may (Linux's min watermark, which GFP_KERNEL
+/// allocations do not dip below while atomic ones may).
+const CHARGED_FLOOR_FRAMES: usize = frame::USER_RESERVE_FRAMES / 2;
+
+/// How many [`charged`] scopes are open. One CPU today; with several it becomes per-CPU.
+static CHARGED: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `f` with its heap allocations charged to the user program: they fail (and the caller
+/// returns ENOMEM) rather than take the heap into the last [`CHARGED_FLOOR_FRAMES`] free frames.
+/// Every allocation inside must be fallible (`try_reserve`, `Box::try_new`): VMA nodes, their
+/// lists.
+pub fn charged<R>(f: impl FnOnce() -> R) -> R {
+    CHARGED.fetch_add(1, Ordering::Relaxed);
+    let result = f();
+    CHARGED.fetch_sub(1, Ordering::Relaxed);
+    result
+}
+
+/// Whether the heap may take `frames` more frames now.
+fn may_grow(frames: usize) -> bool {
+    CHARGED.load(Ordering::Relaxed) == 0
+        || frame::stats().free >= CHARGED_FLOOR_FRAMES.saturating_add(frames)
+}
 
 struct KernelHeap {
     heap: IrqMutex<Heap>,
@@ -76,7 +103,10 @@ unsafe impl GlobalAlloc for KernelHeap {
             let need = (layout.size() + layout.align()) as u64 + PAGE_SIZE;
             let grow = need.div_ceil(GROW_STEP) * GROW_STEP;
             let top = heap.top() as u64;
-            if top + grow > HEAP_START + HEAP_MAX || !map_heap_pages(top, grow) {
+            if top + grow > HEAP_START + HEAP_MAX
+                || !may_grow((grow / PAGE_SIZE) as usize)
+                || !map_heap_pages(top, grow)
+            {
                 return core::ptr::null_mut();
             }
             // SAFETY: [top, top + grow) is now mapped right above the heap and used by nothing else.

@@ -32,7 +32,7 @@ impl MmInner {
         let mut out = String::new();
         for vma in self.vmas.iter() {
             let (dev, ino, offset) = match vma.file() {
-                Some(f) => (f.0.dev, f.0.ino, vma.pgoff() * PAGE_SIZE),
+                Some(f) => (f.0.dev, f.0.ino, vma.maps_offset()),
                 None => ((0, 0), 0, 0),
             };
             let line = MapsLine {

@@ -16,7 +16,7 @@ use super::{
     layout::TASK_SIZE,
     paging::{AddressSpace, MapError, PteFlags},
 };
-use crate::{fs::FileRef, sync::IrqMutex};
+use crate::{fs::FileRef, sync::IrqMutex, syscall::errno::*};
 
 pub use vma::{PAGE_SIZE, VmFlags};
 
@@ -124,14 +124,17 @@ pub struct Mm {
 impl Mm {
     /// An empty address space.
     pub fn new() -> Result<Arc<Mm>, MapError> {
-        Ok(Arc::new(Mm {
+        let mut vmas = VmaTree::new();
+        vmas.set_max_count(MAX_MAP_COUNT);
+        Arc::try_new(Mm {
             inner: IrqMutex::new(MmInner {
-                vmas: VmaTree::new(),
+                vmas,
                 pt: AddressSpace::new()?,
                 layout: MmLayout::default(),
                 counters: MmCounters::default(),
             }),
-        }))
+        })
+        .map_err(|_| MapError::NoMemory)
     }
 
     /// Takes the mm lock.
@@ -152,33 +155,50 @@ impl Drop for Mm {
         if inner.pt.is_active() {
             super::paging::activate_kernel();
         }
-        inner.unmap_range(0, TASK_SIZE);
+        // Every page first, then every area: no split, so nothing here allocates.
+        inner.release_pages(0, TASK_SIZE);
+        inner.vmas = VmaTree::new();
     }
 }
 
 impl MmInner {
     /// Removes [start, end) from the VMA tree and the page tables, releasing every page mapped there.
-    /// Linux's do_munmap without the argument checks (those are the system call's).
-    pub fn unmap_range(&mut self, start: u64, end: u64) {
-        let removed = self.vmas.unmap(start, end);
-        for piece in &removed {
-            self.release_pages(piece.start, piece.end);
-        }
+    /// Linux's do_munmap without the argument checks (those are the system call's). Fails with
+    /// ENOMEM, changing nothing, when the areas cannot be split (no memory, or a hole punched inside
+    /// one area with the map count at vm.max_map_count).
+    pub fn unmap_range(&mut self, start: u64, end: u64) -> Result<(), Errno> {
+        let (pt, counters) = (&mut self.pt, &mut self.counters);
+        super::heap::charged(|| {
+            self.vmas.unmap_each(start, end, |piece| {
+                release_pages(pt, counters, piece.start, piece.end)
+            })
+        })
+        .map_err(|_| ENOMEM)
+    }
+
+    /// Adds an area (see [`vma::VmaTree::insert`]), its memory charged to the program: ENOMEM-style
+    /// failure rather than the kernel's last frames.
+    pub fn insert_vma(&mut self, info: VmaInfo) -> Result<(), vma::VmaError> {
+        super::heap::charged(|| self.vmas.insert(info))
     }
 
     /// Unmaps the pages of [start, end) from the page tables (the VMAs are the caller's business),
     /// dropping this process's reference to each frame.
     pub fn release_pages(&mut self, start: u64, end: u64) {
-        let counters = &mut self.counters;
-        self.pt.unmap_range(start, end, &mut |_, frame, _| {
-            let flags = frame::page(frame).flags();
-            if flags.contains(PageFlags::ZERO) {
-                return;
-            }
-            counters.remove_page(flags);
-            frame::put_page(frame);
-        });
+        release_pages(&mut self.pt, &mut self.counters, start, end);
     }
+}
+
+/// [`MmInner::release_pages`] on the two fields it needs, for use while the VMA tree is borrowed.
+fn release_pages(pt: &mut AddressSpace, counters: &mut MmCounters, start: u64, end: u64) {
+    pt.unmap_range(start, end, &mut |_, frame, _| {
+        let flags = frame::page(frame).flags();
+        if flags.contains(PageFlags::ZERO) {
+            return;
+        }
+        counters.remove_page(flags);
+        frame::put_page(frame);
+    });
 }
 
 /// Linux's overcommit heuristic (vm.overcommit_memory = 0, __vm_enough_memory): a private writable

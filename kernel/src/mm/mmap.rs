@@ -3,7 +3,6 @@
 use alloc::sync::Arc;
 
 use super::{
-    fault::Access,
     layout::{PAGE_SIZE, TASK_SIZE, is_page_aligned, page_up},
     mm_struct::{
         MAX_MAP_COUNT, MMAP_BASE, MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo,
@@ -139,7 +138,8 @@ impl MmInner {
         if flags & MAP_HUGETLB != 0 {
             return Err(EINVAL); // no hugetlbfs (yet)
         }
-        if self.vmas.len() >= MAX_MAP_COUNT {
+        // Too many mappings? Linux tests `map_count > max`, so the count can end one above.
+        if self.vmas.len() > MAX_MAP_COUNT {
             return Err(ENOMEM);
         }
 
@@ -171,6 +171,9 @@ impl MmInner {
             }
         } else {
             let file = file.ok_or(EBADF)?;
+            if !file_mmap_ok(off, len) {
+                return Err(EOVERFLOW);
+            }
             if !file.readable {
                 return Err(EACCES);
             }
@@ -209,31 +212,26 @@ impl MmInner {
             self.get_unmapped_area(len, addr)?
         };
         // MAP_FIXED replaces whatever was there.
-        self.unmap_range(start, start + len);
-        self.vmas
-            .insert(VmaInfo {
-                start,
-                end: start + len,
-                flags: vm,
-                file: backing,
-                pgoff,
-            })
-            .map_err(|_| ENOMEM)?;
+        self.unmap_range(start, start + len)?;
+        self.insert_vma(VmaInfo {
+            start,
+            end: start + len,
+            flags: vm,
+            file: backing,
+            pgoff,
+        })
+        .map_err(|_| ENOMEM)?;
 
-        if flags & MAP_POPULATE != 0 {
-            let access = if prot & PROT_WRITE != 0 {
-                Access::Write
-            } else {
-                Access::Read
-            };
-            for page in (start..start + len).step_by(PAGE_SIZE as usize) {
-                if self.handle_fault(page, access).is_err() {
-                    break; // populate is best effort, as in Linux
-                }
-            }
-        }
+        // MAP_POPULATE is the caller's next step (mm::populate), outside this lock.
         Ok(start)
     }
+}
+
+/// Linux's file_mmap_ok for a regular file: the mapping must end within the largest file size
+/// (MAX_LFS_FILESIZE), so that every page offset of it is a byte offset that exists.
+fn file_mmap_ok(off: u64, len: u64) -> bool {
+    const MAX_LFS_FILESIZE: u64 = i64::MAX as u64;
+    len <= MAX_LFS_FILESIZE && off / PAGE_SIZE <= (MAX_LFS_FILESIZE - len) / PAGE_SIZE
 }
 
 /// Inode numbers for shared anonymous memory objects.

@@ -15,6 +15,7 @@ pub mod mmap;
 pub mod mprotect;
 pub mod munmap;
 pub mod paging;
+pub mod populate;
 
 use bootloader_api::BootInfo;
 

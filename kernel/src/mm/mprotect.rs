@@ -37,10 +37,11 @@ impl MmInner {
         if end > TASK_SIZE {
             return Err(ENOMEM);
         }
-        let (changes, error) = match self.vmas.protect(addr, end, prot_to_vm(prot)) {
-            Ok(changes) => (changes, None),
-            Err(failure) => (failure.changes, Some(failure.error)),
-        };
+        let (changes, error) =
+            match super::heap::charged(|| self.vmas.protect(addr, end, prot_to_vm(prot))) {
+                Ok(changes) => (changes, None),
+                Err(failure) => (failure.changes, Some(failure.error)),
+            };
         for change in changes {
             self.change_protection(change.start, change.end, change.new);
         }

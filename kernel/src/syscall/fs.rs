@@ -25,27 +25,41 @@ pub fn sys_read(fd: u64, buf: u64, count: u64) -> SysResult {
     let count = count.min(i64::MAX as u64) as usize;
     uaccess::check_range(buf, count)?;
     let mut done = 0usize;
-    let mut chunk = alloc::vec![0u8; CHUNK.min(count)];
+    let mut chunk = Vec::new();
+    chunk
+        .try_reserve_exact(CHUNK.min(count))
+        .map_err(|_| ENOMEM)?;
+    chunk.resize(CHUNK.min(count), 0);
+    let start = file.pos();
+    let mut result = Ok(());
     while done < count {
         let want = (count - done).min(CHUNK);
-        let n = file.read(&mut chunk[..want])?;
+        let n = match file.read_at(start + done as u64, &mut chunk[..want]) {
+            Ok(n) => n,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
         if n == 0 {
             break;
         }
         if uaccess::copy_to_user(buf + done as u64, &chunk[..n]).is_err() {
-            // Linux returns what was read before the fault, or EFAULT if nothing was.
-            return if done > 0 {
-                Ok(done as u64)
-            } else {
-                Err(EFAULT)
-            };
+            result = Err(EFAULT);
+            break;
         }
         done += n;
         if n < want {
             break;
         }
     }
-    Ok(done as u64)
+    // The position moves by what reached the user; Linux returns that much, or the error if
+    // nothing did.
+    file.set_pos(start + done as u64);
+    match result {
+        Err(e) if done == 0 => Err(e),
+        _ => Ok(done as u64),
+    }
 }
 
 pub fn sys_write(fd: u64, buf: u64, count: u64) -> SysResult {

@@ -2,7 +2,14 @@
 //! operation in crate::mm. The argument rules (EINVAL, ENOMEM, ...) live with the operations.
 
 use super::{SysResult, errno::*};
-use crate::{mm::mmap::MmapFile, task};
+use crate::{
+    mm::{
+        fault::Access,
+        mmap::{MAP_POPULATE, MmapFile, PROT_WRITE},
+        populate::populate,
+    },
+    task,
+};
 
 fn current_mm() -> Result<alloc::sync::Arc<crate::mm::mm_struct::Mm>, Errno> {
     task::current().and_then(|t| t.mm()).ok_or(EFAULT)
@@ -25,9 +32,18 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -
     } else {
         None
     };
-    current_mm()?
-        .lock()
-        .do_mmap(addr, len, prot, flags, file, off)
+    let mm = current_mm()?;
+    let start = mm.lock().do_mmap(addr, len, prot, flags, file, off)?;
+    if flags & MAP_POPULATE != 0 {
+        let access = if prot & PROT_WRITE != 0 {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        // do_mmap rounded len up to whole pages and checked it.
+        populate(&mm, start, len, access);
+    }
+    Ok(start)
 }
 
 pub fn sys_munmap(addr: u64, len: u64) -> SysResult {

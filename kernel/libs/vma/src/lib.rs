@@ -37,6 +37,7 @@
 //!
 //! The [`maps`] module prints one area as a line of `/proc/PID/maps`, byte for byte as Linux does.
 #![no_std]
+#![feature(allocator_ext)]
 // `deny`, not `forbid`: `intrusive_adapter!` expands to the library's own `unsafe impl Adapter`
 // under an `allow(unsafe_code)`, which `forbid` would reject. No `unsafe` is written here.
 #![deny(unsafe_code)]
@@ -129,8 +130,11 @@ pub enum VmaError {
     Empty,
     /// No area with the required properties starts at the given address.
     NotFound,
-    /// The result would begin before the start of its file (`pgoff` would go below 0).
+    /// The result would begin before the start of its file (`pgoff` would go below 0), or end
+    /// past the last page offset a file can have.
     OutOfRange,
+    /// No memory for a new area, or the count limit (`vm.max_map_count`) is reached: `ENOMEM`.
+    NoMem,
 }
 
 impl fmt::Display for VmaError {
@@ -140,7 +144,8 @@ impl fmt::Display for VmaError {
             VmaError::Unaligned => "address not page-aligned",
             VmaError::Empty => "empty range",
             VmaError::NotFound => "no such area",
-            VmaError::OutOfRange => "area would start before its file",
+            VmaError::OutOfRange => "area would start before its file or end past its last page",
+            VmaError::NoMem => "out of memory for areas, or too many areas",
         })
     }
 }

@@ -272,7 +272,7 @@ fn anonymous_pgoff_is_the_start_page() {
 #[test]
 fn unmap_middle_splits_with_advanced_pgoff() {
     let mut tree = tree_of(&[file(16, 32, ro(), 3, 5)]);
-    let removed = tree.unmap(20 * P, 22 * P);
+    let removed = tree.unmap(20 * P, 22 * P).unwrap();
     assert_eq!(removed, [file(20, 22, ro(), 3, 9)]);
     assert_eq!(
         areas(&tree),
@@ -286,7 +286,7 @@ fn unmap_middle_splits_with_advanced_pgoff() {
 
     // The same for anonymous memory: pgoff stays the page number.
     let mut tree = tree_of(&[anon(16, 32, rw())]);
-    assert_eq!(tree.unmap(20 * P, 22 * P), [anon(20, 22, rw())]);
+    assert_eq!(tree.unmap(20 * P, 22 * P).unwrap(), [anon(20, 22, rw())]);
     assert_eq!(
         areas(&tree),
         [(16, 20, rw(), None, 16), (22, 32, rw(), None, 22)]
@@ -302,7 +302,7 @@ fn unmap_across_areas_and_holes() {
         anon(14, 20, rw()),
         anon(30, 31, rw()),
     ]);
-    let removed = tree.unmap(3 * P, 16 * P);
+    let removed = tree.unmap(3 * P, 16 * P).unwrap();
     assert_eq!(
         removed,
         [
@@ -326,13 +326,22 @@ fn unmap_across_areas_and_holes() {
 #[test]
 fn unmap_of_nothing() {
     let mut tree = VmaTree::<u32>::new();
-    assert!(tree.unmap(0, u64::MAX).is_empty());
+    assert!(tree.unmap(0, u64::MAX).unwrap().is_empty());
     let mut tree = tree_of(&[anon(2, 4, rw()), anon(8, 9, ro())]);
     let before = areas(&tree);
-    assert!(tree.unmap(4 * P, 8 * P).is_empty(), "only the hole");
-    assert!(tree.unmap(9 * P, 100 * P).is_empty(), "above everything");
-    assert!(tree.unmap(3 * P, 3 * P).is_empty(), "empty range");
-    assert!(tree.unmap(5 * P, 3 * P).is_empty(), "reversed range");
+    assert!(
+        tree.unmap(4 * P, 8 * P).unwrap().is_empty(),
+        "only the hole"
+    );
+    assert!(
+        tree.unmap(9 * P, 100 * P).unwrap().is_empty(),
+        "above everything"
+    );
+    assert!(tree.unmap(3 * P, 3 * P).unwrap().is_empty(), "empty range");
+    assert!(
+        tree.unmap(5 * P, 3 * P).unwrap().is_empty(),
+        "reversed range"
+    );
     assert_eq!(areas(&tree), before);
 }
 
@@ -340,8 +349,11 @@ fn unmap_of_nothing() {
 fn unmap_rounds_to_pages_and_takes_everything() {
     let mut tree = tree_of(&[anon(2, 6, rw()), anon(8, 9, ro())]);
     // [3P+1, 4P+1) covers the pages 3 and 4.
-    assert_eq!(tree.unmap(3 * P + 1, 4 * P + 1), [anon(3, 5, rw())]);
-    let all = tree.unmap(0, u64::MAX);
+    assert_eq!(
+        tree.unmap(3 * P + 1, 4 * P + 1).unwrap(),
+        [anon(3, 5, rw())]
+    );
+    let all = tree.unmap(0, u64::MAX).unwrap();
     assert_eq!(all, [anon(2, 3, rw()), anon(5, 6, rw()), anon(8, 9, ro())]);
     assert!(tree.is_empty());
     tree.check_invariants().unwrap();
@@ -554,7 +566,7 @@ fn get_unmapped_area_is_top_down() {
         .unwrap();
     }
     // A hole of one page below the top area, and a larger one lower down.
-    tree.unmap(HIGH - 3 * P, HIGH - 2 * P);
+    tree.unmap(HIGH - 3 * P, HIGH - 2 * P).unwrap();
     tree.insert(VmaInfo {
         start: LOW + 4 * P,
         end: LOW + 5 * P,
@@ -768,7 +780,7 @@ fn thousands_of_areas_removed_by_one_unmap() {
         (0x100 + N - 1) * P
     );
 
-    let removed = tree.unmap(0, u64::MAX);
+    let removed = tree.unmap(0, u64::MAX).unwrap();
     assert_eq!(removed.len(), N as usize);
     assert!(
         removed.windows(2).all(|w| w[0].end == w[1].start),
@@ -782,9 +794,9 @@ fn thousands_of_areas_removed_by_one_unmap() {
 #[test]
 fn duplicate_is_an_independent_copy() {
     let mut tree = tree_of(&[anon(2, 4, rw()), file(8, 12, ro(), 5, 9)]);
-    let copy = tree.duplicate();
+    let copy = tree.duplicate().unwrap();
     assert_eq!(areas(&copy), areas(&tree));
-    tree.unmap(0, u64::MAX);
+    tree.unmap(0, u64::MAX).unwrap();
     assert_eq!(copy.len(), 2);
     assert_eq!(areas(&copy)[1], (8, 12, ro(), Some(5), 9));
 }
@@ -843,9 +855,53 @@ fn merge_barrier_keeps_the_heap_apart_from_the_bss() {
     let got: Vec<(u64, u64)> = areas(&tree).iter().map(|a| (a.0, a.1)).collect();
     assert_eq!(got, vec![(2, 4), (4, 6)]);
     // fork keeps the barrier; without it the two areas merge as usual.
-    let copy = tree.duplicate();
+    let copy = tree.duplicate().unwrap();
     assert_eq!(areas(&copy).len(), 2);
     let mut plain = tree_of(&[anon(2, 4, rw())]);
     plain.insert(anon(4, 6, rw())).unwrap();
     assert_eq!(areas(&plain).len(), 1);
+}
+
+/// `vm.max_map_count` as Linux applies it: mprotect's splits stop at the limit with ENOMEM
+/// (changing nothing for the refused area), a munmap that would punch a hole inside one area is
+/// refused, a munmap that splits only one edge is not (it does not add an area), and a new area
+/// is refused only once the count is above the limit.
+#[test]
+fn map_count_limit() {
+    let mut tree = tree_of(&[anon(0, 64, rw())]);
+    tree.set_max_count(4);
+    // Every other page read-only: each one splits off areas, until the limit.
+    let mut refused_at = None;
+    for page in (0..63).step_by(2) {
+        if let Err(failure) = tree.protect(page * P, (page + 1) * P, VmFlags::READ) {
+            assert_eq!(failure.error, ProtectError::NoMem);
+            assert!(failure.changes.is_empty());
+            refused_at = Some(page);
+            break;
+        }
+    }
+    assert_eq!(refused_at, Some(4), "{:?}", areas(&tree));
+    assert_eq!(tree.len(), 4);
+    let before = areas(&tree);
+    // A hole inside the last area would add one: refused, nothing changed.
+    assert_eq!(tree.unmap(10 * P, 11 * P), Err(VmaError::NoMem));
+    assert_eq!(areas(&tree), before);
+    // Cutting its top off splits one edge only: allowed.
+    assert_eq!(tree.unmap(60 * P, 64 * P).unwrap(), [anon(60, 64, rw())]);
+    // At the limit a new (unmergeable) area is still allowed, once: Linux tests `count > max`.
+    tree.insert(anon(100, 101, ro())).unwrap();
+    assert_eq!(tree.len(), 5);
+    assert_eq!(tree.insert(anon(200, 201, ro())), Err(VmaError::NoMem));
+    assert_eq!(tree.len(), 5);
+}
+
+/// A file area whose last page offset would overflow is refused (the kernel's EOVERFLOW guard).
+#[test]
+fn insert_refuses_file_offset_overflow() {
+    let mut tree = VmaTree::new();
+    assert_eq!(
+        tree.insert(file(1, 3, ro(), 1, u64::MAX - 1)),
+        Err(VmaError::OutOfRange)
+    );
+    tree.insert(file(1, 3, ro(), 1, u64::MAX - 2)).unwrap();
 }

@@ -3,6 +3,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
+use core::mem::MaybeUninit;
 
 use intrusive_collections::Bound;
 use intrusive_collections::rbtree::{Cursor, RBTree};
@@ -31,6 +32,21 @@ pub struct VmaTree<F> {
     count: usize,
     /// An address across which areas never merge (see [`VmaTree::set_merge_barrier`]).
     barrier: Option<u64>,
+    /// The most areas an operation may create (Linux's `vm.max_map_count`; see
+    /// [`VmaTree::set_max_count`]).
+    max_count: usize,
+}
+
+/// Room for one area, allocated before an operation changes anything, so that running out of
+/// memory half-way can never leave the tree half-edited.
+type Spare<F> = Box<MaybeUninit<Vma<F>>>;
+
+/// Room for the new areas of splits at the left and right edges of a range (None: no split there).
+type SplitRoom<F> = (Option<Spare<F>>, Option<Spare<F>>);
+
+/// Allocates room for one area; [`VmaError::NoMem`] when the allocator has none.
+fn spare<F>() -> Result<Spare<F>, VmaError> {
+    Box::try_new_uninit().map_err(|_| VmaError::NoMem)
 }
 
 /// One range whose rights [`VmaTree::protect`] changed: the kernel rewrites the page-table
@@ -70,7 +86,17 @@ impl<F> VmaTree<F> {
             tree: RBTree::new(VmaAdapter::new()),
             count: 0,
             barrier: None,
+            max_count: usize::MAX,
         }
+    }
+
+    /// Limits the number of areas as Linux's `vm.max_map_count` does, with Linux's exact rules:
+    /// a split (by `mprotect`, or a `munmap` that punches a hole inside one area) is refused with
+    /// [`VmaError::NoMem`] once the count has reached `max`; a new area is refused only once the
+    /// count is *above* `max` (`do_mmap` and `do_brk_flags` test `map_count > max`), so the count
+    /// can end one above the limit, as on Linux.
+    pub fn set_max_count(&mut self, max: usize) {
+        self.max_count = max;
     }
 
     /// Areas meeting at `addr` are never merged. The kernel puts it at the start of the heap:
@@ -235,10 +261,18 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         } else {
             start / PAGE_SIZE
         };
+        // The last page's offset in the file must exist (the kernel refuses such an mmap with
+        // EOVERFLOW before it gets here; this keeps `file_page` free of overflow whatever it does).
+        if pgoff.checked_add((end - start) / PAGE_SIZE).is_none() {
+            return Err(VmaError::OutOfRange);
+        }
+        if self.count > self.max_count {
+            return Err(VmaError::NoMem);
+        }
         // Linux tries the merge first and allocates a `vm_area_struct` only when it fails. Linking
         // first and merging after costs an allocation but leaves a single merge routine, shared
         // with `protect` and `expand_down`.
-        self.link(Vma::new(start, end, flags, file, pgoff));
+        self.link(spare()?, Vma::new(start, end, flags, file, pgoff));
         self.merge(start);
         Ok(())
     }
@@ -250,28 +284,71 @@ impl<F: Clone + PartialEq> VmaTree<F> {
     ///
     /// `start` is rounded down and `end` up to a page boundary; `munmap`'s `EINVAL` for an
     /// unaligned address is the system call's business. This is Linux's
-    /// `do_vmi_align_munmap`: split at both edges, then detach everything in between. (Linux
-    /// also refuses a split that would push the area count past `vm.max_map_count`; a kernel
-    /// that wants that limit checks [`len`](Self::len) first.)
-    pub fn unmap(&mut self, start: u64, end: u64) -> Vec<VmaInfo<F>> {
+    /// `do_vmi_align_munmap`: split at both edges, then detach everything in between.
+    ///
+    /// Fails with [`VmaError::NoMem`], changing nothing, when memory for the split areas or the
+    /// list cannot be had, or when the range lies strictly inside one area and the count has
+    /// reached the [limit](Self::set_max_count) (the one case where `munmap` adds an area).
+    /// [`unmap_each`](Self::unmap_each) does the same without a list.
+    pub fn unmap(&mut self, start: u64, end: u64) -> Result<Vec<VmaInfo<F>>, VmaError> {
+        let mut removed = Vec::new();
+        let pieces = self.iter_range(start, end).count();
+        removed
+            .try_reserve_exact(pieces)
+            .map_err(|_| VmaError::NoMem)?;
+        self.unmap_each(start, end, |piece| removed.push(piece))?;
+        Ok(removed)
+    }
+
+    /// [`unmap`](Self::unmap), handing each removed piece to `removed` in ascending order instead
+    /// of collecting them: nothing is allocated but the split halves, so removing any number of
+    /// whole areas cannot fail.
+    pub fn unmap_each(
+        &mut self,
+        start: u64,
+        end: u64,
+        mut removed: impl FnMut(VmaInfo<F>),
+    ) -> Result<(), VmaError> {
         let start = page_align_down(start);
         let end = page_align_up(end).unwrap_or(TOP);
-        let mut removed = Vec::new();
         if start >= end {
-            return removed;
+            return Ok(());
         }
-        self.split_at(start);
-        self.split_at(end);
+        if self
+            .find(start)
+            .is_some_and(|vma| vma.start() < start && end < vma.end())
+            && self.count >= self.max_count
+        {
+            return Err(VmaError::NoMem);
+        }
+        // Everything that can fail comes first: room for the split halves and for the list.
+        let need_left = self.find(start).is_some_and(|vma| vma.start() < start);
+        let need_right = self.find(end).is_some_and(|vma| vma.start() < end);
+        let (mut left, mut right) = self.allocate_splits(need_left, need_right)?;
+        self.split_at(start, &mut left);
+        self.split_at(end, &mut right);
         // Every area from `start` on that begins before `end` now lies wholly inside the range.
         let mut cursor = self.tree.lower_bound_mut(Bound::Included(&start));
+        let mut count = 0;
         while cursor.get().is_some_and(|vma| vma.start() < end) {
             // `remove` moves the cursor on to the next area.
             if let Some(vma) = cursor.remove() {
-                removed.push(VmaInfo::from_removed(*vma));
+                removed(VmaInfo::from_removed(*vma));
+                count += 1;
             }
         }
-        self.count -= removed.len();
-        removed
+        self.count -= count;
+        Ok(())
+    }
+
+    /// The areas overlapping `[start, end)`, in ascending order.
+    pub fn iter_range(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma<F>> {
+        let mut cursor = self.find_vma_cursor(start);
+        core::iter::from_fn(move || {
+            let vma = cursor.get().filter(|vma| vma.start() < end)?;
+            cursor.move_next();
+            Some(vma)
+        })
     }
 
     /// Linux's `mprotect` on `[start, end)`: set the access rights of every page in the range to
@@ -321,8 +398,23 @@ impl<F: Clone + PartialEq> VmaTree<F> {
             }
             let tmp = vma.end().min(end);
             if new != old {
-                self.split_at(nstart);
-                self.split_at(tmp);
+                // Linux's split_vma refuses once map_count has reached the limit.
+                let need_left = vma.start() < nstart;
+                let need_right = tmp < vma.end();
+                let Ok((mut left, mut right)) = self.room_for_splits(need_left, need_right) else {
+                    return Err(ProtectFailure {
+                        error: ProtectError::NoMem,
+                        changes,
+                    });
+                };
+                if changes.try_reserve(1).is_err() {
+                    return Err(ProtectFailure {
+                        error: ProtectError::NoMem,
+                        changes,
+                    });
+                }
+                self.split_at(nstart, &mut left);
+                self.split_at(tmp, &mut right);
                 if let Some(piece) = self.find(nstart) {
                     debug_assert!(piece.start() == nstart && piece.end() == tmp);
                     piece.set_flags(new);
@@ -393,19 +485,25 @@ impl<F: Clone + PartialEq> VmaTree<F> {
 
     /// A copy of every area, for `fork` (the area half of Linux's `dup_mmap`; the kernel copies
     /// the page tables, marking private writable pages copy-on-write).
-    pub fn duplicate(&self) -> Self {
+    ///
+    /// Fails with [`VmaError::NoMem`] if memory for the copies runs out; what was copied is freed.
+    pub fn duplicate(&self) -> Result<Self, VmaError> {
         let mut copy = Self::new();
         copy.barrier = self.barrier;
+        copy.max_count = self.max_count;
         for vma in self.iter() {
-            copy.link(Vma::new(
-                vma.start(),
-                vma.end(),
-                vma.flags(),
-                vma.file().cloned(),
-                vma.pgoff(),
-            ));
+            copy.link(
+                spare()?,
+                Vma::new(
+                    vma.start(),
+                    vma.end(),
+                    vma.flags(),
+                    vma.file().cloned(),
+                    vma.pgoff(),
+                ),
+            );
         }
-        copy
+        Ok(copy)
     }
 
     /// Check everything the operations promise: areas sorted and non-overlapping, page-aligned
@@ -449,14 +547,17 @@ impl<F: Clone + PartialEq> VmaTree<F> {
 
     /// Cut the area straddling `addr`, if any, in two at `addr` (Linux's `__split_vma`). The
     /// left part keeps the node and shrinks in place; the right part is a new area whose
-    /// `pgoff` is advanced by the pages left behind.
-    fn split_at(&mut self, addr: u64) {
+    /// `pgoff` is advanced by the pages left behind. The new area goes into `room`, which the
+    /// caller allocated (see [`room_for_splits`](Self::room_for_splits)) before it changed
+    /// anything.
+    fn split_at(&mut self, addr: u64, room: &mut Option<Spare<F>>) {
         let Some(vma) = self.find(addr) else {
             return;
         };
         if vma.start() == addr {
             return;
         }
+        let room = room.take().expect("split without room allocated for it");
         let right = Vma::new(
             addr,
             vma.end(),
@@ -465,7 +566,7 @@ impl<F: Clone + PartialEq> VmaTree<F> {
             vma.file_page(addr),
         );
         vma.set_end(addr);
-        self.link(right);
+        self.link(room, right);
     }
 
     /// Merge the area starting at `start` with its neighbours where the merge rule allows: into
@@ -513,9 +614,27 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         }
     }
 
-    /// Add an area to the tree (Linux's `vma_link`).
-    fn link(&mut self, vma: Vma<F>) {
-        self.tree.insert(Box::new(vma));
+    /// Room for the areas that splits at the two edges of a range will create, allocated before
+    /// anything changes, refused if the splits would take the count past the limit (Linux's
+    /// `split_vma` check, applied to both splits at once so that a refusal changes nothing).
+    fn room_for_splits(&self, left: bool, right: bool) -> Result<SplitRoom<F>, VmaError> {
+        let splits = usize::from(left) + usize::from(right);
+        if splits > 0 && self.count + splits > self.max_count {
+            return Err(VmaError::NoMem);
+        }
+        self.allocate_splits(left, right)
+    }
+
+    /// Room for the split halves, without looking at the limit.
+    fn allocate_splits(&self, left: bool, right: bool) -> Result<SplitRoom<F>, VmaError> {
+        let left = if left { Some(spare()?) } else { None };
+        let right = if right { Some(spare()?) } else { None };
+        Ok((left, right))
+    }
+
+    /// Add an area to the tree (Linux's `vma_link`), in memory allocated beforehand.
+    fn link(&mut self, room: Spare<F>, vma: Vma<F>) {
+        self.tree.insert(Box::write(room, vma));
         self.count += 1;
     }
 

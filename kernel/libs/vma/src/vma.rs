@@ -121,10 +121,11 @@ impl<F> Vma<F> {
     }
 
     /// The byte offset `/proc/PID/maps` prints for the area: the file offset of `start`, or 0 for
-    /// anonymous memory, whose `pgoff` is not a file offset (as in Linux's `show_map_vma`).
+    /// anonymous memory, whose `pgoff` is not a file offset (as in Linux's `show_map_vma`, which
+    /// shifts `vm_pgoff` left by `PAGE_SHIFT`, dropping bits that do not fit).
     pub fn maps_offset(&self) -> u64 {
         if self.file.is_some() {
-            self.pgoff() * PAGE_SIZE
+            self.pgoff().wrapping_mul(PAGE_SIZE)
         } else {
             0
         }
