@@ -1,11 +1,17 @@
-//! The scheduler: preemptive round robin over one run queue, driven by the timer.
+//! The scheduler: preemptive round robin over one run queue, driven by the timer, and wait queues
+//! for threads that sleep.
 //!
-//! A task runs until it blocks (wait4), exits, yields, or uses up its time slice while in user mode
-//! (the timer preempts user code only, as a non-preemptible Linux kernel does; kernel paths are
-//! short). With nothing to run, the idle task halts the CPU until the next interrupt.
+//! A thread runs until it blocks (on a [`WaitQueue`]), exits, yields, or uses up its time slice.
+//! The timer never switches inside the interrupt handler: it sets the need-resched flag, which the
+//! way back to user mode ([`crate::entry::exit_to_user_mode`]) and long kernel loops
+//! ([`cond_resched`]) act on, as in a non-preemptible Linux kernel. With nothing to run, the idle
+//! thread halts the CPU until the next interrupt.
 //!
 //! A switch changes the kernel stack (and with it `current()`), CR3, the TSS's rsp0 and the
-//! per-CPU syscall stack, and saves and restores the user's x87/SSE registers and FS/GS bases.
+//! per-CPU syscall stack, and saves and restores the user's x87/SSE registers and FS/GS bases. The
+//! previous thread goes back on the run queue only in [`finish_task_switch`], on the next thread's
+//! stack, once its context is saved: with several CPUs, another CPU could otherwise pick it up
+//! while this one still runs on its stack (Linux's finish_task_switch and `on_cpu`).
 
 use alloc::{collections::VecDeque, sync::Arc};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -19,39 +25,45 @@ use crate::{
     arch::{
         context::{initial_switch_frame, switch_to},
         gdt, percpu,
-        syscall::{PtRegs, return_to_user_from_frame},
+        syscall::PtRegs,
     },
-    fs::FdTable,
-    sync::IrqMutex,
-    task::{self, State, Task},
+    mm::mm_struct::Mm,
+    process::Process,
+    signal,
+    sync::{IrqMutex, IrqOff},
+    syscall::errno::*,
+    thread::{self, Thread, ThreadState},
 };
 
-/// Timer ticks a task may run before another runnable task gets the CPU (3 ticks = 12 ms at 250 Hz).
+/// Timer ticks a thread may run before another runnable thread gets the CPU (3 ticks = 12 ms).
 const TIME_SLICE_TICKS: u32 = 3;
 
-static RUN_QUEUE: IrqMutex<VecDeque<Arc<Task>>> = IrqMutex::new(VecDeque::new());
-static IDLE: spin::Once<Arc<Task>> = spin::Once::new();
+static RUN_QUEUE: IrqMutex<VecDeque<Arc<Thread>>> = IrqMutex::new(VecDeque::new());
+static IDLE: spin::Once<Arc<Thread>> = spin::Once::new();
 static SLICE_LEFT: AtomicU32 = AtomicU32::new(TIME_SLICE_TICKS);
-/// Set when the running task's slice is used up while it is in the kernel (Linux's
-/// TIF_NEED_RESCHED): long kernel loops check it in [`cond_resched`]. One CPU today; with several
-/// it becomes per-CPU.
+/// Set when the running thread's slice is used up (Linux's TIF_NEED_RESCHED). One CPU today; with
+/// several it becomes per-CPU.
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+/// The thread this CPU just switched away from, for [`finish_task_switch`] (per-CPU later).
+static PREV: IrqMutex<Option<Arc<Thread>>> = IrqMutex::new(None);
 
-/// Creates the idle task (pid 0).
+/// Creates the idle thread (tid 0, of a process 0 that is never listed).
 pub fn init() {
     IDLE.call_once(|| {
-        let idle =
-            Task::new(Some(0), 0, "idle", FdTable::empty()).expect("no memory for the idle task");
-        // SAFETY: the idle task's stack is fresh; the frame makes its first switch-in enter idle_loop.
+        let process = Process::new(0, None, "idle").expect("no memory for the idle process");
+        let idle = Thread::new(0, process).expect("no memory for the idle thread");
+        // SAFETY: the idle thread's stack is fresh; the frame makes its first switch-in enter
+        // idle_entry.
         unsafe {
             (*idle.context.get()).rsp =
-                initial_switch_frame(idle.kernel_stack_top(), idle_loop as *const () as u64);
+                initial_switch_frame(idle.kernel_stack_top(), idle_entry as *const () as u64);
         }
         idle
     });
 }
 
-extern "C" fn idle_loop() -> ! {
+extern "C" fn idle_entry() -> ! {
+    finish_task_switch();
     loop {
         interrupts::disable();
         if RUN_QUEUE.lock().is_empty() {
@@ -63,124 +75,152 @@ extern "C" fn idle_loop() -> ! {
     }
 }
 
-/// Prepares a task to enter user mode with `regs` the first time it is switched in.
-pub fn prepare_user_entry(task: &Task, regs: &PtRegs) {
-    let frame = task.kernel_stack_top() - size_of::<PtRegs>() as u64;
-    // SAFETY: the task has never run, so its kernel stack is unused; the PtRegs and the switch frame
-    // below it fit well within it.
+/// Prepares a thread to enter user mode with `regs` the first time it is switched in (through
+/// [`crate::entry::ret_from_fork`]).
+pub fn prepare_user_entry(thread: &Thread, regs: &PtRegs) {
+    let frame = thread.kernel_stack_top() - size_of::<PtRegs>() as u64;
+    // SAFETY: the thread has never run, so its kernel stack is unused; the PtRegs and the switch
+    // frame below it fit well within it.
     unsafe {
         (frame as *mut PtRegs).write(*regs);
-        (*task.context.get()).rsp =
-            initial_switch_frame(frame, return_to_user_from_frame as *const () as u64);
+        (*thread.context.get()).rsp = initial_switch_frame(
+            frame,
+            crate::arch::syscall::ret_from_fork as *const () as u64,
+        );
     }
 }
 
-/// Makes a task runnable.
-pub fn enqueue(task: Arc<Task>) {
-    *task.state.lock() = State::Runnable;
-    RUN_QUEUE.lock().push_back(task);
+/// Makes a new thread runnable.
+pub fn enqueue(thread: Arc<Thread>) {
+    *thread.state.lock() = ThreadState::Runnable;
+    RUN_QUEUE.lock().push_back(thread);
 }
 
-/// Wakes a task blocked in wait4.
-pub fn wake(task: &Arc<Task>) {
-    let mut state = task.state.lock();
-    if *state == State::Blocked {
-        *state = State::Runnable;
+/// Wakes a blocked thread (Linux's wake_up_process); nothing if it is not blocked.
+pub fn wake(thread: &Arc<Thread>) {
+    let mut state = thread.state.lock();
+    if *state == ThreadState::Blocked {
+        *state = ThreadState::Runnable;
         drop(state);
-        RUN_QUEUE.lock().push_back(task.clone());
+        RUN_QUEUE.lock().push_back(thread.clone());
     }
 }
 
-/// Called on every timer tick; preempts user code whose slice is used up.
-pub fn tick(interrupted_user: bool) {
+/// Called on every timer tick: when the slice is used up and another thread is waiting, ask for a
+/// reschedule at the next safe point.
+pub fn tick() {
     if SLICE_LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
         SLICE_LEFT.store(TIME_SLICE_TICKS, Ordering::Relaxed);
-        if RUN_QUEUE.lock().is_empty() {
-            return;
-        }
-        if interrupted_user {
-            schedule();
-        } else {
+        if !RUN_QUEUE.lock().is_empty() {
             NEED_RESCHED.store(true, Ordering::Relaxed);
         }
     }
 }
 
-/// A point in a long kernel loop where the task may give up the CPU (Linux's cond_resched): if its
-/// slice ran out while it was in the kernel, another runnable task runs first. Call it with no
-/// lock held.
+/// Whether the running thread should give up the CPU.
+pub fn need_resched() -> bool {
+    NEED_RESCHED.load(Ordering::Relaxed)
+}
+
+/// A point in a long kernel loop where the thread may give up the CPU (Linux's cond_resched): if its
+/// slice ran out, another runnable thread runs first. Call it with no lock held.
 pub fn cond_resched() {
-    if NEED_RESCHED.load(Ordering::Relaxed) {
+    if need_resched() {
         schedule();
     }
 }
 
-/// Gives the CPU to the next runnable task. The current task goes to the back of the run queue if
-/// it is still running; a Blocked or Zombie task stays off it. Returns when this task runs again
-/// (never, for a zombie).
+/// Gives the CPU to the next runnable thread. The current thread stays off the run queue if it is
+/// Blocked or Dead; otherwise [`finish_task_switch`] puts it back. Returns when this thread runs
+/// again (never, for a dead one).
 pub fn schedule() {
-    let were_enabled = interrupts::are_enabled();
-    interrupts::disable();
+    let irq = IrqOff::new();
     NEED_RESCHED.store(false, Ordering::Relaxed);
-    let prev = task::current().expect("schedule() outside a task");
-    let next = {
-        let mut queue = RUN_QUEUE.lock();
-        let mut state = prev.state.lock();
-        if *state == State::Running && prev.pid != 0 {
-            *state = State::Runnable;
-            queue.push_back(prev.clone());
-        }
-        drop(state);
-        queue
-            .pop_front()
-            .unwrap_or_else(|| IDLE.get().expect("scheduler not initialised").clone())
+    let prev = thread::current().expect("schedule() outside a thread");
+    let next = RUN_QUEUE.lock().pop_front();
+    let next = match next {
+        Some(next) => next,
+        // Nothing else to run: a running thread keeps the CPU; a blocked or dead one leaves it to
+        // idle (which never blocks).
+        None if *prev.state.lock() == ThreadState::Running => return,
+        None => IDLE.get().expect("scheduler not initialised").clone(),
     };
-    *next.state.lock() = State::Running;
-    if !Arc::ptr_eq(&prev, &next) {
-        SLICE_LEFT.store(TIME_SLICE_TICKS, Ordering::Relaxed);
-        if let Some(mm) = next.mm() {
-            task_switch_mm(&mm);
-        }
-        let top = next.kernel_stack_top();
-        gdt::set_kernel_stack(x86_64::VirtAddr::new(top));
-        percpu::set_kernel_stack(top);
-        // SAFETY: interrupts are off and this CPU owns both contexts now: prev is the running task
-        // and next was just taken off the run queue. Both tasks stay alive across the switch: a
-        // zombie prev is held by the task table until its parent reaps it, which can only happen
-        // after this switch; next is held by the table (or is idle).
-        unsafe {
-            let prev_ctx = prev.context.get();
-            let next_ctx = next.context.get();
-            (*prev_ctx).fpu.save();
-            (*next_ctx).fpu.restore();
-            (*prev_ctx).fs_base = FsBase::read().as_u64();
-            (*prev_ctx).gs_base = GsBase::read().as_u64();
-            FsBase::write(VirtAddr::new_truncate((*next_ctx).fs_base));
-            GsBase::write(VirtAddr::new_truncate((*next_ctx).gs_base));
-            let next_rsp = (*next_ctx).rsp;
-            drop(prev);
-            drop(next);
-            switch_to(&raw mut (*prev_ctx).rsp, next_rsp);
-        }
+    if Arc::ptr_eq(&prev, &next) {
+        *next.state.lock() = ThreadState::Running;
+        return;
     }
-    if were_enabled {
-        interrupts::enable();
+    switch(prev, next);
+    finish_task_switch();
+    drop(irq);
+}
+
+/// Switches from `prev` (the running thread) to `next`, leaving `prev` in [`PREV`] for the
+/// [`finish_task_switch`] that runs on `next`'s stack. Returns when `prev` is switched back in.
+fn switch(prev: Arc<Thread>, next: Arc<Thread>) {
+    *next.state.lock() = ThreadState::Running;
+    SLICE_LEFT.store(TIME_SLICE_TICKS, Ordering::Relaxed);
+    if let Some(mm) = next.process.mm() {
+        switch_mm(&mm);
+    }
+    let top = next.kernel_stack_top();
+    gdt::set_kernel_stack(VirtAddr::new(top));
+    percpu::set_kernel_stack(top);
+    // SAFETY: interrupts are off and this CPU owns both contexts now: prev is the running thread
+    // and next was just taken off the run queue. Both stay alive across the switch: prev is held
+    // in PREV until finish_task_switch has dealt with it, next by the thread table (or is idle).
+    unsafe {
+        let prev_ctx = prev.context.get();
+        let next_ctx = next.context.get();
+        (*prev_ctx).fpu.save();
+        (*next_ctx).fpu.restore();
+        (*prev_ctx).fs_base = FsBase::read().as_u64();
+        (*prev_ctx).gs_base = GsBase::read().as_u64();
+        FsBase::write(VirtAddr::new_truncate((*next_ctx).fs_base));
+        GsBase::write(VirtAddr::new_truncate((*next_ctx).gs_base));
+        let next_rsp = (*next_ctx).rsp;
+        *PREV.lock() = Some(prev);
+        drop(next);
+        switch_to(&raw mut (*prev_ctx).rsp, next_rsp);
     }
 }
 
-/// Leaves the boot context for good and starts running tasks. The boot stack is abandoned.
+/// The first thing a thread does after it is switched in, on its own stack: deal with the thread
+/// switched away from, whose context is now saved. A preempted or yielding one goes back on the run
+/// queue; a dead one is dropped from the thread table, which frees it and its kernel stack.
+pub fn finish_task_switch() {
+    let Some(prev) = PREV.lock().take() else {
+        return;
+    };
+    let mut state = prev.state.lock();
+    match *state {
+        ThreadState::Running | ThreadState::Runnable => {
+            *state = ThreadState::Runnable;
+            drop(state);
+            if prev.tid != 0 {
+                RUN_QUEUE.lock().push_back(prev);
+            }
+        }
+        ThreadState::Blocked => {}
+        ThreadState::Dead => {
+            drop(state);
+            thread::unlist(&prev);
+        }
+    }
+}
+
+/// Leaves the boot context for good and starts running threads. The boot stack is abandoned.
 pub fn start() -> ! {
     interrupts::disable();
     let next = RUN_QUEUE
         .lock()
         .pop_front()
         .unwrap_or_else(|| IDLE.get().expect("scheduler").clone());
-    *next.state.lock() = State::Running;
-    if let Some(mm) = next.mm() {
-        task_switch_mm(&mm);
+    *next.state.lock() = ThreadState::Running;
+    if let Some(mm) = next.process.mm() {
+        switch_mm(&mm);
     }
     let top = next.kernel_stack_top();
-    gdt::set_kernel_stack(x86_64::VirtAddr::new(top));
+    gdt::set_kernel_stack(VirtAddr::new(top));
     percpu::set_kernel_stack(top);
     let mut boot_rsp = 0u64;
     // SAFETY: next has a prepared switch frame; the boot context is never resumed, so saving its
@@ -197,8 +237,8 @@ pub fn start() -> ! {
     unreachable!("the boot context was resumed")
 }
 
-/// Makes `mm` the active address space.
-pub fn task_switch_mm(mm: &crate::mm::mm_struct::Mm) {
+/// Makes `mm` the active address space (Linux's switch_mm).
+pub fn switch_mm(mm: &Mm) {
     let pml4 = mm.pml4();
     if x86_64::registers::control::Cr3::read().0 != pml4 {
         // SAFETY: every address space maps the kernel half identically.
@@ -208,5 +248,54 @@ pub fn task_switch_mm(mm: &crate::mm::mm_struct::Mm) {
                 x86_64::registers::control::Cr3Flags::empty(),
             )
         };
+    }
+}
+
+/// Threads sleeping until something happens (Linux's wait_queue_head): a child's exit, later data
+/// in a pipe or a futex word changing.
+pub struct WaitQueue {
+    waiters: IrqMutex<VecDeque<Arc<Thread>>>,
+}
+
+impl WaitQueue {
+    pub const fn new() -> Self {
+        WaitQueue {
+            waiters: IrqMutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Puts the current thread to sleep here until [`wake_all`](Self::wake_all). The caller
+    /// checked its condition with interrupts off (`irq`) and found it false; they stay off until
+    /// the thread is on the queue, so a wake-up cannot be lost between the check and the sleep.
+    /// The caller checks its condition again after. Fails with EINTR when the thread has been sent
+    /// SIGKILL (it is on its way out), ENOMEM if the queue cannot grow.
+    pub fn sleep(&self, irq: IrqOff) -> Result<(), Errno> {
+        let me = thread::current().ok_or(EINTR)?;
+        if signal::fatal_signal_pending() {
+            return Err(EINTR);
+        }
+        {
+            let mut waiters = self.waiters.lock();
+            waiters.try_reserve(1).map_err(|_| ENOMEM)?;
+            // Blocked before it is on the queue: a waker on another CPU that finds it there also
+            // finds it Blocked, and makes it runnable.
+            *me.state.lock() = ThreadState::Blocked;
+            waiters.push_back(me.clone());
+        }
+        schedule();
+        self.waiters.lock().retain(|t| !Arc::ptr_eq(t, &me));
+        drop(irq);
+        if signal::fatal_signal_pending() {
+            return Err(EINTR);
+        }
+        Ok(())
+    }
+
+    /// Wakes every thread sleeping here.
+    pub fn wake_all(&self) {
+        let waiters = core::mem::take(&mut *self.waiters.lock());
+        for thread in &waiters {
+            wake(thread);
+        }
     }
 }

@@ -1,6 +1,33 @@
 //! Locks. Every lock the kernel takes is a spinlock that also keeps interrupts off while held, so an
 //! interrupt handler that needs the same lock can never deadlock against the code it interrupted.
 //! With several CPUs (a later step) the spinning does the real work; today it costs one atomic op.
+//!
+//! # Lock order
+//!
+//! A lock may be taken while holding only locks above it in this list; locks on one line are never
+//! held together. The rule keeps deadlock out on one CPU today and on several later.
+//!
+//! 1. `Process::children` of a parent (wait4 reads each child's `state` under it).
+//! 2. The mm lock (`Mm::lock`, Linux's mmap_lock) of one process; never two at once, except fork,
+//!    which takes the parent's and then the new child's (which nobody else can see yet).
+//! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock.
+//! 4. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
+//!    and `files` slots, `cwd`; a thread's `state`; an fd table; a file position; the process,
+//!    thread and run-queue tables; wait queues; the frame allocator (`BUDDY`), the kernel heap,
+//!    the kernel-stack slots, the kernel page tables; the console.
+//!
+//! Never copy to or from user memory holding any of them: the copy may fault, and the fault takes
+//! the mm lock (and may sleep, once pages come from a disk).
+//!
+//! # What remains single-CPU
+//!
+//! The mm lock is a spinlock with interrupts off, held across a whole fault or mmap: several
+//! threads of one process fault one after the other, never at once. With threads on several CPUs
+//! it becomes a sleeping reader-writer lock (faults as readers, with page-table updates under a
+//! per-table spinlock, as Linux's split PTE locks), mmap/munmap/mprotect as writers; TLB flushes then
+//! need a shootdown of every CPU running the mm (`Mm` keeps the one call, see `mm::paging`). The
+//! need-resched flag, the heap's charge counter and the current-task pointer's per-CPU data are
+//! per-CPU values kept in statics today.
 
 use core::ops::{Deref, DerefMut};
 use x86_64::instructions::interrupts;
@@ -35,6 +62,28 @@ impl<T> IrqMutex<T> {
     /// Access without locking, through exclusive ownership.
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
+    }
+}
+
+/// Interrupts off on this CPU until dropped (then back as they were): for a check-then-sleep that
+/// a wake-up from an interrupt must not slip between (see `sched::WaitQueue::sleep`).
+pub struct IrqOff {
+    were_enabled: bool,
+}
+
+impl IrqOff {
+    pub fn new() -> Self {
+        let were_enabled = interrupts::are_enabled();
+        interrupts::disable();
+        IrqOff { were_enabled }
+    }
+}
+
+impl Drop for IrqOff {
+    fn drop(&mut self) {
+        if self.were_enabled {
+            interrupts::enable();
+        }
     }
 }
 

@@ -1,21 +1,23 @@
 //! What happens when the CPU raises an exception: decide whether it is something the kernel resolves
-//! (a user page fault served by the mm, later a signal to a user program) or a kernel bug, and in the
-//! latter case report everything useful on the console and stop.
+//! (a page fault served by the mm), a signal for the user program that caused it (queued here,
+//! delivered on its way back to user mode), or a kernel bug, and in that case report everything
+//! useful on the console and stop.
 
 use core::fmt::Write;
 use x86_64::{
-    VirtAddr,
+    registers::control::Cr2,
     structures::idt::{InterruptStackFrame, PageFaultErrorCode},
 };
 
 use crate::{
-    arch::{gdt, qemu, serial, uaccess},
+    arch::{gdt, pic, qemu, serial, syscall::PtRegs, uaccess},
     mm::{
         fault::{Access, FaultError},
         kstack,
         layout::TASK_SIZE,
     },
-    task::{self, ExitStatus, signal},
+    signal::{self, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP},
+    thread,
 };
 
 /// An exception as delivered by the CPU.
@@ -92,15 +94,10 @@ impl core::fmt::Display for PfBits {
 }
 
 /// Prints the interrupted context.
-fn write_frame(w: &mut impl Write, frame: &InterruptStackFrame) {
+fn write_frame(w: &mut impl Write, rip: u64, cs: u64, rflags: u64, rsp: u64, ss: u64) {
     let _ = writeln!(
         w,
-        "    RIP {:#018x}  CS {:#06x}  RFLAGS {:#010x}\n    RSP {:#018x}  SS {:#06x}",
-        frame.instruction_pointer.as_u64(),
-        frame.code_segment.0,
-        frame.cpu_flags.bits(),
-        frame.stack_pointer.as_u64(),
-        frame.stack_segment.0,
+        "    RIP {rip:#018x}  CS {cs:#06x}  RFLAGS {rflags:#010x}\n    RSP {rsp:#018x}  SS {ss:#06x}",
     );
 }
 
@@ -114,8 +111,8 @@ impl Write for Emergency {
     }
 }
 
-/// A fatal exception in the kernel: report and stop.
-fn die(exc: Exception, frame: &InterruptStackFrame, detail: core::fmt::Arguments) -> ! {
+/// A fatal exception in the kernel: report and stop. `frame` is (rip, cs, rflags, rsp, ss).
+fn die(exc: Exception, frame: (u64, u64, u64, u64, u64), detail: core::fmt::Arguments) -> ! {
     let (name, mnemonic) = exception_name(exc.vector);
     let mut w = Emergency;
     let _ = writeln!(
@@ -127,81 +124,103 @@ fn die(exc: Exception, frame: &InterruptStackFrame, detail: core::fmt::Arguments
         let _ = writeln!(w, "    error code {code:#x}");
     }
     let _ = w.write_fmt(detail);
-    write_frame(&mut w, frame);
+    let (rip, cs, rflags, rsp, ss) = frame;
+    write_frame(&mut w, rip, cs, rflags, rsp, ss);
     let _ = writeln!(w, "[kernel] panic: fatal exception, stopping");
     qemu::exit(qemu::QemuExit::Panic)
 }
 
-/// Whether the CPU was in user mode (ring 3) when the interrupt or exception arrived.
-pub fn from_user(frame: &InterruptStackFrame) -> bool {
-    frame.code_segment.0 & 3 == 3
+fn regs_frame(regs: &PtRegs) -> (u64, u64, u64, u64, u64) {
+    (regs.rip, regs.cs, regs.rflags, regs.rsp, regs.ss)
+}
+
+fn stack_frame(frame: &InterruptStackFrame) -> (u64, u64, u64, u64, u64) {
+    (
+        frame.instruction_pointer.as_u64(),
+        frame.code_segment.0 as u64,
+        frame.cpu_flags.bits(),
+        frame.stack_pointer.as_u64(),
+        frame.stack_segment.0 as u64,
+    )
 }
 
 /// The signal Linux sends for an exception raised by user code.
 fn signal_for(vector: u8) -> u8 {
     match vector {
-        0 | 16 | 19 => signal::SIGFPE,
-        1 | 3 => signal::SIGTRAP,
-        6 => signal::SIGILL,
-        17 => signal::SIGBUS,
-        _ => signal::SIGSEGV,
+        0 | 16 | 19 => SIGFPE,
+        1 | 3 => SIGTRAP,
+        6 => SIGILL,
+        17 => SIGBUS,
+        _ => SIGSEGV,
     }
 }
 
-fn signal_name(sig: u8) -> &'static str {
-    match sig {
-        signal::SIGSEGV => "SIGSEGV",
-        signal::SIGBUS => "SIGBUS",
-        signal::SIGILL => "SIGILL",
-        signal::SIGFPE => "SIGFPE",
-        signal::SIGTRAP => "SIGTRAP",
-        signal::SIGKILL => "SIGKILL",
-        _ => "signal",
-    }
-}
-
-/// Ends the current process with a signal after a one-line report: pid, name, address, RIP, why.
-fn kill_current(sig: u8, addr: Option<u64>, frame: &InterruptStackFrame, why: &str) -> ! {
-    let (pid, name) = match task::current() {
-        Some(t) => (t.pid, t.name.lock().clone()),
-        None => (0, "?".into()),
+/// Sends the current thread a fatal signal for a fault of its own, after a one-line report: pid,
+/// name, address, RIP, why. It is delivered (and ends the process) on the way back to user mode.
+fn signal_current(sig: u8, addr: Option<u64>, rip: u64, why: core::fmt::Arguments) {
+    let Some(me) = thread::current() else {
+        return;
     };
+    let name = me.process.name.lock().clone();
     let at = addr
         .map(|a| alloc::format!(" at {a:#x}"))
         .unwrap_or_default();
     crate::println!(
-        "[kernel] pid {pid} ({name}): {} (signal {sig}){at}, rip {:#x}: {why}",
-        signal_name(sig),
-        frame.instruction_pointer.as_u64()
+        "[kernel] pid {} ({name}): {} (signal {sig}){at}, rip {rip:#x}: {why}",
+        me.process.pid,
+        signal::name(sig),
     );
-    crate::process::exit_current(ExitStatus::Signaled(sig))
+    signal::force_sig(&me, sig);
+}
+
+/// The timer interrupt.
+fn timer() {
+    crate::time::tick();
+    pic::end_of_interrupt(pic::TIMER_IRQ);
+    crate::sched::tick();
+}
+
+/// Every exception and interrupt that comes through an entry stub (see `arch::syscall`).
+pub fn handle(regs: &mut PtRegs, vector: u64) {
+    match vector {
+        14 => page_fault(regs),
+        v if v == (pic::IRQ_BASE + pic::TIMER_IRQ) as u64 => timer(),
+        v => exception(regs, v as u8),
+    }
 }
 
 /// Every exception without a dedicated path ends here.
-pub fn exception(exc: Exception, frame: &InterruptStackFrame) {
-    if from_user(frame) {
-        let (name, mnemonic) = exception_name(exc.vector);
-        kill_current(
-            signal_for(exc.vector),
+fn exception(regs: &mut PtRegs, vector: u8) {
+    let has_code = matches!(vector, 10..=14 | 17 | 21 | 29 | 30);
+    let exc = Exception {
+        vector,
+        error_code: has_code.then_some(regs.orig_rax),
+    };
+    if regs.user_mode() {
+        let (name, mnemonic) = exception_name(vector);
+        signal_current(
+            signal_for(vector),
             None,
-            frame,
-            &alloc::format!("{name} ({mnemonic})"),
+            regs.rip,
+            format_args!("{name} ({mnemonic})"),
         );
-    }
-    if exc.vector == 3 {
-        log::info!("breakpoint at {:#x}", frame.instruction_pointer.as_u64());
         return;
     }
-    die(exc, frame, format_args!(""))
+    if vector == 3 {
+        log::info!("breakpoint at {:#x}", regs.rip);
+        return;
+    }
+    die(exc, regs_frame(regs), format_args!(""))
 }
 
 /// A page fault. User faults, and kernel faults on user addresses inside the user-copy routine,
 /// go to the mm first: most are demand paging or copy-on-write. What the mm cannot resolve is a
 /// signal for user code, EFAULT for the user-copy routine, and a kernel bug otherwise.
-pub fn page_fault(addr: VirtAddr, code: PageFaultErrorCode, frame: &mut InterruptStackFrame) {
-    let user = from_user(frame);
-    let fixup = uaccess::fixup_for(frame.instruction_pointer.as_u64());
-    let addr = addr.as_u64();
+fn page_fault(regs: &mut PtRegs) {
+    let addr = Cr2::read_raw();
+    let code = PageFaultErrorCode::from_bits_truncate(regs.orig_rax);
+    let user = regs.user_mode();
+    let fixup = uaccess::fixup_for(regs.rip);
     if (user || fixup.is_some())
         && addr < TASK_SIZE
         && !code.contains(PageFaultErrorCode::MALFORMED_TABLE)
@@ -213,7 +232,7 @@ pub fn page_fault(addr: VirtAddr, code: PageFaultErrorCode, frame: &mut Interrup
         } else {
             Access::Read
         };
-        let mm = task::current().and_then(|t| t.mm());
+        let mm = thread::current_process().and_then(|p| p.mm());
         let result = match &mm {
             Some(mm) => mm.lock().handle_fault(addr, access),
             None => Err(FaultError::NoMapping),
@@ -222,39 +241,41 @@ pub fn page_fault(addr: VirtAddr, code: PageFaultErrorCode, frame: &mut Interrup
         log::trace!(
             "page fault at {addr:#x} ({}), rip {:#x}: {result:?}",
             PfBits(code),
-            frame.instruction_pointer.as_u64()
+            regs.rip
         );
         match (result, fixup) {
             (Ok(_), _) => return,
             (Err(_), Some(fixup)) => {
-                // SAFETY: resumes at the user-copy routine's fixup label, in the same function
-                // with the same stack; it reports the copy as incomplete.
-                unsafe {
-                    frame
-                        .as_mut()
-                        .update(|f| f.instruction_pointer = VirtAddr::new(fixup))
-                };
+                // Resume at the user-copy routine's fixup label, in the same function with the same
+                // stack; it reports the copy as incomplete.
+                regs.rip = fixup;
                 return;
             }
             (Err(err), None) => {
                 let sig = match err {
-                    FaultError::OutOfMemory => signal::SIGKILL,
-                    FaultError::Bus => signal::SIGBUS,
-                    _ => signal::SIGSEGV,
+                    FaultError::OutOfMemory => SIGKILL,
+                    FaultError::Bus => SIGBUS,
+                    _ => SIGSEGV,
                 };
-                kill_current(
+                signal_current(
                     sig,
                     Some(addr),
-                    frame,
-                    &alloc::format!("{} ({})", err.describe(), PfBits(code)),
+                    regs.rip,
+                    format_args!("{} ({})", err.describe(), PfBits(code)),
                 );
+                return;
             }
         }
     }
     if user {
         // A user access to a kernel address, or a reserved-bit fault.
-        let why = alloc::format!("no mapping at this address ({})", PfBits(code));
-        kill_current(signal::SIGSEGV, Some(addr), frame, &why);
+        signal_current(
+            SIGSEGV,
+            Some(addr),
+            regs.rip,
+            format_args!("no mapping at this address ({})", PfBits(code)),
+        );
+        return;
     }
     let exc = Exception {
         vector: 14,
@@ -262,9 +283,26 @@ pub fn page_fault(addr: VirtAddr, code: PageFaultErrorCode, frame: &mut Interrup
     };
     die(
         exc,
-        frame,
+        regs_frame(regs),
         format_args!("    address (CR2) {:#018x}: {}\n", addr, PfBits(code)),
     )
+}
+
+/// A non-maskable interrupt: nothing raises one on purpose here; report it and go on.
+pub fn nmi(frame: &InterruptStackFrame) {
+    log::warn!(
+        "non-maskable interrupt at rip {:#x}",
+        frame.instruction_pointer.as_u64()
+    );
+}
+
+/// A machine check: the hardware failed. Report and stop.
+pub fn machine_check(frame: &InterruptStackFrame) -> ! {
+    let exc = Exception {
+        vector: 18,
+        error_code: None,
+    };
+    die(exc, stack_frame(frame), format_args!(""))
 }
 
 /// A double fault: almost always a kernel stack overflow, which this names when the faulting
@@ -277,7 +315,7 @@ pub fn double_fault(frame: &InterruptStackFrame, code: u64, cr2: u64) -> ! {
     if let Some((bottom, top)) = kstack::guard_hit(cr2) {
         die(
             exc,
-            frame,
+            stack_frame(frame),
             format_args!(
                 "    kernel stack overflow: {cr2:#018x} is in the guard below the stack {bottom:#x}..{top:#x}\n"
             ),
@@ -286,7 +324,7 @@ pub fn double_fault(frame: &InterruptStackFrame, code: u64, cr2: u64) -> ! {
     let ist = gdt::ist_stack_ranges();
     die(
         exc,
-        frame,
+        stack_frame(frame),
         format_args!("    CR2 {cr2:#018x}; IST stacks {ist:x?}\n"),
     )
 }

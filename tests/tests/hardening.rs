@@ -16,6 +16,8 @@ fn harden_matches_linux() {
         "mprotect split stops with: ENOMEM",
         "munmap of a hole at the limit: ENOMEM",
         "others ran during a 1 GiB MAP_POPULATE: true, child status 0",
+        "child ended by signal 15",
+        "SIGKILL during a 16 GiB MAP_POPULATE: signal 9",
     ] {
         assert!(output.contains(line), "missing {line:?} in:\n{output}");
     }

@@ -1,11 +1,17 @@
-//! Entering and leaving user mode: the `syscall` entry stub, the common return path, and the MSRs
-//! that wire them up (EFER.SCE, STAR, LSTAR, FMASK).
+//! Entering and leaving user mode: the `syscall` entry stub, the exception and interrupt stubs, the
+//! common return path, and the MSRs that wire up `syscall` (EFER.SCE, STAR, LSTAR, FMASK).
 //!
-//! On entry the stub switches to the task's kernel stack and saves every user register in a
-//! [`PtRegs`] (Linux's `struct pt_regs`, same order), calls the dispatcher, and returns with
-//! `sysretq` when the saved frame allows it, or else through [`return_to_user_from_frame`], which
-//! restores the registers and `iretq`s. The same return path starts
-//! a new program (exec) and a forked child, from a `PtRegs` built on their kernel stack.
+//! Every way into the kernel from user mode saves the user registers as a [`PtRegs`] (Linux's
+//! `struct pt_regs`, same order) on the thread's kernel stack and makes one call into generic code,
+//! which returns when the thread is ready to go back: [`crate::entry::syscall`],
+//! [`crate::entry::trap`] (exceptions and the timer, from user or kernel mode) and
+//! [`crate::entry::ret_from_fork`] (a new thread's first run). That generic code runs the handler
+//! and then `exit_to_user_mode` (pending exit, signals, rescheduling); this file never calls up
+//! into processes or the scheduler. The return restores the registers with `sysretq` when the saved
+//! frame allows it (system calls only), or else with `iretq` ([`restore_regs_and_iret`]).
+//!
+//! The double fault, NMI and machine check keep their own stacks (IST) and handlers in
+//! `arch::idt`: they never return to a thread that could be rescheduled.
 
 use core::arch::naked_asm;
 use x86_64::{
@@ -57,6 +63,11 @@ const _: () = {
 };
 
 impl PtRegs {
+    /// Whether these registers were saved from user mode (ring 3).
+    pub fn user_mode(&self) -> bool {
+        self.cs & 3 == 3
+    }
+
     /// Registers for entering a fresh program at `entry` with stack pointer `sp` (exec), everything
     /// else zero and interrupts on.
     pub fn new_user(entry: u64, sp: u64) -> Self {
@@ -161,7 +172,7 @@ extern "C" fn syscall_entry() {
         "cld",
         "mov rdi, rsp",             // &mut PtRegs
         "sti",
-        "call {dispatch}",
+        "call {syscall}",
         // Fast return with sysretq, which takes RIP from RCX and RFLAGS from R11: only when the
         // frame still says so (exec and signal-like changes rewrite rip), and only to a canonical
         // user address (sysret with a non-canonical RCX faults in kernel mode on Intel CPUs).
@@ -184,18 +195,127 @@ extern "C" fn syscall_entry() {
         user_ds = const USER_DS.0 as u64,
         user_cs = const USER_CS.0 as u64,
         task_size = const crate::mm::layout::TASK_SIZE,
-        dispatch = sym crate::syscall::dispatch_entry,
-        ret = sym return_to_user_from_frame,
+        syscall = sym crate::entry::syscall,
+        ret = sym restore_regs_and_iret,
     )
 }
 
-/// Restores the `PtRegs` at RSP and returns to user mode with `iretq`.
+/// Restores the `PtRegs` at RSP and returns with `iretq`: to user mode, or to the kernel code an
+/// exception or interrupt interrupted.
 #[unsafe(naked)]
-pub extern "C" fn return_to_user_from_frame() -> ! {
+pub extern "C" fn restore_regs_and_iret() -> ! {
     naked_asm!(
         "cli",
         pop_user_regs!(),
-        "add rsp, 8", // orig_rax
+        "add rsp, 8", // orig_rax (the error code, for exceptions)
         "iretq",
     )
+}
+
+/// Where a new thread starts (its first switch returns here, see `sched::prepare_user_entry`):
+/// RSP points at the `PtRegs` it is to enter user mode with.
+#[unsafe(naked)]
+pub extern "C" fn ret_from_fork() -> ! {
+    naked_asm!(
+        "mov rdi, rsp",
+        "call {ret_from_fork}",
+        "jmp {ret}",
+        ret_from_fork = sym crate::entry::ret_from_fork,
+        ret = sym restore_regs_and_iret,
+    )
+}
+
+/// Saves the general-purpose registers below a hardware interrupt frame and its error-code slot,
+/// completing a `PtRegs` at RSP (rax keeps its value here, unlike the syscall entry).
+macro_rules! push_regs {
+    () => {
+        concat!(
+            "push rdi\n",
+            "push rsi\n",
+            "push rdx\n",
+            "push rcx\n",
+            "push rax\n",
+            "push r8\n",
+            "push r9\n",
+            "push r10\n",
+            "push r11\n",
+            "push rbx\n",
+            "push rbp\n",
+            "push r12\n",
+            "push r13\n",
+            "push r14\n",
+            "push r15",
+        )
+    };
+}
+
+/// Defines the entry stub of one exception or interrupt vector (Linux's idtentry). The CPU pushed
+/// SS, RSP, RFLAGS, CS, RIP and, for some exceptions, an error code; vectors without one push a
+/// zero in its place, so that every stub leaves the same `PtRegs` (error code in `orig_rax`).
+macro_rules! trap_stub {
+    ($name:ident, $vector:expr, error_code) => {
+        trap_stub!(@emit $name, $vector, "");
+    };
+    ($name:ident, $vector:expr) => {
+        trap_stub!(@emit $name, $vector, "push 0");
+    };
+    (@emit $name:ident, $vector:expr, $error_code:literal) => {
+        #[unsafe(naked)]
+        pub extern "C" fn $name() {
+            naked_asm!(
+                $error_code,
+                push_regs!(),
+                "mov esi, {vector}",
+                "jmp {common}",
+                vector = const $vector,
+                common = sym trap_common,
+            )
+        }
+    };
+}
+
+/// The part every trap stub shares: call [`crate::entry::trap`] with the `PtRegs` and the vector
+/// (in RSI), then return through [`restore_regs_and_iret`]. The CPU aligned the stack to 16 bytes
+/// before its frame; 21 words of PtRegs leave it 8 off, hence the extra 8 around the call.
+#[unsafe(naked)]
+extern "C" fn trap_common() {
+    naked_asm!(
+        "cld",
+        "mov rdi, rsp",
+        "sub rsp, 8",
+        "call {trap}",
+        "add rsp, 8",
+        "jmp {ret}",
+        trap = sym crate::entry::trap,
+        ret = sym restore_regs_and_iret,
+    )
+}
+
+/// The stubs, one per vector that can come from a running thread. Vector numbers are the CPU's.
+pub mod stubs {
+    use super::*;
+
+    trap_stub!(divide_error, 0);
+    trap_stub!(debug, 1);
+    trap_stub!(breakpoint, 3);
+    trap_stub!(overflow, 4);
+    trap_stub!(bound_range, 5);
+    trap_stub!(invalid_opcode, 6);
+    trap_stub!(device_not_available, 7);
+    trap_stub!(invalid_tss, 10, error_code);
+    trap_stub!(segment_not_present, 11, error_code);
+    trap_stub!(stack_segment_fault, 12, error_code);
+    trap_stub!(general_protection, 13, error_code);
+    trap_stub!(page_fault, 14, error_code);
+    trap_stub!(x87_floating_point, 16);
+    trap_stub!(alignment_check, 17, error_code);
+    trap_stub!(simd_floating_point, 19);
+    trap_stub!(virtualization, 20);
+    trap_stub!(control_protection, 21, error_code);
+    trap_stub!(vmm_communication, 29, error_code);
+    trap_stub!(security_exception, 30, error_code);
+    trap_stub!(
+        timer,
+        crate::arch::pic::IRQ_BASE as u64 + crate::arch::pic::TIMER_IRQ as u64
+    );
 }

@@ -6,7 +6,7 @@ use super::Inode;
 use crate::{
     arch::serial,
     sync::IrqMutex,
-    syscall::errno::{EBADF, EISDIR, EMFILE, Errno},
+    syscall::errno::{EBADF, EISDIR, EMFILE, ENOMEM, Errno},
 };
 
 /// Linux's default RLIMIT_NOFILE soft limit.
@@ -109,24 +109,35 @@ impl OpenFile {
     }
 }
 
-/// A process's file descriptors.
-#[derive(Clone)]
+/// A process's file descriptors (Linux's files_struct).
 pub struct FdTable {
     fds: Vec<Option<Arc<OpenFile>>>,
 }
 
+/// An fd table as processes hold it: reference-counted, so that threads (and CLONE_FILES) can
+/// share one.
+pub type SharedFdTable = Arc<IrqMutex<FdTable>>;
+
 impl FdTable {
-    /// stdin, stdout and stderr on the console.
-    pub fn with_console() -> Self {
+    /// stdin, stdout and stderr on the console, for the first process.
+    pub fn with_console() -> Option<SharedFdTable> {
         let console = OpenFile::new(FileKind::Console, true, true);
         FdTable {
             fds: alloc::vec![Some(console.clone()), Some(console.clone()), Some(console)],
         }
+        .share()
     }
 
-    /// No descriptors at all (a process that has exited).
-    pub fn empty() -> Self {
-        FdTable { fds: Vec::new() }
+    /// A copy for fork: the same open files, new descriptors. None if memory ran out.
+    pub fn try_clone(&self) -> Option<SharedFdTable> {
+        let mut fds = Vec::new();
+        fds.try_reserve_exact(self.fds.len()).ok()?;
+        fds.extend(self.fds.iter().cloned());
+        FdTable { fds }.share()
+    }
+
+    fn share(self) -> Option<SharedFdTable> {
+        Arc::try_new(IrqMutex::new(self)).ok()
     }
 
     pub fn get(&self, fd: u64) -> Result<Arc<OpenFile>, Errno> {
@@ -145,6 +156,7 @@ impl FdTable {
         if self.fds.len() >= MAX_FDS {
             return Err(EMFILE);
         }
+        self.fds.try_reserve(1).map_err(|_| ENOMEM)?;
         self.fds.push(Some(file));
         Ok(self.fds.len() as u64 - 1)
     }

@@ -11,7 +11,7 @@ pub mod procfs;
 
 use alloc::{collections::BTreeMap, format, string::String, sync::Arc};
 
-pub use file::{FdTable, FileKind, OpenFile};
+pub use file::{FdTable, FileKind, OpenFile, SharedFdTable};
 pub use inode::{FileRef, Inode, InodeData};
 
 use crate::{initramfs, sync::IrqMutex};

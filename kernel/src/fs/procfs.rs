@@ -13,9 +13,10 @@ use core::fmt::Write;
 use super::{FileKind, OpenFile};
 use crate::{
     mm::frame,
+    process::{self, Pid, ProcessState},
     sync::IrqMutex,
     syscall::errno::*,
-    task::{self, Pid},
+    thread::ThreadState,
 };
 
 /// A /proc file: which one, for which process.
@@ -40,7 +41,7 @@ pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Err
         } else {
             who.parse::<Pid>().map_err(|_| ENOENT)?
         };
-        task::find(pid).ok_or(ENOENT)?;
+        process::find(pid).ok_or(ENOENT)?;
         match name {
             "maps" => ProcFile::Maps(pid),
             "status" => ProcFile::Status(pid),
@@ -66,23 +67,24 @@ impl ProcFile {
             ProcFile::MemInfo => return meminfo(),
             ProcFile::Maps(pid) | ProcFile::Status(pid) | ProcFile::MmStat(pid) => pid,
         };
-        let Some(task) = task::find(pid) else {
+        let Some(process) = process::find(pid) else {
             return String::new();
         };
-        let mm = task.mm();
+        let mm = process.mm();
         match (self, mm) {
             (ProcFile::Maps(_), Some(mm)) => mm.lock().render_maps(),
             (ProcFile::MmStat(_), Some(mm)) => mm.lock().render_mmstat(),
             (ProcFile::Status(_), mm) => {
                 let mut out = String::new();
-                let name = task.name.lock().clone();
+                let name = process.name.lock().clone();
                 let short = name.rsplit('/').next().unwrap_or(&name);
-                let state = match task.state() {
-                    task::State::Running | task::State::Runnable => "R (running)",
-                    task::State::Blocked => "S (sleeping)",
-                    task::State::Zombie(_) => "Z (zombie)",
+                let main = process.main_thread();
+                let state = match (process.state(), main.map(|t| t.state())) {
+                    (ProcessState::Zombie(_), _) => "Z (zombie)",
+                    (_, Some(ThreadState::Blocked)) => "S (sleeping)",
+                    _ => "R (running)",
                 };
-                let ppid = task.ppid.load(core::sync::atomic::Ordering::Relaxed);
+                let ppid = process.ppid.load(core::sync::atomic::Ordering::Relaxed);
                 let _ = write!(
                     out,
                     "Name:\t{short}\nState:\t{state}\nPid:\t{pid}\nPPid:\t{ppid}\n"

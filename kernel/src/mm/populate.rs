@@ -8,7 +8,7 @@
 //! Linux, and the program takes the fault later instead.
 
 use super::{fault::Access, layout::PAGE_SIZE, mm_struct::Mm};
-use crate::{sched, task};
+use crate::{sched, signal};
 
 /// Pages faulted in per lock hold.
 const BATCH_PAGES: u64 = 64;
@@ -28,7 +28,7 @@ pub fn populate(mm: &Mm, start: u64, len: u64, access: Access) {
                 page += PAGE_SIZE;
             }
         }
-        if task::fatal_signal_pending() {
+        if signal::fatal_signal_pending() {
             return;
         }
         sched::cond_resched();

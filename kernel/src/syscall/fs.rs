@@ -6,8 +6,13 @@ use super::{SysResult, errno::*};
 use crate::{
     arch::uaccess,
     fs::{self, FileKind, OpenFile, path},
-    task,
+    thread,
 };
+
+/// The calling process's fd table.
+fn current_files() -> Result<fs::SharedFdTable, Errno> {
+    thread::current_process().ok_or(EBADF)?.files()
+}
 
 const O_ACCMODE: u64 = 0o3;
 const O_WRONLY: u64 = 0o1;
@@ -21,7 +26,7 @@ const AT_FDCWD: i64 = -100;
 const CHUNK: usize = 4096;
 
 pub fn sys_read(fd: u64, buf: u64, count: u64) -> SysResult {
-    let file = task::current().ok_or(EBADF)?.files.lock().get(fd)?;
+    let file = current_files()?.lock().get(fd)?;
     let count = count.min(i64::MAX as u64) as usize;
     uaccess::check_range(buf, count)?;
     let mut done = 0usize;
@@ -63,7 +68,7 @@ pub fn sys_read(fd: u64, buf: u64, count: u64) -> SysResult {
 }
 
 pub fn sys_write(fd: u64, buf: u64, count: u64) -> SysResult {
-    let file = task::current().ok_or(EBADF)?.files.lock().get(fd)?;
+    let file = current_files()?.lock().get(fd)?;
     if !file.writable {
         return Err(EBADF);
     }
@@ -87,12 +92,7 @@ pub fn sys_write(fd: u64, buf: u64, count: u64) -> SysResult {
 }
 
 pub fn sys_close(fd: u64) -> SysResult {
-    task::current()
-        .ok_or(EBADF)?
-        .files
-        .lock()
-        .close(fd)
-        .map(|()| 0)
+    current_files()?.lock().close(fd).map(|()| 0)
 }
 
 pub fn sys_open(path: u64, flags: u64, mode: u64) -> SysResult {
@@ -100,24 +100,24 @@ pub fn sys_open(path: u64, flags: u64, mode: u64) -> SysResult {
 }
 
 pub fn sys_openat(dirfd: u64, path_ptr: u64, flags: u64, _mode: u64) -> SysResult {
-    let task = task::current().ok_or(EBADF)?;
+    let process = thread::current_process().ok_or(EBADF)?;
     let mut raw = Vec::new();
     match uaccess::strncpy_from_user(path_ptr, path::PATH_MAX, &mut raw)? {
         Some(()) => {}
         None => return Err(ENAMETOOLONG),
     }
     let base = if raw.first() == Some(&b'/') || dirfd as i64 == AT_FDCWD {
-        alloc::string::String::from("/")
+        process.cwd.lock().clone()
     } else {
-        let dir = task.files.lock().get(dirfd)?;
+        let dir = process.files()?.lock().get(dirfd)?;
         match &dir.kind {
             FileKind::Dir(inode) => inode.path.clone(),
             _ => return Err(ENOTDIR),
         }
     };
     let path = path::normalize(&base, &raw)?;
-    let file = open_path(&path, flags, task.pid)?;
-    task.files.lock().install(file)
+    let file = open_path(&path, flags, process.pid)?;
+    process.files()?.lock().install(file)
 }
 
 /// Opens a normalised path: /proc files, or the initramfs (read-only).
@@ -150,7 +150,7 @@ fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<O
 /// ioctl: no device control yet. The console is not a terminal here (as for output to a pipe),
 /// so terminal requests get ENOTTY; other files too, as Linux answers for regular files.
 pub fn sys_ioctl(fd: u64, _request: u64, _arg: u64) -> SysResult {
-    task::current().ok_or(EBADF)?.files.lock().get(fd)?;
+    current_files()?.lock().get(fd)?;
     Err(ENOTTY)
 }
 

@@ -8,11 +8,11 @@ use crate::{
         mmap::{MAP_POPULATE, MmapFile, PROT_WRITE},
         populate::populate,
     },
-    task,
+    thread,
 };
 
 fn current_mm() -> Result<alloc::sync::Arc<crate::mm::mm_struct::Mm>, Errno> {
-    task::current().and_then(|t| t.mm()).ok_or(EFAULT)
+    thread::current_process().and_then(|p| p.mm()).ok_or(EFAULT)
 }
 
 pub fn sys_brk(addr: u64) -> SysResult {
@@ -21,8 +21,8 @@ pub fn sys_brk(addr: u64) -> SysResult {
 
 pub fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysResult {
     let file = if flags & crate::mm::mmap::MAP_ANONYMOUS == 0 {
-        let task = task::current().ok_or(EBADF)?;
-        let open = task.files.lock().get(fd)?;
+        let process = thread::current_process().ok_or(EBADF)?;
+        let open = process.files()?.lock().get(fd)?;
         let inode = open.inode().cloned().ok_or(ENODEV)?;
         Some(MmapFile {
             inode,

@@ -21,7 +21,7 @@ use crate::arch::syscall::PtRegs;
 pub type SysResult = Result<u64, Errno>;
 
 /// Called by the entry stub with the saved user registers.
-pub extern "C" fn dispatch_entry(regs: &mut PtRegs) {
+pub fn dispatch_entry(regs: &mut PtRegs) {
     let nr = regs.orig_rax;
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     let result = dispatch(regs, nr, args);
@@ -60,9 +60,10 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         59 => process::sys_execve(regs, a[0], a[1], a[2]),
         60 => process::sys_exit(a[0]),
         61 => process::sys_wait4(a[0], a[1], a[2], a[3]),
+        62 => process::sys_kill(a[0], a[1]),
         110 => process::sys_getppid(),
         158 => process::sys_arch_prctl(a[0], a[1]),
-        186 => process::sys_getpid(),
+        186 => process::sys_gettid(),
         218 => process::sys_getpid(),
         231 => process::sys_exit_group(a[0]),
         257 => fs::sys_openat(a[0], a[1], a[2], a[3]),

@@ -280,6 +280,79 @@ fn check_populate_yields() {
     );
 }
 
+/// kill: the default actions (SIGTERM ends a process, SIGCHLD is ignored), signal 0 and the errors;
+/// and SIGKILL ends a process in the middle of a long MAP_POPULATE.
+fn check_kill() {
+    let spin = || {
+        let child = fork();
+        if child == 0 {
+            loop {
+                sched_yield();
+            }
+        }
+        child
+    };
+    let child = spin();
+    show(
+        "kill(child, 0)",
+        raw(nr::KILL, [child as u64, 0, 0, 0, 0, 0]),
+    );
+    show(
+        "kill(child, SIGCHLD)",
+        raw(nr::KILL, [child as u64, 17, 0, 0, 0, 0]),
+    );
+    show(
+        "kill(child, 65)",
+        raw(nr::KILL, [child as u64, 65, 0, 0, 0, 0]),
+    );
+    show(
+        "kill(child, SIGTERM)",
+        raw(nr::KILL, [child as u64, 15, 0, 0, 0, 0]),
+    );
+    let mut status = 0;
+    wait4(child, &mut status, 0);
+    println!("child ended by signal {}", wtermsig(status));
+    show(
+        "kill(no such process, 0)",
+        raw(nr::KILL, [0x3fff_ffff, 0, 0, 0, 0, 0]),
+    );
+
+    let flag = mmap(
+        0,
+        PAGE,
+        PROT_READ | PROT_WRITE,
+        MAP_SHARED | MAP_ANONYMOUS,
+        -1,
+        0,
+    ) as u64;
+    let flag_ptr = flag as *mut u64;
+    let child = fork();
+    if child == 0 {
+        // SAFETY: the shared page is mapped read-write.
+        unsafe { flag_ptr.write_volatile(1) };
+        let m = mmap(
+            0,
+            16 << 30,
+            PROT_READ,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE,
+            -1,
+            0,
+        );
+        exit(if m >= 0 { 0 } else { 1 });
+    }
+    // SAFETY: the shared page is mapped read-write.
+    while unsafe { flag_ptr.read_volatile() } == 0 {
+        sched_yield();
+    }
+    raw(nr::KILL, [child as u64, 9, 0, 0, 0, 0]);
+    wait4(child, &mut status, 0);
+    println!(
+        "SIGKILL during a 16 GiB MAP_POPULATE: signal {}",
+        wtermsig(status)
+    );
+    munmap(flag, PAGE);
+}
+
 /// Kernel only: fill memory with populated pages, then create areas until ENOMEM.
 fn fill_then_split() {
     let total_kb = user::procfs::field(b"/proc/meminfo\0", "MemTotal").unwrap_or(0);
@@ -346,5 +419,6 @@ fn main(args: Args) -> i32 {
     check_read_position(path);
     check_map_count();
     check_populate_yields();
+    check_kill();
     0
 }

@@ -1,0 +1,71 @@
+//! Ending threads and processes (Linux's kernel/exit.c): exit, exit_group, and death by signal.
+//!
+//! A thread that exits leaves its process's thread list and is marked Dead; the scheduler frees it
+//! once it has switched to another stack. The last thread to go ends the process: its memory and
+//! files are released, its children pass to init, and it becomes a zombie that keeps its status
+//! until the parent reaps it with wait4. When pid 1 ends, the machine powers off with its status.
+
+use core::sync::atomic::Ordering;
+
+use super::{ExitStatus, ProcessState};
+use crate::{
+    mm, sched,
+    thread::{self, ThreadState},
+};
+
+/// exit_group(2), and the end of a process killed by a signal: ends every thread of the process
+/// with `status`. (With one thread per process today, that is the calling one.)
+pub fn do_exit_group(status: ExitStatus) -> ! {
+    do_exit(status)
+}
+
+/// exit(2): ends the calling thread; the process ends with `status` if it was the last one.
+pub fn do_exit(status: ExitStatus) -> ! {
+    let me = thread::current().expect("exit without a current thread");
+    let process = me.process.clone();
+    log::debug!("pid {} tid {} exits: {:?}", process.pid, me.tid, status);
+    let last = {
+        let mut threads = process.threads.lock();
+        threads.retain(|t| t.tid != me.tid);
+        threads.is_empty()
+    };
+    if last {
+        if process.pid == 1 {
+            crate::power_off(status.shell_status());
+        }
+        exit_process(&process, status);
+    }
+    *me.state.lock() = ThreadState::Dead;
+    drop(process);
+    drop(me);
+    sched::schedule();
+    unreachable!("a dead thread was scheduled")
+}
+
+/// The process's last thread is gone: release what it owned and become a zombie.
+fn exit_process(process: &super::Process, status: ExitStatus) {
+    // Leave the address space before it goes: CR3 must never point at freed tables.
+    mm::paging::activate_kernel();
+    let mm = process.mm.lock().take();
+    drop(mm);
+    let files = process.files.lock().take();
+    drop(files);
+
+    // Orphans pass to init.
+    let orphans = core::mem::take(&mut *process.children.lock());
+    if let Some(init) = super::find(1) {
+        let mut any_zombie = false;
+        for orphan in orphans {
+            orphan.ppid.store(1, Ordering::Relaxed);
+            any_zombie |= matches!(orphan.state(), ProcessState::Zombie(_));
+            init.children.lock().push(orphan);
+        }
+        if any_zombie {
+            init.child_wait.wake_all();
+        }
+    }
+    *process.state.lock() = ProcessState::Zombie(status);
+    if let Some(parent) = super::find(process.ppid.load(Ordering::Relaxed)) {
+        parent.child_wait.wake_all();
+    }
+}

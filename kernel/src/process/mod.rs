@@ -1,0 +1,224 @@
+//! Processes (Linux's signal_struct with the mm, files and family links of task_struct): what the
+//! threads of one program share. A process owns its address space ([`Mm`]), its file-descriptor
+//! table, its working directory, its signal actions and the signals sent to it as a whole, its
+//! children, its process group and session, its limits, and how it ended. Its threads
+//! ([`Thread`]) own the rest: ids, registers, kernel stacks, signal masks.
+//!
+//! The mm and the fd table are reference-counted so that threads (CLONE_VM, CLONE_FILES) can share
+//! them; today every process has one thread, its main thread, whose tid is the pid.
+//!
+//! The life-cycle operations live one per file: [`fork`], [`exit`], [`wait`] (wait4), [`execve`].
+//!
+//! Lock order (see also [`crate::sync`]): a process's own locks are leaves, taken one at a time,
+//! except `children` of a parent, which may be held while a child's `state` is read. Never take an
+//! mm lock while holding one of these, nor these while holding an mm lock.
+
+pub mod execve;
+pub mod exit;
+pub mod fork;
+pub mod wait;
+
+use alloc::{string::String, sync::Arc, vec::Vec};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::{
+    arch::syscall::PtRegs,
+    exec,
+    fs::{self, SharedFdTable},
+    mm::mm_struct::Mm,
+    sched::{self, WaitQueue},
+    signal::SigSet,
+    sync::IrqMutex,
+    syscall::errno::*,
+    thread::{self, Thread},
+};
+
+pub type Pid = u32;
+
+/// How a process ended: Linux's wait status encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// exit(code): status = code << 8.
+    Exited(u8),
+    /// Killed by a signal: status = signal number.
+    Signaled(u8),
+}
+
+impl ExitStatus {
+    /// The wait(2) status word.
+    pub fn wait_status(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => (code as i32) << 8,
+            ExitStatus::Signaled(sig) => sig as i32,
+        }
+    }
+
+    /// What a shell would report: the code, or 128 + the signal.
+    pub fn shell_status(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code as i32,
+            ExitStatus::Signaled(sig) => 128 + sig as i32,
+        }
+    }
+}
+
+/// Alive, or ended and waiting for its parent to reap it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessState {
+    Alive,
+    Zombie(ExitStatus),
+}
+
+/// A process.
+pub struct Process {
+    pub pid: Pid,
+    /// The parent's pid (1 once the parent has exited: orphans pass to init).
+    pub ppid: AtomicU32,
+    /// Process group and session ids (inherited by fork; setpgid/setsid are the signals issue).
+    pub pgid: AtomicU32,
+    pub sid: AtomicU32,
+    /// The program's path (what /proc/PID/status calls Name, in full).
+    pub name: IrqMutex<String>,
+    /// The address space, shared by every thread (None once the process has exited).
+    pub mm: IrqMutex<Option<Arc<Mm>>>,
+    /// The file descriptors (None once the process has exited).
+    pub files: IrqMutex<Option<SharedFdTable>>,
+    /// The working directory, a normalised absolute path.
+    pub cwd: IrqMutex<String>,
+    /// Signals sent to the process as a whole (kill).
+    pub shared_pending: SigSet,
+    pub state: IrqMutex<ProcessState>,
+    pub children: IrqMutex<Vec<Arc<Process>>>,
+    /// The threads still running.
+    pub threads: IrqMutex<Vec<Arc<Thread>>>,
+    /// Where wait4 sleeps until a child changes state.
+    pub child_wait: WaitQueue,
+}
+
+/// Every process that has not been reaped.
+static PROCESSES: IrqMutex<Vec<Arc<Process>>> = IrqMutex::new(Vec::new());
+
+impl Process {
+    /// A new process record (no threads yet), listed in the process table unless it is pid 0.
+    /// None if memory ran out.
+    pub fn new(pid: Pid, parent: Option<&Process>, name: &str) -> Option<Arc<Process>> {
+        let mut owned_name = String::new();
+        owned_name.try_reserve(name.len()).ok()?;
+        owned_name.push_str(name);
+        let (ppid, pgid, sid, cwd) = match parent {
+            Some(p) => (
+                p.pid,
+                p.pgid.load(Ordering::Relaxed),
+                p.sid.load(Ordering::Relaxed),
+                p.cwd.lock().clone(),
+            ),
+            None => (0, pid, pid, String::from("/")),
+        };
+        let process = Arc::try_new(Process {
+            pid,
+            ppid: AtomicU32::new(ppid),
+            pgid: AtomicU32::new(pgid),
+            sid: AtomicU32::new(sid),
+            name: IrqMutex::new(owned_name),
+            mm: IrqMutex::new(None),
+            files: IrqMutex::new(None),
+            cwd: IrqMutex::new(cwd),
+            shared_pending: SigSet::empty(),
+            state: IrqMutex::new(ProcessState::Alive),
+            children: IrqMutex::new(Vec::new()),
+            threads: IrqMutex::new(Vec::new()),
+            child_wait: WaitQueue::new(),
+        })
+        .ok()?;
+        if pid != 0 {
+            let mut table = PROCESSES.lock();
+            table.try_reserve(1).ok()?;
+            table.push(process.clone());
+        }
+        Some(process)
+    }
+
+    /// The process's mm (None for the idle process or one that has exited).
+    pub fn mm(&self) -> Option<Arc<Mm>> {
+        self.mm.lock().clone()
+    }
+
+    /// The fd table, or EBADF once the process has exited.
+    pub fn files(&self) -> Result<SharedFdTable, Errno> {
+        self.files.lock().clone().ok_or(EBADF)
+    }
+
+    pub fn state(&self) -> ProcessState {
+        *self.state.lock()
+    }
+
+    /// The main thread, while it runs.
+    pub fn main_thread(&self) -> Option<Arc<Thread>> {
+        self.threads.lock().first().cloned()
+    }
+
+    /// Wakes every blocked thread of the process (a fatal signal arrived).
+    pub fn wake_all_threads(&self) {
+        for thread in self.threads.lock().iter() {
+            sched::wake(thread);
+        }
+    }
+}
+
+/// Looks a process up by pid.
+pub fn find(pid: Pid) -> Option<Arc<Process>> {
+    PROCESSES.lock().iter().find(|p| p.pid == pid).cloned()
+}
+
+/// Every process not yet reaped (for kill to a group or to all).
+pub fn all() -> Vec<Arc<Process>> {
+    PROCESSES.lock().clone()
+}
+
+/// Forgets a reaped process.
+fn unlist(pid: Pid) {
+    PROCESSES.lock().retain(|p| p.pid != pid);
+}
+
+/// Starts the first process (pid 1) running `path` and hands the CPU to the scheduler. If the
+/// program cannot be loaded, the machine powers off with status 127, as a shell reports a command
+/// it cannot run.
+pub fn run_init(path: &str, args: &[String]) -> ! {
+    let mut argv: Vec<Vec<u8>> = alloc::vec![path.as_bytes().to_vec()];
+    argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
+    let envp: Vec<Vec<u8>> = alloc::vec![
+        b"HOME=/".to_vec(),
+        b"PATH=/bin".to_vec(),
+        b"TERM=linux".to_vec()
+    ];
+    let loaded = match exec::load(path, &argv, &envp) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            log::error!("cannot run {path}: {}", errno_name(err));
+            crate::power_off(127);
+        }
+    };
+    let pid = thread::alloc_tid();
+    assert_eq!(pid, 1, "the first process must be pid 1");
+    let init = Process::new(pid, None, path).expect("no memory for the first process");
+    *init.mm.lock() = Some(loaded.mm);
+    *init.files.lock() = Some(fs::FdTable::with_console().expect("no memory for init's files"));
+    let main = Thread::new(pid, init.clone()).expect("no memory for the first thread");
+    init.threads.lock().push(main.clone());
+    sched::prepare_user_entry(&main, &PtRegs::new_user(loaded.entry, loaded.sp));
+    log::info!("init: pid 1 running {path}");
+    sched::enqueue(main);
+    sched::start()
+}
+
+/// The errno's name, for log messages.
+pub fn errno_name(err: Errno) -> &'static str {
+    match err {
+        ENOENT => "ENOENT (no such file)",
+        ENOEXEC => "ENOEXEC (not an executable this kernel can run)",
+        EACCES => "EACCES",
+        ENOMEM => "ENOMEM",
+        E2BIG => "E2BIG",
+        _ => "error",
+    }
+}

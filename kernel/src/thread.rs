@@ -1,0 +1,164 @@
+//! Threads: what the scheduler runs (the per-thread half of Linux's task_struct). A thread owns its
+//! id, its kernel stack, the CPU state it leaves behind when switched out (kernel stack pointer,
+//! x87/SSE registers, FS/GS bases), its blocked-signal mask and the signals sent to it alone.
+//! Everything its siblings share (address space, files, signal actions, children, identity) is in
+//! its [`Process`].
+//!
+//! Each thread's kernel stack holds, in its top 8 bytes, a pointer to the thread, so the kernel
+//! finds the current thread from its stack pointer alone (as Linux once did with thread_info), in a
+//! system call and in an interrupt handler alike, on any CPU. The table of live threads ([`THREADS`])
+//! holds the reference that keeps that pointer valid until the thread is dead and switched away
+//! for good ([`crate::sched`]'s finish_task_switch drops it).
+//!
+//! Life cycle: Runnable (created by fork, or as init) → Running ⇄ Runnable (the scheduler) ⇄
+//! Blocked (sleeping on a [`crate::sched::WaitQueue`]) → Dead (exited; freed once switched away).
+
+use alloc::{sync::Arc, vec::Vec};
+use core::{
+    cell::UnsafeCell,
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+use crate::{
+    arch::context::FpuState,
+    mm::kstack::KernelStack,
+    process::{Pid, Process},
+    signal::SigSet,
+    sync::IrqMutex,
+};
+
+/// A thread id (Linux's pid_t for a task; the main thread's equals its process's pid).
+pub type Tid = Pid;
+
+/// Bytes reserved at the top of each kernel stack: the thread pointer. Eight, not sixteen: the
+/// syscall entry pushes 21 words of PtRegs below it, and `top - 8 - 21 * 8` is 16-byte aligned, as
+/// the ABI requires at the `call` into Rust (x87/SSE save areas on the stack depend on it).
+pub const STACK_TOP_RESERVED: u64 = 8;
+
+/// Where a thread is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadState {
+    Runnable,
+    Running,
+    /// Sleeping on a wait queue until woken.
+    Blocked,
+    /// Exited; the scheduler frees it once it has switched away from it.
+    Dead,
+}
+
+/// The CPU state a thread leaves behind when it is switched out.
+pub struct Context {
+    /// The kernel stack pointer saved by `switch_to`.
+    pub rsp: u64,
+    /// The user's x87/SSE registers.
+    pub fpu: FpuState,
+    /// The user's FS and GS segment bases (thread-local storage; set with arch_prctl).
+    pub fs_base: u64,
+    pub gs_base: u64,
+}
+
+/// A thread.
+pub struct Thread {
+    pub tid: Tid,
+    /// The process it belongs to.
+    pub process: Arc<Process>,
+    pub state: IrqMutex<ThreadState>,
+    /// Blocked signals (rt_sigprocmask). Inherited by fork, kept by execve.
+    pub sigmask: SigSet,
+    /// Signals sent to this thread alone (tkill, and the faults it causes).
+    pub pending: SigSet,
+    /// Saved registers; touched only by the scheduler with interrupts off, on the CPU that switches
+    /// this thread in or out (and by fork before the new thread first runs).
+    pub context: UnsafeCell<Context>,
+    kstack: KernelStack,
+}
+
+// SAFETY: every field is either immutable, atomic, behind a lock, or (context) accessed only by the
+// scheduler with interrupts disabled on the CPU that owns the thread at that moment.
+unsafe impl Sync for Thread {}
+// SAFETY: as above; a thread moves between CPUs only through the scheduler.
+unsafe impl Send for Thread {}
+
+static NEXT_TID: AtomicU32 = AtomicU32::new(1);
+/// Every thread that is not dead and switched away, by tid.
+static THREADS: IrqMutex<Vec<Arc<Thread>>> = IrqMutex::new(Vec::new());
+
+/// Takes the next thread id (pids and tids share one number space, as on Linux).
+pub fn alloc_tid() -> Tid {
+    NEXT_TID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Thread {
+    /// A new thread of `process` with a fresh kernel stack, state Runnable, registered in the
+    /// thread table (unless it is the idle thread, tid 0). None if memory ran out.
+    pub fn new(tid: Tid, process: Arc<Process>) -> Option<Arc<Thread>> {
+        let kstack = KernelStack::new()?;
+        let thread = Arc::try_new(Thread {
+            tid,
+            process,
+            state: IrqMutex::new(ThreadState::Runnable),
+            sigmask: SigSet::empty(),
+            pending: SigSet::empty(),
+            context: UnsafeCell::new(Context {
+                rsp: 0,
+                fpu: FpuState::new(),
+                fs_base: 0,
+                gs_base: 0,
+            }),
+            kstack,
+        })
+        .ok()?;
+        if tid != 0 {
+            let mut threads = THREADS.lock();
+            threads.try_reserve(1).ok()?;
+            threads.push(thread.clone());
+        }
+        let slot = thread.kstack.top().as_u64() - 8;
+        // SAFETY: the top word of the thread's own kernel stack is reserved for this pointer; the
+        // thread table (or, for idle, the scheduler) holds a reference for as long as the stack
+        // is in use.
+        unsafe { (slot as *mut *const Thread).write(Arc::as_ptr(&thread)) };
+        Some(thread)
+    }
+
+    /// Where the kernel stack pointer starts on entry from user mode; the saved user registers
+    /// (PtRegs) of a system call sit right below.
+    pub fn kernel_stack_top(&self) -> u64 {
+        self.kstack.top().as_u64() - STACK_TOP_RESERVED
+    }
+
+    pub fn state(&self) -> ThreadState {
+        *self.state.lock()
+    }
+}
+
+/// The thread running on this CPU, found from the kernel stack (None during early boot).
+pub fn current() -> Option<Arc<Thread>> {
+    let rsp: u64;
+    // SAFETY: reading the stack pointer.
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
+    let top = crate::mm::kstack::stack_top_of(rsp)?;
+    // SAFETY: every kernel stack's top word is either zero (a stack without a thread) or a pointer
+    // to the thread that owns it, kept alive by the thread table or the scheduler while it runs.
+    unsafe {
+        let ptr = *((top - 8) as *const *const Thread);
+        if ptr.is_null() {
+            return None;
+        }
+        Arc::increment_strong_count(ptr);
+        Some(Arc::from_raw(ptr))
+    }
+}
+
+/// The process of the running thread.
+pub fn current_process() -> Option<Arc<Process>> {
+    current().map(|t| t.process.clone())
+}
+
+/// Removes a dead thread from the table; its kernel stack is freed with the last reference.
+/// Called by the scheduler once it runs on another stack.
+pub fn unlist(thread: &Thread) {
+    THREADS.lock().retain(|t| !core::ptr::eq(&**t, thread));
+}
