@@ -45,16 +45,6 @@ fn anon(pages: u64, prot: u64, extra: u64) -> u64 {
     m as u64
 }
 
-/// The number of lines of /proc/self/maps (the process's areas, plus Linux's [vsyscall]).
-fn map_lines() -> u64 {
-    static mut BUF: [u8; 8 << 20] = [0; 8 << 20];
-    // SAFETY: one thread; nothing else uses the buffer.
-    let buf = unsafe { &mut *core::ptr::addr_of_mut!(BUF) };
-    let n = user::read_file(b"/proc/self/maps\0", buf);
-    assert!(n >= 0, "cannot read /proc/self/maps");
-    buf[..n as usize].iter().filter(|&&b| b == b'\n').count() as u64
-}
-
 fn check_brk() {
     let top = brk(0);
     for (what, addr) in [
@@ -193,7 +183,7 @@ fn check_map_count() {
     }
     let (i, err) = refused.expect("mprotect never refused");
     println!("mprotect split stops with: {}", errno_name(err));
-    let lines = map_lines();
+    let lines = user::procfs::map_count() as u64;
     // The count at the limit depends on the areas the process started with (Linux adds [vdso],
     // [vvar] and [vsyscall]), so only its neighbourhood is compared.
     println!(
@@ -212,7 +202,7 @@ fn check_map_count() {
     munmap(extra, PAGE);
     // Removing whole areas is always allowed, and frees the count again.
     show("munmap of the whole mapping", munmap(base, pages * PAGE));
-    let lines_after = map_lines();
+    let lines_after = user::procfs::map_count() as u64;
     println!("areas back to normal: {}", lines_after < 32);
 }
 
@@ -353,8 +343,31 @@ fn check_kill() {
     munmap(flag, PAGE);
 }
 
+/// Touches every page of the program's own readable areas, so that nothing it runs later needs a
+/// new frame: once memory is full, a fault for a page not yet present would get it OOM-killed.
+fn fault_in_own_areas() {
+    let mut areas = [(0u64, 0u64); 32];
+    let mut n = 0;
+    user::procfs::for_each_line(b"/proc/self/maps\0", |line| {
+        if let Some(area) = user::procfs::parse_maps_line(line)
+            && area.perms[0] == b'r'
+            && n < areas.len()
+        {
+            areas[n] = (area.start, area.end);
+            n += 1;
+        }
+    });
+    for &(start, end) in &areas[..n] {
+        for page in (start..end).step_by(PAGE as usize) {
+            // SAFETY: a readable page of this process's own mappings.
+            unsafe { core::ptr::read_volatile(page as *const u8) };
+        }
+    }
+}
+
 /// Kernel only: fill memory with populated pages, then create areas until ENOMEM.
 fn fill_then_split() {
+    fault_in_own_areas();
     let total_kb = user::procfs::field(b"/proc/meminfo\0", "MemTotal").unwrap_or(0);
     let len = total_kb * 1024 * 2;
     let filler = mmap(
