@@ -17,9 +17,10 @@ use tests::{
     program_output, run_native, user_program,
 };
 
-const SIGILL: i32 = 4;
-const SIGBUS: i32 = 7;
-const SIGSEGV: i32 = 11;
+use abi::{
+    errno::ENOEXEC,
+    signal::{SIGBUS, SIGILL, SIGSEGV},
+};
 
 const MIB: u64 = 1 << 20;
 
@@ -568,7 +569,11 @@ fn text_file_as_init_is_enoexec() {
         let err = std::process::Command::new(&path)
             .output()
             .expect_err("Linux must refuse a non-ELF file without a valid interpreter");
-        assert_eq!(err.raw_os_error(), Some(8), "ENOEXEC on Linux: {err}");
+        assert_eq!(
+            err.raw_os_error(),
+            Some(ENOEXEC.raw()),
+            "ENOEXEC on Linux: {err}"
+        );
     }
     expect_enoexec(path, "notelf", "not an ELF file (bad magic number)");
 }
@@ -582,7 +587,11 @@ fn truncated_elf_as_init_is_enoexec() {
         let err = std::process::Command::new(&path)
             .output()
             .expect_err("Linux must refuse an ELF file cut inside its program headers");
-        assert_eq!(err.raw_os_error(), Some(8), "ENOEXEC on Linux: {err}");
+        assert_eq!(
+            err.raw_os_error(),
+            Some(ENOEXEC.raw()),
+            "ENOEXEC on Linux: {err}"
+        );
     }
     expect_enoexec(path, "hello-100", "malformed ELF program header table");
 }

@@ -1,64 +1,20 @@
-//! Linux x86_64 system calls: numbers, raw entry, and thin typed wrappers. Wrappers return the raw
-//! result: a value, or a negative errno (as the kernel ABI defines it; no libc `errno`).
+//! Linux x86_64 system calls: the raw entry and thin typed wrappers, with the numbers and flags of
+//! the `abi` crate. Wrappers return the raw result: a value, or a negative errno (as the kernel ABI
+//! defines it; no libc `errno`).
 
 use core::arch::asm;
 
-pub mod nr {
-    pub const READ: u64 = 0;
-    pub const WRITE: u64 = 1;
-    pub const OPEN: u64 = 2;
-    pub const CLOSE: u64 = 3;
-    pub const MMAP: u64 = 9;
-    pub const MPROTECT: u64 = 10;
-    pub const MUNMAP: u64 = 11;
-    pub const BRK: u64 = 12;
-    pub const SCHED_YIELD: u64 = 24;
-    pub const GETPID: u64 = 39;
-    pub const CLONE: u64 = 56;
-    pub const FORK: u64 = 57;
-    pub const EXECVE: u64 = 59;
-    pub const EXIT: u64 = 60;
-    pub const WAIT4: u64 = 61;
-    pub const KILL: u64 = 62;
-    pub const GETPPID: u64 = 110;
-    pub const EXIT_GROUP: u64 = 231;
-    pub const OPENAT: u64 = 257;
-}
+/// System-call numbers (`nr::WRITE`...), errno values (`errno::EINVAL`) and every other ABI
+/// constant come from the `abi` crate the kernel uses too, so the two sides cannot disagree.
+pub use abi::{errno, nr};
 
-pub mod errno {
-    pub const EPERM: i64 = 1;
-    pub const ENOENT: i64 = 2;
-    pub const ESRCH: i64 = 3;
-    pub const EBADF: i64 = 9;
-    pub const ECHILD: i64 = 10;
-    pub const ENOMEM: i64 = 12;
-    pub const EACCES: i64 = 13;
-    pub const EFAULT: i64 = 14;
-    pub const EEXIST: i64 = 17;
-    pub const EINVAL: i64 = 22;
-    pub const E2BIG: i64 = 7;
-    pub const ENOEXEC: i64 = 8;
-    pub const ENOSYS: i64 = 38;
-}
-
-pub const PROT_NONE: u64 = 0;
-pub const PROT_READ: u64 = 1;
-pub const PROT_WRITE: u64 = 2;
-pub const PROT_EXEC: u64 = 4;
-pub const MAP_SHARED: u64 = 0x01;
-pub const MAP_PRIVATE: u64 = 0x02;
-pub const MAP_FIXED: u64 = 0x10;
-pub const MAP_ANONYMOUS: u64 = 0x20;
-pub const MAP_GROWSDOWN: u64 = 0x100;
-pub const MAP_NORESERVE: u64 = 0x4000;
-pub const MAP_POPULATE: u64 = 0x8000;
-pub const MAP_FIXED_NOREPLACE: u64 = 0x100000;
-pub const O_RDONLY: u64 = 0;
-pub const O_WRONLY: u64 = 1;
-pub const O_RDWR: u64 = 2;
-pub const AT_FDCWD: i64 = -100;
-pub const WNOHANG: u64 = 1;
-pub const SIGCHLD: u64 = 17;
+pub use abi::fcntl::{AT_FDCWD, O_RDONLY, O_RDWR, O_WRONLY};
+pub use abi::mman::{
+    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_POPULATE,
+    MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE,
+};
+pub use abi::signal::SIGCHLD;
+pub use abi::wait::{WNOHANG, wexitstatus, wtermsig};
 
 /// Makes a system call with up to six arguments.
 ///
@@ -154,16 +110,6 @@ pub fn execve(path: &[u8], argv: &[*const u8], envp: &[*const u8]) -> i64 {
             0,
         ],
     )
-}
-
-/// The exit code of a normally ended child, from a wait status.
-pub fn wexitstatus(status: i32) -> i32 {
-    (status >> 8) & 0xff
-}
-
-/// The signal that ended a child, or 0 if it exited normally.
-pub fn wtermsig(status: i32) -> i32 {
-    status & 0x7f
 }
 
 pub fn sched_yield() -> i64 {

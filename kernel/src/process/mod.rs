@@ -211,14 +211,12 @@ pub fn run_init(path: &str, args: &[String]) -> ! {
     sched::start()
 }
 
-/// The errno's name, for log messages.
+/// The errno's name, for log messages: a word on what it means for a program that cannot be
+/// started, or else the name alone (`EFAULT`).
 pub fn errno_name(err: Errno) -> &'static str {
     match err {
         ENOENT => "ENOENT (no such file)",
         ENOEXEC => "ENOEXEC (not an executable this kernel can run)",
-        EACCES => "EACCES",
-        ENOMEM => "ENOMEM",
-        E2BIG => "E2BIG",
-        _ => "error",
+        _ => err.name(),
     }
 }

@@ -16,6 +16,8 @@ pub mod process;
 
 use errno::{ENOSYS, Errno};
 
+use abi::nr;
+
 use crate::arch::syscall::PtRegs;
 
 pub type SysResult = Result<u64, Errno>;
@@ -36,39 +38,39 @@ pub fn dispatch_entry(regs: &mut PtRegs) {
     );
     regs.rax = match result {
         Ok(value) => value,
-        Err(errno) => (-errno.0) as u64,
+        Err(errno) => errno.to_syscall_return(),
     };
 }
 
 fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
     match nr {
-        0 => fs::sys_read(a[0], a[1], a[2]),
-        1 => fs::sys_write(a[0], a[1], a[2]),
-        2 => fs::sys_open(a[0], a[1], a[2]),
-        3 => fs::sys_close(a[0]),
-        9 => mm::sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
-        10 => mm::sys_mprotect(a[0], a[1], a[2]),
-        11 => mm::sys_munmap(a[0], a[1]),
-        12 => mm::sys_brk(a[0]),
-        14 => process::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
-        16 => fs::sys_ioctl(a[0], a[1], a[2]),
-        20 => fs::sys_writev(a[0], a[1], a[2]),
-        24 => process::sys_sched_yield(),
-        39 => process::sys_getpid(),
-        56 => process::sys_clone(regs, a[0], a[1]),
-        57 => process::sys_fork(regs),
-        59 => process::sys_execve(regs, a[0], a[1], a[2]),
-        60 => process::sys_exit(a[0]),
-        61 => process::sys_wait4(a[0], a[1], a[2], a[3]),
-        62 => process::sys_kill(a[0], a[1]),
-        110 => process::sys_getppid(),
-        158 => process::sys_arch_prctl(a[0], a[1]),
-        186 => process::sys_gettid(),
-        218 => process::sys_getpid(),
-        231 => process::sys_exit_group(a[0]),
-        257 => fs::sys_openat(a[0], a[1], a[2], a[3]),
+        nr::READ => fs::sys_read(a[0], a[1], a[2]),
+        nr::WRITE => fs::sys_write(a[0], a[1], a[2]),
+        nr::OPEN => fs::sys_open(a[0], a[1], a[2]),
+        nr::CLOSE => fs::sys_close(a[0]),
+        nr::MMAP => mm::sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::MPROTECT => mm::sys_mprotect(a[0], a[1], a[2]),
+        nr::MUNMAP => mm::sys_munmap(a[0], a[1]),
+        nr::BRK => mm::sys_brk(a[0]),
+        nr::RT_SIGPROCMASK => process::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
+        nr::IOCTL => fs::sys_ioctl(a[0], a[1], a[2]),
+        nr::WRITEV => fs::sys_writev(a[0], a[1], a[2]),
+        nr::SCHED_YIELD => process::sys_sched_yield(),
+        nr::GETPID => process::sys_getpid(),
+        nr::CLONE => process::sys_clone(regs, a[0], a[1]),
+        nr::FORK => process::sys_fork(regs),
+        nr::EXECVE => process::sys_execve(regs, a[0], a[1], a[2]),
+        nr::EXIT => process::sys_exit(a[0]),
+        nr::WAIT4 => process::sys_wait4(a[0], a[1], a[2], a[3]),
+        nr::KILL => process::sys_kill(a[0], a[1]),
+        nr::GETPPID => process::sys_getppid(),
+        nr::ARCH_PRCTL => process::sys_arch_prctl(a[0], a[1]),
+        nr::GETTID => process::sys_gettid(),
+        nr::SET_TID_ADDRESS => process::sys_getpid(),
+        nr::EXIT_GROUP => process::sys_exit_group(a[0]),
+        nr::OPENAT => fs::sys_openat(a[0], a[1], a[2], a[3]),
         _ => {
-            log::debug!("unknown system call {nr}");
+            log::debug!("unknown system call {nr} ({})", nr::name(nr).unwrap_or("?"));
             Err(ENOSYS)
         }
     }

@@ -18,16 +18,42 @@
 //!    headers are in memory (`AT_PHDR`, which static libcs use to find their TLS template), where
 //!    the heap starts (`brk`), and the code/data bounds reported in `/proc/PID/stat`.
 //!
+//! # Reading the file: xmas-elf, behind our checks
+//!
+//! The ELF header and the program headers are read with the `xmas-elf` crate, which turns the
+//! bytes into typed views (`Class`, `Machine`, `program::Type`, ...) in place, without copying or
+//! allocating. It is a reader, not a validator, and it trusts its input more than a kernel can:
+//! it indexes `input[offset..]` with offsets taken from the file, and asserts (panics) when a
+//! struct it reads in place is not aligned for it. So it never sees the file itself. What it
+//! reads is `Headers`: an aligned copy of the 64-byte header and of the program header table,
+//! made only after this module has checked, on the raw bytes, that the file is long enough for
+//! the header, and that the table has entries of the right size, at most a page of them, inside
+//! the file (Linux's `load_elf_phdrs` limits). Linux copies the same two pieces before reading
+//! them (`bprm->buf`, and the buffer of `load_elf_phdrs`), for the same reason: a file can be
+//! anywhere and say anything.
+//!
+//! What xmas-elf does: locate the header fields, tell the ELF classes apart, and decode the
+//! header's and the segments' enumerations. What this module adds: every rule that makes a file
+//! runnable (the identification checks, the table limits, the per-segment rules and the layout
+//! below), each failure reported as an [`ExecError`] that says what is wrong, rather than a
+//! panic or xmas-elf's string.
+//!
 //! # Trusting nothing
 //!
-//! The file is user-controlled. Every field is read from the bytes here (not through a parser
-//! that might index out of bounds), every sum is checked, and every failure is an [`ExecError`]
-//! rather than a panic. The rules are Linux's, plus a few that Linux leaves to page faults or
-//! `SIGBUS` (file contents past the end of the file, an `AT_PHDR` that points nowhere): they are
-//! cheaper to reject up front than to debug later, and no well-formed executable trips them.
+//! The file is user-controlled. Every size and offset is checked before it is used, every sum is
+//! checked, and every failure is an [`ExecError`] rather than a panic. The rules are Linux's,
+//! plus a few that Linux leaves to page faults or `SIGBUS` (file contents past the end of the
+//! file, an `AT_PHDR` that points nowhere): they are cheaper to reject up front than to debug
+//! later, and no well-formed executable trips them.
 
-use alloc::vec::Vec;
+use alloc::{boxed::Box, vec::Vec};
 use core::fmt;
+
+use xmas_elf::{
+    ElfFile,
+    header::{self, Class, Data, Machine, Version},
+    program::{self, ProgramHeader64},
+};
 
 /// The page size, Linux's `ELF_MIN_ALIGN` on x86_64: the granularity of every mapping.
 pub const PAGE_SIZE: u64 = 4096;
@@ -52,24 +78,40 @@ pub const ELF_ET_DYN_BASE: u64 = page_down(TASK_SIZE / 3 * 2);
 const EHDR_SIZE: usize = 64;
 /// Size of an `Elf64_Phdr`; also what Linux reports as `AT_PHENT`.
 const PHDR_SIZE: u16 = 56;
+/// Where `e_phoff` is in an `Elf64_Ehdr`.
+const E_PHOFF_AT: usize = 32;
 
 /// `e_ident[EI_MAG0..=EI_MAG3]`.
 const ELFMAG: [u8; 4] = *b"\x7fELF";
-const ELFCLASS64: u8 = 2;
-const ELFDATA2LSB: u8 = 1;
+/// `EV_CURRENT`, the only ELF version (`e_version`).
 const EV_CURRENT: u8 = 1;
-const EI_CLASS: usize = 4;
-const EI_DATA: usize = 5;
-const EI_VERSION: usize = 6;
-
-const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
-const EM_X86_64: u16 = 62;
-
-const PT_LOAD: u32 = 1;
-const PT_INTERP: u32 = 3;
-const PT_PHDR: u32 = 6;
+/// `PT_GNU_STACK`, which xmas-elf sees as an OS-specific segment type.
 const PT_GNU_STACK: u32 = 0x6474_e551;
+
+// The raw numbers of the rest, for the tests' ELF writer: the code itself compares xmas-elf's
+// enumerations.
+#[cfg(test)]
+const ELFCLASS64: u8 = 2;
+#[cfg(test)]
+const ELFDATA2LSB: u8 = 1;
+#[cfg(test)]
+const EI_CLASS: usize = 4;
+#[cfg(test)]
+const EI_DATA: usize = 5;
+#[cfg(test)]
+const EI_VERSION: usize = 6;
+#[cfg(test)]
+const ET_EXEC: u16 = 2;
+#[cfg(test)]
+const ET_DYN: u16 = 3;
+#[cfg(test)]
+const EM_X86_64: u16 = 62;
+#[cfg(test)]
+const PT_LOAD: u32 = 1;
+#[cfg(test)]
+const PT_INTERP: u32 = 3;
+#[cfg(test)]
+const PT_PHDR: u32 = 6;
 
 const PF_X: u32 = 1;
 const PF_W: u32 = 2;
@@ -306,24 +348,25 @@ impl core::error::Error for ExecError {}
 /// same: it trims the shared page off the earlier segment's last area (dropping the area if that
 /// leaves it empty) and drops the earlier segment's `zero_fill` in that page.
 pub fn layout(elf: &[u8], dyn_base: u64) -> Result<ElfLayout, ExecError> {
-    let header = FileHeader::parse(elf)?;
+    let mut headers = Headers::new();
+    let header = FileHeader::parse(elf, &mut headers)?;
     let kind = header.check()?;
-    let phdrs = program_headers(elf, &header)?;
+    let phdrs = program_headers(elf, &header, &mut headers)?;
 
     // Linux looks for PT_INTERP first and would go and load the interpreter.
-    if phdrs.iter().any(|ph| ph.p_type == PT_INTERP) {
+    if phdrs.iter().any(|ph| ph.is(program::Type::Interp)) {
         return Err(ExecError::HasInterpreter);
     }
 
     let stack_executable = phdrs
         .iter()
-        .rfind(|ph| ph.p_type == PT_GNU_STACK)
+        .rfind(|ph| ph.is(program::Type::OsSpecific(PT_GNU_STACK)))
         .is_some_and(|ph| ph.p_flags & PF_X != 0);
 
     let loads: Vec<(usize, &ProgramHeader)> = phdrs
         .iter()
         .enumerate()
-        .filter(|(_, ph)| ph.p_type == PT_LOAD)
+        .filter(|(_, ph)| ph.is(program::Type::Load))
         .collect();
     check_loads(&loads, elf.len())?;
     if loads.iter().all(|(_, ph)| ph.p_memsz == 0) {
@@ -365,37 +408,34 @@ pub fn layout(elf: &[u8], dyn_base: u64) -> Result<ElfLayout, ExecError> {
     })
 }
 
-/// Reads little-endian fields one after another, like walking a C struct.
+/// What xmas-elf reads: the ELF header at 0 and, once it has been checked, a copy of the program
+/// header table right behind it, in a buffer aligned for the structs xmas-elf reads in place
+/// (`Elf64_Ehdr` and `Elf64_Phdr` hold 8-byte fields; `zero::read` asserts their alignment).
 ///
-/// Every read returns `None` instead of running off the end of the slice, so that parsing a
-/// record needs no index arithmetic that could panic.
-struct Fields<'a>(&'a [u8]);
+/// The file itself may be aligned anyhow (a file in the initramfs is 4-byte aligned, and
+/// `e_phoff` can be any number), and its offsets are not yet trusted when xmas-elf would use
+/// them: the copy has both problems checked away. It is at most `EHDR_SIZE` + a page, the limit
+/// on the table, so it lives on the heap rather than on a kernel stack.
+#[repr(C, align(8))]
+struct Headers {
+    bytes: [u8; EHDR_SIZE + PAGE_SIZE as usize],
+}
 
-impl Fields<'_> {
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, rest) = self.0.split_first_chunk::<N>()?;
-        self.0 = rest;
-        Some(*head)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        self.array().map(u16::from_le_bytes)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.array().map(u32::from_le_bytes)
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        self.array().map(u64::from_le_bytes)
+impl Headers {
+    fn new() -> Box<Self> {
+        Box::new(Headers {
+            bytes: [0; EHDR_SIZE + PAGE_SIZE as usize],
+        })
     }
 }
 
-/// The fields of the ELF header (`Elf64_Ehdr`) that exec needs.
+/// The fields of the ELF header (`Elf64_Ehdr`) that exec needs, as xmas-elf decodes them.
 struct FileHeader {
-    ident: [u8; 16],
-    e_type: u16,
-    e_machine: u16,
+    class: Class,
+    data: Data,
+    ident_version: Version,
+    e_type: header::Type,
+    e_machine: Machine,
     e_version: u32,
     e_entry: u64,
     e_phoff: u64,
@@ -405,56 +445,55 @@ struct FileHeader {
 
 impl FileHeader {
     /// Reads the header. A file that does not even start like an ELF file is [`ExecError::NotElf`]
-    /// whatever its length; one that does but is cut short is [`ExecError::TooShort`].
-    fn parse(elf: &[u8]) -> Result<Self, ExecError> {
+    /// whatever its length; one that does but is cut short is [`ExecError::TooShort`]. Both are
+    /// decided here, on the raw bytes, before xmas-elf reads the 64 bytes copied into `headers`.
+    fn parse(elf: &[u8], headers: &mut Headers) -> Result<Self, ExecError> {
         let magic_len = elf.len().min(ELFMAG.len());
         if elf.get(..magic_len) != ELFMAG.get(..magic_len) {
             return Err(ExecError::NotElf);
         }
-        let short = ExecError::TooShort;
-        let mut f = Fields(elf.get(..EHDR_SIZE).ok_or(short)?);
-        let ident = f.array::<16>().ok_or(short)?;
-        let e_type = f.u16().ok_or(short)?;
-        let e_machine = f.u16().ok_or(short)?;
-        let e_version = f.u32().ok_or(short)?;
-        let e_entry = f.u64().ok_or(short)?;
-        let e_phoff = f.u64().ok_or(short)?;
-        let _e_shoff = f.u64().ok_or(short)?;
-        let _e_flags = f.u32().ok_or(short)?;
-        let _e_ehsize = f.u16().ok_or(short)?;
-        let e_phentsize = f.u16().ok_or(short)?;
-        let e_phnum = f.u16().ok_or(short)?;
+        let ehdr = elf.get(..EHDR_SIZE).ok_or(ExecError::TooShort)?;
+        let copy = &mut headers.bytes[..EHDR_SIZE];
+        copy.copy_from_slice(ehdr);
+        // With the magic and the length known to be right, the only thing xmas-elf can still
+        // refuse is an `EI_CLASS` that is neither 32- nor 64-bit.
+        let file = ElfFile::new(copy).map_err(|_| ExecError::Not64Bit)?;
+        let (pt1, pt2) = (file.header.pt1, file.header.pt2);
         Ok(FileHeader {
-            ident,
-            e_type,
-            e_machine,
-            e_version,
-            e_entry,
-            e_phoff,
-            e_phentsize,
-            e_phnum,
+            class: pt1.class(),
+            data: pt1.data(),
+            ident_version: pt1.version(),
+            e_type: pt2.type_().as_type(),
+            e_machine: pt2.machine().as_machine(),
+            e_version: pt2.version(),
+            e_entry: pt2.entry_point(),
+            e_phoff: pt2.ph_offset(),
+            e_phentsize: pt2.ph_entry_size(),
+            e_phnum: pt2.ph_count(),
         })
     }
 
     /// The identification checks. Linux itself only looks at the magic, `e_type` and
     /// `e_machine` (`elf_check_arch`); class, byte order and version are implied by the
-    /// architecture there, checked explicitly here so that the error says what is wrong.
+    /// architecture there, checked explicitly here so that the error says what is wrong. (For a
+    /// 32-bit file xmas-elf reads the 32-bit header layout; the fields after `e_ident` are then
+    /// not looked at, since the class is refused first.)
     fn check(&self) -> Result<ElfKind, ExecError> {
-        if self.ident[EI_CLASS] != ELFCLASS64 {
+        if self.class != Class::SixtyFour {
             return Err(ExecError::Not64Bit);
         }
-        if self.ident[EI_DATA] != ELFDATA2LSB {
+        if self.data != Data::LittleEndian {
             return Err(ExecError::NotLittleEndian);
         }
-        if self.ident[EI_VERSION] != EV_CURRENT {
+        if self.ident_version != Version::Current {
             return Err(ExecError::BadVersion);
         }
         let kind = match self.e_type {
-            ET_EXEC => ElfKind::Exec,
-            ET_DYN => ElfKind::Dyn,
+            header::Type::Executable => ElfKind::Exec,
+            header::Type::SharedObject => ElfKind::Dyn,
             _ => return Err(ExecError::NotExecutable),
         };
-        if self.e_machine != EM_X86_64 {
+        if self.e_machine != Machine::X86_64 {
             return Err(ExecError::NotX86_64);
         }
         if self.e_version != u32::from(EV_CURRENT) {
@@ -467,7 +506,9 @@ impl FileHeader {
 /// The fields of a program header (`Elf64_Phdr`) that exec needs.
 #[derive(Clone, Copy)]
 struct ProgramHeader {
-    p_type: u32,
+    /// The segment type; `None` for a number outside the ranges the ELF specification defines,
+    /// which xmas-elf refuses to name and which, like any type it does not handle, Linux ignores.
+    p_type: Option<program::Type>,
     p_flags: u32,
     p_offset: u64,
     p_vaddr: u64,
@@ -477,32 +518,36 @@ struct ProgramHeader {
 }
 
 impl ProgramHeader {
-    fn parse(bytes: &[u8]) -> Option<Self> {
-        let mut f = Fields(bytes);
-        let p_type = f.u32()?;
-        let p_flags = f.u32()?;
-        let p_offset = f.u64()?;
-        let p_vaddr = f.u64()?;
-        let _p_paddr = f.u64()?;
-        let p_filesz = f.u64()?;
-        let p_memsz = f.u64()?;
-        let p_align = f.u64()?;
-        Some(ProgramHeader {
-            p_type,
-            p_flags,
-            p_offset,
-            p_vaddr,
-            p_filesz,
-            p_memsz,
-            p_align,
-        })
+    fn new(ph: &ProgramHeader64) -> Self {
+        ProgramHeader {
+            p_type: ph.get_type().ok(),
+            p_flags: ph.flags.0,
+            p_offset: ph.offset,
+            p_vaddr: ph.virtual_addr,
+            p_filesz: ph.file_size,
+            p_memsz: ph.mem_size,
+            p_align: ph.align,
+        }
+    }
+
+    /// Whether the segment is of type `ty`.
+    fn is(&self, ty: program::Type) -> bool {
+        self.p_type == Some(ty)
     }
 }
 
 /// Reads the program header table, with the limits of Linux's `load_elf_phdrs`: entries of
 /// exactly `sizeof(Elf64_Phdr)`, at least one, and at most one page in total (73 entries), which
-/// also bounds the work done on a hostile file.
-fn program_headers(elf: &[u8], header: &FileHeader) -> Result<Vec<ProgramHeader>, ExecError> {
+/// also bounds the work done on a hostile file. The table must lie inside the file.
+///
+/// Those checks come first, on the raw numbers; then the table is copied behind the header in
+/// `headers`, the copy's `e_phoff` is pointed at it, and xmas-elf reads the entries from there:
+/// at an aligned offset, with every entry inside the buffer.
+fn program_headers(
+    elf: &[u8],
+    header: &FileHeader,
+    headers: &mut Headers,
+) -> Result<Vec<ProgramHeader>, ExecError> {
     let bad = ExecError::BadPhdrTable;
     if header.e_phentsize != PHDR_SIZE || header.e_phnum == 0 {
         return Err(bad);
@@ -514,9 +559,17 @@ fn program_headers(elf: &[u8], header: &FileHeader) -> Result<Vec<ProgramHeader>
     let start = usize::try_from(header.e_phoff).map_err(|_| bad)?;
     let end = start.checked_add(usize::try_from(size).map_err(|_| bad)?);
     let table = end.and_then(|end| elf.get(start..end)).ok_or(bad)?;
-    table
-        .chunks_exact(usize::from(PHDR_SIZE))
-        .map(|entry| ProgramHeader::parse(entry).ok_or(bad))
+
+    let copy_end = EHDR_SIZE + table.len();
+    let buffer = headers.bytes.get_mut(..copy_end).ok_or(bad)?;
+    buffer[EHDR_SIZE..].copy_from_slice(table);
+    buffer[E_PHOFF_AT..E_PHOFF_AT + 8].copy_from_slice(&(EHDR_SIZE as u64).to_le_bytes());
+    let file = ElfFile::new(buffer).map_err(|_| bad)?;
+    (0..header.e_phnum)
+        .map(|index| match file.program_header(index) {
+            Ok(program::ProgramHeader::Ph64(ph)) => Ok(ProgramHeader::new(ph)),
+            _ => Err(bad),
+        })
         .collect()
 }
 
@@ -744,7 +797,7 @@ fn phdr_address(
     loads: &[(usize, &ProgramHeader)],
     reloc: &Relocation,
 ) -> Result<u64, ExecError> {
-    let linked = if let Some(ph) = phdrs.iter().find(|ph| ph.p_type == PT_PHDR) {
+    let linked = if let Some(ph) = phdrs.iter().find(|ph| ph.is(program::Type::Phdr)) {
         ph.p_vaddr
     } else {
         loads

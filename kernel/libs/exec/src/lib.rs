@@ -10,7 +10,9 @@
 //! * [`elf::layout`] reads an ELF executable and returns an [`elf::ElfLayout`]: the page-aligned
 //!   areas to map (file-backed or anonymous, with their protections), the bytes to zero, the entry
 //!   point, the values for the auxiliary vector and the `mm` bookkeeping (`start_brk`,
-//!   `start_code`, …). It validates everything first, because the file is user-controlled.
+//!   `start_code`, …). It validates everything first, because the file is user-controlled: the
+//!   `xmas-elf` crate reads the ELF header and program headers, but only from a copy whose sizes,
+//!   offsets and alignment have been checked, and the rules that make a file runnable are ours.
 //! * [`stack::build`] lays out the initial user stack exactly as Linux does on x86_64 and returns
 //!   the bytes together with the initial stack pointer; [`stack::parse`] reads such an image back.
 //!

@@ -926,6 +926,48 @@ fn gcc_shared_page_goes_to_the_later_segment() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Alignment: xmas-elf reads its structs in place and asserts that they are aligned, so it only
+// ever reads an aligned copy; the file may lie anywhere in memory and its table at any offset.
+// ---------------------------------------------------------------------------------------------
+
+/// `elf` copied to an address `skew` bytes past an 8-byte boundary, and read there.
+fn layout_skewed(elf: &[u8], skew: usize, base: u64) -> Result<ElfLayout, ExecError> {
+    let mut buffer = vec![0u8; elf.len() + 16];
+    let start = buffer.as_ptr().align_offset(8) + skew;
+    buffer[start..start + elf.len()].copy_from_slice(elf);
+    layout(&buffer[start..start + elf.len()], base)
+}
+
+#[test]
+fn misaligned_file_reads_the_same() {
+    for elf in seeds() {
+        let want = layout(&elf, ELF_ET_DYN_BASE);
+        assert!(want.is_ok());
+        for skew in 1..8 {
+            assert_eq!(
+                layout_skewed(&elf, skew, ELF_ET_DYN_BASE),
+                want,
+                "skew {skew}"
+            );
+        }
+    }
+}
+
+#[test]
+fn program_header_table_at_an_odd_offset() {
+    // Linux reads the table wherever e_phoff says; here it is moved to an odd offset between the
+    // first two segments (PT_PHDR still gives its address in memory).
+    let mut elf = classic(ET_EXEC, 0x40_0000).build();
+    let table = elf[64..64 + 5 * 56].to_vec();
+    poke(&mut elf, 0x301, &table);
+    poke(&mut elf, E_PHOFF, &0x301u64.to_le_bytes());
+    assert_eq!(
+        layout(&elf, 0),
+        Ok(classic_layout(ElfKind::Exec, 0x40_0000, 0))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Never panic, and every Ok layout is self-consistent
 // ---------------------------------------------------------------------------------------------
 
@@ -1089,6 +1131,21 @@ proptest! {
         if let Ok(l) = layout(&elf, base) {
             check_invariants(&elf, &l);
         }
+    }
+
+    #[test]
+    fn where_the_file_lies_in_memory_does_not_matter(
+        phdrs in prop::collection::vec(segment(), 1..7),
+        e_type in prop_oneof![Just(ET_EXEC), Just(ET_DYN)],
+        base in interesting_u64(),
+        skew in 1usize..8,
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut b = Builder::new(e_type, 0x40_0000);
+        b.phdrs = phdrs;
+        let mut elf = b.build();
+        elf.truncate(cut.index(elf.len() + 1).max(elf.len() / 2));
+        prop_assert_eq!(layout_skewed(&elf, skew, base), layout(&elf, base));
     }
 
     #[test]
