@@ -22,7 +22,7 @@ use exec::{
 };
 
 use crate::{
-    fs::{self, FileRef},
+    fs,
     mm::{
         layout::{PAGE_SIZE, page_down},
         mm_struct::{Mm, STACK_LIMIT, STACK_TOP, VmFlags, VmaInfo},
@@ -109,7 +109,7 @@ fn map_image(
 ) -> Result<(), Errno> {
     for area in &layout.areas {
         let (file, pgoff) = match area.backing {
-            Backing::File { offset } => (Some(FileRef(inode.clone())), offset / PAGE_SIZE),
+            Backing::File { offset } => (Some(fs::vm_file(inode.clone())), offset / PAGE_SIZE),
             Backing::Anon => (None, 0),
         };
         // A later segment may share its first page with the previous one: it wins that page.

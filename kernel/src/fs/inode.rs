@@ -7,15 +7,13 @@
 //! private), so every process running the same program shares its text pages, and a private write
 //! copies the page first (copy-on-write from the page cache).
 
-use alloc::{collections::BTreeMap, string::String, sync::Arc};
-use x86_64::structures::paging::PhysFrame;
+use alloc::{string::String, sync::Arc};
 
-use crate::{
-    mm::{
-        frame::{self, PageFlags},
-        layout::PAGE_SIZE,
-    },
-    sync::IrqMutex,
+use super::page_cache::PageCache;
+use crate::mm::{
+    frame::{Frame, PageFlags},
+    layout::PAGE_SIZE,
+    vm_object::{ObjectIdentity, PageError, VmFile, VmObject},
 };
 
 /// Device numbers shown in /proc/PID/maps: the initramfs is "00:01" (rootfs); anonymous shared
@@ -39,7 +37,7 @@ pub struct Inode {
     pub path: String,
     pub data: InodeData,
     pub is_dir: bool,
-    cache: IrqMutex<BTreeMap<u64, PhysFrame>>,
+    cache: PageCache,
 }
 
 impl Inode {
@@ -56,7 +54,7 @@ impl Inode {
             path,
             data,
             is_dir,
-            cache: IrqMutex::new(BTreeMap::new()),
+            cache: PageCache::new(),
         })
     }
 
@@ -68,60 +66,75 @@ impl Inode {
         }
     }
 
-    /// The page-cache frame for file page `pgoff`, read in on first use, with a reference taken for
-    /// the caller (who maps it and later drops it with `put_page`). Bytes past the end of the file
-    /// read as zero, as Linux's do within the last page. None if memory ran out.
-    pub fn get_page(&self, pgoff: u64) -> Option<PhysFrame> {
-        let mut cache = self.cache.lock();
-        if let Some(&frame) = cache.get(&pgoff) {
-            frame::get_page(frame);
-            return Some(frame);
-        }
-        let frame = frame::alloc_user_zeroed_frame()?;
-        frame::page(frame).set_flags(match self.data {
-            InodeData::Initramfs(_) => PageFlags::PAGE_CACHE,
-            InodeData::Shmem { .. } => PageFlags::PAGE_CACHE | PageFlags::SHMEM,
-        });
-        if let InodeData::Initramfs(bytes) = self.data {
-            let len = bytes.len() as u64;
-            let start = pgoff.saturating_mul(PAGE_SIZE).min(len) as usize;
-            let end = pgoff.saturating_add(1).saturating_mul(PAGE_SIZE).min(len) as usize;
-            frame::write_frame(frame, 0, &bytes[start..end]);
-        }
-        // The cache keeps one reference; the caller gets another.
-        frame::get_page(frame);
-        cache.insert(pgoff, frame);
-        Some(frame)
-    }
-
     /// Frames held by the page cache.
     pub fn cached_pages(&self) -> usize {
-        self.cache.lock().len()
+        self.cache.pages()
     }
 }
 
-impl Drop for Inode {
-    /// The last reference to the inode is gone: its cached pages go too.
-    fn drop(&mut self) {
-        for (_, frame) in core::mem::take(&mut *self.cache.lock()) {
-            frame::put_page(frame);
+impl VmObject for Inode {
+    /// The page-cache frame for file page `pgoff`, read in on first use. Bytes past the end of the
+    /// file read as zero within its last page, as Linux's do; a page wholly beyond it is
+    /// [`PageError::Beyond`] (SIGBUS). Shared memory is zero-filled.
+    fn get_page(&self, pgoff: u64) -> Result<Frame, PageError> {
+        // The fault path checked this against `size`; the slice below must never be indexed past
+        // the file whoever calls.
+        if pgoff >= self.size().div_ceil(PAGE_SIZE) {
+            return Err(PageError::Beyond);
+        }
+        self.cache.get_or_fill(pgoff, || {
+            let frame = Frame::alloc_user_zeroed().ok_or(PageError::NoMemory)?;
+            frame.page().set_flags(match self.data {
+                InodeData::Initramfs(_) => PageFlags::PAGE_CACHE,
+                InodeData::Shmem { .. } => PageFlags::PAGE_CACHE | PageFlags::SHMEM,
+            });
+            if let InodeData::Initramfs(bytes) = self.data {
+                // pgoff is below the page count, so these products fit.
+                let start = (pgoff * PAGE_SIZE) as usize;
+                let end = bytes.len().min(start + PAGE_SIZE as usize);
+                frame.write(0, &bytes[start..end]);
+            }
+            Ok(frame)
+        })
+    }
+
+    fn size(&self) -> u64 {
+        Inode::size(self)
+    }
+
+    fn identity(&self) -> ObjectIdentity<'_> {
+        ObjectIdentity {
+            dev: self.dev,
+            ino: self.ino,
+            path: &self.path,
         }
     }
 }
 
-/// A reference to an inode as a VMA's backing file. Two references are the same file when they
-/// name the same inode, which is what VMA merging compares.
-#[derive(Clone)]
-pub struct FileRef(pub Arc<Inode>);
-
-impl PartialEq for FileRef {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
+/// An inode as the object behind a mapping.
+pub fn vm_file(inode: Arc<Inode>) -> VmFile {
+    VmFile(inode)
 }
 
-impl core::fmt::Debug for FileRef {
-    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-        write!(f, "{}", self.0.path)
-    }
+/// Inode numbers for shared anonymous memory objects.
+fn shmem_ino() -> u64 {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1000);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A new shared anonymous memory object of `size` bytes (what MAP_SHARED | MAP_ANONYMOUS maps:
+/// Linux's shmem file "/dev/zero (deleted)"), so that it stays shared across fork. None if memory
+/// ran out.
+pub fn shmem_object(size: u64) -> Option<VmFile> {
+    let inode = Arc::try_new(Inode {
+        ino: shmem_ino(),
+        dev: SHMEM_DEV,
+        path: String::from("/dev/zero (deleted)"),
+        data: InodeData::Shmem { size },
+        is_dir: false,
+        cache: PageCache::new(),
+    })
+    .ok()?;
+    Some(VmFile(inode))
 }

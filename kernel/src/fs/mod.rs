@@ -6,13 +6,14 @@
 
 pub mod file;
 pub mod inode;
+pub mod page_cache;
 pub mod path;
 pub mod procfs;
 
 use alloc::{collections::BTreeMap, format, string::String, sync::Arc};
 
 pub use file::{FdTable, FileKind, OpenFile, SharedFdTable};
-pub use inode::{FileRef, Inode, InodeData};
+pub use inode::{Inode, InodeData, shmem_object, vm_file};
 
 use crate::{initramfs, sync::IrqMutex};
 

@@ -16,11 +16,11 @@
 use x86_64::VirtAddr;
 
 use super::{
-    frame::{self, PageFlags},
+    frame::{self, Frame, PageFlags},
     layout::{PAGE_SIZE, page_down},
     mm_struct::{MmInner, STACK_GUARD_GAP, STACK_LIMIT, VmFlags, pte_flags},
+    vm_object::{PageError, VmFile},
 };
-use crate::fs::FileRef;
 
 /// The kind of access that faulted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,8 +71,17 @@ pub enum FaultOutcome {
 struct Area {
     start: u64,
     flags: VmFlags,
-    file: Option<FileRef>,
+    file: Option<VmFile>,
     pgoff: u64,
+}
+
+impl From<PageError> for FaultError {
+    fn from(err: PageError) -> Self {
+        match err {
+            PageError::Beyond => FaultError::Bus,
+            PageError::NoMemory => FaultError::OutOfMemory,
+        }
+    }
 }
 
 impl MmInner {
@@ -134,29 +143,21 @@ impl MmInner {
         })
     }
 
+    /// Maps `frame` at `page` with the area's rights (writable only if `writable`), and counts it.
+    /// On failure (no memory for a page table) the frame's reference is dropped.
     fn map_new(
         &mut self,
         page: u64,
-        frame: x86_64::structures::paging::PhysFrame,
+        frame: Frame,
         vm: VmFlags,
         writable: bool,
     ) -> Result<(), FaultError> {
-        let flags = frame::page(frame).flags();
-        match self
-            .pt
+        let flags = frame.page().flags();
+        self.pt
             .map(VirtAddr::new(page), frame, pte_flags(vm, writable))
-        {
-            Ok(()) => {
-                self.counters.add_page(flags);
-                Ok(())
-            }
-            Err(_) => {
-                if !flags.contains(PageFlags::ZERO) {
-                    frame::put_page(frame);
-                }
-                Err(FaultError::OutOfMemory)
-            }
-        }
+            .map_err(|_| FaultError::OutOfMemory)?;
+        self.counters.add_page(flags);
+        Ok(())
     }
 
     /// do_anonymous_page: the zero page for a read, a fresh zeroed frame for a write.
@@ -168,45 +169,45 @@ impl MmInner {
     ) -> Result<FaultOutcome, FaultError> {
         let shared = area.flags.contains(VmFlags::MAYSHARE);
         if access != Access::Write && !shared {
-            self.map_new(page, frame::zero_page(), area.flags, false)?;
+            self.map_new(page, Frame::zero_page(), area.flags, false)?;
             self.counters.zero_page_maps += 1;
             return Ok(FaultOutcome::ZeroPage);
         }
-        let frame = frame::alloc_user_zeroed_frame().ok_or(FaultError::OutOfMemory)?;
-        frame::page(frame).set_flags(PageFlags::ANON);
+        let frame = Frame::alloc_user_zeroed().ok_or(FaultError::OutOfMemory)?;
+        frame.page().set_flags(PageFlags::ANON);
         self.map_new(page, frame, area.flags, area.flags.contains(VmFlags::WRITE))?;
         Ok(FaultOutcome::NewAnonPage)
     }
 
-    /// do_read_fault / do_shared_fault / do_cow_fault: bring a file page in from the page cache.
+    /// do_read_fault / do_shared_fault / do_cow_fault: bring a page in from the area's object.
     fn do_file_page(
         &mut self,
         page: u64,
         access: Access,
         area: &Area,
-        file: FileRef,
+        file: VmFile,
     ) -> Result<FaultOutcome, FaultError> {
+        // The VMA tree guarantees the area's last page offset exists, so this cannot overflow.
         let pgoff = area.pgoff + (page - area.start) / PAGE_SIZE;
-        if matches!(file.0.data, crate::fs::InodeData::Initramfs(_))
-            && pgoff >= file.0.size().div_ceil(PAGE_SIZE)
-        {
+        // A page wholly beyond the end of the object: SIGBUS (Linux's filemap_fault checks i_size).
+        if pgoff >= file.0.size().div_ceil(PAGE_SIZE) {
             return Err(FaultError::Bus);
         }
-        let cached = file.0.get_page(pgoff).ok_or(FaultError::OutOfMemory)?;
+        let cached = file.0.get_page(pgoff)?;
         let shared = area.flags.contains(VmFlags::MAYSHARE);
         if shared || access != Access::Write {
             let writable = shared && area.flags.contains(VmFlags::WRITE);
+            if writable {
+                file.0.mark_dirty(pgoff);
+            }
             self.map_new(page, cached, area.flags, writable)?;
             return Ok(FaultOutcome::FilePage);
         }
         // A write to a private file page: copy it now rather than map and copy again.
-        let Some(copy) = frame::alloc_user_frame() else {
-            frame::put_page(cached);
-            return Err(FaultError::OutOfMemory);
-        };
-        frame::copy_frame(cached, copy);
-        frame::put_page(cached);
-        frame::page(copy).set_flags(PageFlags::ANON);
+        let copy = Frame::alloc_user().ok_or(FaultError::OutOfMemory)?;
+        copy.copy_from(cached.phys());
+        drop(cached);
+        copy.page().set_flags(PageFlags::ANON);
         self.map_new(page, copy, area.flags, true)?;
         self.counters.cow_copies += 1;
         Ok(FaultOutcome::FileCopy)
@@ -220,35 +221,41 @@ impl MmInner {
         area: &Area,
     ) -> Result<FaultOutcome, FaultError> {
         let va = VirtAddr::new(page);
-        let old_flags = frame::page(old).flags();
+        let old_page = frame::page(old);
+        let old_flags = old_page.flags();
         let shared = area.flags.contains(VmFlags::MAYSHARE);
         // A shared page, or an anonymous page nobody else maps: make it writable where it is.
         // (The seed's "when only one process still uses a page it becomes writable without a copy".)
-        if shared || (old_flags.contains(PageFlags::ANON) && frame::page(old).refcount() == 1) {
-            self.pt.replace(va, old, pte_flags(area.flags, true));
+        if shared || (old_flags.contains(PageFlags::ANON) && old_page.refcount() == 1) {
+            if shared && let Some(file) = &area.file {
+                file.0
+                    .mark_dirty(area.pgoff + (page - area.start) / PAGE_SIZE);
+            }
+            self.pt.set_flags(va, pte_flags(area.flags, true));
             if !shared {
                 self.counters.cow_reuses += 1;
             }
             return Ok(FaultOutcome::CowReuse);
         }
         // Otherwise copy: a page shared with another process since fork, a page-cache page under a
-        // private mapping, or the zero page.
-        let new = frame::alloc_user_frame().ok_or(FaultError::OutOfMemory)?;
+        // private mapping, or the zero page (whose copy is just zeros).
+        let new = Frame::alloc_user().ok_or(FaultError::OutOfMemory)?;
         let outcome = if old_flags.contains(PageFlags::ZERO) {
-            frame::zero_frame(new);
+            frame::zero_frame(new.phys());
             FaultOutcome::NewAnonPage
         } else {
-            frame::copy_frame(old, new);
+            new.copy_from(old);
             self.counters.cow_copies += 1;
             FaultOutcome::CowCopy
         };
-        frame::page(new).set_flags(PageFlags::ANON);
-        self.pt.replace(va, new, pte_flags(area.flags, true));
+        new.page().set_flags(PageFlags::ANON);
+        let (replaced, _) = self
+            .pt
+            .replace(va, new, pte_flags(area.flags, true))
+            .ok_or(FaultError::NoMapping)?;
         self.counters.add_page(PageFlags::ANON);
-        if !old_flags.contains(PageFlags::ZERO) {
-            self.counters.remove_page(old_flags);
-            frame::put_page(old);
-        }
+        self.counters.remove_page(old_flags);
+        drop(replaced);
         Ok(outcome)
     }
 
@@ -269,6 +276,7 @@ impl MmInner {
                 self.handle_fault(at, Access::Write)?;
             }
             let (frame, _) = writable(self).ok_or(FaultError::Protection)?;
+            // The page table holds a reference to the frame while the mm lock is held.
             frame::write_frame(frame, offset, &bytes[done..done + n]);
             done += n;
         }

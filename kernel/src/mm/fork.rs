@@ -12,7 +12,7 @@ use alloc::sync::Arc;
 use x86_64::structures::paging::{PhysFrame, page_table::PageTableEntry};
 
 use super::{
-    frame::{self, PageFlags},
+    frame::Frame,
     mm_struct::{Mm, MmInner, VmFlags},
     mprotect::PTE_PROTNONE,
     paging::{MapError, PteFlags, Visit},
@@ -48,19 +48,12 @@ impl MmInner {
                             pte.remove(PteFlags::WRITABLE);
                             entry.set_flags(pte);
                         }
-                        let page = frame::page(frame);
-                        let kind = page.flags();
-                        if !kind.contains(PageFlags::ZERO) {
-                            frame::get_page(frame);
-                        }
-                        match child_inner.pt.map_raw(va, frame, pte) {
+                        // The child's entry holds a reference of its own.
+                        let shared_frame = Frame::get(frame);
+                        let kind = shared_frame.page().flags();
+                        match child_inner.pt.map_raw(va, shared_frame, pte) {
                             Ok(()) => child_inner.counters.add_page(kind),
-                            Err(e) => {
-                                if !kind.contains(PageFlags::ZERO) {
-                                    frame::put_page(frame);
-                                }
-                                error = Some(e);
-                            }
+                            Err(e) => error = Some(e),
                         }
                         Visit::Keep
                     });

@@ -5,10 +5,16 @@
 //! exists. The buddy logic itself is the host-tested `buddy` crate; this module only feeds it the
 //! bootloader's memory map and guards it with a lock.
 //!
-//! Frames are reference counted: [`alloc_frame`] returns a frame with count 1, [`get_page`] adds a
-//! user (a second mapping after fork, a page-cache reference), [`put_page`] drops one and frees the
-//! frame when the last user is gone. Copy-on-write decides between copying and reusing a page from
-//! this count.
+//! Frames of user memory and of the page cache are reference counted and handled as [`Frame`]s:
+//! owned references (Asterinas's RAII frames), where cloning takes a reference (Linux's get_page)
+//! and dropping one releases it (put_page), freeing the frame with the last. A page-table entry
+//! holds one reference too: [`Frame::into_raw`] hands it to the entry and [`Frame::from_raw`] takes it
+//! back. Copy-on-write decides between copying and reusing a page from this count. The shared zero
+//! page is pinned (one reference is never dropped), so it is counted like any other frame and needs
+//! no special case.
+//!
+//! Kernel-owned blocks (page tables, kernel stacks, the heap) are plain [`PhysFrame`]s from
+//! [`alloc_block`] / [`alloc_frame`], given back with [`free_block`].
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -205,19 +211,13 @@ pub fn alloc_frame() -> Option<PhysFrame> {
 /// panic. Linux's min watermark plays this role.
 pub const USER_RESERVE_FRAMES: usize = 512;
 
-/// Allocates a frame for user memory: fails while free frames are at or below the reserve.
-pub fn alloc_user_frame() -> Option<PhysFrame> {
+/// Allocates a frame for user memory or a user page table: fails while free frames are at or below
+/// the reserve. Its contents are whatever was there.
+pub fn alloc_user_block() -> Option<PhysFrame> {
     if stats().free <= USER_RESERVE_FRAMES {
         return None;
     }
     alloc_block(0)
-}
-
-/// [`alloc_user_frame`], filled with zeros.
-pub fn alloc_user_zeroed_frame() -> Option<PhysFrame> {
-    let frame = alloc_user_frame()?;
-    zero_frame(frame);
-    Some(frame)
 }
 
 /// Allocates one frame filled with zeros.
@@ -247,13 +247,13 @@ pub fn copy_frame(from: PhysFrame, to: PhysFrame) {
 }
 
 /// Adds a user to a frame (Linux's get_page).
-pub fn get_page(frame: PhysFrame) {
+fn get_page(frame: PhysFrame) {
     let old = page(frame).refcount.fetch_add(1, Ordering::AcqRel);
-    debug_assert!(old > 0, "get_page on a free frame");
+    assert!(old > 0, "get_page on a free frame");
 }
 
 /// Drops a user of a frame and frees it when none is left (Linux's put_page). Returns true if freed.
-pub fn put_page(frame: PhysFrame) -> bool {
+fn put_page(frame: PhysFrame) -> bool {
     let old = page(frame).refcount.fetch_sub(1, Ordering::AcqRel);
     assert!(
         old > 0,
@@ -311,14 +311,108 @@ pub fn write_frame(frame: PhysFrame, offset: usize, bytes: &[u8]) {
     };
 }
 
-static ZERO_PAGE: spin::Once<PhysFrame> = spin::Once::new();
+/// An owned reference to a reference-counted frame: user memory or a page-cache page. See the
+/// module documentation.
+#[must_use = "dropping a Frame releases its reference"]
+pub struct Frame(PhysFrame);
 
-/// The shared zero page (Linux's ZERO_PAGE): one frame of zeros, mapped read-only wherever anonymous
-/// memory is read before it is written. It is never freed and its reference count is not touched.
-pub fn zero_page() -> PhysFrame {
-    *ZERO_PAGE.call_once(|| {
+impl Frame {
+    /// A fresh frame for user memory (count 1), or None at the user reserve. Contents undefined.
+    pub fn alloc_user() -> Option<Frame> {
+        alloc_user_block().map(Frame)
+    }
+
+    /// [`alloc_user`](Self::alloc_user), filled with zeros.
+    pub fn alloc_user_zeroed() -> Option<Frame> {
+        let frame = Self::alloc_user()?;
+        zero_frame(frame.0);
+        Some(frame)
+    }
+
+    /// A reference to the shared zero page (Linux's ZERO_PAGE): one frame of zeros, mapped
+    /// read-only wherever anonymous memory is read before it is written. Pinned: never freed.
+    pub fn zero_page() -> Frame {
+        ZERO_PAGE
+            .get()
+            .expect("zero page not allocated yet")
+            .clone()
+    }
+
+    /// Another reference to a frame that is in use (mapped in a page table the caller holds
+    /// locked), as fork takes for each page it shares.
+    pub fn get(frame: PhysFrame) -> Frame {
+        get_page(frame);
+        Frame(frame)
+    }
+
+    /// Takes back the reference a page-table entry held (see [`into_raw`](Self::into_raw)).
+    ///
+    /// # Safety
+    /// The entry that held `frame` must no longer do so (it was cleared or overwritten), and that
+    /// reference must not be taken back twice.
+    pub unsafe fn from_raw(frame: PhysFrame) -> Frame {
+        Frame(frame)
+    }
+
+    /// Hands this reference over to a page-table entry: the frame stays referenced until the entry
+    /// gives it back with [`from_raw`](Self::from_raw).
+    pub fn into_raw(self) -> PhysFrame {
+        let frame = self.0;
+        core::mem::forget(self);
+        frame
+    }
+
+    pub fn phys(&self) -> PhysFrame {
+        self.0
+    }
+
+    /// The frame's metadata.
+    pub fn page(&self) -> &'static Page {
+        page(self.0)
+    }
+
+    /// Whether this is the only reference (copy-on-write may then reuse the frame in place).
+    pub fn is_exclusive(&self) -> bool {
+        self.page().refcount() == 1
+    }
+
+    /// Copies another frame's contents into this one (the copy in copy-on-write).
+    pub fn copy_from(&self, from: PhysFrame) {
+        copy_frame(from, self.0);
+    }
+
+    /// Writes `bytes` at `offset`.
+    pub fn write(&self, offset: usize, bytes: &[u8]) {
+        write_frame(self.0, offset, bytes);
+    }
+}
+
+impl Clone for Frame {
+    fn clone(&self) -> Self {
+        Frame::get(self.0)
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        put_page(self.0);
+    }
+}
+
+impl core::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        write!(f, "Frame({:#x})", self.0.start_address().as_u64())
+    }
+}
+
+/// The zero page's own reference, which is never dropped.
+static ZERO_PAGE: spin::Once<Frame> = spin::Once::new();
+
+/// Allocates the zero page (at boot, once the allocator is up).
+pub fn init_zero_page() {
+    ZERO_PAGE.call_once(|| {
         let frame = alloc_zeroed_frame().expect("no memory for the zero page");
         page(frame).set_flags(PageFlags::ZERO);
-        frame
-    })
+        Frame(frame)
+    });
 }

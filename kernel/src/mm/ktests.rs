@@ -83,21 +83,36 @@ pub fn frame_storm() -> Result<(), String> {
     Ok(())
 }
 
-/// get_page/put_page count users and free on the last put.
+/// Frame references: a clone counts a user, a drop releases one, the last frees the frame; a
+/// reference handed to a raw holder (a PTE) and taken back counts the same; the zero page is pinned.
 pub fn frame_refcount() -> Result<(), String> {
     let before = frame::stats().free;
-    let f = frame::alloc_frame().ok_or("out of frames")?;
+    let f = frame::Frame::alloc_user().ok_or("out of frames")?;
     ensure!(
-        frame::page(f).refcount() == 1,
+        f.page().refcount() == 1,
         "new frame refcount {}",
-        frame::page(f).refcount()
+        f.page().refcount()
     );
-    frame::get_page(f);
-    ensure!(frame::page(f).refcount() == 2, "after get_page");
-    ensure!(!frame::put_page(f), "freed while a user remains");
+    let second = f.clone();
+    ensure!(f.page().refcount() == 2, "after clone");
+    ensure!(!f.is_exclusive(), "exclusive while shared");
+    let raw = second.into_raw();
+    ensure!(f.page().refcount() == 2, "into_raw released its reference");
+    // SAFETY: `raw` is the reference `second` handed over just above, taken back once.
+    drop(unsafe { frame::Frame::from_raw(raw) });
+    ensure!(f.is_exclusive(), "after dropping the second reference");
     ensure!(frame::stats().free == before - 1, "frame freed too early");
-    ensure!(frame::put_page(f), "last put_page did not free");
+    drop(f);
     ensure!(frame::stats().free == before, "frame not back");
+    let zero = frame::Frame::zero_page();
+    let users = zero.page().refcount();
+    drop(frame::Frame::zero_page());
+    ensure!(
+        zero.page().refcount() == users,
+        "zero page references miscounted"
+    );
+    drop(zero);
+    ensure!(frame::stats().free == before, "the zero page was freed");
     Ok(())
 }
 
@@ -117,11 +132,11 @@ pub fn map_translate_unmap() -> Result<(), String> {
     ];
     let mut frames = Vec::new();
     for (va, flags) in cases {
-        let f = frame::alloc_zeroed_frame().ok_or("out of frames")?;
+        let f = frame::Frame::alloc_user_zeroed().ok_or("out of frames")?;
+        frames.push(f.phys());
         space
             .map(VirtAddr::new(va), f, flags)
             .map_err(|e| alloc::format!("map {va:#x}: {e:?}"))?;
-        frames.push(f);
     }
     ensure!(
         space.table_frames() == 6,
@@ -129,7 +144,7 @@ pub fn map_translate_unmap() -> Result<(), String> {
         space.table_frames()
     );
     ensure!(
-        space.map(VirtAddr::new(0x40_0000), frames[0], user)
+        space.map(VirtAddr::new(0x40_0000), frame::Frame::get(frames[0]), user)
             == Err(paging::MapError::AlreadyMapped),
         "double map not refused"
     );
@@ -160,7 +175,7 @@ pub fn map_translate_unmap() -> Result<(), String> {
 
     let mut released = Vec::new();
     space.unmap_range(0, paging::LOWER_HALF_END, &mut |va, f, _| {
-        released.push((va, f))
+        released.push((va, f.phys()))
     });
     ensure!(released.len() == 3, "unmapped {} pages", released.len());
     ensure!(
@@ -168,9 +183,6 @@ pub fn map_translate_unmap() -> Result<(), String> {
         "{} tables left after unmapping everything",
         space.table_frames()
     );
-    for f in frames {
-        frame::free_block(f, 0);
-    }
     drop(space);
     ensure!(
         frame::stats().free == before,

@@ -7,15 +7,16 @@ use core::fmt::Write;
 use super::{
     layout::PAGE_SIZE,
     mm_struct::{MmInner, VmFlags},
+    vm_object::VmFile,
 };
 use vma::maps::{MapsLine, write_maps_line};
 
 impl MmInner {
     /// The name Linux gives an area: its file's path, "[heap]" for an area overlapping the heap,
     /// "[stack]" for the one holding the initial stack pointer, or none.
-    fn area_name<'a>(&self, vma: &'a vma::Vma<crate::fs::FileRef>) -> Option<&'a str> {
+    fn area_name<'a>(&self, vma: &'a vma::Vma<VmFile>) -> Option<&'a str> {
         if let Some(file) = vma.file() {
-            return Some(file.0.path.as_str());
+            return Some(file.0.identity().path);
         }
         // vma_is_initial_heap and vma_is_initial_stack (include/linux/mm.h).
         if vma.start() < self.layout.brk && vma.end() > self.layout.start_brk {
@@ -32,7 +33,10 @@ impl MmInner {
         let mut out = String::new();
         for vma in self.vmas.iter() {
             let (dev, ino, offset) = match vma.file() {
-                Some(f) => (f.0.dev, f.0.ino, vma.maps_offset()),
+                Some(f) => {
+                    let id = f.0.identity();
+                    (id.dev, id.ino, vma.maps_offset())
+                }
                 None => ((0, 0), 0, 0),
             };
             let line = MapsLine {

@@ -11,18 +11,19 @@
 use alloc::sync::Arc;
 use x86_64::structures::paging::PhysFrame;
 
+use super::vm_object::VmFile;
 use super::{
     frame::{self, PageFlags},
     layout::TASK_SIZE,
     paging::{AddressSpace, MapError, PteFlags},
 };
-use crate::{fs::FileRef, sync::IrqMutex, syscall::errno::*};
+use crate::{sync::IrqMutex, syscall::errno::*};
 
 pub use vma::{PAGE_SIZE, VmFlags};
 
-/// The VMA tree of a process, backed by files of our VFS.
-pub type VmaTree = vma::VmaTree<FileRef>;
-pub type VmaInfo = vma::VmaInfo<FileRef>;
+/// The VMA tree of a process; a file-backed area refers to its [`VmFile`].
+pub type VmaTree = vma::VmaTree<VmFile>;
+pub type VmaInfo = vma::VmaInfo<VmFile>;
 
 /// Linux's default RLIMIT_STACK: how far the stack may grow.
 pub const STACK_LIMIT: u64 = 8 << 20;
@@ -190,14 +191,10 @@ impl MmInner {
 }
 
 /// [`MmInner::release_pages`] on the two fields it needs, for use while the VMA tree is borrowed.
+/// Each frame's reference is dropped as it leaves the page table.
 fn release_pages(pt: &mut AddressSpace, counters: &mut MmCounters, start: u64, end: u64) {
     pt.unmap_range(start, end, &mut |_, frame, _| {
-        let flags = frame::page(frame).flags();
-        if flags.contains(PageFlags::ZERO) {
-            return;
-        }
-        counters.remove_page(flags);
-        frame::put_page(frame);
+        counters.remove_page(frame.page().flags());
     });
 }
 

@@ -10,7 +10,7 @@ use super::{
     },
 };
 use crate::{
-    fs::{FileRef, Inode, InodeData, inode::SHMEM_DEV},
+    fs::{self, Inode},
     syscall::errno::*,
 };
 
@@ -158,14 +158,7 @@ impl MmInner {
             if shared {
                 // Shared anonymous memory is a shmem object, so that it stays shared across fork.
                 vm |= VmFlags::SHARED | VmFlags::MAYSHARE;
-                let inode = Inode::new(
-                    shmem_ino(),
-                    SHMEM_DEV,
-                    "/dev/zero (deleted)".into(),
-                    InodeData::Shmem { size: len },
-                    false,
-                );
-                (Some(FileRef(inode)), 0)
+                (Some(fs::shmem_object(len).ok_or(ENOMEM)?), 0)
             } else {
                 (None, 0)
             }
@@ -189,7 +182,7 @@ impl MmInner {
                     return Err(ENODEV);
                 }
             }
-            (Some(FileRef(file.inode)), off / PAGE_SIZE)
+            (Some(fs::vm_file(file.inode)), off / PAGE_SIZE)
         };
 
         if accountable(vm) && !vm_enough_memory(len / PAGE_SIZE) {
@@ -232,11 +225,4 @@ impl MmInner {
 fn file_mmap_ok(off: u64, len: u64) -> bool {
     const MAX_LFS_FILESIZE: u64 = i64::MAX as u64;
     len <= MAX_LFS_FILESIZE && off / PAGE_SIZE <= (MAX_LFS_FILESIZE - len) / PAGE_SIZE
-}
-
-/// Inode numbers for shared anonymous memory objects.
-fn shmem_ino() -> u64 {
-    use core::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1000);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }

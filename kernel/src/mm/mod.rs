@@ -13,9 +13,11 @@ pub mod maps;
 pub mod mm_struct;
 pub mod mmap;
 pub mod mprotect;
+pub mod msync;
 pub mod munmap;
 pub mod paging;
 pub mod populate;
+pub mod vm_object;
 
 use bootloader_api::BootInfo;
 
@@ -33,5 +35,5 @@ pub fn init(boot_info: &BootInfo) {
     heap::init();
     // The shared zero page exists from the start, so the first read fault does not change the
     // memory balance that tests check.
-    frame::zero_page();
+    frame::init_zero_page();
 }

@@ -20,7 +20,7 @@ use x86_64::{
 pub use x86_64::structures::paging::PageTableFlags as PteFlags;
 
 use super::{
-    frame::{self, PageFlags},
+    frame::{self, Frame, PageFlags},
     layout::{KERNEL_PML4_START, PAGE_SIZE},
 };
 use crate::sync::IrqMutex;
@@ -70,7 +70,8 @@ fn new_table() -> Result<PhysFrame, MapError> {
 
 /// A table for a user address space: subject to the user reserve (see frame::USER_RESERVE_FRAMES).
 fn new_user_table() -> Result<PhysFrame, MapError> {
-    let frame = frame::alloc_user_zeroed_frame().ok_or(MapError::NoMemory)?;
+    let frame = frame::alloc_user_block().ok_or(MapError::NoMemory)?;
+    frame::zero_frame(frame);
     frame::page(frame).set_flags(PageFlags::PAGE_TABLE);
     Ok(frame)
 }
@@ -219,33 +220,23 @@ impl AddressSpace {
         Cr3::read().0 == self.pml4
     }
 
-    /// Maps a user page to a frame. The frame's reference is the caller's to manage.
-    pub fn map(&mut self, va: VirtAddr, frame: PhysFrame, flags: PteFlags) -> Result<(), MapError> {
+    /// Maps a user page to a frame; the entry keeps the frame's reference until it is unmapped.
+    /// On failure the reference is dropped.
+    pub fn map(&mut self, va: VirtAddr, frame: Frame, flags: PteFlags) -> Result<(), MapError> {
+        self.map_raw(va, frame, flags | PteFlags::PRESENT)
+    }
+
+    /// Maps a user page with exactly these flags (PRESENT included or not: a PROT_NONE entry is
+    /// copied as it is by fork).
+    pub fn map_raw(&mut self, va: VirtAddr, frame: Frame, flags: PteFlags) -> Result<(), MapError> {
         debug_assert!(va.as_u64() < LOWER_HALF_END && va.is_aligned(PAGE_SIZE));
         // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
         let entry = unsafe { leaf(self.pml4, va.as_u64(), true)? }.expect("created");
         if !entry.is_unused() {
             return Err(MapError::AlreadyMapped);
         }
-        entry.set_frame(frame, flags | PteFlags::PRESENT);
+        entry.set_addr(frame.into_raw().start_address(), flags);
         // A not-present entry is never cached in the TLB: no flush needed.
-        Ok(())
-    }
-
-    /// Maps a user page with exactly these flags (PRESENT included or not: a PROT_NONE entry is
-    /// copied as it is by fork).
-    pub fn map_raw(
-        &mut self,
-        va: VirtAddr,
-        frame: PhysFrame,
-        flags: PteFlags,
-    ) -> Result<(), MapError> {
-        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
-        let entry = unsafe { leaf(self.pml4, va.as_u64(), true)? }.expect("created");
-        if !entry.is_unused() {
-            return Err(MapError::AlreadyMapped);
-        }
-        entry.set_addr(frame.start_address(), flags);
         Ok(())
     }
 
@@ -256,19 +247,33 @@ impl AddressSpace {
         Some((entry.frame().ok()?, entry.flags()))
     }
 
-    /// Replaces the PTE of a mapped page (frame and flags); returns the old one. Flushes the TLB entry.
+    /// Replaces the PTE of a mapped page (frame and flags); returns the old frame's reference and
+    /// flags. Flushes the TLB entry. If nothing is mapped there, `frame` is dropped and None
+    /// returned.
     pub fn replace(
         &mut self,
         va: VirtAddr,
-        frame: PhysFrame,
+        frame: Frame,
         flags: PteFlags,
-    ) -> Option<(PhysFrame, PteFlags)> {
+    ) -> Option<(Frame, PteFlags)> {
         // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
         let entry = unsafe { leaf(self.pml4, va.as_u64(), false) }.ok()??;
-        let old = (entry.frame().ok()?, entry.flags());
-        entry.set_frame(frame, flags | PteFlags::PRESENT);
+        let old = entry.frame().ok()?;
+        let old_flags = entry.flags();
+        entry.set_frame(frame.into_raw(), flags | PteFlags::PRESENT);
         self.flush_page(va);
-        Some(old)
+        // SAFETY: the entry held this reference and now holds another frame.
+        Some((unsafe { Frame::from_raw(old) }, old_flags))
+    }
+
+    /// Makes a mapped page writable or not, keeping its frame (copy-on-write reuse, and fork
+    /// taking write access away). Flushes the TLB entry.
+    pub fn set_flags(&mut self, va: VirtAddr, flags: PteFlags) {
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+        if let Ok(Some(entry)) = unsafe { leaf(self.pml4, va.as_u64(), false) } {
+            entry.set_flags(flags | PteFlags::PRESENT);
+            self.flush_page(va);
+        }
     }
 
     /// Translates any address (user or kernel) to the physical address and the leaf's flags.
@@ -319,21 +324,19 @@ impl AddressSpace {
         }
     }
 
-    /// Unmaps every page in [start, end), handing each frame to `release`, and frees the page tables
-    /// left empty.
+    /// Unmaps every page in [start, end), handing each frame's reference to `release`, and frees
+    /// the page tables left empty.
     pub fn unmap_range(
         &mut self,
         start: u64,
         end: u64,
-        release: &mut dyn FnMut(VirtAddr, PhysFrame, PteFlags),
+        release: &mut dyn FnMut(VirtAddr, Frame, PteFlags),
     ) {
         self.walk(start, end, true, &mut |va, entry| {
             // A leaf may be non-present but hold a frame (a PROT_NONE page): release it all the same.
-            release(
-                va,
-                PhysFrame::containing_address(entry.addr()),
-                entry.flags(),
-            );
+            let frame = PhysFrame::containing_address(entry.addr());
+            // SAFETY: the entry is cleared right after (Visit::Clear): its reference passes here.
+            release(va, unsafe { Frame::from_raw(frame) }, entry.flags());
             Visit::Clear
         });
     }

@@ -46,6 +46,19 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -
     Ok(start)
 }
 
+/// msync(addr, len, flags): the checks and the list of objects under the mm lock, the write-back
+/// after it is released.
+pub fn sys_msync(addr: u64, len: u64, flags: u64) -> SysResult {
+    let (objects, result) = match current_mm()?.lock().msync_objects(addr, len, flags) {
+        Ok(objects) => (objects, Ok(0)),
+        Err((errno, objects)) => (objects, Err(errno)),
+    };
+    for object in objects {
+        object.0.write_back()?;
+    }
+    result
+}
+
 pub fn sys_munmap(addr: u64, len: u64) -> SysResult {
     current_mm()?.lock().do_munmap(addr, len).map(|()| 0)
 }

@@ -51,6 +51,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::MMAP => mm::sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::MPROTECT => mm::sys_mprotect(a[0], a[1], a[2]),
         nr::MUNMAP => mm::sys_munmap(a[0], a[1]),
+        nr::MSYNC => mm::sys_msync(a[0], a[1], a[2]),
         nr::BRK => mm::sys_brk(a[0]),
         nr::RT_SIGPROCMASK => process::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
         nr::IOCTL => fs::sys_ioctl(a[0], a[1], a[2]),

@@ -365,6 +365,34 @@ fn fault_in_own_areas() {
     }
 }
 
+/// msync's argument rules: every error Linux gives, a huge length that wraps to nothing, a range
+/// with a hole (ENOMEM after doing the rest), and MS_SYNC on shared memory.
+fn check_msync() {
+    let rw = PROT_READ | PROT_WRITE;
+    let shared = mmap(0, 4 * PAGE, rw, MAP_SHARED | MAP_ANONYMOUS, -1, 0) as u64;
+    let msync = |addr: u64, len: u64, flags: u64| raw(nr::MSYNC, [addr, len, flags, 0, 0, 0]);
+    show("msync MS_SYNC of shared memory", msync(shared, 4 * PAGE, 4));
+    show("msync MS_ASYNC", msync(shared, PAGE, 1));
+    show("msync MS_INVALIDATE", msync(shared, PAGE, 2));
+    show("msync unaligned", msync(shared + 1, PAGE, 4));
+    show("msync unknown flag", msync(shared, PAGE, 8));
+    show("msync MS_ASYNC|MS_SYNC", msync(shared, PAGE, 5));
+    show("msync length 0", msync(shared, 0, 4));
+    show("msync length wrapping to 0", msync(shared, u64::MAX, 4));
+    show(
+        "msync length past the top",
+        msync(shared, u64::MAX - 2 * PAGE, 4),
+    );
+    munmap(shared + PAGE, PAGE);
+    show("msync across a hole", msync(shared, 4 * PAGE, 4));
+    show("msync of nothing mapped", msync(shared + PAGE, PAGE, 4));
+    show(
+        "msync kernel address",
+        msync(0xffff_8000_0000_0000, PAGE, 4),
+    );
+    munmap(shared, 4 * PAGE);
+}
+
 /// Kernel only: fill memory with populated pages, then create areas until ENOMEM.
 fn fill_then_split() {
     fault_in_own_areas();
@@ -433,5 +461,6 @@ fn main(args: Args) -> i32 {
     check_map_count();
     check_populate_yields();
     check_kill();
+    check_msync();
     0
 }
