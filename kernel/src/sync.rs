@@ -7,7 +7,8 @@
 //! A lock may be taken while holding only locks above it in this list; locks on one line are never
 //! held together. The rule keeps deadlock out on one CPU today and on several later.
 //!
-//! 1. `Process::children` of a parent (wait4 reads each child's `state` under it).
+//! 1. An open /proc file's text slot, held while the text is produced (which takes the mm lock);
+//!    `Process::children` of a parent (wait4 reads each child's `state` under it).
 //! 2. The mm lock (`Mm::lock`, Linux's mmap_lock) of one process; never two at once, except fork,
 //!    which takes the parent's and then the new child's (which nobody else can see yet).
 //! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock.

@@ -71,7 +71,10 @@ impl OpenFile {
             },
             FileKind::Proc(file, text) => {
                 let mut text = text.lock();
-                let bytes = text.get_or_insert_with(|| file.render().into_bytes());
+                if text.is_none() {
+                    *text = Some(file.render()?.into_bytes());
+                }
+                let bytes = text.as_deref().unwrap_or_default();
                 return Ok(Self::read_from(bytes, pos, buf));
             }
         };

@@ -62,18 +62,18 @@ pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Err
 impl ProcFile {
     /// The file's text now. The mm lock is taken and released here, before anything is copied to
     /// the user. A process that has been reaped in the meantime reads as empty.
-    pub fn render(&self) -> String {
+    pub fn render(&self) -> Result<String, Errno> {
         let pid = match *self {
-            ProcFile::MemInfo => return meminfo(),
+            ProcFile::MemInfo => return Ok(meminfo()),
             ProcFile::Maps(pid) | ProcFile::Status(pid) | ProcFile::MmStat(pid) => pid,
         };
         let Some(process) = process::find(pid) else {
-            return String::new();
+            return Ok(String::new());
         };
         let mm = process.mm();
         match (self, mm) {
-            (ProcFile::Maps(_), Some(mm)) => mm.lock().render_maps(),
-            (ProcFile::MmStat(_), Some(mm)) => mm.lock().render_mmstat(),
+            (ProcFile::Maps(_), Some(mm)) => mm.lock().render_maps().ok_or(ENOMEM),
+            (ProcFile::MmStat(_), Some(mm)) => Ok(mm.lock().render_mmstat()),
             (ProcFile::Status(_), mm) => {
                 let mut out = String::new();
                 let name = process.name.lock().clone();
@@ -92,9 +92,9 @@ impl ProcFile {
                 if let Some(mm) = mm {
                     mm.lock().render_status_memory(&mut out);
                 }
-                out
+                Ok(out)
             }
-            _ => String::new(),
+            _ => Ok(String::new()),
         }
     }
 }

@@ -28,9 +28,18 @@ impl MmInner {
         None
     }
 
-    /// The text of /proc/PID/maps.
-    pub fn render_maps(&self) -> String {
+    /// The text of /proc/PID/maps, or None if memory for it cannot be had (a process may have
+    /// 65,530 areas: megabytes of text). Room for the longest line each area can have is reserved
+    /// up front, so the writes below never allocate.
+    pub fn render_maps(&self) -> Option<String> {
+        /// Everything of a maps line but the name, at its widest: two 16-digit addresses, perms,
+        /// a 16-digit offset, a device, a 20-digit inode, the padding and the newline.
+        const LINE_MAX: usize = 16 + 1 + 16 + 1 + 4 + 1 + 16 + 1 + 11 + 1 + 20 + 32 + 1;
+        let bound = self.vmas.iter().fold(0usize, |sum, vma| {
+            sum.saturating_add(LINE_MAX + self.area_name(vma).map_or(0, str::len))
+        });
         let mut out = String::new();
+        out.try_reserve_exact(bound).ok()?;
         for vma in self.vmas.iter() {
             let (dev, ino, offset) = match vma.file() {
                 Some(f) => {
@@ -51,7 +60,7 @@ impl MmInner {
             };
             let _ = write_maps_line(&mut out, &line);
         }
-        out
+        Some(out)
     }
 
     /// The Vm*/Rss* lines of /proc/PID/status, in kB, in Linux's order and format.

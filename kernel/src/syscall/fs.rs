@@ -157,13 +157,18 @@ pub fn sys_ioctl(fd: u64, _request: u64, _arg: u64) -> SysResult {
 /// writev(fd, iov, iovcnt): write for each buffer in turn; stops at the first short or failed write.
 pub fn sys_writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
     const IOV_MAX: u64 = 1024;
+    // Linux's import_iovec takes the count as an unsigned int: the high bits are dropped.
+    let iovcnt = iovcnt as u32 as u64;
     if iovcnt > IOV_MAX {
         return Err(EINVAL);
     }
     let mut total = 0u64;
     for i in 0..iovcnt {
-        let base: u64 = uaccess::read_user(iov + i * 16)?;
-        let len: u64 = uaccess::read_user(iov + i * 16 + 8)?;
+        // iov may be any value: an iovec past the top of the address space is EFAULT, not an
+        // overflow.
+        let entry = iov.checked_add(i * 16).ok_or(EFAULT)?;
+        let base: u64 = uaccess::read_user(entry)?;
+        let len: u64 = uaccess::read_user(entry.checked_add(8).ok_or(EFAULT)?)?;
         if len == 0 {
             continue;
         }

@@ -215,6 +215,14 @@ fn check_read_position(path: &[u8]) {
         "read into a kernel address",
         raw(nr::READ, [fd, 0xffff_8000_0000_0000, 16, 0, 0, 0]),
     );
+    show(
+        "writev with the iovec array at the top of memory",
+        raw(nr::WRITEV, [1, u64::MAX - 7, 2, 0, 0, 0]),
+    );
+    show(
+        "writev with 2^63 iovecs",
+        raw(nr::WRITEV, [1, 0x1000, 1 << 63, 0, 0, 0]),
+    );
     let mut magic = [0u8; 4];
     let n = read(fd, &mut magic);
     println!(
