@@ -14,6 +14,7 @@
 //! Nothing is mapped in the page tables except the pages the kernel itself writes (the stack
 //! image, the zeroed bss tail): the rest comes in by demand paging.
 
+use abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use alloc::{sync::Arc, vec::Vec};
 
 use exec::{
@@ -26,7 +27,7 @@ use crate::{
     mm::{
         layout::{PAGE_SIZE, page_down},
         mm_struct::{Mm, STACK_LIMIT, STACK_TOP, VmFlags, VmaInfo},
-        mmap::{PROT_EXEC, PROT_READ, PROT_WRITE, prot_to_vm, vm_to_prot},
+        mmap::{prot_to_vm, vm_to_prot},
     },
     syscall::errno::*,
 };

@@ -15,31 +15,36 @@ use crate::{
     thread::Thread,
 };
 
-/// Signal numbers (x86_64 Linux).
-pub const SIGHUP: u8 = 1;
-pub const SIGINT: u8 = 2;
-pub const SIGQUIT: u8 = 3;
-pub const SIGILL: u8 = 4;
-pub const SIGTRAP: u8 = 5;
-pub const SIGABRT: u8 = 6;
-pub const SIGBUS: u8 = 7;
-pub const SIGFPE: u8 = 8;
-pub const SIGKILL: u8 = 9;
-pub const SIGSEGV: u8 = 11;
-pub const SIGPIPE: u8 = 13;
-pub const SIGCHLD: u8 = 17;
-pub const SIGCONT: u8 = 18;
-pub const SIGSTOP: u8 = 19;
+/// Signal numbers: `abi::signal`'s, as the `u8` this kernel keeps them in (all are 1..=64).
+pub const SIGQUIT: u8 = abi::signal::SIGQUIT as u8;
+pub const SIGILL: u8 = abi::signal::SIGILL as u8;
+pub const SIGTRAP: u8 = abi::signal::SIGTRAP as u8;
+pub const SIGABRT: u8 = abi::signal::SIGABRT as u8;
+pub const SIGBUS: u8 = abi::signal::SIGBUS as u8;
+pub const SIGFPE: u8 = abi::signal::SIGFPE as u8;
+pub const SIGKILL: u8 = abi::signal::SIGKILL as u8;
+pub const SIGSEGV: u8 = abi::signal::SIGSEGV as u8;
+pub const SIGCHLD: u8 = abi::signal::SIGCHLD as u8;
+pub const SIGCONT: u8 = abi::signal::SIGCONT as u8;
+pub const SIGSTOP: u8 = abi::signal::SIGSTOP as u8;
+pub const SIGTSTP: u8 = abi::signal::SIGTSTP as u8;
+pub const SIGTTIN: u8 = abi::signal::SIGTTIN as u8;
+pub const SIGTTOU: u8 = abi::signal::SIGTTOU as u8;
+pub const SIGURG: u8 = abi::signal::SIGURG as u8;
+pub const SIGXCPU: u8 = abi::signal::SIGXCPU as u8;
+pub const SIGXFSZ: u8 = abi::signal::SIGXFSZ as u8;
+pub const SIGWINCH: u8 = abi::signal::SIGWINCH as u8;
+pub const SIGSYS: u8 = abi::signal::SIGSYS as u8;
 /// The highest signal number (SIGRTMAX).
-pub const NSIG: u8 = 64;
+pub const NSIG: u8 = abi::signal::NSIG as u8;
 
 /// The bit of signal `sig` in a set: bit n-1 for signal n, as in Linux's sigset_t.
 pub const fn sigmask(sig: u8) -> u64 {
-    1 << (sig - 1)
+    abi::signal::sigmask(sig as i32)
 }
 
 /// Signals that can be neither blocked nor caught.
-pub const UNBLOCKABLE: u64 = sigmask(SIGKILL) | sigmask(SIGSTOP);
+pub const UNBLOCKABLE: u64 = abi::signal::UNBLOCKABLE;
 
 /// A set of signals that can be changed from any CPU (a pending or blocked set).
 pub struct SigSet(AtomicU64);
@@ -85,11 +90,10 @@ pub enum DefaultAction {
 
 pub fn default_action(sig: u8) -> DefaultAction {
     match sig {
-        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | 24 | 25 | 31 => {
-            DefaultAction::CoreDump
-        }
-        SIGCHLD | 23 | 28 => DefaultAction::Ignore,
-        SIGSTOP | 20 | 21 | 22 => DefaultAction::Stop,
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
+        | SIGSYS => DefaultAction::CoreDump,
+        SIGCHLD | SIGURG | SIGWINCH => DefaultAction::Ignore,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
         SIGCONT => DefaultAction::Continue,
         _ => DefaultAction::Terminate,
     }
@@ -97,21 +101,7 @@ pub fn default_action(sig: u8) -> DefaultAction {
 
 /// The signal's name, for the kernel's reports.
 pub fn name(sig: u8) -> &'static str {
-    match sig {
-        SIGHUP => "SIGHUP",
-        SIGINT => "SIGINT",
-        SIGQUIT => "SIGQUIT",
-        SIGILL => "SIGILL",
-        SIGTRAP => "SIGTRAP",
-        SIGABRT => "SIGABRT",
-        SIGBUS => "SIGBUS",
-        SIGFPE => "SIGFPE",
-        SIGKILL => "SIGKILL",
-        SIGSEGV => "SIGSEGV",
-        SIGPIPE => "SIGPIPE",
-        SIGCHLD => "SIGCHLD",
-        _ => "signal",
-    }
+    abi::signal::name(sig as i32).unwrap_or("signal")
 }
 
 /// Sends a signal caused by `thread` itself (a fault): it cannot be blocked or ignored away, as

@@ -158,7 +158,7 @@ extern "C" fn syscall_entry() {
         "push rsi",
         "push rdx",
         "push rcx",
-        "push -38",                 // rax = -ENOSYS until the handler says otherwise
+        "push {enosys}",            // rax = -ENOSYS until the handler says otherwise
         "push r8",
         "push r9",
         "push r10",
@@ -195,6 +195,7 @@ extern "C" fn syscall_entry() {
         user_ds = const USER_DS.0 as u64,
         user_cs = const USER_CS.0 as u64,
         task_size = const crate::mm::layout::TASK_SIZE,
+        enosys = const -(abi::Errno::ENOSYS as i64),
         syscall = sym crate::entry::syscall,
         ret = sym restore_regs_and_iret,
     )

@@ -49,7 +49,7 @@ pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Err
             _ => return Err(ENOENT),
         }
     };
-    if access != 0 {
+    if access != abi::fcntl::O_RDONLY {
         return Err(EACCES);
     }
     Ok(OpenFile::new(

@@ -1,5 +1,10 @@
 //! mmap: creating a mapping (Linux's do_mmap and get_unmapped_area, mm/mmap.c).
 
+use abi::mman::{
+    MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN,
+    MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
+    MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE,
+};
 use alloc::sync::Arc;
 
 use super::{
@@ -13,29 +18,6 @@ use crate::{
     fs::{self, Inode},
     syscall::errno::*,
 };
-
-pub const PROT_READ: u64 = 0x1;
-pub const PROT_WRITE: u64 = 0x2;
-pub const PROT_EXEC: u64 = 0x4;
-pub const PROT_GROWSDOWN: u64 = 0x0100_0000;
-pub const PROT_GROWSUP: u64 = 0x0200_0000;
-pub const MAP_SHARED: u64 = 0x01;
-pub const MAP_PRIVATE: u64 = 0x02;
-pub const MAP_SHARED_VALIDATE: u64 = 0x03;
-pub const MAP_TYPE: u64 = 0x0f;
-pub const MAP_FIXED: u64 = 0x10;
-pub const MAP_ANONYMOUS: u64 = 0x20;
-pub const MAP_GROWSDOWN: u64 = 0x0100;
-pub const MAP_DENYWRITE: u64 = 0x0800;
-pub const MAP_EXECUTABLE: u64 = 0x1000;
-pub const MAP_LOCKED: u64 = 0x2000;
-pub const MAP_NORESERVE: u64 = 0x4000;
-pub const MAP_POPULATE: u64 = 0x8000;
-pub const MAP_NONBLOCK: u64 = 0x1_0000;
-pub const MAP_STACK: u64 = 0x2_0000;
-pub const MAP_HUGETLB: u64 = 0x4_0000;
-pub const MAP_SYNC: u64 = 0x8_0000;
-pub const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
 
 /// Every flag Linux knows, for MAP_SHARED_VALIDATE's check.
 const LEGACY_MAP_MASK: u64 = MAP_SHARED

@@ -2,13 +2,14 @@
 //! mm/mprotect.c). The VMA tree splits and re-merges the areas; this file brings the page tables in
 //! line with the new rights.
 
+use abi::mman::{PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE};
 use x86_64::structures::paging::page_table::PageTableEntry;
 
 use super::{
     frame::{self, PageFlags},
     layout::{TASK_SIZE, is_page_aligned, page_up},
     mm_struct::{MmInner, VmFlags, pte_flags},
-    mmap::{PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE, prot_to_vm},
+    mmap::prot_to_vm,
     paging::{PteFlags, Visit},
 };
 use crate::syscall::errno::*;

@@ -48,8 +48,8 @@ impl ExitStatus {
     /// The wait(2) status word.
     pub fn wait_status(self) -> i32 {
         match self {
-            ExitStatus::Exited(code) => (code as i32) << 8,
-            ExitStatus::Signaled(sig) => sig as i32,
+            ExitStatus::Exited(code) => abi::wait::w_exitcode(code as i32),
+            ExitStatus::Signaled(sig) => abi::wait::w_termsig(sig as i32, false),
         }
     }
 

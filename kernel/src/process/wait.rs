@@ -1,24 +1,18 @@
 //! wait4 (Linux's kernel/exit.c do_wait): wait for a child to end, collect its status, and reap it.
 
+use abi::wait::{__WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, WUNTRACED};
 use alloc::sync::Arc;
 
 use super::{Pid, Process, ProcessState};
 use crate::{arch::uaccess, sync::IrqOff, syscall::errno::*, thread};
 
-const WNOHANG: u64 = 1;
-const WUNTRACED: u64 = 2;
-const WCONTINUED: u64 = 8;
-const WNOTHREAD: u64 = 0x2000_0000;
-const WALL: u64 = 0x4000_0000;
-const WCLONE: u64 = 0x8000_0000;
-
 /// Size of struct rusage (filled with zeros: this kernel does not account CPU time yet).
-const RUSAGE_SIZE: usize = 144;
+const RUSAGE_SIZE: usize = size_of::<abi::resource::rusage>();
 
 /// wait4(pid, wstatus, options, rusage): waits for a child to end and reaps it. `pid` > 0 waits
 /// for that child, -1 for any, 0 for any in the caller's process group, < -1 for any in group -pid.
 pub fn wait4(pid: i64, wstatus: u64, options: u64, rusage: u64) -> Result<u64, Errno> {
-    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE) != 0 {
         return Err(EINVAL);
     }
     // The argument is a pid_t: Linux sees only its low 32 bits, and refuses INT_MIN (whose

@@ -1,5 +1,9 @@
 //! File system calls: read, write, open, openat, close.
 
+use abi::{
+    fcntl::{AT_FDCWD, O_ACCMODE, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY},
+    uio::{IOV_MAX, iovec},
+};
 use alloc::vec::Vec;
 
 use super::{SysResult, errno::*};
@@ -13,14 +17,6 @@ use crate::{
 fn current_files() -> Result<fs::SharedFdTable, Errno> {
     thread::current_process().ok_or(EBADF)?.files()
 }
-
-const O_ACCMODE: u64 = 0o3;
-const O_WRONLY: u64 = 0o1;
-const O_RDWR: u64 = 0o2;
-const O_CREAT: u64 = 0o100;
-const O_TRUNC: u64 = 0o1000;
-const O_DIRECTORY: u64 = 0o200000;
-const AT_FDCWD: i64 = -100;
 
 /// Largest chunk copied through a kernel buffer at a time.
 const CHUNK: usize = 4096;
@@ -130,7 +126,7 @@ fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<O
         return Err(if flags & O_CREAT != 0 { EROFS } else { ENOENT });
     };
     if inode.is_dir {
-        if access != 0 {
+        if access != O_RDONLY {
             return Err(EISDIR);
         }
         return Ok(OpenFile::new(FileKind::Dir(inode), false, false));
@@ -156,7 +152,6 @@ pub fn sys_ioctl(fd: u64, _request: u64, _arg: u64) -> SysResult {
 
 /// writev(fd, iov, iovcnt): write for each buffer in turn; stops at the first short or failed write.
 pub fn sys_writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
-    const IOV_MAX: u64 = 1024;
     // Linux's import_iovec takes the count as an unsigned int: the high bits are dropped.
     let iovcnt = iovcnt as u32 as u64;
     if iovcnt > IOV_MAX {
@@ -166,16 +161,17 @@ pub fn sys_writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
     for i in 0..iovcnt {
         // iov may be any value: an iovec past the top of the address space is EFAULT, not an
         // overflow.
-        let entry = iov.checked_add(i * 16).ok_or(EFAULT)?;
-        let base: u64 = uaccess::read_user(entry)?;
-        let len: u64 = uaccess::read_user(entry.checked_add(8).ok_or(EFAULT)?)?;
-        if len == 0 {
+        let entry = iov
+            .checked_add(i * size_of::<iovec>() as u64)
+            .ok_or(EFAULT)?;
+        let iovec { iov_base, iov_len } = uaccess::read_user(entry)?;
+        if iov_len == 0 {
             continue;
         }
-        match sys_write(fd, base, len) {
+        match sys_write(fd, iov_base, iov_len) {
             Ok(n) => {
                 total += n;
-                if n < len {
+                if n < iov_len {
                     break;
                 }
             }

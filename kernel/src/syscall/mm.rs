@@ -1,13 +1,11 @@
 //! Memory system calls: thin wrappers that find the current mm, take its lock and call the
 //! operation in crate::mm. The argument rules (EINVAL, ENOMEM, ...) live with the operations.
 
+use abi::mman::{MAP_ANONYMOUS, MAP_POPULATE, PROT_WRITE};
+
 use super::{SysResult, errno::*};
 use crate::{
-    mm::{
-        fault::Access,
-        mmap::{MAP_POPULATE, MmapFile, PROT_WRITE},
-        populate::populate,
-    },
+    mm::{fault::Access, mmap::MmapFile, populate::populate},
     thread,
 };
 
@@ -20,7 +18,7 @@ pub fn sys_brk(addr: u64) -> SysResult {
 }
 
 pub fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysResult {
-    let file = if flags & crate::mm::mmap::MAP_ANONYMOUS == 0 {
+    let file = if flags & MAP_ANONYMOUS == 0 {
         let process = thread::current_process().ok_or(EBADF)?;
         let open = process.files()?.lock().get(fd)?;
         let inode = open.inode().cloned().ok_or(ENODEV)?;

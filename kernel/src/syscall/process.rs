@@ -1,5 +1,10 @@
 //! Process system calls; the work is in crate::process and crate::sched.
 
+use abi::{
+    clone::CSIGNAL,
+    prctl::{ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_FS, ARCH_SET_GS},
+    signal::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, sigset_t},
+};
 use core::sync::atomic::Ordering;
 
 use super::{SysResult, errno::*};
@@ -75,7 +80,6 @@ pub fn sys_fork(regs: &PtRegs) -> SysResult {
 /// clone(flags, stack, ...): only the fork-like form (no CLONE_* sharing flags, just the exit
 /// signal), which is how glibc, musl and busybox fork. Threads (CLONE_VM) come later.
 pub fn sys_clone(regs: &PtRegs, flags: u64, stack: u64) -> SysResult {
-    const CSIGNAL: u64 = 0xff;
     if flags & !CSIGNAL != 0 {
         log::debug!("clone: flags {flags:#x} not supported");
         return Err(EINVAL);
@@ -104,11 +108,6 @@ pub fn sys_exit(code: u64) -> SysResult {
 pub fn sys_exit_group(code: u64) -> SysResult {
     process::exit::do_exit_group(ExitStatus::Exited(code as u8))
 }
-
-const ARCH_SET_GS: u64 = 0x1001;
-const ARCH_SET_FS: u64 = 0x1002;
-const ARCH_GET_FS: u64 = 0x1003;
-const ARCH_GET_GS: u64 = 0x1004;
 
 /// arch_prctl: the FS/GS bases that C libraries use for thread-local storage. Saved and restored
 /// per task by the scheduler.
@@ -148,16 +147,13 @@ pub fn sys_arch_prctl(code: u64, addr: u64) -> SysResult {
 /// not delivered yet (a later step), but C libraries block and restore them around fork, and they
 /// must see their own mask back.
 pub fn sys_rt_sigprocmask(how: u64, set: u64, oldset: u64, sigsetsize: u64) -> SysResult {
-    const SIG_BLOCK: u64 = 0;
-    const SIG_UNBLOCK: u64 = 1;
-    const SIG_SETMASK: u64 = 2;
-    if sigsetsize != 8 {
+    if sigsetsize != size_of::<sigset_t>() as u64 {
         return Err(EINVAL);
     }
     let me = thread::current().ok_or(EINVAL)?;
     let old = me.sigmask.get();
     if set != 0 {
-        let new: u64 = crate::arch::uaccess::read_user(set)?;
+        let new: sigset_t = crate::arch::uaccess::read_user(set)?;
         let mask = match how {
             SIG_BLOCK => old | new,
             SIG_UNBLOCK => old & !new,
