@@ -21,6 +21,8 @@ fn harden_matches_linux() {
         "SIGKILL during a 16 GiB MAP_POPULATE: signal 9",
         "msync length wrapping to 0: ok",
         "msync across a hole: ENOMEM",
+        "MAP_FIXED at 0: EPERM",
+        "growing down into page 0: signal 11",
     ] {
         assert!(output.contains(line), "missing {line:?} in:\n{output}");
     }

@@ -18,7 +18,7 @@ use x86_64::VirtAddr;
 use super::{
     frame::{self, Frame, PageFlags},
     layout::{PAGE_SIZE, page_down},
-    mm_struct::{MmInner, STACK_GUARD_GAP, STACK_LIMIT, VmFlags, pte_flags},
+    mm_struct::{MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, STACK_LIMIT, VmFlags, pte_flags},
     vm_object::{PageError, VmFile},
 };
 
@@ -123,9 +123,11 @@ impl MmInner {
     fn find_area(&mut self, addr: u64) -> Result<Area, FaultError> {
         let vma = self.vmas.find_vma(addr).ok_or(FaultError::NoMapping)?;
         if vma.start() > addr {
-            // Below a stack? Grow it, within RLIMIT_STACK and the guard gap (expand_stack).
+            // Below a stack? Grow it, within RLIMIT_STACK and the guard gap, and never below
+            // vm.mmap_min_addr (expand_downwards's security_mmap_addr check).
             if !vma.flags().contains(VmFlags::GROWSDOWN)
                 || vma.end() - page_down(addr) > STACK_LIMIT
+                || page_down(addr) < MMAP_MIN_ADDR
             {
                 return Err(FaultError::NoMapping);
             }

@@ -173,11 +173,17 @@ impl MmInner {
 
         let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
         let start = if fixed {
+            // get_unmapped_area's checks, in its order: the length, the range, the alignment,
+            // then security_mmap_addr: nothing below vm.mmap_min_addr (Linux lets a process with
+            // CAP_SYS_RAWIO do it; there are no capabilities here, so no process may).
+            if len > TASK_SIZE - MMAP_MIN_ADDR || addr > TASK_SIZE - len {
+                return Err(ENOMEM);
+            }
             if !is_page_aligned(addr) {
                 return Err(EINVAL);
             }
-            if addr > TASK_SIZE || len > TASK_SIZE - addr {
-                return Err(ENOMEM);
+            if addr < MMAP_MIN_ADDR {
+                return Err(EPERM);
             }
             if flags & MAP_FIXED_NOREPLACE != 0 && self.vmas.intersects(addr, addr + len) {
                 return Err(EEXIST);

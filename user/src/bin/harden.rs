@@ -401,6 +401,45 @@ fn check_msync() {
     munmap(shared, 4 * PAGE);
 }
 
+/// Nothing can be mapped below vm.mmap_min_addr (64 KiB here), neither with MAP_FIXED nor by a
+/// grows-down area growing into it (found by the fuzzer: NULL became a valid pointer). On Linux
+/// the process must lack CAP_SYS_RAWIO for this, so the check runs in a child that drops every
+/// capability first (capset; ENOSYS here, where no process has capabilities). Page 0 is below the
+/// limit whatever it is set to (Linux's default is 4096 or 65536, depending on the distribution).
+fn check_mmap_min_addr() {
+    let child = fork();
+    if child == 0 {
+        let header = [0x2008_0522u32, 0]; // _LINUX_CAPABILITY_VERSION_3, this process
+        let data = [0u32; 6];
+        raw(
+            nr::CAPSET,
+            [header.as_ptr() as u64, data.as_ptr() as u64, 0, 0, 0, 0],
+        );
+        let fixed = |addr: u64, flags: u64| {
+            mmap(
+                addr,
+                PAGE,
+                PROT_READ,
+                MAP_PRIVATE | MAP_ANONYMOUS | flags,
+                -1,
+                0,
+            )
+        };
+        show("MAP_FIXED at 0", fixed(0, MAP_FIXED));
+        show("MAP_FIXED_NOREPLACE at 0", fixed(0, MAP_FIXED_NOREPLACE));
+        show("MAP_FIXED unaligned and low", fixed(0x801, MAP_FIXED));
+        let low = fixed(0x10000, MAP_FIXED | MAP_GROWSDOWN);
+        show("MAP_FIXED|MAP_GROWSDOWN at 0x10000", low);
+        // A read in page 0 would grow the area down into it: SIGSEGV instead.
+        // SAFETY: the kernel answers with SIGSEGV.
+        let byte = unsafe { core::ptr::read_volatile(0x800 as *const u8) };
+        exit(byte as i32);
+    }
+    let mut status = 0;
+    wait4(child, &mut status, 0);
+    println!("growing down into page 0: signal {}", wtermsig(status));
+}
+
 /// Kernel only: fill memory with populated pages, then create areas until ENOMEM.
 fn fill_then_split() {
     fault_in_own_areas();
@@ -470,5 +509,6 @@ fn main(args: Args) -> i32 {
     check_populate_yields();
     check_kill();
     check_msync();
+    check_mmap_min_addr();
     0
 }
