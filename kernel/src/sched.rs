@@ -90,6 +90,14 @@ pub fn prepare_user_entry(thread: &Thread, regs: &PtRegs) {
     }
 }
 
+/// Makes sure the run queue can hold `threads` threads without allocating, so that waking a thread
+/// never needs memory (thread creation calls this and fails with ENOMEM instead).
+pub fn reserve_run_queue(threads: usize) -> Result<(), Errno> {
+    let mut queue = RUN_QUEUE.lock();
+    let more = threads.saturating_sub(queue.len());
+    queue.try_reserve(more).map_err(|_| ENOMEM)
+}
+
 /// Makes a new thread runnable.
 pub fn enqueue(thread: Arc<Thread>) {
     *thread.state.lock() = ThreadState::Runnable;

@@ -111,6 +111,7 @@ impl Thread {
         if tid != 0 {
             let mut threads = THREADS.lock();
             threads.try_reserve(1).ok()?;
+            crate::sched::reserve_run_queue(threads.len() + 1).ok()?;
             threads.push(thread.clone());
         }
         let slot = thread.kstack.top().as_u64() - 8;

@@ -36,13 +36,15 @@ pub struct OpenFile {
 }
 
 impl OpenFile {
-    pub fn new(kind: FileKind, readable: bool, writable: bool) -> Arc<Self> {
-        Arc::new(OpenFile {
+    /// A new open file description; ENOMEM if memory ran out.
+    pub fn new(kind: FileKind, readable: bool, writable: bool) -> Result<Arc<Self>, Errno> {
+        Arc::try_new(OpenFile {
             kind,
             readable,
             writable,
             pos: IrqMutex::new(0),
         })
+        .map_err(|_| ENOMEM)
     }
 
     /// The file position (Linux's f_pos).
@@ -124,7 +126,7 @@ pub type SharedFdTable = Arc<IrqMutex<FdTable>>;
 impl FdTable {
     /// stdin, stdout and stderr on the console, for the first process.
     pub fn with_console() -> Option<SharedFdTable> {
-        let console = OpenFile::new(FileKind::Console, true, true);
+        let console = OpenFile::new(FileKind::Console, true, true).ok()?;
         FdTable {
             fds: alloc::vec![Some(console.clone()), Some(console.clone()), Some(console)],
         }

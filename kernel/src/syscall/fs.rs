@@ -129,7 +129,7 @@ fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<O
         if access != O_RDONLY {
             return Err(EISDIR);
         }
-        return Ok(OpenFile::new(FileKind::Dir(inode), false, false));
+        return OpenFile::new(FileKind::Dir(inode), false, false);
     }
     if flags & O_DIRECTORY != 0 {
         return Err(ENOTDIR);
@@ -140,7 +140,7 @@ fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<O
     if access == O_ACCMODE {
         return Err(EINVAL);
     }
-    Ok(OpenFile::new(FileKind::Regular(inode), true, false))
+    OpenFile::new(FileKind::Regular(inode), true, false)
 }
 
 /// ioctl: no device control yet. The console is not a terminal here (as for output to a pipe),
