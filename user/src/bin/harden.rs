@@ -232,22 +232,42 @@ fn check_read_position(path: &[u8]) {
     close(fd);
 }
 
-fn check_populate_yields() {
-    // The flag lives in shared memory: 1 while the child is inside mmap(MAP_POPULATE), 2 after.
-    let flag = mmap(
-        0,
-        PAGE,
-        PROT_READ | PROT_WRITE,
-        MAP_SHARED | MAP_ANONYMOUS,
-        -1,
-        0,
-    ) as u64;
-    let flag_ptr = flag as *mut u64;
+/// A word of memory shared with forked children: how a child says where it is.
+struct SharedFlag(*mut u64);
+
+impl SharedFlag {
+    fn new() -> Self {
+        let page = mmap(
+            0,
+            PAGE,
+            PROT_READ | PROT_WRITE,
+            MAP_SHARED | MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert!(page >= 0, "mmap failed");
+        SharedFlag(page as u64 as *mut u64)
+    }
+
+    fn set(&self, value: u64) {
+        // SAFETY: the shared page is mapped read-write for the life of the program.
+        unsafe { self.0.write_volatile(value) }
+    }
+
+    fn get(&self) -> u64 {
+        // SAFETY: as above.
+        unsafe { self.0.read_volatile() }
+    }
+}
+
+/// Forks a child that sets `flag` to 1, populates `len` bytes of read-only anonymous memory with
+/// MAP_POPULATE (the zero page everywhere, page tables for all of it), sets `flag` to 2 and exits
+/// 0 (1 if the mmap failed). Returns once the child has set 1, that is, is about to populate.
+fn populating_child(flag: &SharedFlag, len: u64) -> i64 {
+    flag.set(0);
     let child = fork();
     if child == 0 {
-        // SAFETY: the shared page is mapped read-write.
-        unsafe { flag_ptr.write_volatile(1) };
-        let len = 1u64 << 30;
+        flag.set(1);
         let m = mmap(
             0,
             len,
@@ -256,17 +276,19 @@ fn check_populate_yields() {
             -1,
             0,
         );
-        // SAFETY: as above.
-        unsafe { flag_ptr.write_volatile(2) };
+        flag.set(2);
         exit(if m >= 0 { 0 } else { 1 });
     }
-    // SAFETY: the shared page is mapped read-write.
-    let read_flag = || unsafe { flag_ptr.read_volatile() };
-    while read_flag() == 0 {
+    while flag.get() == 0 {
         sched_yield();
     }
+    child
+}
+
+fn check_populate_yields(flag: &SharedFlag) {
+    let child = populating_child(flag, 1 << 30);
     let mut ran_meanwhile = 0u64;
-    while read_flag() == 1 {
+    while flag.get() == 1 {
         ran_meanwhile += 1;
         sched_yield();
     }
@@ -280,7 +302,7 @@ fn check_populate_yields() {
 
 /// kill: the default actions (SIGTERM ends a process, SIGCHLD is ignored), signal 0 and the errors;
 /// and SIGKILL ends a process in the middle of a long MAP_POPULATE.
-fn check_kill() {
+fn check_kill(flag: &SharedFlag) {
     let spin = || {
         let child = fork();
         if child == 0 {
@@ -315,40 +337,13 @@ fn check_kill() {
         raw(nr::KILL, [0x3fff_ffff, 0, 0, 0, 0, 0]),
     );
 
-    let flag = mmap(
-        0,
-        PAGE,
-        PROT_READ | PROT_WRITE,
-        MAP_SHARED | MAP_ANONYMOUS,
-        -1,
-        0,
-    ) as u64;
-    let flag_ptr = flag as *mut u64;
-    let child = fork();
-    if child == 0 {
-        // SAFETY: the shared page is mapped read-write.
-        unsafe { flag_ptr.write_volatile(1) };
-        let m = mmap(
-            0,
-            16 << 30,
-            PROT_READ,
-            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE,
-            -1,
-            0,
-        );
-        exit(if m >= 0 { 0 } else { 1 });
-    }
-    // SAFETY: the shared page is mapped read-write.
-    while unsafe { flag_ptr.read_volatile() } == 0 {
-        sched_yield();
-    }
+    let child = populating_child(flag, 16 << 30);
     raw(nr::KILL, [child as u64, 9, 0, 0, 0, 0]);
     wait4(child, &mut status, 0);
     println!(
         "SIGKILL during a 16 GiB MAP_POPULATE: signal {}",
         wtermsig(status)
     );
-    munmap(flag, PAGE);
 }
 
 /// Touches every page of the program's own readable areas, so that nothing it runs later needs a
@@ -506,8 +501,9 @@ fn main(args: Args) -> i32 {
     check_nested_task_flag(path);
     check_read_position(path);
     check_map_count();
-    check_populate_yields();
-    check_kill();
+    let flag = SharedFlag::new();
+    check_populate_yields(&flag);
+    check_kill(&flag);
     check_msync();
     check_mmap_min_addr();
     0
