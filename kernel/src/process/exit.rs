@@ -55,11 +55,22 @@ fn exit_process(process: &super::Process, status: ExitStatus) {
     let orphans = core::mem::take(&mut *process.children.lock());
     if let Some(init) = super::find(1) {
         let mut any_zombie = false;
-        for orphan in orphans {
-            orphan.ppid.store(1, Ordering::Relaxed);
-            any_zombie |= matches!(orphan.state(), ProcessState::Zombie(_));
-            init.children.lock().push(orphan);
+        let mut adopted = init.children.lock();
+        if adopted.try_reserve(orphans.len()).is_err() {
+            // No memory to list them: they run on, but nobody can reap them when they end.
+            log::error!(
+                "pid {}: no memory to pass {} children to init",
+                process.pid,
+                orphans.len()
+            );
+        } else {
+            for orphan in orphans {
+                orphan.ppid.store(1, Ordering::Relaxed);
+                any_zombie |= matches!(orphan.state(), ProcessState::Zombie(_));
+                adopted.push(orphan);
+            }
         }
+        drop(adopted);
         if any_zombie {
             init.child_wait.wake_all();
         }
