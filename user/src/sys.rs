@@ -12,6 +12,9 @@ pub mod nr {
     pub const MPROTECT: u64 = 10;
     pub const MUNMAP: u64 = 11;
     pub const BRK: u64 = 12;
+    pub const RT_SIGPROCMASK: u64 = 14;
+    pub const IOCTL: u64 = 16;
+    pub const WRITEV: u64 = 20;
     pub const SCHED_YIELD: u64 = 24;
     pub const GETPID: u64 = 39;
     pub const CLONE: u64 = 56;
@@ -21,6 +24,9 @@ pub mod nr {
     pub const WAIT4: u64 = 61;
     pub const KILL: u64 = 62;
     pub const GETPPID: u64 = 110;
+    pub const ARCH_PRCTL: u64 = 158;
+    pub const GETTID: u64 = 186;
+    pub const SET_TID_ADDRESS: u64 = 218;
     pub const EXIT_GROUP: u64 = 231;
     pub const OPENAT: u64 = 257;
 }
