@@ -85,8 +85,9 @@ const ARENA_SIZE: u64 = 1 << 30;
 /// Most arena addresses fall in its first 16 MiB, so that mappings overlap and split each other.
 const ARENA_HOT: u64 = 16 << 20;
 
-/// Lengths that no mapping can have: from any user address they run past TASK_SIZE or wrap.
-const HUGE_LENS: [u64; 9] = [
+/// Lengths that no mapping can have: from any user address, 0 included, they run past TASK_SIZE
+/// or wrap. (TASK_SIZE itself is not one: munmap(0, TASK_SIZE) is valid, and unmaps everything.)
+const HUGE_LENS: [u64; 8] = [
     u64::MAX,
     0xffff_ffff_ffff_f000,
     0xffff_ffff_ffff_f001,
@@ -94,7 +95,6 @@ const HUGE_LENS: [u64; 9] = [
     0x4000_0000_0000_0000,
     1 << 48,
     1 << 47,
-    TASK_SIZE,
     TASK_SIZE + 1,
 ];
 
@@ -193,10 +193,13 @@ struct KnownBugs {
     /// Found by this fuzzer: MAP_FIXED (or MAP_FIXED_NOREPLACE) below mmap_min_addr, at 0 too,
     /// succeeds (Linux: EPERM), after which NULL is a valid pointer.
     min_addr: bool,
+    /// Found by this fuzzer: a MAP_GROWSDOWN area with nothing below it grows down past
+    /// mmap_min_addr, to page 0, on a fault (or a system call's access) there.
+    grow_min: bool,
 }
 
 impl KnownBugs {
-    const NAMES: [&'static str; 7] = [
+    const NAMES: [&'static str; 8] = [
         "brk",
         "offset",
         "nt",
@@ -204,6 +207,7 @@ impl KnownBugs {
         "efault_pos",
         "populate",
         "min_addr",
+        "grow_min",
     ];
 
     fn all(on: bool) -> Self {
@@ -215,6 +219,7 @@ impl KnownBugs {
             efault_pos: on,
             populate: on,
             min_addr: on,
+            grow_min: on,
         }
     }
 
@@ -228,6 +233,7 @@ impl KnownBugs {
             "efault_pos" => &mut self.efault_pos,
             "populate" => &mut self.populate,
             "min_addr" => &mut self.min_addr,
+            "grow_min" => &mut self.grow_min,
             _ => return false,
         };
         *switch = false;
@@ -244,6 +250,7 @@ impl KnownBugs {
             self.efault_pos,
             self.populate,
             self.min_addr,
+            self.grow_min,
         ]
         .iter()
         .enumerate()
@@ -261,6 +268,7 @@ impl KnownBugs {
             efault_pos: on(4),
             populate: on(5),
             min_addr: on(6),
+            grow_min: on(7),
         }
     }
 }
@@ -609,6 +617,12 @@ impl Fuzzer {
     /// Reports a broken invariant and ends this process with status 1 (which its parent, and in
     /// the end the first process, report too).
     fn fail(&self, what: fmt::Arguments) -> ! {
+        if self.cfg.trace {
+            println!("{} /proc/self/maps:", self.tag());
+            for_each_line(b"/proc/self/maps\0", |line| {
+                println!("  {}", core::str::from_utf8(line).unwrap_or("?"));
+            });
+        }
         println!(
             "fuzz: FAIL worker {} depth {} pid {} call {} ({}): {what}",
             self.worker, self.depth, self.pid, self.calls, self.current
@@ -618,25 +632,31 @@ impl Fuzzer {
 
     // --- making calls -------------------------------------------------------------------------
 
+    /// How trace lines name this process and call: worker, depth, pid, call number.
+    fn tag(&self) -> impl fmt::Display {
+        let (w, d, p, c) = (self.worker, self.depth, self.pid, self.calls);
+        fmt::from_fn(move |f| write!(f, "w{w}.{d} p{p} #{c}"))
+    }
+
     /// Makes one system call, traced if asked, and checks what holds for every call: the result is
     /// a value or an errno in -4095..=-1.
     fn call(&mut self, name: &str, nr: u64, a: [u64; 6]) -> i64 {
         self.calls += 1;
         if self.cfg.trace {
             println!(
-                "w{}.{} #{} {name}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x})",
-                self.worker, self.depth, self.calls, a[0], a[1], a[2], a[3], a[4], a[5]
+                "{} {name}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x})",
+                self.tag(),
+                a[0],
+                a[1],
+                a[2],
+                a[3],
+                a[4],
+                a[5]
             );
         }
         let r = sys::raw(nr, a);
         if self.cfg.trace {
-            println!(
-                "w{}.{} #{} = {r:#x} {}",
-                self.worker,
-                self.depth,
-                self.calls,
-                errno_name(r)
-            );
+            println!("{} = {r:#x} {}", self.tag(), errno_name(r));
         }
         if r < -4095 {
             self.fail(format_args!("{name} returned {r:#x}"));
@@ -825,10 +845,14 @@ impl Fuzzer {
         }
     }
 
+    /// PROT_READ, PROT_WRITE, PROT_EXEC, sometimes with a garbage bit. Never PROT_GROWSDOWN or
+    /// PROT_GROWSUP: with them Linux's mprotect starts at the first area above the address, which
+    /// could be the stack.
     fn prot(&mut self) -> u64 {
+        const GROWS: u64 = 0x0300_0000;
         let prot = self.rng.below(8);
         if self.rng.percent(5) {
-            prot | (1 << self.rng.range(3, 63))
+            prot | (1 << self.rng.range(3, 63)) & !GROWS
         } else {
             prot
         }
@@ -928,6 +952,9 @@ impl Fuzzer {
         }
         if addr < MMAP_MIN_ADDR && self.cfg.avoid.min_addr {
             flags &= !(MAP_FIXED | MAP_FIXED_NOREPLACE); // KNOWN_BUG(min_addr)
+        }
+        if addr != 0 && addr < 16 << 20 && self.cfg.avoid.grow_min {
+            flags &= !MAP_GROWSDOWN; // KNOWN_BUG(grow_min): low, maybe nothing below it
         }
         flags
     }
@@ -1528,23 +1555,23 @@ impl Fuzzer {
         if set_ok && how > 2 {
             return self.expect_err("rt_sigprocmask how", r, EINVAL);
         }
-        if r == 0 {
-            if old_ok && self.sigmask.is_some_and(|m| m != old) {
-                self.fail(format_args!(
-                    "rt_sigprocmask old mask {old:#x}, set {:#x?}",
-                    self.sigmask
-                ));
-            }
-            if set_ok {
-                new &= !UNBLOCKABLE;
-                self.sigmask = match how {
-                    0 => self.sigmask.map(|m| m | new),
-                    1 => self.sigmask.map(|m| m & !new),
-                    _ => Some(new),
-                };
-            }
-        } else if (set == 0 || set_ok) && (oldset == 0 || old_ok) {
+        if r == 0 && old_ok && self.sigmask.is_some_and(|m| m != old) {
+            self.fail(format_args!(
+                "rt_sigprocmask old mask {old:#x}, set {:#x?}",
+                self.sigmask
+            ));
+        }
+        if r != 0 && (set == 0 || set_ok) && (oldset == 0 || old_ok) {
             self.fail(format_args!("rt_sigprocmask failed: {}", errno_name(r)));
+        }
+        // The new mask applies even when the old one cannot be stored (EFAULT), as on Linux.
+        if set_ok && (r == 0 || r == -EFAULT && !old_ok && oldset != 0) {
+            new &= !UNBLOCKABLE;
+            self.sigmask = match how {
+                0 => self.sigmask.map(|m| m | new),
+                1 => self.sigmask.map(|m| m & !new),
+                _ => Some(new),
+            };
         }
     }
 
@@ -1603,10 +1630,7 @@ impl Fuzzer {
         let nr = self.rng.pick(&[nr::GETPID, nr::SCHED_YIELD, nr::GETTID]);
         self.calls += 1;
         if self.cfg.trace {
-            println!(
-                "w{}.{} #{} syscall {nr} with rflags |= {set:#x}",
-                self.worker, self.depth, self.calls
-            );
+            println!("{} syscall {nr} with rflags |= {set:#x}", self.tag());
         }
         let r: i64;
         // SAFETY: only flags change between pushfq and the final popfq, which restores them all;
@@ -1848,12 +1872,8 @@ impl Fuzzer {
             let write = self.rng.percent(50);
             let value = self.rng.next() as u8;
             if self.cfg.trace {
-                println!(
-                    "w{}.{} touch {} {addr:#x}",
-                    self.worker,
-                    self.depth,
-                    if write { "write" } else { "read" }
-                );
+                let what = if write { "write" } else { "read" };
+                println!("{} touch {what} {addr:#x}", self.tag());
             }
             // SAFETY: none, on purpose: the address may be anything but this program's text,
             // stack and the fuzzer's own state (none of those are ever chosen). A bad access ends
