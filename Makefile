@@ -27,7 +27,7 @@ INIT_PATH := $(if $(INIT),$(INIT),$(USER_DIR)/demo)
 RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME)
 RUN_CMDLINE := init=/bin/$(INIT_NAME) -- $(ARGS)
 
-.PHONY: all run test test-host test-kernel test-integration gdb clean toolchain qemu build kernel boot user check fmt
+.PHONY: all run test test-host test-kernel test-integration fuzz gdb clean toolchain qemu build kernel boot user check fmt
 
 all: build
 
@@ -83,6 +83,23 @@ test-kernel: build qemu
 test-integration: build qemu
 	KERNEL=$(abspath $(KERNEL)) BOOT=$(abspath $(BOOT)) USER_BIN_DIR=$(abspath $(USER_DIR)) \
 	  $(CARGO) test -p tests
+
+# make fuzz [SEED=n] [OPS=n] [WORKERS=n] [FUZZ_FLAGS="trace bugs bug=NAME"]: the system-call
+# fuzzer (user/src/bin/fuzz.rs) as the first process. The seed defaults to the time and is printed;
+# the same SEED, OPS and WORKERS replay the same run. A kernel panic (253) or a hang (124) fails it
+# as much as a broken invariant (status 1).
+SEED ?=
+OPS ?= 1000000
+WORKERS ?= 4
+FUZZ_FLAGS ?=
+FUZZ_TIMEOUT ?= 7200
+FUZZ_SEED := $(if $(SEED),$(SEED),$(shell date +%s))
+fuzz: build qemu
+	@echo "make fuzz: seed $(FUZZ_SEED), replay with: make fuzz SEED=$(FUZZ_SEED) OPS=$(OPS)"
+	@$(BOOT) run --kernel $(KERNEL) --timeout $(FUZZ_TIMEOUT) --file $(USER_DIR)/fuzz:/bin/fuzz \
+	  --cmdline "init=/bin/fuzz -- $(FUZZ_SEED) $(OPS) $(WORKERS) $(FUZZ_FLAGS)"; \
+	  status=$$?; echo "make fuzz: seed $(FUZZ_SEED) ops $(OPS): exit status $$status" >&2; \
+	  exit $$status
 
 gdb: build qemu
 	$(BOOT) run --kernel $(KERNEL) --gdb $(RUN_FILES) --cmdline "$(RUN_CMDLINE)" & \
