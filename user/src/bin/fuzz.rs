@@ -1048,16 +1048,20 @@ impl Fuzzer {
     /// A new mapping protected page by page, alternating rights: one area per page, up to the map
     /// count limit (ENOMEM past it, on Linux).
     fn gen_split(&mut self) {
+        /// Linux's default vm.max_map_count.
+        const MAX_MAP_COUNT: usize = 65530;
         let max = if self.depth == 0 { 1024 } else { 64 };
+        let step = self.rng.range(1, 3);
         let mut pages = self.rng.range(2, max);
+        let beyond_limit = !self.cfg.avoid.split && self.rng.percent(10);
         if self.cfg.avoid.split {
             // KNOWN_BUG(split): stay well below the limit the kernel does not enforce.
             pages = pages.min(SPLIT_MAP_LIMIT.saturating_sub(self.map_count) as u64);
             if pages < 2 {
                 return;
             }
-        } else if self.rng.percent(10) {
-            pages = 70_000; // beyond the map count limit
+        } else if beyond_limit {
+            pages = (MAX_MAP_COUNT as u64 + 500) * step;
         }
         let len = pages * PAGE;
         let rw = PROT_READ | PROT_WRITE;
@@ -1068,7 +1072,6 @@ impl Fuzzer {
         }
         let base = base as u64;
         self.remember(base, len);
-        let step = self.rng.range(1, 3);
         for p in (0..pages).step_by(step as usize * 2) {
             let r = self.call(
                 "mprotect",
@@ -1081,7 +1084,17 @@ impl Fuzzer {
                 }
                 break;
             }
-            self.map_count += 1;
+            self.map_count += 2;
+        }
+        if beyond_limit {
+            // Each call split off two areas: past the limit, mprotect must have said ENOMEM.
+            match check_maps(b"/proc/self/maps\0") {
+                Ok(n) if n > MAX_MAP_COUNT + 1 => self.fail(format_args!(
+                    "{n} areas, more than Linux's limit of {MAX_MAP_COUNT}: mprotect never failed"
+                )),
+                Ok(n) => self.map_count = n,
+                Err(e) => self.fail(format_args!("/proc/self/maps: {e}")),
+            }
         }
     }
 
