@@ -421,8 +421,10 @@ fn check_maps_line(line: &[u8], prev_end: u64) -> Result<u64, &'static str> {
 }
 
 /// Checks a whole maps file; returns the number of areas. A file that cannot be opened (a process
-/// already gone, or not ours to read on Linux) counts as empty.
-fn check_maps(path: &[u8]) -> Result<usize, MapsError> {
+/// already gone, or not ours to read on Linux) counts as empty. `ordered`: also check that the areas
+/// are sorted and disjoint, which holds for our own maps; Linux produces another process's maps a
+/// chunk at a time while that process changes them, so there an area may overlap the previous one.
+fn check_maps(path: &[u8], ordered: bool) -> Result<usize, MapsError> {
     let mut count = 0;
     let mut prev_end = 0;
     let mut error = None;
@@ -432,7 +434,7 @@ fn check_maps(path: &[u8]) -> Result<usize, MapsError> {
         }
         match check_maps_line(line, prev_end) {
             Ok(end) => {
-                prev_end = end;
+                prev_end = if ordered { end } else { 0 };
                 count += 1;
             }
             Err(why) => {
@@ -913,6 +915,20 @@ impl Fuzzer {
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 && start != addr {
             self.fail(format_args!("MAP_FIXED at {addr:#x} gave {start:#x}"));
         }
+        // Linux's hugetlb mappings (this kernel has none) are whole 2 MiB pages, and can only be
+        // unmapped or split as such: not worth remembering, unmapped at once.
+        const MAP_HUGETLB: u64 = 0x4_0000;
+        if flags & MAP_HUGETLB != 0 {
+            let len = len.div_ceil(2 << 20).saturating_mul(2 << 20);
+            let r = self.call("munmap", nr::MUNMAP, [start, len, 0, 0, 0, 0]);
+            if r != 0 {
+                self.fail(format_args!(
+                    "munmap of a hugetlb mapping: {}",
+                    errno_name(r)
+                ));
+            }
+            return;
+        }
         self.remember(start, len);
     }
 
@@ -1063,16 +1079,20 @@ impl Fuzzer {
     /// A new mapping protected page by page, alternating rights: one area per page, up to the map
     /// count limit (ENOMEM past it, on Linux).
     fn gen_split(&mut self) {
+        /// Linux's default vm.max_map_count.
+        const MAX_MAP_COUNT: usize = 65530;
         let max = if self.depth == 0 { 1024 } else { 64 };
+        let step = self.rng.range(1, 3);
         let mut pages = self.rng.range(2, max);
+        let beyond_limit = !self.cfg.avoid.split && self.rng.percent(10);
         if self.cfg.avoid.split {
             // KNOWN_BUG(split): stay well below the limit the kernel does not enforce.
             pages = pages.min(SPLIT_MAP_LIMIT.saturating_sub(self.map_count) as u64);
             if pages < 2 {
                 return;
             }
-        } else if self.rng.percent(10) {
-            pages = 70_000; // beyond the map count limit
+        } else if beyond_limit {
+            pages = (MAX_MAP_COUNT as u64 + 500) * step;
         }
         let len = pages * PAGE;
         let rw = PROT_READ | PROT_WRITE;
@@ -1083,12 +1103,18 @@ impl Fuzzer {
         }
         let base = base as u64;
         self.remember(base, len);
-        let step = self.rng.range(1, 3);
         for p in (0..pages).step_by(step as usize * 2) {
             let r = self.call(
                 "mprotect",
                 nr::MPROTECT,
-                [base + p * PAGE, step * PAGE, PROT_READ, 0, 0, 0],
+                [
+                    base + p * PAGE,
+                    step.min(pages - p) * PAGE,
+                    PROT_READ,
+                    0,
+                    0,
+                    0,
+                ],
             );
             if r < 0 {
                 if r != -ENOMEM {
@@ -1096,7 +1122,17 @@ impl Fuzzer {
                 }
                 break;
             }
-            self.map_count += 1;
+            self.map_count += 2;
+        }
+        if beyond_limit {
+            // Each call split off two areas: past the limit, mprotect must have said ENOMEM.
+            match check_maps(b"/proc/self/maps\0", true) {
+                Ok(n) if n > MAX_MAP_COUNT + 1 => self.fail(format_args!(
+                    "{n} areas, more than Linux's limit of {MAX_MAP_COUNT}: mprotect never failed"
+                )),
+                Ok(n) => self.map_count = n,
+                Err(e) => self.fail(format_args!("/proc/self/maps: {e}")),
+            }
         }
     }
 
@@ -1705,7 +1741,7 @@ impl Fuzzer {
         };
         let len = w.len;
         self.calls += 1;
-        if let Err(e) = check_maps(&path[..len]) {
+        if let Err(e) = check_maps(&path[..len], pid == 0) {
             self.fail(format_args!("/proc/{pid}/maps: {e}"));
         }
     }
@@ -1937,7 +1973,7 @@ impl Fuzzer {
     /// reaped.
     fn checkpoint(&mut self) {
         self.current = "checkpoint";
-        match check_maps(b"/proc/self/maps\0") {
+        match check_maps(b"/proc/self/maps\0", true) {
             Ok(n) if n > 0 => self.map_count = n,
             Ok(_) => self.fail(format_args!("/proc/self/maps is empty")),
             Err(e) => self.fail(format_args!("/proc/self/maps: {e}")),
@@ -2063,11 +2099,49 @@ fn worker(cfg: Config, id: u64, ops: u64) -> ! {
     sys::exit_group(0)
 }
 
+/// On Linux as the first process (`make fuzz-linux`: the program is the initramfs's /init), /proc
+/// is not mounted yet: mount it. Here /proc is always there.
+fn mount_proc_if_missing() {
+    const MKDIR: u64 = 83;
+    const MOUNT: u64 = 165;
+    let fd = sys::open(b"/proc/self/maps\0", O_RDONLY);
+    if fd >= 0 {
+        sys::close(fd as u64);
+        return;
+    }
+    let proc = c"/proc".as_ptr() as u64;
+    sys::raw(MKDIR, [proc, 0o555, 0, 0, 0, 0]);
+    let fstype = c"proc".as_ptr() as u64;
+    sys::raw(MOUNT, [fstype, proc, fstype, 0, 0, 0]);
+}
+
+/// On Linux as the first process, powers the machine off once the result is printed (returning
+/// from the first process would panic Linux). This kernel powers off by itself when pid 1 exits.
+fn power_off_if_linux_init() {
+    const REBOOT: u64 = 169;
+    const MAGIC1: u64 = 0xfee1_dead;
+    const MAGIC2: u64 = 672_274_793;
+    const CMD_POWER_OFF: u64 = 0x4321_fedc;
+    if sys::getpid() == 1 && field(b"/proc/meminfo\0", "KernelHeap").is_none() {
+        sys::raw(REBOOT, [MAGIC1, MAGIC2, CMD_POWER_OFF, 0, 0, 0]);
+    }
+}
+
 fn main(args: Args) -> i32 {
     if args.str(1) == Some("child") {
         return child_main(&args);
     }
-    let (seed, ops, workers, cfg) = parse_args(&args);
+    if sys::getpid() == 1 {
+        mount_proc_if_missing();
+    }
+    let status = fuzz(&args);
+    power_off_if_linux_init();
+    status
+}
+
+/// The first process: forks the workers, reaps everything, checks that memory came back.
+fn fuzz(args: &Args) -> i32 {
+    let (seed, ops, workers, cfg) = parse_args(args);
     println!("fuzz: seed {seed} ops {ops} workers {workers}");
     // Exact accounting needs this kernel's counters, and every orphan coming back to us (pid 1).
     let exact = sys::getpid() == 1;
