@@ -84,7 +84,7 @@ test-integration: build qemu
 	KERNEL=$(abspath $(KERNEL)) BOOT=$(abspath $(BOOT)) USER_BIN_DIR=$(abspath $(USER_DIR)) \
 	  $(CARGO) test -p tests
 
-# make fuzz [SEED=n] [OPS=n] [WORKERS=n] [FUZZ_FLAGS="trace bugs bug=NAME"]: the system-call
+# make fuzz [SEED=n] [OPS=n] [WORKERS=n] [FUZZ_FLAGS=trace]: the system-call
 # fuzzer (user/src/bin/fuzz.rs) as the first process. The seed defaults to the time and is printed;
 # the same SEED, OPS and WORKERS replay the same run. A kernel panic (253) or a hang (124) fails it
 # as much as a broken invariant (status 1).

@@ -1,6 +1,6 @@
 //! A seeded, reproducible system-call fuzzer for the memory and process calls.
 //!
-//! Usage: `fuzz [SEED [OPS [WORKERS]]] [trace] [bugs | bug=NAME]...`
+//! Usage: `fuzz [SEED [OPS [WORKERS]]] [trace]`
 //!
 //! The first process prints `fuzz: seed S ops N workers W`, measures memory, and forks W workers.
 //! Each worker runs its share of the N calls, drawn from a table of generators (one small function
@@ -35,8 +35,8 @@
 //! (so nothing can be mapped below mmap_min_addr and MAP_LOCKED stays bounded); ranges that could
 //! reach the program's own text, data or stack are never unmapped, remapped or protected.
 //!
-//! Known kernel bugs being fixed elsewhere are avoided by the generators unless `bugs` (all) or
-//! `bug=NAME` (one) is given: see [`KnownBugs`] and FUZZ_FINDINGS.md.
+//! The kernel bugs it found are in FUZZ_FINDINGS.md: each is fixed and has a regression test of its
+//! own (tests/tests/hardening.rs), and the generators produce those inputs like any others.
 
 #![no_std]
 #![no_main]
@@ -89,8 +89,6 @@ const MAX_FDS: usize = 8;
 /// Pages above which MAP_POPULATE and MAP_LOCKED are dropped: they fault the whole range in at once,
 /// and memory must stay bounded on Linux as well.
 const POPULATE_MAX_PAGES: u64 = 64;
-/// The map count a process stays under when splitting areas, while [`KnownBugs::split`] is on.
-const SPLIT_MAP_LIMIT: usize = 3000;
 
 /// Each worker's arena: MAP_FIXED targets at random addresses. Its last page is never mapped (it
 /// is the guard: a user address that is always bad), and so nothing mapped in the arena ever
@@ -185,115 +183,11 @@ impl Rng {
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
-/// KNOWN_BUG: inputs that break this kernel through bugs being fixed separately (FUZZ_FINDINGS.md
-/// has each one's reproduction). While a switch is on, the generators stay clear of its input; the
-/// argument `bugs` turns all of them off, `bug=NAME` one. Delete a switch, and its one use, once the
-/// fix is in.
-#[derive(Clone, Copy)]
-struct KnownBugs {
-    /// brk(0xfffffffffffff000): overflow panic in kernel/src/mm/brk.rs.
-    brk: bool,
-    /// A file mapping at offset 0xfffffffffffff000 (or near 2^64) read beyond its first page:
-    /// overflow panic in kernel/src/mm/fault.rs.
-    offset: bool,
-    /// RFLAGS.NT set at a system call: fatal exception in the kernel on the way back.
-    nt: bool,
-    /// mprotect splits an area into any number of VMAs (no map-count limit): the kernel heap runs
-    /// out and the kernel panics.
-    split: bool,
-    /// read() that fails with EFAULT still moves the file position.
-    efault_pos: bool,
-    /// MAP_POPULATE of a huge range works for minutes (it is not stopped when memory runs out).
-    populate: bool,
-    /// Found by this fuzzer: MAP_FIXED (or MAP_FIXED_NOREPLACE) below mmap_min_addr, at 0 too,
-    /// succeeds (Linux: EPERM), after which NULL is a valid pointer.
-    min_addr: bool,
-    /// Found by this fuzzer: a MAP_GROWSDOWN area with nothing below it grows down past
-    /// mmap_min_addr, to page 0, on a fault (or a system call's access) there.
-    grow_min: bool,
-}
-
-impl KnownBugs {
-    const NAMES: [&'static str; 8] = [
-        "brk",
-        "offset",
-        "nt",
-        "split",
-        "efault_pos",
-        "populate",
-        "min_addr",
-        "grow_min",
-    ];
-
-    fn all(on: bool) -> Self {
-        KnownBugs {
-            brk: on,
-            offset: on,
-            nt: on,
-            split: on,
-            efault_pos: on,
-            populate: on,
-            min_addr: on,
-            grow_min: on,
-        }
-    }
-
-    /// Stops avoiding the bug called `name`; false if there is no such switch.
-    fn allow(&mut self, name: &str) -> bool {
-        let switch = match name {
-            "brk" => &mut self.brk,
-            "offset" => &mut self.offset,
-            "nt" => &mut self.nt,
-            "split" => &mut self.split,
-            "efault_pos" => &mut self.efault_pos,
-            "populate" => &mut self.populate,
-            "min_addr" => &mut self.min_addr,
-            "grow_min" => &mut self.grow_min,
-            _ => return false,
-        };
-        *switch = false;
-        true
-    }
-
-    /// The switches as bits, to pass to an exec'd child, and back.
-    fn bits(&self) -> u64 {
-        [
-            self.brk,
-            self.offset,
-            self.nt,
-            self.split,
-            self.efault_pos,
-            self.populate,
-            self.min_addr,
-            self.grow_min,
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, &on)| (on as u64) << i)
-        .sum()
-    }
-
-    fn from_bits(bits: u64) -> Self {
-        let on = |i: u32| bits & (1 << i) != 0;
-        KnownBugs {
-            brk: on(0),
-            offset: on(1),
-            nt: on(2),
-            split: on(3),
-            efault_pos: on(4),
-            populate: on(5),
-            min_addr: on(6),
-            grow_min: on(7),
-        }
-    }
-}
-
 /// What every process of a run shares.
 #[derive(Clone, Copy)]
 struct Config {
     seed: u64,
     trace: bool,
-    avoid: KnownBugs,
     /// This program's path (argv[0]), NUL-terminated: mapped as a file, and exec'd by children.
     path: [u8; 128],
 }
@@ -973,21 +867,15 @@ impl Fuzzer {
         }
     }
 
-    /// Drops the flags that fault a large range in at once (bounded memory, on Linux too), and
-    /// those of known bugs.
-    fn bound_flags(&self, flags: u64, addr: u64, len: u64) -> u64 {
+    /// Drops the flags that fault a large range in at once: a program that populates more than
+    /// memory is killed by the out-of-memory killer, on Linux too, and the workers must live.
+    fn bound_flags(&self, flags: u64, len: u64) -> u64 {
         const MAP_LOCKED: u64 = 0x2000;
-        let mut flags = flags;
-        if len > POPULATE_MAX_PAGES * PAGE && self.cfg.avoid.populate {
-            flags &= !(MAP_POPULATE | MAP_LOCKED);
+        if len > POPULATE_MAX_PAGES * PAGE {
+            flags & !(MAP_POPULATE | MAP_LOCKED)
+        } else {
+            flags
         }
-        if addr < MMAP_MIN_ADDR && self.cfg.avoid.min_addr {
-            flags &= !(MAP_FIXED | MAP_FIXED_NOREPLACE); // KNOWN_BUG(min_addr)
-        }
-        if addr != 0 && addr < 16 << 20 && self.cfg.avoid.grow_min {
-            flags &= !MAP_GROWSDOWN; // KNOWN_BUG(grow_min): low, maybe nothing below it
-        }
-        flags
     }
 
     fn gen_mmap(&mut self) {
@@ -1005,7 +893,7 @@ impl Fuzzer {
         let prot = self.prot();
         let flags = self.map_flags(fixed_ok) | MAP_ANONYMOUS;
         let addr = self.not_guard(addr);
-        let flags = self.bound_flags(flags, addr, len);
+        let flags = self.bound_flags(flags, len);
         let fd = if self.rng.percent(90) {
             u64::MAX
         } else {
@@ -1029,13 +917,13 @@ impl Fuzzer {
         let prot = self.prot();
         let flags = self.map_flags(addr != 0) & !MAP_ANONYMOUS;
         let addr = self.not_guard(addr);
-        let flags = self.bound_flags(flags, addr, len);
+        let flags = self.bound_flags(flags, len);
         let fd = if self.rng.percent(70) {
             self.exe_fd
         } else {
             self.fd()
         };
-        let mut off = match self.rng.below(8) {
+        let off = match self.rng.below(8) {
             0 | 1 => 0,
             2..=4 => self.rng.below(80) * PAGE,
             5 => self.rng.range(1, 80 * PAGE),
@@ -1048,9 +936,6 @@ impl Fuzzer {
             ]),
             _ => self.rng.next() & !0xfff,
         };
-        if self.cfg.avoid.offset && off >= 1 << 48 {
-            off &= (1 << 48) - 1; // KNOWN_BUG(offset)
-        }
         let r = self.call("mmap", nr::MMAP, [addr, len, prot, flags, fd, off]);
         self.check_mapped(r, addr, len, flags);
     }
@@ -1084,14 +969,8 @@ impl Fuzzer {
         let max = if self.depth == 0 { 1024 } else { 64 };
         let step = self.rng.range(1, 3);
         let mut pages = self.rng.range(2, max);
-        let beyond_limit = !self.cfg.avoid.split && self.rng.percent(10);
-        if self.cfg.avoid.split {
-            // KNOWN_BUG(split): stay well below the limit the kernel does not enforce.
-            pages = pages.min(SPLIT_MAP_LIMIT.saturating_sub(self.map_count) as u64);
-            if pages < 2 {
-                return;
-            }
-        } else if beyond_limit {
+        let beyond_limit = self.rng.percent(10);
+        if beyond_limit {
             pages = (MAX_MAP_COUNT as u64 + 500) * step;
         }
         let len = pages * PAGE;
@@ -1133,13 +1012,26 @@ impl Fuzzer {
                 Ok(n) => self.map_count = n,
                 Err(e) => self.fail(format_args!("/proc/self/maps: {e}")),
             }
+            // Tens of thousands of areas make every later call slow: give them back (removing
+            // whole areas is always allowed, at the limit too).
+            let r = self.call("munmap", nr::MUNMAP, [base, len, 0, 0, 0, 0]);
+            if r != 0 {
+                self.fail(format_args!(
+                    "munmap of the split mapping: {}",
+                    errno_name(r)
+                ));
+            }
+            match check_maps(b"/proc/self/maps\0", true) {
+                Ok(n) => self.map_count = n,
+                Err(e) => self.fail(format_args!("/proc/self/maps: {e}")),
+            }
         }
     }
 
     fn gen_brk(&mut self) {
         let r = &mut self.rng;
         let top = self.heap_top;
-        let mut want = match r.below(12) {
+        let want = match r.below(12) {
             0 => 0,
             1..=3 => top + r.range(1, 64) * PAGE,
             4 => top + r.range(1, 3 * PAGE),
@@ -1160,9 +1052,6 @@ impl Fuzzer {
             ]),
             _ => r.next(),
         };
-        if self.cfg.avoid.brk && want == 0xffff_ffff_ffff_f000 {
-            want = 0xffff_ffff_ffff_e000; // KNOWN_BUG(brk)
-        }
         let got = self.call("brk", nr::BRK, [want, 0, 0, 0, 0, 0]) as u64;
         // The break moves to exactly what was asked, or stays; never below the heap's start, and
         // never anywhere near the mappings above (it grows by at most 4 GiB here).
@@ -1213,8 +1102,8 @@ impl Fuzzer {
             nr::READ,
             [fd as u64, head.as_mut_ptr() as u64, 4, 0, 0, 0],
         );
-        // KNOWN_BUG(efault_pos): the position moved.
-        if !self.cfg.avoid.efault_pos && (r != 4 || &head != b"\x7fELF") {
+        // The failed read must not have moved the position.
+        if r != 4 || &head != b"\x7fELF" {
             self.fail(format_args!(
                 "read after EFAULT: {r} bytes {head:?}, not the ELF header"
             ));
@@ -1673,11 +1562,7 @@ impl Fuzzer {
         // CF PF AF ZF SF IF DF OF IOPL NT ID: not TF (0x100), which would trap after the call.
         const CHOOSABLE: u64 = 0x0020_7ed5;
         const AC: u64 = 1 << 18;
-        const NT: u64 = 1 << 14;
-        let mut set = self.rng.next() & (CHOOSABLE | AC);
-        if self.cfg.avoid.nt {
-            set &= !NT; // KNOWN_BUG(nt)
-        }
+        let set = self.rng.next() & (CHOOSABLE | AC);
         let nr = self.rng.pick(&[nr::GETPID, nr::SCHED_YIELD, nr::GETTID]);
         self.calls += 1;
         if self.cfg.trace {
@@ -1861,13 +1746,10 @@ impl Fuzzer {
         self.touch_and_exit(kind != ChildKind::Orphans)
     }
 
-    /// exec this program as `fuzz child SEED DEPTH AVOID [trace]`.
+    /// exec this program as `fuzz child SEED DEPTH [trace]`.
     fn exec_child(&mut self, seed: u64) -> ! {
         let mut bufs = [[0u8; 24]; 3];
-        for (buf, value) in bufs
-            .iter_mut()
-            .zip([seed, self.depth as u64, self.cfg.avoid.bits()])
-        {
+        for (buf, value) in bufs.iter_mut().zip([seed, self.depth as u64]) {
             let mut w = Cursor { buf, len: 0 };
             let _ = fmt::Write::write_fmt(&mut w, format_args!("{value:#x}\0"));
         }
@@ -2028,30 +1910,21 @@ fn parse_args(args: &Args) -> (u64, u64, u64, Config) {
     let mut numbers = [None; 3];
     let mut n = 0;
     let mut trace = false;
-    let mut avoid = KnownBugs::all(true);
     for i in 1..args.len() {
         let arg = args.str(i).unwrap_or("");
         if arg == "trace" {
             trace = true;
-        } else if arg == "bugs" {
-            avoid = KnownBugs::all(false);
-        } else if let Some(name) = arg.strip_prefix("bug=") {
-            if !avoid.allow(name) {
-                println!("fuzz: unknown bug {name:?}; known: {:?}", KnownBugs::NAMES);
-                sys::exit_group(2);
-            }
         } else if let (Some(v), true) = (parse_u64(arg), n < 3) {
             numbers[n] = Some(v);
             n += 1;
         } else {
-            println!("usage: fuzz [SEED [OPS [WORKERS]]] [trace] [bugs | bug=NAME]...");
+            println!("usage: fuzz [SEED [OPS [WORKERS]]] [trace]");
             sys::exit_group(2);
         }
     }
     let cfg = Config {
         seed: numbers[0].unwrap_or(1),
         trace,
-        avoid,
         path: own_path(args),
     };
     let ops = numbers[1].unwrap_or(DEFAULT_OPS);
@@ -2067,15 +1940,14 @@ fn own_path(args: &Args) -> [u8; 128] {
     path
 }
 
-/// `fuzz child SEED DEPTH AVOID [trace]`: a child that a worker's descendant exec'd.
+/// `fuzz child SEED DEPTH [trace]`: a child that a worker's descendant exec'd.
 fn child_main(args: &Args) -> i32 {
     // Linux gives root its capabilities back at exec.
     drop_capabilities();
     let num = |i| args.str(i).and_then(parse_u64).unwrap_or(0);
     let cfg = Config {
         seed: 0,
-        trace: args.str(5) == Some("trace"),
-        avoid: KnownBugs::from_bits(num(4)),
+        trace: args.str(4) == Some("trace"),
         path: own_path(args),
     };
     let seed = num(2);
