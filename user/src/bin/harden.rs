@@ -313,22 +313,14 @@ fn check_kill(flag: &SharedFlag) {
         child
     };
     let child = spin();
-    show(
-        "kill(child, 0)",
-        raw(nr::KILL, [child as u64, 0, 0, 0, 0, 0]),
-    );
-    show(
-        "kill(child, SIGCHLD)",
-        raw(nr::KILL, [child as u64, 17, 0, 0, 0, 0]),
-    );
-    show(
-        "kill(child, 65)",
-        raw(nr::KILL, [child as u64, 65, 0, 0, 0, 0]),
-    );
-    show(
-        "kill(child, SIGTERM)",
-        raw(nr::KILL, [child as u64, 15, 0, 0, 0, 0]),
-    );
+    for (what, sig) in [
+        ("kill(child, 0)", 0),
+        ("kill(child, SIGCHLD)", 17),
+        ("kill(child, 65)", 65),
+        ("kill(child, SIGTERM)", 15),
+    ] {
+        show(what, raw(nr::KILL, [child as u64, sig, 0, 0, 0, 0]));
+    }
     let mut status = 0;
     wait4(child, &mut status, 0);
     println!("child ended by signal {}", wtermsig(status));
