@@ -46,22 +46,10 @@ pub const HEADER_LEN: usize = 110;
 /// The name of the entry that ends an archive.
 pub const TRAILER: &str = "TRAILER!!!";
 
-/// Mask of the file type bits of [`Entry::mode`], as in `<sys/stat.h>`.
-pub const S_IFMT: u32 = 0o170000;
-/// File type: socket.
-pub const S_IFSOCK: u32 = 0o140000;
-/// File type: symbolic link. The entry's data is the link target.
-pub const S_IFLNK: u32 = 0o120000;
-/// File type: regular file.
-pub const S_IFREG: u32 = 0o100000;
-/// File type: block device; see [`Entry::rdev_major`].
-pub const S_IFBLK: u32 = 0o060000;
-/// File type: directory.
-pub const S_IFDIR: u32 = 0o040000;
-/// File type: character device; see [`Entry::rdev_major`].
-pub const S_IFCHR: u32 = 0o020000;
-/// File type: FIFO.
-pub const S_IFIFO: u32 = 0o010000;
+/// The file type bits of [`Entry::mode`] (`S_IFMT`) and each type's value, from the ABI crate:
+/// a cpio mode is a Linux `st_mode`. A symbolic link's data is its target; a device's numbers are
+/// in [`Entry::rdev_major`].
+pub use abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 
 /// Names of the header fields after the magic, in order; [`Error::BadHex`] reports one of them.
 const FIELDS: [&str; 13] = [
