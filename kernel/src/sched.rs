@@ -165,30 +165,43 @@ pub fn schedule() {
 /// Switches from `prev` (the running thread) to `next`, leaving `prev` in [`PREV`] for the
 /// [`finish_task_switch`] that runs on `next`'s stack. Returns when `prev` is switched back in.
 fn switch(prev: Arc<Thread>, next: Arc<Thread>) {
-    *next.state.lock() = ThreadState::Running;
     SLICE_LEFT.store(TIME_SLICE_TICKS, Ordering::Relaxed);
+    // SAFETY: interrupts are off and this CPU owns both contexts now: prev is the running thread
+    // and next was just taken off the run queue. Both stay alive across the switch: prev is held
+    // in PREV until finish_task_switch has dealt with it, next by the thread table (or is idle).
+    unsafe {
+        let prev_ctx = prev.context.get();
+        (*prev_ctx).fpu.save();
+        (*prev_ctx).fs_base = FsBase::read().as_u64();
+        (*prev_ctx).gs_base = GsBase::read().as_u64();
+        let next_rsp = load_next(&next);
+        *PREV.lock() = Some(prev);
+        drop(next);
+        switch_to(&raw mut (*prev_ctx).rsp, next_rsp);
+    }
+}
+
+/// Makes `next` the running thread on this CPU, short of the stack switch itself: its address
+/// space, its kernel stack for the next entry from user mode, its x87/SSE registers and FS/GS
+/// bases. Returns the stack pointer to switch to.
+///
+/// # Safety
+/// Interrupts must be off, and `next` must not be running anywhere: this CPU owns its context.
+unsafe fn load_next(next: &Thread) -> u64 {
+    *next.state.lock() = ThreadState::Running;
     if let Some(mm) = next.process.mm() {
         switch_mm(&mm);
     }
     let top = next.kernel_stack_top();
     gdt::set_kernel_stack(VirtAddr::new(top));
     percpu::set_kernel_stack(top);
-    // SAFETY: interrupts are off and this CPU owns both contexts now: prev is the running thread
-    // and next was just taken off the run queue. Both stay alive across the switch: prev is held
-    // in PREV until finish_task_switch has dealt with it, next by the thread table (or is idle).
+    // SAFETY: per the contract, the context is ours to read.
     unsafe {
-        let prev_ctx = prev.context.get();
-        let next_ctx = next.context.get();
-        (*prev_ctx).fpu.save();
-        (*next_ctx).fpu.restore();
-        (*prev_ctx).fs_base = FsBase::read().as_u64();
-        (*prev_ctx).gs_base = GsBase::read().as_u64();
-        FsBase::write(VirtAddr::new_truncate((*next_ctx).fs_base));
-        GsBase::write(VirtAddr::new_truncate((*next_ctx).gs_base));
-        let next_rsp = (*next_ctx).rsp;
-        *PREV.lock() = Some(prev);
-        drop(next);
-        switch_to(&raw mut (*prev_ctx).rsp, next_rsp);
+        let ctx = next.context.get();
+        (*ctx).fpu.restore();
+        FsBase::write(VirtAddr::new_truncate((*ctx).fs_base));
+        GsBase::write(VirtAddr::new_truncate((*ctx).gs_base));
+        (*ctx).rsp
     }
 }
 
@@ -223,22 +236,12 @@ pub fn start() -> ! {
         .lock()
         .pop_front()
         .unwrap_or_else(|| IDLE.get().expect("scheduler").clone());
-    *next.state.lock() = ThreadState::Running;
-    if let Some(mm) = next.process.mm() {
-        switch_mm(&mm);
-    }
-    let top = next.kernel_stack_top();
-    gdt::set_kernel_stack(VirtAddr::new(top));
-    percpu::set_kernel_stack(top);
     let mut boot_rsp = 0u64;
-    // SAFETY: next has a prepared switch frame; the boot context is never resumed, so saving its
-    // stack pointer into a local is harmless.
+    // SAFETY: interrupts are off and next was just taken off the run queue; it has a prepared
+    // switch frame. The boot context is never resumed, so saving its stack pointer into a local
+    // is harmless.
     unsafe {
-        let next_ctx = next.context.get();
-        (*next_ctx).fpu.restore();
-        FsBase::write(VirtAddr::new_truncate((*next_ctx).fs_base));
-        GsBase::write(VirtAddr::new_truncate((*next_ctx).gs_base));
-        let rsp = (*next_ctx).rsp;
+        let rsp = load_next(&next);
         drop(next);
         switch_to(&raw mut boot_rsp, rsp);
     }

@@ -41,14 +41,15 @@ pub struct Inode {
 }
 
 impl Inode {
-    pub fn new(
+    /// A new inode with an empty page cache; None if memory ran out.
+    pub fn try_new(
         ino: u64,
         dev: (u32, u32),
         path: String,
         data: InodeData,
         is_dir: bool,
-    ) -> Arc<Self> {
-        Arc::new(Inode {
+    ) -> Option<Arc<Self>> {
+        Arc::try_new(Inode {
             ino,
             dev,
             path,
@@ -56,6 +57,19 @@ impl Inode {
             is_dir,
             cache: PageCache::new(),
         })
+        .ok()
+    }
+
+    /// [`try_new`](Self::try_new) for the root file system built at boot, which cannot go on
+    /// without it.
+    pub fn new(
+        ino: u64,
+        dev: (u32, u32),
+        path: String,
+        data: InodeData,
+        is_dir: bool,
+    ) -> Arc<Self> {
+        Self::try_new(ino, dev, path, data, is_dir).expect("no memory for the root file system")
     }
 
     /// Size in bytes.
@@ -127,14 +141,12 @@ fn shmem_ino() -> u64 {
 /// Linux's shmem file "/dev/zero (deleted)"), so that it stays shared across fork. None if memory
 /// ran out.
 pub fn shmem_object(size: u64) -> Option<VmFile> {
-    let inode = Arc::try_new(Inode {
-        ino: shmem_ino(),
-        dev: SHMEM_DEV,
-        path: String::from("/dev/zero (deleted)"),
-        data: InodeData::Shmem { size },
-        is_dir: false,
-        cache: PageCache::new(),
-    })
-    .ok()?;
+    let inode = Inode::try_new(
+        shmem_ino(),
+        SHMEM_DEV,
+        String::from("/dev/zero (deleted)"),
+        InodeData::Shmem { size },
+        false,
+    )?;
     Some(VmFile(inode))
 }

@@ -228,7 +228,7 @@ impl MmInner {
         let shared = area.flags.contains(VmFlags::MAYSHARE);
         // A shared page, or an anonymous page nobody else maps: make it writable where it is.
         // (The seed's "when only one process still uses a page it becomes writable without a copy".)
-        if shared || (old_flags.contains(PageFlags::ANON) && old_page.refcount() == 1) {
+        if shared || (old_flags.contains(PageFlags::ANON) && old_page.is_exclusive()) {
             if shared && let Some(file) = &area.file {
                 file.0
                     .mark_dirty(area.pgoff + (page - area.start) / PAGE_SIZE);

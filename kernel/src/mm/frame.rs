@@ -60,6 +60,11 @@ impl Page {
         self.refcount.load(Ordering::Acquire)
     }
 
+    /// Whether one reference alone holds the frame (copy-on-write may then reuse it in place).
+    pub fn is_exclusive(&self) -> bool {
+        self.refcount() == 1
+    }
+
     pub fn flags(&self) -> PageFlags {
         PageFlags::from_bits_truncate(self.flags.load(Ordering::Relaxed))
     }
@@ -369,11 +374,6 @@ impl Frame {
     /// The frame's metadata.
     pub fn page(&self) -> &'static Page {
         page(self.0)
-    }
-
-    /// Whether this is the only reference (copy-on-write may then reuse the frame in place).
-    pub fn is_exclusive(&self) -> bool {
-        self.page().refcount() == 1
     }
 
     /// Copies another frame's contents into this one (the copy in copy-on-write).

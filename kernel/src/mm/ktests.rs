@@ -95,12 +95,15 @@ pub fn frame_refcount() -> Result<(), String> {
     );
     let second = f.clone();
     ensure!(f.page().refcount() == 2, "after clone");
-    ensure!(!f.is_exclusive(), "exclusive while shared");
+    ensure!(!f.page().is_exclusive(), "exclusive while shared");
     let raw = second.into_raw();
     ensure!(f.page().refcount() == 2, "into_raw released its reference");
     // SAFETY: `raw` is the reference `second` handed over just above, taken back once.
     drop(unsafe { frame::Frame::from_raw(raw) });
-    ensure!(f.is_exclusive(), "after dropping the second reference");
+    ensure!(
+        f.page().is_exclusive(),
+        "after dropping the second reference"
+    );
     ensure!(frame::stats().free == before - 1, "frame freed too early");
     drop(f);
     ensure!(frame::stats().free == before, "frame not back");

@@ -78,7 +78,7 @@ fn pte_for(vm: VmFlags, frame: x86_64::structures::paging::PhysFrame) -> PteFlag
     let page = frame::page(frame);
     // Writable in place only if writes cannot be seen by anyone else: a shared area, or an anonymous
     // page this process alone maps. Otherwise stay read-only and let copy-on-write decide.
-    let exclusive = page.flags().contains(PageFlags::ANON) && page.refcount() == 1;
+    let exclusive = page.flags().contains(PageFlags::ANON) && page.is_exclusive();
     let writable = vm.contains(VmFlags::WRITE) && (vm.contains(VmFlags::MAYSHARE) || exclusive);
     pte_flags(vm, writable)
 }
