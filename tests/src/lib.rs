@@ -346,3 +346,54 @@ pub fn differential(name: &str, args: &[&str]) -> (Outcome, String) {
     }
     (out, output)
 }
+
+/// Compiles tests/c/NAME.c with `musl-gcc -static -O2` (plus `extra` flags) into a directory of its
+/// own, so the file keeps the program's name (which /proc/PID/maps shows). None, with a note, when
+/// musl-gcc is not installed (`make test` installs it).
+pub fn build_c(name: &str, extra: &[&str]) -> Option<PathBuf> {
+    if Command::new("musl-gcc").arg("--version").output().is_err() {
+        eprintln!("note: musl-gcc is not installed (apt-get install musl-tools); skipping");
+        return None;
+    }
+    let src = workspace().join("tests/c").join(format!("{name}.c"));
+    let dir = std::env::temp_dir().join(format!("vmkernel-c-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(name);
+    let status = Command::new("musl-gcc")
+        .args(["-static", "-O2", "-Wall", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .args(extra)
+        .status()
+        .unwrap();
+    assert!(status.success(), "musl-gcc failed on {}", src.display());
+    Some(out)
+}
+
+/// Builds tests/c/NAME.c, runs it with `args` as the first process here and natively on Linux, and
+/// checks that both exit with 0 and print the same (lines starting with `# ` aside). Returns the
+/// kernel's outcome and output, or None when musl-gcc is missing. Never use it for a program that
+/// forks without bound: the Linux run is on the host.
+pub fn c_differential(name: &str, args: &[&str]) -> Option<(Outcome, String)> {
+    let program = build_c(name, &[])?;
+    let mut cmdline = format!("init=/bin/{name}");
+    if !args.is_empty() {
+        cmdline.push_str(" -- ");
+        cmdline.push_str(&args.join(" "));
+    }
+    let out = Boot::new(&cmdline)
+        .file(&program, &format!("/bin/{name}"))
+        .run();
+    let output = program_output(&out.console);
+    let linux = run_native(&program, args);
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+    assert_eq!(linux.kernel_style_status(), 0, "{name} on Linux: {linux:?}");
+    out.expect_status(0);
+    assert_same_output(
+        name,
+        &without_info_lines(&output),
+        &without_info_lines(&linux.stdout),
+        &out,
+    );
+    Some((out, output))
+}

@@ -6,27 +6,8 @@ use std::{path::PathBuf, process::Command};
 
 use tests::{Boot, normalize_maps, program_output};
 
-/// Compiles tests/c/NAME.c with musl-gcc into a temporary directory.
 fn build(name: &str) -> Option<PathBuf> {
-    if Command::new("musl-gcc").arg("--version").output().is_err() {
-        eprintln!("note: musl-gcc is not installed (apt-get install musl-tools); skipping");
-        return None;
-    }
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("c")
-        .join(format!("{name}.c"));
-    // The file keeps the program's name, which /proc/PID/maps shows.
-    let dir = std::env::temp_dir().join(format!("vmkernel-c-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(name);
-    let status = Command::new("musl-gcc")
-        .args(["-static", "-O2", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(status.success(), "musl-gcc failed on {}", src.display());
-    Some(out)
+    tests::build_c(name, &[])
 }
 
 #[test]
