@@ -1,6 +1,10 @@
 //! Open files and the per-process file-descriptor table.
 
+use abi::fcntl::{
+    O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+};
 use alloc::{sync::Arc, vec::Vec};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::Inode;
 use crate::{
@@ -28,23 +32,47 @@ pub enum FileKind {
 }
 
 /// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
+/// Its position and status flags are shared with them; the close-on-exec flag is not (it belongs
+/// to the descriptor, see [`FdTable`]).
 pub struct OpenFile {
     pub kind: FileKind,
     pub readable: bool,
     pub writable: bool,
+    /// The status flags F_GETFL reports: the access mode and the `O_*` flags open kept (O_APPEND,
+    /// O_NONBLOCK, O_DSYNC, O_DIRECT, O_NOATIME, O_LARGEFILE...). F_SETFL changes some of them.
+    flags: AtomicU32,
     pos: IrqMutex<u64>,
 }
 
 impl OpenFile {
-    /// A new open file description; ENOMEM if memory ran out.
-    pub fn new(kind: FileKind, readable: bool, writable: bool) -> Result<Arc<Self>, Errno> {
+    /// A new open file description; ENOMEM if memory ran out. `flags` are open's flags: the access
+    /// mode and the status flags to keep (the creation flags and O_CLOEXEC are dropped here).
+    pub fn new(kind: FileKind, flags: u64) -> Result<Arc<Self>, Errno> {
+        let access = flags & O_ACCMODE;
         Arc::try_new(OpenFile {
             kind,
-            readable,
-            writable,
+            readable: access == O_RDONLY || access == O_RDWR,
+            writable: access == O_WRONLY || access == O_RDWR,
+            flags: AtomicU32::new(
+                (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) as u32,
+            ),
             pos: IrqMutex::new(0),
         })
         .map_err(|_| ENOMEM)
+    }
+
+    /// The status flags (F_GETFL).
+    #[expect(dead_code, reason = "fcntl, in progress")]
+    pub fn flags(&self) -> u64 {
+        self.flags.load(Ordering::Relaxed) as u64
+    }
+
+    /// Replaces the status flags in `changeable` with those of `flags` (F_SETFL).
+    #[expect(dead_code, reason = "fcntl, in progress")]
+    pub fn set_flags(&self, flags: u64, changeable: u64) {
+        let old = self.flags();
+        let new = (old & !changeable) | (flags & changeable);
+        self.flags.store(new as u32, Ordering::Relaxed);
     }
 
     /// The file position (Linux's f_pos).
@@ -114,9 +142,17 @@ impl OpenFile {
     }
 }
 
+/// One file descriptor: the open file it refers to and its own flag (FD_CLOEXEC).
+#[derive(Clone)]
+pub struct Fd {
+    pub file: Arc<OpenFile>,
+    /// Closed by execve (O_CLOEXEC, FD_CLOEXEC).
+    pub cloexec: bool,
+}
+
 /// A process's file descriptors (Linux's files_struct).
 pub struct FdTable {
-    fds: Vec<Option<Arc<OpenFile>>>,
+    fds: Vec<Option<Fd>>,
 }
 
 /// An fd table as processes hold it: reference-counted, so that threads (and CLONE_FILES) can
@@ -126,9 +162,13 @@ pub type SharedFdTable = Arc<IrqMutex<FdTable>>;
 impl FdTable {
     /// stdin, stdout and stderr on the console, for the first process.
     pub fn with_console() -> Option<SharedFdTable> {
-        let console = OpenFile::new(FileKind::Console, true, true).ok()?;
+        let console = OpenFile::new(FileKind::Console, O_RDWR).ok()?;
+        let fd = Fd {
+            file: console,
+            cloexec: false,
+        };
         FdTable {
-            fds: alloc::vec![Some(console.clone()), Some(console.clone()), Some(console)],
+            fds: alloc::vec![Some(fd.clone()), Some(fd.clone()), Some(fd)],
         }
         .share()
     }
@@ -148,22 +188,33 @@ impl FdTable {
     pub fn get(&self, fd: u64) -> Result<Arc<OpenFile>, Errno> {
         self.fds
             .get(fd as usize)
-            .and_then(|f| f.clone())
+            .and_then(|f| f.as_ref())
+            .map(|f| f.file.clone())
             .ok_or(EBADF)
     }
 
     /// Installs a file at the lowest free descriptor, as POSIX requires.
-    pub fn install(&mut self, file: Arc<OpenFile>) -> Result<u64, Errno> {
+    pub fn install(&mut self, file: Arc<OpenFile>, cloexec: bool) -> Result<u64, Errno> {
+        let fd = Fd { file, cloexec };
         if let Some(i) = self.fds.iter().position(Option::is_none) {
-            self.fds[i] = Some(file);
+            self.fds[i] = Some(fd);
             return Ok(i as u64);
         }
         if self.fds.len() >= MAX_FDS {
             return Err(EMFILE);
         }
         self.fds.try_reserve(1).map_err(|_| ENOMEM)?;
-        self.fds.push(Some(file));
+        self.fds.push(Some(fd));
         Ok(self.fds.len() as u64 - 1)
+    }
+
+    /// Closes every descriptor marked close-on-exec (execve, once it cannot fail any more).
+    pub fn close_on_exec(&mut self) {
+        for slot in &mut self.fds {
+            if slot.as_ref().is_some_and(|fd| fd.cloexec) {
+                *slot = None;
+            }
+        }
     }
 
     pub fn close(&mut self, fd: u64) -> Result<(), Errno> {

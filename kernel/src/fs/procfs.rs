@@ -52,7 +52,7 @@ pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Err
     if access != abi::fcntl::O_RDONLY {
         return Err(EACCES);
     }
-    OpenFile::new(FileKind::Proc(file, IrqMutex::new(None)), true, false)
+    OpenFile::new(FileKind::Proc(file, IrqMutex::new(None)), access)
 }
 
 impl ProcFile {

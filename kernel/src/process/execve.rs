@@ -70,6 +70,9 @@ pub fn execve(
     let old = process.mm.lock().replace(loaded.mm);
     drop(old);
     *process.name.lock() = path;
+    if let Ok(files) = process.files() {
+        files.lock().close_on_exec();
+    }
     // SAFETY: this thread is running; its saved FPU image is not in use until the next switch.
     unsafe { (*me.context.get()).fpu = FpuState::new() };
     FpuState::new().restore();

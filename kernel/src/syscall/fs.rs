@@ -113,7 +113,10 @@ pub fn sys_openat(dirfd: u64, path_ptr: u64, flags: u64, _mode: u64) -> SysResul
     };
     let path = path::normalize(&base, &raw)?;
     let file = open_path(&path, flags, process.pid)?;
-    process.files()?.lock().install(file)
+    process
+        .files()?
+        .lock()
+        .install(file, flags & abi::fcntl::O_CLOEXEC != 0)
 }
 
 /// Opens a normalised path: /proc files, or the initramfs (read-only).
@@ -129,7 +132,7 @@ fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<O
         if access != O_RDONLY {
             return Err(EISDIR);
         }
-        return OpenFile::new(FileKind::Dir(inode), false, false);
+        return OpenFile::new(FileKind::Dir(inode), flags);
     }
     if flags & O_DIRECTORY != 0 {
         return Err(ENOTDIR);
@@ -140,7 +143,7 @@ fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<O
     if access == O_ACCMODE {
         return Err(EINVAL);
     }
-    OpenFile::new(FileKind::Regular(inode), true, false)
+    OpenFile::new(FileKind::Regular(inode), flags)
 }
 
 /// ioctl: no device control yet. The console is not a terminal here (as for output to a pipe),
