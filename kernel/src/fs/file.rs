@@ -119,8 +119,10 @@ impl OpenFile {
         n
     }
 
-    /// Writes from a kernel buffer.
-    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+    /// Writes from a kernel buffer at `pos` (ignored by files without a position, such as the
+    /// console), without moving the file position: the caller moves it by what was written.
+    pub fn write_at(&self, pos: u64, buf: &[u8]) -> Result<usize, Errno> {
+        let _ = pos;
         if !self.writable {
             return Err(EBADF);
         }

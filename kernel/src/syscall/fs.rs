@@ -81,8 +81,18 @@ pub fn sys_write(fd: u64, buf: u64, count: u64) -> SysResult {
                 Err(EFAULT)
             };
         }
-        file.write(&chunk[..n])?;
-        done += n;
+        // The position moves by what was written; an error after some bytes were written returns
+        // their count, as on Linux.
+        let written = match file.write_at(file.pos(), &chunk[..n]) {
+            Ok(written) => written,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        file.set_pos(file.pos() + written as u64);
+        done += written;
+        if written < n {
+            break;
+        }
     }
     Ok(done as u64)
 }
