@@ -28,6 +28,7 @@ mod syscall;
 mod tests;
 mod thread;
 mod time;
+mod timer;
 mod trap;
 
 use bootloader_api::{

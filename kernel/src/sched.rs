@@ -281,13 +281,26 @@ impl WaitQueue {
     /// The caller checks its condition again after. Fails with EINTR when the thread has been sent
     /// SIGKILL (it is on its way out), ENOMEM if the queue cannot grow.
     pub fn sleep(&self, irq: IrqOff) -> Result<(), Errno> {
+        self.sleep_until(irq, None)
+    }
+
+    /// [`sleep`](Self::sleep), and also wake at `deadline_ns` on the monotonic clock
+    /// ([`crate::time::now_ns`]): then fails with ETIMEDOUT. A deadline already past fails at once.
+    pub fn sleep_until(&self, irq: IrqOff, deadline_ns: Option<u64>) -> Result<(), Errno> {
         let me = thread::current().ok_or(EINTR)?;
         if signal::fatal_signal_pending() {
             return Err(EINTR);
         }
+        let timed_out = || deadline_ns.is_some_and(|d| crate::time::now_ns() >= d);
+        if timed_out() {
+            return Err(ETIMEDOUT);
+        }
         {
             let mut waiters = self.waiters.lock();
             waiters.try_reserve(1).map_err(|_| ENOMEM)?;
+            if let Some(deadline) = deadline_ns {
+                crate::timer::arm(&me, deadline)?;
+            }
             // Blocked before it is on the queue: a waker on another CPU that finds it there also
             // finds it Blocked, and makes it runnable.
             *me.state.lock() = ThreadState::Blocked;
@@ -295,9 +308,15 @@ impl WaitQueue {
         }
         schedule();
         self.waiters.lock().retain(|t| !Arc::ptr_eq(t, &me));
+        if deadline_ns.is_some() {
+            crate::timer::cancel(&me);
+        }
         drop(irq);
         if signal::fatal_signal_pending() {
             return Err(EINTR);
+        }
+        if timed_out() {
+            return Err(ETIMEDOUT);
         }
         Ok(())
     }

@@ -14,7 +14,9 @@
 //! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock.
 //! 4. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
 //!    and `files` slots, `cwd`; a thread's `state`; an fd table; a file position; the process,
-//!    thread and run-queue tables; wait queues; the frame allocator (`BUDDY`), the kernel heap,
+//!    thread and run-queue tables; wait queues (which may hold the timer list, `timer::TIMERS`, which
+//!    may hold a thread's state and the run queue: a sleep with a deadline and the tick's wake-ups);
+//!    the frame allocator (`BUDDY`), the kernel heap,
 //!    the kernel-stack slots, the kernel page tables; the console.
 //!
 //! Never copy to or from user memory holding any of them: the copy may fault, and the fault takes

@@ -177,6 +177,7 @@ fn signal_current(sig: u8, addr: Option<u64>, rip: u64, why: core::fmt::Argument
 fn timer() {
     crate::time::tick();
     pic::end_of_interrupt(pic::TIMER_IRQ);
+    crate::timer::run_expired(crate::time::now_ns());
     crate::sched::tick();
 }
 
