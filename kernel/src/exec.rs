@@ -26,7 +26,7 @@ use crate::{
     fs,
     mm::{
         layout::{PAGE_SIZE, page_down},
-        mm_struct::{Mm, STACK_LIMIT, STACK_TOP, VmFlags, VmaInfo},
+        mm_struct::{Mm, STACK_TOP, VmFlags, VmaInfo},
         mmap::{prot_to_vm, vm_to_prot},
     },
     syscall::errno::*,
@@ -47,24 +47,10 @@ fn hwcap() -> u64 {
     core::arch::x86_64::__cpuid(1).edx as u64
 }
 
-/// 16 bytes for AT_RANDOM: RDRAND when the CPU has it, else the TSC stirred.
+/// 16 bytes for AT_RANDOM, from the kernel's generator (Linux's get_random_bytes).
 fn random_bytes() -> [u8; 16] {
     let mut out = [0u8; 16];
-    let mut seed = crate::arch::cpu::rdtsc() ^ 0x9e37_79b9_7f4a_7c15;
-    for chunk in out.chunks_mut(8) {
-        let mut value = 0u64;
-        // SAFETY: RDRAND has no side effects; _rdrand64_step reports failure (or the CPU lacks it,
-        // which CPUID leaf 1 ECX bit 30 tells).
-        let ok = core::arch::x86_64::__cpuid(1).ecx & (1 << 30) != 0
-            && unsafe { core::arch::x86_64::_rdrand64_step(&mut value) } == 1;
-        if !ok {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            value = seed ^ crate::arch::cpu::rdtsc();
-        }
-        chunk.copy_from_slice(&value.to_le_bytes());
-    }
+    crate::random::fill(&mut out);
     out
 }
 
@@ -173,6 +159,11 @@ fn setup_stack(
 ) -> Result<u64, Errno> {
     let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let envp: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
+    // The caller's ids (the first process, loaded before it exists, is root).
+    let (uid, gid) = crate::thread::current_process().map_or(Default::default(), |p| {
+        let cred = p.cred.lock();
+        (cred.uid, cred.gid)
+    });
     let auxv = [
         (AT_HWCAP, hwcap()),
         (AT_PAGESZ, PAGE_SIZE),
@@ -183,13 +174,14 @@ fn setup_stack(
         (AT_BASE, 0),
         (AT_FLAGS, 0),
         (AT_ENTRY, layout.entry),
-        (AT_UID, 0),
-        (AT_EUID, 0),
-        (AT_GID, 0),
-        (AT_EGID, 0),
+        (AT_UID, uid.real as u64),
+        (AT_EUID, uid.effective as u64),
+        (AT_GID, gid.real as u64),
+        (AT_EGID, gid.effective as u64),
         (AT_SECURE, 0),
     ];
-    // Linux bounds the arguments by a quarter of the stack limit.
+    // Linux bounds the arguments by a quarter of the stack limit, and at most 6 MiB (3/4 of
+    // _STK_LIM).
     let image = stack::build(
         STACK_TOP,
         &argv,
@@ -197,7 +189,7 @@ fn setup_stack(
         path.as_bytes(),
         &auxv,
         random_bytes(),
-        (STACK_LIMIT / 4) as usize,
+        (crate::mm::rlimit::stack_limit() / 4).min(6 << 20) as usize,
     )
     .map_err(|_| E2BIG)?;
     // Linux's setup_arg_pages: the area holds the pages of the argument strings, and stack_expand

@@ -114,9 +114,48 @@ pub fn wake(thread: &Arc<Thread>) {
     }
 }
 
+/// The load averages over 1, 5 and 15 minutes (Linux's avenrun), in fixed point with FSHIFT bits.
+static AVENRUN: IrqMutex<[u64; 3]> = IrqMutex::new([0; 3]);
+const FSHIFT: u32 = 11;
+const FIXED_1: u64 = 1 << FSHIFT;
+/// exp(-5 s / 1 min), exp(-5 s / 5 min), exp(-5 s / 15 min) in fixed point (Linux's EXP_1/5/15).
+const EXP: [u64; 3] = [1884, 2014, 2037];
+/// Ticks between load samples (Linux's LOAD_FREQ, 5 s and one tick).
+const LOAD_FREQ: u64 = 5 * crate::time::HZ as u64 + 1;
+
+/// Linux's calc_load: one step of the exponential moving average towards `active`.
+fn calc_load(load: u64, exp: u64, active: u64) -> u64 {
+    let mut new = load * exp + active * (FIXED_1 - exp);
+    if active >= load {
+        new += FIXED_1 - 1;
+    }
+    new / FIXED_1
+}
+
+/// Every LOAD_FREQ ticks: samples the threads running or waiting to run into the load averages.
+fn sample_load() {
+    if crate::time::jiffies() % LOAD_FREQ != 0 {
+        return;
+    }
+    let running = thread::current().is_some_and(|t| t.tid != 0) as u64;
+    let active = (RUN_QUEUE.lock().len() as u64 + running) * FIXED_1;
+    let mut avenrun = AVENRUN.lock();
+    for (load, exp) in avenrun.iter_mut().zip(EXP) {
+        *load = calc_load(*load, exp, active);
+    }
+}
+
+/// The load averages as sysinfo reports them (fixed point with SI_LOAD_SHIFT = 16 bits).
+pub fn load_averages() -> [u64; 3] {
+    AVENRUN
+        .lock()
+        .map(|l| l << (abi::sysinfo::SI_LOAD_SHIFT - FSHIFT))
+}
+
 /// Called on every timer tick: when the slice is used up and another thread is waiting, ask for a
 /// reschedule at the next safe point.
 pub fn tick() {
+    sample_load();
     if SLICE_LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
         SLICE_LEFT.store(TIME_SLICE_TICKS, Ordering::Relaxed);
         if !RUN_QUEUE.lock().is_empty() {
@@ -166,6 +205,8 @@ pub fn schedule() {
 /// [`finish_task_switch`] that runs on `next`'s stack. Returns when `prev` is switched back in.
 fn switch(prev: Arc<Thread>, next: Arc<Thread>) {
     SLICE_LEFT.store(TIME_SLICE_TICKS, Ordering::Relaxed);
+    let voluntary = *prev.state.lock() == ThreadState::Blocked;
+    prev.cpu.switch_out(crate::time::now_ns(), voluntary);
     // SAFETY: interrupts are off and this CPU owns both contexts now: prev is the running thread
     // and next was just taken off the run queue. Both stay alive across the switch: prev is held
     // in PREV until finish_task_switch has dealt with it, next by the thread table (or is idle).
@@ -189,6 +230,7 @@ fn switch(prev: Arc<Thread>, next: Arc<Thread>) {
 /// Interrupts must be off, and `next` must not be running anywhere: this CPU owns its context.
 unsafe fn load_next(next: &Thread) -> u64 {
     *next.state.lock() = ThreadState::Running;
+    next.cpu.switch_in(crate::time::now_ns());
     if let Some(mm) = next.process.mm() {
         switch_mm(&mm);
     }
@@ -299,7 +341,7 @@ impl WaitQueue {
             let mut waiters = self.waiters.lock();
             waiters.try_reserve(1).map_err(|_| ENOMEM)?;
             if let Some(deadline) = deadline_ns {
-                crate::timer::arm(&me, deadline)?;
+                crate::timer::arm(crate::timer::Target::Wake(me.clone()), deadline)?;
             }
             // Blocked before it is on the queue: a waker on another CPU that finds it there also
             // finds it Blocked, and makes it runnable.
@@ -309,7 +351,7 @@ impl WaitQueue {
         schedule();
         self.waiters.lock().retain(|t| !Arc::ptr_eq(t, &me));
         if deadline_ns.is_some() {
-            crate::timer::cancel(&me);
+            crate::timer::cancel(&crate::timer::Target::Wake(me.clone()));
         }
         drop(irq);
         if signal::fatal_signal_pending() {

@@ -17,6 +17,9 @@ use crate::{
 
 /// Signal numbers: `abi::signal`'s, as the `u8` this kernel keeps them in (all are 1..=64).
 pub const SIGQUIT: u8 = abi::signal::SIGQUIT as u8;
+pub const SIGALRM: u8 = abi::signal::SIGALRM as u8;
+pub const SIGVTALRM: u8 = abi::signal::SIGVTALRM as u8;
+pub const SIGPROF: u8 = abi::signal::SIGPROF as u8;
 pub const SIGILL: u8 = abi::signal::SIGILL as u8;
 pub const SIGTRAP: u8 = abi::signal::SIGTRAP as u8;
 pub const SIGABRT: u8 = abi::signal::SIGABRT as u8;

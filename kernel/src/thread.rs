@@ -70,6 +70,11 @@ pub struct Thread {
     /// Saved registers; touched only by the scheduler with interrupts off, on the CPU that switches
     /// this thread in or out (and by fork before the new thread first runs).
     pub context: UnsafeCell<Context>,
+    /// The thread's name (Linux's comm: the program's file name at execve, or what PR_SET_NAME
+    /// set), NUL-padded, at most 15 bytes.
+    pub comm: IrqMutex<[u8; abi::prctl::TASK_COMM_LEN]>,
+    /// CPU time used, and context switches.
+    pub cpu: crate::process::rusage::ThreadCpuTime,
     kstack: KernelStack,
 }
 
@@ -83,6 +88,11 @@ static NEXT_TID: AtomicU32 = AtomicU32::new(1);
 /// Every thread that is not dead and switched away, by tid.
 static THREADS: IrqMutex<Vec<Arc<Thread>>> = IrqMutex::new(Vec::new());
 
+/// How many threads exist (sysinfo's procs, Linux's nr_threads).
+pub fn count() -> usize {
+    THREADS.lock().len()
+}
+
 /// Takes the next thread id (pids and tids share one number space, as on Linux).
 pub fn alloc_tid() -> Tid {
     NEXT_TID.fetch_add(1, Ordering::Relaxed)
@@ -93,8 +103,10 @@ impl Thread {
     /// thread table (unless it is the idle thread, tid 0). None if memory ran out.
     pub fn new(tid: Tid, process: Arc<Process>) -> Option<Arc<Thread>> {
         let kstack = KernelStack::new()?;
+        let comm = comm_of(&process.name.lock());
         let thread = Arc::try_new(Thread {
             tid,
+            comm: IrqMutex::new(comm),
             process,
             state: IrqMutex::new(ThreadState::Runnable),
             sigmask: SigSet::empty(),
@@ -105,6 +117,7 @@ impl Thread {
                 fs_base: 0,
                 gs_base: 0,
             }),
+            cpu: Default::default(),
             kstack,
         })
         .ok()?;
@@ -162,4 +175,14 @@ pub fn current_process() -> Option<Arc<Process>> {
 /// Called by the scheduler once it runs on another stack.
 pub fn unlist(thread: &Thread) {
     THREADS.lock().retain(|t| !core::ptr::eq(&**t, thread));
+}
+
+/// The comm of a program at `path`: its file name, cut to 15 bytes (Linux's __set_task_comm of
+/// kbasename(filename)).
+pub fn comm_of(path: &str) -> [u8; abi::prctl::TASK_COMM_LEN] {
+    let name = path.rsplit('/').next().unwrap_or(path).as_bytes();
+    let mut comm = [0u8; abi::prctl::TASK_COMM_LEN];
+    let n = name.len().min(comm.len() - 1);
+    comm[..n].copy_from_slice(&name[..n]);
+    comm
 }

@@ -1,10 +1,18 @@
-//! Time: the periodic tick (jiffies) and a monotonic clock in nanoseconds from the TSC, whose rate is
-//! calibrated at boot against the PIT. Under QEMU's `-icount shift=0` the TSC counts guest
-//! instructions, which makes benchmark figures deterministic.
+//! Time: the periodic tick (jiffies), a monotonic clock in nanoseconds from the TSC, whose rate is
+//! calibrated at boot against the PIT, and the wall clock (CLOCK_REALTIME): the CMOS real-time
+//! clock read once at boot plus the monotonic time since, as Linux's timekeeping does without NTP.
+//! Under QEMU's `-icount shift=0` the TSC counts guest instructions, which makes benchmark figures
+//! deterministic.
+//!
+//! | clock | source |
+//! |---|---|
+//! | CLOCK_MONOTONIC, _RAW, _COARSE, CLOCK_BOOTTIME | [`now_ns`]: TSC since boot (nothing suspends) |
+//! | CLOCK_REALTIME, _COARSE, CLOCK_TAI | [`realtime_ns`]: RTC at boot + [`now_ns`] |
+//! | CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID | [`crate::process::cputime`] |
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use crate::arch::{cpu, pic};
+use crate::arch::{cpu, pic, rtc};
 
 /// Timer interrupts per second (Linux's CONFIG_HZ).
 pub const HZ: u32 = 250;
@@ -12,6 +20,8 @@ pub const HZ: u32 = 250;
 static JIFFIES: AtomicU64 = AtomicU64::new(0);
 static BOOT_TSC: AtomicU64 = AtomicU64::new(0);
 static TSC_HZ: AtomicU64 = AtomicU64::new(0);
+/// CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns (Linux's wall_to_monotonic, negated).
+static REALTIME_OFFSET_NS: AtomicI64 = AtomicI64::new(0);
 
 /// Records the TSC at boot, so that log timestamps start near zero.
 pub fn early_init() {
@@ -26,12 +36,36 @@ pub fn init() {
     let elapsed = cpu::rdtsc().wrapping_sub(start);
     let hz = elapsed.saturating_mul(pic::PIT_HZ) / CALIBRATION_PIT_TICKS as u64;
     TSC_HZ.store(hz.max(1), Ordering::Relaxed);
+    let rtc_seconds = rtc::read_unix_seconds();
+    let offset = rtc_seconds
+        .saturating_mul(1_000_000_000)
+        .saturating_sub(now_ns() as i64);
+    REALTIME_OFFSET_NS.store(offset, Ordering::Relaxed);
+    crate::random::init(rtc_seconds);
     pic::start_periodic_timer(HZ);
+}
+
+/// The wall clock: nanoseconds since the Unix epoch.
+pub fn realtime_ns() -> i64 {
+    REALTIME_OFFSET_NS
+        .load(Ordering::Relaxed)
+        .saturating_add(now_ns() as i64)
+}
+
+/// Linux starts jiffies five minutes before the 32-bit counter wraps (INITIAL_JIFFIES), so that
+/// wrap-around bugs show early; `times()` returns clock ticks counted from there, and so does this.
+pub fn clock_t_now() -> i64 {
+    const INITIAL_JIFFIES: u64 = (1 << 32) - 300 * HZ as u64;
+    let j = INITIAL_JIFFIES + jiffies();
+    (j * abi::time::USER_HZ as u64 / HZ as u64) as i64
 }
 
 /// Called by the timer interrupt.
 pub fn tick() {
-    JIFFIES.fetch_add(1, Ordering::Relaxed);
+    let j = JIFFIES.fetch_add(1, Ordering::Relaxed);
+    if j % 64 == 0 {
+        crate::random::add_interrupt_randomness();
+    }
 }
 
 /// Timer ticks since the timer started.

@@ -173,9 +173,10 @@ fn signal_current(sig: u8, addr: Option<u64>, rip: u64, why: core::fmt::Argument
     signal::force_sig(&me, sig);
 }
 
-/// The timer interrupt.
-fn timer() {
+/// The timer interrupt: the clock, CPU-time sampling, sleepers' deadlines, the time slice.
+fn timer(regs: &PtRegs) {
     crate::time::tick();
+    crate::process::rusage::account_tick(regs.user_mode());
     pic::end_of_interrupt(pic::TIMER_IRQ);
     crate::timer::run_expired(crate::time::now_ns());
     crate::sched::tick();
@@ -185,7 +186,7 @@ fn timer() {
 pub fn handle(regs: &mut PtRegs, vector: u64) {
     match vector {
         14 => page_fault(regs),
-        v if v == (pic::IRQ_BASE + pic::TIMER_IRQ) as u64 => timer(),
+        v if v == (pic::IRQ_BASE + pic::TIMER_IRQ) as u64 => timer(regs),
         v => exception(regs, v as u8),
     }
 }

@@ -62,3 +62,24 @@ pub fn rdtsc() -> u64 {
     // SAFETY: RDTSC is always available on x86_64 and has no side effects.
     unsafe { _rdtsc() }
 }
+
+/// 64 bits from the CPU's random-number instructions: RDSEED (true entropy) if the CPU has it,
+/// else RDRAND (its DRBG), each retried a few times as Intel advises; None without either (QEMU's
+/// default CPU under TCG has neither).
+pub fn hardware_random() -> Option<u64> {
+    let has_rdseed = __cpuid_count(7, 0).ebx & (1 << 18) != 0;
+    let has_rdrand = __cpuid(1).ecx & (1 << 30) != 0;
+    let mut value = 0u64;
+    for _ in 0..10 {
+        // SAFETY: each instruction is executed only when CPUID reports it; neither has side effects
+        // beyond its result, and the step functions report failure instead of faulting.
+        let ok = unsafe {
+            (has_rdseed && core::arch::x86_64::_rdseed64_step(&mut value) == 1)
+                || (has_rdrand && core::arch::x86_64::_rdrand64_step(&mut value) == 1)
+        };
+        if ok {
+            return Some(value);
+        }
+    }
+    None
+}

@@ -8,6 +8,7 @@ pub mod percpu;
 pub mod pic;
 pub mod port;
 pub mod qemu;
+pub mod rtc;
 pub mod serial;
 pub mod syscall;
 pub mod uaccess;

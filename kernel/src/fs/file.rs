@@ -13,8 +13,13 @@ use crate::{
     syscall::errno::{EBADF, EISDIR, EMFILE, ENOMEM, Errno},
 };
 
-/// Linux's default RLIMIT_NOFILE soft limit.
-pub const MAX_FDS: usize = 1024;
+/// How many descriptors the calling process may have: its RLIMIT_NOFILE (Linux's rlimit(
+/// RLIMIT_NOFILE), read at each allocation). Descriptors at or above it cannot be created.
+pub fn max_fds() -> usize {
+    crate::thread::current_process().map_or(1024, |p| {
+        p.rlimits.lock().cur(abi::resource::RLIMIT_NOFILE) as usize
+    })
+}
 
 /// What an open file refers to.
 pub enum FileKind {
@@ -198,11 +203,12 @@ impl FdTable {
     /// Installs a file at the lowest free descriptor, as POSIX requires.
     pub fn install(&mut self, file: Arc<OpenFile>, cloexec: bool) -> Result<u64, Errno> {
         let fd = Fd { file, cloexec };
-        if let Some(i) = self.fds.iter().position(Option::is_none) {
+        let max = max_fds();
+        if let Some(i) = self.fds.iter().take(max).position(Option::is_none) {
             self.fds[i] = Some(fd);
             return Ok(i as u64);
         }
-        if self.fds.len() >= MAX_FDS {
+        if self.fds.len() >= max {
             return Err(EMFILE);
         }
         self.fds.try_reserve(1).map_err(|_| ENOMEM)?;

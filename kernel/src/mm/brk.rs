@@ -45,14 +45,20 @@ impl MmInner {
                 return old;
             }
         }
-        if !vm_enough_memory((new_top - old_top) / PAGE_SIZE) {
-            return old;
-        }
         let flags = VmFlags::READ
             | VmFlags::WRITE
             | VmFlags::MAYREAD
             | VmFlags::MAYWRITE
             | VmFlags::MAYEXEC;
+        // RLIMIT_DATA (heap plus data) and RLIMIT_AS, as Linux checks them before growing.
+        if !self.brk_within_data_limit(brk)
+            || !self.may_expand_vm(flags, (new_top - old_top) / PAGE_SIZE)
+        {
+            return old;
+        }
+        if !vm_enough_memory((new_top - old_top) / PAGE_SIZE) {
+            return old;
+        }
         if self
             .vmas
             .insert(VmaInfo {

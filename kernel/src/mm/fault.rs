@@ -18,7 +18,7 @@ use x86_64::VirtAddr;
 use super::{
     frame::{self, Frame, PageFlags},
     layout::{PAGE_SIZE, page_down},
-    mm_struct::{MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, STACK_LIMIT, VmFlags, pte_flags},
+    mm_struct::{MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, pte_flags},
     vm_object::{PageError, VmFile},
 };
 
@@ -123,11 +123,13 @@ impl MmInner {
     fn find_area(&mut self, addr: u64) -> Result<Area, FaultError> {
         let vma = self.vmas.find_vma(addr).ok_or(FaultError::NoMapping)?;
         if vma.start() > addr {
-            // Below a stack? Grow it, within RLIMIT_STACK and the guard gap, and never below
-            // vm.mmap_min_addr (expand_downwards's security_mmap_addr check).
+            // Below a stack? Grow it, within RLIMIT_STACK (and RLIMIT_AS) and the guard gap, and
+            // never below vm.mmap_min_addr (expand_downwards's security_mmap_addr check and
+            // acct_stack_growth).
             if !vma.flags().contains(VmFlags::GROWSDOWN)
-                || vma.end() - page_down(addr) > STACK_LIMIT
+                || vma.end() - page_down(addr) > super::rlimit::stack_limit()
                 || page_down(addr) < MMAP_MIN_ADDR
+                || !self.may_expand_vm(vma.flags(), (vma.start() - page_down(addr)) / PAGE_SIZE)
             {
                 return Err(FaultError::NoMapping);
             }

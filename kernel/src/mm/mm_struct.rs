@@ -25,8 +25,6 @@ pub use vma::{PAGE_SIZE, VmFlags};
 pub type VmaTree = vma::VmaTree<VmFile>;
 pub type VmaInfo = vma::VmaInfo<VmFile>;
 
-/// Linux's default RLIMIT_STACK: how far the stack may grow.
-pub const STACK_LIMIT: u64 = 8 << 20;
 /// Linux's stack_guard_gap: 256 pages kept free below a stack.
 pub const STACK_GUARD_GAP: u64 = 256 * PAGE_SIZE;
 /// Linux's default vm.max_map_count.

@@ -192,6 +192,16 @@ impl MmInner {
         } else {
             self.get_unmapped_area(len, addr)?
         };
+        // RLIMIT_AS and RLIMIT_DATA, counting what a MAP_FIXED mapping replaces as gone (Linux's
+        // mmap_region).
+        let replaced = if fixed {
+            self.pages_in_range(start, start + len)
+        } else {
+            0
+        };
+        if !self.may_expand_vm(vm, len / PAGE_SIZE - replaced) {
+            return Err(ENOMEM);
+        }
         // MAP_FIXED replaces whatever was there.
         self.unmap_range(start, start + len)?;
         self.insert_vma(VmaInfo {

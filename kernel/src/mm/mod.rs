@@ -17,6 +17,7 @@ pub mod msync;
 pub mod munmap;
 pub mod paging;
 pub mod populate;
+pub mod rlimit;
 pub mod vm_object;
 
 use bootloader_api::BootInfo;

@@ -68,7 +68,12 @@ pub fn execve(
     // Point of no return: switch to the new address space, drop the old one.
     sched::switch_mm(&loaded.mm);
     let old = process.mm.lock().replace(loaded.mm);
+    if let Some(old) = &old {
+        let counters = old.lock().counters;
+        super::rusage::retire_mm(process, &counters);
+    }
     drop(old);
+    *me.comm.lock() = thread::comm_of(&path);
     *process.name.lock() = path;
     if let Ok(files) = process.files() {
         files.lock().close_on_exec();

@@ -5,6 +5,7 @@
 //! files are released, its children pass to init, and it becomes a zombie that keeps its status
 //! until the parent reaps it with wait4. When pid 1 ends, the machine powers off with its status.
 
+use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
 use super::{ExitStatus, ProcessState};
@@ -29,6 +30,7 @@ pub fn do_exit(status: ExitStatus) -> ! {
         threads.retain(|t| t.tid != me.tid);
         threads.is_empty()
     };
+    super::rusage::thread_exited(&me);
     if last {
         if process.pid == 1 {
             crate::power_off(status.shell_status());
@@ -43,10 +45,16 @@ pub fn do_exit(status: ExitStatus) -> ! {
 }
 
 /// The process's last thread is gone: release what it owned and become a zombie.
-fn exit_process(process: &super::Process, status: ExitStatus) {
+fn exit_process(process: &Arc<super::Process>, status: ExitStatus) {
+    // Its ITIMER_REAL dies with it.
+    crate::timer::cancel(&crate::timer::Target::ItimerReal(Arc::downgrade(process)));
     // Leave the address space before it goes: CR3 must never point at freed tables.
     mm::paging::activate_kernel();
     let mm = process.mm.lock().take();
+    if let Some(mm) = &mm {
+        let counters = mm.lock().counters;
+        super::rusage::retire_mm(process, &counters);
+    }
     drop(mm);
     let files = process.files.lock().take();
     drop(files);

@@ -32,6 +32,7 @@ pub fn fork(regs: &PtRegs) -> Result<u64, Errno> {
     *child.mm.lock() = Some(child_mm);
     *child.files.lock() = Some(files);
     main.sigmask.set(me.sigmask.get());
+    *main.comm.lock() = *me.comm.lock();
     // SAFETY: the child has never run; its context is ours to set. The parent's live x87/SSE
     // registers and FS/GS bases are what the child must start with.
     unsafe {

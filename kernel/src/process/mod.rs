@@ -15,7 +15,11 @@
 
 pub mod execve;
 pub mod exit;
+pub mod cred;
 pub mod fork;
+pub mod itimer;
+pub mod rlimit;
+pub mod rusage;
 pub mod wait;
 
 use alloc::{string::String, sync::Arc, vec::Vec};
@@ -93,6 +97,14 @@ pub struct Process {
     pub threads: IrqMutex<Vec<Arc<Thread>>>,
     /// Where wait4 sleeps until a child changes state.
     pub child_wait: WaitQueue,
+    /// Resource usage of its dead threads, replaced address spaces and reaped children.
+    pub usage: IrqMutex<rusage::Retired>,
+    /// User and group ids.
+    pub cred: IrqMutex<cred::Cred>,
+    /// Resource limits.
+    pub rlimits: IrqMutex<rlimit::Rlimits>,
+    /// Interval timers (setitimer, alarm).
+    pub itimers: IrqMutex<itimer::Itimers>,
 }
 
 /// Every process that has not been reaped.
@@ -105,14 +117,23 @@ impl Process {
         let mut owned_name = String::new();
         owned_name.try_reserve(name.len()).ok()?;
         owned_name.push_str(name);
-        let (ppid, pgid, sid, cwd) = match parent {
+        let (ppid, pgid, sid, cwd, cred, rlimits) = match parent {
             Some(p) => (
                 p.pid,
                 p.pgid.load(Ordering::Relaxed),
                 p.sid.load(Ordering::Relaxed),
                 p.cwd.lock().clone(),
+                p.cred.lock().try_clone()?,
+                *p.rlimits.lock(),
             ),
-            None => (0, pid, pid, String::from("/")),
+            None => (
+                0,
+                pid,
+                pid,
+                String::from("/"),
+                cred::Cred::default(),
+                rlimit::Rlimits::init(crate::mm::frame::stats().total as u64),
+            ),
         };
         let process = Arc::try_new(Process {
             pid,
@@ -128,6 +149,10 @@ impl Process {
             children: IrqMutex::new(Vec::new()),
             threads: IrqMutex::new(Vec::new()),
             child_wait: WaitQueue::new(),
+            usage: IrqMutex::new(rusage::Retired::default()),
+            cred: IrqMutex::new(cred),
+            rlimits: IrqMutex::new(rlimits),
+            itimers: IrqMutex::new(itimer::Itimers::default()),
         })
         .ok()?;
         if pid != 0 {

@@ -6,9 +6,6 @@ use alloc::sync::Arc;
 use super::{Pid, Process, ProcessState};
 use crate::{arch::uaccess, sync::IrqOff, syscall::errno::*, thread};
 
-/// Size of struct rusage (filled with zeros: this kernel does not account CPU time yet).
-const RUSAGE_SIZE: usize = size_of::<abi::resource::rusage>();
-
 /// wait4(pid, wstatus, options, rusage): waits for a child to end and reaps it. `pid` > 0 waits
 /// for that child, -1 for any, 0 for any in the caller's process group, < -1 for any in group -pid.
 pub fn wait4(pid: i64, wstatus: u64, options: u64, rusage: u64) -> Result<u64, Errno> {
@@ -51,12 +48,12 @@ pub fn wait4(pid: i64, wstatus: u64, options: u64, rusage: u64) -> Result<u64, E
                 unreachable!("a zombie came back to life")
             };
             // As Linux's wait_task_zombie: the child is reaped even if the status cannot be stored.
-            reap(process, &child);
+            let usage = reap(process, &child);
             if wstatus != 0 {
                 uaccess::write_user(wstatus, &status.wait_status())?;
             }
             if rusage != 0 {
-                uaccess::copy_to_user(rusage, &[0u8; RUSAGE_SIZE])?;
+                uaccess::write_user(rusage, &usage.to_rusage())?;
             }
             return Ok(child.pid as u64);
         }
@@ -67,9 +64,11 @@ pub fn wait4(pid: i64, wstatus: u64, options: u64, rusage: u64) -> Result<u64, E
     }
 }
 
-/// Forgets a zombie child: its process record goes with the last reference.
-fn reap(parent: &Process, child: &Arc<Process>) {
+/// Forgets a zombie child: its process record goes with the last reference. Its resource usage
+/// passes to the parent's children's usage; returns it for wait4's rusage.
+fn reap(parent: &Process, child: &Arc<Process>) -> super::rusage::Usage {
     let pid: Pid = child.pid;
     parent.children.lock().retain(|c| c.pid != pid);
     super::unlist(pid);
+    super::rusage::reap(parent, child)
 }

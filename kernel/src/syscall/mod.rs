@@ -8,17 +8,25 @@
 //! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
 //! | 16, 20 | ioctl (console: ENOTTY), writev | [`fs`] |
 //! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 218, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, set_tid_address, exit_group | [`process`] |
+//! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep | [`time`] |
+//! | 63, 99, 318, 157 | uname, sysinfo, getrandom, prctl | [`sys`] |
+//! | 97, 160, 302 | getrlimit, setrlimit, prlimit64 | [`sys`] |
+//! | 102, 104-108, 113-120, 122, 123 | getuid, getgid, setuid, setgid, geteuid, getegid, setreuid, setregid, getgroups, setgroups, setresuid, getresuid, setresgid, getresgid, setfsuid, setfsgid | [`sys`] |
+//! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
 
 pub mod errno;
 pub mod fs;
 pub mod mm;
 pub mod process;
+pub mod sys;
+pub mod time;
 
 use errno::{ENOSYS, Errno};
 
 use abi::nr;
 
 use crate::arch::syscall::PtRegs;
+use sys::IdKind::{Group, User};
 
 pub type SysResult = Result<u64, Errno>;
 
@@ -70,6 +78,46 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::SET_TID_ADDRESS => process::sys_getpid(),
         nr::EXIT_GROUP => process::sys_exit_group(a[0]),
         nr::OPENAT => fs::sys_openat(a[0], a[1], a[2], a[3]),
+        nr::NANOSLEEP => time::sys_nanosleep(a[0], a[1]),
+        nr::GETITIMER => time::sys_getitimer(a[0], a[1]),
+        nr::ALARM => time::sys_alarm(a[0]),
+        nr::SETITIMER => time::sys_setitimer(a[0], a[1], a[2]),
+        nr::GETTIMEOFDAY => time::sys_gettimeofday(a[0], a[1]),
+        nr::GETRUSAGE => time::sys_getrusage(a[0], a[1]),
+        nr::TIMES => time::sys_times(a[0]),
+        nr::TIME => time::sys_time(a[0]),
+        nr::CLOCK_GETTIME => time::sys_clock_gettime(a[0], a[1]),
+        nr::CLOCK_GETRES => time::sys_clock_getres(a[0], a[1]),
+        nr::CLOCK_NANOSLEEP => time::sys_clock_nanosleep(a[0], a[1], a[2], a[3]),
+        nr::UNAME => sys::sys_uname(a[0]),
+        nr::SYSINFO => sys::sys_sysinfo(a[0]),
+        nr::GETRANDOM => sys::sys_getrandom(a[0], a[1], a[2]),
+        nr::PRCTL => sys::sys_prctl(a[0], a[1]),
+        nr::GETRLIMIT => sys::sys_getrlimit(a[0], a[1]),
+        nr::SETRLIMIT => sys::sys_setrlimit(a[0], a[1]),
+        nr::PRLIMIT64 => sys::sys_prlimit64(a[0], a[1], a[2], a[3]),
+        nr::GETUID => sys::sys_getid(User, false),
+        nr::GETEUID => sys::sys_getid(User, true),
+        nr::GETGID => sys::sys_getid(Group, false),
+        nr::GETEGID => sys::sys_getid(Group, true),
+        nr::SETUID => sys::sys_setid(User, a[0]),
+        nr::SETGID => sys::sys_setid(Group, a[0]),
+        nr::SETREUID => sys::sys_setreid(User, a[0], a[1]),
+        nr::SETREGID => sys::sys_setreid(Group, a[0], a[1]),
+        nr::SETRESUID => sys::sys_setresid(User, a[0], a[1], a[2]),
+        nr::SETRESGID => sys::sys_setresid(Group, a[0], a[1], a[2]),
+        nr::GETRESUID => sys::sys_getresid(User, a[0], a[1], a[2]),
+        nr::GETRESGID => sys::sys_getresid(Group, a[0], a[1], a[2]),
+        nr::SETFSUID => sys::sys_setfsid(User, a[0]),
+        nr::SETFSGID => sys::sys_setfsid(Group, a[0]),
+        nr::GETGROUPS => sys::sys_getgroups(a[0], a[1]),
+        nr::SETGROUPS => sys::sys_setgroups(a[0], a[1]),
+        nr::SCHED_GETAFFINITY => sys::sys_sched_getaffinity(a[0], a[1], a[2]),
+        nr::SCHED_SETAFFINITY => sys::sys_sched_setaffinity(a[0], a[1], a[2]),
+        nr::SCHED_GET_PRIORITY_MAX => sys::sys_sched_get_priority(a[0], true),
+        nr::SCHED_GET_PRIORITY_MIN => sys::sys_sched_get_priority(a[0], false),
+        nr::SCHED_GETSCHEDULER => sys::sys_sched_getscheduler(a[0]),
+        nr::SCHED_GETPARAM => sys::sys_sched_getparam(a[0], a[1]),
         _ => {
             log::debug!("unknown system call {nr} ({})", nr::name(nr).unwrap_or("?"));
             Err(ENOSYS)

@@ -63,6 +63,7 @@ pub mod mman;
 pub mod nr;
 pub mod poll;
 pub mod prctl;
+pub mod random;
 pub mod resource;
 pub mod signal;
 pub mod stat;

@@ -223,3 +223,9 @@ fn kernel_only() {
     // kernel/exit.c's encoding.
     assert_eq!((WCOREFLAG, W_CONTINUED), (0x80, 0xffff));
 }
+
+#[test]
+fn prctl_and_random() {
+    same!(prctl: PR_SET_NAME, PR_GET_NAME);
+    same!(random: GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE);
+}
