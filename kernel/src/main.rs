@@ -17,6 +17,7 @@ mod console;
 mod entry;
 mod exec;
 mod fs;
+mod futex;
 mod initramfs;
 mod ktest;
 mod mm;

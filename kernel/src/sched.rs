@@ -329,26 +329,42 @@ impl WaitQueue {
     /// [`sleep`](Self::sleep), and also wake at `deadline_ns` on the monotonic clock
     /// ([`crate::time::now_ns`]): then fails with ETIMEDOUT. A deadline already past fails at once.
     pub fn sleep_until(&self, irq: IrqOff, deadline_ns: Option<u64>) -> Result<(), Errno> {
+        self.prepare_to_wait(deadline_ns)?;
+        schedule();
+        self.finish_wait(irq, deadline_ns)
+    }
+
+    /// The first half of a sleep (Linux's prepare_to_wait): lists the current thread here (and its
+    /// deadline with the timers) and marks it Blocked, so that a wake-up from now on is not lost
+    /// even if the caller still has a lock to release before it calls [`schedule`]. Interrupts
+    /// must be off. Fails, leaving nothing listed, with EINTR if SIGKILL is pending, ETIMEDOUT if
+    /// the deadline has passed, ENOMEM if a list cannot grow.
+    pub fn prepare_to_wait(&self, deadline_ns: Option<u64>) -> Result<(), Errno> {
         let me = thread::current().ok_or(EINTR)?;
         if signal::fatal_signal_pending() {
             return Err(EINTR);
         }
-        let timed_out = || deadline_ns.is_some_and(|d| crate::time::now_ns() >= d);
-        if timed_out() {
+        if deadline_ns.is_some_and(|d| crate::time::now_ns() >= d) {
             return Err(ETIMEDOUT);
         }
-        {
-            let mut waiters = self.waiters.lock();
-            waiters.try_reserve(1).map_err(|_| ENOMEM)?;
-            if let Some(deadline) = deadline_ns {
-                crate::timer::arm(crate::timer::Target::Wake(me.clone()), deadline)?;
-            }
-            // Blocked before it is on the queue: a waker on another CPU that finds it there also
-            // finds it Blocked, and makes it runnable.
-            *me.state.lock() = ThreadState::Blocked;
-            waiters.push_back(me.clone());
+        let mut waiters = self.waiters.lock();
+        waiters.try_reserve(1).map_err(|_| ENOMEM)?;
+        if let Some(deadline) = deadline_ns {
+            crate::timer::arm(crate::timer::Target::Wake(me.clone()), deadline)?;
         }
-        schedule();
+        // Blocked before it is on the queue: a waker on another CPU that finds it there also
+        // finds it Blocked, and makes it runnable.
+        *me.state.lock() = ThreadState::Blocked;
+        waiters.push_back(me);
+        Ok(())
+    }
+
+    /// The second half (Linux's finish_wait), after [`schedule`] returned: takes the thread off
+    /// the queue and the timers, and says why it may have woken: EINTR for SIGKILL, ETIMEDOUT for
+    /// the deadline, Ok otherwise (the caller checks its condition).
+    pub fn finish_wait(&self, irq: IrqOff, deadline_ns: Option<u64>) -> Result<(), Errno> {
+        let me = thread::current().ok_or(EINTR)?;
+        *me.state.lock() = ThreadState::Running;
         self.waiters.lock().retain(|t| !Arc::ptr_eq(t, &me));
         if deadline_ns.is_some() {
             crate::timer::cancel(&crate::timer::Target::Wake(me.clone()));
@@ -357,7 +373,7 @@ impl WaitQueue {
         if signal::fatal_signal_pending() {
             return Err(EINTR);
         }
-        if timed_out() {
+        if deadline_ns.is_some_and(|d| crate::time::now_ns() >= d) {
             return Err(ETIMEDOUT);
         }
         Ok(())

@@ -73,6 +73,12 @@ pub struct Thread {
     /// The thread's name (Linux's comm: the program's file name at execve, or what PR_SET_NAME
     /// set), NUL-padded, at most 15 bytes.
     pub comm: IrqMutex<[u8; abi::prctl::TASK_COMM_LEN]>,
+    /// Which futex bucket holds this thread's entry while it waits on a futex (see
+    /// [`crate::futex`]), or `futex::NOT_WAITING`.
+    pub futex_slot: core::sync::atomic::AtomicUsize,
+    /// Where to clear the tid and wake a futex waiter when the thread exits (set_tid_address,
+    /// CLONE_CHILD_CLEARTID); 0 for nowhere.
+    pub clear_child_tid: core::sync::atomic::AtomicU64,
     /// CPU time used, and context switches.
     pub cpu: crate::process::rusage::ThreadCpuTime,
     kstack: KernelStack,
@@ -117,6 +123,8 @@ impl Thread {
                 fs_base: 0,
                 gs_base: 0,
             }),
+            futex_slot: core::sync::atomic::AtomicUsize::new(crate::futex::NOT_WAITING),
+            clear_child_tid: core::sync::atomic::AtomicU64::new(0),
             cpu: Default::default(),
             kstack,
         })

@@ -18,6 +18,7 @@ pub mod munmap;
 pub mod paging;
 pub mod populate;
 pub mod rlimit;
+pub mod user_word;
 pub mod vm_object;
 
 use bootloader_api::BootInfo;

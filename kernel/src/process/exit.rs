@@ -24,6 +24,7 @@ pub fn do_exit_group(status: ExitStatus) -> ! {
 pub fn do_exit(status: ExitStatus) -> ! {
     let me = thread::current().expect("exit without a current thread");
     let process = me.process.clone();
+    clear_child_tid(&me);
     log::debug!("pid {} tid {} exits: {:?}", process.pid, me.tid, status);
     let last = {
         let mut threads = process.threads.lock();
@@ -86,5 +87,21 @@ fn exit_process(process: &Arc<super::Process>, status: ExitStatus) {
     *process.state.lock() = ProcessState::Zombie(status);
     if let Some(parent) = super::find(process.ppid.load(Ordering::Relaxed)) {
         parent.child_wait.wake_all();
+    }
+}
+
+/// Linux's mm_release: a thread that asked for it (set_tid_address, CLONE_CHILD_CLEARTID) has its
+/// tid word cleared and one futex waiter on it woken, so that a thread join returns. Failures are
+/// ignored, as on Linux.
+fn clear_child_tid(me: &crate::thread::Thread) {
+    let addr = me.clear_child_tid.swap(0, Ordering::Relaxed);
+    if addr == 0 {
+        return;
+    }
+    let Some(mm) = me.process.mm() else {
+        return;
+    };
+    if crate::arch::uaccess::write_user(addr, &0u32).is_ok() {
+        crate::futex::wake_one_private(&mm, addr);
     }
 }

@@ -7,8 +7,9 @@
 //! | 0, 1, 2, 3, 257 | read, write, open, close, openat | [`fs`] |
 //! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
 //! | 16, 20 | ioctl (console: ENOTTY), writev | [`fs`] |
-//! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 218, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, set_tid_address, exit_group | [`process`] |
+//! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep | [`time`] |
+//! | 202, 218 | futex, set_tid_address | [`futex`] |
 //! | 63, 99, 318, 157 | uname, sysinfo, getrandom, prctl | [`sys`] |
 //! | 97, 160, 302 | getrlimit, setrlimit, prlimit64 | [`sys`] |
 //! | 102, 104-108, 113-120, 122, 123 | getuid, getgid, setuid, setgid, geteuid, getegid, setreuid, setregid, getgroups, setgroups, setresuid, getresuid, setresgid, getresgid, setfsuid, setfsgid | [`sys`] |
@@ -16,6 +17,7 @@
 
 pub mod errno;
 pub mod fs;
+pub mod futex;
 pub mod mm;
 pub mod process;
 pub mod sys;
@@ -75,7 +77,8 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::GETPPID => process::sys_getppid(),
         nr::ARCH_PRCTL => process::sys_arch_prctl(a[0], a[1]),
         nr::GETTID => process::sys_gettid(),
-        nr::SET_TID_ADDRESS => process::sys_getpid(),
+        nr::SET_TID_ADDRESS => futex::sys_set_tid_address(a[0]),
+        nr::FUTEX => futex::sys_futex(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::EXIT_GROUP => process::sys_exit_group(a[0]),
         nr::OPENAT => fs::sys_openat(a[0], a[1], a[2], a[3]),
         nr::NANOSLEEP => time::sys_nanosleep(a[0], a[1]),
