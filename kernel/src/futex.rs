@@ -94,7 +94,9 @@ fn futex_key(mm: &Arc<Mm>, uaddr: u64, private: bool) -> Result<(FutexKey, Optio
     }
     let inner = mm.lock();
     let vma = inner.vmas.find(uaddr).ok_or(EFAULT)?;
-    if vma.flags().contains(crate::mm::mm_struct::VmFlags::MAYSHARE)
+    if vma
+        .flags()
+        .contains(crate::mm::mm_struct::VmFlags::MAYSHARE)
         && let Some(file) = vma.file()
     {
         let offset = vma
@@ -388,11 +390,11 @@ impl WakeOp {
     fn apply(&self, old: u32) -> Result<u32, Errno> {
         let arg = self.oparg as u32;
         Ok(match self.op {
-            0 => arg,                    // FUTEX_OP_SET
-            1 => old.wrapping_add(arg),  // FUTEX_OP_ADD
-            2 => old | arg,              // FUTEX_OP_OR
-            3 => old & !arg,             // FUTEX_OP_ANDN
-            4 => old ^ arg,              // FUTEX_OP_XOR
+            0 => arg,                   // FUTEX_OP_SET
+            1 => old.wrapping_add(arg), // FUTEX_OP_ADD
+            2 => old | arg,             // FUTEX_OP_OR
+            3 => old & !arg,            // FUTEX_OP_ANDN
+            4 => old ^ arg,             // FUTEX_OP_XOR
             _ => return Err(ENOSYS),
         })
     }

@@ -13,9 +13,9 @@
 //! except `children` of a parent, which may be held while a child's `state` is read. Never take an
 //! mm lock while holding one of these, nor these while holding an mm lock.
 
+pub mod cred;
 pub mod execve;
 pub mod exit;
-pub mod cred;
 pub mod fork;
 pub mod itimer;
 pub mod rlimit;

@@ -49,7 +49,12 @@ pub fn sys_futex(uaddr: u64, op: u64, val: u64, utime: u64, uaddr2: u64, val3: u
     let cmd = op & FUTEX_CMD_MASK;
     let private = op & FUTEX_PRIVATE_FLAG != 0;
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
-    if realtime && !matches!(cmd, FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2) {
+    if realtime
+        && !matches!(
+            cmd,
+            FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2
+        )
+    {
         return Err(ENOSYS);
     }
     let val = val as u32;
@@ -63,7 +68,12 @@ pub fn sys_futex(uaddr: u64, op: u64, val: u64, utime: u64, uaddr2: u64, val3: u
             let deadline = deadline(utime, false, realtime)?;
             futex::futex_wait(uaddr, val, val3, deadline, private)
         }
-        FUTEX_WAKE => futex::futex_wake(uaddr, wake_count(val as u64), FUTEX_BITSET_MATCH_ANY, private),
+        FUTEX_WAKE => futex::futex_wake(
+            uaddr,
+            wake_count(val as u64),
+            FUTEX_BITSET_MATCH_ANY,
+            private,
+        ),
         FUTEX_WAKE_BITSET => futex::futex_wake(uaddr, wake_count(val as u64), val3, private),
         FUTEX_REQUEUE => futex::futex_requeue(uaddr, uaddr2, val as u64, utime, None, private),
         FUTEX_CMP_REQUEUE => {

@@ -85,7 +85,9 @@ pub fn sys_getresid(kind: IdKind, real: u64, effective: u64, saved: u64) -> SysR
 
 /// setfsuid, setfsgid: return the old fs id whatever happens.
 pub fn sys_setfsid(kind: IdKind, id: u64) -> SysResult {
-    with_ids(kind, |ids, privileged| ids.set_fs(id as u32, privileged) as u64)
+    with_ids(kind, |ids, privileged| {
+        ids.set_fs(id as u32, privileged) as u64
+    })
 }
 
 /// getgroups(size, list): the supplementary groups; size 0 asks for the count only.
@@ -124,7 +126,9 @@ pub fn sys_setgroups(size: u64, list: u64) -> SysResult {
         return Err(EPERM);
     }
     let mut groups = alloc::vec::Vec::new();
-    groups.try_reserve_exact(size as usize).map_err(|_| ENOMEM)?;
+    groups
+        .try_reserve_exact(size as usize)
+        .map_err(|_| ENOMEM)?;
     for i in 0..size as u64 {
         let addr = list.checked_add(i * 4).ok_or(EFAULT)?;
         groups.push(uaccess::read_user::<u32>(addr)?);

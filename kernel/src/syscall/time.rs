@@ -42,7 +42,11 @@ enum Clock {
     Monotonic { coarse: bool },
     /// CPU time of a process (`thread: false`) or thread, by pid/tid (0: the caller), as Linux's
     /// CPUCLOCK_PROF (user + system), CPUCLOCK_VIRT (user) or CPUCLOCK_SCHED (run time).
-    Cpu { id: u32, thread: bool, kind: CpuKind },
+    Cpu {
+        id: u32,
+        thread: bool,
+        kind: CpuKind,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +101,9 @@ fn cpu_times(id: u32, per_thread: bool) -> Result<CpuTimes, Errno> {
     if per_thread {
         if id != 0 && id != me.tid {
             // Threads of other processes are not visible; one thread per process today.
-            let target = process::find(id).and_then(|p| p.main_thread()).ok_or(EINVAL)?;
+            let target = process::find(id)
+                .and_then(|p| p.main_thread())
+                .ok_or(EINVAL)?;
             if !alloc::sync::Arc::ptr_eq(&target.process, &me.process) {
                 return Err(EINVAL);
             }

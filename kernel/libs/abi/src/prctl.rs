@@ -15,4 +15,3 @@ pub const PR_SET_NAME: u64 = 15;
 pub const PR_GET_NAME: u64 = 16;
 /// The length of a task's name, with the NUL (TASK_COMM_LEN).
 pub const TASK_COMM_LEN: usize = 16;
-

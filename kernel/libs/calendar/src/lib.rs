@@ -202,7 +202,7 @@ mod tests {
 
         #[test]
         fn bcd_round_trips(v in 0u8..100) {
-            proptest::prop_assert_eq!(bcd_to_binary((v / 10) << 4 | v % 10), v);
+            proptest::prop_assert_eq!(bcd_to_binary(((v / 10) << 4) | (v % 10)), v);
         }
     }
 }
