@@ -134,7 +134,7 @@ fn calc_load(load: u64, exp: u64, active: u64) -> u64 {
 
 /// Every LOAD_FREQ ticks: samples the threads running or waiting to run into the load averages.
 fn sample_load() {
-    if crate::time::jiffies() % LOAD_FREQ != 0 {
+    if !crate::time::jiffies().is_multiple_of(LOAD_FREQ) {
         return;
     }
     let running = thread::current().is_some_and(|t| t.tid != 0) as u64;

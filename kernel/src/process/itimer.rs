@@ -72,16 +72,18 @@ pub fn real_expired(process: &super::Process, now_ns: u64) -> Option<u64> {
         if real.value_ns == 0 || real.value_ns > now_ns {
             return None; // disarmed or re-armed since this entry was listed
         }
-        if real.interval_ns == 0 {
-            real.value_ns = 0;
-            None
-        } else {
-            let late = now_ns - real.value_ns;
-            let periods = late / real.interval_ns + 1;
-            real.value_ns = real
-                .value_ns
-                .saturating_add(periods.saturating_mul(real.interval_ns));
-            Some(real.value_ns)
+        let late = now_ns - real.value_ns;
+        match late.checked_div(real.interval_ns) {
+            None => {
+                real.value_ns = 0;
+                None
+            }
+            Some(periods) => {
+                real.value_ns = real
+                    .value_ns
+                    .saturating_add((periods + 1).saturating_mul(real.interval_ns));
+                Some(real.value_ns)
+            }
         }
     };
     signal::send_to_process(process, signal::SIGALRM);

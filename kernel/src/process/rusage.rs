@@ -144,7 +144,7 @@ impl Usage {
     }
 
     /// As `struct rusage` (times in microseconds, maxrss in KiB).
-    pub fn to_rusage(&self) -> rusage {
+    pub fn to_rusage(self) -> rusage {
         let (user, system) = self.times.user_system_ns();
         rusage {
             ru_utime: ns_to_timeval(user),
