@@ -19,7 +19,9 @@ KERNEL_BASE := 0xffffffff80000000
 INIT ?=
 ARGS ?=
 UEFI ?=
-BOOT_FLAGS := --timeout $(TIMEOUT) $(if $(UEFI),--uefi,)
+# ICOUNT=1: the guest's TSC counts guest instructions (QEMU -icount shift=0), for exact figures.
+ICOUNT ?=
+BOOT_FLAGS := --timeout $(TIMEOUT) $(if $(UEFI),--uefi,) $(if $(filter 1,$(ICOUNT)),--icount,)
 
 # Without INIT, the demo: a walk through a process's areas, ending with its /proc/self/maps.
 INIT_NAME := $(if $(INIT),$(notdir $(INIT)),demo)
@@ -27,7 +29,7 @@ INIT_PATH := $(if $(INIT),$(INIT),$(USER_DIR)/demo)
 RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME)
 RUN_CMDLINE := init=/bin/$(INIT_NAME) -- $(ARGS)
 
-.PHONY: all run test test-host test-kernel test-integration fuzz fuzz-linux gdb clean toolchain qemu build kernel boot user check fmt
+.PHONY: all run test test-host test-kernel test-integration test-bench fuzz fuzz-linux bench gdb clean toolchain qemu build kernel boot user check fmt
 
 all: build
 
@@ -72,7 +74,7 @@ run: build qemu
 	@$(BOOT) run --kernel $(KERNEL) $(BOOT_FLAGS) $(RUN_FILES) --cmdline "$(RUN_CMDLINE)"; \
 	  status=$$?; [ $$status -eq 0 ] || echo "make run: exit status $$status" >&2; exit $$status
 
-test: test-host test-kernel test-integration
+test: test-host test-kernel test-integration test-bench
 
 test-host: toolchain qemu
 	$(CARGO) test $(HOST_LIBS)
@@ -127,6 +129,36 @@ fuzz-linux: user qemu $(LINUX_DIR)/vmlinux
 	  | tee $(LINUX_DIR)/console.log; \
 	  if grep -q '^fuzz: ok' $(LINUX_DIR)/console.log; then echo "make fuzz-linux: ok"; \
 	  else echo "make fuzz-linux: seed $(FUZZ_SEED) ops $(OPS): failed" >&2; exit 1; fi
+
+# make bench [ICOUNT=0]: the benchmark (user/src/bin/bench.rs) as the first process on this kernel
+# and on Linux 6.1 (Debian's kernel, fetched once as for fuzz-linux) in the same QEMU (-cpu max,
+# -m 512M, one CPU), then one table with the ratio per operation. With ICOUNT=1 (the default) the
+# guest's TSC counts instructions, so the figures are exact and repeatable; ICOUNT=0 gives TCG
+# cycles for a second opinion. Without the Linux image the table has this kernel's column only.
+BENCH_DIR := $(TARGET_DIR)/bench
+BENCH_ON_ICOUNT := $(if $(filter 0,$(ICOUNT)),,1)
+BENCH_ICOUNT := $(if $(BENCH_ON_ICOUNT),-icount shift=0,)
+BENCH_UNIT := $(if $(BENCH_ON_ICOUNT),guest instructions,TSC ticks (TCG))
+bench: build qemu
+	@mkdir -p $(BENCH_DIR)
+	@$(BOOT) run --kernel $(KERNEL) $(if $(BENCH_ON_ICOUNT),--icount,) --timeout 900 \
+	  --file $(USER_DIR)/bench:/bin/bench --cmdline "init=/bin/bench" | tee $(BENCH_DIR)/kernel.txt
+	@rm -f $(BENCH_DIR)/linux.txt; \
+	if $(MAKE) --no-print-directory $(LINUX_DIR)/vmlinux >/dev/null 2>&1; then \
+	  rm -rf $(BENCH_DIR)/root && mkdir -p $(BENCH_DIR)/root/proc && cp $(USER_DIR)/bench $(BENCH_DIR)/root/init && \
+	  (cd $(BENCH_DIR)/root && find . | cpio -o -H newc --quiet > ../initramfs.cpio) && \
+	  timeout 900 qemu-system-x86_64 -kernel $(LINUX_DIR)/vmlinux -initrd $(BENCH_DIR)/initramfs.cpio \
+	    -append "console=ttyS0 panic=-1 quiet" -display none -serial stdio -monitor none -no-reboot \
+	    -m 512M -cpu max -smp 1 $(BENCH_ICOUNT) </dev/null > $(BENCH_DIR)/linux.txt 2>&1 || true; \
+	fi
+	@python3 scripts/bench_table.py $(BENCH_DIR)/kernel.txt $(BENCH_DIR)/linux.txt "$(BENCH_UNIT)"
+
+# make test checks that the benchmark runs to the end on both kernels (its figures are not judged).
+test-bench: bench
+	@grep -q '^bench done' $(BENCH_DIR)/kernel.txt || { echo "bench did not finish here" >&2; exit 1; }
+	@[ ! -s $(BENCH_DIR)/linux.txt ] || grep -q '^bench done' $(BENCH_DIR)/linux.txt || \
+	  { echo "bench did not finish on Linux" >&2; exit 1; }
+	@echo "bench: ran to the end"
 
 gdb: build qemu
 	$(BOOT) run --kernel $(KERNEL) --gdb $(RUN_FILES) --cmdline "$(RUN_CMDLINE)" & \

@@ -15,6 +15,7 @@
 
 pub mod args;
 pub mod fmt;
+pub mod linux_init;
 pub mod procfs;
 pub mod sys;
 

@@ -1971,43 +1971,15 @@ fn worker(cfg: Config, id: u64, ops: u64) -> ! {
     sys::exit_group(0)
 }
 
-/// On Linux as the first process (`make fuzz-linux`: the program is the initramfs's /init), /proc
-/// is not mounted yet: mount it. Here /proc is always there.
-fn mount_proc_if_missing() {
-    const MKDIR: u64 = 83;
-    const MOUNT: u64 = 165;
-    let fd = sys::open(b"/proc/self/maps\0", O_RDONLY);
-    if fd >= 0 {
-        sys::close(fd as u64);
-        return;
-    }
-    let proc = c"/proc".as_ptr() as u64;
-    sys::raw(MKDIR, [proc, 0o555, 0, 0, 0, 0]);
-    let fstype = c"proc".as_ptr() as u64;
-    sys::raw(MOUNT, [fstype, proc, fstype, 0, 0, 0]);
-}
-
-/// On Linux as the first process, powers the machine off once the result is printed (returning
-/// from the first process would panic Linux). This kernel powers off by itself when pid 1 exits.
-fn power_off_if_linux_init() {
-    const REBOOT: u64 = 169;
-    const MAGIC1: u64 = 0xfee1_dead;
-    const MAGIC2: u64 = 672_274_793;
-    const CMD_POWER_OFF: u64 = 0x4321_fedc;
-    if sys::getpid() == 1 && field(b"/proc/meminfo\0", "KernelHeap").is_none() {
-        sys::raw(REBOOT, [MAGIC1, MAGIC2, CMD_POWER_OFF, 0, 0, 0]);
-    }
-}
-
 fn main(args: Args) -> i32 {
     if args.str(1) == Some("child") {
         return child_main(&args);
     }
     if sys::getpid() == 1 {
-        mount_proc_if_missing();
+        user::linux_init::mount_proc_if_missing();
     }
     let status = fuzz(&args);
-    power_off_if_linux_init();
+    user::linux_init::power_off_if_linux_init();
     status
 }
 

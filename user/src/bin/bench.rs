@@ -1,0 +1,268 @@
+//! The benchmark `make bench` runs as the first process, on this kernel and on Linux 6.1 in the
+//! same QEMU: address-space operations timed with the TSC. Under `-icount shift=0` the guest's TSC
+//! counts guest instructions, so each figure is the instructions one operation costs, the same on
+//! every run and on every machine.
+//!
+//! It prints one line per figure, `bench NAME VALUE` (TSC ticks per operation), which `make bench`
+//! puts side by side with Linux's. The operations:
+//! - `boot`: the TSC at this program's first instruction (the machine's boot, from reset);
+//! - system calls and faults: getpid, a write fault in fresh anonymous memory, a read fault (the
+//!   zero page), munmap of populated memory, copy-on-write faults in a forked child, per page;
+//! - area operations: mmap + munmap of one page, brk up and down by a page, mprotect of one page
+//!   in the middle of a block (a split, then the merge back);
+//! - fork + exit + wait of an empty process and of one with 16 MiB touched;
+//! - the same at 10, 1,000, 10,000 and 60,000 areas (one-page areas that cannot merge):
+//!   mmap + munmap without a hint, a fault in a fresh page, fork + exit + wait.
+#![no_std]
+#![no_main]
+
+use abi::mman::{MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
+use user::{Args, println, sys};
+
+user::entry!(main);
+
+const PAGE: u64 = 4096;
+
+fn rdtsc() -> u64 {
+    // SAFETY: RDTSC has no side effects; user mode may run it (CR4.TSD is clear on both kernels).
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// TSC ticks per call of `op`, over `reps` calls after one warm-up call.
+fn per_op(reps: u64, mut op: impl FnMut()) -> u64 {
+    op();
+    let start = rdtsc();
+    for _ in 0..reps {
+        op();
+    }
+    (rdtsc() - start) / reps
+}
+
+fn report(name: &str, value: u64) {
+    println!("bench {name} {value}");
+}
+
+fn map(len: u64, prot: u64, flags: u64) -> u64 {
+    let addr = sys::mmap(0, len, prot, flags | MAP_ANONYMOUS, -1, 0);
+    assert!(addr > 0, "mmap failed: {addr}");
+    addr as u64
+}
+
+/// Touches every page of [addr, addr + len) with a write (or a read).
+fn touch(addr: u64, len: u64, write: bool) {
+    for page in (addr..addr + len).step_by(PAGE as usize) {
+        // SAFETY: the page is inside a readable and (for writes) writable private mapping.
+        unsafe {
+            if write {
+                core::ptr::write_volatile(page as *mut u8, 1);
+            } else {
+                core::ptr::read_volatile(page as *const u8);
+            }
+        }
+    }
+}
+
+/// Forks a child that runs `child` and exits; returns the ticks for fork + exit + wait.
+fn fork_exit_wait(child: impl FnOnce()) -> u64 {
+    let start = rdtsc();
+    let pid = sys::fork();
+    if pid == 0 {
+        child();
+        sys::exit(0);
+    }
+    assert!(pid > 0, "fork failed: {pid}");
+    let mut status = 0;
+    sys::wait4(pid, &mut status, 0);
+    rdtsc() - start
+}
+
+fn faults() {
+    const LEN: u64 = 16 << 20;
+    let pages = LEN / PAGE;
+    let area = map(LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    let start = rdtsc();
+    touch(area, LEN, true);
+    report("anon_write_fault_per_page", (rdtsc() - start) / pages);
+    let start = rdtsc();
+    sys::munmap(area, LEN);
+    report("munmap_populated_per_page", (rdtsc() - start) / pages);
+
+    let area = map(LEN, PROT_READ, MAP_PRIVATE);
+    let start = rdtsc();
+    touch(area, LEN, false);
+    report("read_fault_zero_page_per_page", (rdtsc() - start) / pages);
+    sys::munmap(area, LEN);
+}
+
+fn fork_costs() {
+    report(
+        "fork_exit_wait_empty",
+        (0..20).map(|_| fork_exit_wait(|| {})).sum::<u64>() / 20,
+    );
+    const LEN: u64 = 16 << 20;
+    let area = map(LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    touch(area, LEN, true);
+    report(
+        "fork_exit_wait_16mib_touched",
+        (0..5).map(|_| fork_exit_wait(|| {})).sum::<u64>() / 5,
+    );
+    // The child times its own copy-on-write faults and leaves the figure in shared memory.
+    let result = map(PAGE, PROT_READ | PROT_WRITE, MAP_SHARED);
+    fork_exit_wait(|| {
+        let start = rdtsc();
+        touch(area, LEN, true);
+        // SAFETY: `result` is a shared writable page.
+        unsafe { core::ptr::write_volatile(result as *mut u64, (rdtsc() - start) / (LEN / PAGE)) };
+    });
+    // SAFETY: as above; the child has exited.
+    report("cow_fault_in_child_per_page", unsafe {
+        core::ptr::read_volatile(result as *const u64)
+    });
+    sys::munmap(result, PAGE);
+    sys::munmap(area, LEN);
+}
+
+fn area_ops() {
+    report(
+        "mmap_munmap_one_page",
+        per_op(1000, || {
+            let a = map(PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+            sys::munmap(a, PAGE);
+        }),
+    );
+    let base = sys::brk(0);
+    report(
+        "brk_grow_shrink_4k",
+        per_op(1000, || {
+            sys::brk(base + PAGE);
+            sys::brk(base);
+        }),
+    );
+    let block = map(16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    report(
+        "mprotect_split_merge",
+        per_op(1000, || {
+            sys::mprotect(block + 8 * PAGE, PAGE, PROT_READ);
+            sys::mprotect(block + 8 * PAGE, PAGE, PROT_READ | PROT_WRITE);
+        }),
+    );
+    sys::munmap(block, 16 * PAGE);
+}
+
+/// Grows the process to about `count` areas: one-page areas alternating read-only and read-write,
+/// which cannot merge.
+fn make_areas(count: u64) -> (u64, u64) {
+    let len = count * PAGE;
+    let block = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    for i in (0..count).step_by(2) {
+        sys::mprotect(block + i * PAGE, PAGE, PROT_READ);
+    }
+    (block, len)
+}
+
+fn scale() {
+    for count in [10u64, 1000, 10_000, 60_000] {
+        let (block, len) = make_areas(count);
+        report(
+            &scaled_name("mmap_munmap_nohint_at", count),
+            per_op(200, || {
+                let a = map(PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+                sys::munmap(a, PAGE);
+            }),
+        );
+        let mut fault_ticks = 0;
+        for _ in 0..200 {
+            let a = map(PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+            let start = rdtsc();
+            touch(a, PAGE, true);
+            fault_ticks += rdtsc() - start;
+            sys::munmap(a, PAGE);
+        }
+        report(
+            &scaled_name("fresh_page_fault_at", count),
+            fault_ticks / 200,
+        );
+        let reps = if count >= 10_000 { 2 } else { 5 };
+        report(
+            &scaled_name("fork_exit_wait_at", count),
+            (0..reps).map(|_| fork_exit_wait(|| {})).sum::<u64>() / reps,
+        );
+        sys::munmap(block, len);
+    }
+}
+
+/// `name` and `count` as one word, without an allocator: "fork_exit_wait_at_60000".
+fn scaled_name(name: &str, count: u64) -> name::Name {
+    name::Name::new(name, count)
+}
+
+mod name {
+    /// A short name built on the stack.
+    pub struct Name {
+        buf: [u8; 64],
+        len: usize,
+    }
+
+    impl Name {
+        pub fn new(prefix: &str, count: u64) -> Name {
+            let mut name = Name {
+                buf: [0; 64],
+                len: 0,
+            };
+            for &b in prefix.as_bytes() {
+                name.push(b);
+            }
+            name.push(b'_');
+            let mut digits = [0u8; 20];
+            let mut n = 0;
+            let mut v = count;
+            loop {
+                digits[n] = b'0' + (v % 10) as u8;
+                n += 1;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+            for i in (0..n).rev() {
+                name.push(digits[i]);
+            }
+            name
+        }
+
+        fn push(&mut self, b: u8) {
+            if self.len < self.buf.len() {
+                self.buf[self.len] = b;
+                self.len += 1;
+            }
+        }
+    }
+
+    impl core::ops::Deref for Name {
+        type Target = str;
+        fn deref(&self) -> &str {
+            core::str::from_utf8(&self.buf[..self.len]).unwrap_or("?")
+        }
+    }
+}
+
+fn main(_args: Args) -> i32 {
+    let boot = rdtsc();
+    report("boot_to_first_instruction", boot);
+    if sys::getpid() == 1 {
+        user::linux_init::mount_proc_if_missing();
+    }
+    report(
+        "getpid",
+        per_op(10_000, || {
+            sys::getpid();
+        }),
+    );
+    faults();
+    area_ops();
+    fork_costs();
+    scale();
+    println!("bench done");
+    user::linux_init::power_off_if_linux_init();
+    0
+}
