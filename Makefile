@@ -35,6 +35,7 @@ all: build
 
 toolchain:
 	@rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
+	@rustup target list --installed | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 
 # System packages: QEMU and OVMF (to boot), cpio and musl-gcc (some tests use them). Installed with
 # apt-get when running as root; otherwise a message says what to install.
@@ -61,6 +62,7 @@ kernel: toolchain
 
 user: toolchain
 	$(CARGO) build -p user --bins
+	$(CARGO) build --manifest-path user-std/Cargo.toml --target x86_64-unknown-linux-musl --target-dir $(TARGET_DIR)
 
 # The host runner: built on its own, never together with the no_std crates.
 boot: toolchain
@@ -84,6 +86,7 @@ test-kernel: build qemu
 
 test-integration: build qemu
 	KERNEL=$(abspath $(KERNEL)) BOOT=$(abspath $(BOOT)) USER_BIN_DIR=$(abspath $(USER_DIR)) \
+	  USER_STD_BIN_DIR=$(abspath $(TARGET_DIR)/x86_64-unknown-linux-musl/debug) \
 	  $(CARGO) test -p tests
 
 # make fuzz [SEED=n] [OPS=n] [WORKERS=n] [FUZZ_FLAGS=trace]: the system-call
@@ -169,9 +172,12 @@ check: toolchain
 	$(CARGO) clippy $(HOST_LIBS) --all-targets -- -D warnings
 	$(CARGO) clippy -p kernel -p user -- -D warnings
 	$(CARGO) clippy -p boot -p tests --all-targets -- -D warnings
+	$(CARGO) fmt --manifest-path user-std/Cargo.toml -- --check
+	$(CARGO) clippy --manifest-path user-std/Cargo.toml --target x86_64-unknown-linux-musl --target-dir $(TARGET_DIR) -- -D warnings
 
 fmt: toolchain
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path user-std/Cargo.toml
 
 clean:
 	$(CARGO) clean

@@ -71,6 +71,11 @@ pub fn user_program(name: &str) -> PathBuf {
     env_path("USER_BIN_DIR", "target/x86_64-unknown-none/debug").join(name)
 }
 
+/// A Rust std program from `user-std/` (a static musl executable that also runs on Linux).
+pub fn std_program(name: &str) -> PathBuf {
+    env_path("USER_STD_BIN_DIR", "target/x86_64-unknown-linux-musl/debug").join(name)
+}
+
 /// A boot to run.
 pub struct Boot {
     cmdline: String,
