@@ -2,7 +2,16 @@
 //!
 //! It packs an initramfs (cpio "newc") from host files plus the kernel command line, builds a BIOS or
 //! UEFI disk image with the `bootloader` crate, runs QEMU with the serial console on stdout and the
-//! isa-debug-exit device, and turns the outcome into its own exit status:
+//! isa-debug-exit device, and turns the outcome into its own exit status.
+//!
+//! The console works both ways. What the runner reads on its standard input is typed into the
+//! kernel's console (its tty edits and echoes it); at the end of that input the runner types ^D,
+//! which a program reading the console in canonical mode sees as end of file. When the standard
+//! input is a terminal, it is switched to character-at-a-time input without local echo or signals
+//! for the run (so ^C reaches the kernel's tty), and restored afterwards. The console's "\r\n"
+//! line ends are written as "\n".
+//!
+//! Exit status:
 //!
 //! | status | meaning |
 //! |---|---|
@@ -36,6 +45,8 @@ const QEMU_POWER_OFF: i32 = (0x10 << 1) | 1;
 const QEMU_PANIC: i32 = (0x11 << 1) | 1;
 
 const POWER_OFF_MARKER: &str = "[kernel] power off: exit status ";
+/// The kernel's log line when it starts the first program: its console takes input from then on.
+const READY_MARKER: &str = "init: pid 1 running";
 
 struct Options {
     command: String,
@@ -244,8 +255,9 @@ fn run_in(opts: &Options, dir: &Path) -> Result<u8, String> {
         return Ok(0);
     }
 
+    let terminal = RawTerminal::enter();
     let mut child = qemu_command(opts, &image)?
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -253,22 +265,69 @@ fn run_in(opts: &Options, dir: &Path) -> Result<u8, String> {
             format!("starting qemu-system-x86_64: {e} (apt-get install qemu-system-x86)")
         })?;
 
+    // Type our input into the console, then ^D (end of file for a canonical-mode reader), once the
+    // kernel is ready to take it (it says so in its log when it starts the first program; bytes
+    // sent before it has programmed the UART would be lost). The thread is left behind if the input
+    // never ends: the process exits without waiting for it.
+    let ready = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let mut console_in = child.stdin.take().expect("piped");
+    let ready_in = ready.clone();
+    std::thread::spawn(move || {
+        let (flag, signal) = &*ready_in;
+        let mut started = flag.lock().unwrap_or_else(|e| e.into_inner());
+        while !*started {
+            started = signal.wait(started).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(started);
+        let mut input = std::io::stdin().lock();
+        let mut buf = [0u8; 256];
+        loop {
+            match input.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if console_in.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                    let _ = console_in.flush();
+                }
+            }
+        }
+        let _ = console_in.write_all(&[0x04]);
+        let _ = console_in.flush();
+        // Keep QEMU's end open: it would otherwise see end of file and stop reading.
+        std::mem::forget(console_in);
+    });
+
     // Echo the console while watching for the power-off line.
     let stdout = child.stdout.take().expect("piped");
     let quiet = opts.quiet;
     let (tx, rx) = mpsc::channel();
     let reader = std::thread::spawn(move || {
+        let (flag, signal) = &*ready;
+        let announce = || {
+            *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            signal.notify_all();
+        };
         let mut reader = BufReader::new(stdout);
         let mut status = None;
         let mut line = Vec::new();
         let mut out = std::io::stdout();
         while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+            if line.ends_with(b"\r\n") {
+                line.truncate(line.len() - 2);
+                line.push(b'\n');
+            }
             if !quiet {
                 let _ = out.write_all(&line);
                 let _ = out.flush();
             }
             let text = String::from_utf8_lossy(&line);
-            if let Some(rest) = text.trim_end().strip_prefix(POWER_OFF_MARKER) {
+            if text.contains(READY_MARKER) {
+                announce();
+            }
+            // The marker may follow what a program left on the line (the console echoes "^C"
+            // without a newline).
+            if let Some((_, rest)) = text.trim_end().split_once(POWER_OFF_MARKER) {
                 status = rest.trim().parse::<i64>().ok();
             }
             line.clear();
@@ -290,6 +349,7 @@ fn run_in(opts: &Options, dir: &Path) -> Result<u8, String> {
         std::thread::sleep(Duration::from_millis(20));
     };
     let _ = reader.join();
+    drop(terminal);
     let power_off_status = rx.recv().ok().flatten();
     let mut qemu_err = String::new();
     let _ = stderr.read_to_string(&mut qemu_err);
@@ -331,6 +391,49 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("boot: {err}");
             ExitCode::from(STATUS_RUNNER_ERROR)
+        }
+    }
+}
+
+/// The runner's terminal, switched to what a serial line gives the kernel (every key at once, no
+/// local echo, ^C and ^Z passed on, CR kept as CR) while QEMU runs, and restored when dropped.
+/// Nothing happens when standard input is not a terminal.
+struct RawTerminal {
+    saved: Option<String>,
+}
+
+impl RawTerminal {
+    fn enter() -> RawTerminal {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return RawTerminal { saved: None };
+        }
+        let saved = Command::new("stty")
+            .arg("-g")
+            .stdin(Stdio::inherit())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        if saved.is_some() {
+            let _ = Command::new("stty")
+                .args([
+                    "-icanon", "-echo", "-isig", "-ixon", "-icrnl", "min", "1", "time", "0",
+                ])
+                .stdin(Stdio::inherit())
+                .status();
+        }
+        RawTerminal { saved }
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.saved {
+            let _ = Command::new("stty")
+                .arg(saved)
+                .stdin(Stdio::inherit())
+                .status();
         }
     }
 }

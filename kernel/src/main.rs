@@ -32,6 +32,7 @@ mod thread;
 mod time;
 mod timer;
 mod trap;
+mod tty;
 
 use bootloader_api::{
     BootInfo, BootloaderConfig,
@@ -116,6 +117,7 @@ extern "C" fn kernel_main_stage2() -> ! {
     };
     initramfs::init(ramdisk);
     fs::init();
+    tty::init();
     match initramfs::validate() {
         Ok(n) => log::info!("initramfs: {n} entries"),
         Err(e) => log::error!("initramfs: damaged archive: {e}"),

@@ -16,6 +16,7 @@ use crate::{
 };
 
 /// Signal numbers: `abi::signal`'s, as the `u8` this kernel keeps them in (all are 1..=64).
+pub const SIGINT: u8 = abi::signal::SIGINT as u8;
 pub const SIGQUIT: u8 = abi::signal::SIGQUIT as u8;
 pub const SIGALRM: u8 = abi::signal::SIGALRM as u8;
 pub const SIGVTALRM: u8 = abi::signal::SIGVTALRM as u8;

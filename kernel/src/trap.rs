@@ -187,6 +187,10 @@ pub fn handle(regs: &mut PtRegs, vector: u64) {
     match vector {
         14 => page_fault(regs),
         v if v == (pic::IRQ_BASE + pic::TIMER_IRQ) as u64 => timer(regs),
+        v if v == (pic::IRQ_BASE + crate::arch::serial::COM1_IRQ) as u64 => {
+            crate::tty::receive_interrupt();
+            pic::end_of_interrupt(crate::arch::serial::COM1_IRQ);
+        }
         v => exception(regs, v as u8),
     }
 }

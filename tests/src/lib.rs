@@ -82,6 +82,7 @@ pub struct Boot {
     files: Vec<(PathBuf, String)>,
     timeout_secs: u64,
     extra: Vec<String>,
+    input: Vec<u8>,
 }
 
 impl Boot {
@@ -91,7 +92,15 @@ impl Boot {
             files: Vec::new(),
             timeout_secs: 120,
             extra: Vec::new(),
+            input: Vec::new(),
         }
+    }
+
+    /// What is typed into the console once the first program runs (then ^D, as the runner does at
+    /// the end of its input).
+    pub fn input(mut self, bytes: &[u8]) -> Self {
+        self.input = bytes.to_vec();
+        self
     }
 
     /// Adds a host file to the initramfs at `dest`.
@@ -129,10 +138,22 @@ impl Boot {
             cmd.arg("--file")
                 .arg(format!("{}:{}", host.display(), dest));
         }
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("running the boot runner (make build first)");
+        let mut stdin = child.stdin.take().expect("piped");
+        let input = self.input;
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
+        let out = child
+            .wait_with_output()
+            .expect("waiting for the boot runner");
+        let _ = writer.join();
         Outcome {
             status: out.status.code().unwrap_or(-1),
             console: String::from_utf8_lossy(&out.stdout).into_owned(),

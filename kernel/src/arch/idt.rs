@@ -93,6 +93,10 @@ pub fn init() {
             idt[vector].set_handler_fn(unexpected_irq);
         }
         set_stub(&mut idt[pic::IRQ_BASE + pic::TIMER_IRQ], stubs::timer);
+        set_stub(
+            &mut idt[pic::IRQ_BASE + super::serial::COM1_IRQ],
+            stubs::com1,
+        );
         idt[pic::IRQ_BASE + 7].set_handler_fn(spurious_master);
         idt[pic::IRQ_BASE + 15].set_handler_fn(spurious_slave);
         idt

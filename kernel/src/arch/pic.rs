@@ -98,3 +98,14 @@ pub fn wait_pit_ticks(ticks: u16) {
         }
     }
 }
+
+/// Lets the PIC deliver `irq` (a line of the master PIC).
+pub fn unmask(irq: u8) {
+    debug_assert!(irq < 8, "only master lines are used");
+    // SAFETY: reading and writing the master PIC's interrupt mask register; clearing a bit only
+    // lets a line whose handler is installed through.
+    unsafe {
+        let mask = inb(PIC1_DATA);
+        outb(PIC1_DATA, mask & !(1 << irq));
+    }
+}

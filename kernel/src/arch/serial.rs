@@ -1,6 +1,8 @@
-//! The serial console on COM1. Everything the kernel and its programs print goes here; the runner
-//! connects it to the terminal (`-serial stdio`). Bytes go out as they are: the host terminal, not
-//! the kernel, turns "\n" into a new line.
+//! The serial console on COM1. Everything the kernel and its programs print goes here, and what is
+//! typed comes in here; the runner connects it to its terminal or pipes (`-serial stdio`). The
+//! kernel's own messages go out with "\n" as "\r\n", as Linux's serial console writes them;
+//! programs' output goes through the console tty's output processing ([`crate::tty`]), which does
+//! the same by default.
 
 use core::fmt::{self, Write};
 use uart_16550::{Config, Uart16550, backend::PioBackend};
@@ -23,10 +25,21 @@ impl Com1 {
 
 impl Write for Com1 {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.send_bytes_exact(s.as_bytes());
+        for piece in s.as_bytes().split_inclusive(|&b| b == b'\n') {
+            match piece.split_last() {
+                Some((b'\n', line)) => {
+                    self.0.send_bytes_exact(line);
+                    self.0.send_bytes_exact(b"\r\n");
+                }
+                _ => self.0.send_bytes_exact(piece),
+            }
+        }
         Ok(())
     }
 }
+
+/// The interrupt line of COM1 on the legacy PIC.
+pub const COM1_IRQ: u8 = 4;
 
 static CONSOLE: IrqMutex<Option<Com1>> = IrqMutex::new(None);
 
@@ -59,4 +72,21 @@ pub fn emergency_write_fmt(args: fmt::Arguments) {
     // SAFETY: a second handle on the already initialised UART; the worst outcome is interleaving.
     let mut com1 = unsafe { Com1::new() };
     let _ = com1.write_fmt(args);
+}
+
+/// Turns on COM1's receive interrupt and lets the PIC deliver it.
+pub fn enable_receive_interrupt() {
+    if let Some(com1) = CONSOLE.lock().as_mut() {
+        com1.0
+            .enable_interrupts(uart_16550::spec::registers::IER::DATA_READY);
+    }
+    super::pic::unmask(COM1_IRQ);
+}
+
+/// Takes the bytes waiting in the receive FIFO (at most `buf.len()`); 0 if none.
+pub fn receive(buf: &mut [u8]) -> usize {
+    CONSOLE
+        .lock()
+        .as_mut()
+        .map_or(0, |com1| com1.0.receive_bytes(buf))
 }

@@ -319,4 +319,8 @@ pub mod stubs {
         timer,
         crate::arch::pic::IRQ_BASE as u64 + crate::arch::pic::TIMER_IRQ as u64
     );
+    trap_stub!(
+        com1,
+        crate::arch::pic::IRQ_BASE as u64 + crate::arch::serial::COM1_IRQ as u64
+    );
 }

@@ -8,7 +8,6 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::Inode;
 use crate::{
-    arch::serial,
     sync::IrqMutex,
     syscall::errno::{EBADF, EISDIR, EMFILE, ENOMEM, Errno},
 };
@@ -67,7 +66,6 @@ impl OpenFile {
     }
 
     /// The status flags (F_GETFL).
-    #[expect(dead_code, reason = "fcntl, in progress")]
     pub fn flags(&self) -> u64 {
         self.flags.load(Ordering::Relaxed) as u64
     }
@@ -98,7 +96,10 @@ impl OpenFile {
             return Err(EBADF);
         }
         let bytes: &[u8] = match &self.kind {
-            FileKind::Console => return Ok(0),
+            FileKind::Console => {
+                let nonblock = self.flags() & abi::fcntl::O_NONBLOCK != 0;
+                return crate::tty::read(buf, nonblock);
+            }
             FileKind::Dir(_) => return Err(EISDIR),
             FileKind::Regular(inode) => match inode.data {
                 super::InodeData::Initramfs(bytes) => bytes,
@@ -132,10 +133,7 @@ impl OpenFile {
             return Err(EBADF);
         }
         match &self.kind {
-            FileKind::Console => {
-                serial::write_bytes(buf);
-                Ok(buf.len())
-            }
+            FileKind::Console => Ok(crate::tty::write(buf)),
             _ => Err(EBADF),
         }
     }

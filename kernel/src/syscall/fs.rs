@@ -156,11 +156,14 @@ fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<O
     OpenFile::new(FileKind::Regular(inode), flags)
 }
 
-/// ioctl: no device control yet. The console is not a terminal here (as for output to a pipe),
-/// so terminal requests get ENOTTY; other files too, as Linux answers for regular files.
-pub fn sys_ioctl(fd: u64, _request: u64, _arg: u64) -> SysResult {
-    current_files()?.lock().get(fd)?;
-    Err(ENOTTY)
+/// ioctl: the console answers the terminal requests ([`crate::tty::ioctl`]); other files answer
+/// ENOTTY, as Linux does for requests a regular file does not know.
+pub fn sys_ioctl(fd: u64, request: u64, arg: u64) -> SysResult {
+    let file = current_files()?.lock().get(fd)?;
+    match file.kind {
+        FileKind::Console => crate::tty::ioctl(request as u32 as u64, arg),
+        _ => Err(ENOTTY),
+    }
 }
 
 /// writev(fd, iov, iovcnt): write for each buffer in turn; stops at the first short or failed write.

@@ -52,7 +52,10 @@ pub enum Read {
 
 /// Linux's default terminal settings (tty_std_termios): canonical mode with echo and signals,
 /// CR read as NL, NL written as CR NL.
-pub fn default_termios() -> termios {
+pub const DEFAULT_TERMIOS: termios = default_termios();
+
+/// [`DEFAULT_TERMIOS`], built.
+pub const fn default_termios() -> termios {
     let mut cc = [0u8; NCCS];
     // INIT_C_CC: ^C ^\ DEL ^U ^D, VTIME 0, VMIN 1, ^Q ^S ^Z, VEOL 0, ^R ^O ^W ^V, VEOL2 0.
     cc[VINTR] = 0x03;
@@ -76,6 +79,25 @@ pub fn default_termios() -> termios {
         c_lflag: ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN,
         c_line: 0,
         c_cc: cc,
+    }
+}
+
+/// Writes `bytes` as a terminal with settings `termios` shows them: with OPOST and ONLCR, "\n" as
+/// "\r\n"; otherwise unchanged. Through `emit`, in pieces.
+pub fn output(termios: &termios, bytes: &[u8], emit: &mut dyn FnMut(&[u8])) {
+    let onlcr = termios.c_oflag & OPOST != 0 && termios.c_oflag & ONLCR != 0;
+    if !onlcr {
+        emit(bytes);
+        return;
+    }
+    for piece in bytes.split_inclusive(|&b| b == b'\n') {
+        match piece.split_last() {
+            Some((b'\n', text)) => {
+                emit(text);
+                emit(b"\r\n");
+            }
+            _ => emit(piece),
+        }
     }
 }
 
@@ -239,22 +261,9 @@ impl Tty {
         true
     }
 
-    /// Writes `bytes` as the terminal shows them (OPOST|ONLCR), through `emit`.
+    /// Writes `bytes` as the terminal shows them (see [`output`]).
     pub fn output(&self, bytes: &[u8], emit: &mut dyn FnMut(&[u8])) {
-        let onlcr = self.termios.c_oflag & OPOST != 0 && self.termios.c_oflag & ONLCR != 0;
-        if !onlcr {
-            emit(bytes);
-            return;
-        }
-        for piece in bytes.split_inclusive(|&b| b == b'\n') {
-            match piece.split_last() {
-                Some((b'\n', text)) => {
-                    emit(text);
-                    emit(b"\r\n");
-                }
-                _ => emit(piece),
-            }
-        }
+        output(&self.termios, bytes, emit);
     }
 
     /// Echoes one input byte: control characters as ^X with ECHOCTL (not tab or newline).
