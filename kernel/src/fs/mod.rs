@@ -8,6 +8,7 @@ pub mod file;
 pub mod inode;
 pub mod page_cache;
 pub mod path;
+pub mod pipe;
 pub mod procfs;
 
 use alloc::{collections::BTreeMap, format, string::String, sync::Arc};
