@@ -240,7 +240,7 @@ impl Pipe {
                 return Err(EPIPE);
             }
             // Linux merges only before it first waits: a write that had to wait starts a page.
-            let merged = first && !packet && src.len() < PAGE_SIZE && state.try_merge(src);
+            let merged = first && src.len() < PAGE_SIZE && state.try_merge(src);
             first = false;
             if merged || !state.is_full() {
                 let n = if merged {
@@ -260,6 +260,29 @@ impl Pipe {
             drop(state);
             self.wr_wait.sleep(irq)?;
         }
+    }
+
+    /// The first step of Linux's pipe_write for a write longer than a page whose length is not a
+    /// multiple of one: its last `len % PAGE_SIZE` bytes, `src`, go first into the last buffer if
+    /// they fit there (true). If not (false), the caller writes the whole write page by page.
+    /// EPIPE and SIGPIPE without a reader.
+    pub fn write_merge(&self, src: &[u8]) -> Result<bool, Errno> {
+        let merged = {
+            let mut state = self.state.lock();
+            if state.readers == 0 {
+                drop(state);
+                if let Some(me) = thread::current() {
+                    signal::send_to_thread(&me, signal::SIGPIPE);
+                }
+                return Err(EPIPE);
+            }
+            state.try_merge(src)
+        };
+        if merged {
+            self.rd_wait.wake_all();
+            super::file::poll_wake();
+        }
+        Ok(merged)
     }
 
     /// Waits until the pipe has a free buffer (Linux's wait_for_space, before sendfile splices

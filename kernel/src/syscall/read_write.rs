@@ -229,12 +229,14 @@ fn do_write(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult 
     let start = start_pos(file, at, bufs.total)?;
     let stream = file.is_stream();
     let mut chunk = kernel_buffer(bufs.total.min(CHUNK))?;
-    let mut done = 0usize;
+    let (mut done, mut filled) = pipe_merge(file, bufs, &mut chunk)?;
     let mut result = Ok(());
     while done < bufs.total {
         let want = (bufs.total - done).min(chunk.len());
         // What could be copied before a bad buffer is still written, then the call ends.
-        let (got, copy) = bufs.copy_in(&mut chunk[..want]);
+        let (got, copy) = bufs.copy_in(&mut chunk[filled..want]);
+        let got = filled + got;
+        filled = 0;
         let n = match file.write_at(start + done as u64, &chunk[..got]) {
             Ok(n) => n,
             Err(e) => {
@@ -258,6 +260,35 @@ fn do_write(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult 
         Err(e) if done == 0 => Err(e),
         _ => Ok(done as u64),
     }
+}
+
+/// For a write to a pipe longer than a page and not a multiple of one, Linux's pipe_write
+/// first puts its last partial page's worth of bytes (`len % PAGE_SIZE`, taken from the start
+/// of the data) into the pipe's last buffer if they fit there, then writes whole pages. This
+/// copies those bytes into `chunk` and tries: returns (bytes written, 0) if they merged, or
+/// (0, bytes already in `chunk`) for the page-by-page loop to go on from.
+fn pipe_merge(
+    file: &OpenFile,
+    bufs: &mut UserBufs,
+    chunk: &mut [u8],
+) -> Result<(usize, usize), Errno> {
+    let Some(pipe) = file.pipe() else {
+        return Ok((0, 0));
+    };
+    let rem = bufs.total % CHUNK;
+    if bufs.total < CHUNK || rem == 0 {
+        return Ok((0, 0));
+    }
+    let (got, copy) = bufs.copy_in(&mut chunk[..rem]);
+    if copy.is_err() {
+        // A bad buffer in the first piece: the loop writes what came and reports the fault.
+        return Ok((0, got));
+    }
+    Ok(if pipe.write_merge(&chunk[..rem])? {
+        (rem, 0)
+    } else {
+        (0, rem)
+    })
 }
 
 pub fn sys_read(fd: u64, buf: u64, count: u64) -> SysResult {
