@@ -292,6 +292,35 @@ static void pingpong(void) {
     close(up[0]);
 }
 
+static void killed(void) {
+    printf("-- SIGKILL ends a blocked reader, writer and poller\n");
+    const char *kinds[] = {"reader", "writer", "poller"};
+    for (int kind = 0; kind < 3; kind++) {
+        int p[2];
+        pipe(p);
+        fflush(stdout);
+        pid_t child = fork();
+        if (child == 0) {
+            struct pollfd fd = {p[0], POLLIN, 0};
+            if (kind == 0)
+                read(p[0], page, 1);
+            else if (kind == 1)
+                write(p[1], page, sizeof page);
+            else
+                poll(&fd, 1, -1);
+            _exit(0);
+        }
+        poll(NULL, 0, 20);
+        kill(child, SIGKILL);
+        int status;
+        waitpid(child, &status, 0);
+        printf("blocked %s: %s %d\n", kinds[kind], WIFSIGNALED(status) ? "killed by signal" : "exited",
+               WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     basics();
@@ -301,5 +330,6 @@ int main(void) {
     atomic();
     packets();
     pingpong();
+    killed();
     return 0;
 }
