@@ -50,6 +50,11 @@ pub const TESTS: &[(&str, TestFn)] = &[
     ),
     ("time::timer_ticks", crate::tests::timer_ticks),
     (
+        "thread::boot_context_has_no_thread",
+        crate::tests::boot_context_has_no_thread,
+    ),
+    ("pipe::ring_and_pages", crate::tests::pipe_ring_and_pages),
+    (
         "initramfs::lists_cmdline",
         crate::tests::initramfs_has_cmdline,
     ),

@@ -91,14 +91,8 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     let stack = KernelStack::new().expect("no memory for the boot kernel stack");
     let top = stack.top().as_u64();
     core::mem::forget(stack);
-    // The top word of every kernel stack says which thread owns it (thread::current); this one has
-    // none. Interrupts (the timer's CPU-time sampling) ask before any thread exists.
-    // SAFETY: `top` is the top of a freshly mapped kernel stack that is never freed (forgotten
-    // above); its top word is reserved for the thread pointer and the new frames start below it.
-    unsafe {
-        ((top - 8) as *mut u64).write(0);
-        arch::context::switch_to_stack(top - 16, kernel_main_stage2)
-    }
+    // SAFETY: `top` is the top of a freshly mapped kernel stack that is never freed (forgotten above).
+    unsafe { arch::context::switch_to_stack(top, kernel_main_stage2) }
 }
 
 extern "C" fn kernel_main_stage2() -> ! {

@@ -28,6 +28,7 @@ pub const SIGBUS: u8 = abi::signal::SIGBUS as u8;
 pub const SIGFPE: u8 = abi::signal::SIGFPE as u8;
 pub const SIGKILL: u8 = abi::signal::SIGKILL as u8;
 pub const SIGSEGV: u8 = abi::signal::SIGSEGV as u8;
+pub const SIGPIPE: u8 = abi::signal::SIGPIPE as u8;
 pub const SIGCHLD: u8 = abi::signal::SIGCHLD as u8;
 pub const SIGCONT: u8 = abi::signal::SIGCONT as u8;
 pub const SIGSTOP: u8 = abi::signal::SIGSTOP as u8;
@@ -113,6 +114,13 @@ pub fn name(sig: u8) -> &'static str {
 pub fn force_sig(thread: &Thread, sig: u8) {
     let mask = thread.sigmask.get();
     thread.sigmask.set(mask & !sigmask(sig));
+    thread.pending.add(sig);
+}
+
+/// Sends a signal to one thread (Linux's send_sig for a thread, e.g. SIGPIPE to a writer): it
+/// stays pending while the thread blocks it, unlike [`force_sig`]. Used today for the calling
+/// thread only, which is awake; waking a sleeping target comes with the signals work.
+pub fn send_to_thread(thread: &Thread, sig: u8) {
     thread.pending.add(sig);
 }
 

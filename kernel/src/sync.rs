@@ -11,9 +11,13 @@
 //!    `Process::children` of a parent (wait4 reads each child's `state` under it).
 //! 2. The mm lock (`Mm::lock`, Linux's mmap_lock) of one process; never two at once, except fork,
 //!    which takes the parent's and then the new child's (which nobody else can see yet).
-//! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock.
+//! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock;
+//!    an fd table, under which a descriptor may be closed (execve's close-on-exec; poll and
+//!    select look files up under it): dropping the last reference to a pipe end takes the pipe's
+//!    lock and wakes its wait queues.
 //! 4. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
-//!    and `files` slots, `cwd`; a thread's `state`; an fd table; a file position; the process,
+//!    and `files` slots, `cwd`; a thread's `state`; a file position; a pipe's state (which may
+//!    hold the kernel heap: a write allocates a page); the process,
 //!    thread and run-queue tables; wait queues (which may hold the timer list, `timer::TIMERS`, which
 //!    may hold a thread's state and the run queue: a sleep with a deadline and the tick's wake-ups);
 //!    the frame allocator (`BUDDY`), the kernel heap,

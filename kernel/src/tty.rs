@@ -84,6 +84,7 @@ pub fn receive_interrupt() {
         }
     }
     READ_WAIT.wake_all();
+    crate::fs::file::poll_wake();
 }
 
 /// A signal character's signal, to every process of `pgrp` (Linux's isig and kill_pgrp).
@@ -101,10 +102,6 @@ fn send_to_group(pgrp: u32, sig: Signal) {
 }
 
 /// Whether a read would return now (for poll).
-#[expect(
-    dead_code,
-    reason = "poll on the console comes with the descriptor work being merged"
-)]
 pub fn read_ready() -> bool {
     let console = CONSOLE.lock();
     let t = &console.ldisc.termios;
@@ -184,6 +181,7 @@ pub fn ioctl(request: u64, arg: u64) -> Result<u64, Errno> {
             console.ldisc.set_termios(t);
             drop(console);
             READ_WAIT.wake_all();
+            crate::fs::file::poll_wake();
         }
         TIOCGWINSZ => {
             let size = CONSOLE.lock().size;

@@ -1,4 +1,7 @@
-/* Error names for test output that must read the same on Linux and on this kernel. */
+/* Error names for test output that must read the same on Linux and on this kernel (errno numbers
+ * agree, but names read better and strerror texts differ between C libraries). */
+#pragma once
+#include <stdio.h>
 #include <errno.h>
 #include <string.h>
 
@@ -28,6 +31,9 @@ static const char *errname(int e)
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case ENOSYS: return "ENOSYS";
     case ENOTEMPTY: return "ENOTEMPTY";
+    case ENOTTY: return "ENOTTY";
+    case EROFS: return "EROFS";
+    case ENXIO: return "ENXIO";
     case ELOOP: return "ELOOP";
     case EOVERFLOW: return "EOVERFLOW";
     case ENOTSUP: return "ENOTSUP";
@@ -37,7 +43,7 @@ static const char *errname(int e)
 }
 
 /* Runs a call that returns -1 and sets errno on failure; prints "label: ok" or the error. */
-#define CHECK(label, expr)                                                                  \
+#define REPORT(label, expr)                                                                  \
     do {                                                                                    \
         errno = 0;                                                                          \
         long check_r_ = (long)(expr);                                                       \

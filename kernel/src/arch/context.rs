@@ -8,11 +8,16 @@ use core::arch::asm;
 /// `stack_top` must be the 16-byte-aligned top of a mapped, writable stack that nothing else uses and
 /// that outlives `entry`, which never returns.
 pub unsafe fn switch_to_stack(stack_top: u64, entry: extern "C" fn() -> !) -> ! {
-    // SAFETY: per the contract; `call` pushes the return address so `entry` sees a normally aligned
-    // frame (rsp % 16 == 8 at function entry), and rbp = 0 ends backtraces here.
+    // SAFETY: per the contract. The top word stays zero: it is where a kernel stack keeps its
+    // thread pointer, and zero tells `thread::current` that no thread runs here (the return
+    // address `call` pushed there once made it take the code after the call for a thread). Two
+    // words pushed, then `call`, leave `entry` a normally aligned frame (rsp % 16 == 8 at function
+    // entry); rbp = 0 ends backtraces here.
     unsafe {
         asm!(
             "mov rsp, {stack}",
+            "push 0",
+            "push 0",
             "xor ebp, ebp",
             "call {entry}",
             "ud2",

@@ -1,20 +1,25 @@
 //! Open files and the per-process file-descriptor table.
 
 use abi::fcntl::{
-    O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+    O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR,
+    O_TRUNC, O_WRONLY,
 };
 use alloc::{sync::Arc, vec::Vec};
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use super::Inode;
+use super::{
+    Inode,
+    pipe::{Pipe, PipeEnd},
+};
 use crate::{
+    sched::WaitQueue,
     sync::IrqMutex,
-    syscall::errno::{EBADF, EISDIR, EMFILE, ENOMEM, Errno},
+    syscall::errno::{EBADF, EINVAL, EISDIR, EMFILE, ENOMEM, ENXIO, ESPIPE, Errno},
 };
 
 /// How many descriptors the calling process may have: its RLIMIT_NOFILE (Linux's rlimit(
 /// RLIMIT_NOFILE), read at each allocation). Descriptors at or above it cannot be created.
-pub fn max_fds() -> usize {
+pub fn nofile_limit() -> usize {
     crate::thread::current_process().map_or(1024, |p| {
         p.rlimits.lock().cur(abi::resource::RLIMIT_NOFILE) as usize
     })
@@ -33,6 +38,8 @@ pub enum FileKind {
         super::procfs::ProcFile,
         IrqMutex<Option<alloc::vec::Vec<u8>>>,
     ),
+    /// One end of a pipe (fstat: [`super::pipe::PIPE_MODE`]).
+    Pipe(PipeEnd),
 }
 
 /// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
@@ -71,7 +78,6 @@ impl OpenFile {
     }
 
     /// Replaces the status flags in `changeable` with those of `flags` (F_SETFL).
-    #[expect(dead_code, reason = "fcntl, in progress")]
     pub fn set_flags(&self, flags: u64, changeable: u64) {
         let old = self.flags();
         let new = (old & !changeable) | (flags & changeable);
@@ -113,6 +119,7 @@ impl OpenFile {
                 let bytes = text.as_deref().unwrap_or_default();
                 return Ok(Self::read_from(bytes, pos, buf));
             }
+            FileKind::Pipe(end) => return end.pipe.read(buf, self.nonblock()),
         };
         Ok(Self::read_from(bytes, pos, buf))
     }
@@ -134,7 +141,74 @@ impl OpenFile {
         }
         match &self.kind {
             FileKind::Console => Ok(crate::tty::write(buf)),
+            FileKind::Pipe(end) => {
+                let packet = self.flags() & O_DIRECT != 0;
+                end.pipe.write(buf, self.nonblock(), packet)
+            }
             _ => Err(EBADF),
+        }
+    }
+
+    /// Whether O_NONBLOCK is set: reads and writes that would wait fail with EAGAIN instead.
+    pub fn nonblock(&self) -> bool {
+        self.flags() & O_NONBLOCK != 0
+    }
+
+    /// A file without a position (Linux's FMODE_STREAM): the console and pipes. A read takes what
+    /// is there in one go instead of looping to fill the buffer, the position does not move, and
+    /// lseek, pread and pwrite fail with ESPIPE.
+    pub fn is_stream(&self) -> bool {
+        matches!(self.kind, FileKind::Console | FileKind::Pipe(_))
+    }
+
+    /// The pipe behind a pipe end.
+    pub fn pipe(&self) -> Option<&Pipe> {
+        match &self.kind {
+            FileKind::Pipe(end) => Some(&end.pipe),
+            _ => None,
+        }
+    }
+
+    /// The events the file is ready for (Linux's vfs_poll): what poll and select report. Files
+    /// that never wait are always ready (DEFAULT_POLLMASK), the console too while its reads see
+    /// end of file; once serial input exists it reports POLLIN only with input waiting and calls
+    /// [`poll_wake`] when a byte arrives.
+    pub fn poll(&self) -> u16 {
+        match &self.kind {
+            FileKind::Pipe(end) => end.pipe.poll(self.readable, self.writable),
+            // Always writable (output is synchronous); readable when a read would not wait.
+            FileKind::Console if !crate::tty::read_ready() => {
+                (abi::poll::POLLOUT | abi::poll::POLLWRNORM) as u16
+            }
+            _ => DEFAULT_POLLMASK,
+        }
+    }
+
+    /// The new position for lseek(offset, whence) (Linux's f_op->llseek): ESPIPE for streams,
+    /// EINVAL for an unknown whence or a negative result. Regular files seek anywhere from 0
+    /// (reads past the end see end of file; SEEK_DATA and SEEK_HOLE treat the whole file as
+    /// data, generic_file_llseek's way); /proc files and directories only with SEEK_SET and
+    /// SEEK_CUR. The caller stores the result.
+    pub fn llseek(&self, offset: i64, whence: u64) -> Result<u64, Errno> {
+        use abi::fcntl::{SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET};
+        let size = match &self.kind {
+            FileKind::Console | FileKind::Pipe(_) => return Err(ESPIPE),
+            FileKind::Regular(inode) => Some(inode.size()),
+            FileKind::Dir(_) | FileKind::Proc(..) => None,
+        };
+        let pos = self.pos() as i64;
+        let new = match (whence, size) {
+            (SEEK_SET, _) => Some(offset),
+            (SEEK_CUR, _) => pos.checked_add(offset),
+            (SEEK_END, Some(size)) => (size as i64).checked_add(offset),
+            (SEEK_DATA, Some(size)) if offset >= 0 && (offset as u64) < size => Some(offset),
+            (SEEK_HOLE, Some(size)) if offset >= 0 && (offset as u64) < size => Some(size as i64),
+            (SEEK_DATA | SEEK_HOLE, Some(_)) => return Err(ENXIO),
+            _ => return Err(EINVAL),
+        };
+        match new {
+            Some(new) if new >= 0 => Ok(new as u64),
+            _ => Err(EINVAL),
         }
     }
 
@@ -145,6 +219,22 @@ impl OpenFile {
             _ => None,
         }
     }
+}
+
+/// What a file that cannot make its caller wait reports to poll: readable and writable.
+const DEFAULT_POLLMASK: u16 =
+    (abi::poll::POLLIN | abi::poll::POLLOUT | abi::poll::POLLRDNORM | abi::poll::POLLWRNORM) as u16;
+
+/// Where poll and select sleep: every change that can make a file ready (data into a pipe, room
+/// in it, an end closed; console input) wakes it. One queue for all files keeps the design
+/// simple and sound: a poller wakes up for every change anywhere, checks its own files again and
+/// sleeps on if none is ready, so it can never miss one of them. (Linux instead hangs an entry
+/// on the wait queue of each polled file.)
+pub static POLL_WAIT: WaitQueue = WaitQueue::new();
+
+/// Tells poll and select sleepers that some file may have become ready.
+pub fn poll_wake() {
+    POLL_WAIT.wake_all();
 }
 
 /// One file descriptor: the open file it refers to and its own flag (FD_CLOEXEC).
@@ -190,28 +280,83 @@ impl FdTable {
         Arc::try_new(IrqMutex::new(self)).ok()
     }
 
+    /// The open file behind `fd`; EBADF if none. Like Linux, only the low 32 bits of the
+    /// argument count (`unsigned int fd`).
     pub fn get(&self, fd: u64) -> Result<Arc<OpenFile>, Errno> {
-        self.fds
-            .get(fd as usize)
-            .and_then(|f| f.as_ref())
-            .map(|f| f.file.clone())
-            .ok_or(EBADF)
+        self.slot(fd).map(|f| f.file.clone()).ok_or(EBADF)
+    }
+
+    fn slot(&self, fd: u64) -> Option<&Fd> {
+        self.fds.get(fd as u32 as usize).and_then(|f| f.as_ref())
     }
 
     /// Installs a file at the lowest free descriptor, as POSIX requires.
     pub fn install(&mut self, file: Arc<OpenFile>, cloexec: bool) -> Result<u64, Errno> {
+        self.install_from(file, cloexec, 0)
+    }
+
+    /// Installs a file at the lowest free descriptor not below `min` (F_DUPFD); EMFILE when
+    /// none is below the limit ([`nofile_limit`]).
+    pub fn install_from(
+        &mut self,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+        min: usize,
+    ) -> Result<u64, Errno> {
         let fd = Fd { file, cloexec };
-        let max = max_fds();
-        if let Some(i) = self.fds.iter().take(max).position(Option::is_none) {
-            self.fds[i] = Some(fd);
-            return Ok(i as u64);
+        let limit = nofile_limit();
+        let free = self
+            .fds
+            .iter()
+            .take(limit)
+            .skip(min)
+            .position(Option::is_none);
+        if let Some(i) = free {
+            self.fds[min + i] = Some(fd);
+            return Ok((min + i) as u64);
         }
-        if self.fds.len() >= max {
+        let at = self.fds.len().max(min);
+        if at >= limit {
             return Err(EMFILE);
         }
-        self.fds.try_reserve(1).map_err(|_| ENOMEM)?;
+        self.fds
+            .try_reserve(at + 1 - self.fds.len())
+            .map_err(|_| ENOMEM)?;
+        self.fds.resize(at, None);
         self.fds.push(Some(fd));
-        Ok(self.fds.len() as u64 - 1)
+        Ok(at as u64)
+    }
+
+    /// Makes `fd` (below [`nofile_limit`]) refer to `file`, in one step (dup2, dup3): returns what
+    /// was there, for the caller to drop once the table is unlocked (closing a pipe end wakes
+    /// its sleepers).
+    pub fn replace(
+        &mut self,
+        fd: usize,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+    ) -> Result<Option<Fd>, Errno> {
+        if fd >= self.fds.len() {
+            self.fds
+                .try_reserve(fd + 1 - self.fds.len())
+                .map_err(|_| ENOMEM)?;
+            self.fds.resize(fd + 1, None);
+        }
+        Ok(self.fds[fd].replace(Fd { file, cloexec }))
+    }
+
+    /// The close-on-exec flag of `fd` (F_GETFD).
+    pub fn cloexec(&self, fd: u64) -> Result<bool, Errno> {
+        self.slot(fd).map(|f| f.cloexec).ok_or(EBADF)
+    }
+
+    /// Sets or clears the close-on-exec flag of `fd` (F_SETFD, FIOCLEX, FIONCLEX).
+    pub fn set_cloexec(&mut self, fd: u64, cloexec: bool) -> Result<(), Errno> {
+        let slot = self
+            .fds
+            .get_mut(fd as u32 as usize)
+            .and_then(|f| f.as_mut());
+        slot.map(|f| f.cloexec = cloexec).ok_or(EBADF)
     }
 
     /// Closes every descriptor marked close-on-exec (execve, once it cannot fail any more).
@@ -223,13 +368,27 @@ impl FdTable {
         }
     }
 
-    pub fn close(&mut self, fd: u64) -> Result<(), Errno> {
-        match self.fds.get_mut(fd as usize) {
-            Some(slot @ Some(_)) => {
-                *slot = None;
-                Ok(())
-            }
-            _ => Err(EBADF),
+    /// Takes `fd` out of the table (close). The caller drops it once the table is unlocked.
+    pub fn close(&mut self, fd: u64) -> Result<Fd, Errno> {
+        let slot = self.fds.get_mut(fd as u32 as usize);
+        slot.and_then(Option::take).ok_or(EBADF)
+    }
+
+    /// The first open descriptor in `first..=last`, if any (close_range walks with it).
+    pub fn next_open(&self, first: u64, last: u64) -> Option<u64> {
+        let end = (last as usize).saturating_add(1).min(self.fds.len());
+        (first as usize..end)
+            .find(|&i| self.fds[i].is_some())
+            .map(|i| i as u64)
+    }
+
+    /// How many descriptors the table has room for now (select's limit, Linux's max_fds: 64,
+    /// then 128, 256, ... as the table grows).
+    pub fn max_fds(&self) -> usize {
+        let mut max = 64;
+        while max < self.fds.len() {
+            max = if max == 64 { 128 } else { max * 2 };
         }
+        max
     }
 }

@@ -1,4 +1,4 @@
-//! Files: the initramfs as a read-only root file system, the console, and /proc.
+//! Files: the initramfs as a read-only root file system, the console, pipes ([`pipe`]), and /proc.
 //!
 //! Just enough of a VFS for programs to open, read, write and mmap files the way Linux lets them:
 //! paths are resolved against `/`, each process has a table of file descriptors, and every file that
@@ -8,6 +8,7 @@ pub mod file;
 pub mod inode;
 pub mod page_cache;
 pub mod path;
+pub mod pipe;
 pub mod procfs;
 
 use alloc::{collections::BTreeMap, format, string::String, sync::Arc};

@@ -4,9 +4,11 @@
 //!
 //! | nr | call | file |
 //! |---|---|---|
-//! | 0, 1, 2, 3, 257 | read, write, open, close, openat | [`fs`] |
+//! | 0, 1, 8, 17, 18, 19, 20, 40, 295, 296 | read, write, lseek, pread64, pwrite64, readv, writev, sendfile, preadv, pwritev | [`read_write`] |
+//! | 2, 257 | open, openat | [`fs`] |
+//! | 3, 16, 22, 32, 33, 72, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, dup3, pipe2, close_range | [`fd`] |
+//! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
-//! | 16, 20 | ioctl (console: ENOTTY), writev | [`fs`] |
 //! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep | [`time`] |
 //! | 202, 218 | futex, set_tid_address | [`futex`] |
@@ -16,10 +18,13 @@
 //! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
 
 pub mod errno;
+pub mod fd;
 pub mod fs;
 pub mod futex;
 pub mod mm;
+pub mod poll;
 pub mod process;
+pub mod read_write;
 pub mod sys;
 pub mod time;
 
@@ -54,26 +59,37 @@ pub fn dispatch_entry(regs: &mut PtRegs) {
 
 fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
     match nr {
-        nr::READ => fs::sys_read(a[0], a[1], a[2]),
-        nr::WRITE => fs::sys_write(a[0], a[1], a[2]),
+        nr::READ => read_write::sys_read(a[0], a[1], a[2]),
+        nr::WRITE => read_write::sys_write(a[0], a[1], a[2]),
         nr::OPEN => fs::sys_open(a[0], a[1], a[2]),
-        nr::CLOSE => fs::sys_close(a[0]),
+        nr::CLOSE => fd::sys_close(a[0]),
+        nr::POLL => poll::sys_poll(a[0], a[1], a[2]),
+        nr::LSEEK => read_write::sys_lseek(a[0], a[1], a[2]),
         nr::MMAP => mm::sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::MPROTECT => mm::sys_mprotect(a[0], a[1], a[2]),
         nr::MUNMAP => mm::sys_munmap(a[0], a[1]),
         nr::MSYNC => mm::sys_msync(a[0], a[1], a[2]),
         nr::BRK => mm::sys_brk(a[0]),
         nr::RT_SIGPROCMASK => process::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
-        nr::IOCTL => fs::sys_ioctl(a[0], a[1], a[2]),
-        nr::WRITEV => fs::sys_writev(a[0], a[1], a[2]),
+        nr::IOCTL => fd::sys_ioctl(a[0], a[1], a[2]),
+        nr::PREAD64 => read_write::sys_pread64(a[0], a[1], a[2], a[3]),
+        nr::PWRITE64 => read_write::sys_pwrite64(a[0], a[1], a[2], a[3]),
+        nr::READV => read_write::sys_readv(a[0], a[1], a[2]),
+        nr::WRITEV => read_write::sys_writev(a[0], a[1], a[2]),
+        nr::PIPE => fd::sys_pipe(a[0]),
+        nr::SELECT => poll::sys_select(a[0], a[1], a[2], a[3], a[4]),
         nr::SCHED_YIELD => process::sys_sched_yield(),
+        nr::DUP => fd::sys_dup(a[0]),
+        nr::DUP2 => fd::sys_dup2(a[0], a[1]),
         nr::GETPID => process::sys_getpid(),
+        nr::SENDFILE => read_write::sys_sendfile(a[0], a[1], a[2], a[3]),
         nr::CLONE => process::sys_clone(regs, a[0], a[1]),
         nr::FORK => process::sys_fork(regs),
         nr::EXECVE => process::sys_execve(regs, a[0], a[1], a[2]),
         nr::EXIT => process::sys_exit(a[0]),
         nr::WAIT4 => process::sys_wait4(a[0], a[1], a[2], a[3]),
         nr::KILL => process::sys_kill(a[0], a[1]),
+        nr::FCNTL => fd::sys_fcntl(a[0], a[1], a[2]),
         nr::GETPPID => process::sys_getppid(),
         nr::ARCH_PRCTL => process::sys_arch_prctl(a[0], a[1]),
         nr::GETTID => process::sys_gettid(),
@@ -121,6 +137,13 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::SCHED_GET_PRIORITY_MIN => sys::sys_sched_get_priority(a[0], false),
         nr::SCHED_GETSCHEDULER => sys::sys_sched_getscheduler(a[0]),
         nr::SCHED_GETPARAM => sys::sys_sched_getparam(a[0], a[1]),
+        nr::PSELECT6 => poll::sys_pselect6(a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::PPOLL => poll::sys_ppoll(a[0], a[1], a[2], a[3], a[4]),
+        nr::DUP3 => fd::sys_dup3(a[0], a[1], a[2]),
+        nr::PIPE2 => fd::sys_pipe2(a[0], a[1]),
+        nr::PREADV => read_write::sys_preadv(a[0], a[1], a[2], a[3]),
+        nr::PWRITEV => read_write::sys_pwritev(a[0], a[1], a[2], a[3]),
+        nr::CLOSE_RANGE => fd::sys_close_range(a[0], a[1], a[2]),
         _ => {
             log::debug!("unknown system call {nr} ({})", nr::name(nr).unwrap_or("?"));
             Err(ENOSYS)

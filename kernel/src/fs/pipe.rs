@@ -1,0 +1,357 @@
+//! Pipes (Linux's fs/pipe.c): a ring of up to 16 page-sized buffers (64 KiB), shared by a read end
+//! and a write end.
+//!
+//! The buffers are kept the way Linux keeps them, because programs can see it: a write first tries
+//! to append to the last buffer (if that one is not full and the write's length modulo the page
+//! size fits in it), then fills fresh pages; the pipe is full when 16 buffers are in use, however
+//! much each holds. So a pipe takes exactly 65536 bytes in page-sized or byte-sized writes, and
+//! the same number of 1000-byte writes as on Linux (64). A write of at most PIPE_BUF (4096) bytes
+//! lands in one buffer, so it is never interleaved with another writer's (POSIX atomicity).
+//! A write file with O_DIRECT makes packets ("packet mode", pipe2(O_DIRECT)): nothing merges
+//! into a packet, and a read takes at most one packet, dropping what it did not read of it.
+//!
+//! Readers block while the pipe is empty and has writers, writers while it is full and has
+//! readers (unless O_NONBLOCK: EAGAIN). With no writers left, reads see end of file; with no
+//! readers left, writes fail with EPIPE and send SIGPIPE to the writer. An end counts as closed
+//! when its last open file goes: [`PipeEnd`]'s Drop, whatever dropped it (close, dup2 over it,
+//! execve's close-on-exec, exit).
+//!
+//! Every change of state wakes the pipe's own wait queues and the poll queue
+//! ([`super::file::poll_wake`]), where poll and select sleep.
+
+use alloc::{collections::VecDeque, sync::Arc, vec::Vec};
+
+use crate::{
+    sched::WaitQueue,
+    signal,
+    sync::{IrqMutex, IrqOff},
+    syscall::errno::*,
+    thread,
+};
+
+/// Bytes of one buffer (a page).
+const PAGE_SIZE: usize = 4096;
+/// Buffers of a pipe (Linux's PIPE_DEF_BUFFERS): 16 pages, 64 KiB.
+pub const PIPE_DEF_BUFFERS: usize = 16;
+/// A pipe's capacity in bytes, as F_GETPIPE_SZ reports it.
+pub const PIPE_SIZE: usize = PIPE_DEF_BUFFERS * PAGE_SIZE;
+/// The mode fstat shows for a pipe (Linux's get_pipe_inode: S_IFIFO | S_IRUSR | S_IWUSR).
+#[expect(dead_code, reason = "for fstat, which comes with the file-system work")]
+pub const PIPE_MODE: u32 = abi::stat::S_IFIFO | 0o600;
+
+/// One buffer: a page and the bytes of it still to be read (Linux's pipe_buffer).
+struct PipeBuffer {
+    page: Vec<u8>,
+    offset: usize,
+    len: usize,
+    /// A packet (written in packet mode): a read takes it whole.
+    packet: bool,
+    /// Written by write (Linux's PIPE_BUF_FLAG_CAN_MERGE): later small writes may append to it.
+    /// Packets and pages spliced in by sendfile take no more.
+    can_merge: bool,
+}
+
+/// What the pipe's lock protects (Linux's pipe_inode_info under pipe->mutex).
+struct PipeState {
+    bufs: VecDeque<PipeBuffer>,
+    readers: u32,
+    writers: u32,
+}
+
+impl PipeState {
+    fn is_full(&self) -> bool {
+        self.bufs.len() >= PIPE_DEF_BUFFERS
+    }
+
+    /// Bytes waiting to be read (FIONREAD).
+    fn unread(&self) -> usize {
+        self.bufs.iter().map(|b| b.len).sum()
+    }
+
+    /// Moves up to `dst.len()` bytes from the oldest buffers into `dst`; at most one packet.
+    fn consume(&mut self, dst: &mut [u8]) -> usize {
+        let mut done = 0;
+        while done < dst.len() {
+            let Some(buf) = self.bufs.front_mut() else {
+                break;
+            };
+            let n = buf.len.min(dst.len() - done);
+            dst[done..done + n].copy_from_slice(&buf.page[buf.offset..buf.offset + n]);
+            done += n;
+            buf.offset += n;
+            buf.len -= n;
+            let packet = buf.packet;
+            if packet {
+                buf.len = 0;
+            }
+            if buf.len == 0 {
+                self.bufs.pop_front();
+            }
+            if packet {
+                break;
+            }
+        }
+        done
+    }
+
+    /// Appends all of `src` (at most a page) to the last buffer if it can take it (Linux's merge
+    /// of a write's `len % PAGE_SIZE` bytes into the last page). True if it did.
+    fn try_merge(&mut self, src: &[u8]) -> bool {
+        let Some(last) = self.bufs.back_mut() else {
+            return false;
+        };
+        let end = last.offset + last.len;
+        if !last.can_merge || end + src.len() > PAGE_SIZE {
+            return false;
+        }
+        last.page[end..end + src.len()].copy_from_slice(src);
+        last.len += src.len();
+        true
+    }
+
+    /// Puts up to a page of `src` into a new buffer; the pipe must not be full.
+    fn push_page(&mut self, src: &[u8], packet: bool, can_merge: bool) -> Result<usize, Errno> {
+        let n = src.len().min(PAGE_SIZE);
+        let mut page = Vec::new();
+        page.try_reserve_exact(PAGE_SIZE).map_err(|_| ENOMEM)?;
+        page.resize(PAGE_SIZE, 0);
+        page[..n].copy_from_slice(&src[..n]);
+        // The ring's room for 16 buffers was reserved when the pipe was made.
+        self.bufs.push_back(PipeBuffer {
+            page,
+            offset: 0,
+            len: n,
+            packet,
+            can_merge,
+        });
+        Ok(n)
+    }
+}
+
+/// A pipe (Linux's pipe_inode_info).
+pub struct Pipe {
+    state: IrqMutex<PipeState>,
+    /// Readers waiting for data or for the last writer to go.
+    rd_wait: WaitQueue,
+    /// Writers waiting for room or for the last reader to go.
+    wr_wait: WaitQueue,
+}
+
+/// One end of a pipe, held by the open file of that end; dropping it closes the end.
+pub struct PipeEnd {
+    pub pipe: Arc<Pipe>,
+    pub writer: bool,
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        {
+            let mut state = self.pipe.state.lock();
+            if self.writer {
+                state.writers -= 1;
+            } else {
+                state.readers -= 1;
+            }
+        }
+        self.pipe.wake_all();
+    }
+}
+
+impl Pipe {
+    /// A new pipe and its two ends (read, write); ENOMEM if memory ran out.
+    pub fn create() -> Result<(PipeEnd, PipeEnd), Errno> {
+        let mut bufs = VecDeque::new();
+        bufs.try_reserve_exact(PIPE_DEF_BUFFERS)
+            .map_err(|_| ENOMEM)?;
+        let pipe = Arc::try_new(Pipe {
+            state: IrqMutex::new(PipeState {
+                bufs,
+                readers: 1,
+                writers: 1,
+            }),
+            rd_wait: WaitQueue::new(),
+            wr_wait: WaitQueue::new(),
+        })
+        .map_err(|_| ENOMEM)?;
+        let read = PipeEnd {
+            pipe: pipe.clone(),
+            writer: false,
+        };
+        let write = PipeEnd { pipe, writer: true };
+        Ok((read, write))
+    }
+
+    /// Wakes everyone who may wait on the pipe: readers, writers, pollers.
+    fn wake_all(&self) {
+        self.rd_wait.wake_all();
+        self.wr_wait.wake_all();
+        super::file::poll_wake();
+    }
+
+    /// Linux's pipe_read: waits (unless `nonblock`) until there is data or no writer, then takes
+    /// what there is, up to `dst.len()` bytes (one packet at most). 0 is end of file. A sleep
+    /// that is interrupted returns the sleep's error (Linux: -ERESTARTSYS).
+    pub fn read(&self, dst: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        if dst.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            // Interrupts stay off from the check to the sleep, so a wake-up cannot be lost.
+            let irq = IrqOff::new();
+            let mut state = self.state.lock();
+            if !state.bufs.is_empty() {
+                let n = state.consume(dst);
+                drop(state);
+                drop(irq);
+                self.wr_wait.wake_all();
+                super::file::poll_wake();
+                return Ok(n);
+            }
+            if state.writers == 0 {
+                return Ok(0);
+            }
+            if nonblock {
+                return Err(EAGAIN);
+            }
+            drop(state);
+            self.rd_wait.sleep(irq)?;
+        }
+    }
+
+    /// Linux's pipe_write for one piece of at most a page (the caller copies a write from user
+    /// memory a page at a time): merges it into the last buffer if it fits there, or else waits
+    /// (unless `nonblock`: EAGAIN) for a free buffer and writes it whole. With no reader, EPIPE
+    /// and SIGPIPE for the calling thread. `packet` (the file's O_DIRECT) makes it a packet.
+    pub fn write(&self, src: &[u8], nonblock: bool, packet: bool) -> Result<usize, Errno> {
+        debug_assert!(src.len() <= PAGE_SIZE);
+        if src.is_empty() {
+            return Ok(0);
+        }
+        let mut first = true;
+        loop {
+            let irq = IrqOff::new();
+            let mut state = self.state.lock();
+            if state.readers == 0 {
+                drop(state);
+                drop(irq);
+                if let Some(me) = thread::current() {
+                    signal::send_to_thread(&me, signal::SIGPIPE);
+                }
+                return Err(EPIPE);
+            }
+            // Linux merges only before it first waits: a write that had to wait starts a page.
+            let merged = first && src.len() < PAGE_SIZE && state.try_merge(src);
+            first = false;
+            if merged || !state.is_full() {
+                let n = if merged {
+                    src.len()
+                } else {
+                    state.push_page(src, packet, !packet)?
+                };
+                drop(state);
+                drop(irq);
+                self.rd_wait.wake_all();
+                super::file::poll_wake();
+                return Ok(n);
+            }
+            if nonblock {
+                return Err(EAGAIN);
+            }
+            drop(state);
+            self.wr_wait.sleep(irq)?;
+        }
+    }
+
+    /// The first step of Linux's pipe_write for a write longer than a page whose length is not a
+    /// multiple of one: its last `len % PAGE_SIZE` bytes, `src`, go first into the last buffer if
+    /// they fit there (true). If not (false), the caller writes the whole write page by page.
+    /// EPIPE and SIGPIPE without a reader.
+    pub fn write_merge(&self, src: &[u8]) -> Result<bool, Errno> {
+        let merged = {
+            let mut state = self.state.lock();
+            if state.readers == 0 {
+                drop(state);
+                if let Some(me) = thread::current() {
+                    signal::send_to_thread(&me, signal::SIGPIPE);
+                }
+                return Err(EPIPE);
+            }
+            state.try_merge(src)
+        };
+        if merged {
+            self.rd_wait.wake_all();
+            super::file::poll_wake();
+        }
+        Ok(merged)
+    }
+
+    /// Waits until the pipe has a free buffer (Linux's wait_for_space, before sendfile splices
+    /// into it): EAGAIN if `nonblock`, EPIPE and SIGPIPE without a reader.
+    pub fn wait_for_space(&self, nonblock: bool) -> Result<(), Errno> {
+        loop {
+            let irq = IrqOff::new();
+            let state = self.state.lock();
+            if state.readers == 0 {
+                drop(state);
+                drop(irq);
+                if let Some(me) = thread::current() {
+                    signal::send_to_thread(&me, signal::SIGPIPE);
+                }
+                return Err(EPIPE);
+            }
+            if !state.is_full() {
+                return Ok(());
+            }
+            if nonblock {
+                return Err(EAGAIN);
+            }
+            drop(state);
+            self.wr_wait.sleep(irq)?;
+        }
+    }
+
+    /// Puts `src` (at most a page) into a buffer of its own that later writes do not merge into,
+    /// as a page-cache page spliced by sendfile; 0 (nothing taken) when the pipe is full.
+    pub fn splice_page(&self, src: &[u8]) -> Result<usize, Errno> {
+        let n = {
+            let mut state = self.state.lock();
+            if state.is_full() || src.is_empty() {
+                return Ok(0);
+            }
+            state.push_page(src, false, false)?
+        };
+        self.rd_wait.wake_all();
+        super::file::poll_wake();
+        Ok(n)
+    }
+
+    /// Linux's pipe_poll: readable while there is data, hung up once no writer is left (for the
+    /// read end); writable while a buffer is free, in error once no reader is left (write end).
+    pub fn poll(&self, readable: bool, writable: bool) -> u16 {
+        use abi::poll::*;
+        let state = self.state.lock();
+        let mut mask = 0;
+        if readable {
+            if !state.bufs.is_empty() {
+                mask |= POLLIN | POLLRDNORM;
+            }
+            if state.writers == 0 {
+                mask |= POLLHUP;
+            }
+        }
+        if writable {
+            if !state.is_full() {
+                mask |= POLLOUT | POLLWRNORM;
+            }
+            if state.readers == 0 {
+                mask |= POLLERR;
+            }
+        }
+        mask as u16
+    }
+
+    /// Bytes waiting to be read (the FIONREAD ioctl).
+    pub fn unread(&self) -> usize {
+        self.state.lock().unread()
+    }
+}

@@ -1,0 +1,476 @@
+//! Reading and writing (Linux's fs/read_write.c): read, write, readv, writev, pread64, pwrite64,
+//! preadv, pwritev, lseek and sendfile.
+//!
+//! Every transfer goes through a kernel buffer ([`do_read`], [`do_write`]): no lock is ever held
+//! while user memory is touched. Files with a position (regular and /proc files) are read a page
+//! at a time until the request is met or the file ends; streams (the console, pipes) are read
+//! once, as much as they have, since a second read could wait for more.
+
+use abi::{
+    fcntl::SEEK_HOLE,
+    uio::{IOV_MAX, iovec},
+};
+use alloc::{sync::Arc, vec::Vec};
+
+use super::{SysResult, errno::*};
+use crate::{
+    arch::uaccess,
+    fs::{self, OpenFile, pipe::PIPE_SIZE},
+    thread,
+};
+
+/// The calling process's fd table.
+pub fn current_files() -> Result<fs::SharedFdTable, Errno> {
+    thread::current_process().ok_or(EBADF)?.files()
+}
+
+/// The open file behind `fd` in the calling process.
+pub fn fget(fd: u64) -> Result<Arc<OpenFile>, Errno> {
+    current_files()?.lock().get(fd)
+}
+
+/// The most one call transfers (Linux's MAX_RW_COUNT: INT_MAX rounded down to a page).
+const MAX_RW_COUNT: usize = 0x7fff_f000;
+
+/// Bytes copied through a kernel buffer at a time for files with a position, and for writes (a
+/// pipe takes a write a page at a time).
+const CHUNK: usize = 4096;
+
+/// The user buffers of one call, with a cursor (Linux's iov_iter): a single buffer for read and
+/// write, a checked iovec array for the vectored calls.
+struct UserBufs {
+    iov: Vec<iovec>,
+    index: usize,
+    offset: u64,
+    total: usize,
+}
+
+impl UserBufs {
+    /// One buffer of `len` bytes at `base` (read, write); EFAULT if it is not user memory.
+    fn single(base: u64, len: u64) -> Result<Self, Errno> {
+        uaccess::check_range(base, len as usize)?;
+        let len = len.min(MAX_RW_COUNT as u64);
+        let mut iov = Vec::new();
+        iov.try_reserve_exact(1).map_err(|_| ENOMEM)?;
+        iov.push(iovec {
+            iov_base: base,
+            iov_len: len,
+        });
+        Ok(UserBufs {
+            iov,
+            index: 0,
+            offset: 0,
+            total: len as usize,
+        })
+    }
+
+    /// The iovec array at `uvec` (Linux's import_iovec): EINVAL for more than IOV_MAX entries
+    /// or a length that is negative as an ssize_t, EFAULT for an unreadable array or a buffer
+    /// outside user memory. The total is cut to MAX_RW_COUNT, the last buffers shortened.
+    fn import(uvec: u64, count: u64) -> Result<Self, Errno> {
+        // The count is an unsigned int: the high bits are dropped.
+        let count = count as u32 as u64;
+        if count > IOV_MAX {
+            return Err(EINVAL);
+        }
+        let mut iov = Vec::new();
+        iov.try_reserve_exact(count as usize).map_err(|_| ENOMEM)?;
+        for i in 0..count {
+            // An array running past the top of the address space is EFAULT, not an overflow.
+            let entry = uvec
+                .checked_add(i * size_of::<iovec>() as u64)
+                .ok_or(EFAULT)?;
+            iov.push(uaccess::read_user::<iovec>(entry)?);
+        }
+        let mut total = 0usize;
+        for v in &mut iov {
+            if (v.iov_len as i64) < 0 {
+                return Err(EINVAL);
+            }
+            uaccess::check_range(v.iov_base, v.iov_len as usize)?;
+            v.iov_len = v.iov_len.min((MAX_RW_COUNT - total) as u64);
+            total += v.iov_len as usize;
+        }
+        Ok(UserBufs {
+            iov,
+            index: 0,
+            offset: 0,
+            total,
+        })
+    }
+
+    /// The next piece of user memory: address and length, at most `max` bytes.
+    fn next_piece(&mut self, max: usize) -> Option<(u64, usize)> {
+        while let Some(v) = self.iov.get(self.index) {
+            if self.offset < v.iov_len {
+                let len = ((v.iov_len - self.offset) as usize).min(max);
+                return Some((v.iov_base + self.offset, len));
+            }
+            self.index += 1;
+            self.offset = 0;
+        }
+        None
+    }
+
+    /// Copies `data` out to the buffers at the cursor, moving it (scatter). Returns the bytes
+    /// copied, and EFAULT if a buffer was not writable: the pieces before it count, as Linux's
+    /// copy_to_iter counts them.
+    fn copy_out(&mut self, mut data: &[u8]) -> (usize, Result<(), Errno>) {
+        let mut done = 0;
+        while !data.is_empty() {
+            let Some((addr, len)) = self.next_piece(data.len()) else {
+                break;
+            };
+            if uaccess::copy_to_user(addr, &data[..len]).is_err() {
+                return (done, Err(EFAULT));
+            }
+            self.offset += len as u64;
+            data = &data[len..];
+            done += len;
+        }
+        (done, Ok(()))
+    }
+
+    /// Fills `buf` from the buffers at the cursor, moving it (gather). Returns the bytes copied,
+    /// and EFAULT if a buffer was not readable (the pieces before it count).
+    fn copy_in(&mut self, buf: &mut [u8]) -> (usize, Result<(), Errno>) {
+        let mut done = 0;
+        while done < buf.len() {
+            let Some((addr, len)) = self.next_piece(buf.len() - done) else {
+                break;
+            };
+            if uaccess::copy_from_user(&mut buf[done..done + len], addr).is_err() {
+                return (done, Err(EFAULT));
+            }
+            self.offset += len as u64;
+            done += len;
+        }
+        (done, Ok(()))
+    }
+}
+
+/// A kernel buffer of `len` bytes; ENOMEM if memory ran out.
+fn kernel_buffer(len: usize) -> Result<Vec<u8>, Errno> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len).map_err(|_| ENOMEM)?;
+    buf.resize(len, 0);
+    Ok(buf)
+}
+
+/// Where a transfer starts: `at` (pread, pwrite), or the file position, which then moves by what
+/// was transferred. Streams have no position. EINVAL when the transfer could pass the largest
+/// offset (Linux's rw_verify_area).
+fn start_pos(file: &OpenFile, at: Option<u64>, total: usize) -> Result<u64, Errno> {
+    if file.is_stream() {
+        return Ok(0);
+    }
+    let pos = at.unwrap_or_else(|| file.pos());
+    match pos.checked_add(total as u64) {
+        Some(end) if end <= i64::MAX as u64 => Ok(pos),
+        _ => Err(EINVAL),
+    }
+}
+
+/// Linux's vfs_read/vfs_readv: reads into `bufs` at `at` or the file position. Returns the bytes
+/// that reached the user, or the error if none did; the position moves by exactly that much.
+fn do_read(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult {
+    if !file.readable {
+        return Err(EBADF);
+    }
+    if bufs.total == 0 {
+        return Ok(0);
+    }
+    let start = start_pos(file, at, bufs.total)?;
+    let stream = file.is_stream();
+    let mut chunk = kernel_buffer(bufs.total.min(if stream { PIPE_SIZE } else { CHUNK }))?;
+    let mut done = 0usize;
+    let mut result = Ok(());
+    while done < bufs.total {
+        let want = (bufs.total - done).min(chunk.len());
+        let n = match file.read_at(start + done as u64, &mut chunk[..want]) {
+            Ok(n) => n,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        let (copied, copy) = bufs.copy_out(&chunk[..n]);
+        done += copied;
+        if let Err(e) = copy {
+            result = Err(e);
+            break;
+        }
+        if stream || n < want {
+            break;
+        }
+    }
+    if at.is_none() && !stream {
+        file.set_pos(start + done as u64);
+    }
+    match result {
+        Err(e) if done == 0 => Err(e),
+        _ => Ok(done as u64),
+    }
+}
+
+/// Linux's vfs_write/vfs_writev: writes from `bufs` at `at` or the file position, a page at a
+/// time. Returns the bytes written, or the error if none were (an error after some were, such as
+/// EPIPE or EAGAIN from a pipe, ends the call with their count, as on Linux).
+fn do_write(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult {
+    if !file.writable {
+        return Err(EBADF);
+    }
+    if bufs.total == 0 {
+        return Ok(0);
+    }
+    let start = start_pos(file, at, bufs.total)?;
+    let stream = file.is_stream();
+    let mut chunk = kernel_buffer(bufs.total.min(CHUNK))?;
+    let (mut done, mut filled) = pipe_merge(file, bufs, &mut chunk)?;
+    let mut result = Ok(());
+    while done < bufs.total {
+        let want = (bufs.total - done).min(chunk.len());
+        // What could be copied before a bad buffer is still written, then the call ends.
+        let (got, copy) = bufs.copy_in(&mut chunk[filled..want]);
+        let got = filled + got;
+        filled = 0;
+        let n = match file.write_at(start + done as u64, &chunk[..got]) {
+            Ok(n) => n,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        done += n;
+        if let Err(e) = copy {
+            result = Err(e);
+            break;
+        }
+        if n < got {
+            break;
+        }
+    }
+    if at.is_none() && !stream {
+        file.set_pos(start + done as u64);
+    }
+    match result {
+        Err(e) if done == 0 => Err(e),
+        _ => Ok(done as u64),
+    }
+}
+
+/// For a write to a pipe longer than a page and not a multiple of one, Linux's pipe_write
+/// first puts its last partial page's worth of bytes (`len % PAGE_SIZE`, taken from the start
+/// of the data) into the pipe's last buffer if they fit there, then writes whole pages. This
+/// copies those bytes into `chunk` and tries: returns (bytes written, 0) if they merged, or
+/// (0, bytes already in `chunk`) for the page-by-page loop to go on from.
+fn pipe_merge(
+    file: &OpenFile,
+    bufs: &mut UserBufs,
+    chunk: &mut [u8],
+) -> Result<(usize, usize), Errno> {
+    let Some(pipe) = file.pipe() else {
+        return Ok((0, 0));
+    };
+    let rem = bufs.total % CHUNK;
+    if bufs.total < CHUNK || rem == 0 {
+        return Ok((0, 0));
+    }
+    let (got, copy) = bufs.copy_in(&mut chunk[..rem]);
+    if copy.is_err() {
+        // A bad buffer in the first piece: the loop writes what came and reports the fault.
+        return Ok((0, got));
+    }
+    Ok(if pipe.write_merge(&chunk[..rem])? {
+        (rem, 0)
+    } else {
+        (0, rem)
+    })
+}
+
+pub fn sys_read(fd: u64, buf: u64, count: u64) -> SysResult {
+    let file = fget(fd)?;
+    if !file.readable {
+        return Err(EBADF);
+    }
+    do_read(&file, &mut UserBufs::single(buf, count)?, None)
+}
+
+pub fn sys_write(fd: u64, buf: u64, count: u64) -> SysResult {
+    let file = fget(fd)?;
+    if !file.writable {
+        return Err(EBADF);
+    }
+    do_write(&file, &mut UserBufs::single(buf, count)?, None)
+}
+
+/// readv(fd, iov, iovcnt): one read scattered over the buffers in turn.
+pub fn sys_readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    let file = fget(fd)?;
+    do_read(&file, &mut UserBufs::import(iov, iovcnt)?, None)
+}
+
+/// writev(fd, iov, iovcnt): one write gathered from the buffers in turn.
+pub fn sys_writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
+    let file = fget(fd)?;
+    do_write(&file, &mut UserBufs::import(iov, iovcnt)?, None)
+}
+
+/// The file for a positioned transfer at `pos`: EINVAL for a negative offset, ESPIPE for a stream
+/// (Linux's FMODE_PREAD/FMODE_PWRITE), in Linux's order.
+fn positioned(fd: u64, pos: u64) -> Result<Arc<OpenFile>, Errno> {
+    if (pos as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let file = fget(fd)?;
+    if file.is_stream() {
+        return Err(ESPIPE);
+    }
+    Ok(file)
+}
+
+/// pread64(fd, buf, count, pos): read at `pos`; the file position stays.
+pub fn sys_pread64(fd: u64, buf: u64, count: u64, pos: u64) -> SysResult {
+    let file = positioned(fd, pos)?;
+    if !file.readable {
+        return Err(EBADF);
+    }
+    do_read(&file, &mut UserBufs::single(buf, count)?, Some(pos))
+}
+
+/// pwrite64(fd, buf, count, pos): write at `pos`; the file position stays.
+pub fn sys_pwrite64(fd: u64, buf: u64, count: u64, pos: u64) -> SysResult {
+    let file = positioned(fd, pos)?;
+    if !file.writable {
+        return Err(EBADF);
+    }
+    do_write(&file, &mut UserBufs::single(buf, count)?, Some(pos))
+}
+
+/// preadv(fd, iov, iovcnt, pos_l, pos_h): readv at `pos_l` (on x86_64 the offset is the whole
+/// of `pos_l`; `pos_h` is for 32-bit callers and ignored, as Linux's pos_from_hilo does).
+pub fn sys_preadv(fd: u64, iov: u64, iovcnt: u64, pos: u64) -> SysResult {
+    let file = positioned(fd, pos)?;
+    do_read(&file, &mut UserBufs::import(iov, iovcnt)?, Some(pos))
+}
+
+/// pwritev(fd, iov, iovcnt, pos_l, pos_h): writev at `pos_l`.
+pub fn sys_pwritev(fd: u64, iov: u64, iovcnt: u64, pos: u64) -> SysResult {
+    let file = positioned(fd, pos)?;
+    do_write(&file, &mut UserBufs::import(iov, iovcnt)?, Some(pos))
+}
+
+/// lseek(fd, offset, whence): moves the file position (see [`OpenFile::llseek`]); EINVAL for a
+/// whence above SEEK_HOLE before anything else, ESPIPE on the console and pipes.
+pub fn sys_lseek(fd: u64, offset: u64, whence: u64) -> SysResult {
+    let file = fget(fd)?;
+    // whence is an unsigned int.
+    let whence = whence as u32 as u64;
+    if whence > SEEK_HOLE {
+        return Err(EINVAL);
+    }
+    let pos = file.llseek(offset as i64, whence)?;
+    file.set_pos(pos);
+    Ok(pos)
+}
+
+/// sendfile(out_fd, in_fd, offset, count): copies from a file with a position to any writable
+/// file, without the bytes passing through user memory. With `offset`, reads from `*offset` and
+/// stores the offset reached there, leaving in_fd's position; without, reads from and moves the
+/// position. Into a pipe, like Linux's splice_file_to_pipe: waits for one free buffer, then fills
+/// the free buffers and returns (so at most 64 KiB at a time), each piece ending at a page
+/// boundary of the input, as page-cache pages do.
+pub fn sys_sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
+    let given = if offset != 0 {
+        Some(uaccess::read_user::<i64>(offset)?)
+    } else {
+        None
+    };
+    let input = fget(in_fd)?;
+    if !input.readable {
+        return Err(EBADF);
+    }
+    if input.pipe().is_some() {
+        return Err(EINVAL); // a pipe has no splice_read
+    }
+    if given.is_some() && input.is_stream() {
+        return Err(ESPIPE);
+    }
+    let pos = match given {
+        Some(pos) if pos < 0 => return Err(EINVAL),
+        Some(pos) => pos as u64,
+        None => input.pos(),
+    };
+    if (count as i64) < 0
+        || pos
+            .checked_add(count)
+            .is_none_or(|end| end > i64::MAX as u64)
+    {
+        return Err(EINVAL);
+    }
+    let count = count.min(MAX_RW_COUNT as u64) as usize;
+    let output = fget(out_fd)?;
+    if !output.writable {
+        return Err(EBADF);
+    }
+    let done = splice_file(&input, pos, &output, count)?;
+    let end = pos + done as u64;
+    match given {
+        Some(_) => uaccess::write_user(offset, &(end as i64))?,
+        None if !input.is_stream() => input.set_pos(end),
+        None => {}
+    }
+    Ok(done as u64)
+}
+
+/// Copies up to `count` bytes from `input` at `pos` to `output`, a page-aligned piece at a time:
+/// Linux's do_splice_direct for a file, splice_file_to_pipe for a pipe. Returns the bytes
+/// copied, or the error if none were.
+fn splice_file(
+    input: &OpenFile,
+    pos: u64,
+    output: &OpenFile,
+    count: usize,
+) -> Result<usize, Errno> {
+    let pipe = output.pipe();
+    if let Some(pipe) = pipe {
+        pipe.wait_for_space(output.nonblock())?;
+    }
+    let out_start = output.pos();
+    let mut chunk = kernel_buffer(count.min(CHUNK))?;
+    let mut done = 0usize;
+    while done < count {
+        let at = pos + done as u64;
+        let to_page_end = CHUNK - (at % CHUNK as u64) as usize;
+        let want = (count - done).min(to_page_end);
+        let n = match input.read_at(at, &mut chunk[..want]) {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if n == 0 {
+            break;
+        }
+        let written = match pipe {
+            Some(pipe) => pipe.splice_page(&chunk[..n]),
+            None => output.write_at(out_start + done as u64, &chunk[..n]),
+        };
+        let written = match written {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += written;
+        if written < n {
+            break;
+        }
+        crate::sched::cond_resched();
+    }
+    if !output.is_stream() {
+        output.set_pos(out_start + done as u64);
+    }
+    Ok(done)
+}
