@@ -164,6 +164,25 @@ pub fn tick() {
     }
 }
 
+/// Context switches since boot (/proc/stat's ctxt).
+static CONTEXT_SWITCHES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Context switches since boot.
+pub fn context_switches() -> u64 {
+    CONTEXT_SWITCHES.load(Ordering::Relaxed)
+}
+
+/// Threads running or ready to run (the running one counts unless it is idle).
+pub fn nr_running() -> usize {
+    let running = thread::current().is_some_and(|t| t.tid != 0) as usize;
+    RUN_QUEUE.lock().len() + running
+}
+
+/// How long the CPU has idled, in ns (the idle thread's run time: /proc/uptime, /proc/stat).
+pub fn idle_ns() -> u64 {
+    IDLE.get().map_or(0, |idle| idle.cpu.read().run_ns)
+}
+
 /// Whether the running thread should give up the CPU.
 pub fn need_resched() -> bool {
     NEED_RESCHED.load(Ordering::Relaxed)
@@ -206,6 +225,7 @@ pub fn schedule() {
 fn switch(prev: Arc<Thread>, next: Arc<Thread>) {
     SLICE_LEFT.store(TIME_SLICE_TICKS, Ordering::Relaxed);
     let voluntary = *prev.state.lock() == ThreadState::Blocked;
+    CONTEXT_SWITCHES.fetch_add(1, Ordering::Relaxed);
     prev.cpu.switch_out(crate::time::now_ns(), voluntary);
     // SAFETY: interrupts are off and this CPU owns both contexts now: prev is the running thread
     // and next was just taken off the run queue. Both stay alive across the switch: prev is held

@@ -99,6 +99,11 @@ pub fn count() -> usize {
     THREADS.lock().len()
 }
 
+/// The last thread id handed out (/proc/loadavg's last pid; /proc/stat's processes created).
+pub fn last_tid() -> Tid {
+    NEXT_TID.load(Ordering::Relaxed) - 1
+}
+
 /// Takes the next thread id (pids and tids share one number space, as on Linux).
 pub fn alloc_tid() -> Tid {
     NEXT_TID.fetch_add(1, Ordering::Relaxed)

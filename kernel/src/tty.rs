@@ -233,6 +233,18 @@ pub fn ioctl(request: u64, arg: u64) -> Result<u64, Errno> {
     Ok(0)
 }
 
+/// The controlling terminal of `process` as /proc/PID/stat shows it: the device number (the
+/// console counts as ttyS0, 4:64, encoded as new_encode_dev) and its foreground group, or (0, -1)
+/// for a process of another session.
+pub fn process_tty(process: &crate::process::Process) -> (u32, i64) {
+    let console = CONSOLE.lock();
+    if process.sid.load(Ordering::Relaxed) == console.session {
+        ((4 << 8) | 64, console.foreground as i64)
+    } else {
+        (0, -1)
+    }
+}
+
 /// TIOCSPGRP: the new foreground group must exist in the caller's session, which must be the
 /// console's (Linux's tiocspgrp: ENOTTY, EINVAL for a negative id, EPERM across sessions).
 fn set_foreground(arg: u64) -> Result<(), Errno> {

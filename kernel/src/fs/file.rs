@@ -114,7 +114,7 @@ impl OpenFile {
             FileKind::Proc(file, text) => {
                 let mut text = text.lock();
                 if text.is_none() {
-                    *text = Some(file.render()?.into_bytes());
+                    *text = Some(file.render()?);
                 }
                 let bytes = text.as_deref().unwrap_or_default();
                 return Ok(Self::read_from(bytes, pos, buf));

@@ -9,6 +9,8 @@ pub mod inode;
 pub mod page_cache;
 pub mod path;
 pub mod pipe;
+pub mod proc_array;
+pub mod proc_misc;
 pub mod procfs;
 
 use alloc::{collections::BTreeMap, format, string::String, sync::Arc};

@@ -13,10 +13,9 @@ use core::fmt::Write;
 use super::{FileKind, OpenFile};
 use crate::{
     mm::frame,
-    process::{self, Pid, ProcessState},
+    process::{self, Pid},
     sync::IrqMutex,
     syscall::errno::*,
-    thread::ThreadState,
 };
 
 /// A /proc file: which one, for which process.
@@ -25,15 +24,34 @@ pub enum ProcFile {
     Maps(Pid),
     Status(Pid),
     MmStat(Pid),
+    Stat(Pid),
+    Statm(Pid),
+    Comm(Pid),
+    Cmdline(Pid),
+    Environ(Pid),
     MemInfo,
+    Uptime,
+    LoadAvg,
+    CpuStat,
+    Version,
+    CpuInfo,
 }
 
 /// Opens `/proc/<rest>` for reading (`access` is the O_ACCMODE bits). The text is produced at the
 /// first read, as Linux's seq_file does, so it shows the state after everything the program did
 /// between open and read.
 pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Errno> {
-    let file = if rest == "meminfo" {
-        ProcFile::MemInfo
+    let global = match rest {
+        "meminfo" => Some(ProcFile::MemInfo),
+        "uptime" => Some(ProcFile::Uptime),
+        "loadavg" => Some(ProcFile::LoadAvg),
+        "stat" => Some(ProcFile::CpuStat),
+        "version" => Some(ProcFile::Version),
+        "cpuinfo" => Some(ProcFile::CpuInfo),
+        _ => None,
+    };
+    let file = if let Some(file) = global {
+        file
     } else {
         let (who, name) = rest.split_once('/').ok_or(ENOENT)?;
         let pid = if who == "self" {
@@ -46,6 +64,11 @@ pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Err
             "maps" => ProcFile::Maps(pid),
             "status" => ProcFile::Status(pid),
             "mmstat" => ProcFile::MmStat(pid),
+            "stat" => ProcFile::Stat(pid),
+            "statm" => ProcFile::Statm(pid),
+            "comm" => ProcFile::Comm(pid),
+            "cmdline" => ProcFile::Cmdline(pid),
+            "environ" => ProcFile::Environ(pid),
             _ => return Err(ENOENT),
         }
     };
@@ -58,32 +81,53 @@ pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Err
 impl ProcFile {
     /// The file's text now. The mm lock is taken and released here, before anything is copied to
     /// the user. A process that has been reaped in the meantime reads as empty.
-    pub fn render(&self) -> Result<String, Errno> {
+    pub fn render(&self) -> Result<alloc::vec::Vec<u8>, Errno> {
+        use super::{proc_array, proc_misc};
         let pid = match *self {
-            ProcFile::MemInfo => return Ok(meminfo()),
-            ProcFile::Maps(pid) | ProcFile::Status(pid) | ProcFile::MmStat(pid) => pid,
+            ProcFile::MemInfo => return Ok(meminfo().into_bytes()),
+            ProcFile::Uptime => return Ok(proc_misc::render_uptime().into_bytes()),
+            ProcFile::LoadAvg => return Ok(proc_misc::render_loadavg().into_bytes()),
+            ProcFile::CpuStat => return Ok(proc_misc::render_stat().into_bytes()),
+            ProcFile::Version => return Ok(proc_misc::render_version().into_bytes()),
+            ProcFile::CpuInfo => return Ok(proc_misc::render_cpuinfo().into_bytes()),
+            ProcFile::Maps(pid)
+            | ProcFile::Status(pid)
+            | ProcFile::MmStat(pid)
+            | ProcFile::Stat(pid)
+            | ProcFile::Statm(pid)
+            | ProcFile::Comm(pid)
+            | ProcFile::Cmdline(pid)
+            | ProcFile::Environ(pid) => pid,
         };
         let Some(process) = process::find(pid) else {
-            return Ok(String::new());
+            return Ok(alloc::vec::Vec::new());
         };
+        match self {
+            ProcFile::Stat(_) => return proc_array::render_stat(&process).map(String::into_bytes),
+            ProcFile::Statm(_) => return Ok(proc_array::render_statm(&process).into_bytes()),
+            ProcFile::Comm(_) => return Ok(proc_array::render_comm(&process).into_bytes()),
+            ProcFile::Cmdline(_) => return proc_array::render_args(&process, false),
+            ProcFile::Environ(_) => return proc_array::render_args(&process, true),
+            _ => {}
+        }
+        self.render_text(&process).map(String::into_bytes)
+    }
+
+    /// The files produced as text from the process's memory and identity.
+    fn render_text(&self, process: &process::Process) -> Result<String, Errno> {
         let mm = process.mm();
         match (self, mm) {
             (ProcFile::Maps(_), Some(mm)) => mm.lock().render_maps().ok_or(ENOMEM),
             (ProcFile::MmStat(_), Some(mm)) => Ok(mm.lock().render_mmstat()),
             (ProcFile::Status(_), mm) => {
                 let mut out = String::new();
-                let name = process.name.lock().clone();
-                let short = name.rsplit('/').next().unwrap_or(&name);
-                let main = process.main_thread();
-                let state = match (process.state(), main.map(|t| t.state())) {
-                    (ProcessState::Zombie(_), _) => "Z (zombie)",
-                    (_, Some(ThreadState::Blocked)) => "S (sleeping)",
-                    _ => "R (running)",
-                };
+                let name = super::proc_array::comm(process);
+                let (letter, word) = super::proc_array::state(process);
                 let ppid = process.ppid.load(core::sync::atomic::Ordering::Relaxed);
+                let pid = process.pid;
                 let _ = write!(
                     out,
-                    "Name:\t{short}\nState:\t{state}\nPid:\t{pid}\nPPid:\t{ppid}\n"
+                    "Name:\t{name}\nState:\t{letter} ({word})\nPid:\t{pid}\nPPid:\t{ppid}\n"
                 );
                 if let Some(mm) = mm {
                     mm.lock().render_status_memory(&mut out);

@@ -1,4 +1,5 @@
-//! Aligned 32-bit user words the kernel reads and updates atomically through the page tables, with
+//! User memory the kernel reaches through the page tables rather than by a user access. Aligned
+//! 32-bit user words the kernel reads and updates atomically, with
 //! no page fault possible (Linux's get_user and futex_atomic_op_inuser under pagefault_disable).
 //! The futex code needs them: it must read or change a word while holding a futex bucket's lock,
 //! where a fault (which takes the mm lock and may allocate) is not allowed. A word whose page is
@@ -45,5 +46,40 @@ impl MmInner {
     pub fn fault_in(&mut self, uaddr: u64, write: bool) -> Result<(), FaultError> {
         let access = if write { Access::Write } else { Access::Read };
         self.handle_fault(uaddr, access).map(|_| ())
+    }
+}
+
+impl MmInner {
+    /// Copies user memory at `addr` of this address space into `buf` through the page tables,
+    /// without faulting (Linux's access_remote_vm, for /proc/PID/cmdline and environ, which read
+    /// another process's memory). Stops at the first page that is not present; returns the bytes
+    /// copied.
+    pub fn read_remote(&self, addr: u64, buf: &mut [u8]) -> usize {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let Some(at) = addr.checked_add(done as u64) else {
+                break;
+            };
+            if at >= super::layout::TASK_SIZE {
+                break;
+            }
+            let Some((phys, flags)) = self.pt.translate(VirtAddr::new(at)) else {
+                break;
+            };
+            if !flags.contains(PteFlags::PRESENT | PteFlags::USER_ACCESSIBLE) {
+                break;
+            }
+            let in_page = (super::layout::PAGE_SIZE - at % super::layout::PAGE_SIZE) as usize;
+            let n = in_page.min(buf.len() - done);
+            // SAFETY: the frame is mapped in this address space (so it is live), the kernel sees all
+            // physical memory at PHYS_OFFSET, and the range stays within its page. The bytes may
+            // change under a running owner: they are copied as plain bytes, which any value is.
+            let src = unsafe {
+                core::slice::from_raw_parts((PHYS_OFFSET + phys.as_u64()) as *const u8, n)
+            };
+            buf[done..done + n].copy_from_slice(src);
+            done += n;
+        }
+        done
     }
 }

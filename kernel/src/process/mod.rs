@@ -103,6 +103,8 @@ pub struct Process {
     pub cred: IrqMutex<cred::Cred>,
     /// Resource limits.
     pub rlimits: IrqMutex<rlimit::Rlimits>,
+    /// When it was created, in ns since boot (the start time of /proc/PID/stat).
+    pub start_ns: u64,
     /// Interval timers (setitimer, alarm).
     pub itimers: IrqMutex<itimer::Itimers>,
 }
@@ -152,6 +154,7 @@ impl Process {
             usage: IrqMutex::new(rusage::Retired::default()),
             cred: IrqMutex::new(cred),
             rlimits: IrqMutex::new(rlimits),
+            start_ns: crate::time::now_ns(),
             itimers: IrqMutex::new(itimer::Itimers::default()),
         })
         .ok()?;

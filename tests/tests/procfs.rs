@@ -1,0 +1,20 @@
+//! The /proc files ps, top, free and pmap read (tests/c/procfiles.c): stat, statm, comm, cmdline,
+//! environ of a process and of a zombie, and uptime, loadavg, stat, version, cpuinfo, checked the
+//! same way here and on Linux.
+
+use tests::c_differential;
+
+#[test]
+fn proc_files_agree_with_what_a_process_knows_as_on_linux() {
+    let Some((_, output)) = c_differential("procfiles", &["one", "two"]) else {
+        return;
+    };
+    for line in [
+        "stat: pid yes, comm procfiles, state R, ppid yes",
+        "stat: vsize is the sum of the areas in maps: yes",
+        "cmdline: 3 strings as argv: yes, length matches: yes",
+        "a zombie's state: Z",
+    ] {
+        assert!(output.contains(line), "missing {line:?} in:\n{output}");
+    }
+}
