@@ -116,6 +116,10 @@ impl VmObject for Inode {
         Inode::size(self)
     }
 
+    fn is_resident(&self, pgoff: u64) -> bool {
+        self.cache.contains(pgoff)
+    }
+
     fn identity(&self) -> ObjectIdentity<'_> {
         ObjectIdentity {
             dev: self.dev,

@@ -59,6 +59,17 @@ impl PageCache {
         Ok(frame)
     }
 
+    /// Whether the page at `pgoff` is in the cache (mincore's question for a file).
+    pub fn contains(&self, pgoff: u64) -> bool {
+        let chunk = (pgoff / CHUNK_PAGES as u64) as usize;
+        let slot = (pgoff % CHUNK_PAGES as u64) as usize;
+        self.chunks
+            .lock()
+            .get(chunk)
+            .and_then(|c| c.as_ref())
+            .is_some_and(|c| c[slot].is_some())
+    }
+
     /// Frames held.
     pub fn pages(&self) -> usize {
         self.chunks

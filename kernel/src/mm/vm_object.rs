@@ -48,6 +48,13 @@ pub trait VmObject: Send + Sync {
         Ok(())
     }
 
+    /// Whether page `pgoff` is in memory now, mapped or not (mincore of a file mapping reports the
+    /// page cache, not only what this process mapped).
+    fn is_resident(&self, pgoff: u64) -> bool {
+        let _ = pgoff;
+        false
+    }
+
     /// Device, inode and path, for /proc/PID/maps.
     fn identity(&self) -> ObjectIdentity<'_>;
 }

@@ -67,3 +67,32 @@ pub fn sys_mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
         .do_mprotect(addr, len, prot)
         .map(|()| 0)
 }
+
+/// mincore(addr, len, vec): one byte per page, in batches so that no lock is held while the bytes
+/// are copied to the user.
+pub fn sys_mincore(addr: u64, len: u64, vec: u64) -> SysResult {
+    use crate::mm::{mincore::BATCH, mm_struct::MmInner};
+    let pages = MmInner::mincore_pages(addr, len)?;
+    let mm = current_mm()?;
+    let mut out = alloc::vec::Vec::new();
+    out.try_reserve_exact(BATCH).map_err(|_| ENOMEM)?;
+    let mut done = 0u64;
+    while done < pages {
+        let n = (pages - done).min(BATCH as u64);
+        out.clear();
+        mm.lock()
+            .mincore(addr + done * 4096, n as usize, &mut out)?;
+        crate::arch::uaccess::copy_to_user(vec.checked_add(done).ok_or(EFAULT)?, &out)?;
+        done += n;
+    }
+    Ok(0)
+}
+
+pub fn sys_madvise(addr: u64, len: u64, advice: u64) -> SysResult {
+    let mm = current_mm()?;
+    let populate = mm.lock().do_madvise(addr, len, advice)?;
+    if let Some((start, len, access)) = populate {
+        crate::mm::populate::populate_checked(&mm, start, len, access)?;
+    }
+    Ok(0)
+}

@@ -8,7 +8,7 @@
 //! | 2, 257 | open, openat | [`fs`] |
 //! | 3, 16, 22, 32, 33, 72, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, dup3, pipe2, close_range | [`fd`] |
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
-//! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
+//! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
 //! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep | [`time`] |
 //! | 202, 218 | futex, set_tid_address | [`futex`] |
@@ -69,6 +69,8 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::MPROTECT => mm::sys_mprotect(a[0], a[1], a[2]),
         nr::MUNMAP => mm::sys_munmap(a[0], a[1]),
         nr::MSYNC => mm::sys_msync(a[0], a[1], a[2]),
+        nr::MINCORE => mm::sys_mincore(a[0], a[1], a[2]),
+        nr::MADVISE => mm::sys_madvise(a[0], a[1], a[2]),
         nr::BRK => mm::sys_brk(a[0]),
         nr::RT_SIGPROCMASK => process::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
         nr::IOCTL => fd::sys_ioctl(a[0], a[1], a[2]),

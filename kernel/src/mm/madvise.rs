@@ -1,0 +1,140 @@
+//! madvise (Linux's mm/madvise.c): advice about how a range will be used. Checked as Linux checks
+//! it, walked area by area, with ENOMEM at the end if the range had holes (after advising the
+//! areas it does cover, as Linux's madvise_walk_vmas).
+//!
+//! | advice | here |
+//! |---|---|
+//! | MADV_DONTNEED, MADV_DONTNEED_LOCKED | the pages are dropped: anonymous memory reads back as zeros, a file mapping from the file |
+//! | MADV_FREE | the same, at once (Linux may free them whenever memory is short; with no pressure it keeps them) |
+//! | MADV_WILLNEED, MADV_POPULATE_READ, MADV_POPULATE_WRITE | pages read in (and mapped, for the POPULATE ones) |
+//! | MADV_NORMAL, RANDOM, SEQUENTIAL, COLD, PAGEOUT | accepted: they steer readahead and reclaim, which this kernel does not do |
+//! | MADV_REMOVE | EINVAL except on shared memory, where the pages are dropped |
+//! | MADV_DONTFORK, DOFORK, DONTDUMP, DODUMP, WIPEONFORK, KEEPONFORK, HUGEPAGE, NOHUGEPAGE, MERGEABLE, UNMERGEABLE, COLLAPSE | EINVAL for now: they set area flags (the VMA flag change comes with the rest of the memory calls) |
+
+use abi::mman::*;
+
+use super::{
+    fault::Access,
+    layout::{PAGE_SIZE, page_up},
+    mm_struct::{MmInner, VmFlags},
+};
+use crate::syscall::errno::{EINVAL, ENOMEM, Errno};
+
+/// What an advice does to one area's part of the range.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Drop,
+    Populate(Option<Access>),
+    Nothing,
+}
+
+/// Linux's madvise_behavior_valid, and what each accepted advice does here.
+fn action(advice: u64) -> Result<Action, Errno> {
+    Ok(match advice {
+        MADV_DONTNEED | MADV_DONTNEED_LOCKED | MADV_FREE | MADV_REMOVE => Action::Drop,
+        MADV_WILLNEED => Action::Populate(None),
+        MADV_POPULATE_READ => Action::Populate(Some(Access::Read)),
+        MADV_POPULATE_WRITE => Action::Populate(Some(Access::Write)),
+        MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_COLD | MADV_PAGEOUT => Action::Nothing,
+        _ => return Err(EINVAL),
+    })
+}
+
+impl MmInner {
+    /// madvise(addr, len, advice), except the population itself: for the advices that read pages
+    /// in, returns the range and access to populate, which the caller does with the mm lock
+    /// released between batches ([`super::populate::populate_checked`]).
+    pub fn do_madvise(
+        &mut self,
+        start: u64,
+        len: u64,
+        advice: u64,
+    ) -> Result<Option<(u64, u64, Access)>, Errno> {
+        let action = action(advice)?;
+        if !start.is_multiple_of(PAGE_SIZE) {
+            return Err(EINVAL);
+        }
+        let len = page_up(len).ok_or(EINVAL)?;
+        let end = start.checked_add(len).ok_or(EINVAL)?;
+        if start == end {
+            return Ok(None);
+        }
+        let mut hole = false;
+        let mut at = start;
+        while at < end {
+            let Some(vma) = self.vmas.find_vma(at) else {
+                return Err(ENOMEM);
+            };
+            if at < vma.start() {
+                hole = true;
+                at = vma.start();
+                if at >= end {
+                    break;
+                }
+            }
+            let (piece_end, flags, has_file) =
+                (vma.end().min(end), vma.flags(), vma.file().is_some());
+            self.advise_area(at, piece_end, flags, has_file, advice, action)?;
+            at = piece_end;
+        }
+        if hole {
+            return Err(ENOMEM);
+        }
+        Ok(match action {
+            Action::Populate(Some(access)) => Some((start, len, access)),
+            _ => None,
+        })
+    }
+
+    /// One area's part [start, end) of the range.
+    fn advise_area(
+        &mut self,
+        start: u64,
+        end: u64,
+        flags: VmFlags,
+        has_file: bool,
+        advice: u64,
+        action: Action,
+    ) -> Result<(), Errno> {
+        match action {
+            Action::Drop => {
+                let shared = flags.contains(VmFlags::SHARED) || flags.contains(VmFlags::MAYSHARE);
+                // MADV_FREE is for private anonymous memory; MADV_REMOVE for shared memory.
+                if (advice == MADV_FREE && (has_file || shared))
+                    || (advice == MADV_REMOVE && !shared)
+                {
+                    return Err(EINVAL);
+                }
+                self.release_pages(start, end);
+            }
+            // WILLNEED reads a file's pages into its cache (anonymous memory has nothing to
+            // read): done here, a page at a time, without mapping them.
+            Action::Populate(None) => {
+                if let Some(file) = self.vmas.find(start).and_then(|v| {
+                    v.file()
+                        .cloned()
+                        .map(|f| (f, v.pgoff() + (start - v.start()) / PAGE_SIZE))
+                }) {
+                    let (file, first) = file;
+                    let pages = (end - start) / PAGE_SIZE;
+                    for pgoff in first..first + pages {
+                        // Beyond the end of the file, or no memory: readahead just stops.
+                        if file.0.get_page(pgoff).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            Action::Populate(Some(access)) => {
+                if access == Access::Write && !flags.contains(VmFlags::WRITE) {
+                    return Err(EINVAL);
+                }
+                if !flags.contains(VmFlags::READ) {
+                    return Err(EINVAL);
+                }
+            }
+            Action::Nothing => {}
+        }
+        Ok(())
+    }
+}
