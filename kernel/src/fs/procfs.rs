@@ -3,6 +3,9 @@
 //! | path | contents |
 //! |---|---|
 //! | /proc/PID/maps, /proc/self/maps | the process's VMAs, as Linux prints them |
+//! | /proc/PID/smaps, smaps_rollup | per area (and summed): Rss, Pss, shared/private clean/dirty, flags |
+//! | /proc/PID/stat, statm, comm, cmdline, environ | as ps and top read them ([`super::proc_array`]) |
+//! | /proc/{uptime,loadavg,stat,version,cpuinfo} | system-wide ([`super::proc_misc`]) |
 //! | /proc/PID/status | name, pid and the Vm*/Rss* memory lines |
 //! | /proc/PID/mmstat | this kernel's fault counters: zero-page maps, copy-on-write copies and reuses |
 //! | /proc/meminfo | MemTotal, MemFree, and what the kernel keeps (page cache, heap, page tables) |
@@ -22,6 +25,8 @@ use crate::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProcFile {
     Maps(Pid),
+    Smaps(Pid),
+    SmapsRollup(Pid),
     Status(Pid),
     MmStat(Pid),
     Stat(Pid),
@@ -62,6 +67,8 @@ pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Err
         process::find(pid).ok_or(ENOENT)?;
         match name {
             "maps" => ProcFile::Maps(pid),
+            "smaps" => ProcFile::Smaps(pid),
+            "smaps_rollup" => ProcFile::SmapsRollup(pid),
             "status" => ProcFile::Status(pid),
             "mmstat" => ProcFile::MmStat(pid),
             "stat" => ProcFile::Stat(pid),
@@ -91,6 +98,8 @@ impl ProcFile {
             ProcFile::Version => return Ok(proc_misc::render_version().into_bytes()),
             ProcFile::CpuInfo => return Ok(proc_misc::render_cpuinfo().into_bytes()),
             ProcFile::Maps(pid)
+            | ProcFile::Smaps(pid)
+            | ProcFile::SmapsRollup(pid)
             | ProcFile::Status(pid)
             | ProcFile::MmStat(pid)
             | ProcFile::Stat(pid)
@@ -118,6 +127,8 @@ impl ProcFile {
         let mm = process.mm();
         match (self, mm) {
             (ProcFile::Maps(_), Some(mm)) => mm.lock().render_maps().ok_or(ENOMEM),
+            (ProcFile::Smaps(_), Some(mm)) => mm.lock().render_smaps().ok_or(ENOMEM),
+            (ProcFile::SmapsRollup(_), Some(mm)) => mm.lock().render_smaps_rollup().ok_or(ENOMEM),
             (ProcFile::MmStat(_), Some(mm)) => Ok(mm.lock().render_mmstat()),
             (ProcFile::Status(_), mm) => {
                 let mut out = String::new();

@@ -126,3 +126,227 @@ impl MmInner {
         out
     }
 }
+
+/// Linux's PSS_SHIFT: proportional sizes are summed in fixed point to keep the division exact.
+const PSS_SHIFT: u32 = 12;
+
+/// What /proc/PID/smaps counts for one area (Linux's struct mem_size_stats), in bytes (`pss*` in
+/// bytes << PSS_SHIFT).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemSizeStats {
+    pub resident: u64,
+    pub pss: u64,
+    pub pss_dirty: u64,
+    pub pss_anon: u64,
+    pub pss_file: u64,
+    pub pss_shmem: u64,
+    pub shared_clean: u64,
+    pub shared_dirty: u64,
+    pub private_clean: u64,
+    pub private_dirty: u64,
+    pub referenced: u64,
+    pub anonymous: u64,
+}
+
+impl MemSizeStats {
+    fn add(&mut self, o: &MemSizeStats) {
+        self.resident += o.resident;
+        self.pss += o.pss;
+        self.pss_dirty += o.pss_dirty;
+        self.pss_anon += o.pss_anon;
+        self.pss_file += o.pss_file;
+        self.pss_shmem += o.pss_shmem;
+        self.shared_clean += o.shared_clean;
+        self.shared_dirty += o.shared_dirty;
+        self.private_clean += o.private_clean;
+        self.private_dirty += o.private_dirty;
+        self.referenced += o.referenced;
+        self.anonymous += o.anonymous;
+    }
+
+    /// Counts one mapped page (Linux's smaps_account): shared when more than one mapping holds it,
+    /// its proportional share divided by that count; dirty if its PTE says so, or if it is
+    /// anonymous (no clean copy of it exists anywhere).
+    fn account(
+        &mut self,
+        flags: super::frame::PageFlags,
+        refcount: u32,
+        pte_dirty: bool,
+        young: bool,
+    ) {
+        use super::frame::PageFlags;
+        let size = PAGE_SIZE;
+        let anon = flags.contains(PageFlags::ANON);
+        // The page cache holds a reference of its own; the others are mappings.
+        let mapcount = refcount
+            .saturating_sub(flags.contains(PageFlags::PAGE_CACHE) as u32)
+            .max(1) as u64;
+        let dirty = pte_dirty || anon;
+        self.resident += size;
+        if young {
+            self.referenced += size;
+        }
+        if anon {
+            self.anonymous += size;
+        }
+        let pss = (size << PSS_SHIFT) / mapcount;
+        self.pss += pss;
+        if dirty {
+            self.pss_dirty += pss;
+        }
+        if anon {
+            self.pss_anon += pss;
+        } else if flags.contains(PageFlags::SHMEM) {
+            self.pss_shmem += pss;
+        } else {
+            self.pss_file += pss;
+        }
+        match (mapcount > 1, dirty) {
+            (true, true) => self.shared_dirty += size,
+            (true, false) => self.shared_clean += size,
+            (false, true) => self.private_dirty += size,
+            (false, false) => self.private_clean += size,
+        }
+    }
+
+    /// The lines from Rss to Locked, as Linux's __show_smap (kB, right-aligned in 8 columns).
+    fn write(&self, out: &mut String, rollup: bool) {
+        fn line(out: &mut String, name: &str, bytes: u64) {
+            let _ = writeln!(out, "{:<16}{:>8} kB", format_args!("{name}:"), bytes >> 10);
+        }
+        line(out, "Rss", self.resident);
+        line(out, "Pss", self.pss >> PSS_SHIFT);
+        line(out, "Pss_Dirty", self.pss_dirty >> PSS_SHIFT);
+        if rollup {
+            line(out, "Pss_Anon", self.pss_anon >> PSS_SHIFT);
+            line(out, "Pss_File", self.pss_file >> PSS_SHIFT);
+            line(out, "Pss_Shmem", self.pss_shmem >> PSS_SHIFT);
+        }
+        line(out, "Shared_Clean", self.shared_clean);
+        line(out, "Shared_Dirty", self.shared_dirty);
+        line(out, "Private_Clean", self.private_clean);
+        line(out, "Private_Dirty", self.private_dirty);
+        line(out, "Referenced", self.referenced);
+        line(out, "Anonymous", self.anonymous);
+        for name in [
+            "LazyFree",
+            "AnonHugePages",
+            "ShmemPmdMapped",
+            "FilePmdMapped",
+        ] {
+            line(out, name, 0);
+        }
+        line(out, "Shared_Hugetlb", 0);
+        let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
+        for name in ["Swap", "SwapPss", "Locked"] {
+            line(out, name, 0);
+        }
+    }
+}
+
+/// The VmFlags mnemonics of /proc/PID/smaps, by bit (Linux's show_smap_vma_flags), for the flags
+/// this kernel has.
+const VM_FLAG_NAMES: [(VmFlags, &str); 10] = [
+    (VmFlags::READ, "rd"),
+    (VmFlags::WRITE, "wr"),
+    (VmFlags::EXEC, "ex"),
+    (VmFlags::SHARED, "sh"),
+    (VmFlags::MAYREAD, "mr"),
+    (VmFlags::MAYWRITE, "mw"),
+    (VmFlags::MAYEXEC, "me"),
+    (VmFlags::MAYSHARE, "ms"),
+    (VmFlags::GROWSDOWN, "gd"),
+    (VmFlags::NORESERVE, "nr"),
+];
+
+impl MmInner {
+    /// The statistics of one area's mapped pages (a walk of its page tables).
+    fn area_stats(&mut self, start: u64, end: u64) -> MemSizeStats {
+        use super::{frame, paging::PteFlags, paging::Visit};
+        let mut stats = MemSizeStats::default();
+        self.pt.walk(start, end, false, &mut |_, entry| {
+            let flags = entry.flags();
+            if let Ok(phys) = entry.frame() {
+                let page = frame::page(phys);
+                // The zero page is not a page of the process (Linux's vm_normal_page skips it).
+                if !page.flags().contains(frame::PageFlags::ZERO) {
+                    stats.account(
+                        page.flags(),
+                        page.refcount(),
+                        flags.contains(PteFlags::DIRTY),
+                        flags.contains(PteFlags::ACCESSED),
+                    );
+                }
+            }
+            Visit::Keep
+        });
+        stats
+    }
+
+    /// /proc/PID/smaps: each area's maps line, then its sizes and flags, as Linux 6.1 prints them.
+    /// None if memory for the text cannot be had.
+    pub fn render_smaps(&mut self) -> Option<String> {
+        let maps = self.render_maps()?;
+        let areas: alloc::vec::Vec<(u64, u64, VmFlags)> = {
+            let mut v = alloc::vec::Vec::new();
+            v.try_reserve_exact(self.vmas.len()).ok()?;
+            v.extend(self.vmas.iter().map(|a| (a.start(), a.end(), a.flags())));
+            v
+        };
+        let mut out = String::new();
+        out.try_reserve(maps.len() + areas.len() * 1024).ok()?;
+        for (line, (start, end, flags)) in maps.lines().zip(areas) {
+            let stats = self.area_stats(start, end);
+            let _ = writeln!(out, "{line}");
+            let _ = writeln!(out, "Size:           {:>8} kB", (end - start) >> 10);
+            let _ = writeln!(out, "KernelPageSize: {:>8} kB", PAGE_SIZE >> 10);
+            let _ = writeln!(out, "MMUPageSize:    {:>8} kB", PAGE_SIZE >> 10);
+            stats.write(&mut out, false);
+            let _ = writeln!(out, "THPeligible:    0");
+            out.push_str("VmFlags:");
+            for (flag, name) in VM_FLAG_NAMES {
+                if flags.contains(flag) {
+                    out.push(' ');
+                    out.push_str(name);
+                }
+            }
+            if super::mm_struct::accountable(flags) {
+                out.push_str(" ac");
+            }
+            out.push_str(" \n");
+        }
+        Some(out)
+    }
+
+    /// /proc/PID/smaps_rollup: the sums over every area, under a line for the whole range.
+    pub fn render_smaps_rollup(&mut self) -> Option<String> {
+        let areas: alloc::vec::Vec<(u64, u64)> = {
+            let mut v = alloc::vec::Vec::new();
+            v.try_reserve_exact(self.vmas.len()).ok()?;
+            v.extend(self.vmas.iter().map(|a| (a.start(), a.end())));
+            v
+        };
+        let mut total = MemSizeStats::default();
+        for (start, end) in &areas {
+            total.add(&self.area_stats(*start, *end));
+        }
+        let (first, last) = (
+            areas.first().map_or(0, |a| a.0),
+            areas.last().map_or(0, |a| a.1),
+        );
+        let mut out = String::new();
+        let header = MapsLine {
+            start: first,
+            end: last,
+            flags: VmFlags::empty(),
+            offset: 0,
+            dev_major: 0,
+            dev_minor: 0,
+            inode: 0,
+            name: Some("[rollup]"),
+        };
+        let _ = write_maps_line(&mut out, &header);
+        total.write(&mut out, true);
+        Some(out)
+    }
+}
