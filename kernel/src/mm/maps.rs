@@ -212,7 +212,9 @@ impl MemSizeStats {
     /// The lines from Rss to Locked, as Linux's __show_smap (kB, right-aligned in 8 columns).
     fn write(&self, out: &mut String, rollup: bool) {
         fn line(out: &mut String, name: &str, bytes: u64) {
-            let _ = writeln!(out, "{:<16}{:>8} kB", format_args!("{name}:"), bytes >> 10);
+            // "Name:" padded to 16 columns, then the value in 8 (SEQ_PUT_DEC).
+            let pad = 15usize.saturating_sub(name.len());
+            let _ = writeln!(out, "{name}:{:pad$}{:>8} kB", "", bytes >> 10);
         }
         line(out, "Rss", self.resident);
         line(out, "Pss", self.pss >> PSS_SHIFT);
