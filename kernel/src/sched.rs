@@ -278,11 +278,13 @@ impl WaitQueue {
     /// Puts the current thread to sleep here until [`wake_all`](Self::wake_all). The caller
     /// checked its condition with interrupts off (`irq`) and found it false; they stay off until
     /// the thread is on the queue, so a wake-up cannot be lost between the check and the sleep.
-    /// The caller checks its condition again after. Fails with EINTR when the thread has been sent
-    /// SIGKILL (it is on its way out), ENOMEM if the queue cannot grow.
+    /// The caller checks its condition again after. Fails with EINTR when a signal is to be
+    /// handled (Linux's signal_pending), recording that the call restarts after it unless a
+    /// handler without SA_RESTART runs (ERESTARTSYS); ENOMEM if the queue cannot grow.
     pub fn sleep(&self, irq: IrqOff) -> Result<(), Errno> {
         let me = thread::current().ok_or(EINTR)?;
-        if signal::fatal_signal_pending() {
+        if signal::has_deliverable(&me) {
+            signal::set_restart(signal::ERESTARTSYS);
             return Err(EINTR);
         }
         {
@@ -296,7 +298,8 @@ impl WaitQueue {
         schedule();
         self.waiters.lock().retain(|t| !Arc::ptr_eq(t, &me));
         drop(irq);
-        if signal::fatal_signal_pending() {
+        if signal::has_deliverable(&me) {
+            signal::set_restart(signal::ERESTARTSYS);
             return Err(EINTR);
         }
         Ok(())

@@ -1,10 +1,9 @@
-//! wait4 (Linux's kernel/exit.c do_wait): wait for a child to end, collect its status, and reap it.
+//! wait4 (Linux's kernel/exit.c do_wait): wait for a child to end, collect its status, and reap it;
+//! with WUNTRACED and WCONTINUED, also hear of a child that stopped or continued.
 
+use super::{ExitStatus, Pid, Process, ProcessState};
+use crate::{arch::uaccess, signal::job::JobReport, sync::IrqOff, syscall::errno::*, thread};
 use abi::wait::{__WALL, __WCLONE, __WNOTHREAD, WCONTINUED, WNOHANG, WUNTRACED};
-use alloc::sync::Arc;
-
-use super::{Pid, Process, ProcessState};
-use crate::{arch::uaccess, sync::IrqOff, syscall::errno::*, thread};
 
 /// Size of struct rusage (filled with zeros: this kernel does not account CPU time yet).
 const RUSAGE_SIZE: usize = size_of::<abi::resource::rusage>();
@@ -33,27 +32,36 @@ pub fn wait4(pid: i64, wstatus: u64, options: u64, rusage: u64) -> Result<u64, E
     loop {
         // Interrupts stay off from the check to the sleep, so a child's wake-up cannot be lost.
         let irq = IrqOff::new();
-        let (found, zombie) = {
+        let (found, event) = {
             let children = process.children.lock();
-            let mut matching = children.iter().filter(|c| wanted(c)).peekable();
-            let found = matching.peek().is_some();
-            let zombie = matching
-                .find(|c| matches!(c.state(), ProcessState::Zombie(_)))
-                .cloned();
-            (found, zombie)
+            let mut found = false;
+            let mut event = None;
+            for child in children.iter().filter(|c| wanted(c)) {
+                found = true;
+                if let Some(e) = wait_event(child, options) {
+                    event = Some((child.clone(), e));
+                    break;
+                }
+            }
+            (found, event)
         };
         if !found {
             return Err(ECHILD);
         }
-        if let Some(child) = zombie {
+        if let Some((child, event)) = event {
             drop(irq);
-            let ProcessState::Zombie(status) = child.state() else {
-                unreachable!("a zombie came back to life")
+            let status = match event {
+                Event::Exited(status) => {
+                    // As Linux's wait_task_zombie: the child is reaped even if the status cannot
+                    // be stored.
+                    reap(process, child.pid);
+                    status.wait_status()
+                }
+                Event::Stopped(sig) => abi::wait::w_stopcode(sig as i32),
+                Event::Continued => abi::wait::W_CONTINUED,
             };
-            // As Linux's wait_task_zombie: the child is reaped even if the status cannot be stored.
-            reap(process, &child);
             if wstatus != 0 {
-                uaccess::write_user(wstatus, &status.wait_status())?;
+                uaccess::write_user(wstatus, &status)?;
             }
             if rusage != 0 {
                 uaccess::copy_to_user(rusage, &[0u8; RUSAGE_SIZE])?;
@@ -67,9 +75,36 @@ pub fn wait4(pid: i64, wstatus: u64, options: u64, rusage: u64) -> Result<u64, E
     }
 }
 
+/// What wait4 reports about a child.
+enum Event {
+    Exited(ExitStatus),
+    Stopped(u8),
+    Continued,
+}
+
+/// The change of `child` wait4 with `options` reports, taken from it if it is a stop or a
+/// continuation (reported once, as Linux's wait_task_stopped and wait_task_continued): an exit
+/// always, a stop with WUNTRACED, a continuation with WCONTINUED.
+fn wait_event(child: &Process, options: u64) -> Option<Event> {
+    if let ProcessState::Zombie(status) = child.state() {
+        return Some(Event::Exited(status));
+    }
+    let mut job = child.job.lock();
+    match job.report {
+        Some(JobReport::Stopped(sig)) if options & WUNTRACED != 0 && job.stopped => {
+            job.report = None;
+            Some(Event::Stopped(sig))
+        }
+        Some(JobReport::Continued) if options & WCONTINUED != 0 => {
+            job.report = None;
+            Some(Event::Continued)
+        }
+        _ => None,
+    }
+}
+
 /// Forgets a zombie child: its process record goes with the last reference.
-fn reap(parent: &Process, child: &Arc<Process>) {
-    let pid: Pid = child.pid;
+pub(super) fn reap(parent: &Process, pid: Pid) {
     parent.children.lock().retain(|c| c.pid != pid);
     super::unlist(pid);
 }

@@ -7,12 +7,15 @@
 //! | 0, 1, 2, 3, 257 | read, write, open, close, openat | [`fs`] |
 //! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
 //! | 16, 20 | ioctl (console: ENOTTY), writev | [`fs`] |
-//! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 218, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, set_tid_address, exit_group | [`process`] |
+//! | 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 218, 231 | sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, set_tid_address, exit_group | [`process`] |
+//! | 109, 111, 112, 121, 124 | setpgid, getpgrp, setsid, getpgid, getsid | [`process`] |
+//! | 13, 14, 15, 34, 62, 127, 128, 130, 131, 200, 219, 234 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, tkill, restart_syscall, tgkill | [`signal`] |
 
 pub mod errno;
 pub mod fs;
 pub mod mm;
 pub mod process;
+pub mod signal;
 
 use errno::{ENOSYS, Errno};
 
@@ -27,6 +30,9 @@ pub fn dispatch_entry(regs: &mut PtRegs) {
     let nr = regs.orig_rax;
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     let result = dispatch(regs, nr, args);
+    // A call a signal interrupted returns EINTR; how it is to finish (restart or EINTR) is decided
+    // at delivery, from the restart code it recorded (Linux returns -ERESTART* for this).
+    let restart = crate::thread::current().map_or(0, |me| crate::signal::take_restart(&me));
     log::trace!(
         "syscall {nr}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result:x?}",
         args[0],
@@ -38,6 +44,7 @@ pub fn dispatch_entry(regs: &mut PtRegs) {
     );
     regs.rax = match result {
         Ok(value) => value,
+        Err(errno::EINTR) if restart != 0 => restart.wrapping_neg(),
         Err(errno) => errno.to_syscall_return(),
     };
 }
@@ -53,7 +60,22 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::MUNMAP => mm::sys_munmap(a[0], a[1]),
         nr::MSYNC => mm::sys_msync(a[0], a[1], a[2]),
         nr::BRK => mm::sys_brk(a[0]),
-        nr::RT_SIGPROCMASK => process::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGACTION => signal::sys_rt_sigaction(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGPROCMASK => signal::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGRETURN => signal::sys_rt_sigreturn(regs),
+        nr::PAUSE => signal::sys_pause(),
+        nr::RT_SIGPENDING => signal::sys_rt_sigpending(a[0], a[1]),
+        nr::RT_SIGTIMEDWAIT => signal::sys_rt_sigtimedwait(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGSUSPEND => signal::sys_rt_sigsuspend(a[0], a[1]),
+        nr::SIGALTSTACK => signal::sys_sigaltstack(regs, a[0], a[1]),
+        nr::TKILL => signal::sys_tkill(a[0], a[1]),
+        nr::TGKILL => signal::sys_tgkill(a[0], a[1], a[2]),
+        nr::RESTART_SYSCALL => signal::sys_restart_syscall(),
+        nr::SETPGID => process::sys_setpgid(a[0], a[1]),
+        nr::GETPGID => process::sys_getpgid(a[0]),
+        nr::GETPGRP => process::sys_getpgrp(),
+        nr::SETSID => process::sys_setsid(),
+        nr::GETSID => process::sys_getsid(a[0]),
         nr::IOCTL => fs::sys_ioctl(a[0], a[1], a[2]),
         nr::WRITEV => fs::sys_writev(a[0], a[1], a[2]),
         nr::SCHED_YIELD => process::sys_sched_yield(),
@@ -63,7 +85,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::EXECVE => process::sys_execve(regs, a[0], a[1], a[2]),
         nr::EXIT => process::sys_exit(a[0]),
         nr::WAIT4 => process::sys_wait4(a[0], a[1], a[2], a[3]),
-        nr::KILL => process::sys_kill(a[0], a[1]),
+        nr::KILL => signal::sys_kill(a[0], a[1]),
         nr::GETPPID => process::sys_getppid(),
         nr::ARCH_PRCTL => process::sys_arch_prctl(a[0], a[1]),
         nr::GETTID => process::sys_gettid(),
