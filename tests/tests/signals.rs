@@ -14,3 +14,14 @@ fn signals_behave_as_on_linux() {
     // The child that faults with SIGSEGV blocked dies with the usual report line.
     out.expect_console("(signal 11) at 0x0");
 }
+
+/// User-level paging: a SIGSEGV handler maps each page of a PROT_NONE area on its first touch
+/// (si_addr, mprotect, return to the faulting instruction); one fault per page, as on Linux.
+#[test]
+fn a_sigsegv_handler_pages_memory_in_from_user_space() {
+    let (_, output) = tests::differential("sigpaging", &["32"]);
+    assert!(
+        output.contains("sigpaging: 32 faults handled, 32 of them SEGV_ACCERR"),
+        "{output}"
+    );
+}
