@@ -11,46 +11,57 @@ use crate::{arch::syscall::PtRegs, process, sched, signal, syscall, thread, trap
 /// A system call: `regs` holds the number and arguments; the result goes into `regs.rax`.
 pub extern "C" fn syscall(regs: &mut PtRegs) {
     syscall::dispatch_entry(regs);
-    exit_to_user_mode(regs);
+    // rt_sigreturn sets orig_rax to -1: what it restored is no system call's result.
+    let restartable = regs.orig_rax != u64::MAX;
+    exit_to_user_mode(regs, restartable);
 }
 
 /// An exception or interrupt (vector `vector`), from user or kernel mode.
 pub extern "C" fn trap(regs: &mut PtRegs, vector: u64) {
     trap::handle(regs, vector);
     if regs.user_mode() {
-        exit_to_user_mode(regs);
+        exit_to_user_mode(regs, false);
     }
 }
 
 /// A new thread's first run, on its own stack right after the switch that started it.
 pub extern "C" fn ret_from_fork(regs: &mut PtRegs) {
     sched::finish_task_switch();
-    exit_to_user_mode(regs);
+    exit_to_user_mode(regs, false);
 }
 
 /// The work to do before returning to user mode (Linux's exit_to_user_mode_loop): give up the CPU
-/// if the time slice is over, act on pending signals (a fatal one never returns), and check again,
-/// since either may have let more work arrive. Returns with interrupts off; the stub that called
-/// it restores `regs` and returns to user mode.
-pub fn exit_to_user_mode(regs: &mut PtRegs) {
-    let _ = regs; // Signal frames will be written here (the signals issue).
+/// if the time slice is over, act on pending signals (run a handler through a signal frame, stop,
+/// or end the process, which never returns) and finish a system call they interrupted (`syscall`:
+/// `regs` are a system call's and rax its result), and check again, since each may have let more
+/// work arrive. Returns with interrupts off; the stub that called it restores `regs` and returns
+/// to user mode.
+pub fn exit_to_user_mode(regs: &mut PtRegs, syscall: bool) {
+    let mut syscall = syscall;
     loop {
         x86_64::instructions::interrupts::disable();
         if sched::need_resched() {
             sched::schedule();
             continue;
         }
-        let fatal = {
+        let outcome = {
             let Some(me) = thread::current() else {
                 return;
             };
-            if !signal::has_deliverable(&me) {
+            let restarting = syscall
+                && signal::ERESTARTSYS <= regs.rax.wrapping_neg()
+                && regs.rax.wrapping_neg() <= signal::ERESTART_RESTARTBLOCK;
+            if !signal::has_deliverable(&me) && !restarting && me.saved_sigmask.lock().is_none() {
                 return;
             }
-            signal::deliver(&me)
+            // Writing a frame may fault in user pages: interrupts on, as for a system call.
+            x86_64::instructions::interrupts::enable();
+            signal::do_signal(&me, regs, syscall)
         };
+        // A frame is set up or the call finished: regs no longer hold a result to restart.
+        syscall = false;
         // No reference may be held here: do_exit_group never returns to drop it.
-        if let Some(status) = fatal {
+        if let signal::Outcome::Fatal(status) = outcome {
             process::exit::do_exit_group(status);
         }
     }

@@ -340,8 +340,9 @@ impl WaitQueue {
     /// Puts the current thread to sleep here until [`wake_all`](Self::wake_all). The caller
     /// checked its condition with interrupts off (`irq`) and found it false; they stay off until
     /// the thread is on the queue, so a wake-up cannot be lost between the check and the sleep.
-    /// The caller checks its condition again after. Fails with EINTR when the thread has been sent
-    /// SIGKILL (it is on its way out), ENOMEM if the queue cannot grow.
+    /// The caller checks its condition again after. Fails with EINTR when a signal is to be
+    /// handled (Linux's signal_pending), recording that the call restarts after it unless a
+    /// handler without SA_RESTART runs (ERESTARTSYS); ENOMEM if the queue cannot grow.
     pub fn sleep(&self, irq: IrqOff) -> Result<(), Errno> {
         self.sleep_until(irq, None)
     }
@@ -361,7 +362,8 @@ impl WaitQueue {
     /// the deadline has passed, ENOMEM if a list cannot grow.
     pub fn prepare_to_wait(&self, deadline_ns: Option<u64>) -> Result<(), Errno> {
         let me = thread::current().ok_or(EINTR)?;
-        if signal::fatal_signal_pending() {
+        if signal::has_deliverable(&me) {
+            signal::set_restart(signal::ERESTARTSYS);
             return Err(EINTR);
         }
         if deadline_ns.is_some_and(|d| crate::time::now_ns() >= d) {
@@ -390,7 +392,8 @@ impl WaitQueue {
             crate::timer::cancel(&crate::timer::Target::Wake(me.clone()));
         }
         drop(irq);
-        if signal::fatal_signal_pending() {
+        if signal::has_deliverable(&me) {
+            signal::set_restart(signal::ERESTARTSYS);
             return Err(EINTR);
         }
         if deadline_ns.is_some_and(|d| crate::time::now_ns() >= d) {

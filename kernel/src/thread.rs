@@ -16,14 +16,14 @@
 use alloc::{sync::Arc, vec::Vec};
 use core::{
     cell::UnsafeCell,
-    sync::atomic::{AtomicU32, Ordering},
+    sync::atomic::{AtomicU32, AtomicU64, Ordering},
 };
 
 use crate::{
     arch::context::FpuState,
     mm::kstack::KernelStack,
     process::{Pid, Process},
-    signal::SigSet,
+    signal::{SigPending, SigSet, altstack::AltStack},
     sync::IrqMutex,
 };
 
@@ -57,6 +57,14 @@ pub struct Context {
     pub gs_base: u64,
 }
 
+/// What the CPU said about the thread's last fault.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FaultInfo {
+    pub trap_nr: u64,
+    pub error_code: u64,
+    pub cr2: u64,
+}
+
 /// A thread.
 pub struct Thread {
     pub tid: Tid,
@@ -66,7 +74,18 @@ pub struct Thread {
     /// Blocked signals (rt_sigprocmask). Inherited by fork, kept by execve.
     pub sigmask: SigSet,
     /// Signals sent to this thread alone (tkill, and the faults it causes).
-    pub pending: SigSet,
+    pub pending: SigPending,
+    /// The mask in force before rt_sigtimedwait unblocked the signals it waits for (Linux's
+    /// real_blocked): a signal it blocks is not dropped as ignored.
+    pub real_blocked: SigSet,
+    /// The mask rt_sigsuspend replaced, restored once a handler ran or no signal needed one.
+    pub saved_sigmask: IrqMutex<Option<u64>>,
+    /// The alternate signal stack (sigaltstack). Inherited by fork, cleared by execve.
+    pub altstack: IrqMutex<AltStack>,
+    /// How the running system call is to finish if a signal interrupted it (`signal::ERESTART*`).
+    pub restart: AtomicU64,
+    /// The last fault, for the signal frame's sigcontext (Linux's thread.trap_nr, error_code, cr2).
+    pub fault: IrqMutex<FaultInfo>,
     /// Saved registers; touched only by the scheduler with interrupts off, on the CPU that switches
     /// this thread in or out (and by fork before the new thread first runs).
     pub context: UnsafeCell<Context>,
@@ -121,7 +140,16 @@ impl Thread {
             process,
             state: IrqMutex::new(ThreadState::Runnable),
             sigmask: SigSet::empty(),
-            pending: SigSet::empty(),
+            pending: SigPending::new(),
+            real_blocked: SigSet::empty(),
+            saved_sigmask: IrqMutex::new(None),
+            altstack: IrqMutex::new(AltStack::disabled()),
+            restart: AtomicU64::new(0),
+            fault: IrqMutex::new(FaultInfo {
+                trap_nr: 0,
+                error_code: 0,
+                cr2: 0,
+            }),
             context: UnsafeCell::new(Context {
                 rsp: 0,
                 fpu: FpuState::new(),
@@ -177,6 +205,11 @@ pub fn current() -> Option<Arc<Thread>> {
         Arc::increment_strong_count(ptr);
         Some(Arc::from_raw(ptr))
     }
+}
+
+/// The live thread with id `tid` (tkill, tgkill).
+pub fn find(tid: Tid) -> Option<Arc<Thread>> {
+    THREADS.lock().iter().find(|t| t.tid == tid).cloned()
 }
 
 /// The process of the running thread.

@@ -16,7 +16,7 @@ use crate::{
         kstack,
         layout::TASK_SIZE,
     },
-    signal::{self, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP},
+    signal::{self, SIGBUS, SIGKILL, SIGSEGV},
     thread,
 };
 
@@ -144,33 +144,59 @@ fn stack_frame(frame: &InterruptStackFrame) -> (u64, u64, u64, u64, u64) {
     )
 }
 
-/// The signal Linux sends for an exception raised by user code.
-fn signal_for(vector: u8) -> u8 {
+/// The signal and si_code Linux sends for an exception raised by user code (arch/x86/kernel/
+/// traps.c): the code says whether si_addr is the instruction's address (a fault) or the signal
+/// carries no address (SI_KERNEL: int3, a general-protection fault).
+fn signal_for(vector: u8) -> (u8, i32) {
+    use abi::signal::*;
     match vector {
-        0 | 16 | 19 => SIGFPE,
-        1 | 3 => SIGTRAP,
-        6 => SIGILL,
-        17 => SIGBUS,
-        _ => SIGSEGV,
+        0 => (SIGFPE as u8, FPE_INTDIV),
+        16 | 19 => (SIGFPE as u8, FPE_FLTINV),
+        1 => (SIGTRAP as u8, TRAP_TRACE),
+        3 => (SIGTRAP as u8, SI_KERNEL),
+        6 => (SIGILL as u8, ILL_ILLOPN),
+        17 => (SIGBUS as u8, BUS_ADRALN),
+        _ => (SIGSEGV as u8, SI_KERNEL),
     }
 }
 
-/// Sends the current thread a fatal signal for a fault of its own, after a one-line report: pid,
-/// name, address, RIP, why. It is delivered (and ends the process) on the way back to user mode.
-fn signal_current(sig: u8, addr: Option<u64>, rip: u64, why: core::fmt::Arguments) {
+/// Sends the current thread the signal for a fault of its own (`code`, `addr` make its siginfo),
+/// recording the CPU's details for the signal frame. If no handler will run, the fault ends the
+/// process: a one-line report says so (pid, name, address, RIP, why), as Linux's
+/// show_unhandled_signals does. It is delivered on the way back to user mode.
+fn signal_current(
+    sig: u8,
+    code: i32,
+    addr: Option<u64>,
+    regs: &PtRegs,
+    vector: u8,
+    why: core::fmt::Arguments,
+) {
     let Some(me) = thread::current() else {
         return;
     };
+    *me.fault.lock() = thread::FaultInfo {
+        trap_nr: vector as u64,
+        error_code: regs.orig_rax,
+        cr2: addr.unwrap_or(0),
+    };
+    let si_addr = match code {
+        abi::signal::SI_KERNEL => 0,
+        _ => addr.unwrap_or(regs.rip),
+    };
+    if !signal::force_sig_fault(&me, sig, code, si_addr) {
+        return;
+    }
     let name = me.process.name.lock().clone();
     let at = addr
         .map(|a| alloc::format!(" at {a:#x}"))
         .unwrap_or_default();
     crate::println!(
-        "[kernel] pid {} ({name}): {} (signal {sig}){at}, rip {rip:#x}: {why}",
+        "[kernel] pid {} ({name}): {} (signal {sig}){at}, rip {:#x}: {why}",
         me.process.pid,
         signal::name(sig),
+        regs.rip,
     );
-    signal::force_sig(&me, sig);
 }
 
 /// The timer interrupt: the clock, CPU-time sampling, sleepers' deadlines, the time slice.
@@ -204,10 +230,13 @@ fn exception(regs: &mut PtRegs, vector: u8) {
     };
     if regs.user_mode() {
         let (name, mnemonic) = exception_name(vector);
+        let (sig, code) = signal_for(vector);
         signal_current(
-            signal_for(vector),
+            sig,
+            code,
             None,
-            regs.rip,
+            regs,
+            vector,
             format_args!("{name} ({mnemonic})"),
         );
         return;
@@ -258,15 +287,18 @@ fn page_fault(regs: &mut PtRegs) {
                 return;
             }
             (Err(err), None) => {
-                let sig = match err {
-                    FaultError::OutOfMemory => SIGKILL,
-                    FaultError::Bus => SIGBUS,
-                    _ => SIGSEGV,
+                let (sig, si_code) = match err {
+                    FaultError::OutOfMemory => (SIGKILL, abi::signal::SI_KERNEL),
+                    FaultError::Bus => (SIGBUS, abi::signal::BUS_ADRERR),
+                    FaultError::Protection => (SIGSEGV, abi::signal::SEGV_ACCERR),
+                    FaultError::NoMapping => (SIGSEGV, abi::signal::SEGV_MAPERR),
                 };
                 signal_current(
                     sig,
+                    si_code,
                     Some(addr),
-                    regs.rip,
+                    regs,
+                    14,
                     format_args!("{} ({})", err.describe(), PfBits(code)),
                 );
                 return;
@@ -277,8 +309,10 @@ fn page_fault(regs: &mut PtRegs) {
         // A user access to a kernel address, or a reserved-bit fault.
         signal_current(
             SIGSEGV,
+            abi::signal::SEGV_MAPERR,
             Some(addr),
-            regs.rip,
+            regs,
+            14,
             format_args!("no mapping at this address ({})", PfBits(code)),
         );
         return;

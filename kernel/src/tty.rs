@@ -94,11 +94,8 @@ fn send_to_group(pgrp: u32, sig: Signal) {
         Signal::Quit => signal::SIGQUIT,
         Signal::Suspend => signal::SIGTSTP,
     };
-    for p in process::all() {
-        if p.pgid.load(Ordering::Relaxed) == pgrp {
-            signal::send_to_process(&p, sig);
-        }
-    }
+    // As Linux's isig: kill_pgrp with the kernel as the sender; an empty group is no error here.
+    let _ = signal::kill_pgrp(pgrp, sig, signal::KSigInfo::kernel());
 }
 
 /// Whether a read would return now (for poll).
@@ -196,11 +193,7 @@ pub fn ioctl(request: u64, arg: u64) -> Result<u64, Errno> {
                 changed.then_some(console.foreground)
             };
             if let Some(pgrp) = foreground {
-                for p in process::all() {
-                    if p.pgid.load(Ordering::Relaxed) == pgrp {
-                        signal::send_to_process(&p, signal::SIGWINCH);
-                    }
-                }
+                let _ = signal::kill_pgrp(pgrp, signal::SIGWINCH, signal::KSigInfo::kernel());
             }
         }
         TIOCGPGRP => {

@@ -48,9 +48,9 @@ int main(int argc, char **argv)
         f[nf++] = strtoull(tok, NULL, 10);
     /* f[0] is the state (field 3); field k is f[k - 3]. */
     printf("stat: %d fields after the name\n", nf);
-    printf("stat: pid %s, comm %s, state %c, ppid %s\n", yes(pid == getpid()),
-           strcmp(comm, "procfiles") == 0 ? "procfiles" : comm, state, yes(ppid == getppid()));
-    printf("# pgrp %s\n", yes(pgrp == getpgrp()));
+    printf("stat: pid %s, comm %s, state %c, ppid %s, pgrp %s, session %s\n", yes(pid == getpid()),
+           strcmp(comm, "procfiles") == 0 ? "procfiles" : comm, state, yes(ppid == getppid()),
+           yes(pgrp == getpgrp()), yes(session == getsid(0)));
     unsigned long long vsize = f[23 - 3], rss = f[24 - 3], start_code = f[26 - 3],
                        end_code = f[27 - 3], start_stack = f[28 - 3], threads = f[20 - 3],
                        arg_start = f[48 - 3], arg_end = f[49 - 3], env_start = f[50 - 3],

@@ -19,6 +19,7 @@ fn typed_lines_are_edited_echoed_and_read() {
         "stdin is a terminal: yes, stdout too: yes",
         "canonical on, echo on, signals on, ICRNL on, ONLCR on, VERASE 0177, VINTR 03",
         "window 0x0",
+        "foreground group is ours: yes",
         "line 1: [hello]",
         "line 2: [help]",
         "line 3: [echo ok]",

@@ -10,7 +10,7 @@ fn proc_files_agree_with_what_a_process_knows_as_on_linux() {
         return;
     };
     for line in [
-        "stat: pid yes, comm procfiles, state R, ppid yes",
+        "stat: pid yes, comm procfiles, state R, ppid yes, pgrp yes, session yes",
         "stat: vsize is the sum of the areas in maps: yes",
         "cmdline: 3 strings as argv: yes, length matches: yes",
         "a zombie's state: Z",

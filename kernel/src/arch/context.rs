@@ -91,6 +91,17 @@ impl FpuState {
         FpuState(area)
     }
 
+    /// The FXSAVE image (a signal frame's fpstate).
+    pub fn as_bytes(&self) -> &[u8; 512] {
+        &self.0
+    }
+
+    /// An image read back from a signal frame. The caller makes sure that MXCSR holds no reserved
+    /// bits, which would make FXRSTOR fault.
+    pub fn from_bytes(bytes: &[u8; 512]) -> Self {
+        FpuState(*bytes)
+    }
+
     /// Saves the CPU's current x87/SSE registers here.
     pub fn save(&mut self) {
         // SAFETY: FXSAVE64 writes 512 bytes to a 16-byte aligned area, which this is.

@@ -51,14 +51,25 @@ fn set_stub<F>(entry: &mut Entry<F>, stub: extern "C" fn()) {
     }
 }
 
+/// [`set_stub`] for a gate user code may enter with `int3` or `into` (debuggers, SIGTRAP
+/// handlers), as Linux's: ring 3 allowed. Any other `int n` from user mode is a #GP.
+fn set_user_stub<F>(entry: &mut Entry<F>, stub: extern "C" fn()) {
+    // SAFETY: as in set_stub.
+    unsafe {
+        entry
+            .set_handler_addr(VirtAddr::new(stub as *const () as u64))
+            .set_privilege_level(x86_64::PrivilegeLevel::Ring3);
+    }
+}
+
 /// Builds and loads the IDT.
 pub fn init() {
     let idt = IDT.call_once(|| {
         let mut idt = InterruptDescriptorTable::new();
         set_stub(&mut idt.divide_error, stubs::divide_error);
         set_stub(&mut idt.debug, stubs::debug);
-        set_stub(&mut idt.breakpoint, stubs::breakpoint);
-        set_stub(&mut idt.overflow, stubs::overflow);
+        set_user_stub(&mut idt.breakpoint, stubs::breakpoint);
+        set_user_stub(&mut idt.overflow, stubs::overflow);
         set_stub(&mut idt.bound_range_exceeded, stubs::bound_range);
         set_stub(&mut idt.invalid_opcode, stubs::invalid_opcode);
         set_stub(&mut idt.device_not_available, stubs::device_not_available);

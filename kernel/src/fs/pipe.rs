@@ -26,7 +26,6 @@ use crate::{
     signal,
     sync::{IrqMutex, IrqOff},
     syscall::errno::*,
-    thread,
 };
 
 /// Bytes of one buffer (a page).
@@ -234,9 +233,7 @@ impl Pipe {
             if state.readers == 0 {
                 drop(state);
                 drop(irq);
-                if let Some(me) = thread::current() {
-                    signal::send_to_thread(&me, signal::SIGPIPE);
-                }
+                signal::send_sig(signal::SIGPIPE);
                 return Err(EPIPE);
             }
             // Linux merges only before it first waits: a write that had to wait starts a page.
@@ -271,9 +268,7 @@ impl Pipe {
             let mut state = self.state.lock();
             if state.readers == 0 {
                 drop(state);
-                if let Some(me) = thread::current() {
-                    signal::send_to_thread(&me, signal::SIGPIPE);
-                }
+                signal::send_sig(signal::SIGPIPE);
                 return Err(EPIPE);
             }
             state.try_merge(src)
@@ -294,9 +289,7 @@ impl Pipe {
             if state.readers == 0 {
                 drop(state);
                 drop(irq);
-                if let Some(me) = thread::current() {
-                    signal::send_to_thread(&me, signal::SIGPIPE);
-                }
+                signal::send_sig(signal::SIGPIPE);
                 return Err(EPIPE);
             }
             if !state.is_full() {

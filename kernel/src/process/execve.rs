@@ -78,6 +78,13 @@ pub fn execve(
     if let Ok(files) = process.files() {
         files.lock().close_on_exec();
     }
+    // Handlers point into the old program: they go back to the default; ignored signals, the
+    // mask and pending signals stay. The alternate stack is gone with the old memory.
+    process.actions.flush_handlers();
+    *me.altstack.lock() = crate::signal::altstack::AltStack::disabled();
+    process
+        .did_exec
+        .store(true, core::sync::atomic::Ordering::Relaxed);
     // SAFETY: this thread is running; its saved FPU image is not in use until the next switch.
     unsafe { (*me.context.get()).fpu = FpuState::new() };
     FpuState::new().restore();

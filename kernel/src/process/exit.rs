@@ -85,7 +85,10 @@ fn exit_process(process: &Arc<super::Process>, status: ExitStatus) {
         }
     }
     *process.state.lock() = ProcessState::Zombie(status);
-    if let Some(parent) = super::find(process.ppid.load(Ordering::Relaxed)) {
+    // The parent hears of it by SIGCHLD; one that wants no zombies gets none (autoreap).
+    let autoreap = crate::signal::job::notify_parent_exit(process, status);
+    if autoreap && let Some(parent) = super::find(process.ppid.load(Ordering::Relaxed)) {
+        super::wait::reap(&parent, process);
         parent.child_wait.wake_all();
     }
 }

@@ -1,6 +1,6 @@
 //! fork (Linux's kernel/fork.c, copy_process for the fork-like clone): a new process with a
 //! copy-on-write copy of the address space, a copy of the file-descriptor table sharing the open
-//! files, the same signal mask, and one thread: a copy of the caller's registers, except that fork
+//! files, the same signal actions, mask and alternate stack (no pending signals), and one thread: a copy of the caller's registers, except that fork
 //! returns 0 in the child.
 
 use alloc::sync::Arc;
@@ -31,8 +31,12 @@ pub fn fork(regs: &PtRegs) -> Result<u64, Errno> {
     };
     *child.mm.lock() = Some(child_mm);
     *child.files.lock() = Some(files);
+    // Actions, mask and alternate stack are inherited; pending signals are not (Linux's
+    // copy_sighand, copy_process).
     main.sigmask.set(me.sigmask.get());
     *main.comm.lock() = *me.comm.lock();
+    *main.altstack.lock() = *me.altstack.lock();
+    child.actions.copy_from(&parent.actions);
     // SAFETY: the child has never run; its context is ours to set. The parent's live x87/SSE
     // registers and FS/GS bases are what the child must start with.
     unsafe {

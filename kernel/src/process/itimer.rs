@@ -8,7 +8,10 @@
 //!
 //! Timers belong to the process: fork does not copy them, execve keeps them.
 
-use crate::{signal, time};
+use crate::{
+    signal::{self, KSigInfo},
+    time,
+};
 
 /// One interval timer: time left until it fires (0: disarmed) and the period after that.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,10 +57,10 @@ pub fn account_tick(process: &super::Process, user: bool) {
         (virt, prof)
     };
     if virt {
-        signal::send_to_process(process, signal::SIGVTALRM);
+        signal::send_to_process(process, signal::SIGVTALRM, KSigInfo::kernel());
     }
     if prof {
-        signal::send_to_process(process, signal::SIGPROF);
+        signal::send_to_process(process, signal::SIGPROF, KSigInfo::kernel());
     }
 }
 
@@ -86,6 +89,6 @@ pub fn real_expired(process: &super::Process, now_ns: u64) -> Option<u64> {
             }
         }
     };
-    signal::send_to_process(process, signal::SIGALRM);
+    signal::send_to_process(process, signal::SIGALRM, KSigInfo::kernel());
     next
 }

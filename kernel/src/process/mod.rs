@@ -18,12 +18,13 @@ pub mod execve;
 pub mod exit;
 pub mod fork;
 pub mod itimer;
+pub mod pgrp;
 pub mod rlimit;
 pub mod rusage;
 pub mod wait;
 
 use alloc::{string::String, sync::Arc, vec::Vec};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::{
     arch::syscall::PtRegs,
@@ -31,7 +32,7 @@ use crate::{
     fs::{self, SharedFdTable},
     mm::mm_struct::Mm,
     sched::{self, WaitQueue},
-    signal::SigSet,
+    signal::{SigPending, action::SigActions, job::JobState},
     sync::IrqMutex,
     syscall::errno::*,
     thread::{self, Thread},
@@ -78,7 +79,7 @@ pub struct Process {
     pub pid: Pid,
     /// The parent's pid (1 once the parent has exited: orphans pass to init).
     pub ppid: AtomicU32,
-    /// Process group and session ids (inherited by fork; setpgid/setsid are the signals issue).
+    /// Process group and session ids (inherited by fork; see [`pgrp`]).
     pub pgid: AtomicU32,
     pub sid: AtomicU32,
     /// The program's path (what /proc/PID/status calls Name, in full).
@@ -90,7 +91,14 @@ pub struct Process {
     /// The working directory, a normalised absolute path.
     pub cwd: IrqMutex<String>,
     /// Signals sent to the process as a whole (kill).
-    pub shared_pending: SigSet,
+    pub shared_pending: SigPending,
+    /// What each signal does (rt_sigaction): copied by fork, reset by execve.
+    pub actions: SigActions,
+    /// Stopped or not, and the stop or continue its parent's wait4 has yet to see.
+    pub job: IrqMutex<JobState>,
+    /// Whether it has called execve since fork (Linux's !PF_FORKNOEXEC): its parent can no longer
+    /// move it to another process group.
+    pub did_exec: AtomicBool,
     pub state: IrqMutex<ProcessState>,
     pub children: IrqMutex<Vec<Arc<Process>>>,
     /// The threads still running.
@@ -146,7 +154,13 @@ impl Process {
             mm: IrqMutex::new(None),
             files: IrqMutex::new(None),
             cwd: IrqMutex::new(cwd),
-            shared_pending: SigSet::empty(),
+            shared_pending: SigPending::new(),
+            actions: SigActions::new(),
+            job: IrqMutex::new(JobState {
+                stopped: false,
+                report: None,
+            }),
+            did_exec: AtomicBool::new(false),
             state: IrqMutex::new(ProcessState::Alive),
             children: IrqMutex::new(Vec::new()),
             threads: IrqMutex::new(Vec::new()),
@@ -183,13 +197,6 @@ impl Process {
     /// The main thread, while it runs.
     pub fn main_thread(&self) -> Option<Arc<Thread>> {
         self.threads.lock().first().cloned()
-    }
-
-    /// Wakes every blocked thread of the process (a fatal signal arrived).
-    pub fn wake_all_threads(&self) {
-        for thread in self.threads.lock().iter() {
-            sched::wake(thread);
-        }
     }
 }
 

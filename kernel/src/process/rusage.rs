@@ -137,7 +137,8 @@ pub struct Usage {
 }
 
 impl Usage {
-    fn add(&mut self, other: &Usage) {
+    /// Adds `other` in (times summed, the larger high-water mark kept).
+    pub fn add(&mut self, other: &Usage) {
         self.times.add(&other.times);
         self.maxrss_pages = self.maxrss_pages.max(other.maxrss_pages);
         self.minflt = self.minflt.saturating_add(other.minflt);

@@ -9,13 +9,15 @@
 //! | 3, 16, 22, 32, 33, 72, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, dup3, pipe2, close_range | [`fd`] |
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
-//! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group | [`process`] |
+//! | 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 231 | sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep | [`time`] |
 //! | 202, 218 | futex, set_tid_address | [`futex`] |
 //! | 63, 99, 318, 157 | uname, sysinfo, getrandom, prctl | [`sys`] |
 //! | 97, 160, 302 | getrlimit, setrlimit, prlimit64 | [`sys`] |
 //! | 102, 104-108, 113-120, 122, 123 | getuid, getgid, setuid, setgid, geteuid, getegid, setreuid, setregid, getgroups, setgroups, setresuid, getresuid, setresgid, getresgid, setfsuid, setfsgid | [`sys`] |
 //! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
+//! | 109, 111, 112, 121, 124 | setpgid, getpgrp, setsid, getpgid, getsid | [`process`] |
+//! | 13, 14, 15, 34, 62, 127, 128, 130, 131, 200, 219, 234 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, tkill, restart_syscall, tgkill | [`signal`] |
 
 pub mod errno;
 pub mod fd;
@@ -25,6 +27,7 @@ pub mod mm;
 pub mod poll;
 pub mod process;
 pub mod read_write;
+pub mod signal;
 pub mod sys;
 pub mod time;
 
@@ -42,6 +45,9 @@ pub fn dispatch_entry(regs: &mut PtRegs) {
     let nr = regs.orig_rax;
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     let result = dispatch(regs, nr, args);
+    // A call a signal interrupted returns EINTR; how it is to finish (restart or EINTR) is decided
+    // at delivery, from the restart code it recorded (Linux returns -ERESTART* for this).
+    let restart = crate::thread::current().map_or(0, |me| crate::signal::take_restart(&me));
     log::trace!(
         "syscall {nr}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result:x?}",
         args[0],
@@ -53,6 +59,7 @@ pub fn dispatch_entry(regs: &mut PtRegs) {
     );
     regs.rax = match result {
         Ok(value) => value,
+        Err(errno::EINTR) if restart != 0 => restart.wrapping_neg(),
         Err(errno) => errno.to_syscall_return(),
     };
 }
@@ -72,7 +79,6 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::MINCORE => mm::sys_mincore(a[0], a[1], a[2]),
         nr::MADVISE => mm::sys_madvise(a[0], a[1], a[2]),
         nr::BRK => mm::sys_brk(a[0]),
-        nr::RT_SIGPROCMASK => process::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
         nr::IOCTL => fd::sys_ioctl(a[0], a[1], a[2]),
         nr::PREAD64 => read_write::sys_pread64(a[0], a[1], a[2], a[3]),
         nr::PWRITE64 => read_write::sys_pwrite64(a[0], a[1], a[2], a[3]),
@@ -80,6 +86,22 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::WRITEV => read_write::sys_writev(a[0], a[1], a[2]),
         nr::PIPE => fd::sys_pipe(a[0]),
         nr::SELECT => poll::sys_select(a[0], a[1], a[2], a[3], a[4]),
+        nr::RT_SIGACTION => signal::sys_rt_sigaction(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGPROCMASK => signal::sys_rt_sigprocmask(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGRETURN => signal::sys_rt_sigreturn(regs),
+        nr::PAUSE => signal::sys_pause(),
+        nr::RT_SIGPENDING => signal::sys_rt_sigpending(a[0], a[1]),
+        nr::RT_SIGTIMEDWAIT => signal::sys_rt_sigtimedwait(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGSUSPEND => signal::sys_rt_sigsuspend(a[0], a[1]),
+        nr::SIGALTSTACK => signal::sys_sigaltstack(regs, a[0], a[1]),
+        nr::TKILL => signal::sys_tkill(a[0], a[1]),
+        nr::TGKILL => signal::sys_tgkill(a[0], a[1], a[2]),
+        nr::RESTART_SYSCALL => signal::sys_restart_syscall(),
+        nr::SETPGID => process::sys_setpgid(a[0], a[1]),
+        nr::GETPGID => process::sys_getpgid(a[0]),
+        nr::GETPGRP => process::sys_getpgrp(),
+        nr::SETSID => process::sys_setsid(),
+        nr::GETSID => process::sys_getsid(a[0]),
         nr::SCHED_YIELD => process::sys_sched_yield(),
         nr::DUP => fd::sys_dup(a[0]),
         nr::DUP2 => fd::sys_dup2(a[0], a[1]),
@@ -90,7 +112,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::EXECVE => process::sys_execve(regs, a[0], a[1], a[2]),
         nr::EXIT => process::sys_exit(a[0]),
         nr::WAIT4 => process::sys_wait4(a[0], a[1], a[2], a[3]),
-        nr::KILL => process::sys_kill(a[0], a[1]),
+        nr::KILL => signal::sys_kill(a[0], a[1]),
         nr::FCNTL => fd::sys_fcntl(a[0], a[1], a[2]),
         nr::GETPPID => process::sys_getppid(),
         nr::ARCH_PRCTL => process::sys_arch_prctl(a[0], a[1]),

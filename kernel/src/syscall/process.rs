@@ -3,7 +3,6 @@
 use abi::{
     clone::CSIGNAL,
     prctl::{ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_FS, ARCH_SET_GS},
-    signal::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, sigset_t},
 };
 use core::sync::atomic::Ordering;
 
@@ -11,7 +10,7 @@ use super::{SysResult, errno::*};
 use crate::{
     arch::syscall::PtRegs,
     process::{self, ExitStatus},
-    sched, signal, thread,
+    sched, thread,
 };
 
 pub fn sys_getpid() -> SysResult {
@@ -24,48 +23,6 @@ pub fn sys_gettid() -> SysResult {
 
 pub fn sys_getppid() -> SysResult {
     Ok(thread::current_process().map_or(0, |p| p.ppid.load(Ordering::Relaxed) as u64))
-}
-
-/// kill(pid, sig): sends `sig` to a process (pid > 0), to every process of the caller's group
-/// (0) or of group -pid (< -1), or to every process but init and the caller (-1). Signal 0 only
-/// checks that the target exists. Everyone may signal everyone here: there are no users yet, as
-/// for root on Linux.
-pub fn sys_kill(pid: u64, sig: u64) -> SysResult {
-    let pid = pid as i32;
-    if sig > signal::NSIG as u64 {
-        return Err(EINVAL);
-    }
-    let sig = sig as u8;
-    let me = thread::current_process().ok_or(ESRCH)?;
-    let targets: alloc::vec::Vec<_> = match pid {
-        p if p > 0 => process::find(p as u32).into_iter().collect(),
-        i32::MIN => return Err(ESRCH),
-        -1 => process::all()
-            .into_iter()
-            .filter(|p| p.pid != 1 && p.pid != me.pid)
-            .collect(),
-        p => {
-            let pgid = if p == 0 {
-                me.pgid.load(Ordering::Relaxed)
-            } else {
-                p.unsigned_abs()
-            };
-            process::all()
-                .into_iter()
-                .filter(|p| p.pgid.load(Ordering::Relaxed) == pgid)
-                .collect()
-        }
-    };
-    if targets.is_empty() {
-        return Err(ESRCH);
-    }
-    // A zombie still exists until reaped: signalling it succeeds and does nothing.
-    if sig != 0 {
-        for target in &targets {
-            signal::send_to_process(target, sig);
-        }
-    }
-    Ok(0)
 }
 
 pub fn sys_sched_yield() -> SysResult {
@@ -143,28 +100,27 @@ pub fn sys_arch_prctl(code: u64, addr: u64) -> SysResult {
     }
 }
 
-/// rt_sigprocmask(how, set, oldset, sigsetsize): keeps the task's blocked-signal mask. Signals are
-/// not delivered yet (a later step), but C libraries block and restore them around fork, and they
-/// must see their own mask back.
-pub fn sys_rt_sigprocmask(how: u64, set: u64, oldset: u64, sigsetsize: u64) -> SysResult {
-    if sigsetsize != size_of::<sigset_t>() as u64 {
-        return Err(EINVAL);
-    }
-    let me = thread::current().ok_or(EINVAL)?;
-    let old = me.sigmask.get();
-    if set != 0 {
-        let new: sigset_t = crate::arch::uaccess::read_user(set)?;
-        let mask = match how {
-            SIG_BLOCK => old | new,
-            SIG_UNBLOCK => old & !new,
-            SIG_SETMASK => new,
-            _ => return Err(EINVAL),
-        };
-        // SIGKILL and SIGSTOP cannot be blocked.
-        me.sigmask.set(mask & !signal::UNBLOCKABLE);
-    }
-    if oldset != 0 {
-        crate::arch::uaccess::write_user(oldset, &old)?;
-    }
-    Ok(0)
+/// setpgid(pid, pgid).
+pub fn sys_setpgid(pid: u64, pgid: u64) -> SysResult {
+    process::pgrp::setpgid(pid as i32, pgid as i32)
+}
+
+/// getpgid(pid).
+pub fn sys_getpgid(pid: u64) -> SysResult {
+    process::pgrp::getpgid(pid as i32)
+}
+
+/// getpgrp(): the caller's process group.
+pub fn sys_getpgrp() -> SysResult {
+    process::pgrp::getpgid(0)
+}
+
+/// setsid().
+pub fn sys_setsid() -> SysResult {
+    process::pgrp::setsid()
+}
+
+/// getsid(pid).
+pub fn sys_getsid(pid: u64) -> SysResult {
+    process::pgrp::getsid(pid as i32)
 }

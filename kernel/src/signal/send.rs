@@ -1,0 +1,141 @@
+//! Sending signals (Linux's send_signal_locked, complete_signal, force_sig_info_to_task,
+//! kill_pgrp): record the signal in the right pending set, apply what SIGCONT and the stop signals
+//! do at once, drop what the target ignores, and wake a thread that can take it.
+//!
+//! Other parts of the kernel call these: pipes [`send_sig`] SIGPIPE to the writer, exit tells the
+//! parent through [`super::job`], faults [`force_sig_fault`].
+
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use abi::signal::{SI_USER, SIG_DFL, SIG_IGN};
+
+use super::{KSigInfo, SIGCONT, SIGKILL, STOP_MASK, job, sigmask};
+use crate::{
+    process::{self, Process},
+    sched,
+    syscall::errno::*,
+    thread::{self, Thread},
+};
+
+/// What every send does before queueing (Linux's prepare_signal): SIGCONT resumes a stopped
+/// process and cancels pending stop signals, a stop signal cancels a pending SIGCONT. Returns
+/// false if the signal is to be dropped because the target ignores it and does not block it
+/// (`mask` is the blocked mask of the thread that would take it).
+fn prepare_signal(process: &Process, sig: u8, mask: u64) -> bool {
+    if sig == SIGCONT {
+        job::do_continue(process);
+    } else if sigmask(sig) & STOP_MASK != 0 {
+        flush_from_process(process, sigmask(SIGCONT));
+    }
+    if sig == SIGKILL {
+        return true;
+    }
+    mask & sigmask(sig) != 0 || !process.actions.ignores(sig)
+}
+
+/// Forgets the signals of `mask` pending for `process` or any of its threads.
+fn flush_from_process(process: &Process, mask: u64) {
+    process.shared_pending.remove_mask(mask);
+    for thread in process.threads.lock().iter() {
+        thread.pending.remove_mask(mask);
+    }
+}
+
+/// Drops pending instances of `sig` everywhere in the process (an action that ignores it was set).
+pub fn flush_signal(process: &Process, sig: u8) {
+    flush_from_process(process, sigmask(sig));
+}
+
+/// The mask of the thread a process-directed signal would go to (its main thread).
+fn process_mask(process: &Process) -> u64 {
+    process
+        .main_thread()
+        .map_or(0, |t| t.sigmask.get() | t.real_blocked.get())
+}
+
+/// Wakes `thread` if it can take `sig` now (Linux's signal_wake_up): a blocking call then returns
+/// EINTR or restarts after the signal is handled.
+fn wake_for(thread: &Arc<Thread>, sig: u8) {
+    if sig == SIGKILL || thread.sigmask.get() & sigmask(sig) == 0 {
+        sched::wake(thread);
+    }
+}
+
+/// Sends `sig` to a whole process (kill): any of its threads that does not block it takes it.
+pub fn send_to_process(process: &Process, sig: u8, info: KSigInfo) {
+    if !prepare_signal(process, sig, process_mask(process)) {
+        return;
+    }
+    process.shared_pending.add(sig, info);
+    for thread in process.threads.lock().iter() {
+        wake_for(thread, sig);
+    }
+}
+
+/// Sends `sig` to one thread (tkill, tgkill, SIGPIPE).
+pub fn send_to_thread(thread: &Arc<Thread>, sig: u8, info: KSigInfo) {
+    let mask = thread.sigmask.get() | thread.real_blocked.get();
+    if !prepare_signal(&thread.process, sig, mask) {
+        return;
+    }
+    thread.pending.add(sig, info);
+    wake_for(thread, sig);
+}
+
+/// Sends `sig` to the current thread as if it had sent it to itself (Linux's
+/// `send_sig(sig, current, 0)`, which pipe_write uses for SIGPIPE): si_code SI_USER, si_pid the
+/// caller's pid.
+pub fn send_sig(sig: u8) {
+    if let Some(me) = thread::current() {
+        let info = KSigInfo::user(SI_USER, me.process.pid);
+        send_to_thread(&me, sig, info);
+    }
+}
+
+/// Sends a signal caused by `thread` itself (Linux's force_sig_info_to_task): if the thread blocks
+/// or ignores it, the action goes back to the default and the signal is unblocked, so a fault the
+/// program cannot handle ends it. Returns whether the signal will end the process (no handler).
+pub fn force_sig_info(thread: &Arc<Thread>, sig: u8, info: KSigInfo) -> bool {
+    let actions = &thread.process.actions;
+    let blocked = thread.sigmask.get() & sigmask(sig) != 0;
+    if blocked || actions.get(sig).sa_handler == SIG_IGN {
+        actions.reset(sig);
+        thread.sigmask.set(thread.sigmask.get() & !sigmask(sig));
+    }
+    thread.pending.add(sig, info);
+    wake_for(thread, sig);
+    sig == SIGKILL || actions.get(sig).sa_handler == SIG_DFL
+}
+
+/// [`force_sig_info`] for a signal without information (SI_KERNEL).
+pub fn force_sig(thread: &Thread, sig: u8) {
+    if let Some(thread) = thread::find(thread.tid) {
+        force_sig_info(&thread, sig, KSigInfo::kernel());
+    }
+}
+
+/// A fault of `thread`'s at `addr` with si_code `code` (SEGV_MAPERR...): see [`force_sig_info`].
+pub fn force_sig_fault(thread: &Arc<Thread>, sig: u8, code: i32, addr: u64) -> bool {
+    let info = KSigInfo {
+        code,
+        addr,
+        ..Default::default()
+    };
+    force_sig_info(thread, sig, info)
+}
+
+/// Sends `sig` to every process of group `pgid` (Linux's __kill_pgrp_info); ESRCH if there is none.
+/// Signal 0 only checks.
+pub fn kill_pgrp(pgid: u32, sig: u8, info: KSigInfo) -> Result<(), Errno> {
+    let mut found = false;
+    for target in process::all() {
+        if target.pgid.load(Ordering::Relaxed) == pgid {
+            found = true;
+            if sig != 0 {
+                send_to_process(&target, sig, info);
+            }
+        }
+    }
+    if found { Ok(()) } else { Err(ESRCH) }
+}

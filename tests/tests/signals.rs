@@ -1,0 +1,27 @@
+//! Signals and process groups, compared with Linux: tests/c/signals.c covers rt_sigaction and its
+//! flags, the signal frame (siginfo, a handler that changes the saved RIP and RAX), faults as
+//! signals (SEGV_MAPERR, SEGV_ACCERR with a handler that fixes the mapping, FPE_INTDIV, SIGILL,
+//! SIGTRAP, SI_KERNEL), masks, sigpending, sigaltstack, sigsuspend, pause, sigtimedwait,
+//! kill/tkill/tgkill and their errors, wait4 interrupted (EINTR) or restarted (SA_RESTART),
+//! SIGCHLD's siginfo, stop and continue with WUNTRACED/WCONTINUED, SA_NOCLDSTOP, autoreap with
+//! SIGCHLD ignored, process groups and sessions, and what execve keeps and resets.
+
+#[test]
+fn signals_behave_as_on_linux() {
+    let Some((out, _)) = tests::c_differential("signals", &[]) else {
+        return;
+    };
+    // The child that faults with SIGSEGV blocked dies with the usual report line.
+    out.expect_console("(signal 11) at 0x0");
+}
+
+/// User-level paging: a SIGSEGV handler maps each page of a PROT_NONE area on its first touch
+/// (si_addr, mprotect, return to the faulting instruction); one fault per page, as on Linux.
+#[test]
+fn a_sigsegv_handler_pages_memory_in_from_user_space() {
+    let (_, output) = tests::differential("sigpaging", &["32"]);
+    assert!(
+        output.contains("sigpaging: 32 faults handled, 32 of them SEGV_ACCERR"),
+        "{output}"
+    );
+}
