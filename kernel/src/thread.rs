@@ -27,6 +27,17 @@ use crate::{
     sync::IrqMutex,
 };
 
+/// What restart_syscall resumes (Linux's struct restart_block): a sleep interrupted by a signal
+/// that ran no handler continues towards the same deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartBlock {
+    /// Nothing to resume: restart_syscall fails with EINTR (Linux's do_no_restart_syscall).
+    None,
+    /// nanosleep or a relative clock_nanosleep: the deadline on the monotonic clock and where
+    /// to store the time left if interrupted again (0: nowhere).
+    Nanosleep { deadline_ns: u64, rem: u64 },
+}
+
 /// A thread id (Linux's pid_t for a task; the main thread's equals its process's pid).
 pub type Tid = Pid;
 
@@ -84,6 +95,9 @@ pub struct Thread {
     pub altstack: IrqMutex<AltStack>,
     /// How the running system call is to finish if a signal interrupted it (`signal::ERESTART*`).
     pub restart: AtomicU64,
+    /// How restart_syscall continues a call interrupted with ERESTART_RESTARTBLOCK (Linux's
+    /// restart_block in thread_info).
+    pub restart_block: IrqMutex<RestartBlock>,
     /// The last fault, for the signal frame's sigcontext (Linux's thread.trap_nr, error_code, cr2).
     pub fault: IrqMutex<FaultInfo>,
     /// Saved registers; touched only by the scheduler with interrupts off, on the CPU that switches
@@ -144,6 +158,7 @@ impl Thread {
             real_blocked: SigSet::empty(),
             saved_sigmask: IrqMutex::new(None),
             altstack: IrqMutex::new(AltStack::disabled()),
+            restart_block: IrqMutex::new(RestartBlock::None),
             restart: AtomicU64::new(0),
             fault: IrqMutex::new(FaultInfo {
                 trap_nr: 0,

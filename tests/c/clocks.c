@@ -263,6 +263,47 @@ static void itimers(void)
     timer_kills_child(ITIMER_PROF, "ITIMER_PROF");
 }
 
+static void on_usr1(int sig) { (void)sig; }
+
+/* A sleep interrupted by a handled signal fails with EINTR and says what was left; one stopped
+ * and continued (no handler runs) goes on to its deadline through restart_syscall. */
+static void interrupted_sleep(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child == 0) {
+        sleep_ms(30);
+        kill(parent, SIGUSR1);
+        _exit(0);
+    }
+    struct timespec req = {0, 300000000}, rem = {0, 0};
+    int r = nanosleep(&req, &rem);
+    long long left = rem.tv_sec * 1000000000LL + rem.tv_nsec;
+    printf("nanosleep interrupted by a handler: %s, time left in (0, 300 ms): %s\n",
+           r == -1 ? errname(errno) : "ok", left > 0 && left < 300000000 ? "yes" : "no");
+    waitpid(child, NULL, 0);
+
+    child = fork();
+    if (child == 0) {
+        long long start = ns(CLOCK_MONOTONIC);
+        struct timespec t = {0, 200000000};
+        int r = nanosleep(&t, NULL);
+        _exit(r == 0 && ns(CLOCK_MONOTONIC) - start >= 200000000 ? 0 : 1);
+    }
+    sleep_ms(50);
+    kill(child, SIGSTOP);
+    sleep_ms(50);
+    kill(child, SIGCONT);
+    int status;
+    waitpid(child, &status, 0);
+    printf("nanosleep stopped and continued: completed its 200 ms: %s\n",
+           WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" : "no");
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -273,5 +314,6 @@ int main(void)
     cpu_time();
     children();
     itimers();
+    interrupted_sleep();
     return 0;
 }

@@ -10,14 +10,14 @@
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
 //! | 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 231 | sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group | [`process`] |
-//! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep | [`time`] |
+//! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep, restart_syscall (219) | [`time`] |
 //! | 202, 218 | futex, set_tid_address | [`futex`] |
 //! | 63, 99, 318, 157 | uname, sysinfo, getrandom, prctl | [`sys`] |
 //! | 97, 160, 302 | getrlimit, setrlimit, prlimit64 | [`sys`] |
 //! | 102, 104-108, 113-120, 122, 123 | getuid, getgid, setuid, setgid, geteuid, getegid, setreuid, setregid, getgroups, setgroups, setresuid, getresuid, setresgid, getresgid, setfsuid, setfsgid | [`sys`] |
 //! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
 //! | 109, 111, 112, 121, 124 | setpgid, getpgrp, setsid, getpgid, getsid | [`process`] |
-//! | 13, 14, 15, 34, 62, 127, 128, 130, 131, 200, 219, 234 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, tkill, restart_syscall, tgkill | [`signal`] |
+//! | 13, 14, 15, 34, 62, 127, 128, 130, 131, 200, 234 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, tkill, tgkill | [`signal`] |
 
 pub mod errno;
 pub mod fd;
@@ -96,7 +96,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::SIGALTSTACK => signal::sys_sigaltstack(regs, a[0], a[1]),
         nr::TKILL => signal::sys_tkill(a[0], a[1]),
         nr::TGKILL => signal::sys_tgkill(a[0], a[1], a[2]),
-        nr::RESTART_SYSCALL => signal::sys_restart_syscall(),
+        nr::RESTART_SYSCALL => time::sys_restart_syscall(),
         nr::SETPGID => process::sys_setpgid(a[0], a[1]),
         nr::GETPGID => process::sys_getpgid(a[0]),
         nr::GETPGRP => process::sys_getpgrp(),

@@ -197,13 +197,6 @@ pub fn sys_rt_sigreturn(regs: &mut PtRegs) -> SysResult {
     Ok(regs.rax)
 }
 
-/// restart_syscall(): the call a system call interrupted with ERESTART_RESTARTBLOCK continues
-/// with. No call here leaves a restart block yet (nanosleep will), so, as Linux's
-/// do_no_restart_syscall, it fails with EINTR.
-pub fn sys_restart_syscall() -> SysResult {
-    Err(EINTR)
-}
-
 /// kill(pid, sig): sends `sig` to a process (pid > 0), to every process of the caller's group
 /// (0) or of group -pid (< -1), or to every process but init and the caller (-1). Signal 0 only
 /// checks that the target exists. Everyone may signal everyone here: there are no users yet, as

@@ -25,8 +25,10 @@ use crate::{
         rusage::{self, CpuTimes},
     },
     sched::WaitQueue,
+    signal,
     sync::IrqOff,
-    thread, time,
+    thread::{self, RestartBlock},
+    time,
     timer::{self, Target},
 };
 
@@ -228,19 +230,47 @@ fn sleep_until(deadline_ns: u64) -> Result<(), Errno> {
     }
 }
 
-/// A relative sleep of `ns` from now, writing the time left to `rem` if a signal interrupts it.
+/// A relative sleep of `ns` from now (Linux's hrtimer_nanosleep with do_nanosleep).
 fn sleep_relative(ns: i64, rem: u64) -> SysResult {
-    let deadline = time::now_ns().saturating_add(ns as u64);
+    sleep_to_deadline(time::now_ns().saturating_add(ns as u64), rem)
+}
+
+/// Sleeps until `deadline` on the monotonic clock. Interrupted by a signal, it writes the time
+/// left to `rem` (if given) and leaves a restart block, so that if no handler runs the call goes
+/// on towards the same deadline through restart_syscall (ERESTART_RESTARTBLOCK); if a handler
+/// runs, the program sees EINTR, as on Linux.
+fn sleep_to_deadline(deadline: u64, rem: u64) -> SysResult {
     match sleep_until(deadline) {
         Ok(()) => Ok(0),
         Err(EINTR) => {
+            if signal::fatal_signal_pending() {
+                return Err(EINTR);
+            }
             if rem != 0 {
                 let left = deadline.saturating_sub(time::now_ns());
                 uaccess::write_user(rem, &to_timespec(left as i64))?;
             }
+            if let Some(me) = thread::current() {
+                *me.restart_block.lock() = RestartBlock::Nanosleep {
+                    deadline_ns: deadline,
+                    rem,
+                };
+            }
+            signal::set_restart(signal::ERESTART_RESTARTBLOCK);
             Err(EINTR)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// restart_syscall(): continues what the restart block says (Linux's
+/// hrtimer_nanosleep_restart), or fails with EINTR when there is nothing to continue.
+pub fn sys_restart_syscall() -> SysResult {
+    let me = thread::current().ok_or(EINTR)?;
+    let block = core::mem::replace(&mut *me.restart_block.lock(), RestartBlock::None);
+    match block {
+        RestartBlock::Nanosleep { deadline_ns, rem } => sleep_to_deadline(deadline_ns, rem),
+        RestartBlock::None => Err(EINTR),
     }
 }
 
@@ -271,8 +301,13 @@ pub fn sys_clock_nanosleep(clock_id: u64, flags: u64, req: u64, rem: u64) -> Sys
         return sleep_relative(timespec_ns(ts), rem);
     }
     let deadline = timespec_ns(ts).saturating_sub(offset).max(0) as u64;
-    // An interrupted absolute sleep reports nothing in rem: the same deadline still holds.
-    sleep_until(deadline).map(|()| 0)
+    // An interrupted absolute sleep reports nothing in rem and restarts as it was called, the
+    // deadline being the same (Linux: ERESTARTNOHAND).
+    sleep_until(deadline).map(|()| 0).inspect_err(|&e| {
+        if e == EINTR && !signal::fatal_signal_pending() {
+            signal::set_restart(signal::ERESTARTNOHAND);
+        }
+    })
 }
 
 /// Sleeps until a process's CPU-time clock reaches the target (absolute, or relative to now). The

@@ -1,0 +1,19 @@
+//! Programs written against Rust's std (user-std/, static musl executables) run here as on Linux:
+//! the runtime's start-up (poll of fds 0-2, signal handlers, sigaltstack), printing, the heap,
+//! clocks and sleep, files, and an unwinding panic caught.
+
+use tests::{Boot, assert_same_output, program_output, run_native, std_program};
+
+#[test]
+fn a_rust_std_program_gives_the_same_output_as_on_linux() {
+    let program = std_program("std_hello");
+    let out = Boot::new("init=/bin/std_hello -- one two")
+        .file(&program, "/bin/std_hello")
+        .run();
+    out.expect_status(3);
+    let output = program_output(&out.console);
+    let linux = run_native(&program, &["one", "two"]);
+    assert_eq!(linux.kernel_style_status(), 3, "on Linux: {linux:?}");
+    assert_same_output("std_hello", &output, &linux.stdout, &out);
+    assert!(output.contains("a panic was caught: true"), "{output}");
+}
