@@ -148,6 +148,14 @@ static void preads(int fd) {
     CHECK(pread(p[1], buf, 3, -1));
     CHECK(read(p[1], buf, 1));
     CHECK(write(fd, buf, 1));
+    /* The mode is checked before the count and the iovecs. */
+    CHECK(read(p[1], buf, 0));
+    CHECK(write(fd, buf, 0));
+    struct iovec one = {buf, 1};
+    CHECK(readv(p[1], &one, 1025));
+    CHECK(writev(p[0], (struct iovec *)8, 1));
+    CHECK(preadv(fd, &one, 0, -1));
+    CHECK(pwritev(fd, &one, 1025, 0));
     close(p[0]);
     close(p[1]);
 
