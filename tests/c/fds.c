@@ -232,6 +232,9 @@ static void ioctls(int fd) {
     lseek(fd, 100, SEEK_SET);
     CHECK(ioctl(fd, FIONREAD, &n));
     printf("FIONREAD + 100 == size: %d\n", n + 100 == lseek(fd, 0, SEEK_END));
+    lseek(fd, 10, SEEK_END);
+    CHECK(ioctl(fd, FIONREAD, &n));
+    printf("FIONREAD 10 bytes past the end: %d\n", n);
     CHECK(ioctl(fd, FIOCLEX));
     CHECK(fcntl(fd, F_GETFD));
     CHECK(ioctl(fd, FIONCLEX));

@@ -218,9 +218,10 @@ pub fn sys_ioctl(fd: u64, request: u64, arg: u64) -> SysResult {
             Ok(0)
         }
         FIONREAD => {
+            // An int: past the end of a regular file it is negative, as Linux computes it.
             let unread = match &file.kind {
-                FileKind::Pipe(end) => end.pipe.unread() as u64,
-                FileKind::Regular(inode) => inode.size().saturating_sub(file.pos()),
+                FileKind::Pipe(end) => end.pipe.unread() as i64,
+                FileKind::Regular(inode) => (inode.size() as i64).wrapping_sub(file.pos() as i64),
                 _ => return Err(ENOTTY),
             };
             uaccess::write_user(arg, &(unread as i32))?;
