@@ -238,6 +238,7 @@ static void packets(void) {
     printf("-- packet mode (O_DIRECT)\n");
     int p[2];
     CHECK(pipe2(p, O_DIRECT | O_NONBLOCK));
+    CHECK(fcntl(p[0], F_GETFL));
     CHECK(fcntl(p[1], F_GETFL));
     CHECK(write(p[1], "abc", 3));
     CHECK(write(p[1], "defg", 4));

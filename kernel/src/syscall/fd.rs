@@ -171,9 +171,13 @@ pub fn sys_pipe2(fds: u64, flags: u64) -> SysResult {
         return Err(ENOPKG);
     }
     let (read, write) = Pipe::create()?;
-    let status = flags & (O_NONBLOCK | O_DIRECT);
-    let read = OpenFile::new(FileKind::Pipe(read), O_RDONLY | status)?;
-    let write = OpenFile::new(FileKind::Pipe(write), O_WRONLY | status)?;
+    // O_DIRECT (packet mode) is the writer's: Linux's create_pipe_files gives the read end only
+    // O_NONBLOCK (a read takes one packet whatever its file's flags).
+    let read = OpenFile::new(FileKind::Pipe(read), O_RDONLY | (flags & O_NONBLOCK))?;
+    let write = OpenFile::new(
+        FileKind::Pipe(write),
+        O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)),
+    )?;
     let cloexec = flags & O_CLOEXEC != 0;
     let files = current_files()?;
     let (rfd, wfd) = {
