@@ -63,6 +63,9 @@ static void basics(void) {
     CHECK(pipe2(p, 1));
     CHECK(pipe2(p, O_APPEND));
     CHECK(syscall(SYS_pipe, 8));
+    /* The flags are an int: high bits do not count. */
+    CHECK(syscall(SYS_pipe2, p, (1L << 32) | O_CLOEXEC));
+    CHECK(close(p[0]) | close(p[1]));
     CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK));
     printf("the failed pipe left no descriptors: next is %d\n", p[1] + 1 == dup(0) ? 1 : 0);
     close(p[1] + 1);
@@ -235,6 +238,7 @@ static void packets(void) {
     printf("-- packet mode (O_DIRECT)\n");
     int p[2];
     CHECK(pipe2(p, O_DIRECT | O_NONBLOCK));
+    CHECK(fcntl(p[0], F_GETFL));
     CHECK(fcntl(p[1], F_GETFL));
     CHECK(write(p[1], "abc", 3));
     CHECK(write(p[1], "defg", 4));

@@ -92,7 +92,7 @@ pub fn sys_dup2(old: u64, new: u64) -> SysResult {
 /// the same step. EINVAL for flags other than O_CLOEXEC or equal descriptors, EBADF for a `new`
 /// at or above the limit or a closed `old` (checked in that order, as Linux does).
 pub fn sys_dup3(old: u64, new: u64, flags: u64) -> SysResult {
-    let (old, new) = (old as u32 as u64, new as u32 as u64);
+    let (old, new, flags) = (old as u32 as u64, new as u32 as u64, flags as u32 as u64);
     if flags & !O_CLOEXEC != 0 || old == new {
         return Err(EINVAL);
     }
@@ -108,15 +108,18 @@ pub fn sys_dup3(old: u64, new: u64, flags: u64) -> SysResult {
     Ok(new)
 }
 
-/// fcntl(fd, cmd, arg): F_DUPFD and F_DUPFD_CLOEXEC (the lowest free descriptor >= arg; EINVAL
-/// when arg is at or above the limit), F_GETFD/F_SETFD (FD_CLOEXEC), F_GETFL/F_SETFL (see
+/// fcntl(fd, cmd, arg): F_DUPFD and F_DUPFD_CLOEXEC (the lowest free descriptor >= arg, of which
+/// only the low 32 bits count; EINVAL when it is at or above the limit), F_GETFD/F_SETFD (FD_CLOEXEC), F_GETFL/F_SETFL (see
 /// [`setfl`]), F_GETPIPE_SZ. Other commands (locks, owners, leases, F_SETPIPE_SZ) are not
 /// implemented and fail with EINVAL, Linux's answer to a command it does not know.
 pub fn sys_fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     let files = current_files()?;
     let file = files.lock().get(fd)?;
+    // Linux's do_fcntl passes most commands the argument as an unsigned int.
+    let argi = arg as u32 as u64;
     match cmd as u32 as u64 {
         F_DUPFD | F_DUPFD_CLOEXEC => {
+            let arg = argi;
             if arg >= nofile_limit() as u64 {
                 return Err(EINVAL);
             }
@@ -130,10 +133,10 @@ pub fn sys_fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
         }),
         F_SETFD => files
             .lock()
-            .set_cloexec(fd, arg & FD_CLOEXEC != 0)
+            .set_cloexec(fd, argi & FD_CLOEXEC != 0)
             .map(|()| 0),
         F_GETFL => Ok(file.flags()),
-        F_SETFL => setfl(&file, arg as u32 as u64).map(|()| 0),
+        F_SETFL => setfl(&file, argi).map(|()| 0),
         F_GETPIPE_SZ => file.pipe().map(|_| PIPE_SIZE as u64).ok_or(EBADF),
         _ => Err(EINVAL),
     }
@@ -160,6 +163,7 @@ pub fn sys_pipe(fds: u64) -> SysResult {
 /// mode); O_NOTIFICATION_PIPE fails with ENOPKG, as on a kernel built without watch queues. If
 /// the two ints cannot be stored, both descriptors are closed again: EFAULT.
 pub fn sys_pipe2(fds: u64, flags: u64) -> SysResult {
+    let flags = flags as u32 as u64; // an int
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE) != 0 {
         return Err(EINVAL);
     }
@@ -167,9 +171,13 @@ pub fn sys_pipe2(fds: u64, flags: u64) -> SysResult {
         return Err(ENOPKG);
     }
     let (read, write) = Pipe::create()?;
-    let status = flags & (O_NONBLOCK | O_DIRECT);
-    let read = OpenFile::new(FileKind::Pipe(read), O_RDONLY | status)?;
-    let write = OpenFile::new(FileKind::Pipe(write), O_WRONLY | status)?;
+    // O_DIRECT (packet mode) is the writer's: Linux's create_pipe_files gives the read end only
+    // O_NONBLOCK (a read takes one packet whatever its file's flags).
+    let read = OpenFile::new(FileKind::Pipe(read), O_RDONLY | (flags & O_NONBLOCK))?;
+    let write = OpenFile::new(
+        FileKind::Pipe(write),
+        O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)),
+    )?;
     let cloexec = flags & O_CLOEXEC != 0;
     let files = current_files()?;
     let (rfd, wfd) = {
@@ -218,9 +226,10 @@ pub fn sys_ioctl(fd: u64, request: u64, arg: u64) -> SysResult {
             crate::tty::ioctl(request as u32 as u64, arg)
         }
         FIONREAD => {
+            // An int: past the end of a regular file it is negative, as Linux computes it.
             let unread = match &file.kind {
-                FileKind::Pipe(end) => end.pipe.unread() as u64,
-                FileKind::Regular(inode) => inode.size().saturating_sub(file.pos()),
+                FileKind::Pipe(end) => end.pipe.unread() as i64,
+                FileKind::Regular(inode) => (inode.size() as i64).wrapping_sub(file.pos() as i64),
                 _ => return Err(ENOTTY),
             };
             uaccess::write_user(arg, &(unread as i32))?;

@@ -79,38 +79,50 @@ fn wait_ready(deadline: Deadline, mut scan: impl FnMut() -> Result<usize, Errno>
 }
 
 /// Replaces the calling thread's signal mask for the length of a call (ppoll and pselect6's
-/// `sigmask`), and restores it on drop.
-///
-/// Linux restores the old mask only on the way back to user space, after a signal the
-/// temporary mask let in has been handled; without handlers yet this restores it at once (the
-/// signals work moves it to the return path, Linux's restore_saved_sigmask_unless).
+/// `sigmask`), as Linux's set_user_sigmask: the old mask is kept as the thread's saved mask.
+/// [`TempSigmask::finish`] puts it back at once, unless a signal interrupted the call: then it
+/// stays saved, so that the handler runs with the temporary mask and sigreturn restores the old
+/// one (Linux's restore_saved_sigmask_unless).
 struct TempSigmask {
-    old: Option<u64>,
+    active: bool,
 }
 
 impl TempSigmask {
     /// Reads the mask at `set` (none if `set` is 0); EINVAL unless `size` is 8 bytes.
     fn apply(set: u64, size: u64) -> Result<Self, Errno> {
         if set == 0 {
-            return Ok(TempSigmask { old: None });
+            return Ok(TempSigmask { active: false });
         }
         if size != size_of::<sigset_t>() as u64 {
             return Err(EINVAL);
         }
         let mask: sigset_t = uaccess::read_user(set)?;
         let me = thread::current().ok_or(EINVAL)?;
-        let old = me.sigmask.get();
+        *me.saved_sigmask.lock() = Some(me.sigmask.get());
         me.sigmask.set(mask & !signal::UNBLOCKABLE);
-        Ok(TempSigmask { old: Some(old) })
+        Ok(TempSigmask { active: true })
     }
-}
 
-impl Drop for TempSigmask {
-    fn drop(&mut self) {
-        if let (Some(old), Some(me)) = (self.old, thread::current()) {
+    /// Ends the call with `result`: the old mask comes back now unless a signal interrupted it.
+    fn finish(self, result: &SysResult) {
+        if !self.active || *result == Err(EINTR) {
+            return;
+        }
+        if let Some(me) = thread::current()
+            && let Some(old) = me.saved_sigmask.lock().take()
+        {
             me.sigmask.set(old);
         }
     }
+}
+
+/// poll and select interrupted by a signal restart only if no handler runs (Linux:
+/// -ERESTARTNOHAND), whatever SA_RESTART says.
+fn no_restart_after_handler(result: SysResult) -> SysResult {
+    if result == Err(EINTR) && !signal::fatal_signal_pending() {
+        signal::set_restart(signal::ERESTARTNOHAND);
+    }
+    result
 }
 
 /// poll(fds, nfds, timeout_ms): a negative timeout waits for ever.
@@ -121,7 +133,7 @@ pub fn sys_poll(ufds: u64, nfds: u64, timeout_ms: u64) -> SysResult {
     } else {
         deadline_in(ms as i64 / 1000, (ms as i64 % 1000) * 1_000_000)?
     };
-    do_sys_poll(ufds, nfds, deadline)
+    no_restart_after_handler(do_sys_poll(ufds, nfds, deadline))
 }
 
 /// ppoll(fds, nfds, timeout, sigmask, sigsetsize): poll with a timespec (none: for ever) and a
@@ -129,8 +141,8 @@ pub fn sys_poll(ufds: u64, nfds: u64, timeout_ms: u64) -> SysResult {
 pub fn sys_ppoll(ufds: u64, nfds: u64, tsp: u64, sigmask: u64, sigsetsize: u64) -> SysResult {
     let (deadline, zero) = read_timespec(tsp)?;
     let mask = TempSigmask::apply(sigmask, sigsetsize)?;
-    let result = do_sys_poll(ufds, nfds, deadline);
-    drop(mask);
+    let result = no_restart_after_handler(do_sys_poll(ufds, nfds, deadline));
+    mask.finish(&result);
     finish(result, deadline, zero, |sec, nsec| {
         uaccess::write_user(
             tsp,
@@ -227,7 +239,7 @@ pub fn sys_select(n: u64, inp: u64, outp: u64, exp: u64, tvp: u64) -> SysResult 
         let deadline = deadline_in(sec, (tv.tv_usec % USEC_PER_SEC) * 1000)?;
         (deadline, tv == timeval::default())
     };
-    let result = core_sys_select(n, [inp, outp, exp], deadline);
+    let result = no_restart_after_handler(core_sys_select(n, [inp, outp, exp], deadline));
     finish(result, deadline, zero, |sec, nsec| {
         uaccess::write_user(
             tvp,
@@ -250,8 +262,8 @@ pub fn sys_pselect6(n: u64, inp: u64, outp: u64, exp: u64, tsp: u64, sig: u64) -
         (pack[0], pack[1])
     };
     let mask = TempSigmask::apply(set, size)?;
-    let result = core_sys_select(n, [inp, outp, exp], deadline);
-    drop(mask);
+    let result = no_restart_after_handler(core_sys_select(n, [inp, outp, exp], deadline));
+    mask.finish(&result);
     finish(result, deadline, zero, |sec, nsec| {
         uaccess::write_user(
             tsp,

@@ -292,31 +292,36 @@ fn pipe_merge(
 }
 
 pub fn sys_read(fd: u64, buf: u64, count: u64) -> SysResult {
-    let file = fget(fd)?;
-    if !file.readable {
-        return Err(EBADF);
-    }
+    let file = readable(fget(fd)?)?;
     do_read(&file, &mut UserBufs::single(buf, count)?, None)
 }
 
 pub fn sys_write(fd: u64, buf: u64, count: u64) -> SysResult {
-    let file = fget(fd)?;
-    if !file.writable {
-        return Err(EBADF);
-    }
+    let file = writable(fget(fd)?)?;
     do_write(&file, &mut UserBufs::single(buf, count)?, None)
 }
 
 /// readv(fd, iov, iovcnt): one read scattered over the buffers in turn.
 pub fn sys_readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
-    let file = fget(fd)?;
+    let file = readable(fget(fd)?)?;
     do_read(&file, &mut UserBufs::import(iov, iovcnt)?, None)
 }
 
 /// writev(fd, iov, iovcnt): one write gathered from the buffers in turn.
 pub fn sys_writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
-    let file = fget(fd)?;
+    let file = writable(fget(fd)?)?;
     do_write(&file, &mut UserBufs::import(iov, iovcnt)?, None)
+}
+
+/// The file, if it was opened for reading; EBADF before anything else is looked at (Linux's
+/// vfs_read and vfs_readv check the mode first).
+fn readable(file: Arc<OpenFile>) -> Result<Arc<OpenFile>, Errno> {
+    if file.readable { Ok(file) } else { Err(EBADF) }
+}
+
+/// The file, if it was opened for writing; EBADF otherwise.
+fn writable(file: Arc<OpenFile>) -> Result<Arc<OpenFile>, Errno> {
+    if file.writable { Ok(file) } else { Err(EBADF) }
 }
 
 /// The file for a positioned transfer at `pos`: EINVAL for a negative offset, ESPIPE for a stream
@@ -334,32 +339,26 @@ fn positioned(fd: u64, pos: u64) -> Result<Arc<OpenFile>, Errno> {
 
 /// pread64(fd, buf, count, pos): read at `pos`; the file position stays.
 pub fn sys_pread64(fd: u64, buf: u64, count: u64, pos: u64) -> SysResult {
-    let file = positioned(fd, pos)?;
-    if !file.readable {
-        return Err(EBADF);
-    }
+    let file = readable(positioned(fd, pos)?)?;
     do_read(&file, &mut UserBufs::single(buf, count)?, Some(pos))
 }
 
 /// pwrite64(fd, buf, count, pos): write at `pos`; the file position stays.
 pub fn sys_pwrite64(fd: u64, buf: u64, count: u64, pos: u64) -> SysResult {
-    let file = positioned(fd, pos)?;
-    if !file.writable {
-        return Err(EBADF);
-    }
+    let file = writable(positioned(fd, pos)?)?;
     do_write(&file, &mut UserBufs::single(buf, count)?, Some(pos))
 }
 
 /// preadv(fd, iov, iovcnt, pos_l, pos_h): readv at `pos_l` (on x86_64 the offset is the whole
 /// of `pos_l`; `pos_h` is for 32-bit callers and ignored, as Linux's pos_from_hilo does).
 pub fn sys_preadv(fd: u64, iov: u64, iovcnt: u64, pos: u64) -> SysResult {
-    let file = positioned(fd, pos)?;
+    let file = readable(positioned(fd, pos)?)?;
     do_read(&file, &mut UserBufs::import(iov, iovcnt)?, Some(pos))
 }
 
 /// pwritev(fd, iov, iovcnt, pos_l, pos_h): writev at `pos_l`.
 pub fn sys_pwritev(fd: u64, iov: u64, iovcnt: u64, pos: u64) -> SysResult {
-    let file = positioned(fd, pos)?;
+    let file = writable(positioned(fd, pos)?)?;
     do_write(&file, &mut UserBufs::import(iov, iovcnt)?, Some(pos))
 }
 

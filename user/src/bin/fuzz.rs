@@ -61,8 +61,17 @@ mod errno {
     pub const EINVAL: i64 = Errno::EINVAL as i64;
     pub const ENOMEM: i64 = Errno::ENOMEM as i64;
     pub const ENOSYS: i64 = Errno::ENOSYS as i64;
+    pub const ESPIPE: i64 = Errno::ESPIPE as i64;
 }
 use errno::*;
+
+use abi::{
+    fcntl::{
+        F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL, O_CLOEXEC,
+        O_DIRECT, O_NONBLOCK,
+    },
+    termios::{FIOCLEX, FIONCLEX, FIONREAD},
+};
 
 user::entry!(main);
 
@@ -363,6 +372,11 @@ fn sane_status(status: i32) -> bool {
     }
 }
 
+/// SIGPIPE's bit in a signal mask. Every fuzzed process keeps it blocked (rt_sigprocmask and the
+/// masks of ppoll and pselect6 never let it through): a write to a pipe whose reader was closed
+/// then fails with EPIPE and leaves SIGPIPE pending instead of ending the process.
+const SIGPIPE_MASK: u64 = 1 << 12;
+
 /// Formats a wait status for a message.
 struct Status(i32);
 
@@ -487,6 +501,13 @@ const GENERATORS: &[(u64, &str, Generator)] = &[
     (2, "rflags", Fuzzer::gen_rflags),
     (3, "unknown", Fuzzer::gen_unknown),
     (1, "proc_maps", Fuzzer::gen_proc_maps),
+    (2, "pipe2", Fuzzer::gen_pipe),
+    (2, "dup", Fuzzer::gen_dup),
+    (2, "fcntl", Fuzzer::gen_fcntl),
+    (3, "positioned_vectored", Fuzzer::gen_positioned),
+    (2, "poll", Fuzzer::gen_poll),
+    (2, "select", Fuzzer::gen_select),
+    (1, "sendfile", Fuzzer::gen_sendfile),
 ];
 
 impl Fuzzer {
@@ -521,6 +542,12 @@ impl Fuzzer {
                 errno_name(exe_fd)
             ));
         }
+        let block = SIGPIPE_MASK;
+        let r = sys::raw(nr::RT_SIGPROCMASK, [0, &raw const block as u64, 0, 8, 0, 0]);
+        if r != 0 {
+            f.fail(format_args!("blocking SIGPIPE: {}", errno_name(r)));
+        }
+        f.sigmask = f.sigmask.map(|m| m | SIGPIPE_MASK);
         f.checkpoint();
         f
     }
@@ -1135,7 +1162,7 @@ impl Fuzzer {
         let r = self.call("write", nr::WRITE, [fd, buf, count, 0, 0, 0]);
         if console && count > 0 {
             self.expect_err("write to the console from a bad buffer", r, EFAULT);
-        } else if r > 0 {
+        } else if r > 0 && !self.is_pipe(fd) {
             self.fail(format_args!("write to a read-only or bad fd gave {r}"));
         }
     }
@@ -1258,6 +1285,403 @@ impl Fuzzer {
             let fd = self.rng.pick(&BAD_FDS);
             let r = self.call("close", nr::CLOSE, [fd, 0, 0, 0, 0, 0]);
             self.expect_err("close of a bad fd", r, EBADF);
+        }
+    }
+
+    /// Whether `fd` is a pipe (F_GETPIPE_SZ answers only for pipes).
+    fn is_pipe(&mut self, fd: u64) -> bool {
+        self.call("fcntl", nr::FCNTL, [fd, F_GETPIPE_SZ, 0, 0, 0, 0]) > 0
+    }
+
+    /// Remembers a descriptor a call opened (once), closing an older one if the list is full.
+    fn keep_fd(&mut self, fd: u64) {
+        if fd <= 2 || fd == self.exe_fd || self.fds[..self.nfds].contains(&fd) {
+            return;
+        }
+        if self.nfds == MAX_FDS {
+            let i = self.rng.below(MAX_FDS as u64) as usize;
+            let old = self.fds[i];
+            self.call("close", nr::CLOSE, [old, 0, 0, 0, 0, 0]);
+            self.fds[i] = fd;
+        } else {
+            self.fds[self.nfds] = fd;
+            self.nfds += 1;
+        }
+    }
+
+    /// A descriptor for the descriptor calls: one of ours (pipes among them), this program's
+    /// file, or a bad one. Never the console.
+    fn any_fd(&mut self) -> u64 {
+        if self.nfds > 0 && self.rng.percent(60) {
+            self.fds[self.rng.below(self.nfds as u64) as usize]
+        } else {
+            self.fd()
+        }
+    }
+
+    /// A descriptor number to dup onto: 3..=63 but not this program's file, or one at or above
+    /// every limit (never 1000 or what truncates to it: that is one of BAD_FDS).
+    fn dup_target(&mut self) -> u64 {
+        if self.rng.percent(80) {
+            let t = self.rng.range(3, 63);
+            if t == self.exe_fd { 63 } else { t }
+        } else {
+            self.rng.pick(&[
+                u64::MAX,
+                0xffff_ffff,
+                0x7fff_ffff,
+                1 << 20,
+                0x8000_0000_0000_1001,
+            ])
+        }
+    }
+
+    /// Pipes, always O_NONBLOCK (so that no later read or write can wait for ever), into a good
+    /// or bad pointer, with O_CLOEXEC, O_DIRECT or an invalid flag; sometimes some data in, or
+    /// the read end closed (writes then fail with EPIPE and SIGPIPE).
+    fn gen_pipe(&mut self) {
+        const O_TRUNC: u64 = 0o1000;
+        let mut fds = [-1i32; 2];
+        let good = fds.as_mut_ptr() as u64;
+        let flags = O_NONBLOCK | self.bits(O_CLOEXEC | O_DIRECT | O_TRUNC);
+        let ptr = if self.rng.percent(15) {
+            self.bad_addr()
+        } else {
+            good
+        };
+        let r = self.call("pipe2", nr::PIPE2, [ptr, flags, 0, 0, 0, 0]);
+        if flags & O_TRUNC != 0 {
+            return self.expect_err("pipe2 with O_TRUNC", r, EINVAL);
+        }
+        if ptr != good {
+            return self.expect_err("pipe2 into a bad pointer", r, EFAULT);
+        }
+        if r != 0 || fds[0] <= 2 || fds[1] <= 2 || fds[0] == fds[1] {
+            self.fail(format_args!("pipe2: {} gave {fds:?}", errno_name(r)));
+        }
+        let (rd, wr) = (fds[0] as u64, fds[1] as u64);
+        if let Some((buf, count)) = self.user_buffer() {
+            let r = self.call("write", nr::WRITE, [wr, buf, count, 0, 0, 0]);
+            if r > 65536 {
+                self.fail(format_args!("write of {count} into an empty pipe gave {r}"));
+            }
+        }
+        if self.rng.percent(30) {
+            self.call("close", nr::CLOSE, [rd, 0, 0, 0, 0, 0]);
+        } else {
+            self.keep_fd(rd);
+        }
+        self.keep_fd(wr);
+    }
+
+    /// dup, dup2, dup3, F_DUPFD(_CLOEXEC) and close_range (above every descriptor in use).
+    fn gen_dup(&mut self) {
+        let old = self.any_fd();
+        let target = self.dup_target();
+        let r = match self.rng.below(5) {
+            0 => self.call("dup", nr::DUP, [old, 0, 0, 0, 0, 0]),
+            1 => {
+                let r = self.call("dup2", nr::DUP2, [old, target, 0, 0, 0, 0]);
+                if r >= 0 && r as u64 != target & 0xffff_ffff {
+                    self.fail(format_args!("dup2 onto {target:#x} gave {r}"));
+                }
+                r
+            }
+            2 => {
+                let flags = self.bits(O_CLOEXEC | 1 | O_NONBLOCK);
+                let r = self.call("dup3", nr::DUP3, [old, target, flags, 0, 0, 0]);
+                if r >= 0 && flags & !O_CLOEXEC != 0 {
+                    self.fail(format_args!("dup3 with flags {flags:#x} gave {r}"));
+                }
+                r
+            }
+            3 => {
+                let cmd = self.rng.pick(&[F_DUPFD, F_DUPFD_CLOEXEC]);
+                let arg = if self.rng.percent(70) {
+                    self.rng.range(0, 63)
+                } else {
+                    self.rng.pick(&[1024, 1 << 20, u64::MAX, 1 << 32])
+                };
+                let r = self.call("fcntl", nr::FCNTL, [old, cmd, arg, 0, 0, 0]);
+                // Linux takes the argument as an unsigned int.
+                if r >= 0 && (r as u64) < arg & 0xffff_ffff {
+                    self.fail(format_args!("F_DUPFD {arg} gave {r}"));
+                }
+                r
+            }
+            _ => {
+                let first = self.rng.range(64, 2000);
+                let last = if self.rng.percent(50) {
+                    u64::MAX
+                } else {
+                    self.rng.range(0, 4000)
+                };
+                let flags = self.bits(2 | 4 | 1 | 8);
+                let r = self.call(
+                    "close_range",
+                    nr::CLOSE_RANGE,
+                    [first, last, flags, 0, 0, 0],
+                );
+                if r == 0 && (flags & !6 != 0 || first > last & 0xffff_ffff) {
+                    self.fail(format_args!(
+                        "close_range({first}, {last:#x}, {flags:#x}) gave 0"
+                    ));
+                }
+                return;
+            }
+        };
+        if r >= 0 {
+            self.keep_fd(r as u64);
+        }
+    }
+
+    /// fcntl's flag commands (F_SETFL always keeps O_NONBLOCK), F_GETPIPE_SZ, commands nobody
+    /// knows, and the ioctls every file answers (never FIONBIO off).
+    fn gen_fcntl(&mut self) {
+        let fd = self.any_fd();
+        let mut n = 0i32;
+        let ptr = if self.rng.percent(30) {
+            self.bad_addr()
+        } else {
+            &raw mut n as u64
+        };
+        let (name, nr, cmd, arg) = match self.rng.below(8) {
+            0 => ("fcntl", nr::FCNTL, F_GETFD, 0),
+            1 => ("fcntl", nr::FCNTL, F_SETFD, self.rng.next()),
+            2 => ("fcntl", nr::FCNTL, F_GETFL, 0),
+            3 => ("fcntl", nr::FCNTL, F_SETFL, self.rng.next() | O_NONBLOCK),
+            4 => ("fcntl", nr::FCNTL, F_GETPIPE_SZ, 0),
+            5 => ("ioctl", nr::IOCTL, FIONREAD, ptr),
+            6 => ("ioctl", nr::IOCTL, self.rng.pick(&[FIOCLEX, FIONCLEX]), 0),
+            _ => (
+                "fcntl",
+                nr::FCNTL,
+                self.rng.range(1100, 2000),
+                self.rng.next(),
+            ),
+        };
+        let r = self.call(name, nr, [fd, cmd, arg, 0, 0, 0]);
+        if nr == nr::FCNTL && cmd >= 1100 && r >= 0 {
+            self.fail(format_args!("fcntl command {cmd} succeeded"));
+        }
+        if cmd == F_GETPIPE_SZ && r >= 0 && r != 65536 {
+            self.fail(format_args!("F_GETPIPE_SZ gave {r}"));
+        }
+    }
+
+    /// Four iovecs over the stack buffer, remembered areas and bad addresses (for readv, preadv,
+    /// writev to a pipe, pwritev).
+    fn iovecs(&mut self, stack: &mut [u8; 512]) -> [[u64; 2]; 4] {
+        let mut iov = [[0u64; 2]; 4];
+        for v in iov.iter_mut() {
+            *v = match self.user_buffer() {
+                Some((addr, len)) => [addr, len],
+                None => {
+                    let at = self.rng.below(512);
+                    [stack.as_mut_ptr() as u64 + at, self.rng.range(0, 512 - at)]
+                }
+            };
+        }
+        iov
+    }
+
+    /// lseek, pread64, pwrite64, readv, preadv, pwritev and plain writes, on pipes, this program
+    /// and bad descriptors, at ordinary and extreme offsets.
+    fn gen_positioned(&mut self) {
+        let fd = self.any_fd();
+        let mut stack = [0u8; 512];
+        let (buf, count) = self.user_buffer().unwrap_or_else(|| {
+            let n = self.rng.range(0, stack.len() as u64);
+            (stack.as_mut_ptr() as u64, n)
+        });
+        let pos = if self.rng.percent(50) {
+            self.rng.range(0, 100_000)
+        } else {
+            self.rng.pick(&[
+                4095,
+                1 << 40,
+                u64::MAX,
+                1 << 63,
+                i64::MAX as u64 - 1,
+                i64::MAX as u64,
+            ])
+        };
+        let mut iov = self.iovecs(&mut stack);
+        let (iov_ptr, iov_cnt) = match self.rng.below(6) {
+            0 => (self.bad_addr(), self.rng.range(1, 4)),
+            1 => (
+                iov.as_mut_ptr() as u64,
+                self.rng.pick(&[1025, u64::MAX, 1 << 32]),
+            ),
+            _ => (iov.as_mut_ptr() as u64, self.rng.range(0, 4)),
+        };
+        let (name, nr, args) = match self.rng.below(7) {
+            0 => {
+                let whence = self.rng.pick(&[0, 1, 2, 3, 4, 5, u64::MAX]);
+                ("lseek", nr::LSEEK, [fd, pos, whence, 0, 0, 0])
+            }
+            1 => ("pread64", nr::PREAD64, [fd, buf, count, pos, 0, 0]),
+            2 => ("pwrite64", nr::PWRITE64, [fd, buf, count, pos, 0, 0]),
+            3 => ("readv", nr::READV, [fd, iov_ptr, iov_cnt, 0, 0, 0]),
+            4 => ("preadv", nr::PREADV, [fd, iov_ptr, iov_cnt, pos, 0, 0]),
+            5 => ("pwritev", nr::PWRITEV, [fd, iov_ptr, iov_cnt, pos, 0, 0]),
+            _ => ("write", nr::WRITE, [fd, buf, count, 0, 0, 0]),
+        };
+        let r = self.call(name, nr, args);
+        if (nr == nr::PREAD64 || nr == nr::PWRITE64) && r > 0 && r as u64 > count {
+            self.fail(format_args!("{name} of {count} gave {r}"));
+        }
+        if (nr == nr::PWRITE64 || nr == nr::PWRITEV) && r >= 0 && args[2] > 0 {
+            // Nothing here is writable at an offset: pipes are ESPIPE, files read-only.
+            self.fail(format_args!("{name} succeeded"));
+        }
+        if nr == nr::PREAD64 && fd == self.exe_fd && (pos as i64) >= 0 && r == -ESPIPE {
+            self.fail(format_args!("pread64 of this program: ESPIPE"));
+        }
+    }
+
+    /// A bad address for a timeout: never NULL, which means no timeout (waiting for ever).
+    fn bad_timeout(&mut self) -> u64 {
+        match self.bad_addr() {
+            0 => self.guard(),
+            addr => addr,
+        }
+    }
+
+    /// poll and ppoll over pipes, this program, closed and negative descriptors, with zero or
+    /// tiny timeouts (never none: nothing may wait for ever), bad arrays, counts above the
+    /// limit, and random signal masks for the duration.
+    fn gen_poll(&mut self) {
+        let mut pfds = [[0u32; 2]; 4];
+        for p in pfds.iter_mut() {
+            let fd = match self.rng.below(4) {
+                0 => u32::MAX, // -1: skipped
+                _ => self.any_fd() as u32,
+            };
+            *p = [fd, self.rng.next() as u32 & 0xffff];
+        }
+        let ptr = if self.rng.percent(15) {
+            self.bad_addr()
+        } else {
+            pfds.as_mut_ptr() as u64
+        };
+        // Never more entries than the array holds (poll writes every revents back), unless the
+        // count is above every limit (EINVAL before anything is read).
+        let n = if self.rng.percent(85) {
+            self.rng.range(0, 4)
+        } else {
+            self.rng.pick(&[1 << 21, u64::MAX, 0x7fff_ffff])
+        };
+        let r = if self.rng.percent(50) {
+            let ms = self.rng.pick(&[0, 0, 0, 1]);
+            self.call("poll", nr::POLL, [ptr, n, ms, 0, 0, 0])
+        } else {
+            let mut ts = [0i64, self.rng.pick(&[0, 0, 1_000_000, 1_000_000_000, -1])];
+            let tsp = if self.rng.percent(15) {
+                self.bad_timeout()
+            } else {
+                ts.as_mut_ptr() as u64
+            };
+            let mut mask = self.rng.next() | SIGPIPE_MASK;
+            let (set, size) = match self.rng.below(4) {
+                0 => (0, 8),
+                1 => (self.bad_addr(), 8),
+                2 => (&raw mut mask as u64, self.rng.pick(&[0, 4, 16])),
+                _ => (&raw mut mask as u64, 8),
+            };
+            self.call("ppoll", nr::PPOLL, [ptr, n, tsp, set, size, 0])
+        };
+        if r > 0 && r as u64 > n {
+            self.fail(format_args!("poll of {n} descriptors gave {r}"));
+        }
+    }
+
+    /// select and pselect6: counts negative, small, large; sets on the stack (1024 bits, enough
+    /// for any table a worker has), absent or bad; a zero or tiny timeout, or a bad one.
+    fn gen_select(&mut self) {
+        let mut sets = [[0u64; 16]; 3];
+        for set in sets.iter_mut() {
+            for _ in 0..self.rng.below(4) {
+                let fd = self.any_fd();
+                if fd < 1024 {
+                    set[fd as usize / 64] |= 1 << (fd % 64);
+                }
+            }
+        }
+        let n = if self.rng.percent(70) {
+            self.rng.range(0, 65)
+        } else {
+            self.rng.pick(&[u64::MAX, 1 << 31, 1024, 4096, 1 << 32])
+        };
+        let mut ptrs = [0u64; 3];
+        for (i, p) in ptrs.iter_mut().enumerate() {
+            *p = match self.rng.below(5) {
+                0 => 0,
+                1 => self.bad_addr(),
+                _ => sets[i].as_mut_ptr() as u64,
+            };
+        }
+        let pselect = self.rng.percent(50);
+        // A timeval for select, a timespec for pselect6: zero, a microsecond, invalid, too big.
+        let frac = self.rng.pick(&[0, 0, 1000, -1]);
+        let mut t = [0i64, if pselect { frac * 1000 } else { frac }];
+        let tp = if self.rng.percent(15) {
+            self.bad_timeout()
+        } else {
+            t.as_mut_ptr() as u64
+        };
+        let r = if !pselect {
+            self.call("select", nr::SELECT, [n, ptrs[0], ptrs[1], ptrs[2], tp, 0])
+        } else {
+            let mut mask = self.rng.next() | SIGPIPE_MASK;
+            let mut pack = [&raw mut mask as u64, 8];
+            let sig = match self.rng.below(4) {
+                0 => 0,
+                1 => self.bad_addr(),
+                2 => {
+                    pack[1] = 4;
+                    pack.as_mut_ptr() as u64
+                }
+                _ => pack.as_mut_ptr() as u64,
+            };
+            self.call(
+                "pselect6",
+                nr::PSELECT6,
+                [n, ptrs[0], ptrs[1], ptrs[2], tp, sig],
+            )
+        };
+        if r > 3 * 1024 {
+            self.fail(format_args!("select gave {r}"));
+        }
+    }
+
+    /// sendfile from this program (or anything) into pipes (or anything), with and without an
+    /// offset, at ordinary and extreme offsets and counts.
+    fn gen_sendfile(&mut self) {
+        let out = self.any_fd();
+        let input = if self.rng.percent(70) {
+            self.exe_fd
+        } else {
+            self.any_fd()
+        };
+        let mut off: i64 = if self.rng.percent(70) {
+            self.rng.range(0, 100_000) as i64
+        } else {
+            self.rng.pick(&[-1, i64::MAX, i64::MAX - 10, 1 << 40])
+        };
+        let offp = match self.rng.below(4) {
+            0 => 0,
+            1 => self.bad_addr(),
+            _ => &raw mut off as u64,
+        };
+        let count = if self.rng.percent(70) {
+            self.rng.range(0, 3 * PAGE)
+        } else {
+            self.rng.pick(&HUGE_LENS)
+        };
+        let r = self.call("sendfile", nr::SENDFILE, [out, input, offp, count, 0, 0]);
+        if r > 0 && (r as u64 > count || r > 65536) {
+            self.fail(format_args!("sendfile of {count} gave {r}"));
         }
     }
 
@@ -1471,6 +1895,11 @@ impl Fuzzer {
             self.rng.pick(&[0, 4, 16, 128, u64::MAX])
         };
         let mut new = self.rng.next();
+        if how == 1 {
+            new &= !SIGPIPE_MASK;
+        } else {
+            new |= SIGPIPE_MASK;
+        }
         let mut old = 0u64;
         let set = match self.rng.below(4) {
             0 => 0,
