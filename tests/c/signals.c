@@ -201,8 +201,11 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
         uc->uc_mcontext.gregs[REG_RAX] = 42;
         return;
     }
-    if (sig == SIGTRAP)
+    if (sig == SIGTRAP) {
+        /* The handler's own x87/SSE use must not leak into the interrupted code. */
+        asm volatile("pcmpeqd %%xmm7, %%xmm7" : : : "xmm7");
         return;
+    }
     siglongjmp(jump, 1);
 }
 
@@ -244,6 +247,9 @@ static void test_faults(void) {
 
     asm volatile("int3");
     printf("int3: sig=%d code=%d\n", last_sig, last_code);
+    unsigned long long before = 0x1234567890abcdefULL, after;
+    asm volatile("movq %1, %%xmm7\n\tint3\n\tmovq %%xmm7, %0" : "=r"(after) : "r"(before) : "xmm7");
+    printf("xmm7 kept across a handler that changed it: %d\n", after == before);
 
     /* BUS: a file page beyond the end of the file is not available here; a general-protection
      * fault gives SIGSEGV with SI_KERNEL and no address. */
@@ -256,6 +262,7 @@ static void test_faults(void) {
 
 static char altstack[16384];
 static volatile int on_alt, alt_flags_inside;
+static void on_usr1(int sig);
 
 static void on_alt_handler(int sig, siginfo_t *si, void *uc) {
     (void)sig; (void)si; (void)uc;
@@ -317,6 +324,24 @@ static void on_chld(int sig, siginfo_t *si, void *uc) {
 }
 
 static void on_usr1(int sig) { (void)sig; hits++; }
+
+static void on_usr1_say(int sig) {
+    (void)sig;
+    write(1, "handler without SA_RESTORER ran\n", 32);
+}
+
+static void on_overflow(int sig) {
+    (void)sig;
+    _exit(42);
+}
+
+static volatile int deeper = 1;
+
+static int recurse(int n) {
+    volatile char pad[1024];
+    pad[0] = (char)n;
+    return deeper ? recurse(n + 1) + pad[0] : 0;
+}
 
 static void wait_interrupted(int restart) {
     struct sigaction sa;
@@ -430,6 +455,61 @@ static void test_children(void) {
     }
     waitpid(c, &status, 0);
     printf("abort: sig=%d\n", WTERMSIG(status));
+
+    /* rt_sigreturn with an unreadable frame, or one resuming at a non-canonical address: SIGSEGV. */
+    c = fork();
+    if (c == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        asm volatile("mov $0x1000, %%rsp\n\tmov $15, %%eax\n\tsyscall" : : : "memory");
+        _exit(0);
+    }
+    waitpid(c, &status, 0);
+    printf("rt_sigreturn with a bad frame: sig=%d\n", WTERMSIG(status));
+    c = fork();
+    if (c == 0) {
+        static unsigned long frame[64];
+        signal(SIGSEGV, SIG_DFL);
+        frame[1 + 5 + 16] = 0x8000000000000000UL; /* uc_mcontext.rip */
+        frame[1 + 5 + 15] = (unsigned long)&frame[32]; /* uc_mcontext.rsp */
+        asm volatile("mov %0, %%rsp\n\tmov $15, %%eax\n\tsyscall" : : "r"(&frame[1]) : "memory");
+        _exit(0);
+    }
+    waitpid(c, &status, 0);
+    printf("rt_sigreturn to a non-canonical rip: sig=%d\n", WTERMSIG(status));
+
+    /* A handler without SA_RESTORER never runs on x86_64: delivery fails with SIGSEGV. */
+    c = fork();
+    if (c == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        long act[4] = {(long)on_usr1_say, 0, 0, 0};
+        raw_sigaction(SIGUSR1, act, NULL, 8);
+        raise(SIGUSR1);
+        _exit(0);
+    }
+    waitpid(c, &status, 0);
+    printf("handler without SA_RESTORER: sig=%d\n", WTERMSIG(status));
+
+    /* Stack overflow: a SIGSEGV handler runs on the alternate stack; without one, death. */
+    for (int alt = 1; alt >= 0; alt--) {
+        c = fork();
+        if (c == 0) {
+            if (alt) {
+                stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+                sigaltstack(&ss, NULL);
+            }
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_overflow;
+            sa.sa_flags = SA_ONSTACK;
+            sigaction(SIGSEGV, &sa, NULL);
+            recurse(1);
+            _exit(0);
+        }
+        waitpid(c, &status, 0);
+        printf("stack overflow %s: exited=%d code=%d signaled=%d sig=%d\n",
+               alt ? "with an alternate stack" : "without", WIFEXITED(status), WEXITSTATUS(status),
+               WIFSIGNALED(status), WTERMSIG(status));
+    }
 }
 
 static void test_waiting(void) {
@@ -541,6 +621,21 @@ static void test_groups(void) {
     while ((got = waitpid(-c, &status, 0)) > 0)
         n += WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
     printf("kill(-pgid): %d children got SIGTERM, then waitpid(-pgid): %s\n", n, err(errno));
+
+    /* waitpid(0): only children in the caller's group. */
+    c = fork();
+    if (c == 0) {
+        setpgid(0, 0);
+        _exit(3);
+    }
+    setpgid(c, c);
+    c2 = fork();
+    if (c2 == 0)
+        _exit(4);
+    got = waitpid(0, &status, 0);
+    printf("waitpid(0) got the child in our group: %d status=%d\n", got == c2, WEXITSTATUS(status));
+    got = waitpid(-1, &status, 0);
+    printf("then waitpid(-1) the other: %d status=%d\n", got == c, WEXITSTATUS(status));
 }
 
 int main(int argc, char **argv) {
