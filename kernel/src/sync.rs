@@ -12,8 +12,11 @@
 //! 2. The mm lock (`Mm::lock`, Linux's mmap_lock) of one process; never two at once, except fork,
 //!    which takes the parent's and then the new child's (which nobody else can see yet).
 //! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock.
+//!    A process's `threads` list while a signal is sent to or flushed from each of its threads
+//!    (`signal::send`: it takes the thread's pending set, its `state` and the run queue).
 //! 4. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
-//!    and `files` slots, `cwd`; a thread's `state`; an fd table; a file position; the process,
+//!    and `files` slots, `cwd`, signal actions and job-control state; a thread's `state`, pending
+//!    set, saved mask, alternate stack and fault record; an fd table; a file position; the process,
 //!    thread and run-queue tables; wait queues; the frame allocator (`BUDDY`), the kernel heap,
 //!    the kernel-stack slots, the kernel page tables; the console.
 //!
