@@ -368,6 +368,7 @@ static void wait_interrupted(int restart) {
 }
 
 static void test_children(void) {
+    pid_t c0;
     wait_interrupted(0);
     wait_interrupted(1);
 
@@ -424,6 +425,38 @@ static void test_children(void) {
     kill(expected_child, SIGKILL);
     waitpid(expected_child, &status, 0);
     printf("then killed while stopped: sig=%d hits=%d\n", WTERMSIG(status), chld_hits);
+
+    /* waitid: siginfo results, WNOWAIT, WNOHANG, WSTOPPED. */
+    signal(SIGCHLD, SIG_DFL);
+    siginfo_t wi;
+    c0 = fork();
+    if (c0 == 0)
+        _exit(9);
+    memset(&wi, 0xff, sizeof wi);
+    int r = waitid(P_PID, c0, &wi, WEXITED | WNOWAIT);
+    printf("waitid WNOWAIT: %d signo=%d code=%d status=%d pid_ok=%d\n", r, wi.si_signo, wi.si_code,
+           wi.si_status, wi.si_pid == c0);
+    r = waitid(P_PID, c0, &wi, WEXITED);
+    printf("waitid again: %d code=%d status=%d pid_ok=%d\n", r, wi.si_code, wi.si_status,
+           wi.si_pid == c0);
+    show("waitid reaped", waitid(P_PID, c0, &wi, WEXITED));
+    show("waitid no options", waitid(P_ALL, 0, &wi, 0));
+    show("waitid pid 0", waitid(P_PID, 0, &wi, WEXITED));
+    show("waitid bad idtype", waitid(7, 0, &wi, WEXITED));
+    c0 = fork();
+    if (c0 == 0) {
+        for (;;)
+            pause();
+    }
+    memset(&wi, 0xff, sizeof wi);
+    r = waitid(P_PID, c0, &wi, WEXITED | WNOHANG);
+    printf("waitid WNOHANG, nothing yet: %d signo=%d pid=%d\n", r, wi.si_signo, wi.si_pid);
+    kill(c0, SIGSTOP);
+    r = waitid(P_ALL, 0, &wi, WSTOPPED);
+    printf("waitid WSTOPPED: %d code=%d status=%d\n", r, wi.si_code, wi.si_status);
+    kill(c0, SIGKILL);
+    r = waitid(P_PGID, 0, &wi, WEXITED);
+    printf("waitid P_PGID 0 after SIGKILL: %d code=%d status=%d\n", r, wi.si_code, wi.si_status);
 
     /* Ignored SIGCHLD: children are reaped at once; wait finds none. */
     signal(SIGCHLD, SIG_IGN);

@@ -8,7 +8,7 @@
 //! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
 //! | 16, 20 | ioctl (console: ENOTTY), writev | [`fs`] |
 //! | 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 218, 231 | sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, set_tid_address, exit_group | [`process`] |
-//! | 109, 111, 112, 121, 124 | setpgid, getpgrp, setsid, getpgid, getsid | [`process`] |
+//! | 109, 111, 112, 121, 124, 247 | setpgid, getpgrp, setsid, getpgid, getsid, waitid | [`process`] |
 //! | 13, 14, 15, 34, 62, 127, 128, 130, 131, 200, 219, 234 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, tkill, restart_syscall, tgkill | [`signal`] |
 
 pub mod errno;
@@ -85,6 +85,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::EXECVE => process::sys_execve(regs, a[0], a[1], a[2]),
         nr::EXIT => process::sys_exit(a[0]),
         nr::WAIT4 => process::sys_wait4(a[0], a[1], a[2], a[3]),
+        nr::WAITID => process::sys_waitid(a[0], a[1], a[2], a[3], a[4]),
         nr::KILL => signal::sys_kill(a[0], a[1]),
         nr::GETPPID => process::sys_getppid(),
         nr::ARCH_PRCTL => process::sys_arch_prctl(a[0], a[1]),
