@@ -25,3 +25,20 @@ fn a_sigsegv_handler_pages_memory_in_from_user_space() {
         "{output}"
     );
 }
+
+/// The signal frame byte for byte, seen from a handler without a C library (`sigframe`): RSP's
+/// alignment, sa_restorer at RSP, the ucontext and siginfo offsets, uc_flags, uc_stack, the saved
+/// mask, the fpstate pointer and MXCSR, trapno/err/cr2 of a page fault, and edits of RIP, RAX and
+/// R12 that rt_sigreturn resumes with. Selectors are not compared (Linux's user CS is 0x33).
+#[test]
+fn the_signal_frame_is_linuxs() {
+    let (_, output) = tests::differential("sigframe", &[]);
+    for line in [
+        "  rsp % 16 = 8",
+        "after the handler: tkill returned 77, r12 = 0x1212",
+        "  fault: si_addr 0x10 trapno 14 err 0x6 cr2 0x10",
+        "resumed after the faulting store",
+    ] {
+        assert!(output.contains(line), "missing {line:?} in:\n{output}");
+    }
+}
