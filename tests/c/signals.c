@@ -426,6 +426,32 @@ static void test_children(void) {
     waitpid(expected_child, &status, 0);
     printf("then killed while stopped: sig=%d hits=%d\n", WTERMSIG(status), chld_hits);
 
+    /* fork: handlers and the mask are inherited, pending signals are not. */
+    install(SIGUSR1, on_info, 0);
+    sigset_t usr1, pend;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    raise(SIGUSR1);
+    c0 = fork();
+    if (c0 == 0) {
+        sigpending(&pend);
+        sigset_t m;
+        sigprocmask(SIG_BLOCK, NULL, &m);
+        printf("child: pending SIGUSR1=%d, blocked SIGUSR1=%d", sigismember(&pend, SIGUSR1),
+               sigismember(&m, SIGUSR1));
+        hits = 0;
+        sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+        raise(SIGUSR1);
+        printf(", inherited handler ran=%d\n", hits);
+        _exit(0);
+    }
+    waitpid(c0, NULL, 0);
+    hits = 0;
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+    printf("parent: its pending SIGUSR1 delivered=%d\n", hits);
+    signal(SIGUSR1, SIG_DFL);
+
     /* waitid: siginfo results, WNOWAIT, WNOHANG, WSTOPPED. */
     signal(SIGCHLD, SIG_DFL);
     siginfo_t wi;
@@ -673,6 +699,26 @@ static void test_groups(void) {
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "kill-minus-one")) {
+        /* Only in the kernel, never natively: kill(-1) reaches every process but init and the
+         * caller. */
+        pid_t a = fork();
+        if (a == 0)
+            for (;;)
+                pause();
+        pid_t b = fork();
+        if (b == 0)
+            for (;;)
+                pause();
+        sched_yield();
+        show("kill(-1, SIGTERM)", kill(-1, SIGTERM));
+        int st, n = 0;
+        while (waitpid(-1, &st, 0) > 0)
+            n += WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM;
+        printf("children killed by SIGTERM: %d; the caller survives\n", n);
+        show("kill(-1, 0) with nobody left", kill(-1, 0));
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "after-exec")) {
         struct sigaction sa;
         sigaction(SIGUSR1, NULL, &sa);

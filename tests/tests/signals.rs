@@ -13,6 +13,7 @@ fn signals_behave_as_on_linux() {
     };
     // The child that faults with SIGSEGV blocked dies with the usual report line.
     out.expect_console("(signal 11) at 0x0");
+    kill_minus_one_reaches_every_other_process();
 }
 
 /// User-level paging: a SIGSEGV handler maps each page of a PROT_NONE area on its first touch
@@ -41,4 +42,21 @@ fn the_signal_frame_is_linuxs() {
     ] {
         assert!(output.contains(line), "missing {line:?} in:\n{output}");
     }
+}
+
+/// kill(-1) signals every process but init and the caller: in the kernel only (on the host it
+/// would reach every process of the machine). Called from the test above: both build
+/// tests/c/signals.c into the same directory, so they must not run at the same time.
+fn kill_minus_one_reaches_every_other_process() {
+    let Some(program) = tests::build_c("signals", &[]) else {
+        return;
+    };
+    let out = tests::Boot::new("init=/bin/signals -- kill-minus-one")
+        .file(&program, "/bin/signals")
+        .run();
+    out.expect_status(0);
+    out.expect_console("kill(-1, SIGTERM): 0 ok");
+    out.expect_console("children killed by SIGTERM: 2; the caller survives");
+    out.expect_console("kill(-1, 0) with nobody left: -1 ESRCH");
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
 }
