@@ -81,6 +81,8 @@ static void test_sigaction_errors(void) {
     show("rt_sigaction sig 65", raw_sigaction(65, NULL, k, 8));
     show("rt_sigaction size 4", raw_sigaction(SIGUSR1, NULL, k, 4));
     show("rt_sigaction bad act", raw_sigaction(SIGUSR1, (void *)16, NULL, 8));
+    show("rt_sigaction sig 0, bad act", raw_sigaction(0, (void *)16, NULL, 8));
+    show("rt_sigaction SIGKILL, bad oact", raw_sigaction(SIGKILL, NULL, (void *)16, 8));
     /* Unknown flag bits are dropped: a program can see which flags the kernel knows. */
     long act[4] = {(long)SIG_DFL, 0x00000400 /* SA_UNSUPPORTED */ | SA_RESTART, 0, 0};
     raw_sigaction(SIGUSR1, act, NULL, 8);
