@@ -49,6 +49,7 @@ pub const TESTS: &[(&str, TestFn)] = &[
         crate::mm::ktests::fault_and_fork,
     ),
     ("time::timer_ticks", crate::tests::timer_ticks),
+    ("signal::bookkeeping", crate::tests::signal_bookkeeping),
     (
         "thread::boot_context_has_no_thread",
         crate::tests::boot_context_has_no_thread,

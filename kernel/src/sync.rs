@@ -14,13 +14,17 @@
 //! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock;
 //!    an fd table, under which a descriptor may be closed (execve's close-on-exec; poll and
 //!    select look files up under it): dropping the last reference to a pipe end takes the pipe's
-//!    lock and wakes its wait queues.
+//!    lock and wakes its wait queues; a process's `threads` list while a signal is sent to or
+//!    flushed from each of its threads (`signal::send`: it takes the thread's pending set, its
+//!    `state` and the run queue).
 //! 4. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
-//!    and `files` slots, `cwd`; a thread's `state`; a file position; a pipe's state (which may
-//!    hold the kernel heap: a write allocates a page); the process,
-//!    thread and run-queue tables; wait queues (which may hold the timer list, `timer::TIMERS`, which
-//!    may hold a thread's state and the run queue: a sleep with a deadline and the tick's wake-ups);
-//!    the frame allocator (`BUDDY`), the kernel heap,
+//!    and `files` slots, `cwd`, signal actions and job-control state, credentials, limits and
+//!    timers; a thread's `state`, pending set, saved mask, alternate stack and fault record; a
+//!    file position; a pipe's state (which may hold the kernel heap: a write allocates a page);
+//!    the process, thread and run-queue tables; wait queues (which may hold the timer list,
+//!    `timer::TIMERS`, which may hold a thread's state and the run queue: a sleep with a deadline
+//!    and the tick's wake-ups); a futex bucket (taken under the mm lock, see `futex`); the console
+//!    tty; the frame allocator (`BUDDY`), the kernel heap,
 //!    the kernel-stack slots, the kernel page tables; the console.
 //!
 //! Never copy to or from user memory holding any of them: the copy may fault, and the fault takes

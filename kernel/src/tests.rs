@@ -81,3 +81,115 @@ pub fn pipe_ring_and_pages() -> Result<(), String> {
     );
     Ok(())
 }
+
+/// The signal bookkeeping that no user program can observe directly: a pending set keeps the
+/// first sender's information, takes the lowest signal first and forgets masked ones; siginfo is
+/// laid out by kind; the alternate stack's bounds; actions drop unknown flags and unblockable
+/// signals from their mask, and execve keeps only ignored dispositions.
+pub fn signal_bookkeeping() -> Result<(), String> {
+    use crate::signal::{
+        KSigInfo, SIGCHLD, SIGKILL, SIGSEGV, SigPending, action::SigActions, altstack::AltStack,
+        sigmask,
+    };
+    use abi::signal::{SA_RESTART, SIG_IGN, SS_ONSTACK, sigaction};
+
+    let pending = SigPending::new();
+    pending.add(12, KSigInfo::user(0, 7));
+    pending.add(12, KSigInfo::user(0, 8));
+    pending.add(3, KSigInfo::user(-6, 9));
+    ensure!(
+        pending.get() == sigmask(3) | sigmask(12),
+        "pending {:#x}",
+        pending.get()
+    );
+    let first = pending.take_first(!0);
+    ensure!(
+        first == Some((3, KSigInfo::user(-6, 9))),
+        "lowest first: {first:?}"
+    );
+    let again = pending.take(12);
+    ensure!(
+        again.map(|i| i.pid) == Some(7),
+        "first sender kept: {again:?}"
+    );
+    pending.add(5, KSigInfo::kernel());
+    pending.remove_mask(sigmask(5));
+    ensure!(pending.get() == 0 && pending.take(5).is_none(), "flushed");
+
+    let fault = KSigInfo {
+        code: 2,
+        addr: 0x1234,
+        ..Default::default()
+    }
+    .to_user(SIGSEGV);
+    // SAFETY: reading plain integers of a union whose every member is plain data.
+    let addr = unsafe { fault.fields.sigfault.si_addr };
+    ensure!(
+        fault.si_code == 2 && addr == 0x1234,
+        "fault siginfo {fault:?}"
+    );
+    let child = KSigInfo {
+        code: 1,
+        pid: 5,
+        status: 7,
+        addr: 0,
+    }
+    .to_user(SIGCHLD);
+    // SAFETY: as above.
+    let (pid, status) = unsafe { (child.fields.sigchld.si_pid, child.fields.sigchld.si_status) };
+    ensure!(pid == 5 && status == 7, "SIGCHLD siginfo {child:?}");
+
+    let stack = AltStack {
+        sp: 0x1000,
+        size: 0x2000,
+        flags: 0,
+    };
+    ensure!(
+        stack.contains(0x3000) && !stack.contains(0x1000),
+        "stack bounds"
+    );
+    ensure!(
+        stack.state(0x2000) == SS_ONSTACK && stack.state(0x5000) == 0,
+        "stack state"
+    );
+
+    let actions = SigActions::new();
+    let old = actions.set(
+        10,
+        sigaction {
+            sa_handler: 0x401000,
+            sa_flags: SA_RESTART | 0x400,
+            sa_restorer: 0,
+            sa_mask: !0,
+        },
+    );
+    ensure!(old.sa_handler == 0, "default action first");
+    let now = actions.get(10);
+    ensure!(
+        now.sa_flags == SA_RESTART,
+        "unknown flag kept: {:#x}",
+        now.sa_flags
+    );
+    ensure!(
+        now.sa_mask & sigmask(SIGKILL) == 0,
+        "SIGKILL in a handler mask"
+    );
+    actions.set(
+        13,
+        sigaction {
+            sa_handler: SIG_IGN,
+            ..Default::default()
+        },
+    );
+    actions.flush_handlers();
+    ensure!(actions.get(10).sa_handler == 0, "execve keeps a handler");
+    ensure!(
+        actions.get(13).sa_handler == SIG_IGN,
+        "execve drops SIG_IGN"
+    );
+    ensure!(
+        actions.ignores(SIGCHLD) && !actions.ignores(SIGSEGV),
+        "default-ignored set"
+    );
+    Ok(())
+}

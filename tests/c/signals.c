@@ -81,6 +81,8 @@ static void test_sigaction_errors(void) {
     show("rt_sigaction sig 65", raw_sigaction(65, NULL, k, 8));
     show("rt_sigaction size 4", raw_sigaction(SIGUSR1, NULL, k, 4));
     show("rt_sigaction bad act", raw_sigaction(SIGUSR1, (void *)16, NULL, 8));
+    show("rt_sigaction sig 0, bad act", raw_sigaction(0, (void *)16, NULL, 8));
+    show("rt_sigaction SIGKILL, bad oact", raw_sigaction(SIGKILL, NULL, (void *)16, 8));
     /* Unknown flag bits are dropped: a program can see which flags the kernel knows. */
     long act[4] = {(long)SIG_DFL, 0x00000400 /* SA_UNSUPPORTED */ | SA_RESTART, 0, 0};
     raw_sigaction(SIGUSR1, act, NULL, 8);
@@ -201,8 +203,11 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
         uc->uc_mcontext.gregs[REG_RAX] = 42;
         return;
     }
-    if (sig == SIGTRAP)
+    if (sig == SIGTRAP) {
+        /* The handler's own x87/SSE use must not leak into the interrupted code. */
+        asm volatile("pcmpeqd %%xmm7, %%xmm7" : : : "xmm7");
         return;
+    }
     siglongjmp(jump, 1);
 }
 
@@ -244,6 +249,9 @@ static void test_faults(void) {
 
     asm volatile("int3");
     printf("int3: sig=%d code=%d\n", last_sig, last_code);
+    unsigned long long before = 0x1234567890abcdefULL, after;
+    asm volatile("movq %1, %%xmm7\n\tint3\n\tmovq %%xmm7, %0" : "=r"(after) : "r"(before) : "xmm7");
+    printf("xmm7 kept across a handler that changed it: %d\n", after == before);
 
     /* BUS: a file page beyond the end of the file is not available here; a general-protection
      * fault gives SIGSEGV with SI_KERNEL and no address. */
@@ -256,6 +264,7 @@ static void test_faults(void) {
 
 static char altstack[16384];
 static volatile int on_alt, alt_flags_inside;
+static void on_usr1(int sig);
 
 static void on_alt_handler(int sig, siginfo_t *si, void *uc) {
     (void)sig; (void)si; (void)uc;
@@ -318,6 +327,24 @@ static void on_chld(int sig, siginfo_t *si, void *uc) {
 
 static void on_usr1(int sig) { (void)sig; hits++; }
 
+static void on_usr1_say(int sig) {
+    (void)sig;
+    write(1, "handler without SA_RESTORER ran\n", 32);
+}
+
+static void on_overflow(int sig) {
+    (void)sig;
+    _exit(42);
+}
+
+static volatile int deeper = 1;
+
+static int recurse(int n) {
+    volatile char pad[1024];
+    pad[0] = (char)n;
+    return deeper ? recurse(n + 1) + pad[0] : 0;
+}
+
 static void wait_interrupted(int restart) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -343,6 +370,7 @@ static void wait_interrupted(int restart) {
 }
 
 static void test_children(void) {
+    pid_t c0;
     wait_interrupted(0);
     wait_interrupted(1);
 
@@ -379,10 +407,9 @@ static void test_children(void) {
     printf("again WNOHANG|WUNTRACED: %d\n", waitpid(expected_child, &status, WNOHANG | WUNTRACED));
     kill(expected_child, SIGCONT);
     got = waitpid(expected_child, &status, WCONTINUED);
-    /* Linux sends the continued SIGCHLD when the child next runs, which may be after waitpid
-     * returned: wait for it (bounded) so the output does not depend on scheduling. */
-    for (int i = 0; i < 1000 && chld_code != CLD_CONTINUED; i++)
-        usleep(1000);
+    /* Linux sends CLD_CONTINUED once the child runs again, possibly after wait saw it. */
+    for (int i = 0; i < 100000 && chld_code != CLD_CONTINUED; i++)
+        sched_yield();
     printf("continued: ok=%d WIFCONTINUED=%d; SIGCHLD code=%d status=%d\n", got == expected_child,
            WIFCONTINUED(status), chld_code, chld_status);
     kill(expected_child, SIGKILL);
@@ -403,6 +430,64 @@ static void test_children(void) {
     kill(expected_child, SIGKILL);
     waitpid(expected_child, &status, 0);
     printf("then killed while stopped: sig=%d hits=%d\n", WTERMSIG(status), chld_hits);
+
+    /* fork: handlers and the mask are inherited, pending signals are not. */
+    install(SIGUSR1, on_info, 0);
+    sigset_t usr1, pend;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    raise(SIGUSR1);
+    c0 = fork();
+    if (c0 == 0) {
+        sigpending(&pend);
+        sigset_t m;
+        sigprocmask(SIG_BLOCK, NULL, &m);
+        printf("child: pending SIGUSR1=%d, blocked SIGUSR1=%d", sigismember(&pend, SIGUSR1),
+               sigismember(&m, SIGUSR1));
+        hits = 0;
+        sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+        raise(SIGUSR1);
+        printf(", inherited handler ran=%d\n", hits);
+        _exit(0);
+    }
+    waitpid(c0, NULL, 0);
+    hits = 0;
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+    printf("parent: its pending SIGUSR1 delivered=%d\n", hits);
+    signal(SIGUSR1, SIG_DFL);
+
+    /* waitid: siginfo results, WNOWAIT, WNOHANG, WSTOPPED. */
+    signal(SIGCHLD, SIG_DFL);
+    siginfo_t wi;
+    c0 = fork();
+    if (c0 == 0)
+        _exit(9);
+    memset(&wi, 0xff, sizeof wi);
+    int r = waitid(P_PID, c0, &wi, WEXITED | WNOWAIT);
+    printf("waitid WNOWAIT: %d signo=%d code=%d status=%d pid_ok=%d\n", r, wi.si_signo, wi.si_code,
+           wi.si_status, wi.si_pid == c0);
+    r = waitid(P_PID, c0, &wi, WEXITED);
+    printf("waitid again: %d code=%d status=%d pid_ok=%d\n", r, wi.si_code, wi.si_status,
+           wi.si_pid == c0);
+    show("waitid reaped", waitid(P_PID, c0, &wi, WEXITED));
+    show("waitid no options", waitid(P_ALL, 0, &wi, 0));
+    show("waitid pid 0", waitid(P_PID, 0, &wi, WEXITED));
+    show("waitid bad idtype", waitid(7, 0, &wi, WEXITED));
+    c0 = fork();
+    if (c0 == 0) {
+        for (;;)
+            pause();
+    }
+    memset(&wi, 0xff, sizeof wi);
+    r = waitid(P_PID, c0, &wi, WEXITED | WNOHANG);
+    printf("waitid WNOHANG, nothing yet: %d signo=%d pid=%d\n", r, wi.si_signo, wi.si_pid);
+    kill(c0, SIGSTOP);
+    r = waitid(P_ALL, 0, &wi, WSTOPPED);
+    printf("waitid WSTOPPED: %d code=%d status=%d\n", r, wi.si_code, wi.si_status);
+    kill(c0, SIGKILL);
+    r = waitid(P_PGID, 0, &wi, WEXITED);
+    printf("waitid P_PGID 0 after SIGKILL: %d code=%d status=%d\n", r, wi.si_code, wi.si_status);
 
     /* Ignored SIGCHLD: children are reaped at once; wait finds none. */
     signal(SIGCHLD, SIG_IGN);
@@ -434,6 +519,61 @@ static void test_children(void) {
     }
     waitpid(c, &status, 0);
     printf("abort: sig=%d\n", WTERMSIG(status));
+
+    /* rt_sigreturn with an unreadable frame, or one resuming at a non-canonical address: SIGSEGV. */
+    c = fork();
+    if (c == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        asm volatile("mov $0x1000, %%rsp\n\tmov $15, %%eax\n\tsyscall" : : : "memory");
+        _exit(0);
+    }
+    waitpid(c, &status, 0);
+    printf("rt_sigreturn with a bad frame: sig=%d\n", WTERMSIG(status));
+    c = fork();
+    if (c == 0) {
+        static unsigned long frame[64];
+        signal(SIGSEGV, SIG_DFL);
+        frame[1 + 5 + 16] = 0x8000000000000000UL; /* uc_mcontext.rip */
+        frame[1 + 5 + 15] = (unsigned long)&frame[32]; /* uc_mcontext.rsp */
+        asm volatile("mov %0, %%rsp\n\tmov $15, %%eax\n\tsyscall" : : "r"(&frame[1]) : "memory");
+        _exit(0);
+    }
+    waitpid(c, &status, 0);
+    printf("rt_sigreturn to a non-canonical rip: sig=%d\n", WTERMSIG(status));
+
+    /* A handler without SA_RESTORER never runs on x86_64: delivery fails with SIGSEGV. */
+    c = fork();
+    if (c == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        long act[4] = {(long)on_usr1_say, 0, 0, 0};
+        raw_sigaction(SIGUSR1, act, NULL, 8);
+        raise(SIGUSR1);
+        _exit(0);
+    }
+    waitpid(c, &status, 0);
+    printf("handler without SA_RESTORER: sig=%d\n", WTERMSIG(status));
+
+    /* Stack overflow: a SIGSEGV handler runs on the alternate stack; without one, death. */
+    for (int alt = 1; alt >= 0; alt--) {
+        c = fork();
+        if (c == 0) {
+            if (alt) {
+                stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+                sigaltstack(&ss, NULL);
+            }
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_overflow;
+            sa.sa_flags = SA_ONSTACK;
+            sigaction(SIGSEGV, &sa, NULL);
+            recurse(1);
+            _exit(0);
+        }
+        waitpid(c, &status, 0);
+        printf("stack overflow %s: exited=%d code=%d signaled=%d sig=%d\n",
+               alt ? "with an alternate stack" : "without", WIFEXITED(status), WEXITSTATUS(status),
+               WIFSIGNALED(status), WTERMSIG(status));
+    }
 }
 
 static void test_waiting(void) {
@@ -545,10 +685,45 @@ static void test_groups(void) {
     while ((got = waitpid(-c, &status, 0)) > 0)
         n += WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
     printf("kill(-pgid): %d children got SIGTERM, then waitpid(-pgid): %s\n", n, err(errno));
+
+    /* waitpid(0): only children in the caller's group. */
+    c = fork();
+    if (c == 0) {
+        setpgid(0, 0);
+        _exit(3);
+    }
+    setpgid(c, c);
+    c2 = fork();
+    if (c2 == 0)
+        _exit(4);
+    got = waitpid(0, &status, 0);
+    printf("waitpid(0) got the child in our group: %d status=%d\n", got == c2, WEXITSTATUS(status));
+    got = waitpid(-1, &status, 0);
+    printf("then waitpid(-1) the other: %d status=%d\n", got == c, WEXITSTATUS(status));
 }
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "kill-minus-one")) {
+        /* Only in the kernel, never natively: kill(-1) reaches every process but init and the
+         * caller. */
+        pid_t a = fork();
+        if (a == 0)
+            for (;;)
+                pause();
+        pid_t b = fork();
+        if (b == 0)
+            for (;;)
+                pause();
+        sched_yield();
+        show("kill(-1, SIGTERM)", kill(-1, SIGTERM));
+        int st, n = 0;
+        while (waitpid(-1, &st, 0) > 0)
+            n += WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM;
+        printf("children killed by SIGTERM: %d; the caller survives\n", n);
+        show("kill(-1, 0) with nobody left", kill(-1, 0));
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "after-exec")) {
         struct sigaction sa;
         sigaction(SIGUSR1, NULL, &sa);

@@ -13,6 +13,7 @@ fn signals_behave_as_on_linux() {
     };
     // The child that faults with SIGSEGV blocked dies with the usual report line.
     out.expect_console("(signal 11) at 0x0");
+    kill_minus_one_reaches_every_other_process();
 }
 
 /// User-level paging: a SIGSEGV handler maps each page of a PROT_NONE area on its first touch
@@ -24,4 +25,38 @@ fn a_sigsegv_handler_pages_memory_in_from_user_space() {
         output.contains("sigpaging: 32 faults handled, 32 of them SEGV_ACCERR"),
         "{output}"
     );
+}
+
+/// The signal frame byte for byte, seen from a handler without a C library (`sigframe`): RSP's
+/// alignment, sa_restorer at RSP, the ucontext and siginfo offsets, uc_flags, uc_stack, the saved
+/// mask, the fpstate pointer and MXCSR, trapno/err/cr2 of a page fault, and edits of RIP, RAX and
+/// R12 that rt_sigreturn resumes with. Selectors are not compared (Linux's user CS is 0x33).
+#[test]
+fn the_signal_frame_is_linuxs() {
+    let (_, output) = tests::differential("sigframe", &[]);
+    for line in [
+        "  rsp % 16 = 8",
+        "after the handler: tkill returned 77, r12 = 0x1212",
+        "  fault: si_addr 0x10 trapno 14 err 0x6 cr2 0x10",
+        "resumed after the faulting store",
+    ] {
+        assert!(output.contains(line), "missing {line:?} in:\n{output}");
+    }
+}
+
+/// kill(-1) signals every process but init and the caller: in the kernel only (on the host it
+/// would reach every process of the machine). Called from the test above: both build
+/// tests/c/signals.c into the same directory, so they must not run at the same time.
+fn kill_minus_one_reaches_every_other_process() {
+    let Some(program) = tests::build_c("signals", &[]) else {
+        return;
+    };
+    let out = tests::Boot::new("init=/bin/signals -- kill-minus-one")
+        .file(&program, "/bin/signals")
+        .run();
+    out.expect_status(0);
+    out.expect_console("kill(-1, SIGTERM): 0 ok");
+    out.expect_console("children killed by SIGTERM: 2; the caller survives");
+    out.expect_console("kill(-1, 0) with nobody left: -1 ESRCH");
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
 }

@@ -14,8 +14,18 @@ pub struct AltStack {
 }
 
 impl AltStack {
-    /// No alternate stack (a new process, and after execve).
+    /// No alternate stack (a new process, and after execve). The flags stay 0, as Linux's: a
+    /// signal frame's uc_stack shows 0, while sigaltstack reports SS_DISABLE (from the size).
     pub const fn disabled() -> Self {
+        AltStack {
+            sp: 0,
+            size: 0,
+            flags: 0,
+        }
+    }
+
+    /// An SS_AUTODISARM stack while a handler runs on it (Linux's sas_ss_reset).
+    pub const fn disarmed() -> Self {
         AltStack {
             sp: 0,
             size: 0,

@@ -170,7 +170,7 @@ pub fn setup_rt_frame(
     {
         let mut stack = me.altstack.lock();
         if stack.flags & abi::signal::SS_AUTODISARM != 0 {
-            *stack = altstack::AltStack::disabled();
+            *stack = altstack::AltStack::disarmed();
         }
     }
     regs.rdi = sig as u64;

@@ -93,36 +93,34 @@ pub fn send_sig(sig: u8) {
     }
 }
 
-/// Sends a signal caused by `thread` itself (Linux's force_sig_info_to_task): if the thread blocks
-/// or ignores it, the action goes back to the default and the signal is unblocked, so a fault the
-/// program cannot handle ends it. Returns whether the signal will end the process (no handler).
-pub fn force_sig_info(thread: &Arc<Thread>, sig: u8, info: KSigInfo) -> bool {
-    let actions = &thread.process.actions;
-    let blocked = thread.sigmask.get() & sigmask(sig) != 0;
+/// Sends the current thread a signal it caused itself (Linux's force_sig_info_to_task): if it
+/// blocks or ignores the signal, the action goes back to the default and the signal is unblocked,
+/// so a fault the program cannot handle ends it. Returns whether the signal will end the process
+/// (no handler). The thread is running, so there is nobody to wake.
+pub fn force_sig_info(me: &Thread, sig: u8, info: KSigInfo) -> bool {
+    let actions = &me.process.actions;
+    let blocked = me.sigmask.get() & sigmask(sig) != 0;
     if blocked || actions.get(sig).sa_handler == SIG_IGN {
         actions.reset(sig);
-        thread.sigmask.set(thread.sigmask.get() & !sigmask(sig));
+        me.sigmask.set(me.sigmask.get() & !sigmask(sig));
     }
-    thread.pending.add(sig, info);
-    wake_for(thread, sig);
+    me.pending.add(sig, info);
     sig == SIGKILL || actions.get(sig).sa_handler == SIG_DFL
 }
 
 /// [`force_sig_info`] for a signal without information (SI_KERNEL).
-pub fn force_sig(thread: &Thread, sig: u8) {
-    if let Some(thread) = thread::find(thread.tid) {
-        force_sig_info(&thread, sig, KSigInfo::kernel());
-    }
+pub fn force_sig(me: &Thread, sig: u8) {
+    force_sig_info(me, sig, KSigInfo::kernel());
 }
 
-/// A fault of `thread`'s at `addr` with si_code `code` (SEGV_MAPERR...): see [`force_sig_info`].
-pub fn force_sig_fault(thread: &Arc<Thread>, sig: u8, code: i32, addr: u64) -> bool {
+/// A fault of the current thread's at `addr` with si_code `code` (SEGV_MAPERR...): see [`force_sig_info`].
+pub fn force_sig_fault(me: &Thread, sig: u8, code: i32, addr: u64) -> bool {
     let info = KSigInfo {
         code,
         addr,
         ..Default::default()
     };
-    force_sig_info(thread, sig, info)
+    force_sig_info(me, sig, info)
 }
 
 /// Sends `sig` to every process of group `pgid` (Linux's __kill_pgrp_info); ESRCH if there is none.

@@ -16,7 +16,7 @@
 //! | 97, 160, 302 | getrlimit, setrlimit, prlimit64 | [`sys`] |
 //! | 102, 104-108, 113-120, 122, 123 | getuid, getgid, setuid, setgid, geteuid, getegid, setreuid, setregid, getgroups, setgroups, setresuid, getresuid, setresgid, getresgid, setfsuid, setfsgid | [`sys`] |
 //! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
-//! | 109, 111, 112, 121, 124 | setpgid, getpgrp, setsid, getpgid, getsid | [`process`] |
+//! | 109, 111, 112, 121, 124, 247 | setpgid, getpgrp, setsid, getpgid, getsid, waitid | [`process`] |
 //! | 13, 14, 15, 34, 62, 127, 128, 130, 131, 200, 234 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, tkill, tgkill | [`signal`] |
 
 pub mod errno;
@@ -112,6 +112,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::EXECVE => process::sys_execve(regs, a[0], a[1], a[2]),
         nr::EXIT => process::sys_exit(a[0]),
         nr::WAIT4 => process::sys_wait4(a[0], a[1], a[2], a[3]),
+        nr::WAITID => process::sys_waitid(a[0], a[1], a[2], a[3], a[4]),
         nr::KILL => signal::sys_kill(a[0], a[1]),
         nr::FCNTL => fd::sys_fcntl(a[0], a[1], a[2]),
         nr::GETPPID => process::sys_getppid(),

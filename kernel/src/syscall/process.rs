@@ -56,6 +56,10 @@ pub fn sys_wait4(pid: u64, wstatus: u64, options: u64, rusage: u64) -> SysResult
     process::wait::wait4(pid as i64, wstatus, options, rusage)
 }
 
+pub fn sys_waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
+    process::wait::waitid(idtype, id, infop, options, rusage)
+}
+
 /// exit(2): ends the calling thread; the process ends with it if it was the last.
 pub fn sys_exit(code: u64) -> SysResult {
     process::exit::do_exit(ExitStatus::Exited(code as u8))

@@ -34,12 +34,13 @@ pub fn sys_rt_sigaction(sig: u64, act: u64, oact: u64, sigsetsize: u64) -> SysRe
     if sigsetsize != SIGSET_SIZE {
         return Err(EINVAL);
     }
-    let sig = valid_signal(sig).ok_or(EINVAL)?;
+    // As Linux: the new action is read (EFAULT) before the signal number is checked (EINVAL).
     let new = if act != 0 {
         Some(uaccess::read_user::<sigaction>(act)?)
     } else {
         None
     };
+    let sig = valid_signal(sig).ok_or(EINVAL)?;
     if new.is_some() && (sig == SIGKILL || sig == SIGSTOP) {
         return Err(EINVAL);
     }
