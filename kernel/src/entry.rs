@@ -27,6 +27,17 @@ pub extern "C" fn trap(regs: &mut PtRegs, vector: u64) {
 /// A new thread's first run, on its own stack right after the switch that started it.
 pub extern "C" fn ret_from_fork(regs: &mut PtRegs) {
     sched::finish_task_switch();
+    // CLONE_CHILD_SETTID: the new thread stores its tid in its own memory (Linux's
+    // schedule_tail), ignoring a bad address.
+    if let Some(me) = thread::current() {
+        let at = me
+            .set_child_tid
+            .swap(0, core::sync::atomic::Ordering::Relaxed);
+        if at != 0 {
+            x86_64::instructions::interrupts::enable();
+            let _ = crate::arch::uaccess::write_user(at, &(me.tid as i32));
+        }
+    }
     exit_to_user_mode(regs, false);
 }
 

@@ -461,3 +461,84 @@ pub fn futex_wake_op(
     TABLE[b2].queue.wake_all();
     Ok(woken)
 }
+
+/// Linux's ROBUST_LIST_LIMIT: a list longer than this (or a loop) is not walked further.
+const ROBUST_LIST_LIMIT: usize = 2048;
+
+/// The robust-list head's size (struct robust_list_head: next, futex_offset, list_op_pending).
+pub const ROBUST_LIST_HEAD_SIZE: u64 = 24;
+
+/// A thread that ends holding robust mutexes marks each one's futex word FUTEX_OWNER_DIED and
+/// wakes a waiter (Linux's exit_robust_list and handle_futex_death), so that the next locker
+/// learns the owner died instead of waiting for ever. Faults end the walk silently, as on Linux.
+pub fn exit_robust_list(me: &Arc<thread::Thread>) {
+    let head = me.robust_list.swap(0, Ordering::Relaxed);
+    if head == 0 {
+        return;
+    }
+    let read = |addr: u64| crate::arch::uaccess::read_user::<u64>(addr).ok();
+    let (Some(mut entry), Some(offset), Some(pending)) =
+        (read(head), read(head + 8), read(head + 16))
+    else {
+        return;
+    };
+    let offset = offset as i64;
+    let futex_of = |entry: u64| entry.checked_add_signed(offset);
+    for _ in 0..ROBUST_LIST_LIMIT {
+        // The low bit of an entry marks a PI futex; the list ends back at the head.
+        let at = entry & !1;
+        if at == head || at == 0 {
+            break;
+        }
+        let next = read(at);
+        if at != pending & !1
+            && let Some(uaddr) = futex_of(at)
+        {
+            handle_futex_death(uaddr, me.tid);
+        }
+        match next {
+            Some(next) => entry = next,
+            None => break,
+        }
+    }
+    if pending != 0
+        && let Some(uaddr) = futex_of(pending & !1)
+    {
+        handle_futex_death(uaddr, me.tid);
+    }
+}
+
+/// One futex of a dead owner: if its word still names `tid`, set FUTEX_OWNER_DIED (keeping
+/// FUTEX_WAITERS) and wake one waiter if there were any.
+fn handle_futex_death(uaddr: u64, tid: u32) {
+    use abi::futex::{FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS};
+    let Ok(mm) = current_mm() else {
+        return;
+    };
+    if !uaddr.is_multiple_of(4) {
+        return;
+    }
+    let waiters = loop {
+        let mut inner = mm.lock();
+        let Some(word) = inner.user_word(uaddr, true) else {
+            if inner.fault_in(uaddr, true).is_err() {
+                return;
+            }
+            continue;
+        };
+        let old = word.load(Ordering::SeqCst);
+        if old & FUTEX_TID_MASK != tid {
+            return;
+        }
+        let new = (old & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        if word
+            .compare_exchange(old, new, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            break old & FUTEX_WAITERS != 0;
+        }
+    };
+    if waiters {
+        let _ = futex_wake(uaddr, 1, u32::MAX, false);
+    }
+}

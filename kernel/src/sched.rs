@@ -355,11 +355,35 @@ impl WaitQueue {
         self.finish_wait(irq, deadline_ns)
     }
 
+    /// [`sleep`](Self::sleep) that only a fatal signal interrupts (Linux's TASK_KILLABLE): other
+    /// signals stay pending until the wait is over.
+    pub fn sleep_killable(&self, irq: IrqOff) -> Result<(), Errno> {
+        let me = thread::current().ok_or(EINTR)?;
+        if signal::fatal_signal_pending() {
+            return Err(EINTR);
+        }
+        {
+            let mut waiters = self.waiters.lock();
+            waiters.try_reserve(1).map_err(|_| ENOMEM)?;
+            *me.state.lock() = ThreadState::Blocked;
+            waiters.push_back(me.clone());
+        }
+        schedule();
+        *me.state.lock() = ThreadState::Running;
+        self.waiters.lock().retain(|t| !Arc::ptr_eq(t, &me));
+        drop(irq);
+        if signal::fatal_signal_pending() {
+            return Err(EINTR);
+        }
+        Ok(())
+    }
+
     /// The first half of a sleep (Linux's prepare_to_wait): lists the current thread here (and its
     /// deadline with the timers) and marks it Blocked, so that a wake-up from now on is not lost
     /// even if the caller still has a lock to release before it calls [`schedule`]. Interrupts
-    /// must be off. Fails, leaving nothing listed, with EINTR if SIGKILL is pending, ETIMEDOUT if
-    /// the deadline has passed, ENOMEM if a list cannot grow.
+    /// must be off. Fails, leaving nothing listed, with EINTR if a signal is to be handled (with
+    /// the restart code ERESTARTSYS recorded), ETIMEDOUT if the deadline has passed, ENOMEM if a
+    /// list cannot grow.
     pub fn prepare_to_wait(&self, deadline_ns: Option<u64>) -> Result<(), Errno> {
         let me = thread::current().ok_or(EINTR)?;
         if signal::has_deliverable(&me) {
@@ -382,8 +406,8 @@ impl WaitQueue {
     }
 
     /// The second half (Linux's finish_wait), after [`schedule`] returned: takes the thread off
-    /// the queue and the timers, and says why it may have woken: EINTR for SIGKILL, ETIMEDOUT for
-    /// the deadline, Ok otherwise (the caller checks its condition).
+    /// the queue and the timers, and says why it may have woken: EINTR for a signal to handle,
+    /// ETIMEDOUT for the deadline, Ok otherwise (the caller checks its condition).
     pub fn finish_wait(&self, irq: IrqOff, deadline_ns: Option<u64>) -> Result<(), Errno> {
         let me = thread::current().ok_or(EINTR)?;
         *me.state.lock() = ThreadState::Running;
@@ -407,6 +431,42 @@ impl WaitQueue {
         let waiters = core::mem::take(&mut *self.waiters.lock());
         for thread in &waiters {
             wake(thread);
+        }
+    }
+}
+
+/// A one-time event threads can wait for (Linux's struct completion): vfork's parent waits on its
+/// child's exec or exit.
+pub struct Completion {
+    done: core::sync::atomic::AtomicBool,
+    queue: WaitQueue,
+}
+
+impl Completion {
+    pub const fn new() -> Self {
+        Completion {
+            done: core::sync::atomic::AtomicBool::new(false),
+            queue: WaitQueue::new(),
+        }
+    }
+
+    /// Marks the event done and wakes the waiters.
+    pub fn complete(&self) {
+        self.done.store(true, Ordering::Release);
+        self.queue.wake_all();
+    }
+
+    /// Sleeps until the event is done, or a fatal signal ends the wait (Linux's
+    /// wait_for_vfork_done is killable; other signals wait until the child is done).
+    pub fn wait(&self) {
+        loop {
+            let irq = IrqOff::new();
+            if self.done.load(Ordering::Acquire) || signal::fatal_signal_pending() {
+                return;
+            }
+            if self.queue.sleep_killable(irq).is_err() {
+                return;
+            }
         }
     }
 }

@@ -112,6 +112,10 @@ pub struct Thread {
     /// Where to clear the tid and wake a futex waiter when the thread exits (set_tid_address,
     /// CLONE_CHILD_CLEARTID); 0 for nowhere.
     pub clear_child_tid: core::sync::atomic::AtomicU64,
+    /// Where the thread stores its tid when it first runs (CLONE_CHILD_SETTID); 0 for nowhere.
+    pub set_child_tid: core::sync::atomic::AtomicU64,
+    /// The head of its robust futex list (set_robust_list), walked when it exits.
+    pub robust_list: core::sync::atomic::AtomicU64,
     /// CPU time used, and context switches.
     pub cpu: crate::process::rusage::ThreadCpuTime,
     kstack: KernelStack,
@@ -173,6 +177,8 @@ impl Thread {
             }),
             futex_slot: core::sync::atomic::AtomicUsize::new(crate::futex::NOT_WAITING),
             clear_child_tid: core::sync::atomic::AtomicU64::new(0),
+            set_child_tid: core::sync::atomic::AtomicU64::new(0),
+            robust_list: core::sync::atomic::AtomicU64::new(0),
             cpu: Default::default(),
             kstack,
         })

@@ -64,6 +64,7 @@ pub fn execve(
     let argv = copy_strings(argv_ptr, &mut total)?;
     let envp = copy_strings(envp_ptr, &mut total)?;
     let loaded = exec::load(&path, &argv, &envp)?;
+    de_thread(&me)?;
 
     // Point of no return: switch to the new address space, drop the old one.
     sched::switch_mm(&loaded.mm);
@@ -73,6 +74,8 @@ pub fn execve(
         super::rusage::retire_mm(process, &counters);
     }
     drop(old);
+    // A vfork parent may go on: the child no longer uses its memory.
+    process.vfork_done.complete();
     *me.comm.lock() = thread::comm_of(&path);
     *process.name.lock() = path;
     if let Ok(files) = process.files() {
@@ -92,4 +95,34 @@ pub fn execve(
     x86_64::registers::model_specific::GsBase::write(x86_64::VirtAddr::zero());
     *regs = PtRegs::new_user(loaded.entry, loaded.sp);
     Ok(0)
+}
+
+/// The other threads of the process end before the new program starts (Linux's de_thread): each
+/// is sent SIGKILL, and execve waits until it is the only one. The calling thread keeps its tid
+/// (Linux gives it the process's). EINTR if the process is being killed meanwhile.
+fn de_thread(me: &alloc::sync::Arc<crate::thread::Thread>) -> Result<(), Errno> {
+    let process = &me.process;
+    if process.threads.lock().len() == 1 {
+        return Ok(());
+    }
+    if process.group_exit.lock().is_some() {
+        return Err(EINTR);
+    }
+    process
+        .exec_tid
+        .store(me.tid, core::sync::atomic::Ordering::Relaxed);
+    super::exit::zap_other_threads(process, me.tid);
+    let result = loop {
+        let irq = crate::sync::IrqOff::new();
+        if process.threads.lock().len() == 1 {
+            break Ok(());
+        }
+        if let Err(e) = process.thread_exit_wait.sleep_killable(irq) {
+            break Err(e);
+        }
+    };
+    process
+        .exec_tid
+        .store(0, core::sync::atomic::Ordering::Relaxed);
+    result
 }

@@ -14,16 +14,41 @@ use crate::{
     thread::{self, ThreadState},
 };
 
-/// exit_group(2), and the end of a process killed by a signal: ends every thread of the process
-/// with `status`. (With one thread per process today, that is the calling one.)
+/// exit_group(2), and the end of a process killed by a signal (Linux's do_group_exit): every
+/// thread of the process ends, and the process with the status of the first group exit. The
+/// other threads are sent SIGKILL, which they act on at their next return towards user mode (a
+/// sleeping one is woken for it). A thread killed by another's execve ends alone.
 pub fn do_exit_group(status: ExitStatus) -> ! {
+    let me = thread::current().expect("exit without a current thread");
+    let process = me.process.clone();
+    let exec_tid = process.exec_tid.load(Ordering::Relaxed);
+    if exec_tid != 0 && exec_tid != me.tid {
+        drop((me, process));
+        do_exit(status)
+    }
+    let status = *process.group_exit.lock().get_or_insert(status);
+    zap_other_threads(&process, me.tid);
+    drop((me, process));
     do_exit(status)
+}
+
+/// Sends SIGKILL to every thread of `process` but `except` (Linux's zap_other_threads).
+pub fn zap_other_threads(process: &super::Process, except: crate::thread::Tid) {
+    for thread in process.threads.lock().iter() {
+        if thread.tid != except {
+            thread
+                .pending
+                .add(crate::signal::SIGKILL, crate::signal::KSigInfo::kernel());
+            sched::wake(thread);
+        }
+    }
 }
 
 /// exit(2): ends the calling thread; the process ends with `status` if it was the last one.
 pub fn do_exit(status: ExitStatus) -> ! {
     let me = thread::current().expect("exit without a current thread");
     let process = me.process.clone();
+    crate::futex::exit_robust_list(&me);
     clear_child_tid(&me);
     log::debug!("pid {} tid {} exits: {:?}", process.pid, me.tid, status);
     let last = {
@@ -32,7 +57,10 @@ pub fn do_exit(status: ExitStatus) -> ! {
         threads.is_empty()
     };
     super::rusage::thread_exited(&me);
+    process.thread_exit_wait.wake_all();
     if last {
+        // The process ends with the group's status if a group exit began it.
+        let status = process.group_exit.lock().unwrap_or(status);
         if process.pid == 1 {
             crate::power_off(status.shell_status());
         }
@@ -47,6 +75,8 @@ pub fn do_exit(status: ExitStatus) -> ! {
 
 /// The process's last thread is gone: release what it owned and become a zombie.
 fn exit_process(process: &Arc<super::Process>, status: ExitStatus) {
+    // A vfork parent waits for the child's exec or exit.
+    process.vfork_done.complete();
     // Its ITIMER_REAL dies with it.
     crate::timer::cancel(&crate::timer::Target::ItimerReal(Arc::downgrade(process)));
     // Leave the address space before it goes: CR3 must never point at freed tables.

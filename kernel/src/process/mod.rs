@@ -113,6 +113,17 @@ pub struct Process {
     pub rlimits: IrqMutex<rlimit::Rlimits>,
     /// When it was created, in ns since boot (the start time of /proc/PID/stat).
     pub start_ns: u64,
+    /// The signal the parent gets when the process ends (clone's exit signal; SIGCHLD by fork).
+    pub exit_signal: core::sync::atomic::AtomicU8,
+    /// Set by the exec or exit of a vfork child: its parent waits for it.
+    pub vfork_done: Arc<crate::sched::Completion>,
+    /// The status every thread ends with once exit_group or a fatal signal has begun ending the
+    /// process (Linux's SIGNAL_GROUP_EXIT and group_exit_code).
+    pub group_exit: IrqMutex<Option<ExitStatus>>,
+    /// The thread running execve while it waits for the others to end (Linux's group_exec_task).
+    pub exec_tid: AtomicU32,
+    /// Where execve waits for the other threads to end.
+    pub thread_exit_wait: WaitQueue,
     /// Interval timers (setitimer, alarm).
     pub itimers: IrqMutex<itimer::Itimers>,
 }
@@ -145,6 +156,7 @@ impl Process {
                 rlimit::Rlimits::init(crate::mm::frame::stats().total as u64),
             ),
         };
+        let vfork_done = Arc::try_new(crate::sched::Completion::new()).ok()?;
         let process = Arc::try_new(Process {
             pid,
             ppid: AtomicU32::new(ppid),
@@ -169,6 +181,11 @@ impl Process {
             cred: IrqMutex::new(cred),
             rlimits: IrqMutex::new(rlimits),
             start_ns: crate::time::now_ns(),
+            exit_signal: core::sync::atomic::AtomicU8::new(crate::signal::SIGCHLD),
+            vfork_done,
+            group_exit: IrqMutex::new(None),
+            exec_tid: AtomicU32::new(0),
+            thread_exit_wait: WaitQueue::new(),
             itimers: IrqMutex::new(itimer::Itimers::default()),
         })
         .ok()?;

@@ -42,7 +42,11 @@ fn notify_parent_cldstop(child: &Process, code: i32, sig: u8) {
             status: sig as i32,
             addr: 0,
         };
-        send_to_process(&parent, SIGCHLD, info);
+        // The signal the child asked for when it was made (clone's exit signal; none if 0).
+        let sig = child.exit_signal.load(Ordering::Relaxed);
+        if sig != 0 {
+            send_to_process(&parent, sig, info);
+        }
     }
     parent.child_wait.wake_all();
 }

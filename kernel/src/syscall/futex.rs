@@ -98,3 +98,29 @@ pub fn sys_set_tid_address(tidptr: u64) -> SysResult {
     me.clear_child_tid.store(tidptr, Ordering::Relaxed);
     Ok(me.tid as u64)
 }
+
+/// set_robust_list(head, len): where the calling thread's robust futex list is; EINVAL unless
+/// `len` is the size of the list head.
+pub fn sys_set_robust_list(head: u64, len: u64) -> SysResult {
+    if len != futex::ROBUST_LIST_HEAD_SIZE {
+        return Err(EINVAL);
+    }
+    let me = thread::current().ok_or(ESRCH)?;
+    me.robust_list.store(head, Ordering::Relaxed);
+    Ok(0)
+}
+
+/// get_robust_list(tid, head_ptr, len_ptr): the robust list of a thread (0: the caller).
+pub fn sys_get_robust_list(tid: u64, head_ptr: u64, len_ptr: u64) -> SysResult {
+    let tid = tid as i32;
+    let target = match tid {
+        0 => thread::current(),
+        t if t > 0 => thread::find(t as u32),
+        _ => None,
+    }
+    .ok_or(ESRCH)?;
+    let head = target.robust_list.load(Ordering::Relaxed);
+    uaccess::write_user(len_ptr, &futex::ROBUST_LIST_HEAD_SIZE)?;
+    uaccess::write_user(head_ptr, &head)?;
+    Ok(0)
+}

@@ -9,9 +9,9 @@
 //! | 3, 16, 22, 32, 33, 72, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, dup3, pipe2, close_range | [`fd`] |
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
-//! | 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 231 | sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group | [`process`] |
+//! | 24, 39, 56, 57, 58, 59, 60, 61, 110, 158, 186, 231, 435 | sched_yield, getpid, clone, fork, vfork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group, clone3 | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep, restart_syscall (219) | [`time`] |
-//! | 202, 218 | futex, set_tid_address | [`futex`] |
+//! | 202, 218, 273, 274 | futex, set_tid_address, set_robust_list, get_robust_list | [`futex`] |
 //! | 63, 99, 318, 157 | uname, sysinfo, getrandom, prctl | [`sys`] |
 //! | 97, 160, 302 | getrlimit, setrlimit, prlimit64 | [`sys`] |
 //! | 102, 104-108, 113-120, 122, 123 | getuid, getgid, setuid, setgid, geteuid, getegid, setreuid, setregid, getgroups, setgroups, setresuid, getresuid, setresgid, getresgid, setfsuid, setfsgid | [`sys`] |
@@ -107,7 +107,11 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::DUP2 => fd::sys_dup2(a[0], a[1]),
         nr::GETPID => process::sys_getpid(),
         nr::SENDFILE => read_write::sys_sendfile(a[0], a[1], a[2], a[3]),
-        nr::CLONE => process::sys_clone(regs, a[0], a[1]),
+        nr::CLONE => process::sys_clone(regs, a[0], a[1], a[2], a[3], a[4]),
+        nr::CLONE3 => process::sys_clone3(regs, a[0], a[1]),
+        nr::VFORK => process::sys_vfork(regs),
+        nr::SET_ROBUST_LIST => futex::sys_set_robust_list(a[0], a[1]),
+        nr::GET_ROBUST_LIST => futex::sys_get_robust_list(a[0], a[1], a[2]),
         nr::FORK => process::sys_fork(regs),
         nr::EXECVE => process::sys_execve(regs, a[0], a[1], a[2]),
         nr::EXIT => process::sys_exit(a[0]),

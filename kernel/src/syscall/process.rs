@@ -7,6 +7,7 @@ use abi::{
 use core::sync::atomic::Ordering;
 
 use super::{SysResult, errno::*};
+use crate::process::fork::CloneArgs;
 use crate::{
     arch::syscall::PtRegs,
     process::{self, ExitStatus},
@@ -34,18 +35,81 @@ pub fn sys_fork(regs: &PtRegs) -> SysResult {
     process::fork::fork(regs)
 }
 
-/// clone(flags, stack, ...): only the fork-like form (no CLONE_* sharing flags, just the exit
-/// signal), which is how glibc, musl and busybox fork. Threads (CLONE_VM) come later.
-pub fn sys_clone(regs: &PtRegs, flags: u64, stack: u64) -> SysResult {
-    if flags & !CSIGNAL != 0 {
-        log::debug!("clone: flags {flags:#x} not supported");
+/// clone(flags, stack, parent_tid, child_tid, tls): the x86_64 argument order; the low byte
+/// of the flags is the exit signal.
+pub fn sys_clone(
+    regs: &PtRegs,
+    flags: u64,
+    stack: u64,
+    parent_tid: u64,
+    child_tid: u64,
+    tls: u64,
+) -> SysResult {
+    let args = CloneArgs {
+        flags: flags & !CSIGNAL,
+        stack,
+        parent_tid,
+        child_tid,
+        tls,
+        exit_signal: flags & CSIGNAL,
+    };
+    process::fork::do_clone(regs, args)
+}
+
+/// clone3(args, size): the arguments as a struct (at least its first version, 64 bytes; larger
+/// ones must be zero beyond what is known, as Linux's copy_struct_from_user checks). The stack is
+/// given as its lowest address and size.
+pub fn sys_clone3(regs: &PtRegs, uargs: u64, size: u64) -> SysResult {
+    use abi::clone::{CLONE_ARGS_SIZE_VER0, clone_args};
+    const PAGE: u64 = 4096;
+    if !(CLONE_ARGS_SIZE_VER0..=PAGE).contains(&size) {
         return Err(EINVAL);
     }
-    let mut child_regs = *regs;
-    if stack != 0 {
-        child_regs.rsp = stack;
+    let known = size_of::<clone_args>() as u64;
+    let mut raw = [0u8; size_of::<clone_args>()];
+    let take = size.min(known) as usize;
+    crate::arch::uaccess::copy_from_user(&mut raw[..take], uargs)?;
+    // Bytes past the struct this kernel knows must be zero (E2BIG otherwise).
+    let mut rest = [0u8; 64];
+    let mut at = uargs.checked_add(known).ok_or(EFAULT)?;
+    let mut left = size.saturating_sub(known);
+    while left > 0 {
+        let n = left.min(rest.len() as u64) as usize;
+        crate::arch::uaccess::copy_from_user(&mut rest[..n], at)?;
+        if rest[..n].iter().any(|&b| b != 0) {
+            return Err(E2BIG);
+        }
+        at += n as u64;
+        left -= n as u64;
     }
-    process::fork::fork(&child_regs)
+    // SAFETY: clone_args is plain integers; any bytes are a valid value.
+    let a: clone_args = unsafe { core::ptr::read_unaligned(raw.as_ptr().cast()) };
+    if a.set_tid != 0 || a.set_tid_size != 0 || a.cgroup != 0 || a.exit_signal & !CSIGNAL != 0 {
+        return Err(EINVAL);
+    }
+    if (a.stack == 0) != (a.stack_size == 0) {
+        return Err(EINVAL);
+    }
+    let args = CloneArgs {
+        flags: a.flags,
+        stack: a.stack.checked_add(a.stack_size).ok_or(EINVAL)?,
+        parent_tid: a.parent_tid,
+        child_tid: a.child_tid,
+        tls: a.tls,
+        exit_signal: a.exit_signal,
+    };
+    process::fork::do_clone(regs, args)
+}
+
+/// vfork(): a child sharing the caller's memory, while the caller waits for it to exec or exit.
+pub fn sys_vfork(regs: &PtRegs) -> SysResult {
+    use abi::clone::{CLONE_VFORK, CLONE_VM};
+    let args = CloneArgs {
+        flags: CLONE_VM | CLONE_VFORK,
+        exit_signal: crate::signal::SIGCHLD as u64,
+        ..Default::default()
+    };
+    process::fork::do_clone(regs, args)
 }
 
 pub fn sys_execve(regs: &mut PtRegs, path: u64, argv: u64, envp: u64) -> SysResult {
