@@ -143,27 +143,37 @@ fn rebalance<F>(mut node: Box<Node<F>>) -> Box<Node<F>> {
 /// leaves to the left. So both gaps that change, below `new` and below the area after it, are
 /// set during the one descent. Returns whether the area after `new` has been seen.
 fn insert_node<F>(link: &mut Link<F>, mut new: Box<Node<F>>, prev_end: u64) -> bool {
-    match link.take() {
-        None => {
-            new.gap = new.start().saturating_sub(prev_end);
-            new.update();
-            *link = Some(new);
-            false
+    let Some(node) = link else {
+        new.gap = new.start().saturating_sub(prev_end);
+        new.update();
+        *link = Some(new);
+        return false;
+    };
+    let new_end = new.vma.end();
+    let next_done = if new.start() < node.start() {
+        insert_node(&mut node.left, new, prev_end) || {
+            // The first node above `new` on the way up is the area after it.
+            node.gap = node.start().saturating_sub(new_end);
+            true
         }
-        Some(mut node) => {
-            let new_end = new.vma.end();
-            let next_done = if new.start() < node.start() {
-                insert_node(&mut node.left, new, prev_end) || {
-                    // The first node above `new` on the way up is the area after it.
-                    node.gap = node.start().saturating_sub(new_end);
-                    true
-                }
-            } else {
-                insert_node(&mut node.right, new, node.vma.end())
-            };
-            *link = Some(rebalance(node));
-            next_done
-        }
+    } else {
+        insert_node(&mut node.right, new, node.vma.end())
+    };
+    fix_up(link);
+    next_done
+}
+
+/// After a change below `link`: recompute its node's augmented values, and rotate if the
+/// change left it out of balance. Most nodes on a path need no rotation, and are not moved.
+fn fix_up<F>(link: &mut Link<F>) {
+    let Some(node) = link else {
+        return;
+    };
+    node.update();
+    if node.balance().abs() > 1
+        && let Some(node) = link.take()
+    {
+        *link = Some(rebalance(node));
     }
 }
 
@@ -178,7 +188,9 @@ fn take_min<F>(mut node: Box<Node<F>>) -> (Box<Node<F>>, Link<F>) {
         Some(left) => {
             let (min, rest) = take_min(left);
             node.left = rest;
-            (min, Some(rebalance(node)))
+            let mut rest = Some(node);
+            fix_up(&mut rest);
+            (min, rest)
         }
     }
 }
@@ -198,7 +210,7 @@ struct Removed<F> {
 /// its gap is set during the one descent. `prev_end` is the end of the deepest node the path has
 /// left to the right so far.
 fn remove_node<F>(link: &mut Link<F>, start: u64, prev_end: u64) -> Option<Removed<F>> {
-    let mut node = link.take()?;
+    let node = link.as_mut()?;
     let removed = match start.cmp(&node.start()) {
         Ordering::Less => remove_node(&mut node.left, start, prev_end).map(|mut removed| {
             if removed.next.is_none() {
@@ -209,6 +221,7 @@ fn remove_node<F>(link: &mut Link<F>, start: u64, prev_end: u64) -> Option<Remov
         }),
         Ordering::Greater => remove_node(&mut node.right, start, node.vma.end()),
         Ordering::Equal => {
+            let mut node = link.take()?;
             let prev_end = node
                 .left
                 .as_deref()
@@ -222,9 +235,10 @@ fn remove_node<F>(link: &mut Link<F>, start: u64, prev_end: u64) -> Option<Remov
                     next = Some(successor.start());
                     successor.left = left;
                     successor.right = rest;
-                    Some(rebalance(successor))
+                    Some(successor)
                 }
             };
+            fix_up(link);
             return Some(Removed {
                 node,
                 prev_end,
@@ -232,7 +246,7 @@ fn remove_node<F>(link: &mut Link<F>, start: u64, prev_end: u64) -> Option<Remov
             });
         }
     };
-    *link = Some(rebalance(node));
+    fix_up(link);
     removed
 }
 

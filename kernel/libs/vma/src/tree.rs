@@ -298,7 +298,12 @@ impl<F: Clone + PartialEq> VmaTree<F> {
             return Err(VmaError::NoMem);
         }
         // Everything that can fail comes first: room for the split halves.
-        let need_right = inside_one || self.find(end).is_some_and(|vma| vma.start() < end);
+        // The area at `end` is `first` itself unless `first` ends before it.
+        let need_right = if first.end() >= end {
+            first.end() > end
+        } else {
+            self.find(end).is_some_and(|vma| vma.start() < end)
+        };
         // After the splits, the first area inside the range starts here.
         let mut next = Some(first.start().max(start));
         let (mut left, mut right) = self.allocate_splits(need_left, need_right)?;
