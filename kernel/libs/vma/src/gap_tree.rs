@@ -141,40 +141,63 @@ fn rebalance<F>(mut node: Box<Node<F>>) -> Box<Node<F>> {
 /// in address order are on its path: the area before it is the deepest node the path leaves to
 /// the right (whose end, `prev_end`, is handed down), the area after it the deepest node the path
 /// leaves to the left. So both gaps that change, below `new` and below the area after it, are
-/// set during the one descent. Returns whether the area after `new` has been seen.
-fn insert_node<F>(link: &mut Link<F>, mut new: Box<Node<F>>, prev_end: u64) -> bool {
+/// set during the one descent; `next_done` records that the second one has been. Returns whether
+/// the subtree's height or largest gap changed: once neither does, the nodes further up need no
+/// work (the path is still unwound, to find the area after `new`).
+fn insert_node<F>(
+    link: &mut Link<F>,
+    mut new: Box<Node<F>>,
+    prev_end: u64,
+    next_done: &mut bool,
+) -> bool {
     let Some(node) = link else {
         new.gap = new.start().saturating_sub(prev_end);
         new.update();
         *link = Some(new);
-        return false;
+        return true;
     };
-    let new_end = new.vma.end();
-    let next_done = if new.start() < node.start() {
-        insert_node(&mut node.left, new, prev_end) || {
+    let changed = if new.start() < node.start() {
+        let new_end = new.vma.end();
+        let changed = insert_node(&mut node.left, new, prev_end, next_done);
+        if *next_done {
+            changed
+        } else {
             // The first node above `new` on the way up is the area after it.
             node.gap = node.start().saturating_sub(new_end);
+            *next_done = true;
             true
         }
     } else {
-        insert_node(&mut node.right, new, node.vma.end())
+        let prev_end = node.vma.end();
+        insert_node(&mut node.right, new, prev_end, next_done)
     };
-    fix_up(link);
-    next_done
+    changed && fix_up(link)
 }
 
 /// After a change below `link`: recompute its node's augmented values, and rotate if the
 /// change left it out of balance. Most nodes on a path need no rotation, and are not moved.
-fn fix_up<F>(link: &mut Link<F>) {
+/// Returns whether the subtree's height or largest gap changed.
+fn fix_up<F>(link: &mut Link<F>) -> bool {
     let Some(node) = link else {
-        return;
+        return true;
     };
-    node.update();
-    if node.balance().abs() > 1
-        && let Some(node) = link.take()
-    {
-        *link = Some(rebalance(node));
+    let (left, left_gap) = node.left.as_ref().map_or((0, 0), |n| (n.height, n.max_gap));
+    let (right, right_gap) = node
+        .right
+        .as_ref()
+        .map_or((0, 0), |n| (n.height, n.max_gap));
+    if left.abs_diff(right) > 1 {
+        if let Some(node) = link.take() {
+            *link = Some(rebalance(node));
+        }
+        return true;
     }
+    let height = 1 + left.max(right);
+    let max_gap = node.gap.max(left_gap).max(right_gap);
+    let changed = height != node.height || max_gap != node.max_gap;
+    node.height = height;
+    node.max_gap = max_gap;
+    changed
 }
 
 /// Detach the lowest node of the subtree `node`; returns it and what remains of the subtree.
@@ -197,57 +220,64 @@ fn take_min<F>(mut node: Box<Node<F>>) -> (Box<Node<F>>, Link<F>) {
 
 /// What [`remove_node`] took out.
 struct Removed<F> {
-    node: Box<Node<F>>,
+    node: Option<Box<Node<F>>>,
     /// The end of the area before it (0 if none), which the area after it now has below it.
     prev_end: u64,
     /// The start of the area after it, once that area's gap has been set.
     next: Option<u64>,
 }
 
-/// Remove the node starting at `start` from below `link` and rebalance on the way back up. The
-/// area after it, whose gap now reaches down to the end of the area before it, is either the
-/// lowest node of its right subtree or the deepest node the path leaves to the left; either way
-/// its gap is set during the one descent. `prev_end` is the end of the deepest node the path has
-/// left to the right so far.
-fn remove_node<F>(link: &mut Link<F>, start: u64, prev_end: u64) -> Option<Removed<F>> {
-    let node = link.as_mut()?;
-    let removed = match start.cmp(&node.start()) {
-        Ordering::Less => remove_node(&mut node.left, start, prev_end).map(|mut removed| {
-            if removed.next.is_none() {
+/// Remove the node starting at `start` from below `link` into `removed`, and rebalance on the way
+/// back up. The area after it, whose gap now reaches down to the end of the area before it, is
+/// either the lowest node of its right subtree or the deepest node the path leaves to the left;
+/// either way its gap is set during the one descent. `prev_end` is the end of the deepest node
+/// the path has left to the right so far. Returns whether the subtree's height or largest gap
+/// changed.
+fn remove_node<F>(link: &mut Link<F>, start: u64, prev_end: u64, removed: &mut Removed<F>) -> bool {
+    let Some(node) = link else {
+        return false;
+    };
+    let changed = match start.cmp(&node.start()) {
+        Ordering::Less => {
+            let changed = remove_node(&mut node.left, start, prev_end, removed);
+            if removed.node.is_some() && removed.next.is_none() {
                 node.gap = node.start().saturating_sub(removed.prev_end);
                 removed.next = Some(node.start());
+                true
+            } else {
+                changed
             }
-            removed
-        }),
-        Ordering::Greater => remove_node(&mut node.right, start, node.vma.end()),
+        }
+        Ordering::Greater => {
+            let prev_end = node.vma.end();
+            remove_node(&mut node.right, start, prev_end, removed)
+        }
         Ordering::Equal => {
-            let mut node = link.take()?;
+            let Some(mut node) = link.take() else {
+                return false;
+            };
             let prev_end = node
                 .left
                 .as_deref()
                 .map_or(prev_end, |left| max_node(left).vma.end());
-            let mut next = None;
             *link = match (node.left.take(), node.right.take()) {
                 (only, None) => only,
                 (left, Some(right)) => {
                     let (mut successor, rest) = take_min(right);
                     successor.gap = successor.start().saturating_sub(prev_end);
-                    next = Some(successor.start());
+                    removed.next = Some(successor.start());
                     successor.left = left;
                     successor.right = rest;
                     Some(successor)
                 }
             };
+            removed.node = Some(node);
+            removed.prev_end = prev_end;
             fix_up(link);
-            return Some(Removed {
-                node,
-                prev_end,
-                next,
-            });
+            return true;
         }
     };
-    fix_up(link);
-    removed
+    changed && fix_up(link)
 }
 
 /// The lowest node of a subtree.
@@ -510,14 +540,19 @@ impl<F> GapTree<F> {
                 max_gap: 0,
             },
         );
-        insert_node(&mut self.root, node, 0);
+        insert_node(&mut self.root, node, 0, &mut false);
     }
 
     /// Take out the area starting at `start`, and bring the gap below the area after it up to
     /// date. Returns the area and the start of the one after it.
     pub(crate) fn remove(&mut self, start: u64) -> Option<(Vma<F>, Option<u64>)> {
-        let removed = remove_node(&mut self.root, start, 0)?;
-        Some((removed.node.vma, removed.next))
+        let mut removed = Removed {
+            node: None,
+            prev_end: 0,
+            next: None,
+        };
+        remove_node(&mut self.root, start, 0, &mut removed);
+        Some((removed.node?.vma, removed.next))
     }
 
     /// Recompute the gap below the area starting at `start` from the area before it; called

@@ -1082,3 +1082,57 @@ fn insert_refuses_file_offset_overflow() {
     );
     tree.insert(file(1, 3, ro(), 1, u64::MAX - 2)).unwrap();
 }
+
+#[test]
+#[ignore]
+fn host_bench_tmp() {
+    use std::time::Instant;
+    let counts: Vec<u64> = std::env::var("HB_COUNT")
+        .map(|c| vec![c.parse().unwrap()])
+        .unwrap_or(vec![10, 60_000]);
+    let what = std::env::var("HB_WHAT").unwrap_or_default();
+    for count in counts {
+        let mut tree = VmaTree::<u32>::new();
+        let base = 0x7f00_0000_0000u64 / P;
+        tree.insert(anon(0x400, 0x500, rw())).unwrap();
+        tree.insert(anon(0x7fff_f000_0000 / P, 0x7fff_f100_0000 / P, stack()))
+            .unwrap();
+        for i in 0..count {
+            let f = if i % 2 == 0 { ro() } else { rw() };
+            tree.insert(anon(base - count + i, base - count + i + 1, f))
+                .unwrap();
+        }
+        let n = 20_000;
+        let t = Instant::now();
+        let mut a = tree
+            .get_unmapped_area(P, None, 0x10000, base * P, 256 * P)
+            .unwrap();
+        for _ in 0..(if what == "search" || what.is_empty() {
+            n
+        } else {
+            0
+        }) {
+            a = tree
+                .get_unmapped_area(P, None, 0x10000, base * P, 256 * P)
+                .unwrap();
+        }
+        let search = t.elapsed().as_nanos() / n;
+        let t = Instant::now();
+        a = std::hint::black_box(a);
+        for _ in 0..(if what == "ins" || what.is_empty() {
+            n
+        } else {
+            0
+        }) {
+            tree.insert(anon(a / P, a / P + 1, rw())).unwrap();
+            tree.unmap_each(a, a + P, |_| {}).unwrap();
+        }
+        let insrem = t.elapsed().as_nanos() / n;
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(tree.find_vma(std::hint::black_box(a)));
+        }
+        let find = t.elapsed().as_nanos() / n;
+        std::println!("{count}: search {search} ns, insert+unmap {insrem} ns, find_vma {find} ns");
+    }
+}
