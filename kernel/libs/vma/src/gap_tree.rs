@@ -29,11 +29,14 @@
 //! * `height`, for the AVL balance: the two subtrees' heights differ by at most one, so the tree
 //!   is at most `1.44 log2(n + 2)` high and every operation is `O(log n)`.
 //!
-//! The tree does not know when an area's `start` or `end` changes (they are `Cell`s, edited in
-//! place by splits, merges and stack growth). The owner calls [`GapTree::refresh_gap`] for every
-//! area whose gap may have changed: the one whose `start` moved, and the one after an area whose
-//! `end` moved. [`insert`](GapTree::insert) and [`remove`](GapTree::remove) do it themselves for
-//! the areas around the one they add or take out. [`check`](GapTree::check) verifies all of it.
+//! [`insert`](GapTree::insert) and [`remove`](GapTree::remove) set the gaps that change (below
+//! the area and below the one after it) in their own descent, and stop recomputing `max_gap` on
+//! the way up once a subtree's values come out unchanged, as Linux's `vma_gap_callbacks` do. The
+//! tree does not see an area's `start` or `end` change in place (they are `Cell`s): an `end`
+//! moves only in a split, whose right part is then inserted, or a merge, whose absorbed area is
+//! then removed, which sets the gap above; a `start` moves only when a stack grows, after which
+//! the owner calls [`refresh_gap`](GapTree::refresh_gap). [`check`](GapTree::check) verifies all
+//! of it, and `VmaTree::check_invariants` calls it.
 //!
 //! Nothing here allocates: [`insert`](GapTree::insert) takes the node's memory from the caller,
 //! who allocated it fallibly before changing anything. Recursion is bounded by the height.
