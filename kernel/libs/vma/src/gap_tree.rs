@@ -113,6 +113,7 @@ fn rotate_left<F>(mut node: Box<Node<F>>) -> Box<Node<F>> {
 
 /// Restore the AVL balance at `node`, whose subtrees are balanced and differ in height by at
 /// most two, and recompute its augmented values.
+#[inline(never)]
 fn rebalance<F>(mut node: Box<Node<F>>) -> Box<Node<F>> {
     node.update();
     match node.balance() {
@@ -259,31 +260,38 @@ fn remove_node<F>(link: &mut Link<F>, start: u64, prev_end: u64, removed: &mut R
             remove_node(&mut node.right, start, prev_end, removed)
         }
         Ordering::Equal => {
-            let Some(mut node) = link.take() else {
-                return false;
-            };
-            let prev_end = node
-                .left
-                .as_deref()
-                .map_or(prev_end, |left| max_node(left).vma.end());
-            *link = match (node.left.take(), node.right.take()) {
-                (only, None) => only,
-                (left, Some(right)) => {
-                    let (mut successor, rest) = take_min(right);
-                    successor.gap = successor.start().saturating_sub(prev_end);
-                    removed.next = Some(successor.start());
-                    successor.left = left;
-                    successor.right = rest;
-                    Some(successor)
-                }
-            };
-            removed.node = Some(node);
-            removed.prev_end = prev_end;
-            fix_up(link);
+            unlink_here(link, prev_end, removed);
             return true;
         }
     };
     changed && fix_up(link)
+}
+
+/// The removal itself, at the node found (kept out of the recursive [`remove_node`], whose every
+/// level would otherwise pay for its registers).
+#[inline(never)]
+fn unlink_here<F>(link: &mut Link<F>, prev_end: u64, removed: &mut Removed<F>) {
+    let Some(mut node) = link.take() else {
+        return;
+    };
+    let prev_end = node
+        .left
+        .as_deref()
+        .map_or(prev_end, |left| max_node(left).vma.end());
+    *link = match (node.left.take(), node.right.take()) {
+        (only, None) => only,
+        (left, Some(right)) => {
+            let (mut successor, rest) = take_min(right);
+            successor.gap = successor.start().saturating_sub(prev_end);
+            removed.next = Some(successor.start());
+            successor.left = left;
+            successor.right = rest;
+            Some(successor)
+        }
+    };
+    removed.node = Some(node);
+    removed.prev_end = prev_end;
+    fix_up(link);
 }
 
 /// The lowest node of a subtree.
