@@ -206,8 +206,11 @@ impl MmInner {
         if !self.may_expand_vm(vm, len / PAGE_SIZE - replaced) {
             return Err(ENOMEM);
         }
-        // MAP_FIXED replaces whatever was there.
-        self.unmap_range(start, start + len)?;
+        // MAP_FIXED replaces whatever was there. Otherwise get_unmapped_area chose a free range,
+        // where Linux's mmap_region finds nothing to unmap: skip the lookup.
+        if fixed {
+            self.unmap_range(start, start + len)?;
+        }
         self.insert_vma(VmaInfo {
             start,
             end: start + len,
