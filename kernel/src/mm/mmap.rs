@@ -79,14 +79,18 @@ impl MmInner {
             return Err(ENOMEM);
         }
         let hint = page_up(hint).filter(|&h| h != 0);
-        self.vmas
-            .get_unmapped_area(len, hint, MMAP_MIN_ADDR, TASK_SIZE, STACK_GUARD_GAP)
-            .filter(|&a| hint == Some(a) || a + len <= MMAP_BASE)
-            .or_else(|| {
-                self.vmas
-                    .get_unmapped_area(len, None, MMAP_MIN_ADDR, MMAP_BASE, STACK_GUARD_GAP)
-            })
-            .ok_or(ENOMEM)
+        // Without a hint the first search would only repeat the second one: its answer is kept
+        // only if it lies below MMAP_BASE, and then it is also the highest fit below MMAP_BASE.
+        hint.and_then(|_| {
+            self.vmas
+                .get_unmapped_area(len, hint, MMAP_MIN_ADDR, TASK_SIZE, STACK_GUARD_GAP)
+        })
+        .filter(|&a| hint == Some(a) || a + len <= MMAP_BASE)
+        .or_else(|| {
+            self.vmas
+                .get_unmapped_area(len, None, MMAP_MIN_ADDR, MMAP_BASE, STACK_GUARD_GAP)
+        })
+        .ok_or(ENOMEM)
     }
 
     /// do_mmap: validates the request as Linux does and creates the area. Returns its address.
@@ -202,8 +206,11 @@ impl MmInner {
         if !self.may_expand_vm(vm, len / PAGE_SIZE - replaced) {
             return Err(ENOMEM);
         }
-        // MAP_FIXED replaces whatever was there.
-        self.unmap_range(start, start + len)?;
+        // MAP_FIXED replaces whatever was there. Otherwise get_unmapped_area chose a free range,
+        // where Linux's mmap_region finds nothing to unmap: skip the lookup.
+        if fixed {
+            self.unmap_range(start, start + len)?;
+        }
         self.insert_vma(VmaInfo {
             start,
             end: start + len,

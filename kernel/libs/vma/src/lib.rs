@@ -15,11 +15,13 @@
 //! # Where Linux keeps its areas, and where we do
 //!
 //! Linux kept the areas in a red-black tree keyed by address (with an augmented "largest gap in
-//! this subtree" field for `get_unmapped_area`) until 6.1, and in a maple tree since. SerenityOS
-//! keeps its regions in an intrusive red-black tree too. [`VmaTree`] is an intrusive red-black tree
-//! from `intrusive-collections`, keyed by `start`: each [`Vma`] is one heap allocation carrying its
-//! own tree link, so lookups are `O(log n)` and no operation allocates more than the areas it
-//! creates.
+//! this subtree" field for `get_unmapped_area`) until 6.1, and in a maple tree (which keeps the
+//! gaps too) since. [`VmaTree`] is a balanced (AVL) tree of its own, keyed by `start` and
+//! augmented the same way: each node is one heap allocation holding a [`Vma`], its two subtrees,
+//! the free gap below the area and the largest such gap in its subtree, so lookups and the
+//! top-down free-area search are `O(log n)`, and no operation allocates more than the areas it
+//! creates. (`intrusive-collections`' red-black tree, used before, has no hook to keep such a
+//! field up to date through its rotations.)
 //!
 //! # The rules that keep the list short
 //!
@@ -38,9 +40,7 @@
 //! The [`maps`] module prints one area as a line of `/proc/PID/maps`, byte for byte as Linux does.
 #![no_std]
 #![feature(allocator_ext)]
-// `deny`, not `forbid`: `intrusive_adapter!` expands to the library's own `unsafe impl Adapter`
-// under an `allow(unsafe_code)`, which `forbid` would reject. No `unsafe` is written here.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
@@ -51,6 +51,7 @@ extern crate std;
 #[cfg(test)]
 mod tests;
 
+mod gap_tree;
 pub mod maps;
 mod tree;
 mod vma;

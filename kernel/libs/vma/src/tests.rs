@@ -692,6 +692,180 @@ fn get_unmapped_area_keeps_stack_guard_gap() {
     );
 }
 
+/// The search as it was before the tree kept its gaps, and as Linux 6.0 describes it: walk the
+/// gaps down from the first area ending above `high`, one area at a time. The reference the
+/// `O(log n)` search must agree with, answer for answer.
+fn linear_unmapped_area(
+    tree: &VmaTree<u32>,
+    len: u64,
+    hint: Option<u64>,
+    low: u64,
+    high: u64,
+    guard: u64,
+) -> Option<u64> {
+    let len = page_align_up(len)?;
+    let low = page_align_up(low)?;
+    let high = page_align_down(high);
+    if len == 0 || high < low || len > high - low {
+        return None;
+    }
+    if let Some(addr) = hint.and_then(page_align_up)
+        && addr >= low
+        && addr <= high - len
+        && tree
+            .find_vma(addr)
+            .is_none_or(|next| addr + len <= next.start_gap(guard))
+    {
+        return Some(addr);
+    }
+    let all: Vec<&Vma<u32>> = tree.iter().collect();
+    // Index of the first area ending above `high`, or `all.len()` for none.
+    let mut next = all.iter().position(|v| v.end() > high).unwrap_or(all.len());
+    loop {
+        let gap_end = all
+            .get(next)
+            .map_or(high, |v| page_align_down(v.start_gap(guard)).min(high));
+        let prev = next.checked_sub(1).map(|i| all[i]);
+        let gap_start = prev.map_or(low, |v| v.end().max(low));
+        if gap_end >= gap_start && gap_end - gap_start >= len {
+            return Some(gap_end - len);
+        }
+        if gap_start == low {
+            return None;
+        }
+        next -= 1;
+    }
+}
+
+/// A small deterministic generator (xorshift64*), so the test needs no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn get_unmapped_area_matches_the_linear_walk() {
+    const SPACE: u64 = 0x4000;
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut tree = VmaTree::<u32>::new();
+    for round in 0..40 {
+        // Fill: many small areas with small gaps, some of them stacks.
+        for _ in 0..300 {
+            let start = rng.below(SPACE);
+            let longest = if rng.below(8) == 0 { 64 } else { 3 };
+            let end = start + 1 + rng.below(longest);
+            let flags = match rng.below(6) {
+                0 => stack(),
+                1 | 2 => ro(),
+                _ => rw(),
+            };
+            let _ = tree.insert(anon(start, end, flags));
+        }
+        // Punch holes, and grow some stacks, so that gaps change in every way.
+        for _ in 0..20 {
+            let start = rng.below(SPACE) * P;
+            tree.unmap(start, start + rng.below(40) * P).unwrap();
+        }
+        let stacks: Vec<u64> = tree
+            .iter()
+            .filter(|v| v.flags().contains(VmFlags::GROWSDOWN))
+            .map(|v| v.start())
+            .collect();
+        for start in stacks.into_iter().take(10) {
+            let _ = tree.expand_down(start, start.saturating_sub(rng.below(8) * P), 2 * P);
+        }
+        if round % 10 == 9 {
+            tree = tree.duplicate().unwrap();
+        }
+        tree.check_invariants().unwrap();
+        for _ in 0..400 {
+            let bound = |rng: &mut Rng| match rng.below(10) {
+                0 => rng.below(SPACE * P),
+                1 => u64::MAX,
+                2 => 0,
+                _ => rng.below(SPACE + 16) * P,
+            };
+            let (a, b) = (bound(&mut rng), bound(&mut rng));
+            let (low, high) = if rng.below(8) == 0 {
+                (a, b)
+            } else {
+                (a.min(b), a.max(b))
+            };
+            let len = match rng.below(10) {
+                0 => rng.below(SPACE * P),
+                1 => u64::MAX - rng.below(4) * P,
+                2..=5 => (1 + rng.below(4)) * P,
+                _ => (1 + rng.below(80)) * P,
+            };
+            let hint = (rng.below(3) == 0).then(|| bound(&mut rng));
+            let guard = match rng.below(4) {
+                0 => 0,
+                1 => rng.below(8 * P),
+                _ => rng.below(8) * P,
+            };
+            assert_eq!(
+                tree.get_unmapped_area(len, hint, low, high, guard),
+                linear_unmapped_area(&tree, len, hint, low, high, guard),
+                "len {len:#x} hint {hint:x?} low {low:#x} high {high:#x} guard {guard:#x}, {} areas",
+                tree.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn get_unmapped_area_edges() {
+    // Gaps: [LOW, 0x1010) at low, [0x1020, 0x1030), [0x1fe0, HIGH) at high, 2 pages below a stack.
+    let tree = tree_of(&[
+        anon(0x1010, 0x1020, rw()),
+        anon(0x1030, 0x1fe0, ro()),
+        anon(0x2000, 0x2010, stack()),
+        anon(0x2012, 0x2020, stack()),
+    ]);
+    let get = |len, low, high, guard| tree.get_unmapped_area(len, None, low, high, guard);
+    // Larger than every gap: none, however the window is cut.
+    assert_eq!(get(0x21 * P, LOW, HIGH, 0), None);
+    assert_eq!(
+        get(0x21 * P, 0, u64::MAX, 0),
+        Some(u64::MAX - P + 1 - 0x21 * P)
+    );
+    // The gap at `high`, and the same with the stack's guard eating it.
+    assert_eq!(get(0x20 * P, LOW, HIGH, 0), Some(0x1fe0 * P));
+    assert_eq!(
+        get(0x20 * P, LOW, HIGH, P),
+        None,
+        "guard: no other gap is that large"
+    );
+    assert_eq!(get(0x1f * P, LOW, HIGH, P), Some(0x1fe0 * P));
+    assert_eq!(get(0x10 * P, LOW, HIGH, 0x11 * P), Some(0x1020 * P));
+    // The gap at `low`, exactly its size; one page more does not fit.
+    assert_eq!(get(0x10 * P, LOW, 0x1030 * P, 0), Some(0x1020 * P));
+    assert_eq!(get(0x10 * P, LOW, 0x1020 * P, 0), Some(LOW));
+    assert_eq!(get(0x11 * P, LOW, 0x1020 * P, 0), None);
+    // A window inside one gap, and one inside an area.
+    assert_eq!(get(P, 0x1022 * P, 0x1024 * P, 0), Some(0x1023 * P));
+    assert_eq!(get(P, 0x1100 * P, 0x1200 * P, 0), None);
+    // The two pages between the stacks: only without a guard.
+    assert_eq!(get(2 * P, 0x2000 * P, 0x2020 * P, 0), Some(0x2010 * P));
+    assert_eq!(get(2 * P, 0x2000 * P, 0x2020 * P, P), None);
+    assert_eq!(get(P, 0x2000 * P, 0x2020 * P, P), Some(0x2010 * P));
+    // An unaligned guard covers the page it reaches into.
+    assert_eq!(get(P, 0x2000 * P, 0x2020 * P, P + 1), None);
+    // A guard reaching below address 0: nothing below either stack, so the gap under the area
+    // below them.
+    assert_eq!(get(P, 0, 0x2012 * P, u64::MAX), Some(0x102f * P));
+}
+
 // ---- expand_down ----
 
 #[test]
@@ -815,6 +989,9 @@ fn check_invariants_catches_corruption() {
         Err("adjacent areas should have been merged")
     );
     tree.find(6 * P).unwrap().set_flags(ro());
+    // An end moved without telling the tree: the gap it keeps below the next area is stale.
+    assert_eq!(tree.check_invariants(), Err("stale gap below an area"));
+    tree.find(2 * P).unwrap().set_end(4 * P);
     tree.check_invariants().unwrap();
     tree.find(6 * P).unwrap().set_pgoff(7);
     assert_eq!(

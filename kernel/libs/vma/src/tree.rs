@@ -3,12 +3,8 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
-use core::mem::MaybeUninit;
 
-use intrusive_collections::Bound;
-use intrusive_collections::rbtree::{Cursor, RBTree};
-
-use crate::vma::VmaAdapter;
+use crate::gap_tree::{GapQuery, GapTree, Iter, Room};
 use crate::{
     PAGE_SIZE, ProtectError, VmFlags, Vma, VmaError, VmaInfo, is_page_aligned, page_align_down,
     page_align_up,
@@ -27,7 +23,7 @@ const TOP: u64 = page_align_down(u64::MAX);
 /// `brk`, the stack start, the mmap base) belongs to the kernel's `Mm`, which calls these
 /// operations and then updates its page tables from what they return.
 pub struct VmaTree<F> {
-    tree: RBTree<VmaAdapter<F>>,
+    tree: GapTree<F>,
     /// The number of areas (Linux's `map_count`); the tree does not count its elements.
     count: usize,
     /// An address across which areas never merge (see [`VmaTree::set_merge_barrier`]).
@@ -39,7 +35,7 @@ pub struct VmaTree<F> {
 
 /// Room for one area, allocated before an operation changes anything, so that running out of
 /// memory half-way can never leave the tree half-edited.
-type Spare<F> = Box<MaybeUninit<Vma<F>>>;
+type Spare<F> = Room<F>;
 
 /// Room for the new areas of splits at the left and right edges of a range (None: no split there).
 type SplitRoom<F> = (Option<Spare<F>>, Option<Spare<F>>);
@@ -83,7 +79,7 @@ impl<F> VmaTree<F> {
     /// An empty address space.
     pub fn new() -> Self {
         VmaTree {
-            tree: RBTree::new(VmaAdapter::new()),
+            tree: GapTree::new(),
             count: 0,
             barrier: None,
             max_count: usize::MAX,
@@ -127,26 +123,11 @@ impl<F> VmaTree<F> {
         self.tree.iter()
     }
 
-    /// A cursor on the first area whose end is above `addr`, or the null cursor if there is none.
-    fn find_vma_cursor(&self, addr: u64) -> Cursor<'_, VmaAdapter<F>> {
-        // Areas do not overlap, so they are sorted by end as well as by start. The last area
-        // starting at or below `addr` is the only one that can contain it; if it ends at or
-        // below `addr`, the answer is the area after it.
-        let mut cursor = self.tree.upper_bound(Bound::Included(&addr));
-        if cursor.is_null() {
-            return self.tree.front();
-        }
-        if cursor.get().is_some_and(|vma| vma.end() <= addr) {
-            cursor.move_next();
-        }
-        cursor
-    }
-
     /// The first area whose end is above `addr` (Linux's `find_vma`). It contains `addr` if
     /// `start <= addr`; otherwise `addr` is in the gap below it, which is where the fault
     /// handler looks for a stack to grow down. `O(log n)`.
     pub fn find_vma(&self, addr: u64) -> Option<&Vma<F>> {
-        self.find_vma_cursor(addr).get()
+        self.tree.first_ending_above(addr)
     }
 
     /// The area containing `addr`, if any.
@@ -157,10 +138,14 @@ impl<F> VmaTree<F> {
     /// The area just below `addr`: the one ending at or below it with the highest end (the `prev`
     /// of Linux's `find_vma_prev`, i.e. the area before [`find_vma`](Self::find_vma)'s answer).
     pub fn find_prev(&self, addr: u64) -> Option<&Vma<F>> {
-        let mut cursor = self.find_vma_cursor(addr);
-        // From the null cursor (no area ends above `addr`) this moves to the last area.
-        cursor.move_prev();
-        cursor.get()
+        let around = self.tree.around(addr);
+        match (around.at, around.prev) {
+            // `addr` is the start of an area: the one before it.
+            (Some(_), prev) => prev,
+            // The area before `addr` contains it: the one before that.
+            (None, Some(prev)) if prev.end() > addr => self.tree.last_before(prev.start(), false),
+            (None, prev) => prev,
+        }
     }
 
     /// Whether any area overlaps `[start, end)` (Linux's `find_vma_intersection(..).is_some()`).
@@ -181,10 +166,12 @@ impl<F> VmaTree<F> {
     /// Either way, a stack ([`VmFlags::GROWSDOWN`]) keeps `stack_guard_gap` bytes free below it
     /// ([`Vma::start_gap`]); as in Linux only the area right above a gap is consulted.
     ///
-    /// Linux finds the gap in `O(log n)` with the largest free gap of each subtree kept in the
-    /// tree's nodes (the augmented rbtree's `rb_subtree_gap`, now the maple tree's gaps). An
-    /// intrusive tree cannot carry such a field, so this walks the gaps downwards from `high`:
-    /// `O(log n)` to start, then one step per area skipped.
+    /// The answer is exactly that of walking the gaps down from `high` one area at a time
+    /// (Linux 6.0's `unmapped_area_topdown` visits them in that order), but found in `O(log n)`:
+    /// like Linux (the augmented rbtree's `rb_subtree_gap` in 6.0, the maple tree's gaps in
+    /// 6.1), the tree keeps the largest free gap of each subtree and descends only where one is
+    /// large enough (see the `gap_tree` module). Each candidate that a stack's guard gap or the
+    /// edges of `[low, high)` make too small costs another `O(log n)`, as Linux 6.1's retry does.
     pub fn get_unmapped_area(
         &self,
         len: u64,
@@ -210,25 +197,12 @@ impl<F> VmaTree<F> {
             return Some(addr);
         }
 
-        // Each gap lies between `prev` and `next`. Start with `next` the first area above `high`
-        // (or none), and walk down.
-        let mut next = self.find_vma_cursor(high);
-        loop {
-            let mut prev = next.clone();
-            prev.move_prev();
-            let gap_end = next.get().map_or(high, |next| {
-                page_align_down(next.start_gap(stack_guard_gap)).min(high)
-            });
-            let gap_start = prev.get().map_or(low, |prev| prev.end().max(low));
-            if gap_end >= gap_start && gap_end - gap_start >= len {
-                return Some(gap_end - len);
-            }
-            if gap_start == low {
-                // `prev` ends at or below `low` (or there is none): no gap further down is in range.
-                return None;
-            }
-            next = prev;
-        }
+        self.tree.unmapped_area_topdown(&GapQuery {
+            len,
+            low,
+            high,
+            stack_guard_gap,
+        })
     }
 }
 
@@ -314,41 +288,43 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         if start >= end {
             return Ok(());
         }
-        if self
-            .find(start)
-            .is_some_and(|vma| vma.start() < start && end < vma.end())
-            && self.count >= self.max_count
-        {
+        let Some(first) = self.find_vma(start).filter(|vma| vma.start() < end) else {
+            // Nothing mapped in the range.
+            return Ok(());
+        };
+        let need_left = first.start() < start;
+        let inside_one = need_left && end < first.end();
+        if inside_one && self.count >= self.max_count {
             return Err(VmaError::NoMem);
         }
-        // Everything that can fail comes first: room for the split halves and for the list.
-        let need_left = self.find(start).is_some_and(|vma| vma.start() < start);
-        let need_right = self.find(end).is_some_and(|vma| vma.start() < end);
+        // Everything that can fail comes first: room for the split halves.
+        // The area at `end` is `first` itself unless `first` ends before it.
+        let need_right = if first.end() >= end {
+            first.end() > end
+        } else {
+            self.find(end).is_some_and(|vma| vma.start() < end)
+        };
+        // After the splits, the first area inside the range starts here.
+        let mut next = Some(first.start().max(start));
         let (mut left, mut right) = self.allocate_splits(need_left, need_right)?;
         self.split_at(start, &mut left);
         self.split_at(end, &mut right);
         // Every area from `start` on that begins before `end` now lies wholly inside the range.
-        let mut cursor = self.tree.lower_bound_mut(Bound::Included(&start));
-        let mut count = 0;
-        while cursor.get().is_some_and(|vma| vma.start() < end) {
-            // `remove` moves the cursor on to the next area.
-            if let Some(vma) = cursor.remove() {
-                removed(VmaInfo::from_removed(*vma));
-                count += 1;
-            }
+        while let Some(at) = next.filter(|&at| at < end) {
+            let Some((vma, after)) = self.tree.remove(at) else {
+                debug_assert!(false, "unmap: no area at {at:#x}");
+                break;
+            };
+            removed(VmaInfo::from_removed(vma));
+            self.count -= 1;
+            next = after;
         }
-        self.count -= count;
         Ok(())
     }
 
     /// The areas overlapping `[start, end)`, in ascending order.
     pub fn iter_range(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma<F>> {
-        let mut cursor = self.find_vma_cursor(start);
-        core::iter::from_fn(move || {
-            let vma = cursor.get().filter(|vma| vma.start() < end)?;
-            cursor.move_next();
-            Some(vma)
-        })
+        Iter::from(&self.tree, self.find_vma(start)).take_while(move |vma| vma.start() < end)
     }
 
     /// Linux's `mprotect` on `[start, end)`: set the access rights of every page in the range to
@@ -451,17 +427,15 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         if !is_page_aligned(new_start) {
             return Err(VmaError::Unaligned);
         }
-        let cursor = self.tree.find(&vma_start);
-        let vma = cursor
-            .get()
+        let vma = self
+            .tree
+            .get(vma_start)
             .filter(|vma| vma.flags().contains(VmFlags::GROWSDOWN))
             .ok_or(VmaError::NotFound)?;
         if new_start >= vma_start {
             return Ok(());
         }
-        let mut prev = cursor.clone();
-        prev.move_prev();
-        if let Some(prev) = prev.get() {
+        if let Some(prev) = self.tree.last_before(vma_start, false) {
             if prev.end() > new_start {
                 return Err(VmaError::Overlap);
             }
@@ -477,6 +451,7 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         // Moving `start` down into the free gap keeps the tree's order.
         vma.set_start(new_start);
         vma.set_pgoff(pgoff);
+        self.tree.refresh_gap(new_start);
         // Linux leaves a grown stack unmerged; merging keeps the tree canonical when it now
         // touches an identical stack below it.
         self.merge(new_start);
@@ -488,27 +463,30 @@ impl<F: Clone + PartialEq> VmaTree<F> {
     ///
     /// Fails with [`VmaError::NoMem`] if memory for the copies runs out; what was copied is freed.
     pub fn duplicate(&self) -> Result<Self, VmaError> {
-        let mut copy = Self::new();
-        copy.barrier = self.barrier;
-        copy.max_count = self.max_count;
-        for vma in self.iter() {
-            copy.link(
-                spare()?,
-                Vma::new(
-                    vma.start(),
-                    vma.end(),
-                    vma.flags(),
-                    vma.file().cloned(),
-                    vma.pgoff(),
-                ),
+        // The copy has the same shape as the original, so no rebalancing and no gap is
+        // recomputed: `O(n)`.
+        let tree = self.tree.try_copy(|vma| {
+            let copy = Vma::new(
+                vma.start(),
+                vma.end(),
+                vma.flags(),
+                vma.file().cloned(),
+                vma.pgoff(),
             );
-        }
-        Ok(copy)
+            Ok((spare()?, copy))
+        })?;
+        Ok(VmaTree {
+            tree,
+            count: self.count,
+            barrier: self.barrier,
+            max_count: self.max_count,
+        })
     }
 
     /// Check everything the operations promise: areas sorted and non-overlapping, page-aligned
     /// and non-empty, anonymous `pgoff`s equal to the start's page number, the count right, and
-    /// no two adjacent areas that the merge rule would have merged. For tests and debugging.
+    /// no two adjacent areas that the merge rule would have merged; and the balanced tree's
+    /// heights and free gaps (see the `gap_tree` module) up to date. For tests and debugging.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
         let mut count = 0;
         let mut prev: Option<&Vma<F>> = None;
@@ -542,6 +520,8 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         if count != self.count {
             return Err("area count wrong");
         }
+        // The tree's own shape and its record of the free gaps.
+        self.tree.check()?;
         Ok(())
     }
 
@@ -565,6 +545,7 @@ impl<F: Clone + PartialEq> VmaTree<F> {
             vma.file().cloned(),
             vma.file_page(addr),
         );
+        // The gap below `right` (none) and above it (unchanged) are recorded by `link`.
         vma.set_end(addr);
         self.link(room, right);
     }
@@ -573,27 +554,24 @@ impl<F: Clone + PartialEq> VmaTree<F> {
     /// the area before it, the one after it into it, or all three into one. These are the cases
     /// of Linux's `vma_merge`. The areas absorbed are freed.
     fn merge(&mut self, start: u64) {
-        let cursor = self.tree.find(&start);
-        let Some(vma) = cursor.get() else {
+        let around = self.tree.around(start);
+        let Some(vma) = around.at else {
             debug_assert!(false, "merge: no area at {start:#x}");
             return;
         };
-        let mut prev = cursor.clone();
-        prev.move_prev();
-        let prev = prev.get().filter(|prev| {
+        let prev = around.prev.filter(|prev| {
             prev.end() == vma.start()
                 && self.may_merge_at(vma.start())
                 && prev.can_merge_after(vma.flags(), vma.file(), vma.pgoff())
         });
-        let mut next = cursor.clone();
-        next.move_next();
-        let next = next.get().filter(|next| {
+        let next = around.next.filter(|next| {
             next.start() == vma.end()
                 && self.may_merge_at(vma.end())
                 && next.can_merge_before(vma.flags(), vma.file(), vma.pgoff(), vma.pages())
         });
         // Growing an area's end over its neighbour before unlinking the neighbour is fine: the
-        // tree is ordered by start, which does not change.
+        // tree is ordered by start, which does not change, and unlinking the last area absorbed
+        // records the gap above the merged area.
         match (prev, next) {
             (Some(prev), Some(next)) => {
                 prev.set_end(next.end());
@@ -634,13 +612,13 @@ impl<F: Clone + PartialEq> VmaTree<F> {
 
     /// Add an area to the tree (Linux's `vma_link`), in memory allocated beforehand.
     fn link(&mut self, room: Spare<F>, vma: Vma<F>) {
-        self.tree.insert(Box::write(room, vma));
+        self.tree.insert(room, vma);
         self.count += 1;
     }
 
     /// Remove and free the area starting at `start`.
     fn unlink(&mut self, start: u64) {
-        let removed = self.tree.find_mut(&start).remove();
+        let removed = self.tree.remove(start);
         debug_assert!(removed.is_some(), "unlink: no area at {start:#x}");
         self.count -= 1;
     }

@@ -3,8 +3,6 @@
 use core::cell::Cell;
 use core::fmt;
 
-use intrusive_collections::{KeyAdapter, RBTreeLink, intrusive_adapter};
-
 use crate::{PAGE_SIZE, VmFlags, is_page_aligned};
 
 /// One virtual memory area: Linux's `struct vm_area_struct`, reduced to what decides what a page
@@ -29,10 +27,10 @@ use crate::{PAGE_SIZE, VmFlags, is_page_aligned};
 /// fields that splits, merges, `mprotect` and stack growth change in place are `Cell`s: the
 /// flags and `pgoff` are not part of the key, and `start` and `end` only ever move within the
 /// gap to the neighbouring areas, so the order of the tree, which is by `start`, never changes
-/// under it. (Linux likewise adjusts `vm_start`/`vm_end` in place in `vma_expand` and
-/// `vma_shrink`.) The file handle never changes once an area exists.
+/// under it; the tree's record of the free gaps is refreshed after each such change. (Linux
+/// likewise adjusts `vm_start`/`vm_end` in place in `vma_expand` and `vma_shrink`, then updates
+/// the gaps.) The file handle never changes once an area exists.
 pub struct Vma<F> {
-    link: RBTreeLink,
     start: Cell<u64>,
     end: Cell<u64>,
     flags: Cell<VmFlags>,
@@ -40,22 +38,11 @@ pub struct Vma<F> {
     file: Option<F>,
 }
 
-intrusive_adapter!(pub(crate) VmaAdapter<F> = alloc::boxed::Box<Vma<F>>: Vma<F> { link => RBTreeLink });
-
-impl<'a, F> KeyAdapter<'a> for VmaAdapter<F> {
-    type Key = u64;
-
-    fn get_key(&self, vma: &'a Vma<F>) -> u64 {
-        vma.start.get()
-    }
-}
-
 impl<F> Vma<F> {
     /// A new, unlinked area. The caller has checked the range.
     pub(crate) fn new(start: u64, end: u64, flags: VmFlags, file: Option<F>, pgoff: u64) -> Self {
         debug_assert!(start < end && is_page_aligned(start) && is_page_aligned(end));
         Vma {
-            link: RBTreeLink::new(),
             start: Cell::new(start),
             end: Cell::new(end),
             flags: Cell::new(flags),
@@ -237,9 +224,7 @@ impl<F> VmaInfo<F> {
             flags,
             pgoff,
             file,
-            link,
         } = vma;
-        debug_assert!(!link.is_linked());
         VmaInfo {
             start: start.get(),
             end: end.get(),

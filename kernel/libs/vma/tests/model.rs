@@ -102,6 +102,61 @@ enum Op {
     Query { addr: u64, len: u64 },
     /// Replace the tree by its `duplicate`.
     Fork,
+    /// `get_unmapped_area` alone, with every parameter random (bytes, often unaligned).
+    Search {
+        len: u64,
+        hint: Option<u64>,
+        low: u64,
+        high: u64,
+        guard: u64,
+    },
+}
+
+/// Where a search may look, in bytes: `[low, high)`.
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    low: u64,
+    high: u64,
+    guard: u64,
+}
+
+/// The window of the `Mmap` operation.
+const MMAP_WINDOW: Window = Window {
+    low: LOW * P,
+    high: HIGH * P,
+    guard: GAP * P,
+};
+
+/// A search bound: usually a page near the mappings, sometimes unaligned, sometimes an extreme.
+fn bound() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        8 => (0..SPACE + 8).prop_map(|page| page * P),
+        2 => 0..(SPACE + 8) * P,
+        1 => Just(0),
+        1 => Just(u64::MAX),
+        1 => Just(u64::MAX - P + 1),
+    ]
+}
+
+/// A stack guard gap: usually a few pages, sometimes none, unaligned or absurdly large.
+fn guard() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        4 => (0..8u64).prop_map(|pages| pages * P),
+        1 => 0..8 * P,
+        1 => Just(u64::MAX),
+    ]
+}
+
+/// A search length: usually whole pages, sometimes empty, unaligned, larger than every gap or
+/// than the address space.
+fn search_len() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        6 => (1..16u64).prop_map(|pages| pages * P),
+        2 => len(),
+        1 => (SPACE - 8..SPACE + 8).prop_map(|pages| pages * P),
+        1 => Just(u64::MAX),
+        1 => Just(u64::MAX - 2 * P),
+    ]
 }
 
 fn flags() -> impl Strategy<Value = VmFlags> {
@@ -178,6 +233,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(which, by, gap)| Op::ExpandDown { which, by, gap }),
         2 => (addr(), len()).prop_map(|(addr, len)| Op::Query { addr, len }),
         1 => Just(Op::Fork),
+        4 => (search_len(), prop::option::of(bound()), bound(), bound(), guard()).prop_map(
+            |(len, hint, low, high, guard)| Op::Search { len, hint, low, high, guard }
+        ),
     ]
 }
 
@@ -252,30 +310,52 @@ fn page_range(start: u64, len: u64) -> (u64, u64) {
     (start / P, (start + len).div_ceil(P))
 }
 
-/// Whether a mapping of `pages` pages fits at page `at`: inside `[LOW, HIGH)`, free, and not in
-/// the guard gap of a stack right above it.
-fn fits(model: &Model, at: u64, pages: u64) -> bool {
-    if at < LOW || at + pages > HIGH || model.range(at..at + pages).next().is_some() {
+/// Whether a mapping of `pages` pages fits at page `at`: inside the window's pages
+/// `[low, high)`, free, and not in the guard gap of a stack right above it (`guard` bytes,
+/// rounded up to whole pages since mappings are).
+fn fits(model: &Model, at: u64, pages: u64, (low, high, guard): (u64, u64, u64)) -> bool {
+    let Some(end) = at.checked_add(pages) else {
+        return false;
+    };
+    if at < low || end > high || model.range(at..end).next().is_some() {
         return false;
     }
-    match model.range(at + pages..).next() {
+    match model.range(end..).next() {
         Some((&next, state)) if state.flags.contains(VmFlags::GROWSDOWN) => {
-            at + pages <= next.saturating_sub(GAP)
+            end <= next.saturating_sub(guard)
         }
         _ => true,
     }
 }
 
-/// What `get_unmapped_area` must answer, found by trying every page.
-fn predict_unmapped_area(model: &Model, pages: u64, hint: Option<u64>) -> Option<u64> {
+/// What `get_unmapped_area` must answer, found by trying every page from the top of the window
+/// down: the hint if it fits, otherwise the highest page that does.
+fn predict_unmapped_area(
+    model: &Model,
+    len: u64,
+    hint: Option<u64>,
+    window: Window,
+) -> Option<u64> {
+    let pages = len.div_ceil(P);
+    let low = window.low.div_ceil(P);
+    let high = window.high / P;
+    let guard = window.guard.div_ceil(P);
+    let bounds = (low, high, guard);
+    // A length that rounds up past the top of the address space is refused, like the empty one.
+    if pages == 0 || len.checked_add(P - 1).is_none() {
+        return None;
+    }
     if let Some(hint) = hint
-        && fits(model, hint.div_ceil(P), pages)
+        && hint.checked_add(P - 1).is_some()
+        && fits(model, hint.div_ceil(P), pages, bounds)
     {
         return Some(hint.div_ceil(P) * P);
     }
-    (LOW..=HIGH.checked_sub(pages)?)
+    // Above the highest mapped page (plus its guard) the first page tried fits or nothing does,
+    // so the loop stays short even for a window reaching the top of the address space.
+    (low..=high.checked_sub(pages)?)
         .rev()
-        .find(|&at| fits(model, at, pages))
+        .find(|&at| fits(model, at, pages, bounds))
         .map(|at| at * P)
 }
 
@@ -328,7 +408,10 @@ fn apply(tree: &mut VmaTree<u32>, model: &mut Model, op: &Op) -> Result<(), Test
             backing,
         } => {
             let found = tree.get_unmapped_area(pages * P, hint, LOW * P, HIGH * P, GAP * P);
-            prop_assert_eq!(found, predict_unmapped_area(model, pages, hint));
+            prop_assert_eq!(
+                found,
+                predict_unmapped_area(model, pages * P, hint, MMAP_WINDOW)
+            );
             if let Some(addr) = found {
                 let info = backing.info(addr / P, addr / P + pages, flags);
                 prop_assert_eq!(tree.insert(info.clone()), Ok(()));
@@ -448,6 +531,23 @@ fn apply(tree: &mut VmaTree<u32>, model: &mut Model, op: &Op) -> Result<(), Test
             prop_assert_eq!(info(tree.find_prev(addr)), find_prev.cloned());
             let intersects = len > 0 && areas.iter().any(|a| a.start < addr + len && addr < a.end);
             prop_assert_eq!(tree.intersects(addr, addr + len), intersects);
+        }
+        Op::Search {
+            len,
+            hint,
+            low,
+            high,
+            guard,
+        } => {
+            let window = Window { low, high, guard };
+            prop_assert_eq!(
+                tree.get_unmapped_area(len, hint, low, high, guard),
+                predict_unmapped_area(model, len, hint, window),
+                "len {:#x} hint {:x?} window {:x?}",
+                len,
+                hint,
+                window
+            );
         }
         Op::Fork => {
             let copy = tree.duplicate().unwrap();
