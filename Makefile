@@ -15,16 +15,18 @@ HOST_LIBS := -p abi -p buddy -p cpio -p vma -p exec
 # Where the bootloader puts the (position-independent) kernel: gdb needs it to place the symbols.
 KERNEL_BASE := 0xffffffff80000000
 
-# make run INIT=path/to/static-elf ARGS="a b c"
+# make run INIT=path/to/static-elf ARGS="a b c" FILES="host/path:/guest/path ..."
 INIT ?=
 ARGS ?=
+# More files for the initramfs, each host:guest (unpacked into the writable root at boot).
+FILES ?=
 UEFI ?=
 BOOT_FLAGS := --timeout $(TIMEOUT) $(if $(UEFI),--uefi,)
 
 # Without INIT, the demo: a walk through a process's areas, ending with its /proc/self/maps.
 INIT_NAME := $(if $(INIT),$(notdir $(INIT)),demo)
 INIT_PATH := $(if $(INIT),$(INIT),$(USER_DIR)/demo)
-RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME)
+RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME) $(foreach f,$(FILES),--file $(f))
 RUN_CMDLINE := init=/bin/$(INIT_NAME) -- $(ARGS)
 
 .PHONY: all run test test-host test-kernel test-integration fuzz fuzz-linux gdb clean toolchain qemu build kernel boot user check fmt

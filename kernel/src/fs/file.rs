@@ -1,12 +1,12 @@
 //! Open files and the per-process file-descriptor table.
 
 use abi::fcntl::{
-    O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+    O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
 };
 use alloc::{sync::Arc, vec::Vec};
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use super::Inode;
+use super::{Inode, dev::Device};
 use crate::{
     arch::serial,
     sync::IrqMutex,
@@ -20,10 +20,12 @@ pub const MAX_FDS: usize = 1024;
 pub enum FileKind {
     /// The serial console (fds 0, 1, 2): writes go to the console, reads see end of file.
     Console,
-    /// A regular file of the initramfs.
+    /// A regular file.
     Regular(Arc<Inode>),
-    /// A directory (can be opened, not read).
+    /// A directory (read with getdents64, not read).
     Dir(Arc<Inode>),
+    /// A character device of /dev.
+    Device(Device, Arc<Inode>),
     /// A /proc file and its text, produced at the first read.
     Proc(
         super::procfs::ProcFile,
@@ -62,7 +64,6 @@ impl OpenFile {
     }
 
     /// The status flags (F_GETFL).
-    #[expect(dead_code, reason = "fcntl, in progress")]
     pub fn flags(&self) -> u64 {
         self.flags.load(Ordering::Relaxed) as u64
     }
@@ -92,23 +93,20 @@ impl OpenFile {
         if !self.readable {
             return Err(EBADF);
         }
-        let bytes: &[u8] = match &self.kind {
-            FileKind::Console => return Ok(0),
-            FileKind::Dir(_) => return Err(EISDIR),
-            FileKind::Regular(inode) => match inode.data {
-                super::InodeData::Initramfs(bytes) => bytes,
-                super::InodeData::Shmem { .. } => &[],
-            },
+        match &self.kind {
+            FileKind::Console => Ok(0),
+            FileKind::Dir(_) => Err(EISDIR),
+            FileKind::Regular(inode) => Ok(inode.read(pos, buf)),
+            FileKind::Device(device, _) => Ok(device.read(buf)),
             FileKind::Proc(file, text) => {
                 let mut text = text.lock();
                 if text.is_none() {
                     *text = Some(file.render()?.into_bytes());
                 }
                 let bytes = text.as_deref().unwrap_or_default();
-                return Ok(Self::read_from(bytes, pos, buf));
+                Ok(Self::read_from(bytes, pos, buf))
             }
-        };
-        Ok(Self::read_from(bytes, pos, buf))
+        }
     }
 
     /// Copies from `bytes` at `pos`.
@@ -120,18 +118,49 @@ impl OpenFile {
     }
 
     /// Writes from a kernel buffer at `pos` (ignored by files without a position, such as the
-    /// console), without moving the file position: the caller moves it by what was written.
+    /// console), without moving the file position (pwrite). With O_APPEND a regular file is
+    /// written at its end whatever `pos` says, as Linux's pwrite does.
+    #[expect(dead_code, reason = "pwrite, in progress")]
     pub fn write_at(&self, pos: u64, buf: &[u8]) -> Result<usize, Errno> {
-        let _ = pos;
+        self.write_to(Some(pos), buf).map(|(n, _)| n)
+    }
+
+    /// write(): writes at the file position (at the end with O_APPEND) and moves it past what
+    /// was written, under the position's lock so that writers sharing the file do not overlap.
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        let mut pos = self.pos.lock();
+        let (n, end) = self.write_to(Some(*pos), buf)?;
+        *pos = end;
+        Ok(n)
+    }
+
+    /// Writes at `pos` (or the end, with O_APPEND); returns the count and the position after it.
+    fn write_to(&self, pos: Option<u64>, buf: &[u8]) -> Result<(usize, u64), Errno> {
         if !self.writable {
             return Err(EBADF);
         }
+        let at = pos.unwrap_or(0);
         match &self.kind {
             FileKind::Console => {
                 serial::write_bytes(buf);
-                Ok(buf.len())
+                Ok((buf.len(), at))
             }
+            FileKind::Regular(inode) => {
+                let append = self.flags() & O_APPEND != 0;
+                inode.write(if append { None } else { pos }, buf)
+            }
+            FileKind::Device(device, _) => Ok((device.write(buf)?, at)),
             _ => Err(EBADF),
+        }
+    }
+
+    /// The inode behind the file, if it has one (fstat, fchdir, ftruncate...).
+    pub fn file_inode(&self) -> Option<&Arc<Inode>> {
+        match &self.kind {
+            FileKind::Regular(inode) | FileKind::Dir(inode) | FileKind::Device(_, inode) => {
+                Some(inode)
+            }
+            _ => None,
         }
     }
 

@@ -7,12 +7,19 @@
 //! | 0, 1, 2, 3, 257 | read, write, open, close, openat | [`fs`] |
 //! | 9, 10, 11, 12 | mmap, mprotect, munmap, brk | [`mm`] |
 //! | 16, 20 | ioctl (console: ENOTTY), writev | [`fs`] |
+//! | 74, 75, 76, 77, 217 | fsync, fdatasync, truncate, ftruncate, getdents64 | [`fs`] |
+//! | 79, 80, 81, 82, 83, 84, 86, 87, 88, 89 | getcwd, chdir, fchdir, rename, mkdir, rmdir, link, unlink, symlink, readlink | [`namei`] |
+//! | 258, 263, 264, 265, 266, 267, 316 | mkdirat, unlinkat, renameat, linkat, symlinkat, readlinkat, renameat2 | [`namei`] |
+//! | 4, 5, 6, 21, 90, 91, 95, 137, 138 | stat, fstat, lstat, access, chmod, fchmod, umask, statfs, fstatfs | [`stat`] |
+//! | 262, 268, 269, 280, 332, 439 | newfstatat, fchmodat, faccessat, utimensat, statx, faccessat2 | [`stat`] |
 //! | 14, 24, 39, 56, 57, 59, 60, 61, 110, 158, 186, 218, 231 | rt_sigprocmask, sched_yield, getpid, clone, fork, execve, exit, wait4, getppid, arch_prctl, gettid, set_tid_address, exit_group | [`process`] |
 
 pub mod errno;
 pub mod fs;
 pub mod mm;
+pub mod namei;
 pub mod process;
+pub mod stat;
 
 use errno::{ENOSYS, Errno};
 
@@ -70,6 +77,43 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::SET_TID_ADDRESS => process::sys_getpid(),
         nr::EXIT_GROUP => process::sys_exit_group(a[0]),
         nr::OPENAT => fs::sys_openat(a[0], a[1], a[2], a[3]),
+        nr::STAT => stat::sys_stat(a[0], a[1]),
+        nr::FSTAT => stat::sys_fstat(a[0], a[1]),
+        nr::LSTAT => stat::sys_lstat(a[0], a[1]),
+        nr::ACCESS => stat::sys_access(a[0], a[1]),
+        nr::FSYNC => fs::sys_fsync(a[0]),
+        nr::FDATASYNC => fs::sys_fsync(a[0]),
+        nr::TRUNCATE => fs::sys_truncate(a[0], a[1]),
+        nr::FTRUNCATE => fs::sys_ftruncate(a[0], a[1]),
+        nr::GETCWD => namei::sys_getcwd(a[0], a[1]),
+        nr::CHDIR => namei::sys_chdir(a[0]),
+        nr::FCHDIR => namei::sys_fchdir(a[0]),
+        nr::RENAME => namei::sys_rename(a[0], a[1]),
+        nr::MKDIR => namei::sys_mkdir(a[0], a[1]),
+        nr::RMDIR => namei::sys_rmdir(a[0]),
+        nr::LINK => namei::sys_link(a[0], a[1]),
+        nr::UNLINK => namei::sys_unlink(a[0]),
+        nr::SYMLINK => namei::sys_symlink(a[0], a[1]),
+        nr::READLINK => namei::sys_readlink(a[0], a[1], a[2]),
+        nr::CHMOD => stat::sys_chmod(a[0], a[1]),
+        nr::FCHMOD => stat::sys_fchmod(a[0], a[1]),
+        nr::UMASK => stat::sys_umask(a[0]),
+        nr::STATFS => stat::sys_statfs(a[0], a[1]),
+        nr::FSTATFS => stat::sys_fstatfs(a[0], a[1]),
+        nr::GETDENTS64 => fs::sys_getdents64(a[0], a[1], a[2]),
+        nr::MKDIRAT => namei::sys_mkdirat(a[0], a[1], a[2]),
+        nr::NEWFSTATAT => stat::sys_newfstatat(a[0], a[1], a[2], a[3]),
+        nr::UNLINKAT => namei::sys_unlinkat(a[0], a[1], a[2]),
+        nr::RENAMEAT => namei::sys_renameat(a[0], a[1], a[2], a[3]),
+        nr::LINKAT => namei::sys_linkat(a[0], a[1], a[2], a[3], a[4]),
+        nr::SYMLINKAT => namei::sys_symlinkat(a[0], a[1], a[2]),
+        nr::READLINKAT => namei::sys_readlinkat(a[0], a[1], a[2], a[3]),
+        nr::FCHMODAT => stat::sys_fchmodat(a[0], a[1], a[2]),
+        nr::FACCESSAT => stat::sys_faccessat(a[0], a[1], a[2]),
+        nr::UTIMENSAT => stat::sys_utimensat(a[0], a[1], a[2], a[3]),
+        nr::RENAMEAT2 => namei::sys_renameat2(a[0], a[1], a[2], a[3], a[4]),
+        nr::STATX => stat::sys_statx(a[0], a[1], a[2], a[3], a[4]),
+        nr::FACCESSAT2 => stat::sys_faccessat2(a[0], a[1], a[2], a[3]),
         _ => {
             log::debug!("unknown system call {nr} ({})", nr::name(nr).unwrap_or("?"));
             Err(ENOSYS)
