@@ -11,9 +11,16 @@
 //!    `Process::children` of a parent (wait4 reads each child's `state` under it).
 //! 2. The mm lock (`Mm::lock`, Linux's mmap_lock) of one process; never two at once, except fork,
 //!    which takes the parent's and then the new child's (which nobody else can see yet).
-//! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock.
-//! 4. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
-//!    and `files` slots, `cwd`; a thread's `state`; an fd table; a file position; the process,
+//! 3. A directory's entries (`Directory`, in `InodeKind::Directory`): a parent's before its
+//!    child's (rmdir looks into the child); rename holds its two directories, in address order.
+//!    Never held with the mm lock.
+//! 4. An open file's position, held by write() across the write (Linux's f_pos_lock), so that
+//!    writers sharing the file, O_APPEND ones too, never overlap; elsewhere a leaf.
+//!    Then an inode's metadata (`Inode::meta`: size, times, the initramfs source), held by read,
+//!    write and truncate across their page-cache work, and by the fault path under the mm lock.
+//! 5. An inode's page cache (`Inode::cache`), taken under its metadata lock.
+//! 6. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
+//!    and `files` slots, `cwd`; a thread's `state`; an fd table; the process,
 //!    thread and run-queue tables; wait queues; the frame allocator (`BUDDY`), the kernel heap,
 //!    the kernel-stack slots, the kernel page tables; the console.
 //!

@@ -529,6 +529,33 @@ static void test_dev_and_proc(void) {
     fd = OK(open("/dev/urandom", O_RDONLY));
     VAL(read(fd, buf, sizeof buf));
     OK(close(fd));
+    /* mmap of /dev/zero: private is anonymous memory, shared a shmem object. */
+    fd = OK(open("/dev/zero", O_RDWR));
+    char *priv = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    char *shared = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    YES("both mapped", priv != MAP_FAILED && shared != MAP_FAILED);
+    YES("zero-filled", priv[0] == 0 && priv[8191] == 0 && shared[0] == 0 && shared[4096] == 0);
+    priv[1] = 1;
+    shared[1] = 2;
+    YES("writable", priv[1] == 1 && shared[1] == 2);
+    char line[256];
+    snprintf(line, sizeof line, "%lx-", (unsigned long)shared);
+    FILE *mapsf = fopen("/proc/self/maps", "r");
+    int named = 0;
+    char text[512];
+    while (mapsf && fgets(text, sizeof text, mapsf))
+        if (!strncmp(text, line, strlen(line)))
+            named = strstr(text, " rw-s ") && strstr(text, "/dev/zero (deleted)");
+    if (mapsf)
+        fclose(mapsf);
+    YES("the shared mapping is /dev/zero (deleted), rw-s", named);
+    munmap(priv, 8192);
+    munmap(shared, 8192);
+    OK(close(fd));
+    fd = OK(open("/dev/zero", O_RDONLY));
+    YES("shared writable mapping of a read-only /dev/zero: EACCES",
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED && errno == EACCES);
+    OK(close(fd));
     show_stat("stat", "/dev/null", 1);
     struct stat st;
     OK(stat("/dev/zero", &st));

@@ -16,7 +16,12 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::{stat::*, time::timespec};
 
-use super::{dev::Device, dir::Directory, page_cache::PageCache, procfs::ProcNode};
+use super::{
+    dev::Device,
+    dir::Directory,
+    page_cache::{self, PageCache},
+    procfs::ProcNode,
+};
 use crate::{
     mm::{
         frame::{Frame, PageFlags},
@@ -184,13 +189,12 @@ impl Inode {
 
     /// stat's view of the inode.
     pub fn stat(&self) -> stat {
+        // tmpfs counts BOGO_DIRENT_SIZE (20) per entry, "." and ".." included. The directory's
+        // lock comes before the metadata's (see `sync`).
+        let dir_size = self.dir().map(|dir| (dir.lock().len() as u64 + 2) * 20);
         let meta = self.meta.lock();
         let (major, minor) = self.dev;
-        let size = match &self.kind {
-            // tmpfs counts BOGO_DIRENT_SIZE (20) per entry, "." and ".." included.
-            InodeKind::Directory(dir) => (dir.lock().len() as u64 + 2) * 20,
-            _ => meta.size,
-        };
+        let size = dir_size.unwrap_or(meta.size);
         let rdev = match &self.kind {
             InodeKind::CharDevice(device) => encode_dev(device.number()),
             _ => 0,
@@ -264,7 +268,7 @@ impl Inode {
             let at = pos + done as u64;
             let offset = (at % PAGE_SIZE) as usize;
             let len = (PAGE_SIZE as usize - offset).min(n - done);
-            let Ok(frame) = self.page(&meta, at / PAGE_SIZE) else {
+            let Ok(frame) = self.page(&meta, at / PAGE_SIZE, true) else {
                 break;
             };
             frame.write(offset, &buf[done..done + len]);
@@ -285,8 +289,10 @@ impl Inode {
     }
 
     /// The page-cache page at `pgoff`, read in from the initramfs (or zero-filled) on first use.
-    /// The cache's chunk tables are charged to the user program (see `heap::charged`).
-    fn page(&self, meta: &Metadata, pgoff: u64) -> Result<Frame, PageError> {
+    /// The cache's chunk tables are charged to the user program (see `heap::charged`). A page
+    /// new data is `written` into counts against the file system's size (see
+    /// [`page_cache::may_grow`]).
+    fn page(&self, meta: &Metadata, pgoff: u64, written: bool) -> Result<Frame, PageError> {
         let source = meta.source;
         let flags = if self.shmem {
             PageFlags::PAGE_CACHE | PageFlags::SHMEM
@@ -295,6 +301,9 @@ impl Inode {
         };
         heap::charged(|| {
             self.cache.get_or_fill(pgoff, || {
+                if written && !self.shmem && !page_cache::may_grow() {
+                    return Err(PageError::NoMemory);
+                }
                 let frame = Frame::alloc_user_zeroed().ok_or(PageError::NoMemory)?;
                 frame.page().set_flags(flags);
                 let start = pgoff.saturating_mul(PAGE_SIZE);
@@ -396,7 +405,7 @@ impl VmObject for Inode {
         if pgoff >= meta.size.div_ceil(PAGE_SIZE) {
             return Err(PageError::Beyond);
         }
-        self.page(&meta, pgoff)
+        self.page(&meta, pgoff, false)
     }
 
     fn size(&self) -> u64 {

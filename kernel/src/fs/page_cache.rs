@@ -29,6 +29,19 @@ pub fn cached_pages() -> usize {
     CACHED_PAGES.load(Ordering::Relaxed)
 }
 
+/// How many pages the page caches may hold before a write that needs a new page fails with
+/// ENOSPC: half of memory, tmpfs's default size (`size=50%`), so that file data can never take
+/// the memory programs need to run. Pages read in from the initramfs do not ask: a fault on a
+/// program's text must not fail because files are big.
+pub fn size_limit() -> usize {
+    crate::mm::frame::stats().total / 2
+}
+
+/// Whether a write may add a page to a cache now.
+pub fn may_grow() -> bool {
+    cached_pages() < size_limit()
+}
+
 pub struct PageCache {
     chunks: IrqMutex<Vec<Option<Box<Chunk>>>>,
 }

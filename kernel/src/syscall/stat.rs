@@ -24,8 +24,8 @@ use crate::{
     fs::{
         FileKind, Inode, OpenFile,
         inode::{PROC_DEV, encode_dev},
+        page_cache,
     },
-    mm::frame,
 };
 
 /// What fstat says of an open file: its inode's status, or for files without one (the console
@@ -136,19 +136,30 @@ fn decode_dev(dev: u64) -> (u32, u32) {
     (major as u32, minor as u32)
 }
 
-/// statfs of the file system holding `inode`: tmpfs sizes its blocks by the free memory, and
-/// /proc has none.
+/// statfs of the file system holding `inode`: tmpfs's size is half of memory (see
+/// `page_cache::size_limit`), /proc has none.
 fn statfs_of(inode: &Inode) -> statfs {
-    let stats = frame::stats();
-    let proc = inode.dev == PROC_DEV;
+    let (blocks, used) = if inode.dev == PROC_DEV {
+        (0, 0)
+    } else {
+        (
+            page_cache::size_limit() as u64,
+            page_cache::cached_pages() as u64,
+        )
+    };
+    let free = blocks.saturating_sub(used);
     statfs {
-        f_type: if proc { PROC_SUPER_MAGIC } else { TMPFS_MAGIC },
+        f_type: if inode.dev == PROC_DEV {
+            PROC_SUPER_MAGIC
+        } else {
+            TMPFS_MAGIC
+        },
         f_bsize: 4096,
-        f_blocks: if proc { 0 } else { stats.total as u64 },
-        f_bfree: if proc { 0 } else { stats.free as u64 },
-        f_bavail: if proc { 0 } else { stats.free as u64 },
-        f_files: if proc { 0 } else { stats.total as u64 },
-        f_ffree: if proc { 0 } else { stats.free as u64 },
+        f_blocks: blocks,
+        f_bfree: free,
+        f_bavail: free,
+        f_files: blocks,
+        f_ffree: free,
         f_namelen: NAME_MAX as i64,
         f_frsize: 4096,
         ..statfs::default()
