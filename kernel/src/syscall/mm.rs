@@ -19,7 +19,7 @@ fn current_mm() -> Result<alloc::sync::Arc<crate::mm::mm_struct::Mm>, Errno> {
 /// The checks mmap makes of a descriptor before mapping /dev/zero: an unaligned offset is
 /// EINVAL; the file must be open for reading, and for writing if a shared mapping may write.
 fn dev_zero_rights(open: &OpenFile, prot: u64, flags: u64, off: u64) -> Result<(), Errno> {
-    if off % PAGE_SIZE != 0 {
+    if !off.is_multiple_of(PAGE_SIZE) {
         return Err(EINVAL);
     }
     let shared = matches!(flags & MAP_TYPE, MAP_SHARED | MAP_SHARED_VALIDATE);
