@@ -90,6 +90,7 @@ pub fn load(
     if inode.stat().st_mode & 0o111 == 0 {
         return Err(EACCES);
     }
+    let exe_file = fs::inode::DenyWrite::new(inode.clone())?;
     let copy;
     let bytes = match inode.pristine_contents() {
         Some(bytes) => bytes,
@@ -105,6 +106,7 @@ pub fn load(
     let mm = Mm::new().map_err(|_| ENOMEM)?;
     let sp = {
         let mut m = mm.lock();
+        m.exe_file = Some(exe_file);
         map_image(&mut m, &layout, inode)?;
         setup_stack(&mut m, &layout, path, argv, envp)?
     };

@@ -20,6 +20,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define BASE "/tmp/vmkernel-files-test"
@@ -297,6 +298,11 @@ static void test_links(void) {
     OK(open("s/", O_RDONLY));
     /* O_CREAT through a dangling link makes the target? Only without O_EXCL; with it, EEXIST. */
     OK(open("dangling", O_RDWR | O_CREAT | O_EXCL, 0644));
+    OK(symlink("made-through-link", "dangling2"));
+    OK(close(OK(open("dangling2", O_RDWR | O_CREAT, 0644))));
+    show_stat("stat", "made-through-link", 1);
+    OK(unlink("made-through-link"));
+    OK(open("dangling2", O_RDWR | O_CREAT | O_NOFOLLOW, 0644));
     /* link of a symlink: the link itself unless AT_SYMLINK_FOLLOW. */
     OK(linkat(AT_FDCWD, "s", AT_FDCWD, "hs", 0));
     show_stat("lstat", "hs", 0);
@@ -594,7 +600,48 @@ static void test_dev_and_proc(void) {
     YES("/tmp is sticky", (st.st_mode & 01000) != 0);
 }
 
-int main(void) {
+/* exec of a file written here (a copy of this program), and exec's errors. */
+static void test_exec(void) {
+    printf("-- exec\n");
+    int in = OK(open("/proc/self/exe", O_RDONLY));
+    int out = OK(open("copy", O_WRONLY | O_CREAT | O_TRUNC, 0755));
+    char buf[4096];
+    ssize_t n;
+    long total = 0;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        total += write(out, buf, n);
+    close(in);
+    close(out);
+    YES("copied", total > 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *argv[] = {"copy", "child", NULL};
+        execv("copy", argv);
+        _exit(99);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    printf("child status: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    char *argv[] = {"x", NULL};
+    int w = OK(open("copy", O_WRONLY));
+    OK(execv("copy", argv));
+    OK(close(w));
+    OK(chmod("copy", 0644));
+    OK(execv("copy", argv));
+    OK(execv(".", argv));
+    OK(execv("missing", argv));
+    OK(execv("a/b", argv));
+    /* A running program's file cannot be written. */
+    OK(open("/proc/self/exe", O_WRONLY));
+    OK(open("/proc/self/exe", O_RDONLY | O_TRUNC));
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "child")) {
+        printf("child: running a copy written by its parent\n");
+        return 7;
+    }
     rm_rf(BASE);
     umask(022);
     OK(mkdir(BASE, 0755));
@@ -609,6 +656,8 @@ int main(void) {
     test_attributes();
     test_cwd();
     test_dev_and_proc();
+    fflush(stdout);
+    test_exec();
     list(".");
     OK(chdir("/"));
     rm_rf(BASE);

@@ -48,13 +48,19 @@ pub struct OpenFile {
 
 impl OpenFile {
     /// A new open file description; ENOMEM if memory ran out. `flags` are open's flags: the access
-    /// mode and the status flags to keep (the creation flags and O_CLOEXEC are dropped here).
+    /// mode and the status flags to keep (the creation flags and O_CLOEXEC are dropped here). A
+    /// regular file open for writing counts as a writer (ETXTBSY while it runs as a program).
     pub fn new(kind: FileKind, flags: u64) -> Result<Arc<Self>, Errno> {
         let access = flags & O_ACCMODE;
+        let writable = access == O_WRONLY || access == O_RDWR;
+        if let (FileKind::Regular(inode), true) = (&kind, writable) {
+            inode.get_write_access()?;
+        }
+        // Dropping the description on failure gives the write access back.
         Arc::try_new(OpenFile {
             kind,
             readable: access == O_RDONLY || access == O_RDWR,
-            writable: access == O_WRONLY || access == O_RDWR,
+            writable,
             flags: AtomicU32::new(
                 (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) as u32,
             ),
@@ -169,6 +175,16 @@ impl OpenFile {
         match &self.kind {
             FileKind::Regular(inode) => Some(inode),
             _ => None,
+        }
+    }
+}
+
+impl Drop for OpenFile {
+    /// The last descriptor of a file open for writing is gone: it no longer keeps the file from
+    /// being executed.
+    fn drop(&mut self) {
+        if let (FileKind::Regular(inode), true) = (&self.kind, self.writable) {
+            inode.put_write_access();
         }
     }
 }

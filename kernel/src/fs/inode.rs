@@ -12,7 +12,7 @@
 //! page, and fails with ENOSPC (as tmpfs) when no frame is left.
 
 use alloc::{string::String, sync::Arc, vec::Vec};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use abi::{stat::*, time::timespec};
 
@@ -79,6 +79,9 @@ pub struct Inode {
     shmem: bool,
     meta: IrqMutex<Metadata>,
     cache: PageCache,
+    /// Linux's i_writecount: open files that may write (positive), or mms running the file as
+    /// their program (negative, see [`DenyWrite`]); never both.
+    write_count: AtomicI64,
 }
 
 /// The time stamps of a file changed now (Linux's current_time; see [`super::now`]).
@@ -129,8 +132,24 @@ impl Inode {
                 written: false,
             }),
             cache: PageCache::new(),
+            write_count: AtomicI64::new(0),
         })
         .ok()
+    }
+
+    /// Registers a writer (Linux's get_write_access): ETXTBSY while a process runs the file.
+    pub fn get_write_access(&self) -> Result<(), Errno> {
+        self.write_count
+            .try_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n >= 0).then_some(n + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| ETXTBSY)
+    }
+
+    /// Unregisters a writer.
+    pub fn put_write_access(&self) {
+        self.write_count.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// File type bits.
@@ -448,7 +467,40 @@ pub fn shmem_object(size: u64) -> Option<VmFile> {
             written: false,
         }),
         cache: PageCache::new(),
+        write_count: AtomicI64::new(0),
     })
     .ok()?;
     Some(VmFile(inode))
+}
+
+/// A running program's hold on its file (Linux's deny_write_access, kept by the mm as its
+/// exe_file): while it lasts, opening the file for writing or truncating it is ETXTBSY, so that a
+/// write can never change the text under a running process (its private mappings share the
+/// page-cache pages until they are written). A fork's mm takes another hold.
+pub struct DenyWrite(Arc<Inode>);
+
+impl DenyWrite {
+    /// ETXTBSY if the file is open for writing.
+    pub fn new(inode: Arc<Inode>) -> Result<Self, Errno> {
+        inode
+            .write_count
+            .try_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n <= 0).then_some(n - 1)
+            })
+            .map_err(|_| ETXTBSY)?;
+        Ok(DenyWrite(inode))
+    }
+}
+
+impl Clone for DenyWrite {
+    fn clone(&self) -> Self {
+        self.0.write_count.fetch_sub(1, Ordering::AcqRel);
+        DenyWrite(self.0.clone())
+    }
+}
+
+impl Drop for DenyWrite {
+    fn drop(&mut self) {
+        self.0.write_count.fetch_add(1, Ordering::AcqRel);
+    }
 }

@@ -136,22 +136,32 @@ fn do_open(dirfd: u64, path: &[u8], flags: u64, mode: u64) -> Result<Arc<OpenFil
         let inode = namei::lookup(start, path, follow)?;
         return open_inode(inode, flags, false);
     }
-    let parent = namei::lookup_parent(start, path)?;
-    match parent.lookup() {
-        Ok(_) if flags & O_EXCL != 0 => Err(EEXIST),
-        Ok(inode) if inode.is_dir() || parent.trailing_slash => Err(EISDIR),
-        Ok(inode) if follow && namei::link_target(&inode).is_some() => {
-            let inode = namei::lookup(parent.dir.clone(), &parent.name, true)?;
-            open_inode(inode, flags, false)
-        }
-        Ok(inode) => open_inode(inode, flags, false),
-        Err(ENOENT) if parent.trailing_slash => Err(EISDIR),
-        Err(ENOENT) => {
-            let mode = S_IFREG | apply_umask(mode & 0o7777)?;
-            let inode = vfs::create(&parent, InodeKind::Regular, mode)?;
-            open_inode(inode, flags, true)
-        }
-        Err(e) => Err(e),
+    let mut parent = namei::lookup_parent(start, path)?;
+    let mut links = 0;
+    loop {
+        return match parent.lookup() {
+            Ok(_) if flags & O_EXCL != 0 => Err(EEXIST),
+            Ok(inode) if inode.is_dir() || parent.trailing_slash => Err(EISDIR),
+            Ok(inode) if follow && namei::link_target(&inode).is_some() => {
+                // A final symlink is followed and its target made if missing, as Linux does:
+                // open("link", O_CREAT) through a dangling link creates the file it names.
+                links += 1;
+                if links > namei::MAXSYMLINKS {
+                    return Err(ELOOP);
+                }
+                let target = namei::link_target(&inode).ok_or(ELOOP)??;
+                parent = namei::lookup_parent(parent.dir.clone(), &target)?;
+                continue;
+            }
+            Ok(inode) => open_inode(inode, flags, false),
+            Err(ENOENT) if parent.trailing_slash => Err(EISDIR),
+            Err(ENOENT) => {
+                let mode = S_IFREG | apply_umask(mode & 0o7777)?;
+                let inode = vfs::create(&parent, InodeKind::Regular, mode)?;
+                open_inode(inode, flags, true)
+            }
+            Err(e) => Err(e),
+        };
     }
 }
 
@@ -174,10 +184,11 @@ fn open_inode(inode: Arc<Inode>, flags: u64, created: bool) -> Result<Arc<OpenFi
     }
     match &inode.kind {
         InodeKind::Regular => {
+            let file = OpenFile::new(FileKind::Regular(inode.clone()), flags)?;
             if flags & O_TRUNC != 0 && !created {
-                inode.truncate(0)?;
+                do_truncate(&inode, 0)?;
             }
-            OpenFile::new(FileKind::Regular(inode), flags)
+            Ok(file)
         }
         InodeKind::CharDevice(device) => {
             OpenFile::new(FileKind::Device(*device, inode.clone()), flags)
@@ -251,7 +262,16 @@ pub fn sys_truncate(path: u64, length: u64) -> SysResult {
     if !inode.is_regular() {
         return Err(EINVAL);
     }
-    inode.truncate(length).map(|()| 0)
+    do_truncate(&inode, length).map(|()| 0)
+}
+
+/// Truncation through a path or O_TRUNC (Linux's do_truncate under get_write_access): ETXTBSY
+/// while the file runs as a program.
+fn do_truncate(inode: &Inode, length: u64) -> Result<(), Errno> {
+    inode.get_write_access()?;
+    let result = inode.truncate(length);
+    inode.put_write_access();
+    result
 }
 
 /// fsync and fdatasync: the file system lives in memory, so there is nothing to write back; files
