@@ -12,7 +12,8 @@
 //! 2. The mm lock (`Mm::lock`, Linux's mmap_lock) of one process; never two at once, except fork,
 //!    which takes the parent's and then the new child's (which nobody else can see yet).
 //! 3. A directory's entries (`Directory`, in `InodeKind::Directory`): a parent's before its
-//!    child's (rmdir looks into the child); rename holds its two directories, in address order.
+//!    child's (rmdir looks into the child, rename into the target); rename holds its two
+//!    directories, an ancestor before its descendant, else in address order.
 //!    Never held with the mm lock.
 //! 4. An open file's position, held by write() across the write (Linux's f_pos_lock), so that
 //!    writers sharing the file, O_APPEND ones too, never overlap; elsewhere a leaf.

@@ -10,6 +10,7 @@ pub mod dev;
 pub mod dir;
 pub mod file;
 pub mod inode;
+pub mod ktests;
 pub mod namei;
 pub mod page_cache;
 pub mod path;

@@ -158,27 +158,36 @@ impl Locked<'_> {
     }
 }
 
-/// Locks the directories of a rename in address order.
-fn lock_two<'a>(old: &'a IrqMutex<Directory>, new: &'a IrqMutex<Directory>) -> Locked<'a> {
-    if core::ptr::eq(old, new) {
-        return Locked {
-            old: old.lock(),
+/// Locks the directories of a rename: an ancestor before its descendant (the order rmdir and
+/// lookups take), else in address order.
+fn lock_two<'a>(old: &'a Arc<Inode>, new: &'a Arc<Inode>) -> Result<Locked<'a>, Errno> {
+    let (old_entries, new_entries) = (entries(old)?, entries(new)?);
+    if Arc::ptr_eq(old, new) {
+        return Ok(Locked {
+            old: old_entries.lock(),
             new: None,
-        };
+        });
     }
-    if (old as *const _ as usize) < (new as *const _ as usize) {
-        let old = old.lock();
+    let old_first = if is_within(new, old) {
+        true
+    } else if is_within(old, new) {
+        false
+    } else {
+        Arc::as_ptr(old) < Arc::as_ptr(new)
+    };
+    Ok(if old_first {
+        let old = old_entries.lock();
         Locked {
             old,
-            new: Some(new.lock()),
+            new: Some(new_entries.lock()),
         }
     } else {
-        let new = new.lock();
+        let new = new_entries.lock();
         Locked {
-            old: old.lock(),
+            old: old_entries.lock(),
             new: Some(new),
         }
-    }
+    })
 }
 
 /// rename and renameat2 with flags 0 or RENAME_NOREPLACE (Linux's do_renameat2 and vfs_rename).
@@ -196,9 +205,7 @@ pub fn rename(old: &Parent, new: &Parent, flags: u64) -> Result<(), Errno> {
             EBUSY
         });
     }
-    let old_entries = entries(&old.dir)?;
-    let new_entries = entries(&new.dir)?;
-    let source = old_entries.lock().lookup(&old.name).ok_or(ENOENT)?;
+    let source = entries(&old.dir)?.lock().lookup(&old.name).ok_or(ENOENT)?;
     if (old.trailing_slash || new.trailing_slash) && !source.is_dir() {
         return Err(ENOTDIR);
     }
@@ -206,7 +213,7 @@ pub fn rename(old: &Parent, new: &Parent, flags: u64) -> Result<(), Errno> {
     if source.is_dir() && is_within(&new.dir, &source) {
         return Err(EINVAL);
     }
-    let mut locked = lock_two(old_entries, new_entries);
+    let mut locked = lock_two(&old.dir, &new.dir)?;
     // Looked up again under the locks: another thread may have changed either directory.
     if !locked
         .old
