@@ -8,6 +8,13 @@ fn file_system_calls_give_the_same_results_as_on_linux() {
     c_differential("files", &[]);
 }
 
+/// Bad pointers (NULL, unmapped, kernel, non-canonical), bad descriptors (the high bits of a
+/// descriptor are ignored, as Linux takes an `unsigned int`), bad flags and sizes.
+#[test]
+fn file_system_calls_reject_bad_arguments_as_linux_does() {
+    c_differential("fsbad", &[]);
+}
+
 /// Runs tests/c/fsmem.c in QEMU only (it watches this kernel's /proc/meminfo; the fill mode would
 /// exhaust the host's memory), once per mode. One test for both: build_c's directory is per test
 /// process and per program, so two tests building fsmem at once would race.

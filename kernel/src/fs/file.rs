@@ -232,9 +232,11 @@ impl FdTable {
         Arc::try_new(IrqMutex::new(self)).ok()
     }
 
+    /// The file open at `fd`. Linux takes descriptors as `unsigned int` (or `int`): the high
+    /// bits of the register are ignored.
     pub fn get(&self, fd: u64) -> Result<Arc<OpenFile>, Errno> {
         self.fds
-            .get(fd as usize)
+            .get(fd as u32 as usize)
             .and_then(|f| f.as_ref())
             .map(|f| f.file.clone())
             .ok_or(EBADF)
@@ -265,7 +267,7 @@ impl FdTable {
     }
 
     pub fn close(&mut self, fd: u64) -> Result<(), Errno> {
-        match self.fds.get_mut(fd as usize) {
+        match self.fds.get_mut(fd as u32 as usize) {
             Some(slot @ Some(_)) => {
                 *slot = None;
                 Ok(())
