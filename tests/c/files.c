@@ -392,6 +392,16 @@ static void test_unlinked_open_file(void) {
     printf("fstat after unlink: nlink=%ld size=%ld\n", (long)st.st_nlink, (long)st.st_size);
     char *map = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
     YES("mapping of the unlinked file reads its data", map != MAP_FAILED && map[8191] == 'u');
+    char want[64], text[512];
+    snprintf(want, sizeof want, "%lx-", (unsigned long)map);
+    FILE *maps = fopen("/proc/self/maps", "r");
+    int deleted = 0;
+    while (maps && fgets(text, sizeof text, maps))
+        if (!strncmp(text, want, strlen(want)))
+            deleted = strstr(text, BASE "/u (deleted)\n") != NULL;
+    if (maps)
+        fclose(maps);
+    YES("maps shows the unlinked file as (deleted)", deleted);
     /* write() after mapping: the private mapping's unwritten page sees it (the same page). */
     VAL(write(fd, "tail", 4));
     OK(ftruncate(fd, 3));

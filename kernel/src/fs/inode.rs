@@ -436,6 +436,8 @@ impl VmObject for Inode {
             dev: self.dev,
             ino: self.ino,
             path: &self.path,
+            // Shared anonymous memory's name already says so.
+            deleted: !self.shmem && self.nlink() == 0,
         }
     }
 }

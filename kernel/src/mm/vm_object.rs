@@ -26,6 +26,8 @@ pub struct ObjectIdentity<'a> {
     pub dev: (u32, u32),
     pub ino: u64,
     pub path: &'a str,
+    /// The file was unlinked: maps adds " (deleted)" after its path, as Linux's d_path does.
+    pub deleted: bool,
 }
 
 /// A source of pages for mappings.
