@@ -15,9 +15,11 @@ HOST_LIBS := -p abi -p buddy -p cpio -p vma -p exec -p calendar -p crng -p tty
 # Where the bootloader puts the (position-independent) kernel: gdb needs it to place the symbols.
 KERNEL_BASE := 0xffffffff80000000
 
-# make run INIT=path/to/static-elf ARGS="a b c"
+# make run INIT=path/to/static-elf ARGS="a b c" FILES="host/path:/guest/path ..."
 INIT ?=
 ARGS ?=
+# More files for the initramfs, each host:guest (unpacked into the writable root at boot).
+FILES ?=
 UEFI ?=
 # ICOUNT=1: the guest's TSC counts guest instructions (QEMU -icount shift=0), for exact figures.
 ICOUNT ?=
@@ -26,7 +28,7 @@ BOOT_FLAGS := --timeout $(TIMEOUT) $(if $(UEFI),--uefi,) $(if $(filter 1,$(ICOUN
 # Without INIT, the demo: a walk through a process's areas, ending with its /proc/self/maps.
 INIT_NAME := $(if $(INIT),$(notdir $(INIT)),demo)
 INIT_PATH := $(if $(INIT),$(INIT),$(USER_DIR)/demo)
-RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME)
+RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME) $(foreach f,$(FILES),--file $(f))
 RUN_CMDLINE := init=/bin/$(INIT_NAME) -- $(ARGS)
 
 .PHONY: all run test test-host test-kernel test-integration test-bench fuzz fuzz-linux bench gdb clean toolchain qemu build kernel boot user check fmt

@@ -48,7 +48,7 @@ fn hwcap() -> u64 {
 }
 
 /// 16 bytes for AT_RANDOM, from the kernel's generator (Linux's get_random_bytes).
-fn random_bytes() -> [u8; 16] {
+pub fn random_bytes() -> [u8; 16] {
     let mut out = [0u8; 16];
     crate::random::fill(&mut out);
     out
@@ -61,16 +61,29 @@ fn vm_flags(prot: elf::Prot) -> VmFlags {
     prot_to_vm(bits) | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC
 }
 
-/// Loads the program at `path` (normalised, absolute) with its arguments and environment.
+/// Loads the program in `inode` (found at `path`) with its arguments and environment.
 /// On any failure nothing of the caller is touched and the error is what execve returns.
-pub fn load(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Loaded, Errno> {
-    let inode = fs::lookup(path).ok_or(ENOENT)?;
-    if inode.is_dir {
+pub fn load(
+    inode: &Arc<fs::Inode>,
+    path: &str,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+) -> Result<Loaded, Errno> {
+    if !inode.is_regular() {
         return Err(EACCES);
     }
-    let bytes = match inode.data {
-        fs::InodeData::Initramfs(bytes) => bytes,
-        fs::InodeData::Shmem { .. } => return Err(EACCES),
+    // Linux's may_open for exec: some execute bit must be set, even for root.
+    if inode.stat().st_mode & 0o111 == 0 {
+        return Err(EACCES);
+    }
+    let exe_file = fs::inode::DenyWrite::new(inode.clone())?;
+    let copy;
+    let bytes = match inode.pristine_contents() {
+        Some(bytes) => bytes,
+        None => {
+            copy = read_whole(inode)?;
+            &copy[..]
+        }
     };
     let layout = elf::layout(bytes, elf::ELF_ET_DYN_BASE).map_err(|err| {
         log::info!("exec {path}: {err}");
@@ -79,7 +92,8 @@ pub fn load(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Loaded, Er
     let mm = Mm::new().map_err(|_| ENOMEM)?;
     let sp = {
         let mut m = mm.lock();
-        map_image(&mut m, &layout, &inode)?;
+        m.exe_file = Some(exe_file);
+        map_image(&mut m, &layout, inode)?;
         setup_stack(&mut m, &layout, path, argv, envp)?
     };
     Ok(Loaded {
@@ -87,6 +101,17 @@ pub fn load(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Loaded, Er
         entry: layout.entry,
         sp,
     })
+}
+
+/// A copy of a file that was written since boot (the ELF parser wants it in one piece).
+fn read_whole(inode: &fs::Inode) -> Result<Vec<u8>, Errno> {
+    let size = usize::try_from(inode.size()).map_err(|_| ENOMEM)?;
+    let mut bytes = Vec::new();
+    crate::mm::heap::charged(|| bytes.try_reserve_exact(size)).map_err(|_| ENOMEM)?;
+    bytes.resize(size, 0);
+    let n = inode.read(0, &mut bytes);
+    bytes.truncate(n);
+    Ok(bytes)
 }
 
 fn map_image(

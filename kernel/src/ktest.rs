@@ -48,6 +48,11 @@ pub const TESTS: &[(&str, TestFn)] = &[
         "fault::demand_paging_fork_cow",
         crate::mm::ktests::fault_and_fork,
     ),
+    (
+        "fs::page_cache_accounting",
+        crate::fs::ktests::page_cache_accounting,
+    ),
+    ("fs::path_walk_rules", crate::fs::ktests::path_walk_rules),
     ("time::timer_ticks", crate::tests::timer_ticks),
     ("signal::bookkeeping", crate::tests::signal_bookkeeping),
     (

@@ -11,20 +11,27 @@
 //!    `Process::children` of a parent (wait4 reads each child's `state` under it).
 //! 2. The mm lock (`Mm::lock`, Linux's mmap_lock) of one process; never two at once, except fork,
 //!    which takes the parent's and then the new child's (which nobody else can see yet).
-//! 3. An inode's page cache (`Inode::cache`), taken by the fault path under the mm lock;
-//!    an fd table, under which a descriptor may be closed (execve's close-on-exec; poll and
+//! 3. A directory's entries (`Directory`, in `InodeKind::Directory`): a parent's before its
+//!    child's (rmdir looks into the child, rename into the target); rename holds its two
+//!    directories, an ancestor before its descendant, else in address order.
+//!    Never held with the mm lock.
+//! 4. An fd table, under which a descriptor may be closed (execve's close-on-exec; poll and
 //!    select look files up under it): dropping the last reference to a pipe end takes the pipe's
-//!    lock and wakes its wait queues; a process's `threads` list while a signal is sent to or
-//!    flushed from each of its threads (`signal::send`: it takes the thread's pending set, its
-//!    `state` and the run queue).
-//! 4. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
+//!    lock and wakes its wait queues; dropping a file open for writing takes its inode's
+//!    metadata. A process's `threads` list while a signal is sent to or flushed from each of its
+//!    threads (`signal::send`: it takes the thread's pending set, its `state` and the run queue).
+//! 5. An open file's position (a leaf where it is only read or set).
+//!    Then an inode's metadata (`Inode::meta`: size, times, the initramfs source), held by read,
+//!    write and truncate across their page-cache work, and by the fault path under the mm lock.
+//! 6. An inode's page cache (`Inode::cache`), taken under its metadata lock.
+//! 7. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
 //!    and `files` slots, `cwd`, signal actions and job-control state, credentials, limits and
 //!    timers; a thread's `state`, pending set, saved mask, alternate stack and fault record; a
-//!    file position; a pipe's state (which may hold the kernel heap: a write allocates a page);
-//!    the process, thread and run-queue tables; wait queues (which may hold the timer list,
-//!    `timer::TIMERS`, which may hold a thread's state and the run queue: a sleep with a deadline
-//!    and the tick's wake-ups); a futex bucket (taken under the mm lock, see `futex`); the console
-//!    tty; the frame allocator (`BUDDY`), the kernel heap,
+//!    pipe's state (which may hold the kernel heap: a write allocates a page); the process,
+//!    thread and run-queue tables; wait queues (which may hold the timer list, `timer::TIMERS`,
+//!    which may hold a thread's state and the run queue: a sleep with a deadline and the tick's
+//!    wake-ups); a futex bucket (taken under the mm lock, see `futex`); the console tty; the frame
+//!    allocator (`BUDDY`), the kernel heap,
 //!    the kernel-stack slots, the kernel page tables; the console.
 //!
 //! Never copy to or from user memory holding any of them: the copy may fault, and the fault takes

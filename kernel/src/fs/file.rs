@@ -1,14 +1,15 @@
 //! Open files and the per-process file-descriptor table.
 
 use abi::fcntl::{
-    O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_RDWR,
-    O_TRUNC, O_WRONLY,
+    O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_RDONLY,
+    O_RDWR, O_TRUNC, O_WRONLY,
 };
 use alloc::{sync::Arc, vec::Vec};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::{
     Inode,
+    dev::Device,
     pipe::{Pipe, PipeEnd},
 };
 use crate::{
@@ -29,10 +30,12 @@ pub fn nofile_limit() -> usize {
 pub enum FileKind {
     /// The serial console (fds 0, 1, 2): writes go to the console, reads see end of file.
     Console,
-    /// A regular file of the initramfs.
+    /// A regular file.
     Regular(Arc<Inode>),
-    /// A directory (can be opened, not read).
+    /// A directory (read with getdents64, not read).
     Dir(Arc<Inode>),
+    /// A character device of /dev.
+    Device(Device, Arc<Inode>),
     /// A /proc file and its text, produced at the first read.
     Proc(
         super::procfs::ProcFile,
@@ -57,13 +60,19 @@ pub struct OpenFile {
 
 impl OpenFile {
     /// A new open file description; ENOMEM if memory ran out. `flags` are open's flags: the access
-    /// mode and the status flags to keep (the creation flags and O_CLOEXEC are dropped here).
+    /// mode and the status flags to keep (the creation flags and O_CLOEXEC are dropped here). A
+    /// regular file open for writing counts as a writer (ETXTBSY while it runs as a program).
     pub fn new(kind: FileKind, flags: u64) -> Result<Arc<Self>, Errno> {
         let access = flags & O_ACCMODE;
+        let writable = access == O_WRONLY || access == O_RDWR;
+        if let (FileKind::Regular(inode), true) = (&kind, writable) {
+            inode.get_write_access()?;
+        }
+        // Dropping the description on failure gives the write access back.
         Arc::try_new(OpenFile {
             kind,
             readable: access == O_RDONLY || access == O_RDWR,
-            writable: access == O_WRONLY || access == O_RDWR,
+            writable,
             flags: AtomicU32::new(
                 (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) as u32,
             ),
@@ -101,27 +110,21 @@ impl OpenFile {
         if !self.readable {
             return Err(EBADF);
         }
-        let bytes: &[u8] = match &self.kind {
-            FileKind::Console => {
-                let nonblock = self.flags() & abi::fcntl::O_NONBLOCK != 0;
-                return crate::tty::read(buf, nonblock);
-            }
-            FileKind::Dir(_) => return Err(EISDIR),
-            FileKind::Regular(inode) => match inode.data {
-                super::InodeData::Initramfs(bytes) => bytes,
-                super::InodeData::Shmem { .. } => &[],
-            },
+        match &self.kind {
+            FileKind::Console => crate::tty::read(buf, self.nonblock()),
+            FileKind::Dir(_) => Err(EISDIR),
+            FileKind::Regular(inode) => Ok(inode.read(pos, buf)),
+            FileKind::Device(device, _) => Ok(device.read(buf)),
             FileKind::Proc(file, text) => {
                 let mut text = text.lock();
                 if text.is_none() {
                     *text = Some(file.render()?);
                 }
                 let bytes = text.as_deref().unwrap_or_default();
-                return Ok(Self::read_from(bytes, pos, buf));
+                Ok(Self::read_from(bytes, pos, buf))
             }
-            FileKind::Pipe(end) => return end.pipe.read(buf, self.nonblock()),
-        };
-        Ok(Self::read_from(bytes, pos, buf))
+            FileKind::Pipe(end) => end.pipe.read(buf, self.nonblock()),
+        }
     }
 
     /// Copies from `bytes` at `pos`.
@@ -133,18 +136,24 @@ impl OpenFile {
     }
 
     /// Writes from a kernel buffer at `pos` (ignored by files without a position, such as the
-    /// console), without moving the file position: the caller moves it by what was written.
-    pub fn write_at(&self, pos: u64, buf: &[u8]) -> Result<usize, Errno> {
-        let _ = pos;
+    /// console and pipes; with O_APPEND a regular file is written at its end whatever `pos` says,
+    /// as Linux's pwrite does), without moving the file position. Returns the bytes written and
+    /// the position after them: the caller of write() moves the file position there.
+    pub fn write_at(&self, pos: u64, buf: &[u8]) -> Result<(usize, u64), Errno> {
         if !self.writable {
             return Err(EBADF);
         }
         match &self.kind {
-            FileKind::Console => Ok(crate::tty::write(buf)),
+            FileKind::Console => Ok((crate::tty::write(buf), pos)),
             FileKind::Pipe(end) => {
                 let packet = self.flags() & O_DIRECT != 0;
-                end.pipe.write(buf, self.nonblock(), packet)
+                Ok((end.pipe.write(buf, self.nonblock(), packet)?, pos))
             }
+            FileKind::Regular(inode) => {
+                let append = self.flags() & O_APPEND != 0;
+                inode.write(if append { None } else { Some(pos) }, buf)
+            }
+            FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
             _ => Err(EBADF),
         }
     }
@@ -193,6 +202,8 @@ impl OpenFile {
         use abi::fcntl::{SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET};
         let size = match &self.kind {
             FileKind::Console | FileKind::Pipe(_) => return Err(ESPIPE),
+            // /dev/null, zero and the others have no position to move (Linux's noop_llseek).
+            FileKind::Device(..) => return Ok(self.pos()),
             FileKind::Regular(inode) => Some(inode.size()),
             FileKind::Dir(_) | FileKind::Proc(..) => None,
         };
@@ -209,6 +220,16 @@ impl OpenFile {
         match new {
             Some(new) if new >= 0 => Ok(new as u64),
             _ => Err(EINVAL),
+        }
+    }
+
+    /// The inode behind the file, if it has one (fstat, fchdir, ftruncate...).
+    pub fn file_inode(&self) -> Option<&Arc<Inode>> {
+        match &self.kind {
+            FileKind::Regular(inode) | FileKind::Dir(inode) | FileKind::Device(_, inode) => {
+                Some(inode)
+            }
+            _ => None,
         }
     }
 
@@ -235,6 +256,16 @@ pub static POLL_WAIT: WaitQueue = WaitQueue::new();
 /// Tells poll and select sleepers that some file may have become ready.
 pub fn poll_wake() {
     POLL_WAIT.wake_all();
+}
+
+impl Drop for OpenFile {
+    /// The last descriptor of a file open for writing is gone: it no longer keeps the file from
+    /// being executed.
+    fn drop(&mut self) {
+        if let (FileKind::Regular(inode), true) = (&self.kind, self.writable) {
+            inode.put_write_access();
+        }
+    }
 }
 
 /// One file descriptor: the open file it refers to and its own flag (FD_CLOEXEC).

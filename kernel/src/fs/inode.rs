@@ -1,115 +1,430 @@
-//! Inodes and the page cache.
+//! Inodes and their contents.
 //!
-//! An [`Inode`] is a file's identity and contents: an initramfs file (its bytes live in the ramdisk)
-//! or an anonymous shared-memory object (what `MAP_SHARED | MAP_ANONYMOUS` creates, Linux's
-//! `/dev/zero (deleted)` shmem file). Its page cache holds one frame per file page that has been
-//! mapped: a read fault in a file-backed area maps the cached frame (read-only if the area is
-//! private), so every process running the same program shares its text pages, and a private write
-//! copies the page first (copy-on-write from the page cache).
+//! An [`Inode`] is a file's identity, metadata and contents: a regular file, a directory, a
+//! symbolic link, a character device, a /proc node, or an anonymous shared-memory object (what
+//! `MAP_SHARED | MAP_ANONYMOUS` creates, Linux's `/dev/zero (deleted)` shmem file).
+//!
+//! A regular file's data *is* its page cache, as in tmpfs: read and write copy through the cached
+//! frames, and a file mapping maps the same frames, so a private mapping sees exactly what read()
+//! sees. A file unpacked from the initramfs keeps its bytes in the ramdisk as the source of the
+//! pages not yet cached (unpacked lazily, page by page); truncation cuts the source, so stale bytes
+//! never come back. A read of a hole gives zeros without allocating; a write into one allocates a
+//! page, and fails with ENOSPC (as tmpfs) when no frame is left.
 
-use alloc::{string::String, sync::Arc};
+use alloc::{string::String, sync::Arc, vec::Vec};
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use super::page_cache::PageCache;
-use crate::mm::{
-    frame::{Frame, PageFlags},
-    layout::PAGE_SIZE,
-    vm_object::{ObjectIdentity, PageError, VmFile, VmObject},
+use abi::{stat::*, time::timespec};
+
+use super::{
+    dev::Device,
+    dir::Directory,
+    page_cache::{self, PageCache},
+    procfs::ProcNode,
+};
+use crate::{
+    mm::{
+        frame::{Frame, PageFlags},
+        heap,
+        layout::PAGE_SIZE,
+        vm_object::{ObjectIdentity, PageError, VmFile, VmObject},
+    },
+    sync::IrqMutex,
+    syscall::errno::*,
 };
 
-/// Device numbers shown in /proc/PID/maps: the initramfs is "00:01" (rootfs); anonymous shared
-/// memory "00:05" (shmem, as Linux's tmpfs-backed shared anonymous mappings show).
+/// Device numbers: the root file system is "00:01" (rootfs); anonymous shared memory "00:05"
+/// (shmem, as Linux's tmpfs-backed shared anonymous mappings show); /proc "00:04".
 pub const ROOTFS_DEV: (u32, u32) = (0, 1);
+pub const PROC_DEV: (u32, u32) = (0, 4);
 pub const SHMEM_DEV: (u32, u32) = (0, 5);
 
-/// Where an inode's bytes come from.
-pub enum InodeData {
-    /// A file of the initramfs: bytes in place in the ramdisk.
-    Initramfs(&'static [u8]),
-    /// Anonymous shared memory of a fixed size: zero-filled pages, created on first touch.
-    Shmem { size: u64 },
+/// The largest file size (tmpfs's MAX_LFS_FILESIZE).
+pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
+
+/// What kind of file an inode is, with what only that kind has.
+pub enum InodeKind {
+    Regular,
+    Directory(IrqMutex<Directory>),
+    /// The target, fixed at creation as Linux's symlinks are.
+    Symlink(Vec<u8>),
+    CharDevice(Device),
+    /// A /proc file, directory or link, made by procfs at lookup.
+    Proc(ProcNode),
 }
 
-/// A file's identity, contents and page cache.
+/// What stat shows, under the inode's lock.
+pub struct Metadata {
+    /// File type (S_IFMT bits) and permissions.
+    pub mode: u32,
+    pub nlink: u32,
+    pub size: u64,
+    pub atime: timespec,
+    pub mtime: timespec,
+    pub ctime: timespec,
+    /// Initramfs bytes behind the pages not yet in the page cache (empty for files made later).
+    source: &'static [u8],
+    /// Written since it was unpacked: the source alone no longer tells the contents.
+    written: bool,
+}
+
+/// A file's identity, metadata and contents.
 pub struct Inode {
     pub ino: u64,
     pub dev: (u32, u32),
-    /// The path shown in /proc/PID/maps.
+    /// The path shown in /proc/PID/maps (the one the file was made with).
     pub path: String,
-    pub data: InodeData,
-    pub is_dir: bool,
+    pub kind: InodeKind,
+    /// Anonymous shared memory: its pages count as Shmem where mapped.
+    shmem: bool,
+    meta: IrqMutex<Metadata>,
     cache: PageCache,
+    /// Linux's i_writecount: open files that may write (positive), or mms running the file as
+    /// their program (negative, see [`DenyWrite`]); never both.
+    write_count: AtomicI64,
+}
+
+/// The time stamps of a file changed now (Linux's current_time; see [`super::now`]).
+fn now() -> timespec {
+    super::now()
+}
+
+/// A fresh inode number.
+pub fn next_ino() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 20);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Inode {
-    /// A new inode with an empty page cache; None if memory ran out.
+    /// A new inode of `kind` with permissions and type `mode`, empty unless `source` gives it the
+    /// bytes of an initramfs file. None if memory ran out.
     pub fn try_new(
-        ino: u64,
         dev: (u32, u32),
         path: String,
-        data: InodeData,
-        is_dir: bool,
+        kind: InodeKind,
+        mode: u32,
+        source: &'static [u8],
     ) -> Option<Arc<Self>> {
+        let now = now();
+        let nlink = if matches!(kind, InodeKind::Directory(_)) {
+            2
+        } else {
+            1
+        };
+        let size = match &kind {
+            InodeKind::Symlink(target) => target.len() as u64,
+            _ => source.len() as u64,
+        };
         Arc::try_new(Inode {
-            ino,
+            ino: next_ino(),
             dev,
             path,
-            data,
-            is_dir,
+            kind,
+            shmem: false,
+            meta: IrqMutex::new(Metadata {
+                mode,
+                nlink,
+                size,
+                atime: now,
+                mtime: now,
+                ctime: now,
+                source,
+                written: false,
+            }),
             cache: PageCache::new(),
+            write_count: AtomicI64::new(0),
         })
         .ok()
     }
 
-    /// [`try_new`](Self::try_new) for the root file system built at boot, which cannot go on
-    /// without it.
-    pub fn new(
-        ino: u64,
-        dev: (u32, u32),
-        path: String,
-        data: InodeData,
-        is_dir: bool,
-    ) -> Arc<Self> {
-        Self::try_new(ino, dev, path, data, is_dir).expect("no memory for the root file system")
+    /// Registers a writer (Linux's get_write_access): ETXTBSY while a process runs the file.
+    pub fn get_write_access(&self) -> Result<(), Errno> {
+        self.write_count
+            .try_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n >= 0).then_some(n + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| ETXTBSY)
+    }
+
+    /// Unregisters a writer.
+    pub fn put_write_access(&self) {
+        self.write_count.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// File type bits.
+    pub fn file_type(&self) -> u32 {
+        self.meta.lock().mode & S_IFMT
+    }
+
+    pub fn is_dir(&self) -> bool {
+        matches!(self.kind, InodeKind::Directory(_))
+            || matches!(&self.kind, InodeKind::Proc(node) if node.is_dir())
+    }
+
+    pub fn is_regular(&self) -> bool {
+        matches!(self.kind, InodeKind::Regular)
+    }
+
+    /// The directory's entries, for a directory of the root file system.
+    pub fn dir(&self) -> Option<&IrqMutex<Directory>> {
+        match &self.kind {
+            InodeKind::Directory(dir) => Some(dir),
+            _ => None,
+        }
+    }
+
+    /// Runs `f` on the metadata, under the inode's lock.
+    pub fn with_meta<R>(&self, f: impl FnOnce(&mut Metadata) -> R) -> R {
+        f(&mut self.meta.lock())
     }
 
     /// Size in bytes.
     pub fn size(&self) -> u64 {
-        match self.data {
-            InodeData::Initramfs(bytes) => bytes.len() as u64,
-            InodeData::Shmem { size } => size,
+        self.meta.lock().size
+    }
+
+    pub fn nlink(&self) -> u32 {
+        self.meta.lock().nlink
+    }
+
+    /// Adds `delta` links (link, mkdir of a subdirectory) and updates ctime.
+    pub fn add_links(&self, delta: i32) {
+        let mut meta = self.meta.lock();
+        meta.nlink = meta.nlink.saturating_add_signed(delta);
+        meta.ctime = now();
+    }
+
+    /// The inode changed (ctime) and, with `modified`, its contents too (mtime): a directory whose
+    /// entries changed, a chmod.
+    pub fn touch(&self, modified: bool) {
+        let mut meta = self.meta.lock();
+        let now = now();
+        meta.ctime = now;
+        if modified {
+            meta.mtime = now;
         }
     }
 
-    /// Frames held by the page cache.
-    pub fn cached_pages(&self) -> usize {
-        self.cache.pages()
+    /// stat's view of the inode.
+    pub fn stat(&self) -> stat {
+        // tmpfs counts BOGO_DIRENT_SIZE (20) per entry, "." and ".." included. The directory's
+        // lock comes before the metadata's (see `sync`).
+        let dir_size = self.dir().map(|dir| (dir.lock().len() as u64 + 2) * 20);
+        let meta = self.meta.lock();
+        let (major, minor) = self.dev;
+        let size = dir_size.unwrap_or(meta.size);
+        let rdev = match &self.kind {
+            InodeKind::CharDevice(device) => encode_dev(device.number()),
+            _ => 0,
+        };
+        stat {
+            st_dev: encode_dev((major, minor)),
+            st_ino: self.ino,
+            st_nlink: meta.nlink as u64,
+            st_mode: meta.mode,
+            st_rdev: rdev,
+            st_size: size as i64,
+            st_blksize: PAGE_SIZE as i64,
+            st_blocks: self.blocks(&meta) as i64,
+            st_atime: meta.atime.tv_sec as u64,
+            st_atime_nsec: meta.atime.tv_nsec as u64,
+            st_mtime: meta.mtime.tv_sec as u64,
+            st_mtime_nsec: meta.mtime.tv_nsec as u64,
+            st_ctime: meta.ctime.tv_sec as u64,
+            st_ctime_nsec: meta.ctime.tv_nsec as u64,
+            ..stat::default()
+        }
     }
+
+    /// 512-byte blocks in use: the pages that hold data (cached, or still in the initramfs).
+    fn blocks(&self, meta: &Metadata) -> u64 {
+        if !self.is_regular() {
+            return 0;
+        }
+        let source_pages = (meta.source.len() as u64).div_ceil(PAGE_SIZE);
+        let uncached_source = (0..source_pages)
+            .filter(|&p| self.cache.get(p).is_none())
+            .count();
+        (self.cache.pages() + uncached_source) as u64 * (PAGE_SIZE / 512)
+    }
+
+    /// Reads file bytes at `pos` (vfs_read of a regular file): what the page cache holds, else
+    /// what the initramfs holds, else zeros (a hole).
+    pub fn read(&self, pos: u64, buf: &mut [u8]) -> usize {
+        let meta = self.meta.lock();
+        if pos >= meta.size {
+            return 0;
+        }
+        let n = (buf.len() as u64).min(meta.size - pos) as usize;
+        let mut done = 0;
+        while done < n {
+            let at = pos + done as u64;
+            let offset = (at % PAGE_SIZE) as usize;
+            let len = (PAGE_SIZE as usize - offset).min(n - done);
+            let out = &mut buf[done..done + len];
+            match self.cache.get(at / PAGE_SIZE) {
+                Some(frame) => frame.read(offset, out),
+                None => copy_from_source(meta.source, at, out),
+            }
+            done += len;
+        }
+        n
+    }
+
+    /// Writes `buf` at `pos`, or at the end of the file when `pos` is None (O_APPEND), and returns
+    /// the bytes written and the position after them. A write that runs out of memory stops
+    /// short, or fails with ENOSPC if nothing was written; EFBIG past the largest file size.
+    pub fn write(&self, pos: Option<u64>, buf: &[u8]) -> Result<(usize, u64), Errno> {
+        let mut meta = self.meta.lock();
+        let pos = pos.unwrap_or(meta.size);
+        if pos >= MAX_FILE_SIZE && !buf.is_empty() {
+            return Err(EFBIG);
+        }
+        let n = (buf.len() as u64).min(MAX_FILE_SIZE - pos) as usize;
+        let mut done = 0;
+        while done < n {
+            let at = pos + done as u64;
+            let offset = (at % PAGE_SIZE) as usize;
+            let len = (PAGE_SIZE as usize - offset).min(n - done);
+            let Ok(frame) = self.page(&meta, at / PAGE_SIZE, true) else {
+                break;
+            };
+            frame.write(offset, &buf[done..done + len]);
+            done += len;
+        }
+        if done == 0 && n > 0 {
+            return Err(ENOSPC);
+        }
+        let end = pos + done as u64;
+        meta.size = meta.size.max(end);
+        meta.written = true;
+        if done > 0 {
+            let now = now();
+            meta.mtime = now;
+            meta.ctime = now;
+        }
+        Ok((done, end))
+    }
+
+    /// The page-cache page at `pgoff`, read in from the initramfs (or zero-filled) on first use.
+    /// The cache's chunk tables are charged to the user program (see `heap::charged`). A page
+    /// new data is `written` into counts against the file system's size (see
+    /// [`page_cache::may_grow`]).
+    fn page(&self, meta: &Metadata, pgoff: u64, written: bool) -> Result<Frame, PageError> {
+        let source = meta.source;
+        let flags = if self.shmem {
+            PageFlags::PAGE_CACHE | PageFlags::SHMEM
+        } else {
+            PageFlags::PAGE_CACHE
+        };
+        heap::charged(|| {
+            self.cache.get_or_fill(pgoff, || {
+                if written && !self.shmem && !page_cache::may_grow() {
+                    return Err(PageError::NoMemory);
+                }
+                let frame = Frame::alloc_user_zeroed().ok_or(PageError::NoMemory)?;
+                frame.page().set_flags(flags);
+                let start = pgoff.saturating_mul(PAGE_SIZE);
+                if start < source.len() as u64 {
+                    let start = start as usize;
+                    let end = source.len().min(start + PAGE_SIZE as usize);
+                    frame.write(0, &source[start..end]);
+                }
+                Ok(frame)
+            })
+        })
+    }
+
+    /// The whole contents in place, for a file unpacked from the initramfs and never written
+    /// (what exec reads the ELF headers from without a copy).
+    pub fn pristine_contents(&self) -> Option<&'static [u8]> {
+        let meta = self.meta.lock();
+        (!meta.written && meta.source.len() as u64 == meta.size).then_some(meta.source)
+    }
+
+    /// Sets the file size (Linux's do_truncate, tmpfs's shmem_setattr): a longer file reads as
+    /// zeros past the old end; a shorter one loses the page-cache pages past the new end, the
+    /// tail of its last page is zeroed and the initramfs source is cut, so that nothing of the
+    /// old contents reappears if the file grows again. mtime and ctime change if the size did.
+    pub fn truncate(&self, size: u64) -> Result<(), Errno> {
+        if size > MAX_FILE_SIZE {
+            return Err(EFBIG);
+        }
+        let mut meta = self.meta.lock();
+        if size == meta.size {
+            return Ok(());
+        }
+        if size < meta.size {
+            let keep = meta.source.len().min(size as usize);
+            meta.source = &meta.source[..keep];
+            let offset = (size % PAGE_SIZE) as usize;
+            if offset != 0
+                && let Some(frame) = self.cache.get(size / PAGE_SIZE)
+            {
+                frame.zero(offset, PAGE_SIZE as usize - offset);
+            }
+            // TODO(shared file mappings): unmap the truncated pages from every mapping
+            // (unmap_mapping_range). Today a page still mapped privately stays alive through its
+            // own Frame reference until that mapping goes; the fault path sends SIGBUS for pages
+            // beyond the new size from now on.
+            self.cache.truncate_from(size.div_ceil(PAGE_SIZE));
+        }
+        meta.size = size;
+        let now = now();
+        meta.mtime = now;
+        meta.ctime = now;
+        Ok(())
+    }
+
+    /// Sets the permission bits (chmod), keeping the file type.
+    pub fn chmod(&self, mode: u32) {
+        let mut meta = self.meta.lock();
+        meta.mode = (meta.mode & S_IFMT) | (mode & 0o7777);
+        meta.ctime = now();
+    }
+
+    /// Sets access and modification times (utimensat); None leaves one alone. ctime becomes now.
+    pub fn set_times(&self, atime: Option<timespec>, mtime: Option<timespec>) {
+        let mut meta = self.meta.lock();
+        if let Some(t) = atime {
+            meta.atime = t;
+        }
+        if let Some(t) = mtime {
+            meta.mtime = t;
+        }
+        meta.ctime = now();
+    }
+}
+
+/// Copies initramfs bytes at `pos` into `out`; zeros past the source's end.
+fn copy_from_source(source: &[u8], pos: u64, out: &mut [u8]) {
+    let start = pos.min(source.len() as u64) as usize;
+    let n = out.len().min(source.len() - start);
+    out[..n].copy_from_slice(&source[start..start + n]);
+    out[n..].fill(0);
+}
+
+/// A device number as stat's st_dev and st_rdev hold it (glibc's makedev, Linux's
+/// huge_encode_dev).
+pub fn encode_dev((major, minor): (u32, u32)) -> u64 {
+    let (major, minor) = (major as u64, minor as u64);
+    ((major & 0xffff_f000) << 32)
+        | ((major & 0xfff) << 8)
+        | ((minor & !0xff) << 12)
+        | (minor & 0xff)
 }
 
 impl VmObject for Inode {
     /// The page-cache frame for file page `pgoff`, read in on first use. Bytes past the end of the
     /// file read as zero within its last page, as Linux's do; a page wholly beyond it is
-    /// [`PageError::Beyond`] (SIGBUS). Shared memory is zero-filled.
+    /// [`PageError::Beyond`] (SIGBUS).
     fn get_page(&self, pgoff: u64) -> Result<Frame, PageError> {
-        // The fault path checked this against `size`; the slice below must never be indexed past
-        // the file whoever calls.
-        if pgoff >= self.size().div_ceil(PAGE_SIZE) {
+        let meta = self.meta.lock();
+        if pgoff >= meta.size.div_ceil(PAGE_SIZE) {
             return Err(PageError::Beyond);
         }
-        self.cache.get_or_fill(pgoff, || {
-            let frame = Frame::alloc_user_zeroed().ok_or(PageError::NoMemory)?;
-            frame.page().set_flags(match self.data {
-                InodeData::Initramfs(_) => PageFlags::PAGE_CACHE,
-                InodeData::Shmem { .. } => PageFlags::PAGE_CACHE | PageFlags::SHMEM,
-            });
-            if let InodeData::Initramfs(bytes) = self.data {
-                // pgoff is below the page count, so these products fit.
-                let start = (pgoff * PAGE_SIZE) as usize;
-                let end = bytes.len().min(start + PAGE_SIZE as usize);
-                frame.write(0, &bytes[start..end]);
-            }
-            Ok(frame)
-        })
+        self.page(&meta, pgoff, false)
     }
 
     fn size(&self) -> u64 {
@@ -125,6 +440,8 @@ impl VmObject for Inode {
             dev: self.dev,
             ino: self.ino,
             path: &self.path,
+            // Shared anonymous memory's name already says so.
+            deleted: !self.shmem && self.nlink() == 0,
         }
     }
 }
@@ -134,23 +451,62 @@ pub fn vm_file(inode: Arc<Inode>) -> VmFile {
     VmFile(inode)
 }
 
-/// Inode numbers for shared anonymous memory objects.
-fn shmem_ino() -> u64 {
-    use core::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1000);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
 /// A new shared anonymous memory object of `size` bytes (what MAP_SHARED | MAP_ANONYMOUS maps:
 /// Linux's shmem file "/dev/zero (deleted)"), so that it stays shared across fork. None if memory
 /// ran out.
 pub fn shmem_object(size: u64) -> Option<VmFile> {
-    let inode = Inode::try_new(
-        shmem_ino(),
-        SHMEM_DEV,
-        String::from("/dev/zero (deleted)"),
-        InodeData::Shmem { size },
-        false,
-    )?;
+    let now = now();
+    let inode = Arc::try_new(Inode {
+        ino: next_ino(),
+        dev: SHMEM_DEV,
+        path: String::from("/dev/zero (deleted)"),
+        kind: InodeKind::Regular,
+        shmem: true,
+        meta: IrqMutex::new(Metadata {
+            mode: S_IFREG | 0o666,
+            nlink: 0,
+            size,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            source: &[],
+            written: false,
+        }),
+        cache: PageCache::new(),
+        write_count: AtomicI64::new(0),
+    })
+    .ok()?;
     Some(VmFile(inode))
+}
+
+/// A running program's hold on its file (Linux's deny_write_access, kept by the mm as its
+/// exe_file): while it lasts, opening the file for writing or truncating it is ETXTBSY, so that a
+/// write can never change the text under a running process (its private mappings share the
+/// page-cache pages until they are written). A fork's mm takes another hold.
+pub struct DenyWrite(Arc<Inode>);
+
+impl DenyWrite {
+    /// ETXTBSY if the file is open for writing.
+    pub fn new(inode: Arc<Inode>) -> Result<Self, Errno> {
+        inode
+            .write_count
+            .try_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n <= 0).then_some(n - 1)
+            })
+            .map_err(|_| ETXTBSY)?;
+        Ok(DenyWrite(inode))
+    }
+}
+
+impl Clone for DenyWrite {
+    fn clone(&self) -> Self {
+        self.0.write_count.fetch_sub(1, Ordering::AcqRel);
+        DenyWrite(self.0.clone())
+    }
+}
+
+impl Drop for DenyWrite {
+    fn drop(&mut self) {
+        self.0.write_count.fetch_add(1, Ordering::AcqRel);
+    }
 }

@@ -1,10 +1,15 @@
 //! The page cache of one file (Linux's address_space with its xarray): the frames holding the
-//! file's pages that have been read, by page offset, each kept with one reference of its own. Two
-//! levels, like a small radix tree: a vector of 512-page chunks allocated as pages are first
-//! touched, so lookups are O(1) and a sparse file costs only the chunks it uses. Every allocation is
-//! fallible: a fault that cannot grow the cache fails with NoMemory instead of panicking.
+//! file's pages, by page offset, each kept with one reference of its own. Two levels, like a small
+//! radix tree: a vector of 512-page chunks allocated as pages are first touched, so lookups are
+//! O(1) and a sparse file costs only the chunks it uses. Every allocation is fallible: a fault or a
+//! write that cannot grow the cache fails with NoMemory instead of panicking.
+//!
+//! Every frame held by any cache is counted in one global counter, what /proc/meminfo shows as
+//! Cached: a cache gives its frames back (and the count goes down) when pages are truncated away
+//! or the cache itself is dropped with its inode.
 
 use alloc::{boxed::Box, vec::Vec};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::{
     mm::{frame::Frame, vm_object::PageError},
@@ -16,8 +21,35 @@ const CHUNK_PAGES: usize = 512;
 
 type Chunk = [Option<Frame>; CHUNK_PAGES];
 
+/// Frames held by all page caches.
+static CACHED_PAGES: AtomicUsize = AtomicUsize::new(0);
+
+/// Frames held by all page caches (/proc/meminfo's Cached).
+pub fn cached_pages() -> usize {
+    CACHED_PAGES.load(Ordering::Relaxed)
+}
+
+/// How many pages the page caches may hold before a write that needs a new page fails with
+/// ENOSPC: half of memory, tmpfs's default size (`size=50%`), so that file data can never take
+/// the memory programs need to run. Pages read in from the initramfs do not ask: a fault on a
+/// program's text must not fail because files are big.
+pub fn size_limit() -> usize {
+    crate::mm::frame::stats().total / 2
+}
+
+/// Whether a write may add a page to a cache now.
+pub fn may_grow() -> bool {
+    cached_pages() < size_limit()
+}
+
 pub struct PageCache {
     chunks: IrqMutex<Vec<Option<Box<Chunk>>>>,
+}
+
+/// Splits a page offset into chunk index and slot; None if it cannot index a vector.
+fn split(pgoff: u64) -> Option<(usize, usize)> {
+    let chunk = usize::try_from(pgoff / CHUNK_PAGES as u64).ok()?;
+    Some((chunk, (pgoff % CHUNK_PAGES as u64) as usize))
 }
 
 impl PageCache {
@@ -35,9 +67,7 @@ impl PageCache {
         pgoff: u64,
         fill: impl FnOnce() -> Result<Frame, PageError>,
     ) -> Result<Frame, PageError> {
-        let chunk_index =
-            usize::try_from(pgoff / CHUNK_PAGES as u64).map_err(|_| PageError::Beyond)?;
-        let slot = (pgoff % CHUNK_PAGES as u64) as usize;
+        let (chunk_index, slot) = split(pgoff).ok_or(PageError::Beyond)?;
         let mut chunks = self.chunks.lock();
         if chunk_index >= chunks.len() {
             let more = chunk_index + 1 - chunks.len();
@@ -56,18 +86,45 @@ impl PageCache {
         }
         let frame = fill()?;
         chunk[slot] = Some(frame.clone());
+        CACHED_PAGES.fetch_add(1, Ordering::Relaxed);
         Ok(frame)
+    }
+
+    /// The cached page at `pgoff`, if there is one (what read uses: a hole stays a hole).
+    pub fn get(&self, pgoff: u64) -> Option<Frame> {
+        let (chunk_index, slot) = split(pgoff)?;
+        let chunks = self.chunks.lock();
+        chunks.get(chunk_index)?.as_ref()?[slot].clone()
+    }
+
+    /// Drops every page at `from` and beyond (truncate_inode_pages_range): their frames are freed
+    /// unless a mapping still holds them. Chunks left empty are freed too.
+    pub fn truncate_from(&self, from: u64) {
+        let Some((first_chunk, first_slot)) = split(from) else {
+            return;
+        };
+        let mut removed = 0;
+        let mut chunks = self.chunks.lock();
+        for (index, entry) in chunks.iter_mut().enumerate().skip(first_chunk) {
+            let Some(chunk) = entry else { continue };
+            let start = if index == first_chunk { first_slot } else { 0 };
+            // A dropped frame puts its reference, which takes the allocator's lock (a leaf).
+            for slot in &mut chunk[start..] {
+                if slot.take().is_some() {
+                    removed += 1;
+                }
+            }
+            if chunk.iter().all(Option::is_none) {
+                *entry = None;
+            }
+        }
+        drop(chunks);
+        CACHED_PAGES.fetch_sub(removed, Ordering::Relaxed);
     }
 
     /// Whether the page at `pgoff` is in the cache (mincore's question for a file).
     pub fn contains(&self, pgoff: u64) -> bool {
-        let chunk = (pgoff / CHUNK_PAGES as u64) as usize;
-        let slot = (pgoff % CHUNK_PAGES as u64) as usize;
-        self.chunks
-            .lock()
-            .get(chunk)
-            .and_then(|c| c.as_ref())
-            .is_some_and(|c| c[slot].is_some())
+        self.get(pgoff).is_some()
     }
 
     /// Frames held.
@@ -78,5 +135,11 @@ impl PageCache {
             .flatten()
             .map(|chunk| chunk.iter().flatten().count())
             .sum()
+    }
+}
+
+impl Drop for PageCache {
+    fn drop(&mut self) {
+        CACHED_PAGES.fetch_sub(self.pages(), Ordering::Relaxed);
     }
 }

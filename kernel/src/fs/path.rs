@@ -1,4 +1,6 @@
-//! Path names: normalisation against the root (there is no working directory other than `/` yet).
+//! Path names as text: PATH_MAX, and the lexical normalisation that gives a program the absolute
+//! name /proc shows for it (execve). Lookups walk the tree instead (see [`super::namei`]), which
+//! resolves symbolic links and `..` as Linux does.
 
 use alloc::{string::String, vec::Vec};
 

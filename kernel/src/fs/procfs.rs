@@ -1,4 +1,5 @@
-//! /proc: per-process files generated from the kernel's state when they are first read.
+//! /proc: per-process files generated from the kernel's state when they are first read, in a
+//! directory tree made up at lookup (Linux's proc_root_lookup and proc_pid_lookup).
 //!
 //! | path | contents |
 //! |---|---|
@@ -8,17 +9,28 @@
 //! | /proc/{uptime,loadavg,stat,version,cpuinfo} | system-wide ([`super::proc_misc`]) |
 //! | /proc/PID/status | name, pid and the Vm*/Rss* memory lines |
 //! | /proc/PID/mmstat | this kernel's fault counters: zero-page maps, copy-on-write copies and reuses |
+//! | /proc/PID/exe | a symbolic link to the program the process runs |
+//! | /proc/self | a symbolic link to /proc/PID of the process looking |
 //! | /proc/meminfo | MemTotal, MemFree, and what the kernel keeps (page cache, heap, page tables) |
 
-use alloc::{format, string::String, sync::Arc};
+use alloc::{format, string::String, sync::Arc, vec::Vec};
 use core::fmt::Write;
 
-use super::{FileKind, OpenFile};
+use abi::{
+    dirent::{DT_DIR, DT_LNK, DT_REG},
+    stat::{S_IFDIR, S_IFLNK, S_IFREG},
+};
+
+use super::{
+    FileKind, Inode, OpenFile,
+    inode::{InodeKind, PROC_DEV},
+};
 use crate::{
     mm::frame,
     process::{self, Pid},
     sync::IrqMutex,
     syscall::errno::*,
+    thread,
 };
 
 /// A /proc file: which one, for which process.
@@ -42,47 +54,166 @@ pub enum ProcFile {
     CpuInfo,
 }
 
-/// Opens `/proc/<rest>` for reading (`access` is the O_ACCMODE bits). The text is produced at the
+/// A node of the /proc tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcNode {
+    /// /proc itself.
+    Root,
+    /// /proc/self: a link to the looking process's directory.
+    SelfLink,
+    /// /proc/PID.
+    Pid(Pid),
+    /// /proc/PID/exe.
+    Exe(Pid),
+    File(ProcFile),
+}
+
+/// The files of /proc/PID, with their d_type, in the order Linux lists them.
+const PID_ENTRIES: [(&str, u8); 11] = [
+    ("environ", DT_REG),
+    ("status", DT_REG),
+    ("cmdline", DT_REG),
+    ("stat", DT_REG),
+    ("statm", DT_REG),
+    ("maps", DT_REG),
+    ("smaps", DT_REG),
+    ("smaps_rollup", DT_REG),
+    ("comm", DT_REG),
+    ("exe", DT_LNK),
+    ("mmstat", DT_REG),
+];
+
+/// The system-wide files of /proc.
+const ROOT_FILES: [(&str, ProcFile); 6] = [
+    ("meminfo", ProcFile::MemInfo),
+    ("uptime", ProcFile::Uptime),
+    ("loadavg", ProcFile::LoadAvg),
+    ("stat", ProcFile::CpuStat),
+    ("version", ProcFile::Version),
+    ("cpuinfo", ProcFile::CpuInfo),
+];
+
+/// The file `name` of /proc/PID.
+fn pid_file(pid: Pid, name: &str) -> Option<ProcFile> {
+    Some(match name {
+        "maps" => ProcFile::Maps(pid),
+        "smaps" => ProcFile::Smaps(pid),
+        "smaps_rollup" => ProcFile::SmapsRollup(pid),
+        "status" => ProcFile::Status(pid),
+        "mmstat" => ProcFile::MmStat(pid),
+        "stat" => ProcFile::Stat(pid),
+        "statm" => ProcFile::Statm(pid),
+        "comm" => ProcFile::Comm(pid),
+        "cmdline" => ProcFile::Cmdline(pid),
+        "environ" => ProcFile::Environ(pid),
+        _ => return None,
+    })
+}
+
+impl ProcNode {
+    pub fn is_dir(self) -> bool {
+        matches!(self, ProcNode::Root | ProcNode::Pid(_))
+    }
+
+    /// File type and permissions, as Linux shows them.
+    fn mode(self) -> u32 {
+        match self {
+            ProcNode::Root | ProcNode::Pid(_) => S_IFDIR | 0o555,
+            ProcNode::SelfLink => S_IFLNK | 0o777,
+            ProcNode::Exe(_) => S_IFLNK | 0o777,
+            ProcNode::File(_) => S_IFREG | 0o444,
+        }
+    }
+
+    /// An inode for this node; ENOMEM if memory ran out.
+    pub fn inode(self) -> Result<Arc<Inode>, Errno> {
+        Inode::try_new(
+            PROC_DEV,
+            String::new(),
+            InodeKind::Proc(self),
+            self.mode(),
+            &[],
+        )
+        .ok_or(ENOMEM)
+    }
+
+    /// The node `name` in this directory (proc_root_lookup, proc_pid_lookup).
+    pub fn lookup(self, name: &[u8]) -> Result<Arc<Inode>, Errno> {
+        let name = core::str::from_utf8(name).map_err(|_| ENOENT)?;
+        let node = match self {
+            ProcNode::Root => match name {
+                "self" => ProcNode::SelfLink,
+                _ if ROOT_FILES.iter().any(|(n, _)| *n == name) => {
+                    let (_, file) = ROOT_FILES.iter().find(|(n, _)| *n == name).ok_or(ENOENT)?;
+                    ProcNode::File(*file)
+                }
+                _ => {
+                    let pid = name.parse::<Pid>().map_err(|_| ENOENT)?;
+                    process::find(pid).ok_or(ENOENT)?;
+                    ProcNode::Pid(pid)
+                }
+            },
+            ProcNode::Pid(pid) => match name {
+                "exe" => ProcNode::Exe(pid),
+                _ => ProcNode::File(pid_file(pid, name).ok_or(ENOENT)?),
+            },
+            _ => return Err(ENOTDIR),
+        };
+        node.inode()
+    }
+
+    /// The names in this directory with their d_type, "." and ".." not included.
+    pub fn entries(self) -> Result<Vec<(String, u8)>, Errno> {
+        let mut out = Vec::new();
+        let mut push = |name: String, dtype| -> Result<(), Errno> {
+            out.try_reserve(1).map_err(|_| ENOMEM)?;
+            out.push((name, dtype));
+            Ok(())
+        };
+        match self {
+            ProcNode::Root => {
+                for (name, _) in ROOT_FILES {
+                    push(String::from(name), DT_REG)?;
+                }
+                push(String::from("self"), DT_LNK)?;
+                for process in process::all() {
+                    push(format!("{}", process.pid), DT_DIR)?;
+                }
+            }
+            ProcNode::Pid(_) => {
+                for (name, dtype) in PID_ENTRIES {
+                    push(String::from(name), dtype)?;
+                }
+            }
+            _ => return Err(ENOTDIR),
+        }
+        Ok(out)
+    }
+
+    /// A link's target: the looking process's pid for /proc/self, the program's path for exe.
+    pub fn link_target(self) -> Option<Result<Vec<u8>, Errno>> {
+        match self {
+            ProcNode::SelfLink => {
+                let pid = thread::current_process().map_or(0, |p| p.pid);
+                Some(Ok(format!("{pid}").into_bytes()))
+            }
+            ProcNode::Exe(pid) => Some(match process::find(pid) {
+                Some(process) => Ok(process.name.lock().clone().into_bytes()),
+                None => Err(ENOENT),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Opens a /proc file for reading (`access` is the O_ACCMODE bits). The text is produced at the
 /// first read, as Linux's seq_file does, so it shows the state after everything the program did
 /// between open and read.
-pub fn open(rest: &str, self_pid: Pid, access: u64) -> Result<Arc<OpenFile>, Errno> {
-    let global = match rest {
-        "meminfo" => Some(ProcFile::MemInfo),
-        "uptime" => Some(ProcFile::Uptime),
-        "loadavg" => Some(ProcFile::LoadAvg),
-        "stat" => Some(ProcFile::CpuStat),
-        "version" => Some(ProcFile::Version),
-        "cpuinfo" => Some(ProcFile::CpuInfo),
-        _ => None,
-    };
-    let file = if let Some(file) = global {
-        file
-    } else {
-        let (who, name) = rest.split_once('/').ok_or(ENOENT)?;
-        let pid = if who == "self" {
-            self_pid
-        } else {
-            who.parse::<Pid>().map_err(|_| ENOENT)?
-        };
-        process::find(pid).ok_or(ENOENT)?;
-        match name {
-            "maps" => ProcFile::Maps(pid),
-            "smaps" => ProcFile::Smaps(pid),
-            "smaps_rollup" => ProcFile::SmapsRollup(pid),
-            "status" => ProcFile::Status(pid),
-            "mmstat" => ProcFile::MmStat(pid),
-            "stat" => ProcFile::Stat(pid),
-            "statm" => ProcFile::Statm(pid),
-            "comm" => ProcFile::Comm(pid),
-            "cmdline" => ProcFile::Cmdline(pid),
-            "environ" => ProcFile::Environ(pid),
-            _ => return Err(ENOENT),
-        }
-    };
-    if access != abi::fcntl::O_RDONLY {
+pub fn open(file: ProcFile, flags: u64) -> Result<Arc<OpenFile>, Errno> {
+    if flags & abi::fcntl::O_ACCMODE != abi::fcntl::O_RDONLY {
         return Err(EACCES);
     }
-    OpenFile::new(FileKind::Proc(file, IrqMutex::new(None)), access)
+    OpenFile::new(FileKind::Proc(file, IrqMutex::new(None)), flags)
 }
 
 impl ProcFile {
@@ -162,6 +293,8 @@ fn meminfo() -> String {
         ("MemFree", kb(stats.free)),
         ("MemAvailable", kb(stats.free)),
         ("Cached", kb(crate::fs::page_cache_pages())),
+        // Every page-cache page is shmem here: the root is a tmpfs, as Linux's rootfs can be.
+        ("Shmem", kb(crate::fs::page_cache_pages())),
         ("KernelHeap", crate::mm::heap::usage().1 / 1024),
         (
             "KernelPageTables",

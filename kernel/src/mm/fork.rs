@@ -29,6 +29,7 @@ impl MmInner {
             c.vmas =
                 super::heap::charged(|| self.vmas.duplicate()).map_err(|_| MapError::NoMemory)?;
             c.layout = self.layout;
+            c.exe_file = self.exe_file.clone();
 
             let mut error = None;
             for vma in self.vmas.iter() {

@@ -385,6 +385,33 @@ impl Frame {
     pub fn write(&self, offset: usize, bytes: &[u8]) {
         write_frame(self.0, offset, bytes);
     }
+
+    /// Reads `buf.len()` bytes at `offset` (what read() of a page-cache page copies out).
+    pub fn read(&self, offset: usize, buf: &mut [u8]) {
+        assert!(
+            offset + buf.len() <= PAGE_SIZE as usize,
+            "read past the end of a frame"
+        );
+        // SAFETY: the range lies inside the frame (checked), which this reference keeps alive;
+        // the direct map covers it.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(self.0.start_address()).add(offset),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
+    }
+
+    /// Zeroes `len` bytes at `offset` (the tail of a page that truncate cut).
+    pub fn zero(&self, offset: usize, len: usize) {
+        assert!(
+            offset + len <= PAGE_SIZE as usize,
+            "zero past the end of a frame"
+        );
+        // SAFETY: as for `read`, and the direct map is writable.
+        unsafe { core::ptr::write_bytes(phys_to_virt(self.0.start_address()).add(offset), 0, len) };
+    }
 }
 
 impl Clone for Frame {

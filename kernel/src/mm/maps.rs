@@ -11,6 +11,9 @@ use super::{
 };
 use vma::maps::{MapsLine, write_maps_line};
 
+/// What follows the path of an unlinked file.
+const DELETED: &str = " (deleted)";
+
 impl MmInner {
     /// The name Linux gives an area: its file's path, "[heap]" for an area overlapping the heap,
     /// "[stack]" for the one holding the initial stack pointer, or none.
@@ -36,7 +39,8 @@ impl MmInner {
         /// a 16-digit offset, a device, a 20-digit inode, the padding and the newline.
         const LINE_MAX: usize = 16 + 1 + 16 + 1 + 4 + 1 + 16 + 1 + 11 + 1 + 20 + 32 + 1;
         let bound = self.vmas.iter().fold(0usize, |sum, vma| {
-            sum.saturating_add(LINE_MAX + self.area_name(vma).map_or(0, str::len))
+            let name = self.area_name(vma).map_or(0, str::len) + DELETED.len();
+            sum.saturating_add(LINE_MAX + name)
         });
         let mut out = String::new();
         out.try_reserve_exact(bound).ok()?;
@@ -59,6 +63,11 @@ impl MmInner {
                 name: self.area_name(vma),
             };
             let _ = write_maps_line(&mut out, &line);
+            if vma.file().is_some_and(|f| f.0.identity().deleted) {
+                out.pop(); // the newline
+                out.push_str(DELETED);
+                out.push('\n');
+            }
         }
         Some(out)
     }

@@ -113,6 +113,8 @@ pub struct MmInner {
     pub pt: AddressSpace,
     pub layout: MmLayout,
     pub counters: MmCounters,
+    /// The program's file (Linux's exe_file), kept from being written while the mm lives.
+    pub exe_file: Option<crate::fs::inode::DenyWrite>,
 }
 
 /// A process's memory descriptor. Shared (Arc) by the threads of a process, when there are threads.
@@ -131,6 +133,7 @@ impl Mm {
                 pt: AddressSpace::new()?,
                 layout: MmLayout::default(),
                 counters: MmCounters::default(),
+                exe_file: None,
             }),
         })
         .map_err(|_| MapError::NoMemory)

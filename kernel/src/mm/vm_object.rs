@@ -1,9 +1,9 @@
 //! What backs a mapping: the one interface through which mm reaches the pages of a file or of a
 //! shared-memory object (Linux's vm_operations_struct with the file's address_space; SerenityOS's
 //! VMObject behind a Region). mm asks an object for the page at an offset and tells it when a page
-//! was dirtied; it never looks inside. The implementations live in `fs`: initramfs files (page
-//! cache) and shmem objects (MAP_SHARED | MAP_ANONYMOUS); writable files with write-back plug in
-//! here next. Private anonymous memory has no object, as in Linux (vm_file is NULL): the fault
+//! was dirtied; it never looks inside. The implementations live in `fs`: files of the root (their
+//! page cache) and shmem objects (MAP_SHARED | MAP_ANONYMOUS); shared writable file mappings plug
+//! in here next. Private anonymous memory has no object, as in Linux (vm_file is NULL): the fault
 //! path hands out the zero page and fresh frames itself.
 
 use alloc::sync::Arc;
@@ -26,6 +26,8 @@ pub struct ObjectIdentity<'a> {
     pub dev: (u32, u32),
     pub ino: u64,
     pub path: &'a str,
+    /// The file was unlinked: maps adds " (deleted)" after its path, as Linux's d_path does.
+    pub deleted: bool,
 }
 
 /// A source of pages for mappings.

@@ -2,7 +2,7 @@
 //! is [`crate::exec`]; this file copies the arguments in and, once the new program is loaded,
 //! switches the process over to it.
 
-use alloc::vec::Vec;
+use alloc::{string::String, vec::Vec};
 
 use crate::{
     arch::{context::FpuState, syscall::PtRegs, uaccess},
@@ -59,11 +59,14 @@ pub fn execve(
         return Err(ENAMETOOLONG);
     }
     let cwd = process.cwd.lock().clone();
-    let path = fs::path::normalize(&cwd, &raw)?;
+    let inode = fs::namei::lookup(cwd.clone(), &raw, true)?;
+    // The name /proc shows: the path made absolute, as Linux's d_path of the file would be.
+    let cwd_path = fs::vfs::d_path(&cwd).unwrap_or_else(|_| b"/".to_vec());
+    let path = fs::path::normalize(&String::from_utf8_lossy(&cwd_path), &raw)?;
     let mut total = 0;
     let argv = copy_strings(argv_ptr, &mut total)?;
     let envp = copy_strings(envp_ptr, &mut total)?;
-    let loaded = exec::load(&path, &argv, &envp)?;
+    let loaded = exec::load(&inode, &path, &argv, &envp)?;
     de_thread(&me)?;
 
     // Point of no return: switch to the new address space, drop the old one.

@@ -88,8 +88,10 @@ pub struct Process {
     pub mm: IrqMutex<Option<Arc<Mm>>>,
     /// The file descriptors (None once the process has exited).
     pub files: IrqMutex<Option<SharedFdTable>>,
-    /// The working directory, a normalised absolute path.
-    pub cwd: IrqMutex<String>,
+    /// The working directory.
+    pub cwd: IrqMutex<Arc<fs::Inode>>,
+    /// The file-mode creation mask (umask), inherited across fork and exec.
+    pub umask: AtomicU32,
     /// Signals sent to the process as a whole (kill).
     pub shared_pending: SigPending,
     /// What each signal does (rt_sigaction): copied by fork, reset by execve.
@@ -138,12 +140,13 @@ impl Process {
         let mut owned_name = String::new();
         owned_name.try_reserve(name.len()).ok()?;
         owned_name.push_str(name);
-        let (ppid, pgid, sid, cwd, cred, rlimits) = match parent {
+        let (ppid, pgid, sid, cwd, umask, cred, rlimits) = match parent {
             Some(p) => (
                 p.pid,
                 p.pgid.load(Ordering::Relaxed),
                 p.sid.load(Ordering::Relaxed),
                 p.cwd.lock().clone(),
+                p.umask.load(Ordering::Relaxed),
                 p.cred.lock().try_clone()?,
                 *p.rlimits.lock(),
             ),
@@ -151,7 +154,8 @@ impl Process {
                 0,
                 pid,
                 pid,
-                String::from("/"),
+                fs::root(),
+                0o022,
                 cred::Cred::default(),
                 rlimit::Rlimits::init(crate::mm::frame::stats().total as u64),
             ),
@@ -166,6 +170,7 @@ impl Process {
             mm: IrqMutex::new(None),
             files: IrqMutex::new(None),
             cwd: IrqMutex::new(cwd),
+            umask: AtomicU32::new(umask),
             shared_pending: SigPending::new(),
             actions: SigActions::new(),
             job: IrqMutex::new(JobState {
@@ -243,7 +248,9 @@ pub fn run_init(path: &str, args: &[String]) -> ! {
         b"PATH=/bin".to_vec(),
         b"TERM=linux".to_vec()
     ];
-    let loaded = match exec::load(path, &argv, &envp) {
+    let loaded = match fs::namei::lookup(fs::root(), path.as_bytes(), true)
+        .and_then(|inode| exec::load(&inode, path, &argv, &envp))
+    {
         Ok(loaded) => loaded,
         Err(err) => {
             log::error!("cannot run {path}: {}", errno_name(err));

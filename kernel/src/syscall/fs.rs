@@ -1,15 +1,28 @@
-//! File system calls: open, openat (reading and writing are in [`super::read_write`],
-//! descriptors in [`super::fd`]).
+//! File system calls on open files: open, openat, ftruncate, truncate, fsync, fdatasync,
+//! getdents64 (Linux's fs/open.c, fs/readdir.c). Reading and writing are in
+//! [`super::read_write`], descriptors in [`super::fd`], path calls in [`super::namei`].
 
-use abi::fcntl::{
-    AT_FDCWD, O_ACCMODE, O_CREAT, O_DIRECTORY, O_LARGEFILE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+use abi::{
+    dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, linux_dirent64},
+    fcntl::{AT_FDCWD, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC},
+    stat::{S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG},
 };
-use alloc::vec::Vec;
+use alloc::{string::String, sync::Arc, vec::Vec};
 
-use super::{SysResult, errno::*};
+use super::{
+    SysResult,
+    errno::*,
+    namei::{apply_umask, copy_path, fd_file, lookup_at, start_dir},
+};
 use crate::{
     arch::uaccess,
-    fs::{self, FileKind, OpenFile, path},
+    fs::{
+        FileKind, Inode, InodeKind, OpenFile,
+        dir::FIRST_COOKIE,
+        namei,
+        procfs::{self, ProcNode},
+        vfs,
+    },
     thread,
 };
 
@@ -17,55 +30,251 @@ pub fn sys_open(path: u64, flags: u64, mode: u64) -> SysResult {
     sys_openat(AT_FDCWD as u64, path, flags, mode)
 }
 
-pub fn sys_openat(dirfd: u64, path_ptr: u64, flags: u64, _mode: u64) -> SysResult {
-    let process = thread::current_process().ok_or(EBADF)?;
-    let mut raw = Vec::new();
-    match uaccess::strncpy_from_user(path_ptr, path::PATH_MAX, &mut raw)? {
-        Some(()) => {}
-        None => return Err(ENAMETOOLONG),
-    }
-    let base = if raw.first() == Some(&b'/') || dirfd as i64 == AT_FDCWD {
-        process.cwd.lock().clone()
-    } else {
-        let dir = process.files()?.lock().get(dirfd)?;
-        match &dir.kind {
-            FileKind::Dir(inode) => inode.path.clone(),
-            _ => return Err(ENOTDIR),
-        }
-    };
-    let path = path::normalize(&base, &raw)?;
+/// openat (Linux's do_sys_openat2): resolves the path, makes the file with O_CREAT, and opens it.
+pub fn sys_openat(dirfd: u64, path_ptr: u64, flags: u64, mode: u64) -> SysResult {
+    let path = copy_path(path_ptr)?;
     // As on every 64-bit Linux (force_o_largefile): F_GETFL shows it.
-    let flags = flags | O_LARGEFILE;
-    let file = open_path(&path, flags, process.pid)?;
+    let flags = flags | abi::fcntl::O_LARGEFILE;
+    let file = do_open(dirfd, &path, flags, mode)?;
+    let process = thread::current_process().ok_or(EBADF)?;
     process
         .files()?
         .lock()
         .install(file, flags & abi::fcntl::O_CLOEXEC != 0)
 }
 
-/// Opens a normalised path: /proc files, or the initramfs (read-only).
-fn open_path(path: &str, flags: u64, self_pid: u32) -> Result<alloc::sync::Arc<OpenFile>, Errno> {
-    let access = flags & O_ACCMODE;
-    if let Some(rest) = path.strip_prefix("/proc/") {
-        return fs::procfs::open(rest, self_pid, access);
+/// Finds or makes the file `path` names and opens it.
+fn do_open(dirfd: u64, path: &[u8], flags: u64, mode: u64) -> Result<Arc<OpenFile>, Errno> {
+    let start = start_dir(dirfd, path)?;
+    let follow = flags & O_NOFOLLOW == 0;
+    if flags & O_CREAT == 0 {
+        let inode = namei::lookup(start, path, follow)?;
+        return open_inode(inode, flags, false);
     }
-    let Some(inode) = fs::lookup(path) else {
-        return Err(if flags & O_CREAT != 0 { EROFS } else { ENOENT });
-    };
-    if inode.is_dir {
-        if access != O_RDONLY {
+    let mut parent = namei::lookup_parent(start, path)?;
+    let mut links = 0;
+    loop {
+        return match parent.lookup() {
+            Ok(_) if flags & O_EXCL != 0 => Err(EEXIST),
+            Ok(inode) if inode.is_dir() || parent.trailing_slash => Err(EISDIR),
+            Ok(inode) if follow && namei::link_target(&inode).is_some() => {
+                // A final symlink is followed and its target made if missing, as Linux does:
+                // open("link", O_CREAT) through a dangling link creates the file it names.
+                links += 1;
+                if links > namei::MAXSYMLINKS {
+                    return Err(ELOOP);
+                }
+                let target = namei::link_target(&inode).ok_or(ELOOP)??;
+                parent = namei::lookup_parent(parent.dir.clone(), &target)?;
+                continue;
+            }
+            Ok(inode) => open_inode(inode, flags, false),
+            Err(ENOENT) if parent.trailing_slash => Err(EISDIR),
+            Err(ENOENT) => {
+                let mode = S_IFREG | apply_umask(mode & 0o7777)?;
+                let inode = vfs::create(&parent, InodeKind::Regular, mode)?;
+                open_inode(inode, flags, true)
+            }
+            Err(e) => Err(e),
+        };
+    }
+}
+
+/// Opens a found inode with open's flags (may_open, then the file's open): directories only for
+/// reading, O_DIRECTORY only for directories, a symlink reached with O_NOFOLLOW is ELOOP, O_TRUNC
+/// empties a regular file that was not just made.
+fn open_inode(inode: Arc<Inode>, flags: u64, created: bool) -> Result<Arc<OpenFile>, Errno> {
+    let access = flags & O_ACCMODE;
+    if namei::link_target(&inode).is_some() {
+        return Err(ELOOP);
+    }
+    if flags & O_DIRECTORY != 0 && !inode.is_dir() {
+        return Err(ENOTDIR);
+    }
+    if inode.is_dir() {
+        if access != O_RDONLY || flags & O_CREAT != 0 {
             return Err(EISDIR);
         }
         return OpenFile::new(FileKind::Dir(inode), flags);
     }
-    if flags & O_DIRECTORY != 0 {
-        return Err(ENOTDIR);
+    match &inode.kind {
+        InodeKind::Regular => {
+            let file = OpenFile::new(FileKind::Regular(inode.clone()), flags)?;
+            if flags & O_TRUNC != 0 && !created {
+                do_truncate(&inode, 0)?;
+            }
+            Ok(file)
+        }
+        InodeKind::CharDevice(device) => {
+            OpenFile::new(FileKind::Device(*device, inode.clone()), flags)
+        }
+        InodeKind::Proc(ProcNode::File(file)) => procfs::open(*file, flags),
+        _ => Err(ENXIO),
     }
-    if access == O_WRONLY || access == O_RDWR || flags & O_TRUNC != 0 {
-        return Err(EROFS); // the initramfs is a read-only file system here
-    }
-    if access == O_ACCMODE {
+}
+
+/// ftruncate: sets the size of a regular file open for writing (EINVAL otherwise, as Linux).
+pub fn sys_ftruncate(fd: u64, length: u64) -> SysResult {
+    if (length as i64) < 0 {
         return Err(EINVAL);
     }
-    OpenFile::new(FileKind::Regular(inode), flags)
+    let file = fd_file(fd)?;
+    match &file.kind {
+        FileKind::Regular(inode) if file.writable => inode.truncate(length).map(|()| 0),
+        _ => Err(EINVAL),
+    }
+}
+
+/// truncate: sets the size of the regular file `path` names.
+pub fn sys_truncate(path: u64, length: u64) -> SysResult {
+    if (length as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let path = copy_path(path)?;
+    let inode = lookup_at(AT_FDCWD as u64, &path, true, 0)?;
+    if inode.is_dir() {
+        return Err(EISDIR);
+    }
+    if !inode.is_regular() {
+        return Err(EINVAL);
+    }
+    do_truncate(&inode, length).map(|()| 0)
+}
+
+/// Truncation through a path or O_TRUNC (Linux's do_truncate under get_write_access): ETXTBSY
+/// while the file runs as a program.
+fn do_truncate(inode: &Inode, length: u64) -> Result<(), Errno> {
+    inode.get_write_access()?;
+    let result = inode.truncate(length);
+    inode.put_write_access();
+    result
+}
+
+/// fsync and fdatasync: the file system lives in memory, so there is nothing to write back; files
+/// that cannot be synced (devices, the console, /proc) are EINVAL, as on Linux.
+pub fn sys_fsync(fd: u64) -> SysResult {
+    let file = fd_file(fd)?;
+    match &file.kind {
+        FileKind::Regular(_) | FileKind::Dir(_) => Ok(0),
+        _ => Err(EINVAL),
+    }
+}
+
+/// The d_type of an inode.
+fn d_type(inode: &Inode) -> u8 {
+    match inode.file_type() {
+        S_IFDIR => DT_DIR,
+        S_IFREG => DT_REG,
+        S_IFLNK => DT_LNK,
+        S_IFCHR => DT_CHR,
+        _ => DT_UNKNOWN,
+    }
+}
+
+/// A getdents64 buffer being filled: records of `linux_dirent64` and the name with its NUL.
+struct DirentBuf {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl DirentBuf {
+    /// Adds a record; false if it does not fit.
+    fn push(&mut self, ino: u64, next: u64, dtype: u8, name: &[u8]) -> bool {
+        let reclen = linux_dirent64::reclen(name.len());
+        if self.bytes.len() + reclen > self.limit {
+            return false;
+        }
+        let start = self.bytes.len();
+        self.bytes.resize(start + reclen, 0);
+        let record = &mut self.bytes[start..];
+        record[0..8].copy_from_slice(&ino.to_le_bytes());
+        record[8..16].copy_from_slice(&(next as i64).to_le_bytes());
+        record[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
+        record[18] = dtype;
+        let at = linux_dirent64::NAME_OFFSET;
+        record[at..at + name.len()].copy_from_slice(name);
+        true
+    }
+}
+
+/// getdents64: as many entries as fit from the directory position on ("." and ".." first), each
+/// record's d_off the position after it. EINVAL if not even one fits.
+pub fn sys_getdents64(fd: u64, dirp: u64, count: u64) -> SysResult {
+    let file = fd_file(fd)?;
+    let FileKind::Dir(dir) = &file.kind else {
+        return Err(ENOTDIR);
+    };
+    let count = count as u32 as usize;
+    uaccess::check_range(dirp, count)?;
+    let limit = count.min(64 * 1024);
+    let mut out = DirentBuf {
+        bytes: Vec::new(),
+        limit,
+    };
+    out.bytes.try_reserve_exact(limit).map_err(|_| ENOMEM)?;
+    let mut pos = file.pos();
+    if pos < FIRST_COOKIE {
+        pos = list_dots(dir, pos, &mut out)?;
+    }
+    if pos >= FIRST_COOKIE {
+        pos = list_entries(dir, pos, &mut out)?;
+    }
+    uaccess::copy_to_user(dirp, &out.bytes)?;
+    file.set_pos(pos);
+    Ok(out.bytes.len() as u64)
+}
+
+/// What getdents64 does when a record does not fit: EINVAL if the buffer is still empty (it
+/// cannot hold even one), else stop at `pos`.
+fn stop(out: &DirentBuf, pos: u64) -> Result<u64, Errno> {
+    if out.bytes.is_empty() {
+        Err(EINVAL)
+    } else {
+        Ok(pos)
+    }
+}
+
+/// Adds "." (position 0) and ".." (position 1) from `pos` on.
+fn list_dots(dir: &Arc<Inode>, mut pos: u64, out: &mut DirentBuf) -> Result<u64, Errno> {
+    if pos == 0 {
+        if !out.push(dir.ino, 1, DT_DIR, b".") {
+            return stop(out, pos);
+        }
+        pos = 1;
+    }
+    if !out.push(namei::parent(dir).ino, FIRST_COOKIE, DT_DIR, b"..") {
+        return stop(out, pos);
+    }
+    Ok(FIRST_COOKIE)
+}
+
+/// Adds the entries of `dir` from `pos` on; returns the position after the last one added.
+fn list_entries(dir: &Inode, mut pos: u64, out: &mut DirentBuf) -> Result<u64, Errno> {
+    match &dir.kind {
+        InodeKind::Directory(entries) => {
+            let entries = entries.lock();
+            for entry in entries.entries_from(pos) {
+                let dtype = d_type(&entry.inode);
+                if !out.push(entry.inode.ino, entry.cookie + 1, dtype, &entry.name) {
+                    return stop(out, pos);
+                }
+                pos = entry.cookie + 1;
+            }
+        }
+        InodeKind::Proc(node) => {
+            let names: Vec<(String, u8)> = node.entries()?;
+            let skip = pos.saturating_sub(FIRST_COOKIE) as usize;
+            for (i, (name, dtype)) in names.iter().enumerate().skip(skip) {
+                let next = FIRST_COOKIE + i as u64 + 1;
+                // /proc's inode numbers are made up: stable per name is enough.
+                let ino = 0x1000 + next;
+                if !out.push(ino, next, *dtype, name.as_bytes()) {
+                    return stop(out, pos);
+                }
+                pos = next;
+            }
+        }
+        _ => return Err(ENOTDIR),
+    }
+    Ok(pos)
 }

@@ -1,11 +1,14 @@
 //! Memory system calls: thin wrappers that find the current mm, take its lock and call the
 //! operation in crate::mm. The argument rules (EINVAL, ENOMEM, ...) live with the operations.
 
-use abi::mman::{MAP_ANONYMOUS, MAP_POPULATE, PROT_WRITE};
+use abi::mman::{
+    MAP_ANONYMOUS, MAP_POPULATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, PROT_WRITE,
+};
 
 use super::{SysResult, errno::*};
 use crate::{
-    mm::{fault::Access, mmap::MmapFile, populate::populate},
+    fs::{FileKind, OpenFile, dev::Device},
+    mm::{fault::Access, layout::PAGE_SIZE, mmap::MmapFile, populate::populate},
     thread,
 };
 
@@ -13,20 +16,47 @@ fn current_mm() -> Result<alloc::sync::Arc<crate::mm::mm_struct::Mm>, Errno> {
     thread::current_process().and_then(|p| p.mm()).ok_or(EFAULT)
 }
 
+/// The checks mmap makes of a descriptor before mapping /dev/zero: an unaligned offset is
+/// EINVAL; the file must be open for reading, and for writing if a shared mapping may write.
+fn dev_zero_rights(open: &OpenFile, prot: u64, flags: u64, off: u64) -> Result<(), Errno> {
+    if !off.is_multiple_of(PAGE_SIZE) {
+        return Err(EINVAL);
+    }
+    let shared = matches!(flags & MAP_TYPE, MAP_SHARED | MAP_SHARED_VALIDATE);
+    if !open.readable || (shared && prot & PROT_WRITE != 0 && !open.writable) {
+        return Err(EACCES);
+    }
+    Ok(())
+}
+
 pub fn sys_brk(addr: u64) -> SysResult {
     Ok(current_mm()?.lock().do_brk(addr))
 }
 
 pub fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysResult {
+    let mut flags = flags;
+    let mut off = off;
     let file = if flags & MAP_ANONYMOUS == 0 {
         let process = thread::current_process().ok_or(EBADF)?;
         let open = process.files()?.lock().get(fd)?;
-        let inode = open.inode().cloned().ok_or(ENODEV)?;
-        Some(MmapFile {
-            inode,
-            readable: open.readable,
-            writable: open.writable,
-        })
+        if let FileKind::Device(Device::Zero, _) = open.kind {
+            dev_zero_rights(&open, prot, flags, off)?;
+            // Linux's mmap_zero: a private mapping is anonymous memory, a shared one a shmem
+            // object ("/dev/zero (deleted)"), as MAP_SHARED | MAP_ANONYMOUS makes.
+            if flags & MAP_TYPE == MAP_SHARED_VALIDATE {
+                flags = (flags & !MAP_TYPE) | MAP_SHARED;
+            }
+            flags |= MAP_ANONYMOUS;
+            off = 0;
+            None
+        } else {
+            let inode = open.inode().cloned().ok_or(ENODEV)?;
+            Some(MmapFile {
+                inode,
+                readable: open.readable,
+                writable: open.writable,
+            })
+        }
     } else {
         None
     };

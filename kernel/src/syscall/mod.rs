@@ -18,16 +18,23 @@
 //! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
 //! | 109, 111, 112, 121, 124, 247 | setpgid, getpgrp, setsid, getpgid, getsid, waitid | [`process`] |
 //! | 13, 14, 15, 34, 62, 127, 128, 130, 131, 200, 234 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, tkill, tgkill | [`signal`] |
+//! | 74, 75, 76, 77, 217 | fsync, fdatasync, truncate, ftruncate, getdents64 | [`fs`] |
+//! | 79, 80, 81, 82, 83, 84, 86, 87, 88, 89 | getcwd, chdir, fchdir, rename, mkdir, rmdir, link, unlink, symlink, readlink | [`namei`] |
+//! | 258, 263, 264, 265, 266, 267, 316 | mkdirat, unlinkat, renameat, linkat, symlinkat, readlinkat, renameat2 | [`namei`] |
+//! | 4, 5, 6, 21, 90, 91, 95, 137, 138 | stat, fstat, lstat, access, chmod, fchmod, umask, statfs, fstatfs | [`stat`] |
+//! | 262, 268, 269, 280, 332, 439 | newfstatat, fchmodat, faccessat, utimensat, statx, faccessat2 | [`stat`] |
 
 pub mod errno;
 pub mod fd;
 pub mod fs;
 pub mod futex;
 pub mod mm;
+pub mod namei;
 pub mod poll;
 pub mod process;
 pub mod read_write;
 pub mod signal;
+pub mod stat;
 pub mod sys;
 pub mod time;
 
@@ -173,6 +180,43 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::PREADV => read_write::sys_preadv(a[0], a[1], a[2], a[3]),
         nr::PWRITEV => read_write::sys_pwritev(a[0], a[1], a[2], a[3]),
         nr::CLOSE_RANGE => fd::sys_close_range(a[0], a[1], a[2]),
+        nr::STAT => stat::sys_stat(a[0], a[1]),
+        nr::FSTAT => stat::sys_fstat(a[0], a[1]),
+        nr::LSTAT => stat::sys_lstat(a[0], a[1]),
+        nr::ACCESS => stat::sys_access(a[0], a[1]),
+        nr::FSYNC => fs::sys_fsync(a[0]),
+        nr::FDATASYNC => fs::sys_fsync(a[0]),
+        nr::TRUNCATE => fs::sys_truncate(a[0], a[1]),
+        nr::FTRUNCATE => fs::sys_ftruncate(a[0], a[1]),
+        nr::GETCWD => namei::sys_getcwd(a[0], a[1]),
+        nr::CHDIR => namei::sys_chdir(a[0]),
+        nr::FCHDIR => namei::sys_fchdir(a[0]),
+        nr::RENAME => namei::sys_rename(a[0], a[1]),
+        nr::MKDIR => namei::sys_mkdir(a[0], a[1]),
+        nr::RMDIR => namei::sys_rmdir(a[0]),
+        nr::LINK => namei::sys_link(a[0], a[1]),
+        nr::UNLINK => namei::sys_unlink(a[0]),
+        nr::SYMLINK => namei::sys_symlink(a[0], a[1]),
+        nr::READLINK => namei::sys_readlink(a[0], a[1], a[2]),
+        nr::CHMOD => stat::sys_chmod(a[0], a[1]),
+        nr::FCHMOD => stat::sys_fchmod(a[0], a[1]),
+        nr::UMASK => stat::sys_umask(a[0]),
+        nr::STATFS => stat::sys_statfs(a[0], a[1]),
+        nr::FSTATFS => stat::sys_fstatfs(a[0], a[1]),
+        nr::GETDENTS64 => fs::sys_getdents64(a[0], a[1], a[2]),
+        nr::MKDIRAT => namei::sys_mkdirat(a[0], a[1], a[2]),
+        nr::NEWFSTATAT => stat::sys_newfstatat(a[0], a[1], a[2], a[3]),
+        nr::UNLINKAT => namei::sys_unlinkat(a[0], a[1], a[2]),
+        nr::RENAMEAT => namei::sys_renameat(a[0], a[1], a[2], a[3]),
+        nr::LINKAT => namei::sys_linkat(a[0], a[1], a[2], a[3], a[4]),
+        nr::SYMLINKAT => namei::sys_symlinkat(a[0], a[1], a[2]),
+        nr::READLINKAT => namei::sys_readlinkat(a[0], a[1], a[2], a[3]),
+        nr::FCHMODAT => stat::sys_fchmodat(a[0], a[1], a[2]),
+        nr::FACCESSAT => stat::sys_faccessat(a[0], a[1], a[2]),
+        nr::UTIMENSAT => stat::sys_utimensat(a[0], a[1], a[2], a[3]),
+        nr::RENAMEAT2 => namei::sys_renameat2(a[0], a[1], a[2], a[3], a[4]),
+        nr::STATX => stat::sys_statx(a[0], a[1], a[2], a[3], a[4]),
+        nr::FACCESSAT2 => stat::sys_faccessat2(a[0], a[1], a[2], a[3]),
         _ => {
             log::debug!("unknown system call {nr} ({})", nr::name(nr).unwrap_or("?"));
             Err(ENOSYS)

@@ -231,6 +231,8 @@ fn do_write(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult 
     let mut chunk = kernel_buffer(bufs.total.min(CHUNK))?;
     let (mut done, mut filled) = pipe_merge(file, bufs, &mut chunk)?;
     let mut result = Ok(());
+    // Where the file position goes: past the last write (at the end of the file with O_APPEND).
+    let mut end = start;
     while done < bufs.total {
         let want = (bufs.total - done).min(chunk.len());
         // What could be copied before a bad buffer is still written, then the call ends.
@@ -238,7 +240,10 @@ fn do_write(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult 
         let got = filled + got;
         filled = 0;
         let n = match file.write_at(start + done as u64, &chunk[..got]) {
-            Ok(n) => n,
+            Ok((n, after)) => {
+                end = after;
+                n
+            }
             Err(e) => {
                 result = Err(e);
                 break;
@@ -253,8 +258,8 @@ fn do_write(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult 
             break;
         }
     }
-    if at.is_none() && !stream {
-        file.set_pos(start + done as u64);
+    if at.is_none() && !stream && done > 0 {
+        file.set_pos(end);
     }
     match result {
         Err(e) if done == 0 => Err(e),
@@ -455,7 +460,9 @@ fn splice_file(
         }
         let written = match pipe {
             Some(pipe) => pipe.splice_page(&chunk[..n]),
-            None => output.write_at(out_start + done as u64, &chunk[..n]),
+            None => output
+                .write_at(out_start + done as u64, &chunk[..n])
+                .map(|(n, _)| n),
         };
         let written = match written {
             Ok(w) => w,

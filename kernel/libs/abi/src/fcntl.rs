@@ -100,3 +100,8 @@ pub const F_OK: u64 = 0;
 pub const X_OK: u64 = 1;
 pub const W_OK: u64 = 2;
 pub const R_OK: u64 = 4;
+
+// renameat2 flags (linux/fs.h).
+pub const RENAME_NOREPLACE: u64 = 1 << 0;
+pub const RENAME_EXCHANGE: u64 = 1 << 1;
+pub const RENAME_WHITEOUT: u64 = 1 << 2;

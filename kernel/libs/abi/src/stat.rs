@@ -158,3 +158,13 @@ pub const STATX_BASIC_STATS: u32 = 0x07ff;
 pub const STATX_BTIME: u32 = 0x0800;
 pub const STATX_MNT_ID: u32 = 0x1000;
 pub const STATX_DIOALIGN: u32 = 0x2000;
+
+/// utimensat: a `tv_nsec` meaning "now" or "leave this time alone" (linux/stat.h).
+pub const UTIME_NOW: i64 = (1 << 30) - 1;
+pub const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+/// `statfs::f_type` of tmpfs and of /proc (linux/magic.h).
+pub const TMPFS_MAGIC: i64 = 0x0102_1994;
+pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+/// The longest file name (a path component), NAME_MAX.
+pub const NAME_MAX: usize = 255;

@@ -1,0 +1,138 @@
+/* The file-system calls given bad pointers, bad descriptors, bad flags and odd sizes: the same
+ * errors as on Linux, and no crash (raw system calls, so that no C library check comes first).
+ * Scratch files live in a directory under /tmp that the program removes first and at the end. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define BASE "/tmp/vmkernel-fsbad-test"
+
+static void show(const char *what, long r) {
+    if (r < 0)
+        printf("%s = -1 %s\n", what, strerror(errno));
+    else
+        printf("%s = %ld\n", what, r);
+}
+#define T(e) show(#e, (long)(e))
+
+/* An unmapped user address, a kernel address, a non-canonical one. */
+#define UNMAPPED ((void *)0x10000)
+#define KERNEL ((void *)0xffffffff80000000ul)
+#define NONCANON ((void *)0x8000000000000000ul)
+
+int main(void) {
+    static char buf[8192];
+    struct stat st;
+    syscall(SYS_unlink, BASE "/f");
+    syscall(SYS_unlink, BASE "/l");
+    syscall(SYS_rmdir, BASE "/d");
+    syscall(SYS_rmdir, BASE);
+    T(syscall(SYS_mkdir, BASE, 0755));
+    T(syscall(SYS_chdir, BASE));
+    int fd = syscall(SYS_open, "f", O_RDWR | O_CREAT, 0644);
+    T(syscall(SYS_write, fd, "data", 4));
+    T(syscall(SYS_symlink, "f", "l"));
+    T(syscall(SYS_mkdir, "d", 0755));
+    int dfd = syscall(SYS_open, "d", O_RDONLY | O_DIRECTORY);
+
+    void *bad[] = {NULL, UNMAPPED, KERNEL, NONCANON};
+    for (int i = 0; i < 4; i++) {
+        void *p = bad[i];
+        printf("-- pointer %d\n", i);
+        T(syscall(SYS_open, p, O_RDONLY));
+        T(syscall(SYS_open, p, O_RDWR | O_CREAT, 0644));
+        T(syscall(SYS_stat, p, &st));
+        T(syscall(SYS_stat, "f", p));
+        T(syscall(SYS_stat, "missing", p));
+        T(syscall(SYS_lstat, "l", p));
+        T(syscall(SYS_fstat, fd, p));
+        T(syscall(SYS_newfstatat, AT_FDCWD, "f", p, 0));
+        T(syscall(SYS_statx, AT_FDCWD, "f", 0, 0x7ff, p));
+        T(syscall(SYS_statfs, ".", p));
+        T(syscall(SYS_fstatfs, fd, p));
+        T(syscall(SYS_access, p, F_OK));
+        T(syscall(SYS_mkdir, p, 0755));
+        T(syscall(SYS_rmdir, p));
+        T(syscall(SYS_unlink, p));
+        T(syscall(SYS_rename, p, "x"));
+        T(syscall(SYS_rename, "f", p));
+        T(syscall(SYS_link, "f", p));
+        T(syscall(SYS_symlink, p, "x"));
+        T(syscall(SYS_symlink, "f", p));
+        T(syscall(SYS_readlink, p, buf, sizeof buf));
+        T(syscall(SYS_readlink, "l", p, 100));
+        T(syscall(SYS_chdir, p));
+        T(syscall(SYS_getcwd, p, 4096));
+        T(syscall(SYS_chmod, p, 0644));
+        T(syscall(SYS_truncate, p, 0));
+        T(syscall(SYS_utimensat, AT_FDCWD, "f", p, 0));
+        T(syscall(SYS_getdents64, dfd, p, 4096));
+        T(syscall(SYS_read, fd, p, 10));
+    }
+    printf("-- descriptors\n");
+    long fds[] = {-1, 1000, 0x7fffffff, 0x100000003l};
+    for (int i = 0; i < 4; i++) {
+        T(syscall(SYS_fstat, fds[i], &st));
+        T(syscall(SYS_getdents64, fds[i], buf, sizeof buf));
+        T(syscall(SYS_fchdir, fds[i]));
+        T(syscall(SYS_fchmod, fds[i], 0644));
+        T(syscall(SYS_ftruncate, fds[i], 0));
+        T(syscall(SYS_fsync, fds[i]));
+        T(syscall(SYS_openat, fds[i], "f", O_RDONLY));
+        T(syscall(SYS_openat, fds[i], "/", O_RDONLY | O_DIRECTORY) >= 0);
+        T(syscall(SYS_newfstatat, fds[i], "", &st, AT_EMPTY_PATH));
+    }
+    printf("-- sizes and flags\n");
+    T(syscall(SYS_getdents64, dfd, buf, 0));
+    T(syscall(SYS_getdents64, dfd, buf, 10));
+    T(syscall(SYS_getdents64, dfd, buf, 24));
+    T(syscall(SYS_getdents64, fd, buf, sizeof buf));
+    T(syscall(SYS_getcwd, buf, 0));
+    T(syscall(SYS_getcwd, buf, 1));
+    T(syscall(SYS_readlink, "l", buf, -1));
+    T(syscall(SYS_readlink, "l", buf, 0x100000001l));
+    T(syscall(SYS_ftruncate, fd, -4096));
+    T(syscall(SYS_ftruncate, fd, 0x8000000000000000ul));
+    T(syscall(SYS_unlinkat, AT_FDCWD, "d", -1));
+    T(syscall(SYS_newfstatat, AT_FDCWD, "f", &st, -1));
+    T(syscall(SYS_statx, AT_FDCWD, "f", -1, 0x7ff, buf));
+    T(syscall(SYS_statx, AT_FDCWD, "f", 0, 0x80000000u, buf));
+    T(syscall(SYS_renameat2, AT_FDCWD, "f", AT_FDCWD, "g", -1));
+    T(syscall(SYS_linkat, AT_FDCWD, "f", AT_FDCWD, "g", -1));
+    T(syscall(SYS_faccessat, AT_FDCWD, "f", -1));
+    T(syscall(SYS_utimensat, AT_FDCWD, "f", NULL, -1));
+    T(syscall(SYS_umask, 0xffffffffffffffffl));
+    T(syscall(SYS_umask, 022));
+    T(syscall(SYS_chmod, "f", 0xffffffffffffffffl));
+    T(syscall(SYS_stat, "f", &st));
+    printf("mode after chmod(~0): %o\n", st.st_mode);
+    static struct timespec ts[2] = {{0, -1}, {0, 0}};
+    T(syscall(SYS_utimensat, AT_FDCWD, "f", ts, 0));
+    ts[0].tv_nsec = 0;
+    ts[1].tv_sec = -5;
+    T(syscall(SYS_utimensat, AT_FDCWD, "f", ts, 0));
+    T(syscall(SYS_stat, "f", &st));
+    printf("mtime: %ld\n", (long)st.st_mtim.tv_sec);
+    /* A path of 4095 bytes is looked up; one of 4096 is too long. */
+    static char path[4200];
+    memset(path, '/', sizeof path);
+    path[4095] = 0;
+    T(syscall(SYS_stat, path, &st));
+    path[4095] = '/';
+    path[4096] = 0;
+    T(syscall(SYS_stat, path, &st));
+
+    T(syscall(SYS_close, fd));
+    T(syscall(SYS_close, dfd));
+    T(syscall(SYS_chdir, "/"));
+    T(syscall(SYS_unlink, BASE "/f"));
+    T(syscall(SYS_unlink, BASE "/l"));
+    T(syscall(SYS_rmdir, BASE "/d"));
+    T(syscall(SYS_rmdir, BASE));
+    return 0;
+}

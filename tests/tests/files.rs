@@ -1,0 +1,42 @@
+//! The writable root file system: the file calls compared with Linux (tests/c/files.c), and the
+//! page cache's memory accounting, which only this kernel can show.
+
+use tests::{Boot, c_differential, program_output};
+
+#[test]
+fn file_system_calls_give_the_same_results_as_on_linux() {
+    c_differential("files", &[]);
+}
+
+/// Bad pointers (NULL, unmapped, kernel, non-canonical), bad descriptors (the high bits of a
+/// descriptor are ignored, as Linux takes an `unsigned int`), bad flags and sizes.
+#[test]
+fn file_system_calls_reject_bad_arguments_as_linux_does() {
+    c_differential("fsbad", &[]);
+}
+
+/// Runs tests/c/fsmem.c in QEMU only (it watches this kernel's /proc/meminfo; the fill mode would
+/// exhaust the host's memory), once per mode. One test for both: build_c's directory is per test
+/// process and per program, so two tests building fsmem at once would race.
+#[test]
+fn page_cache_memory_comes_back_and_filling_it_gives_enospc_not_a_panic() {
+    let Some(program) = tests::build_c("fsmem", &[]) else {
+        return;
+    };
+    // cache: the pages of a deleted file go with its last reference (open file, mapping).
+    // fill: file data until memory runs out fails with ENOSPC, and nothing panics.
+    for (mode, memory) in [("cache", "256M"), ("fill", "128M")] {
+        let out = Boot::new(&format!("init=/bin/fsmem -- {mode}"))
+            .file(&program, "/bin/fsmem")
+            .memory(memory)
+            .run();
+        let output = program_output(&out.console);
+        assert!(
+            output.contains("ok: ") && !output.contains("FAIL"),
+            "fsmem {mode}:\n{}",
+            out.console
+        );
+        out.expect_status(0);
+    }
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+}
