@@ -355,7 +355,8 @@ impl Inode {
         if size == meta.size {
             return Ok(());
         }
-        if size < meta.size {
+        let shrunk = size < meta.size;
+        if shrunk {
             let keep = meta.source.len().min(size as usize);
             meta.source = &meta.source[..keep];
             let offset = (size % PAGE_SIZE) as usize;
@@ -364,16 +365,21 @@ impl Inode {
             {
                 frame.zero(offset, PAGE_SIZE as usize - offset);
             }
-            // TODO(shared file mappings): unmap the truncated pages from every mapping
-            // (unmap_mapping_range). Today a page still mapped privately stays alive through its
-            // own Frame reference until that mapping goes; the fault path sends SIGBUS for pages
-            // beyond the new size from now on.
             self.cache.truncate_from(size.div_ceil(PAGE_SIZE));
         }
         meta.size = size;
         let now = now();
         meta.mtime = now;
         meta.ctime = now;
+        drop(meta);
+        // No mapping may reach the pages beyond the new end (the mm locks come before the
+        // inode's, so after it is released).
+        if shrunk {
+            crate::mm::truncate::unmap_mapping_range(
+                self as *const Inode as *const (),
+                size.div_ceil(PAGE_SIZE),
+            );
+        }
         Ok(())
     }
 

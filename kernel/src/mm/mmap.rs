@@ -158,14 +158,14 @@ impl MmInner {
             }
             if shared {
                 vm |= VmFlags::SHARED | VmFlags::MAYSHARE;
+                // Writes through a shared mapping are the file's data: the mapping maps the page
+                // cache's frames writable (the fault path marks them dirty). A file opened
+                // read-only may be mapped shared only without write permission, ever.
                 if !file.writable {
                     if prot & PROT_WRITE != 0 {
                         return Err(EACCES);
                     }
                     vm.remove(VmFlags::MAYWRITE | VmFlags::SHARED);
-                } else {
-                    // Writable shared file mappings need write-back (a later step): refuse clearly.
-                    return Err(ENODEV);
                 }
             }
             (Some(fs::vm_file(file.inode)), off / PAGE_SIZE)

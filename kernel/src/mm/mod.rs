@@ -20,6 +20,7 @@ pub mod munmap;
 pub mod paging;
 pub mod populate;
 pub mod rlimit;
+pub mod truncate;
 pub mod user_word;
 pub mod vm_object;
 

@@ -1,0 +1,58 @@
+//! Taking a file's pages out of every mapping when the file shrinks (Linux's unmap_mapping_range
+//! with even_cows, which truncate_pagecache calls): after a truncation, no process may still reach
+//! a page beyond the new end, neither the page-cache page a shared mapping maps nor a private copy
+//! made from it. The next access faults, and the fault path answers SIGBUS for a page wholly
+//! beyond the end.
+//!
+//! There is no reverse map from a file to its mappings here: every address space is looked at,
+//! area by area, which is linear in the areas of the system. Truncation of a mapped file is rare;
+//! an i_mmap-like list per file belongs to the performance work if it ever matters.
+
+use super::layout::PAGE_SIZE;
+use crate::process;
+
+/// Unmaps, in every address space, the pages of `object` at page offset `from` and beyond. The
+/// object is named by its address (what a VMA's [`super::vm_object::VmFile`] points at). Call it
+/// with no file lock held: it takes each mm lock in turn.
+pub fn unmap_mapping_range(object: *const (), from: u64) {
+    let mut done: alloc::vec::Vec<*const super::mm_struct::Mm> = alloc::vec::Vec::new();
+    for p in process::all() {
+        let Some(mm) = p.mm() else {
+            continue;
+        };
+        // Threads and CLONE_VM children share an mm: do each once (best effort if the list of
+        // those done cannot grow: doing one twice is harmless).
+        let id = alloc::sync::Arc::as_ptr(&mm);
+        if done.contains(&id) {
+            continue;
+        }
+        if done.try_reserve(1).is_ok() {
+            done.push(id);
+        }
+        let mut inner = mm.lock();
+        // One area at a time, without a list (no allocation here): the next matching area at or
+        // above the cursor.
+        let mut cursor = 0u64;
+        loop {
+            let next = inner
+                .vmas
+                .iter_range(cursor, u64::MAX)
+                .filter(|v| {
+                    v.file()
+                        .is_some_and(|f| alloc::sync::Arc::as_ptr(&f.0) as *const () == object)
+                })
+                .find_map(|v| {
+                    let last = v.pgoff() + v.pages();
+                    (last > from).then(|| {
+                        let first = from.saturating_sub(v.pgoff());
+                        (v.start() + first * PAGE_SIZE, v.end())
+                    })
+                });
+            let Some((start, end)) = next else {
+                break;
+            };
+            inner.release_pages(start, end);
+            cursor = end;
+        }
+    }
+}
