@@ -19,3 +19,12 @@ fn shared_file_mappings_match_linux() {
         assert!(output.contains(line), "missing {line:?} in:\n{output}");
     }
 }
+
+#[test]
+fn the_file_mapping_demo_runs_as_on_linux() {
+    let (_, output) = tests::differential("filedemo", &[]);
+    assert!(
+        output.contains("ends a child with signal 7 (SIGBUS)"),
+        "{output}"
+    );
+}
