@@ -54,13 +54,12 @@ pub fn proc_root() -> Arc<Inode> {
     PROC_ROOT.get().expect("/proc not mounted yet").clone()
 }
 
-/// The time file stamps get: the boot clock until the kernel knows the real time (the one place to
-/// switch over then).
+/// The time file stamps get: the wall clock (CLOCK_REALTIME).
 pub fn now() -> timespec {
-    let ns = crate::time::now_ns();
+    let ns = crate::time::realtime_ns();
     timespec {
-        tv_sec: (ns / 1_000_000_000) as i64,
-        tv_nsec: (ns % 1_000_000_000) as i64,
+        tv_sec: ns.div_euclid(1_000_000_000),
+        tv_nsec: ns.rem_euclid(1_000_000_000),
     }
 }
 

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     arch::uaccess,
+    fs::dev::Device,
     fs::{
         FileKind, Inode, InodeKind, OpenFile,
         dir::FIRST_COOKIE,
@@ -104,6 +105,10 @@ fn open_inode(inode: Arc<Inode>, flags: u64, created: bool) -> Result<Arc<OpenFi
                 do_truncate(&inode, 0)?;
             }
             Ok(file)
+        }
+        // The terminal devices are the console's tty: its line discipline, settings and poll.
+        InodeKind::CharDevice(Device::Tty | Device::Console) => {
+            OpenFile::new(FileKind::Console, flags)
         }
         InodeKind::CharDevice(device) => {
             OpenFile::new(FileKind::Device(*device, inode.clone()), flags)
