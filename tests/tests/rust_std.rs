@@ -17,3 +17,20 @@ fn a_rust_std_program_gives_the_same_output_as_on_linux() {
     assert_same_output("std_hello", &output, &linux.stdout, &out);
     assert!(output.contains("a panic was caught: true"), "{output}");
 }
+
+#[test]
+fn rust_std_threads_and_commands_behave_as_on_linux() {
+    let program = std_program("std_threads");
+    let out = Boot::new("init=/bin/std_threads")
+        .file(&program, "/bin/std_threads")
+        .run();
+    out.expect_status(0);
+    let output = program_output(&out.console);
+    let linux = run_native(&program, &[]);
+    assert_eq!(linux.kernel_style_status(), 0, "on Linux: {linux:?}");
+    assert_same_output("std_threads", &output, &linux.stdout, &out);
+    assert!(
+        output.contains("4 threads x 10000 increments: 40000"),
+        "{output}"
+    );
+}
