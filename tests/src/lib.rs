@@ -423,3 +423,11 @@ pub fn c_differential(name: &str, args: &[&str]) -> Option<(Outcome, String)> {
     );
     Some((out, output))
 }
+
+/// Fails, showing all of `output`, unless it contains every one of `lines`.
+#[track_caller]
+pub fn expect_lines(output: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(output.contains(line), "missing {line:?} in:\n{output}");
+    }
+}

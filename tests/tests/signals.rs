@@ -34,14 +34,15 @@ fn a_sigsegv_handler_pages_memory_in_from_user_space() {
 #[test]
 fn the_signal_frame_is_linuxs() {
     let (_, output) = tests::differential("sigframe", &[]);
-    for line in [
-        "  rsp % 16 = 8",
-        "after the handler: tkill returned 77, r12 = 0x1212",
-        "  fault: si_addr 0x10 trapno 14 err 0x6 cr2 0x10",
-        "resumed after the faulting store",
-    ] {
-        assert!(output.contains(line), "missing {line:?} in:\n{output}");
-    }
+    tests::expect_lines(
+        &output,
+        &[
+            "  rsp % 16 = 8",
+            "after the handler: tkill returned 77, r12 = 0x1212",
+            "  fault: si_addr 0x10 trapno 14 err 0x6 cr2 0x10",
+            "resumed after the faulting store",
+        ],
+    );
 }
 
 /// kill(-1) signals every process but init and the caller: in the kernel only (on the host it
