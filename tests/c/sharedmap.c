@@ -26,7 +26,14 @@ int main(void)
     unlink(FILE_PATH);
     rmdir(DIR);
     mkdir(DIR, 0755);
-    int fd = open(FILE_PATH, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    int wfd = creat(FILE_PATH, 0644);
+    printf("creat: %s, write-only: %s\n", wfd >= 0 ? "ok" : errname(errno),
+           (fcntl(wfd, F_GETFL) & O_ACCMODE) == O_WRONLY ? "yes" : "no");
+    close(wfd);
+    sync();
+    int fd = open(FILE_PATH, O_RDWR | O_TRUNC);
+    REPORT("syncfs", syncfs(fd));
+    REPORT("syncfs(-1)", syncfs(-1));
     char page[4096];
     memset(page, 'a', sizeof page);
     for (int i = 0; i < 3; i++)

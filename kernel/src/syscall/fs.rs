@@ -165,6 +165,23 @@ pub fn sys_fsync(fd: u64) -> SysResult {
     }
 }
 
+/// sync(): nothing to write back (the file system is memory); always succeeds, as Linux's.
+pub fn sys_sync() -> SysResult {
+    Ok(0)
+}
+
+/// syncfs(fd): as sync, for the file system of `fd` (EBADF for a bad one).
+pub fn sys_syncfs(fd: u64) -> SysResult {
+    fd_file(fd)?;
+    Ok(0)
+}
+
+/// creat(path, mode): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode).
+pub fn sys_creat(path: u64, mode: u64) -> SysResult {
+    use abi::fcntl::O_WRONLY;
+    sys_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)
+}
+
 /// The d_type of an inode.
 fn d_type(inode: &Inode) -> u8 {
     match inode.file_type() {

@@ -18,7 +18,7 @@
 //! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
 //! | 109, 111, 112, 121, 124, 247 | setpgid, getpgrp, setsid, getpgid, getsid, waitid | [`process`] |
 //! | 13, 14, 15, 34, 62, 127, 128, 130, 131, 200, 234 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigsuspend, sigaltstack, tkill, tgkill | [`signal`] |
-//! | 74, 75, 76, 77, 217 | fsync, fdatasync, truncate, ftruncate, getdents64 | [`fs`] |
+//! | 74, 75, 76, 77, 217, 85, 162, 306 | fsync, fdatasync, truncate, ftruncate, getdents64, creat, sync, syncfs | [`fs`] |
 //! | 79, 80, 81, 82, 83, 84, 86, 87, 88, 89 | getcwd, chdir, fchdir, rename, mkdir, rmdir, link, unlink, symlink, readlink | [`namei`] |
 //! | 258, 263, 264, 265, 266, 267, 316 | mkdirat, unlinkat, renameat, linkat, symlinkat, readlinkat, renameat2 | [`namei`] |
 //! | 4, 5, 6, 21, 90, 91, 95, 137, 138 | stat, fstat, lstat, access, chmod, fchmod, umask, statfs, fstatfs | [`stat`] |
@@ -185,6 +185,9 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::LSTAT => stat::sys_lstat(a[0], a[1]),
         nr::ACCESS => stat::sys_access(a[0], a[1]),
         nr::FSYNC => fs::sys_fsync(a[0]),
+        nr::SYNC => fs::sys_sync(),
+        nr::SYNCFS => fs::sys_syncfs(a[0]),
+        nr::CREAT => fs::sys_creat(a[0], a[1]),
         nr::FDATASYNC => fs::sys_fsync(a[0]),
         nr::TRUNCATE => fs::sys_truncate(a[0], a[1]),
         nr::FTRUNCATE => fs::sys_ftruncate(a[0], a[1]),
