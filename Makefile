@@ -1,8 +1,8 @@
 # Two commands do everything on a fresh Debian machine:
 #   make run    build, boot the kernel in QEMU, run the demo (or INIT=...), power off
 #   make test   host unit/property tests, in-kernel self-tests in QEMU, integration tests
-# Targets install what they need: the pinned Rust toolchain, and QEMU, OVMF, cpio and musl-tools
-# with apt-get as root.
+# Targets install what they need: the pinned Rust toolchain, and QEMU, OVMF, cpio, musl-tools and
+# the static glibc (libc6-dev) with apt-get as root.
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -39,15 +39,16 @@ toolchain:
 	@rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
 	@rustup target list --installed | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 
-# System packages: QEMU and OVMF (to boot), cpio and musl-gcc (some tests use them). Installed with
+# System packages: QEMU and OVMF (to boot), cpio, musl-gcc and the static glibc (tests use them). Installed with
 # apt-get when running as root; otherwise a message says what to install.
-DEB_PACKAGES := qemu-system-x86 ovmf cpio musl-tools
+DEB_PACKAGES := qemu-system-x86 ovmf cpio musl-tools libc6-dev
 qemu:
 	@missing=""; \
 	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
 	[ -e /usr/share/ovmf/OVMF.fd ] || [ -e /usr/share/OVMF/OVMF_CODE.fd ] || missing="$$missing ovmf"; \
 	command -v cpio >/dev/null || missing="$$missing cpio"; \
 	command -v musl-gcc >/dev/null || missing="$$missing musl-tools"; \
+	[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing="$$missing libc6-dev"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing$$missing with apt-get"; \

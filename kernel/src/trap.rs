@@ -279,7 +279,12 @@ fn page_fault(regs: &mut PtRegs) {
             regs.rip
         );
         match (result, fixup) {
-            (Ok(_), _) => return,
+            (Ok(_), _) => {
+                if let Some(me) = thread::current() {
+                    me.cpu.count_fault();
+                }
+                return;
+            }
             (Err(_), Some(fixup)) => {
                 // Resume at the user-copy routine's fixup label, in the same function with the same
                 // stack; it reports the copy as incomplete.

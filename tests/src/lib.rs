@@ -267,6 +267,10 @@ pub fn run_native(program: &std::path::Path, args: &[&str]) -> Native {
         cmd.args(["setarch", "x86_64", "-R"]);
     }
     cmd.arg(program).args(args);
+    // A process group of its own in the caller's session: never an orphaned group, whatever
+    // started the tests (a stop signal such as SIGTSTP is discarded in an orphaned group, and a
+    // test that waits for the stop would hang).
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let out = cmd
         .env_clear()
         .env("HOME", "/")
@@ -381,19 +385,33 @@ pub fn build_c(name: &str, extra: &[&str]) -> Option<PathBuf> {
         eprintln!("note: musl-gcc is not installed (apt-get install musl-tools); skipping");
         return None;
     }
+    Some(compile_c("musl-gcc", name, extra))
+}
+
+/// Compiles tests/c/NAME.c against glibc (`gcc -static -O2`, plus `extra`): the C library of
+/// Debian's own programs, whose start-up, fork (clone with 0x1200011) and pthreads differ from
+/// musl's. `make test` installs libc6-dev, which holds the static glibc.
+pub fn build_c_glibc(name: &str, extra: &[&str]) -> PathBuf {
+    compile_c("gcc", name, extra)
+}
+
+fn compile_c(compiler: &str, name: &str, extra: &[&str]) -> PathBuf {
     let src = workspace().join("tests/c").join(format!("{name}.c"));
-    let dir = std::env::temp_dir().join(format!("vmkernel-c-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "vmkernel-c-{name}-{compiler}-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(name);
-    let status = Command::new("musl-gcc")
+    let status = Command::new(compiler)
         .args(["-static", "-O2", "-Wall", "-o"])
         .arg(&out)
         .arg(&src)
         .args(extra)
         .status()
         .unwrap();
-    assert!(status.success(), "musl-gcc failed on {}", src.display());
-    Some(out)
+    assert!(status.success(), "{compiler} failed on {}", src.display());
+    out
 }
 
 /// Builds tests/c/NAME.c, runs it with `args` as the first process here and natively on Linux, and

@@ -7,7 +7,8 @@
 //! | /proc/PID/smaps, smaps_rollup | per area (and summed): Rss, Pss, shared/private clean/dirty, flags |
 //! | /proc/PID/stat, statm, comm, cmdline, environ | as ps and top read them ([`super::proc_array`]) |
 //! | /proc/{uptime,loadavg,stat,version,cpuinfo} | system-wide ([`super::proc_misc`]) |
-//! | /proc/PID/status | name, pid and the Vm*/Rss* memory lines |
+//! | /proc/PID/status | identity, the Vm*/Rss* memory lines, signals, capabilities, switches |
+//! | /proc/PID/task/TID/ | one directory per thread: its own stat, status and comm, the process's maps and the rest |
 //! | /proc/PID/mmstat | this kernel's fault counters: zero-page maps, copy-on-write copies and reuses |
 //! | /proc/PID/exe | a symbolic link to the program the process runs |
 //! | /proc/self | a symbolic link to /proc/PID of the process looking |
@@ -31,6 +32,7 @@ use crate::{
     sync::IrqMutex,
     syscall::errno::*,
     thread,
+    thread::Tid,
 };
 
 /// A /proc file: which one, for which process.
@@ -46,6 +48,10 @@ pub enum ProcFile {
     Comm(Pid),
     Cmdline(Pid),
     Environ(Pid),
+    /// /proc/PID/task/TID/{stat,status,comm}: one thread's view.
+    TaskStat(Pid, Tid),
+    TaskStatus(Pid, Tid),
+    TaskComm(Pid, Tid),
     MemInfo,
     Uptime,
     LoadAvg,
@@ -65,11 +71,16 @@ pub enum ProcNode {
     Pid(Pid),
     /// /proc/PID/exe.
     Exe(Pid),
+    /// /proc/PID/task: a directory per thread.
+    TaskDir(Pid),
+    /// /proc/PID/task/TID.
+    Task(Pid, Tid),
     File(ProcFile),
 }
 
 /// The files of /proc/PID, with their d_type, in the order Linux lists them.
-const PID_ENTRIES: [(&str, u8); 11] = [
+const PID_ENTRIES: [(&str, u8); 12] = [
+    ("task", DT_DIR),
     ("environ", DT_REG),
     ("status", DT_REG),
     ("cmdline", DT_REG),
@@ -81,6 +92,21 @@ const PID_ENTRIES: [(&str, u8); 11] = [
     ("comm", DT_REG),
     ("exe", DT_LNK),
     ("mmstat", DT_REG),
+];
+
+/// The files of /proc/PID/task/TID, in the order Linux lists them (tid_base_stuff): the same as
+/// the process's, less the process-wide ones.
+const TASK_ENTRIES: [(&str, u8); 10] = [
+    ("environ", DT_REG),
+    ("status", DT_REG),
+    ("comm", DT_REG),
+    ("cmdline", DT_REG),
+    ("stat", DT_REG),
+    ("statm", DT_REG),
+    ("maps", DT_REG),
+    ("exe", DT_LNK),
+    ("smaps", DT_REG),
+    ("smaps_rollup", DT_REG),
 ];
 
 /// The system-wide files of /proc.
@@ -110,15 +136,41 @@ fn pid_file(pid: Pid, name: &str) -> Option<ProcFile> {
     })
 }
 
+/// The file `name` of /proc/PID/task/TID: the thread's own stat, status and comm, the process's
+/// for the rest.
+fn task_file(pid: Pid, tid: Tid, name: &str) -> Option<ProcFile> {
+    if !TASK_ENTRIES.iter().any(|(n, _)| *n == name) {
+        return None;
+    }
+    Some(match name {
+        "stat" => ProcFile::TaskStat(pid, tid),
+        "status" => ProcFile::TaskStatus(pid, tid),
+        "comm" => ProcFile::TaskComm(pid, tid),
+        _ => pid_file(pid, name)?,
+    })
+}
+
+/// The thread `tid` of process `pid`, while it runs.
+fn find_task(pid: Pid, tid: Tid) -> Option<Arc<thread::Thread>> {
+    let process = process::find(pid)?;
+    let threads = process.threads.lock();
+    threads.iter().find(|t| t.tid == tid).cloned()
+}
+
 impl ProcNode {
     pub fn is_dir(self) -> bool {
-        matches!(self, ProcNode::Root | ProcNode::Pid(_))
+        matches!(
+            self,
+            ProcNode::Root | ProcNode::Pid(_) | ProcNode::TaskDir(_) | ProcNode::Task(..)
+        )
     }
 
     /// File type and permissions, as Linux shows them.
     fn mode(self) -> u32 {
         match self {
-            ProcNode::Root | ProcNode::Pid(_) => S_IFDIR | 0o555,
+            ProcNode::Root | ProcNode::Pid(_) | ProcNode::TaskDir(_) | ProcNode::Task(..) => {
+                S_IFDIR | 0o555
+            }
             ProcNode::SelfLink => S_IFLNK | 0o777,
             ProcNode::Exe(_) => S_IFLNK | 0o777,
             ProcNode::File(_) => S_IFREG | 0o444,
@@ -155,7 +207,17 @@ impl ProcNode {
             },
             ProcNode::Pid(pid) => match name {
                 "exe" => ProcNode::Exe(pid),
+                "task" => ProcNode::TaskDir(pid),
                 _ => ProcNode::File(pid_file(pid, name).ok_or(ENOENT)?),
+            },
+            ProcNode::TaskDir(pid) => {
+                let tid = name.parse::<Tid>().map_err(|_| ENOENT)?;
+                find_task(pid, tid).ok_or(ENOENT)?;
+                ProcNode::Task(pid, tid)
+            }
+            ProcNode::Task(pid, tid) => match name {
+                "exe" => ProcNode::Exe(pid),
+                _ => ProcNode::File(task_file(pid, tid, name).ok_or(ENOENT)?),
             },
             _ => return Err(ENOTDIR),
         };
@@ -182,6 +244,20 @@ impl ProcNode {
             }
             ProcNode::Pid(_) => {
                 for (name, dtype) in PID_ENTRIES {
+                    push(String::from(name), dtype)?;
+                }
+            }
+            ProcNode::TaskDir(pid) => {
+                let tids: Vec<Tid> = match process::find(pid) {
+                    Some(p) => p.threads.lock().iter().map(|t| t.tid).collect(),
+                    None => Vec::new(),
+                };
+                for tid in tids {
+                    push(format!("{tid}"), DT_DIR)?;
+                }
+            }
+            ProcNode::Task(..) => {
+                for (name, dtype) in TASK_ENTRIES {
                     push(String::from(name), dtype)?;
                 }
             }
@@ -237,15 +313,36 @@ impl ProcFile {
             | ProcFile::Statm(pid)
             | ProcFile::Comm(pid)
             | ProcFile::Cmdline(pid)
-            | ProcFile::Environ(pid) => pid,
+            | ProcFile::Environ(pid)
+            | ProcFile::TaskStat(pid, _)
+            | ProcFile::TaskStatus(pid, _)
+            | ProcFile::TaskComm(pid, _) => pid,
         };
         let Some(process) = process::find(pid) else {
             return Ok(alloc::vec::Vec::new());
         };
+        // A thread that has exited since the file was opened reads as empty.
+        let thread = match *self {
+            ProcFile::TaskStat(_, tid)
+            | ProcFile::TaskStatus(_, tid)
+            | ProcFile::TaskComm(_, tid) => match find_task(pid, tid) {
+                Some(t) => Some(t),
+                None => return Ok(alloc::vec::Vec::new()),
+            },
+            _ => None,
+        };
+        let thread = thread.as_deref();
         match self {
-            ProcFile::Stat(_) => return proc_array::render_stat(&process).map(String::into_bytes),
+            ProcFile::Stat(_) | ProcFile::TaskStat(..) => {
+                return proc_array::render_stat(&process, thread).map(String::into_bytes);
+            }
+            ProcFile::Status(_) | ProcFile::TaskStatus(..) => {
+                return proc_array::render_status(&process, thread).map(String::into_bytes);
+            }
+            ProcFile::Comm(_) | ProcFile::TaskComm(..) => {
+                return Ok(proc_array::render_comm(&process, thread).into_bytes());
+            }
             ProcFile::Statm(_) => return Ok(proc_array::render_statm(&process).into_bytes()),
-            ProcFile::Comm(_) => return Ok(proc_array::render_comm(&process).into_bytes()),
             ProcFile::Cmdline(_) => return proc_array::render_args(&process, false),
             ProcFile::Environ(_) => return proc_array::render_args(&process, true),
             _ => {}
@@ -261,21 +358,6 @@ impl ProcFile {
             (ProcFile::Smaps(_), Some(mm)) => mm.lock().render_smaps().ok_or(ENOMEM),
             (ProcFile::SmapsRollup(_), Some(mm)) => mm.lock().render_smaps_rollup().ok_or(ENOMEM),
             (ProcFile::MmStat(_), Some(mm)) => Ok(mm.lock().render_mmstat()),
-            (ProcFile::Status(_), mm) => {
-                let mut out = String::new();
-                let name = super::proc_array::comm(process);
-                let (letter, word) = super::proc_array::state(process);
-                let ppid = process.ppid.load(core::sync::atomic::Ordering::Relaxed);
-                let pid = process.pid;
-                let _ = write!(
-                    out,
-                    "Name:\t{name}\nState:\t{letter} ({word})\nPid:\t{pid}\nPPid:\t{ppid}\n"
-                );
-                if let Some(mm) = mm {
-                    mm.lock().render_status_memory(&mut out);
-                }
-                Ok(out)
-            }
             _ => Ok(String::new()),
         }
     }
@@ -296,6 +378,8 @@ fn meminfo() -> String {
         // Every page-cache page is shmem here: the root is a tmpfs, as Linux's rootfs can be.
         ("Shmem", kb(crate::fs::page_cache_pages())),
         ("KernelHeap", crate::mm::heap::usage().1 / 1024),
+        // The part of the heap in use: a leak of kernel objects shows here first.
+        ("KernelHeapUsed", crate::mm::heap::usage().0 / 1024),
         (
             "KernelPageTables",
             kb(crate::mm::paging::kernel_table_frames()),

@@ -5,7 +5,8 @@
 //! ([`Thread`]) own the rest: ids, registers, kernel stacks, signal masks.
 //!
 //! The mm and the fd table are reference-counted so that threads (CLONE_VM, CLONE_FILES) can share
-//! them; today every process has one thread, its main thread, whose tid is the pid.
+//! them. A process starts with one thread, its main thread, whose tid is the pid; clone with
+//! CLONE_THREAD adds more ([`fork`]), each listed in `threads` and in /proc/PID/task.
 //!
 //! The life-cycle operations live one per file: [`fork`], [`exit`], [`wait`] (wait4), [`execve`].
 //!

@@ -34,6 +34,8 @@ pub struct ThreadCpuTime {
     /// Context switches: voluntary (the thread slept) and involuntary (preempted or yielded).
     nvcsw: AtomicU64,
     nivcsw: AtomicU64,
+    /// Page faults the thread took that were resolved (Linux's task min_flt).
+    min_flt: AtomicU64,
 }
 
 /// Times and counts, as reported: what getrusage and times need of a thread, a process or its
@@ -97,6 +99,11 @@ impl ThreadCpuTime {
             &self.system_ticks
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A page fault of this thread was resolved.
+    pub fn count_fault(&self) {
+        self.min_flt.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The times so far, including the current stint if the thread is running.
@@ -188,6 +195,16 @@ pub fn self_usage(process: &Process) -> Usage {
         usage.minflt = usage.minflt.saturating_add(counters.faults);
     }
     usage
+}
+
+/// One thread's own usage: its CPU times and its faults (/proc/PID/task/TID/stat; the address
+/// space's high-water mark belongs to the process).
+pub fn thread_usage(thread: &Thread) -> Usage {
+    Usage {
+        times: thread.cpu.read(),
+        minflt: thread.cpu.min_flt.load(Ordering::Relaxed),
+        ..Usage::default()
+    }
 }
 
 /// The usage of the children `process` has reaped.

@@ -363,9 +363,9 @@ pub fn sys_getrusage(who: u64, usage: u64) -> SysResult {
         RUSAGE_SELF => rusage::self_usage(&me.process),
         RUSAGE_CHILDREN => rusage::children_usage(&me.process),
         RUSAGE_THREAD => {
-            // The thread's own times; memory figures are the address space's.
-            let mut own = rusage::self_usage(&me.process);
-            own.times = me.cpu.read();
+            // The thread's own times and faults; the high-water mark is the address space's.
+            let mut own = rusage::thread_usage(&me);
+            own.maxrss_pages = rusage::self_usage(&me.process).maxrss_pages;
             own
         }
         _ => return Err(EINVAL),
