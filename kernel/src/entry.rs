@@ -35,7 +35,7 @@ pub extern "C" fn ret_from_fork(regs: &mut PtRegs) {
             .swap(0, core::sync::atomic::Ordering::Relaxed);
         if at != 0 {
             x86_64::instructions::interrupts::enable();
-            let _ = crate::arch::uaccess::write_user(at, &(me.tid as i32));
+            let _ = crate::arch::uaccess::write_user(at, &(me.tid() as i32));
         }
     }
     exit_to_user_mode(regs, false);

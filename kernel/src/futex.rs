@@ -494,7 +494,7 @@ pub fn exit_robust_list(me: &Arc<thread::Thread>) {
         if at != pending & !1
             && let Some(uaddr) = futex_of(at)
         {
-            handle_futex_death(uaddr, me.tid);
+            handle_futex_death(uaddr, me.tid());
         }
         match next {
             Some(next) => entry = next,
@@ -504,7 +504,7 @@ pub fn exit_robust_list(me: &Arc<thread::Thread>) {
     if pending != 0
         && let Some(uaddr) = futex_of(pending & !1)
     {
-        handle_futex_death(uaddr, me.tid);
+        handle_futex_death(uaddr, me.tid());
     }
 }
 

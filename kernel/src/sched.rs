@@ -137,7 +137,7 @@ fn sample_load() {
     if !crate::time::jiffies().is_multiple_of(LOAD_FREQ) {
         return;
     }
-    let running = thread::current().is_some_and(|t| t.tid != 0) as u64;
+    let running = thread::current().is_some_and(|t| t.tid() != 0) as u64;
     let active = (RUN_QUEUE.lock().len() as u64 + running) * FIXED_1;
     let mut avenrun = AVENRUN.lock();
     for (load, exp) in avenrun.iter_mut().zip(EXP) {
@@ -174,7 +174,7 @@ pub fn context_switches() -> u64 {
 
 /// Threads running or ready to run (the running one counts unless it is idle).
 pub fn nr_running() -> usize {
-    let running = thread::current().is_some_and(|t| t.tid != 0) as usize;
+    let running = thread::current().is_some_and(|t| t.tid() != 0) as usize;
     RUN_QUEUE.lock().len() + running
 }
 
@@ -279,7 +279,7 @@ pub fn finish_task_switch() {
         ThreadState::Running | ThreadState::Runnable => {
             *state = ThreadState::Runnable;
             drop(state);
-            if prev.tid != 0 {
+            if prev.tid() != 0 {
                 RUN_QUEUE.lock().push_back(prev);
             }
         }

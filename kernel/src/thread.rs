@@ -78,7 +78,9 @@ pub struct FaultInfo {
 
 /// A thread.
 pub struct Thread {
-    pub tid: Tid,
+    /// The thread's id: fixed, except that a thread that execs while it is not the process's main
+    /// thread takes the process's id (Linux's exchange_tids in de_thread).
+    tid: AtomicU32,
     /// The process it belongs to.
     pub process: Arc<Process>,
     pub state: IrqMutex<ThreadState>,
@@ -153,7 +155,7 @@ impl Thread {
         let kstack = KernelStack::new()?;
         let comm = comm_of(&process.name.lock());
         let thread = Arc::try_new(Thread {
-            tid,
+            tid: AtomicU32::new(tid),
             comm: IrqMutex::new(comm),
             process,
             state: IrqMutex::new(ThreadState::Runnable),
@@ -199,6 +201,16 @@ impl Thread {
 
     /// Where the kernel stack pointer starts on entry from user mode; the saved user registers
     /// (PtRegs) of a system call sit right below.
+    pub fn tid(&self) -> Tid {
+        self.tid.load(Ordering::Relaxed)
+    }
+
+    /// execve from a thread that is not the main one: once the others have gone, it becomes the
+    /// main thread and takes the process's id (Linux's de_thread).
+    pub fn become_leader(&self) {
+        self.tid.store(self.process.pid, Ordering::Relaxed);
+    }
+
     pub fn kernel_stack_top(&self) -> u64 {
         self.kstack.top().as_u64() - STACK_TOP_RESERVED
     }
@@ -230,7 +242,7 @@ pub fn current() -> Option<Arc<Thread>> {
 
 /// The live thread with id `tid` (tkill, tgkill).
 pub fn find(tid: Tid) -> Option<Arc<Thread>> {
-    THREADS.lock().iter().find(|t| t.tid == tid).cloned()
+    THREADS.lock().iter().find(|t| t.tid() == tid).cloned()
 }
 
 /// The process of the running thread.

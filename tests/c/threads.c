@@ -3,6 +3,7 @@
  * thread ending its process, exit from a thread, fork from a threaded process, vfork and
  * posix_spawn. Forks are few and bounded (the Linux run is on the host). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -192,6 +193,49 @@ static void in_child(const char *what, void (*f)(void))
         printf("%s: exit status %d\n", what, WEXITSTATUS(status));
 }
 
+/* The program exec'd by a thread: the process's only thread now, whose tid is the pid (Linux's
+ * de_thread gives the exec'ing thread the leader's id). */
+static int after_exec(void)
+{
+    int threads = 0;
+    DIR *dir = opendir("/proc/self/task");
+    struct dirent *d;
+    while (dir && (d = readdir(dir)))
+        threads += d->d_name[0] != '.';
+    if (dir)
+        closedir(dir);
+    printf("  the new program: tid is the pid: %s, threads: %d\n",
+           syscall(SYS_gettid) == getpid() ? "yes" : "no", threads);
+    return 6;
+}
+
+static const char *self_path;
+
+static void *exec_self(void *arg)
+{
+    if (arg)
+        usleep(50000); /* let the main thread end first */
+    char *args[] = {"threads", "exec-from-thread", NULL};
+    execv(self_path, args);
+    perror("execv");
+    return NULL;
+}
+
+static void exec_in_thread(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, exec_self, NULL);
+    for (;;)
+        pause();
+}
+
+static void exec_after_main_ended(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, exec_self, (void *)1);
+    pthread_exit(NULL);
+}
+
 static void fault_in_thread(void)
 {
     pthread_t t;
@@ -221,7 +265,10 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "spawned") == 0)
         return 3;
+    if (argc > 1 && strcmp(argv[1], "exec-from-thread") == 0)
+        return after_exec();
     setvbuf(stdout, NULL, _IONBF, 0);
+    self_path = argv[0];
     contention();
     condvars();
     barriers_and_tls();
@@ -230,6 +277,8 @@ int main(int argc, char **argv)
     in_child("a thread faults", fault_in_thread);
     in_child("a thread calls exit(7)", exit_from_thread);
     in_child("fork from a thread (the child makes a thread of its own)", fork_from_thread);
+    in_child("execve from a thread that is not the main one", exec_in_thread);
+    in_child("execve from a thread after the main thread ended", exec_after_main_ended);
 
     pid_t c = vfork();
     if (c == 0)

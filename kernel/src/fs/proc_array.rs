@@ -112,7 +112,7 @@ pub fn render_stat(process: &Process, thread: Option<&Thread>) -> Result<String,
     let _ = write!(
         out,
         "{} ({}) {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} 0 {} ",
-        thread.map_or(process.pid, |t| t.tid),
+        thread.map_or(process.pid, |t| t.tid()),
         comm(process, thread),
         state,
         process.ppid.load(Ordering::Relaxed),
@@ -156,7 +156,7 @@ pub fn render_stat(process: &Process, thread: Option<&Thread>) -> Result<String,
         sig_caught & 0x7fff_ffff,
         // A thread that is not the leader has no exit signal (Linux's -1 for CLONE_THREAD).
         match thread {
-            Some(t) if t.tid != process.pid => -1,
+            Some(t) if t.tid() != process.pid => -1,
             _ => process.exit_signal.load(Ordering::Relaxed) as i32,
         },
     );
@@ -245,7 +245,7 @@ pub fn render_status(process: &Process, thread: Option<&Thread>) -> Result<Strin
     let main = process.main_thread();
     let task = thread.or(main.as_deref());
     let (letter, word) = state(process, thread);
-    let tid = task.map_or(process.pid, |t| t.tid);
+    let tid = task.map_or(process.pid, |t| t.tid());
     let _ = write!(
         out,
         "Name:\t{}\nUmask:\t{:04o}\nState:\t{letter} ({word})\nTgid:\t{}\nNgid:\t0\nPid:\t{tid}\n\

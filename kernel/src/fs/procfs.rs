@@ -154,7 +154,7 @@ fn task_file(pid: Pid, tid: Tid, name: &str) -> Option<ProcFile> {
 fn find_task(pid: Pid, tid: Tid) -> Option<Arc<thread::Thread>> {
     let process = process::find(pid)?;
     let threads = process.threads.lock();
-    threads.iter().find(|t| t.tid == tid).cloned()
+    threads.iter().find(|t| t.tid() == tid).cloned()
 }
 
 impl ProcNode {
@@ -249,7 +249,7 @@ impl ProcNode {
             }
             ProcNode::TaskDir(pid) => {
                 let tids: Vec<Tid> = match process::find(pid) {
-                    Some(p) => p.threads.lock().iter().map(|t| t.tid).collect(),
+                    Some(p) => p.threads.lock().iter().map(|t| t.tid()).collect(),
                     None => Vec::new(),
                 };
                 for tid in tids {

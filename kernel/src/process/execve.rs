@@ -101,20 +101,30 @@ pub fn execve(
 }
 
 /// The other threads of the process end before the new program starts (Linux's de_thread): each
-/// is sent SIGKILL, and execve waits until it is the only one. The calling thread keeps its tid
-/// (Linux gives it the process's). EINTR if the process is being killed meanwhile.
+/// is sent SIGKILL, and execve waits until it is the only one. A calling thread that was not the
+/// main thread then takes the process's id as its tid, as on Linux (the old main thread is gone).
+/// EINTR if the process is being killed meanwhile.
 fn de_thread(me: &alloc::sync::Arc<crate::thread::Thread>) -> Result<(), Errno> {
     let process = &me.process;
-    if process.threads.lock().len() == 1 {
-        return Ok(());
+    if process.threads.lock().len() > 1 {
+        kill_other_threads(me)?;
     }
+    if me.tid() != process.pid {
+        me.become_leader();
+    }
+    Ok(())
+}
+
+/// Sends SIGKILL to every other thread and waits until they have gone.
+fn kill_other_threads(me: &alloc::sync::Arc<crate::thread::Thread>) -> Result<(), Errno> {
+    let process = &me.process;
     if process.group_exit.lock().is_some() {
         return Err(EINTR);
     }
     process
         .exec_tid
-        .store(me.tid, core::sync::atomic::Ordering::Relaxed);
-    super::exit::zap_other_threads(process, me.tid);
+        .store(me.tid(), core::sync::atomic::Ordering::Relaxed);
+    super::exit::zap_other_threads(process, me.tid());
     let result = loop {
         let irq = crate::sync::IrqOff::new();
         if process.threads.lock().len() == 1 {

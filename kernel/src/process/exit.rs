@@ -22,12 +22,12 @@ pub fn do_exit_group(status: ExitStatus) -> ! {
     let me = thread::current().expect("exit without a current thread");
     let process = me.process.clone();
     let exec_tid = process.exec_tid.load(Ordering::Relaxed);
-    if exec_tid != 0 && exec_tid != me.tid {
+    if exec_tid != 0 && exec_tid != me.tid() {
         drop((me, process));
         do_exit(status)
     }
     let status = *process.group_exit.lock().get_or_insert(status);
-    zap_other_threads(&process, me.tid);
+    zap_other_threads(&process, me.tid());
     drop((me, process));
     do_exit(status)
 }
@@ -35,7 +35,7 @@ pub fn do_exit_group(status: ExitStatus) -> ! {
 /// Sends SIGKILL to every thread of `process` but `except` (Linux's zap_other_threads).
 pub fn zap_other_threads(process: &super::Process, except: crate::thread::Tid) {
     for thread in process.threads.lock().iter() {
-        if thread.tid != except {
+        if thread.tid() != except {
             thread
                 .pending
                 .add(crate::signal::SIGKILL, crate::signal::KSigInfo::kernel());
@@ -50,10 +50,10 @@ pub fn do_exit(status: ExitStatus) -> ! {
     let process = me.process.clone();
     crate::futex::exit_robust_list(&me);
     clear_child_tid(&me);
-    log::debug!("pid {} tid {} exits: {:?}", process.pid, me.tid, status);
+    log::debug!("pid {} tid {} exits: {:?}", process.pid, me.tid(), status);
     let last = {
         let mut threads = process.threads.lock();
-        threads.retain(|t| t.tid != me.tid);
+        threads.retain(|t| t.tid() != me.tid());
         threads.is_empty()
     };
     super::rusage::thread_exited(&me);

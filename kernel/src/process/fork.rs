@@ -166,7 +166,7 @@ pub fn do_clone(regs: &PtRegs, args: CloneArgs) -> Result<u64, Errno> {
         }
         return Err(ENOMEM);
     }
-    let tid = main.tid;
+    let tid = main.tid();
     // Linux stores it before the child runs, and ignores a bad address.
     if args.flags & CLONE_PARENT_SETTID != 0 {
         let _ = uaccess::write_user(args.parent_tid, &(tid as i32));

@@ -126,7 +126,7 @@ impl ThreadCpuTime {
 /// The current thread was interrupted by the tick (from user mode or not): charge it.
 pub fn account_tick(user: bool) {
     if let Some(me) = crate::thread::current()
-        && me.tid != 0
+        && me.tid() != 0
     {
         me.cpu.tick(user);
         super::itimer::account_tick(&me.process, user);

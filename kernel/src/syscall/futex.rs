@@ -96,7 +96,7 @@ pub fn sys_futex(uaddr: u64, op: u64, val: u64, utime: u64, uaddr2: u64, val3: u
 pub fn sys_set_tid_address(tidptr: u64) -> SysResult {
     let me = thread::current().ok_or(ESRCH)?;
     me.clear_child_tid.store(tidptr, Ordering::Relaxed);
-    Ok(me.tid as u64)
+    Ok(me.tid() as u64)
 }
 
 /// set_robust_list(head, len): where the calling thread's robust futex list is; EINVAL unless

@@ -19,7 +19,7 @@ pub fn sys_getpid() -> SysResult {
 }
 
 pub fn sys_gettid() -> SysResult {
-    Ok(thread::current().map_or(0, |t| t.tid as u64))
+    Ok(thread::current().map_or(0, |t| t.tid() as u64))
 }
 
 pub fn sys_getppid() -> SysResult {

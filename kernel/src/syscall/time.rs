@@ -101,7 +101,7 @@ fn clock(id: u64) -> Result<Clock, Errno> {
 fn cpu_times(id: u32, per_thread: bool) -> Result<CpuTimes, Errno> {
     let me = thread::current().ok_or(EINVAL)?;
     if per_thread {
-        if id != 0 && id != me.tid {
+        if id != 0 && id != me.tid() {
             // Threads of other processes are not visible; one thread per process today.
             let target = process::find(id)
                 .and_then(|p| p.main_thread())
