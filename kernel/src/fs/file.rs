@@ -43,6 +43,8 @@ pub enum FileKind {
     ),
     /// One end of a pipe (fstat: [`super::pipe::PIPE_MODE`]).
     Pipe(PipeEnd),
+    /// An epoll instance (an anonymous inode, "anon_inode:[eventpoll]").
+    Epoll(super::eventpoll::EventPoll),
 }
 
 /// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
@@ -124,6 +126,7 @@ impl OpenFile {
                 Ok(Self::read_from(bytes, pos, buf))
             }
             FileKind::Pipe(end) => end.pipe.read(buf, self.nonblock()),
+            FileKind::Epoll(_) => Err(EINVAL),
         }
     }
 
@@ -154,6 +157,7 @@ impl OpenFile {
                 inode.write(if append { None } else { Some(pos) }, buf)
             }
             FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
+            FileKind::Epoll(_) => Err(EINVAL),
             _ => Err(EBADF),
         }
     }
@@ -185,11 +189,32 @@ impl OpenFile {
     pub fn poll(&self) -> u16 {
         match &self.kind {
             FileKind::Pipe(end) => end.pipe.poll(self.readable, self.writable),
+            FileKind::Epoll(ep) => ep.poll(),
             // Always writable (output is synchronous); readable when a read would not wait.
             FileKind::Console if !crate::tty::read_ready() => {
                 (abi::poll::POLLOUT | abi::poll::POLLWRNORM) as u16
             }
             _ => DEFAULT_POLLMASK,
+        }
+    }
+
+    /// How many wake-ups the side of the file that `events` watch has had, for edge-triggered
+    /// epoll: a pipe's readers for EPOLLIN, its writers for EPOLLOUT (both for both). Files
+    /// without such a count give 0, and their edges are changes of readiness alone.
+    pub fn wakes(&self, events: u32) -> u64 {
+        use abi::epoll::{EPOLLIN, EPOLLOUT};
+        match &self.kind {
+            FileKind::Pipe(end) => {
+                let mut n = 0u64;
+                if events & EPOLLIN != 0 && !end.writer {
+                    n = n.wrapping_add(end.pipe.wakes(true));
+                }
+                if events & EPOLLOUT != 0 && end.writer {
+                    n = n.wrapping_add(end.pipe.wakes(false));
+                }
+                n
+            }
+            _ => 0,
         }
     }
 
@@ -202,8 +227,9 @@ impl OpenFile {
         use abi::fcntl::{SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET};
         let size = match &self.kind {
             FileKind::Console | FileKind::Pipe(_) => return Err(ESPIPE),
-            // /dev/null, zero and the others have no position to move (Linux's noop_llseek).
-            FileKind::Device(..) => return Ok(self.pos()),
+            // /dev/null, zero and the others, and epoll instances, have no position to move
+            // (Linux's noop_llseek).
+            FileKind::Device(..) | FileKind::Epoll(_) => return Ok(self.pos()),
             FileKind::Regular(inode) => Some(inode.size()),
             FileKind::Dir(_) | FileKind::Proc(..) => None,
         };

@@ -20,6 +20,7 @@
 //! ([`super::file::poll_wake`]), where poll and select sleep.
 
 use alloc::{collections::VecDeque, sync::Arc, vec::Vec};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{
     sched::WaitQueue,
@@ -134,6 +135,11 @@ pub struct Pipe {
     rd_wait: WaitQueue,
     /// Writers waiting for room or for the last reader to go.
     wr_wait: WaitQueue,
+    /// How many times readers were woken (data came, or the last writer went) and writers were
+    /// woken (room was made, or the last reader went): edge-triggered epoll reports each wake-up
+    /// of the side it watches, as Linux's ep_poll_callback does with the wake-up's key.
+    read_wakes: AtomicU64,
+    write_wakes: AtomicU64,
 }
 
 /// One end of a pipe, held by the open file of that end; dropping it closes the end.
@@ -170,6 +176,8 @@ impl Pipe {
             }),
             rd_wait: WaitQueue::new(),
             wr_wait: WaitQueue::new(),
+            read_wakes: AtomicU64::new(0),
+            write_wakes: AtomicU64::new(0),
         })
         .map_err(|_| ENOMEM)?;
         let read = PipeEnd {
@@ -182,9 +190,31 @@ impl Pipe {
 
     /// Wakes everyone who may wait on the pipe: readers, writers, pollers.
     fn wake_all(&self) {
+        self.wake_readers();
+        self.wake_writers();
+    }
+
+    /// Wakes readers and pollers: there is data, or no writer any more.
+    fn wake_readers(&self) {
+        self.read_wakes.fetch_add(1, Ordering::Relaxed);
         self.rd_wait.wake_all();
+        super::file::poll_wake();
+    }
+
+    /// Wakes writers and pollers: there is room, or no reader any more.
+    fn wake_writers(&self) {
+        self.write_wakes.fetch_add(1, Ordering::Relaxed);
         self.wr_wait.wake_all();
         super::file::poll_wake();
+    }
+
+    /// How many wake-ups the readers (`reader`) or the writers have had (see `read_wakes`).
+    pub fn wakes(&self, reader: bool) -> u64 {
+        if reader {
+            self.read_wakes.load(Ordering::Relaxed)
+        } else {
+            self.write_wakes.load(Ordering::Relaxed)
+        }
     }
 
     /// Linux's pipe_read: waits (unless `nonblock`) until there is data or no writer, then takes
@@ -199,6 +229,11 @@ impl Pipe {
             let irq = IrqOff::new();
             let mut state = self.state.lock();
             if !state.bufs.is_empty() {
+                // Linux's pipe_read wakes writers (with EPOLLOUT) only when it frees a full pipe:
+                // an edge-triggered writer hears of that alone.
+                if state.is_full() {
+                    self.write_wakes.fetch_add(1, Ordering::Relaxed);
+                }
                 let n = state.consume(dst);
                 drop(state);
                 drop(irq);
@@ -247,8 +282,7 @@ impl Pipe {
                 };
                 drop(state);
                 drop(irq);
-                self.rd_wait.wake_all();
-                super::file::poll_wake();
+                self.wake_readers();
                 return Ok(n);
             }
             if nonblock {
@@ -274,8 +308,7 @@ impl Pipe {
             state.try_merge(src)
         };
         if merged {
-            self.rd_wait.wake_all();
-            super::file::poll_wake();
+            self.wake_readers();
         }
         Ok(merged)
     }
@@ -313,8 +346,7 @@ impl Pipe {
             }
             state.push_page(src, false, false)?
         };
-        self.rd_wait.wake_all();
-        super::file::poll_wake();
+        self.wake_readers();
         Ok(n)
     }
 

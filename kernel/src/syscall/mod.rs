@@ -8,6 +8,7 @@
 //! | 2, 257 | open, openat | [`fs`] |
 //! | 3, 16, 22, 32, 33, 72, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, dup3, pipe2, close_range | [`fd`] |
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
+//! | 213, 232, 233, 281, 291, 441 | epoll_create, epoll_wait, epoll_ctl, epoll_pwait, epoll_create1, epoll_pwait2 | [`epoll`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
 //! | 24, 39, 56, 57, 58, 59, 60, 61, 110, 158, 186, 231, 435 | sched_yield, getpid, clone, fork, vfork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group, clone3 | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep, restart_syscall (219) | [`time`] |
@@ -24,6 +25,7 @@
 //! | 4, 5, 6, 21, 90, 91, 95, 137, 138 | stat, fstat, lstat, access, chmod, fchmod, umask, statfs, fstatfs | [`stat`] |
 //! | 262, 268, 269, 280, 332, 439 | newfstatat, fchmodat, faccessat, utimensat, statx, faccessat2 | [`stat`] |
 
+pub mod epoll;
 pub mod errno;
 pub mod fd;
 pub mod fs;
@@ -175,6 +177,12 @@ fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
         nr::SCHED_GETPARAM => sys::sys_sched_getparam(a[0], a[1]),
         nr::PSELECT6 => poll::sys_pselect6(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::PPOLL => poll::sys_ppoll(a[0], a[1], a[2], a[3], a[4]),
+        nr::EPOLL_CREATE => epoll::sys_epoll_create(a[0]),
+        nr::EPOLL_CREATE1 => epoll::sys_epoll_create1(a[0]),
+        nr::EPOLL_CTL => epoll::sys_epoll_ctl(a[0], a[1], a[2], a[3]),
+        nr::EPOLL_WAIT => epoll::sys_epoll_wait(a[0], a[1], a[2], a[3]),
+        nr::EPOLL_PWAIT => epoll::sys_epoll_pwait(a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::EPOLL_PWAIT2 => epoll::sys_epoll_pwait2(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::DUP3 => fd::sys_dup3(a[0], a[1], a[2]),
         nr::PIPE2 => fd::sys_pipe2(a[0], a[1]),
         nr::PREADV => read_write::sys_preadv(a[0], a[1], a[2], a[3]),

@@ -35,7 +35,7 @@ const POLLEX_SET: u16 = POLLPRI as u16;
 
 /// When to give up: never (`None`), or at a time on the monotonic clock. A zero timeout is a
 /// deadline already past: the files are checked once.
-type Deadline = Option<u64>;
+pub(super) type Deadline = Option<u64>;
 
 /// The deadline `sec` seconds and `nsec` nanoseconds from now; EINVAL unless both are valid
 /// (Linux's poll_select_set_timeout).
@@ -61,7 +61,10 @@ fn time_left(deadline: u64) -> (i64, i64) {
 /// Linux's do_poll/do_select loop: calls `scan` (which returns how many descriptors are ready)
 /// until it finds some, or the deadline has passed and one last scan found none. A sleep cut
 /// short by a signal fails with its error (Linux: -ERESTARTNOHAND).
-fn wait_ready(deadline: Deadline, mut scan: impl FnMut() -> Result<usize, Errno>) -> SysResult {
+pub(super) fn wait_ready(
+    deadline: Deadline,
+    mut scan: impl FnMut() -> Result<usize, Errno>,
+) -> SysResult {
     let mut timed_out = false;
     loop {
         // Interrupts stay off from the scan to the sleep, so that a wake-up is not lost.
@@ -83,13 +86,13 @@ fn wait_ready(deadline: Deadline, mut scan: impl FnMut() -> Result<usize, Errno>
 /// [`TempSigmask::finish`] puts it back at once, unless a signal interrupted the call: then it
 /// stays saved, so that the handler runs with the temporary mask and sigreturn restores the old
 /// one (Linux's restore_saved_sigmask_unless).
-struct TempSigmask {
+pub(super) struct TempSigmask {
     active: bool,
 }
 
 impl TempSigmask {
     /// Reads the mask at `set` (none if `set` is 0); EINVAL unless `size` is 8 bytes.
-    fn apply(set: u64, size: u64) -> Result<Self, Errno> {
+    pub(super) fn apply(set: u64, size: u64) -> Result<Self, Errno> {
         if set == 0 {
             return Ok(TempSigmask { active: false });
         }
@@ -104,7 +107,7 @@ impl TempSigmask {
     }
 
     /// Ends the call with `result`: the old mask comes back now unless a signal interrupted it.
-    fn finish(self, result: &SysResult) {
+    pub(super) fn finish(self, result: &SysResult) {
         if !self.active || *result == Err(EINTR) {
             return;
         }
@@ -156,7 +159,7 @@ pub fn sys_ppoll(ufds: u64, nfds: u64, tsp: u64, sigmask: u64, sigsetsize: u64) 
 
 /// The deadline of a `struct timespec` timeout at `tsp` (0: none, wait for ever), and whether
 /// the timeout is zero.
-fn read_timespec(tsp: u64) -> Result<(Deadline, bool), Errno> {
+pub(super) fn read_timespec(tsp: u64) -> Result<(Deadline, bool), Errno> {
     if tsp == 0 {
         return Ok((None, false));
     }

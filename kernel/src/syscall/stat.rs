@@ -42,6 +42,13 @@ fn file_stat(file: &OpenFile) -> stat {
             st_blksize: 1024,
             ..stat::default()
         },
+        // An anonymous inode: no file type bits, mode 0600 (Linux's anon_inode_getfile).
+        FileKind::Epoll(_) => stat {
+            st_mode: 0o600,
+            st_nlink: 1,
+            st_blksize: 4096,
+            ..stat::default()
+        },
         _ => stat {
             st_dev: encode_dev(PROC_DEV),
             st_mode: S_IFREG | 0o444,

@@ -22,6 +22,7 @@
 //! | [`time`] | `CLOCK_*`, `TIMER_ABSTIME`, `timespec`, `timeval`, `timezone`, `itimerval`, `tms` | `linux/time.h`, `linux/time_types.h`, `linux/times.h` |
 //! | [`resource`] | `rusage`, `rlimit`, `RLIMIT_*`, `RUSAGE_*` | `linux/resource.h` |
 //! | [`termios`] | `termios`, `termios2`, `winsize`, tty ioctls | `asm-generic/termbits.h`, `termios.h`, `ioctls.h` |
+//! | [`epoll`] | `epoll_event`, `EPOLL*` | `linux/eventpoll.h` |
 //! | [`uio`], [`poll`], [`dirent`], [`utsname`], [`sysinfo`], [`prctl`] | `iovec`, `pollfd`, `linux_dirent64`, `new_utsname`, `sysinfo`, `ARCH_*` | `linux/uio.h`, `asm-generic/poll.h`, `linux/dirent.h`, `linux/utsname.h`, `linux/sysinfo.h`, `asm/prctl.h` |
 //!
 //! # Conventions
@@ -56,6 +57,7 @@ macro_rules! layout {
 
 pub mod clone;
 pub mod dirent;
+pub mod epoll;
 pub mod errno;
 pub mod fcntl;
 pub mod futex;

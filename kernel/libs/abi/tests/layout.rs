@@ -184,6 +184,12 @@ fn termios() {
 fn small_structs() {
     same_layout!(abi::uio::iovec, libc::iovec; iov_base, iov_len);
     same_layout!(abi::poll::pollfd, libc::pollfd; fd, events, revents);
+    same_layout!(abi::epoll::epoll_event, libc::epoll_event; events, data => u64);
+    assert_eq!(abi::epoll::EPOLLET, libc::EPOLLET as u32);
+    assert_eq!(abi::epoll::EPOLLONESHOT, libc::EPOLLONESHOT as u32);
+    assert_eq!(abi::epoll::EPOLLEXCLUSIVE, libc::EPOLLEXCLUSIVE as u32);
+    assert_eq!(abi::epoll::EPOLLRDHUP, libc::EPOLLRDHUP as u32);
+    assert_eq!(abi::epoll::EPOLL_CLOEXEC, libc::EPOLL_CLOEXEC as u64);
     same_layout!(abi::utsname::utsname, libc::utsname;
         sysname, nodename, release, version, machine, domainname,
     );
