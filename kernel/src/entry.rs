@@ -55,16 +55,20 @@ pub fn exit_to_user_mode(regs: &mut PtRegs, syscall: bool) {
             sched::schedule();
             continue;
         }
+        let restarting = syscall
+            && signal::ERESTARTSYS <= regs.rax.wrapping_neg()
+            && regs.rax.wrapping_neg() <= signal::ERESTART_RESTARTBLOCK;
+        // The common case, checked without taking a reference to the thread: nothing to do.
+        let idle = thread::with_current(|me| {
+            !signal::has_deliverable(me) && !restarting && me.saved_sigmask.is_none()
+        });
+        if idle != Some(false) {
+            return;
+        }
         let outcome = {
             let Some(me) = thread::current() else {
                 return;
             };
-            let restarting = syscall
-                && signal::ERESTARTSYS <= regs.rax.wrapping_neg()
-                && regs.rax.wrapping_neg() <= signal::ERESTART_RESTARTBLOCK;
-            if !signal::has_deliverable(&me) && !restarting && me.saved_sigmask.lock().is_none() {
-                return;
-            }
             // Writing a frame may fault in user pages: interrupts on, as for a system call.
             x86_64::instructions::interrupts::enable();
             signal::do_signal(&me, regs, syscall)

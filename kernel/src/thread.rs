@@ -92,7 +92,7 @@ pub struct Thread {
     /// real_blocked): a signal it blocks is not dropped as ignored.
     pub real_blocked: SigSet,
     /// The mask rt_sigsuspend replaced, restored once a handler ran or no signal needed one.
-    pub saved_sigmask: IrqMutex<Option<u64>>,
+    pub saved_sigmask: SavedSigmask,
     /// The alternate signal stack (sigaltstack). Inherited by fork, cleared by execve.
     pub altstack: IrqMutex<AltStack>,
     /// How the running system call is to finish if a signal interrupted it (`signal::ERESTART*`).
@@ -162,7 +162,7 @@ impl Thread {
             sigmask: SigSet::empty(),
             pending: SigPending::new(),
             real_blocked: SigSet::empty(),
-            saved_sigmask: IrqMutex::new(None),
+            saved_sigmask: SavedSigmask::none(),
             altstack: IrqMutex::new(AltStack::disabled()),
             restart_block: IrqMutex::new(RestartBlock::None),
             restart: AtomicU64::new(0),
@@ -217,6 +217,55 @@ impl Thread {
 
     pub fn state(&self) -> ThreadState {
         *self.state.lock()
+    }
+}
+
+/// The mask rt_sigsuspend, ppoll, pselect6 and epoll_pwait replaced for the length of the call
+/// (Linux's saved_sigmask with TIF_RESTORE_SIGMASK): none, or the mask to put back. An atomic, so
+/// that the return to user mode sees "none" without taking a lock; a mask can never hold SIGKILL
+/// and SIGSTOP, so all ones means none.
+pub struct SavedSigmask(AtomicU64);
+
+impl SavedSigmask {
+    const NONE: u64 = u64::MAX;
+
+    pub const fn none() -> Self {
+        SavedSigmask(AtomicU64::new(Self::NONE))
+    }
+
+    pub fn save(&self, mask: u64) {
+        self.0
+            .store(mask & !crate::signal::UNBLOCKABLE, Ordering::Relaxed);
+    }
+
+    /// The saved mask, leaving none.
+    pub fn take(&self) -> Option<u64> {
+        match self.0.swap(Self::NONE, Ordering::Relaxed) {
+            Self::NONE => None,
+            mask => Some(mask),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == Self::NONE
+    }
+}
+
+/// Runs `f` on the thread running on this CPU, without taking a reference (the system-call fast
+/// paths: no atomic reference counting). None during early boot.
+#[inline]
+pub fn with_current<R>(f: impl FnOnce(&Thread) -> R) -> Option<R> {
+    let rsp: u64;
+    // SAFETY: reading the stack pointer.
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
+    let top = crate::mm::kstack::stack_top_of(rsp)?;
+    // SAFETY: as in `current`: the top word of a kernel stack is null or the thread that owns the
+    // stack, which stays alive while it runs on it, which outlasts `f`.
+    unsafe {
+        let ptr = *((top - 8) as *const *const Thread);
+        ptr.as_ref().map(f)
     }
 }
 

@@ -255,7 +255,12 @@ fn page_fault(regs: &mut PtRegs) {
     let addr = Cr2::read_raw();
     let code = PageFaultErrorCode::from_bits_truncate(regs.orig_rax);
     let user = regs.user_mode();
-    let fixup = uaccess::fixup_for(regs.rip);
+    // Only the kernel's user-copy routine has a fixup: a user fault needs no search.
+    let fixup = if user {
+        None
+    } else {
+        uaccess::fixup_for(regs.rip)
+    };
     if (user || fixup.is_some())
         && addr < TASK_SIZE
         && !code.contains(PageFaultErrorCode::MALFORMED_TABLE)
@@ -267,7 +272,7 @@ fn page_fault(regs: &mut PtRegs) {
         } else {
             Access::Read
         };
-        let mm = thread::current_process().and_then(|p| p.mm());
+        let mm = thread::with_current(|t| t.process.mm()).flatten();
         let result = match &mm {
             Some(mm) => mm.lock().handle_fault(addr, access),
             None => Err(FaultError::NoMapping),
@@ -280,9 +285,7 @@ fn page_fault(regs: &mut PtRegs) {
         );
         match (result, fixup) {
             (Ok(_), _) => {
-                if let Some(me) = thread::current() {
-                    me.cpu.count_fault();
-                }
+                thread::with_current(|me| me.cpu.count_fault());
                 return;
             }
             (Err(_), Some(fixup)) => {

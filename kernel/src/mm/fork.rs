@@ -15,7 +15,7 @@ use super::{
     frame::Frame,
     mm_struct::{Mm, MmInner, VmFlags},
     mprotect::PTE_PROTNONE,
-    paging::{MapError, PteFlags, Visit},
+    paging::{MapError, PteFlags},
 };
 
 impl MmInner {
@@ -31,40 +31,34 @@ impl MmInner {
             c.layout = self.layout;
             c.exe_file = self.exe_file.clone();
 
-            let mut error = None;
             for vma in self.vmas.iter() {
-                let (start, end) = (vma.start(), vma.end());
                 let shared = vma.flags().contains(VmFlags::MAYSHARE);
                 let child_inner = &mut *c;
-                self.pt
-                    .walk(start, end, false, &mut |va, entry: &mut PageTableEntry| {
-                        if error.is_some() {
-                            return Visit::Keep;
-                        }
-                        let Some(frame) = leaf_frame(entry) else {
-                            return Visit::Keep;
-                        };
-                        let mut pte = entry.flags();
-                        if !shared && pte.contains(PteFlags::WRITABLE) {
-                            pte.remove(PteFlags::WRITABLE);
-                            entry.set_flags(pte);
-                        }
-                        // The child's entry holds a reference of its own.
-                        let shared_frame = Frame::get(frame);
-                        let kind = shared_frame.page().flags();
-                        match child_inner.pt.map_raw(va, shared_frame, pte) {
-                            Ok(()) => child_inner.counters.add_page(kind),
-                            Err(e) => error = Some(e),
-                        }
-                        Visit::Keep
-                    });
+                let counters = &mut child_inner.counters;
+                let copied =
+                    self.pt
+                        .copy_range_to(&mut child_inner.pt, vma.start(), vma.end(), |entry| {
+                            let frame = leaf_frame(entry)?;
+                            let mut pte = entry.flags();
+                            if !shared && pte.contains(PteFlags::WRITABLE) {
+                                pte.remove(PteFlags::WRITABLE);
+                                entry.set_flags(pte);
+                            }
+                            // The child's entry holds a reference of its own.
+                            let child_ref = Frame::get(frame);
+                            counters.add_page(child_ref.page().flags());
+                            let _ = child_ref.into_raw();
+                            Some(pte)
+                        });
+                if let Err(e) = copied {
+                    // The parent's PTEs changed: flush before handing back the error.
+                    x86_64::instructions::tlb::flush_all();
+                    drop(c);
+                    return Err(e);
+                }
             }
-            // The parent's PTEs changed: one full flush (walk flushed already if it was active).
+            // The parent's PTEs changed: one full flush.
             x86_64::instructions::tlb::flush_all();
-            if let Some(e) = error {
-                drop(c);
-                return Err(e);
-            }
         }
         Ok(child)
     }

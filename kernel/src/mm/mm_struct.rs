@@ -157,8 +157,9 @@ impl Drop for Mm {
         if inner.pt.is_active() {
             super::paging::activate_kernel();
         }
-        // Every page first, then every area: no split, so nothing here allocates.
-        inner.release_pages(0, TASK_SIZE);
+        // Every page and table in one pass (the counters go with the mm), then every area: no
+        // split, so nothing here allocates.
+        inner.pt.release_all();
         inner.vmas = VmaTree::new();
     }
 }

@@ -36,6 +36,9 @@ pub enum MapError {
     HugePage,
 }
 
+/// How much one page table (level 1) maps: 2 MiB.
+const PT_SPAN: u64 = 512 * PAGE_SIZE;
+
 /// One past the highest lower-half address.
 pub const LOWER_HALF_END: u64 = 1 << 47;
 
@@ -118,6 +121,39 @@ unsafe fn leaf<'a>(
     Ok(Some(&mut table[index(va, 1)]))
 }
 
+/// The level-1 table (PT) that maps `va` below `pml4`, creating missing tables if `create`; without
+/// `create`, `Err(next)` when a table above is missing, `next` being the first address past the
+/// hole that entry would have mapped (so a caller can skip it whole).
+///
+/// # Safety
+/// As for [`table`], for the whole tree under `pml4` that the walk touches; user addresses only.
+unsafe fn leaf_table<'a>(
+    pml4: PhysFrame,
+    va: u64,
+    create: bool,
+) -> Result<Result<&'a mut PageTable, u64>, MapError> {
+    // SAFETY: per this function's contract.
+    let mut table = unsafe { table(pml4) };
+    for level in [4u8, 3, 2] {
+        let entry = &mut table[index(va, level)];
+        if entry.is_unused() {
+            if !create {
+                let span = 1u64 << (12 + 9 * (level as u64 - 1));
+                return Ok(Err((va & !(span - 1)).saturating_add(span)));
+            }
+            entry.set_frame(
+                new_user_table()?,
+                PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::USER_ACCESSIBLE,
+            );
+        } else if entry.flags().contains(PteFlags::HUGE_PAGE) {
+            return Err(MapError::HugePage);
+        }
+        // SAFETY: a present, non-huge entry points at a table of the same tree.
+        table = unsafe { self::table(entry.frame().expect("present table entry")) };
+    }
+    Ok(Ok(table))
+}
+
 /// What a range walk does with each present PTE it visits.
 pub enum Visit {
     Keep,
@@ -192,6 +228,34 @@ unsafe fn walk_level(
     free_tables && table.iter().all(|e| e.is_unused())
 }
 
+/// Releases a user table of the given level (3: PDPT .. 1: PT) and everything below it: each leaf's
+/// frame reference is dropped, each table freed.
+///
+/// # Safety
+/// As for [`table`]; the table is no longer reachable from any PML4 once this returns.
+unsafe fn release_table(frame: PhysFrame, level: u8) {
+    // SAFETY: per contract.
+    let table = unsafe { table(frame) };
+    for entry in table.iter_mut() {
+        if entry.is_unused() {
+            continue;
+        }
+        let below = PhysFrame::containing_address(entry.addr());
+        assert!(
+            level == 1 || !entry.flags().contains(PteFlags::HUGE_PAGE),
+            "huge page in a user table"
+        );
+        if level == 1 {
+            // SAFETY: the entry held this reference and is cleared with its table.
+            drop(unsafe { Frame::from_raw(below) });
+        } else {
+            // SAFETY: a used entry above level 1 in the user half points at a table of this tree.
+            unsafe { release_table(below, level - 1) };
+        }
+    }
+    frame::free_block(frame, 0);
+}
+
 /// One hardware address space: a PML4 and the user-half tables under it.
 pub struct AddressSpace {
     pml4: PhysFrame,
@@ -240,6 +304,59 @@ impl AddressSpace {
         }
         entry.set_addr(frame.into_raw().start_address(), flags);
         // A not-present entry is never cached in the TLB: no flush needed.
+        Ok(())
+    }
+
+    /// fork's copy of the PTEs of [start, end) into `child` (Linux's copy_pte_range), one page
+    /// table at a time: each parent PT is found once, the child's PT once (created if need be),
+    /// and its entries copied in one loop. Every entry `copy` accepts (it returns the child's flags
+    /// for a present or PROT_NONE entry after taking the child's reference to its frame, and may
+    /// change the parent's entry, as when write access goes for copy-on-write) is set in the child.
+    /// The parent's TLB is not flushed: the caller flushes once for all areas.
+    pub fn copy_range_to(
+        &mut self,
+        child: &mut AddressSpace,
+        start: u64,
+        end: u64,
+        mut copy: impl FnMut(&mut PageTableEntry) -> Option<PteFlags>,
+    ) -> Result<(), MapError> {
+        assert!(
+            start <= end && end <= LOWER_HALF_END,
+            "copy outside user space"
+        );
+        let mut va = start;
+        while va < end {
+            // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+            let src = match unsafe { leaf_table(self.pml4, va, false)? } {
+                Ok(table) => table,
+                Err(next) => {
+                    va = next;
+                    continue;
+                }
+            };
+            let chunk_end = ((va | (PT_SPAN - 1)) + 1).min(end);
+            let (first, last) = (index(va, 1), index(chunk_end - 1, 1));
+            let mut dst = None;
+            for idx in first..=last {
+                let entry = &mut src[idx];
+                if entry.is_unused() {
+                    continue;
+                }
+                let addr = entry.addr();
+                let Some(flags) = copy(entry) else {
+                    continue;
+                };
+                let dst = match &mut dst {
+                    Some(table) => table,
+                    // SAFETY: `&mut child` gives exclusive access to the child's user half.
+                    None => {
+                        dst.insert(unsafe { leaf_table(child.pml4, va, true)? }.expect("created"))
+                    }
+                };
+                dst[idx].set_addr(addr, flags);
+            }
+            va = chunk_end;
+        }
         Ok(())
     }
 
@@ -342,6 +459,23 @@ impl AddressSpace {
             release(va, unsafe { Frame::from_raw(frame) }, entry.flags());
             Visit::Clear
         });
+    }
+
+    /// Drops the reference of every page the user half maps (present or PROT_NONE) and frees every
+    /// user table: the last step of an address space that is going (Linux's exit_mmap), in one
+    /// pass over the tables, without the per-page callback of [`unmap_range`](Self::unmap_range)
+    /// (the owner's counters go with it). Must not be the active space.
+    pub fn release_all(&mut self) {
+        assert!(!self.is_active(), "releasing the active address space");
+        // SAFETY: `&mut self` gives exclusive access to the user half, which is not in use.
+        let pml4 = unsafe { table(self.pml4) };
+        for entry in pml4.iter_mut().take(KERNEL_PML4_START) {
+            if !entry.is_unused() {
+                // SAFETY: a present entry of the user half points at a table of this tree.
+                unsafe { release_table(entry.frame().expect("present table entry"), 3) };
+                entry.set_unused();
+            }
+        }
     }
 
     /// Number of page-table frames this space owns in its user half (for accounting and tests).

@@ -378,7 +378,7 @@ pub fn do_signal(me: &Thread, regs: &mut PtRegs, syscall: bool) -> Outcome {
                 None => {}
             }
             // sigsuspend's mask goes once no handler ran (Linux's restore_saved_sigmask).
-            if let Some(mask) = me.saved_sigmask.lock().take() {
+            if let Some(mask) = me.saved_sigmask.take() {
                 me.sigmask.set(mask);
             }
             Outcome::Done
@@ -390,7 +390,7 @@ pub fn do_signal(me: &Thread, regs: &mut PtRegs, syscall: bool) -> Outcome {
 /// handle_signal and signal_delivered). A frame that cannot be written kills the process with
 /// SIGSEGV (force_sigsegv).
 fn handle_signal(me: &Thread, regs: &mut PtRegs, sig: u8, info: KSigInfo, act: &sigaction) {
-    let saved = me.saved_sigmask.lock().take();
+    let saved = me.saved_sigmask.take();
     let old_mask = saved.unwrap_or_else(|| me.sigmask.get());
     if let Err(why) = frame::setup_rt_frame(me, regs, sig, &info.to_user(sig), act, old_mask) {
         let name = me.process.name.lock().clone();

@@ -56,21 +56,30 @@ pub fn dispatch_entry(regs: &mut PtRegs) {
     let result = dispatch(regs, nr, args);
     // A call a signal interrupted returns EINTR; how it is to finish (restart or EINTR) is decided
     // at delivery, from the restart code it recorded (Linux returns -ERESTART* for this).
-    let restart = crate::thread::current().map_or(0, |me| crate::signal::take_restart(&me));
-    log::trace!(
-        "syscall {nr}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result:x?}",
-        args[0],
-        args[1],
-        args[2],
-        args[3],
-        args[4],
-        args[5]
-    );
+    let restart = crate::thread::with_current(crate::signal::take_restart).unwrap_or(0);
+    if log::log_enabled!(log::Level::Trace) {
+        trace_syscall(nr, &args, &result);
+    }
     regs.rax = match result {
         Ok(value) => value,
         Err(errno::EINTR) if restart != 0 => restart.wrapping_neg(),
         Err(errno) => errno.to_syscall_return(),
     };
+}
+
+/// The trace line of one call, out of the fast path (`log::set_max_level(Trace)` turns it on).
+#[cold]
+#[inline(never)]
+fn trace_syscall(nr: u64, a: &[u64; 6], result: &SysResult) {
+    log::trace!(
+        "syscall {nr}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result:x?}",
+        a[0],
+        a[1],
+        a[2],
+        a[3],
+        a[4],
+        a[5]
+    );
 }
 
 fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {

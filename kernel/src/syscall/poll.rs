@@ -101,7 +101,7 @@ impl TempSigmask {
         }
         let mask: sigset_t = uaccess::read_user(set)?;
         let me = thread::current().ok_or(EINVAL)?;
-        *me.saved_sigmask.lock() = Some(me.sigmask.get());
+        me.saved_sigmask.save(me.sigmask.get());
         me.sigmask.set(mask & !signal::UNBLOCKABLE);
         Ok(TempSigmask { active: true })
     }
@@ -112,7 +112,7 @@ impl TempSigmask {
             return;
         }
         if let Some(me) = thread::current()
-            && let Some(old) = me.saved_sigmask.lock().take()
+            && let Some(old) = me.saved_sigmask.take()
         {
             me.sigmask.set(old);
         }

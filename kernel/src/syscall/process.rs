@@ -15,11 +15,11 @@ use crate::{
 };
 
 pub fn sys_getpid() -> SysResult {
-    Ok(thread::current_process().map_or(0, |p| p.pid as u64))
+    Ok(thread::with_current(|t| t.process.pid as u64).unwrap_or(0))
 }
 
 pub fn sys_gettid() -> SysResult {
-    Ok(thread::current().map_or(0, |t| t.tid() as u64))
+    Ok(thread::with_current(|t| t.tid() as u64).unwrap_or(0))
 }
 
 pub fn sys_getppid() -> SysResult {

@@ -107,7 +107,7 @@ pub fn sys_rt_sigsuspend(mask: u64, sigsetsize: u64) -> SysResult {
     }
     let new: sigset_t = uaccess::read_user(mask)?;
     let me = current()?;
-    *me.saved_sigmask.lock() = Some(me.sigmask.get());
+    me.saved_sigmask.save(me.sigmask.get());
     me.sigmask.set(new & !UNBLOCKABLE);
     signal::sleep_until_signal(&me, None);
     signal::set_restart(ERESTARTNOHAND);
