@@ -248,6 +248,21 @@ fn exception(regs: &mut PtRegs, vector: u8) {
     die(exc, regs_frame(regs), format_args!(""))
 }
 
+/// The trace line of a page fault, out of the fast path.
+#[cold]
+#[inline(never)]
+fn trace_fault(
+    addr: u64,
+    code: PageFaultErrorCode,
+    rip: u64,
+    result: &Result<crate::mm::fault::FaultOutcome, FaultError>,
+) {
+    log::trace!(
+        "page fault at {addr:#x} ({}), rip {rip:#x}: {result:?}",
+        PfBits(code)
+    );
+}
+
 /// A page fault. User faults, and kernel faults on user addresses inside the user-copy routine,
 /// go to the mm first: most are demand paging or copy-on-write. What the mm cannot resolve is a
 /// signal for user code, EFAULT for the user-copy routine, and a kernel bug otherwise.
@@ -278,11 +293,9 @@ fn page_fault(regs: &mut PtRegs) {
             None => Err(FaultError::NoMapping),
         };
         drop(mm);
-        log::trace!(
-            "page fault at {addr:#x} ({}), rip {:#x}: {result:?}",
-            PfBits(code),
-            regs.rip
-        );
+        if log::log_enabled!(log::Level::Trace) {
+            trace_fault(addr, code, regs.rip, &result);
+        }
         match (result, fixup) {
             (Ok(_), _) => {
                 thread::with_current(|me| me.cpu.count_fault());

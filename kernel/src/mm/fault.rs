@@ -75,6 +75,17 @@ struct Area {
     pgoff: u64,
 }
 
+impl Area {
+    fn of(vma: &vma::Vma<VmFile>) -> Area {
+        Area {
+            start: vma.start(),
+            flags: vma.flags(),
+            file: vma.file().cloned(),
+            pgoff: vma.pgoff(),
+        }
+    }
+}
+
 impl From<PageError> for FaultError {
     fn from(err: PageError) -> Self {
         match err {
@@ -122,29 +133,24 @@ impl MmInner {
     /// Finds the VMA for a faulting address, growing a stack down to it if that is what it is.
     fn find_area(&mut self, addr: u64) -> Result<Area, FaultError> {
         let vma = self.vmas.find_vma(addr).ok_or(FaultError::NoMapping)?;
-        if vma.start() > addr {
-            // Below a stack? Grow it, within RLIMIT_STACK (and RLIMIT_AS) and the guard gap, and
-            // never below vm.mmap_min_addr (expand_downwards's security_mmap_addr check and
-            // acct_stack_growth).
-            if !vma.flags().contains(VmFlags::GROWSDOWN)
-                || vma.end() - page_down(addr) > super::rlimit::stack_limit()
-                || page_down(addr) < MMAP_MIN_ADDR
-                || !self.may_expand_vm(vma.flags(), (vma.start() - page_down(addr)) / PAGE_SIZE)
-            {
-                return Err(FaultError::NoMapping);
-            }
-            let start = vma.start();
-            self.vmas
-                .expand_down(start, page_down(addr), STACK_GUARD_GAP)
-                .map_err(|_| FaultError::NoMapping)?;
+        if vma.start() <= addr {
+            return Ok(Area::of(vma));
         }
-        let vma = self.vmas.find(addr).ok_or(FaultError::NoMapping)?;
-        Ok(Area {
-            start: vma.start(),
-            flags: vma.flags(),
-            file: vma.file().cloned(),
-            pgoff: vma.pgoff(),
-        })
+        // Below a stack? Grow it, within RLIMIT_STACK (and RLIMIT_AS) and the guard gap, and never
+        // below vm.mmap_min_addr (expand_downwards's security_mmap_addr check and
+        // acct_stack_growth).
+        if !vma.flags().contains(VmFlags::GROWSDOWN)
+            || vma.end() - page_down(addr) > super::rlimit::stack_limit()
+            || page_down(addr) < MMAP_MIN_ADDR
+            || !self.may_expand_vm(vma.flags(), (vma.start() - page_down(addr)) / PAGE_SIZE)
+        {
+            return Err(FaultError::NoMapping);
+        }
+        let start = vma.start();
+        self.vmas
+            .expand_down(start, page_down(addr), STACK_GUARD_GAP)
+            .map_err(|_| FaultError::NoMapping)?;
+        Ok(Area::of(self.vmas.find(addr).ok_or(FaultError::NoMapping)?))
     }
 
     /// Maps `frame` at `page` with the area's rights (writable only if `writable`), and counts it.

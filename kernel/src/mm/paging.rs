@@ -84,6 +84,55 @@ pub fn kernel_table_frames() -> usize {
     KERNEL_TABLE_FRAMES.load(Ordering::Relaxed)
 }
 
+/// The physical-address bits of a table entry (12..52).
+const ENTRY_ADDR: u64 = 0x000f_ffff_ffff_f000;
+
+/// The entries of the table at physical address `phys`, as raw words: the walks of the fault and
+/// fork paths read and write entries directly, without the x86_64 crate's per-entry checks.
+///
+/// # Safety
+/// As for [`table`].
+#[inline(always)]
+unsafe fn raw_table<'a>(phys: u64) -> &'a mut [u64; 512] {
+    // SAFETY: per the contract; the direct map covers every frame.
+    unsafe { &mut *(frame::phys_to_virt(PhysAddr::new_truncate(phys)) as *mut [u64; 512]) }
+}
+
+/// A raw entry as the x86_64 crate's type (which is a transparent `u64`).
+#[inline(always)]
+fn as_entry(raw: &mut u64) -> &mut PageTableEntry {
+    // SAFETY: PageTableEntry is #[repr(transparent)] over u64.
+    unsafe { &mut *(raw as *mut u64 as *mut PageTableEntry) }
+}
+
+/// Sets an entry to `phys` with `flags`, without the crate's alignment assertion (every caller
+/// passes a frame's start address).
+#[inline(always)]
+fn set_entry(entry: &mut PageTableEntry, phys: PhysAddr, flags: PteFlags) {
+    // SAFETY: PageTableEntry is #[repr(transparent)] over u64.
+    unsafe { *(entry as *mut PageTableEntry as *mut u64) = phys.as_u64() | flags.bits() };
+}
+
+/// The PT entry for `va` below `pml4` when every table above it exists (the common case of the
+/// fault path): three loads, no calls. None if a table is missing or a huge page covers `va`.
+///
+/// # Safety
+/// As for [`table`], for the whole tree under `pml4` that the walk touches.
+#[inline(always)]
+unsafe fn leaf_fast<'a>(pml4: PhysFrame, va: u64) -> Option<&'a mut u64> {
+    let mut phys = pml4.start_address().as_u64();
+    for shift in [39u32, 30, 21] {
+        // SAFETY: per this function's contract (`phys` is a table of this tree).
+        let entry = unsafe { raw_table(phys)[((va >> shift) & 0x1ff) as usize] };
+        if entry == 0 || entry & PteFlags::HUGE_PAGE.bits() != 0 {
+            return None;
+        }
+        phys = entry & ENTRY_ADDR;
+    }
+    // SAFETY: `phys` is the PT of this tree covering `va`.
+    Some(unsafe { &mut raw_table(phys)[((va >> 12) & 0x1ff) as usize] })
+}
+
 /// Finds the PT entry for `va` below `pml4`, creating missing tables if `create`.
 ///
 /// # Safety
@@ -93,12 +142,30 @@ unsafe fn leaf<'a>(
     va: u64,
     create: bool,
 ) -> Result<Option<&'a mut PageTableEntry>, MapError> {
-    let user = va < LOWER_HALF_END;
     // SAFETY: per this function's contract.
-    let mut table = unsafe { table(pml4) };
+    if let Some(entry) = unsafe { leaf_fast(pml4, va) } {
+        return Ok(Some(as_entry(entry)));
+    }
+    // SAFETY: per this function's contract.
+    unsafe { leaf_slow(pml4, va, create) }
+}
+
+/// [`leaf`] when a table is missing (or a huge page is in the way).
+///
+/// # Safety
+/// As for [`leaf`].
+#[inline(never)]
+unsafe fn leaf_slow<'a>(
+    pml4: PhysFrame,
+    va: u64,
+    create: bool,
+) -> Result<Option<&'a mut PageTableEntry>, MapError> {
+    let user = va < LOWER_HALF_END;
+    let mut phys = pml4.start_address().as_u64();
     for level in [4u8, 3, 2] {
-        let entry = &mut table[index(va, level)];
-        if entry.is_unused() {
+        // SAFETY: per this function's contract (`phys` is a table of this tree).
+        let slot = unsafe { &mut raw_table(phys)[index(va, level)] };
+        if *slot == 0 {
             if !create {
                 return Ok(None);
             }
@@ -111,14 +178,17 @@ unsafe fn leaf<'a>(
                 KERNEL_TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
                 table
             };
-            entry.set_frame(table, flags);
-        } else if entry.flags().contains(PteFlags::HUGE_PAGE) {
+            *slot = table.start_address().as_u64() | flags.bits();
+        } else if *slot & PteFlags::HUGE_PAGE.bits() != 0 {
             return Err(MapError::HugePage);
         }
-        // SAFETY: a present, non-huge entry points at a table of the same tree.
-        table = unsafe { self::table(entry.frame().expect("present table entry")) };
+        // A used entry above the leaves is a present table of the same tree.
+        phys = *slot & ENTRY_ADDR;
     }
-    Ok(Some(&mut table[index(va, 1)]))
+    // SAFETY: `phys` is the PT of this tree covering `va`.
+    Ok(Some(as_entry(unsafe {
+        &mut raw_table(phys)[index(va, 1)]
+    })))
 }
 
 /// The level-1 table (PT) that maps `va` below `pml4`, creating missing tables if `create`; without
@@ -131,27 +201,25 @@ unsafe fn leaf_table<'a>(
     pml4: PhysFrame,
     va: u64,
     create: bool,
-) -> Result<Result<&'a mut PageTable, u64>, MapError> {
-    // SAFETY: per this function's contract.
-    let mut table = unsafe { table(pml4) };
+) -> Result<Result<&'a mut [u64; 512], u64>, MapError> {
+    let mut phys = pml4.start_address().as_u64();
     for level in [4u8, 3, 2] {
-        let entry = &mut table[index(va, level)];
-        if entry.is_unused() {
+        // SAFETY: per this function's contract (`phys` is a table of this tree).
+        let slot = unsafe { &mut raw_table(phys)[index(va, level)] };
+        if *slot == 0 {
             if !create {
                 let span = 1u64 << (12 + 9 * (level as u64 - 1));
                 return Ok(Err((va & !(span - 1)).saturating_add(span)));
             }
-            entry.set_frame(
-                new_user_table()?,
-                PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::USER_ACCESSIBLE,
-            );
-        } else if entry.flags().contains(PteFlags::HUGE_PAGE) {
+            let flags = PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::USER_ACCESSIBLE;
+            *slot = new_user_table()?.start_address().as_u64() | flags.bits();
+        } else if *slot & PteFlags::HUGE_PAGE.bits() != 0 {
             return Err(MapError::HugePage);
         }
-        // SAFETY: a present, non-huge entry points at a table of the same tree.
-        table = unsafe { self::table(entry.frame().expect("present table entry")) };
+        phys = *slot & ENTRY_ADDR;
     }
-    Ok(Ok(table))
+    // SAFETY: `phys` is the PT of this tree covering `va`.
+    Ok(Ok(unsafe { raw_table(phys) }))
 }
 
 /// What a range walk does with each present PTE it visits.
@@ -302,7 +370,7 @@ impl AddressSpace {
         if !entry.is_unused() {
             return Err(MapError::AlreadyMapped);
         }
-        entry.set_addr(frame.into_raw().start_address(), flags);
+        set_entry(entry, frame.into_raw().start_address(), flags);
         // A not-present entry is never cached in the TLB: no flush needed.
         Ok(())
     }
@@ -338,12 +406,11 @@ impl AddressSpace {
             let (first, last) = (index(va, 1), index(chunk_end - 1, 1));
             let mut dst = None;
             for idx in first..=last {
-                let entry = &mut src[idx];
-                if entry.is_unused() {
+                if src[idx] == 0 {
                     continue;
                 }
-                let addr = entry.addr();
-                let Some(flags) = copy(entry) else {
+                let addr = src[idx] & ENTRY_ADDR;
+                let Some(flags) = copy(as_entry(&mut src[idx])) else {
                     continue;
                 };
                 let dst = match &mut dst {
@@ -353,7 +420,7 @@ impl AddressSpace {
                         dst.insert(unsafe { leaf_table(child.pml4, va, true)? }.expect("created"))
                     }
                 };
-                dst[idx].set_addr(addr, flags);
+                dst[idx] = addr | flags.bits();
             }
             va = chunk_end;
         }
@@ -363,8 +430,14 @@ impl AddressSpace {
     /// The frame and flags a user page maps to, if any.
     pub fn lookup(&self, va: VirtAddr) -> Option<(PhysFrame, PteFlags)> {
         // SAFETY: only reading; `&self` excludes writers of this tree.
-        let entry = unsafe { leaf(self.pml4, va.as_u64(), false) }.ok()??;
-        Some((entry.frame().ok()?, entry.flags()))
+        let raw = *unsafe { leaf_fast(self.pml4, va.as_u64()) }?;
+        if raw & PteFlags::PRESENT.bits() == 0 {
+            return None;
+        }
+        Some((
+            PhysFrame::containing_address(PhysAddr::new_truncate(raw & ENTRY_ADDR)),
+            PteFlags::from_bits_retain(raw & !ENTRY_ADDR),
+        ))
     }
 
     /// Replaces the PTE of a mapped page (frame and flags); returns the old frame's reference and
