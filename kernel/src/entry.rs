@@ -47,7 +47,41 @@ pub extern "C" fn ret_from_fork(regs: &mut PtRegs) {
 /// `regs` are a system call's and rax its result), and check again, since each may have let more
 /// work arrive. Returns with interrupts off; the stub that called it restores `regs` and returns
 /// to user mode.
+#[inline(always)]
 pub fn exit_to_user_mode(regs: &mut PtRegs, syscall: bool) {
+    x86_64::instructions::interrupts::disable();
+    if !sched::need_resched() && !work_pending(regs, syscall) {
+        return;
+    }
+    exit_to_user_mode_loop(regs, syscall);
+}
+
+/// Whether a signal is to be acted on, a system call restarted or a saved mask put back (the
+/// check of the common case, made without taking a reference to the thread).
+#[inline(always)]
+fn work_pending(regs: &PtRegs, syscall: bool) -> bool {
+    let restarting = syscall
+        && signal::ERESTARTSYS <= regs.rax.wrapping_neg()
+        && regs.rax.wrapping_neg() <= signal::ERESTART_RESTARTBLOCK;
+    thread::with_current(|me| {
+        restarting
+            || (syscall && signal::restart_recorded(me))
+            || signal::has_deliverable(me)
+            || !me.saved_sigmask.is_none()
+    }) == Some(true)
+}
+
+/// [`exit_to_user_mode`] when there is work: done until none is left.
+#[inline(never)]
+fn exit_to_user_mode_loop(regs: &mut PtRegs, syscall: bool) {
+    if syscall {
+        // A call a signal interrupted returned EINTR: the restart code it recorded says how it
+        // is to finish (Linux's -ERESTART* results), which do_signal decides below.
+        let restart = thread::with_current(signal::take_restart).unwrap_or(0);
+        if restart != 0 && regs.rax == crate::syscall::errno::EINTR.to_syscall_return() {
+            regs.rax = restart.wrapping_neg();
+        }
+    }
     let mut syscall = syscall;
     loop {
         x86_64::instructions::interrupts::disable();
@@ -55,14 +89,7 @@ pub fn exit_to_user_mode(regs: &mut PtRegs, syscall: bool) {
             sched::schedule();
             continue;
         }
-        let restarting = syscall
-            && signal::ERESTARTSYS <= regs.rax.wrapping_neg()
-            && regs.rax.wrapping_neg() <= signal::ERESTART_RESTARTBLOCK;
-        // The common case, checked without taking a reference to the thread: nothing to do.
-        let idle = thread::with_current(|me| {
-            !signal::has_deliverable(me) && !restarting && me.saved_sigmask.is_none()
-        });
-        if idle != Some(false) {
+        if !work_pending(regs, syscall) {
             return;
         }
         let outcome = {

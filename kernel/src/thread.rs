@@ -260,7 +260,7 @@ pub fn with_current<R>(f: impl FnOnce(&Thread) -> R) -> Option<R> {
     unsafe {
         core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
     };
-    let top = crate::mm::kstack::stack_top_of(rsp)?;
+    let top = crate::mm::kstack::running_stack_top(rsp)?;
     // SAFETY: as in `current`: the top word of a kernel stack is null or the thread that owns the
     // stack, which stays alive while it runs on it, which outlasts `f`.
     unsafe {

@@ -169,8 +169,7 @@ extern "C" fn syscall_entry() {
         "push r13",
         "push r14",
         "push r15",
-        "cld",
-        "mov rdi, rsp",             // &mut PtRegs
+        "mov rdi, rsp",             // &mut PtRegs (DF is clear: SFMASK cleared it)
         "sti",
         "call {syscall}",
         // Fast return with sysretq, which takes RIP from RCX and RFLAGS from R11: only when the

@@ -276,6 +276,12 @@ pub fn set_restart(code: u64) {
     }
 }
 
+/// Whether the running call left a restart code (see [`set_restart`]).
+#[inline(always)]
+pub fn restart_recorded(thread: &Thread) -> bool {
+    thread.restart.load(Ordering::Relaxed) != 0
+}
+
 /// Takes the restart code [`set_restart`] left for the running call (0 if none).
 pub fn take_restart(thread: &Thread) -> u64 {
     thread.restart.swap(0, Ordering::Relaxed)

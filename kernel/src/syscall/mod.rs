@@ -52,37 +52,36 @@ pub type SysResult = Result<u64, Errno>;
 /// Called by the entry stub with the saved user registers.
 pub fn dispatch_entry(regs: &mut PtRegs) {
     let nr = regs.orig_rax;
-    let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
-    let result = dispatch(regs, nr, args);
-    // A call a signal interrupted returns EINTR; how it is to finish (restart or EINTR) is decided
-    // at delivery, from the restart code it recorded (Linux returns -ERESTART* for this).
-    let restart = crate::thread::with_current(crate::signal::take_restart).unwrap_or(0);
+    let result = dispatch(regs, nr);
     if log::log_enabled!(log::Level::Trace) {
-        trace_syscall(nr, &args, &result);
+        trace_syscall(nr, regs, &result);
     }
+    // A call a signal interrupted returns EINTR; the restart code it recorded turns that into
+    // -ERESTART* on the way out (entry::exit_to_user_mode), where delivery decides.
     regs.rax = match result {
         Ok(value) => value,
-        Err(errno::EINTR) if restart != 0 => restart.wrapping_neg(),
         Err(errno) => errno.to_syscall_return(),
     };
 }
 
-/// The trace line of one call, out of the fast path (`log::set_max_level(Trace)` turns it on).
+/// The trace line of one call, out of the fast path (`log::set_max_level(Trace)` turns it on); the
+/// arguments shown are the registers after the call (execve and rt_sigreturn replace them).
 #[cold]
 #[inline(never)]
-fn trace_syscall(nr: u64, a: &[u64; 6], result: &SysResult) {
+fn trace_syscall(nr: u64, regs: &PtRegs, result: &SysResult) {
     log::trace!(
         "syscall {nr}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {result:x?}",
-        a[0],
-        a[1],
-        a[2],
-        a[3],
-        a[4],
-        a[5]
+        regs.rdi,
+        regs.rsi,
+        regs.rdx,
+        regs.r10,
+        regs.r8,
+        regs.r9
     );
 }
 
-fn dispatch(regs: &mut PtRegs, nr: u64, a: [u64; 6]) -> SysResult {
+fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
+    let a = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     match nr {
         nr::READ => read_write::sys_read(a[0], a[1], a[2]),
         nr::WRITE => read_write::sys_write(a[0], a[1], a[2]),
