@@ -11,7 +11,7 @@ KERNEL := $(TARGET_DIR)/x86_64-unknown-none/debug/kernel
 USER_DIR := $(TARGET_DIR)/x86_64-unknown-none/debug
 BOOT := $(TARGET_DIR)/debug/boot
 TIMEOUT ?= 120
-HOST_LIBS := -p abi -p buddy -p cpio -p vma -p exec -p calendar -p crng -p tty
+HOST_LIBS := -p abi -p buddy -p cpio -p vma -p exec -p calendar -p crng -p tty -p slab
 # Where the bootloader puts the (position-independent) kernel: gdb needs it to place the symbols.
 KERNEL_BASE := 0xffffffff80000000
 

@@ -1,5 +1,7 @@
-//! The kernel heap: a first-fit linked-list allocator (linked_list_allocator) over a virtual region
-//! that grows on demand, a chunk of frames at a time, up to `HEAP_MAX`.
+//! The kernel heap: size-class caches (the `slab` crate) for the small objects the kernel makes and
+//! frees all the time (VMA nodes, threads, open files, tree links), in front of a first-fit
+//! linked-list allocator (linked_list_allocator) for the rest and for the caches' slabs, over a
+//! virtual region that grows on demand, a chunk of frames at a time, up to `HEAP_MAX`.
 
 use core::{
     alloc::{GlobalAlloc, Layout},
@@ -7,6 +9,7 @@ use core::{
     sync::atomic::{AtomicUsize, Ordering},
 };
 use linked_list_allocator::Heap;
+use slab::{Caches, SLAB_SIZE};
 use x86_64::VirtAddr;
 
 use super::{
@@ -45,13 +48,22 @@ fn may_grow(frames: usize) -> bool {
         || frame::stats().free >= CHARGED_FLOOR_FRAMES.saturating_add(frames)
 }
 
+/// The general allocator and the caches in front of it, under one lock.
+struct Allocators {
+    heap: Heap,
+    caches: Caches,
+}
+
 struct KernelHeap {
-    heap: IrqMutex<Heap>,
+    heap: IrqMutex<Allocators>,
 }
 
 #[global_allocator]
 static HEAP: KernelHeap = KernelHeap {
-    heap: IrqMutex::new(Heap::empty()),
+    heap: IrqMutex::new(Allocators {
+        heap: Heap::empty(),
+        caches: Caches::new(),
+    }),
 };
 
 /// Maps `len` bytes of fresh frames at `at`. Returns false if memory ran out (what was mapped stays,
@@ -81,20 +93,22 @@ pub fn init() {
     unsafe {
         HEAP.heap
             .lock()
+            .heap
             .init(HEAP_START as *mut u8, GROW_STEP as usize)
     };
 }
 
-/// Bytes in use and bytes mapped.
+/// Bytes in use (by live objects: free objects waiting in the caches are not counted) and bytes
+/// mapped.
 pub fn usage() -> (usize, usize) {
-    let heap = HEAP.heap.lock();
-    (heap.used(), heap.size())
+    let a = HEAP.heap.lock();
+    (a.heap.used() - a.caches.free_bytes(), a.heap.size())
 }
 
-// SAFETY: allocation is serialised by the lock; each block handed out is exclusively the caller's.
-unsafe impl GlobalAlloc for KernelHeap {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let mut heap = self.heap.lock();
+impl Allocators {
+    /// First fit in the general allocator, growing the heap if nothing fits.
+    fn alloc_general(&mut self, layout: Layout) -> *mut u8 {
+        let heap = &mut self.heap;
         loop {
             if let Ok(ptr) = heap.allocate_first_fit(layout) {
                 return ptr.as_ptr();
@@ -114,12 +128,48 @@ unsafe impl GlobalAlloc for KernelHeap {
         }
     }
 
+    /// An object of a cache class, refilling the class with a slab from the general allocator
+    /// when its list is empty.
+    fn alloc_cached(&mut self, class: usize) -> *mut u8 {
+        if let Some(ptr) = self.caches.alloc(class) {
+            return ptr.as_ptr();
+        }
+        let slab = self.alloc_general(
+            Layout::new::<[u8; SLAB_SIZE]>()
+                .align_to(SLAB_SIZE)
+                .unwrap(),
+        );
+        let Some(slab) = NonNull::new(slab) else {
+            return core::ptr::null_mut();
+        };
+        // SAFETY: a fresh SLAB_SIZE block, SLAB_SIZE-aligned, given to the caches for good.
+        unsafe { self.caches.add_slab(slab, class) };
+        self.caches
+            .alloc(class)
+            .map_or(core::ptr::null_mut(), NonNull::as_ptr)
+    }
+}
+
+// SAFETY: allocation is serialised by the lock; each block handed out is exclusively the caller's.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut a = self.heap.lock();
+        match Caches::class_of(layout) {
+            Some(class) => a.alloc_cached(class),
+            None => a.alloc_general(layout),
+        }
+    }
+
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` with this layout.
+        let mut a = self.heap.lock();
+        // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` with this layout, hence from the
+        // class of this layout or from the general allocator.
         unsafe {
-            self.heap
-                .lock()
-                .deallocate(NonNull::new_unchecked(ptr), layout)
+            let ptr = NonNull::new_unchecked(ptr);
+            match Caches::class_of(layout) {
+                Some(class) => a.caches.dealloc(ptr, class),
+                None => a.heap.deallocate(ptr, layout),
+            }
         }
     }
 }
