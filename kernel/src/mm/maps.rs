@@ -255,20 +255,47 @@ impl MemSizeStats {
     }
 }
 
-/// The VmFlags mnemonics of /proc/PID/smaps, by bit (Linux's show_smap_vma_flags), for the flags
-/// this kernel has.
-const VM_FLAG_NAMES: [(VmFlags, &str); 10] = [
-    (VmFlags::READ, "rd"),
-    (VmFlags::WRITE, "wr"),
-    (VmFlags::EXEC, "ex"),
-    (VmFlags::SHARED, "sh"),
-    (VmFlags::MAYREAD, "mr"),
-    (VmFlags::MAYWRITE, "mw"),
-    (VmFlags::MAYEXEC, "me"),
-    (VmFlags::MAYSHARE, "ms"),
-    (VmFlags::GROWSDOWN, "gd"),
-    (VmFlags::NORESERVE, "nr"),
+/// The VmFlags mnemonics of /proc/PID/smaps, in Linux's order (show_smap_vma_flags), for the
+/// flags this kernel has. `None` is VM_ACCOUNT ("ac"), which this kernel does not keep as a bit
+/// but derives from the other flags ([`super::mm_struct::accountable`]).
+const VM_FLAG_NAMES: [(Option<VmFlags>, &str); 22] = [
+    (Some(VmFlags::READ), "rd"),
+    (Some(VmFlags::WRITE), "wr"),
+    (Some(VmFlags::EXEC), "ex"),
+    (Some(VmFlags::SHARED), "sh"),
+    (Some(VmFlags::MAYREAD), "mr"),
+    (Some(VmFlags::MAYWRITE), "mw"),
+    (Some(VmFlags::MAYEXEC), "me"),
+    (Some(VmFlags::MAYSHARE), "ms"),
+    (Some(VmFlags::GROWSDOWN), "gd"),
+    (Some(VmFlags::LOCKED), "lo"),
+    (Some(VmFlags::IO), "io"),
+    (Some(VmFlags::SEQ_READ), "sr"),
+    (Some(VmFlags::RAND_READ), "rr"),
+    (Some(VmFlags::DONTCOPY), "dc"),
+    (Some(VmFlags::DONTEXPAND), "de"),
+    (Some(VmFlags::LOCKONFAULT), "lf"),
+    (None, "ac"),
+    (Some(VmFlags::NORESERVE), "nr"),
+    (Some(VmFlags::WIPEONFORK), "wf"),
+    (Some(VmFlags::DONTDUMP), "dd"),
+    (Some(VmFlags::HUGEPAGE), "hg"),
+    (Some(VmFlags::NOHUGEPAGE), "nh"),
 ];
+
+/// The VmFlags line's mnemonics for an area's flags, each after a space.
+fn push_vm_flags(out: &mut String, flags: VmFlags) {
+    for (flag, name) in VM_FLAG_NAMES {
+        let set = match flag {
+            Some(flag) => flags.contains(flag),
+            None => super::mm_struct::accountable(flags),
+        };
+        if set {
+            out.push(' ');
+            out.push_str(name);
+        }
+    }
+}
 
 impl MmInner {
     /// The statistics of one area's mapped pages (a walk of its page tables).
@@ -315,15 +342,7 @@ impl MmInner {
             stats.write(&mut out, false);
             let _ = writeln!(out, "THPeligible:    0");
             out.push_str("VmFlags:");
-            for (flag, name) in VM_FLAG_NAMES {
-                if flags.contains(flag) {
-                    out.push(' ');
-                    out.push_str(name);
-                }
-            }
-            if super::mm_struct::accountable(flags) {
-                out.push_str(" ac");
-            }
+            push_vm_flags(&mut out, flags);
             out.push_str(" \n");
         }
         Some(out)

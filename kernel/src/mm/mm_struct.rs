@@ -184,6 +184,18 @@ impl MmInner {
         super::heap::charged(|| self.vmas.insert(info))
     }
 
+    /// Gives [start, end), inside one area, the flags `new`: Linux's vma_modify_flags, shared by
+    /// mprotect, mlock and madvise (see [`vma::VmaTree::modify_flags`]). Fails, changing nothing,
+    /// when the split cannot be had (no memory, or vm.max_map_count).
+    pub fn vma_modify_flags(
+        &mut self,
+        start: u64,
+        end: u64,
+        new: VmFlags,
+    ) -> Result<(), vma::VmaError> {
+        super::heap::charged(|| self.vmas.modify_flags(start, end, new))
+    }
+
     /// Unmaps the pages of [start, end) from the page tables (the VMAs are the caller's business),
     /// dropping this process's reference to each frame.
     pub fn release_pages(&mut self, start: u64, end: u64) {

@@ -374,26 +374,11 @@ impl<F: Clone + PartialEq> VmaTree<F> {
             }
             let tmp = vma.end().min(end);
             if new != old {
-                // Linux's split_vma refuses once map_count has reached the limit.
-                let need_left = vma.start() < nstart;
-                let need_right = tmp < vma.end();
-                let Ok((mut left, mut right)) = self.room_for_splits(need_left, need_right) else {
+                if changes.try_reserve(1).is_err() || self.modify_flags(nstart, tmp, new).is_err() {
                     return Err(ProtectFailure {
                         error: ProtectError::NoMem,
                         changes,
                     });
-                };
-                if changes.try_reserve(1).is_err() {
-                    return Err(ProtectFailure {
-                        error: ProtectError::NoMem,
-                        changes,
-                    });
-                }
-                self.split_at(nstart, &mut left);
-                self.split_at(tmp, &mut right);
-                if let Some(piece) = self.find(nstart) {
-                    debug_assert!(piece.start() == nstart && piece.end() == tmp);
-                    piece.set_flags(new);
                 }
                 changes.push(ProtectChange {
                     start: nstart,
@@ -401,13 +386,43 @@ impl<F: Clone + PartialEq> VmaTree<F> {
                     old,
                     new,
                 });
-                self.merge(nstart);
             }
             // `nstart` was an area boundary before any merge, so the next round's lookup
             // fails exactly when there is a hole at `tmp`.
             nstart = tmp;
         }
         Ok(changes)
+    }
+
+    /// Give `[start, end)`, which must lie inside one area, the flags `new` (Linux's
+    /// `vma_modify_flags`, the step shared by `mprotect_fixup`, `mlock_fixup` and
+    /// `madvise_update_vma`): split the area at the edges of the range, set the flags on the part
+    /// inside, and merge that part with its neighbours, so that giving the old flags back restores
+    /// a single area. Setting the flags the area already has changes nothing.
+    ///
+    /// Fails, changing nothing, with [`VmaError::NotFound`] if no single area holds the range
+    /// (or it is empty or unaligned), and with [`VmaError::NoMem`] if the splits cannot be had:
+    /// no memory, or the count would pass `vm.max_map_count` (Linux's `split_vma` check).
+    pub fn modify_flags(&mut self, start: u64, end: u64, new: VmFlags) -> Result<(), VmaError> {
+        if !is_page_aligned(start) || !is_page_aligned(end) || start >= end {
+            return Err(VmaError::NotFound);
+        }
+        let vma = self
+            .find(start)
+            .filter(|vma| end <= vma.end())
+            .ok_or(VmaError::NotFound)?;
+        if vma.flags() == new {
+            return Ok(());
+        }
+        let (mut left, mut right) = self.room_for_splits(vma.start() < start, end < vma.end())?;
+        self.split_at(start, &mut left);
+        self.split_at(end, &mut right);
+        if let Some(piece) = self.find(start) {
+            debug_assert!(piece.start() == start && piece.end() == end);
+            piece.set_flags(new);
+        }
+        self.merge(start);
+        Ok(())
     }
 
     /// Grow the stack starting at `vma_start` down to `new_start` (Linux's `expand_downwards`,

@@ -1,0 +1,22 @@
+//! The rest of the memory calls, compared with Linux: madvise's flag advices and what fork does
+//! with them (tests/c/vmflags.c), the mlock family (tests/c/mlock.c) and mremap
+//! (tests/c/mremap.c).
+
+use tests::c_differential;
+
+#[test]
+fn madvise_flag_advices_match_linux() {
+    let Some((_, output)) = c_differential("vmflags", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "MADV_DONTFORK: +2..+4 rd wr mr mw me dc ac ",
+            "MADV_WIPEONFORK on a file mapping: EINVAL",
+            "child: DONTFORK page: ENOMEM",
+            "child: WIPEONFORK page reads 0",
+            "parent: pages read k n w, child status 0",
+        ],
+    );
+}
