@@ -20,3 +20,22 @@ fn madvise_flag_advices_match_linux() {
         ],
     );
 }
+
+#[test]
+fn mlock_family_matches_linux() {
+    let Some((_, output)) = c_differential("mlock", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "after mlock: +1..+4 rd wr mr mw me lo ac  locked 12 kB",
+            "resident: 0 1 1 1 0 0 0 0",
+            "MADV_DONTNEED on locked memory: EINVAL",
+            "onfault, one page written: 0 1 0 0",
+            "child VmLck: 0 kB",
+            "mlock of 6 more: ENOMEM",
+            "mlock with no limit left: EPERM",
+        ],
+    );
+}

@@ -101,7 +101,7 @@ impl MmInner {
         for (name, pages) in [
             ("VmPeak", total),
             ("VmSize", total),
-            ("VmLck", 0),
+            ("VmLck", self.locked_pages()),
             ("VmPin", 0),
             ("VmHWM", c.hiwater_rss),
             ("VmRSS", c.rss()),
@@ -155,6 +155,8 @@ pub struct MemSizeStats {
     pub private_dirty: u64,
     pub referenced: u64,
     pub anonymous: u64,
+    /// The proportional size of the pages of locked areas (Linux's pss_locked: smaps' Locked).
+    pub pss_locked: u64,
 }
 
 impl MemSizeStats {
@@ -171,6 +173,7 @@ impl MemSizeStats {
         self.private_dirty += o.private_dirty;
         self.referenced += o.referenced;
         self.anonymous += o.anonymous;
+        self.pss_locked += o.pss_locked;
     }
 
     /// Counts one mapped page (Linux's smaps_account): shared when more than one mapping holds it,
@@ -249,9 +252,9 @@ impl MemSizeStats {
         }
         line(out, "Shared_Hugetlb", 0);
         let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
-        for name in ["Swap", "SwapPss", "Locked"] {
-            line(out, name, 0);
-        }
+        line(out, "Swap", 0);
+        line(out, "SwapPss", 0);
+        line(out, "Locked", self.pss_locked >> PSS_SHIFT);
     }
 }
 
@@ -298,8 +301,9 @@ fn push_vm_flags(out: &mut String, flags: VmFlags) {
 }
 
 impl MmInner {
-    /// The statistics of one area's mapped pages (a walk of its page tables).
-    fn area_stats(&mut self, start: u64, end: u64) -> MemSizeStats {
+    /// The statistics of one area's mapped pages (a walk of its page tables); all of its
+    /// proportional size is locked if the area is (Linux's smap_gather_stats).
+    fn area_stats(&mut self, start: u64, end: u64, flags: VmFlags) -> MemSizeStats {
         use super::{frame, paging::PteFlags, paging::Visit};
         let mut stats = MemSizeStats::default();
         self.pt.walk(start, end, false, &mut |_, entry| {
@@ -318,6 +322,9 @@ impl MmInner {
             }
             Visit::Keep
         });
+        if flags.contains(VmFlags::LOCKED) {
+            stats.pss_locked = stats.pss;
+        }
         stats
     }
 
@@ -334,7 +341,7 @@ impl MmInner {
         let mut out = String::new();
         out.try_reserve(maps.len() + areas.len() * 1024).ok()?;
         for (line, (start, end, flags)) in maps.lines().zip(areas) {
-            let stats = self.area_stats(start, end);
+            let stats = self.area_stats(start, end, flags);
             let _ = writeln!(out, "{line}");
             let _ = writeln!(out, "Size:           {:>8} kB", (end - start) >> 10);
             let _ = writeln!(out, "KernelPageSize: {:>8} kB", PAGE_SIZE >> 10);
@@ -350,15 +357,15 @@ impl MmInner {
 
     /// /proc/PID/smaps_rollup: the sums over every area, under a line for the whole range.
     pub fn render_smaps_rollup(&mut self) -> Option<String> {
-        let areas: alloc::vec::Vec<(u64, u64)> = {
+        let areas: alloc::vec::Vec<(u64, u64, VmFlags)> = {
             let mut v = alloc::vec::Vec::new();
             v.try_reserve_exact(self.vmas.len()).ok()?;
-            v.extend(self.vmas.iter().map(|a| (a.start(), a.end())));
+            v.extend(self.vmas.iter().map(|a| (a.start(), a.end(), a.flags())));
             v
         };
         let mut total = MemSizeStats::default();
-        for (start, end) in &areas {
-            total.add(&self.area_stats(*start, *end));
+        for &(start, end, flags) in &areas {
+            total.add(&self.area_stats(start, end, flags));
         }
         let (first, last) = (
             areas.first().map_or(0, |a| a.0),

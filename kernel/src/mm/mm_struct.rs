@@ -115,6 +115,9 @@ pub struct MmInner {
     pub counters: MmCounters,
     /// The program's file (Linux's exe_file), kept from being written while the mm lives.
     pub exe_file: Option<crate::fs::inode::DenyWrite>,
+    /// Flags every new area gets (Linux's mm->def_flags): VM_LOCKED (and VM_LOCKONFAULT) after
+    /// mlockall(MCL_FUTURE). Not inherited by fork, reset by exec.
+    pub def_flags: VmFlags,
 }
 
 /// A process's memory descriptor. Shared (Arc) by the threads of a process, when there are threads.
@@ -134,6 +137,7 @@ impl Mm {
                 layout: MmLayout::default(),
                 counters: MmCounters::default(),
                 exe_file: None,
+                def_flags: VmFlags::empty(),
             }),
         })
         .map_err(|_| MapError::NoMemory)

@@ -12,6 +12,7 @@ pub mod layout;
 pub mod madvise;
 pub mod maps;
 pub mod mincore;
+pub mod mlock;
 pub mod mm_struct;
 pub mod mmap;
 pub mod mprotect;
