@@ -39,3 +39,25 @@ fn mlock_family_matches_linux() {
         ],
     );
 }
+
+#[test]
+fn mremap_matches_linux() {
+    let Some((_, output)) = c_differential("mremap", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "grown in place: yes",
+            "moved: yes",
+            "RssAnon change: 0 kB",
+            "moved: k k k k 0 0 0 0",
+            "left behind: 0 0",
+            "shared file mapping after the move: w x",
+            "still shared: S T U",
+            "resident: 1 1 1 1 1",
+            "parent, after the child moved and wrote: k k k",
+            "growing past RLIMIT_AS: ENOMEM",
+        ],
+    );
+}

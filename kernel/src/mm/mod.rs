@@ -16,6 +16,7 @@ pub mod mlock;
 pub mod mm_struct;
 pub mod mmap;
 pub mod mprotect;
+pub mod mremap;
 pub mod msync;
 pub mod munmap;
 pub mod paging;

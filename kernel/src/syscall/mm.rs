@@ -106,6 +106,19 @@ pub fn sys_msync(addr: u64, len: u64, flags: u64) -> SysResult {
     result
 }
 
+/// mremap(addr, old_len, new_len, flags, new_addr); a locked area that grew is populated after
+/// the mm lock is released.
+pub fn sys_mremap(addr: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
+    let mm = current_mm()?;
+    let remapped = mm
+        .lock()
+        .do_mremap(addr, old_len, new_len, flags, new_addr)?;
+    if let Some((start, len)) = remapped.populate {
+        let _ = mm_populate(&mm, start, len, true);
+    }
+    Ok(remapped.addr)
+}
+
 pub fn sys_munmap(addr: u64, len: u64) -> SysResult {
     current_mm()?.lock().do_munmap(addr, len).map(|()| 0)
 }

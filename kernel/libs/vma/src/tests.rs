@@ -1142,3 +1142,43 @@ fn modify_flags_respects_the_map_count_limit() {
     tree.modify_flags(2 * P, 10 * P, dd).unwrap();
     assert_eq!(areas(&tree), [(0, 10, dd, None, 0)]);
 }
+
+// ---- expand_up (mremap growing in place) ----
+
+#[test]
+fn expand_up_grows_into_the_free_gap_and_merges() {
+    let mut tree = tree_of(&[anon(10, 12, rw()), anon(14, 16, rw()), anon(20, 22, ro())]);
+    tree.expand_up(10 * P, 13 * P).unwrap();
+    assert_eq!(areas(&tree)[0], (10, 13, rw(), None, 10));
+    // Up to the next, identical area: one area.
+    tree.expand_up(10 * P, 14 * P).unwrap();
+    assert_eq!(
+        areas(&tree),
+        [(10, 16, rw(), None, 10), (20, 22, ro(), None, 20)]
+    );
+    // Over the next area: refused, nothing changed.
+    assert_eq!(tree.expand_up(10 * P, 21 * P), Err(VmaError::Overlap));
+    assert_eq!(tree.expand_up(11 * P, 18 * P), Err(VmaError::NotFound));
+    assert_eq!(tree.expand_up(10 * P, 18 * P + 1), Err(VmaError::Unaligned));
+    tree.expand_up(10 * P, 12 * P).unwrap(); // below the end: nothing to do
+    assert_eq!(areas(&tree)[0], (10, 16, rw(), None, 10));
+    // The free gaps follow: 4 pages fit between 16 and 20, 5 only below 10.
+    assert_eq!(
+        tree.get_unmapped_area(4 * P, None, 0, 22 * P, 0),
+        Some(16 * P)
+    );
+    assert_eq!(
+        tree.get_unmapped_area(5 * P, None, 0, 22 * P, 0),
+        Some(5 * P)
+    );
+}
+
+#[test]
+fn expand_up_of_a_file_area_continues_its_pages() {
+    let mut tree = tree_of(&[file(10, 12, ro(), 1, 5), file(14, 16, ro(), 1, 9)]);
+    tree.expand_up(10 * P, 14 * P).unwrap();
+    // Pages 5..9 then 9..11: contiguous, so they merge.
+    assert_eq!(areas(&tree), [(10, 16, ro(), Some(1), 5)]);
+    let mut tree = tree_of(&[file(10, 12, ro(), 1, u64::MAX - 3)]);
+    assert_eq!(tree.expand_up(10 * P, 20 * P), Err(VmaError::OutOfRange));
+}

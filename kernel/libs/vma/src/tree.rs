@@ -473,6 +473,44 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         Ok(())
     }
 
+    /// Grow the area starting at `vma_start` up to `new_end` in place (Linux's `vma_expand`, as
+    /// `mremap` uses it when the room above the area is free: `vma_expandable`). The part added
+    /// continues the area's backing (for a file, the pages after its last one), and the area is
+    /// then merged with the one above if they now meet and may merge.
+    ///
+    /// Refused, changing nothing, with [`VmaError::NotFound`] if no area starts at `vma_start`,
+    /// [`VmaError::Unaligned`], [`VmaError::Overlap`] if `[end, new_end)` is not free, and
+    /// [`VmaError::OutOfRange`] if the file offsets would overflow. A `new_end` at or below the
+    /// area's end is nothing to do.
+    pub fn expand_up(&mut self, vma_start: u64, new_end: u64) -> Result<(), VmaError> {
+        if !is_page_aligned(new_end) {
+            return Err(VmaError::Unaligned);
+        }
+        let vma = self.tree.get(vma_start).ok_or(VmaError::NotFound)?;
+        let end = vma.end();
+        if new_end <= end {
+            return Ok(());
+        }
+        if self.intersects(end, new_end) {
+            return Err(VmaError::Overlap);
+        }
+        if vma
+            .pgoff()
+            .checked_add((new_end - vma_start) / PAGE_SIZE)
+            .is_none()
+        {
+            return Err(VmaError::OutOfRange);
+        }
+        // Moving `end` up into the free gap keeps the tree's order; the gap below the next area
+        // shrinks.
+        vma.set_end(new_end);
+        if let Some(next) = self.tree.first_after(vma_start, false).map(Vma::start) {
+            self.tree.refresh_gap(next);
+        }
+        self.merge(vma_start);
+        Ok(())
+    }
+
     /// A copy of every area, for `fork` (the area half of Linux's `dup_mmap`; the kernel copies
     /// the page tables, marking private writable pages copy-on-write).
     ///
