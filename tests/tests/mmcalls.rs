@@ -61,3 +61,30 @@ fn mremap_matches_linux() {
         ],
     );
 }
+
+/// tests/c/mremap_stress.c in QEMU only: thousands of random mremaps with every page checked,
+/// a forked child moving its copy-on-write copy, every frame and page table given back, and the
+/// vm.max_map_count refusal. It reads this kernel's /proc/self/mmstat, which Linux does not have.
+#[test]
+fn mremap_stress_keeps_every_page_and_gives_memory_back() {
+    let Some(program) = tests::build_c("mremap_stress", &[]) else {
+        return;
+    };
+    let out = tests::Boot::new("init=/bin/mremap_stress")
+        .file(&program, "/bin/mremap_stress")
+        .timeout(300)
+        .run();
+    let output = tests::program_output(&out.console);
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+    assert!(!output.contains("FAIL"), "{}", out.console);
+    tests::expect_lines(
+        &output,
+        &[
+            "ok: all checks",
+            "mprotect refused at ENOMEM, areas 65531",
+            "mremap move near the limit: ENOMEM",
+            "mremap MREMAP_FIXED near the limit: ENOMEM",
+        ],
+    );
+    out.expect_status(0);
+}
