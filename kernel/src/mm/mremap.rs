@@ -110,6 +110,10 @@ impl MmInner {
         let vma = self.vma_to_resize(addr, old_len, new_len, flags)?;
         let delta = new_len - old_len;
         if old_len == vma.end - addr && self.vma_expandable(vma, delta) {
+            // The growth is charged like a new private writable mapping (vrm_charge).
+            if accountable(vma.flags) && !vm_enough_memory(delta / PAGE_SIZE) {
+                return Err(ENOMEM);
+            }
             self.vmas
                 .expand_up(vma.start, vma.end + delta)
                 .map_err(|_| ENOMEM)?;
