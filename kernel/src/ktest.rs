@@ -49,6 +49,10 @@ pub const TESTS: &[(&str, TestFn)] = &[
         crate::mm::ktests::fault_and_fork,
     ),
     (
+        "mremap::moves_entries_not_pages",
+        crate::mm::ktests::mremap_moves_entries,
+    ),
+    (
         "fs::page_cache_accounting",
         crate::fs::ktests::page_cache_accounting,
     ),

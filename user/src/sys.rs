@@ -76,6 +76,10 @@ pub fn munmap(addr: u64, len: u64) -> i64 {
     raw(nr::MUNMAP, [addr, len, 0, 0, 0, 0])
 }
 
+pub fn mremap(addr: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> i64 {
+    raw(nr::MREMAP, [addr, old_len, new_len, flags, new_addr, 0])
+}
+
 pub fn mprotect(addr: u64, len: u64, prot: u64) -> i64 {
     raw(nr::MPROTECT, [addr, len, prot, 0, 0, 0])
 }

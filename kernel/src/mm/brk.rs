@@ -49,7 +49,12 @@ impl MmInner {
             | VmFlags::WRITE
             | VmFlags::MAYREAD
             | VmFlags::MAYWRITE
-            | VmFlags::MAYEXEC;
+            | VmFlags::MAYEXEC
+            | self.def_flags;
+        // mlockall(MCL_FUTURE): the new part is locked, within RLIMIT_MEMLOCK.
+        if !self.mlock_future_ok(flags, new_top - old_top) {
+            return old;
+        }
         // RLIMIT_DATA (heap plus data) and RLIMIT_AS, as Linux checks them before growing.
         if !self.brk_within_data_limit(brk)
             || !self.may_expand_vm(flags, (new_top - old_top) / PAGE_SIZE)

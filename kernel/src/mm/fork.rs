@@ -7,6 +7,10 @@
 //! the page while it is shared and just makes it writable again once one process is its only user.
 //! Shared areas stay writable and shared. No page is copied here, and the parent's TLB is flushed
 //! once at the end.
+//!
+//! As in Linux's dup_mmap, an area advised MADV_DONTFORK (VM_DONTCOPY) is not given to the child
+//! at all, one advised MADV_WIPEONFORK reaches it empty (its pages read as zeros), and the child's
+//! areas are not locked: mlock and mlockall are not inherited.
 
 use alloc::sync::Arc;
 use x86_64::structures::paging::{PhysFrame, page_table::PageTableEntry};
@@ -31,7 +35,15 @@ impl MmInner {
             c.layout = self.layout;
             c.exe_file = self.exe_file.clone();
 
+            let mut fix_child = false;
             for vma in self.vmas.iter() {
+                let flags = vma.flags();
+                if flags.intersects(VmFlags::DONTCOPY | VmFlags::LOCKED_MASK) {
+                    fix_child = true;
+                }
+                if flags.intersects(VmFlags::DONTCOPY | VmFlags::WIPEONFORK) {
+                    continue;
+                }
                 let shared = vma.flags().contains(VmFlags::MAYSHARE);
                 let child_inner = &mut *c;
                 let counters = &mut child_inner.counters;
@@ -59,8 +71,31 @@ impl MmInner {
             }
             // The parent's PTEs changed: one full flush.
             x86_64::instructions::tlb::flush_all();
+            if fix_child {
+                c.drop_uninherited_areas();
+            }
         }
         Ok(child)
+    }
+}
+
+impl MmInner {
+    /// In a new child: removes the VM_DONTCOPY areas (their pages were not copied) and clears
+    /// the lock bits (Linux's dup_mmap skips the one and clears the other). Whole areas only, so
+    /// no split, and nothing here can fail.
+    fn drop_uninherited_areas(&mut self) {
+        let mut at = 0;
+        while let Some(vma) = self.vmas.find_vma(at) {
+            let (start, end, flags) = (vma.start(), vma.end(), vma.flags());
+            at = end;
+            if flags.contains(VmFlags::DONTCOPY) {
+                let _ = self.vmas.unmap_each(start, end, |_| {});
+            } else if flags.intersects(VmFlags::LOCKED_MASK) {
+                let _ = self
+                    .vmas
+                    .modify_flags(start, end, flags - VmFlags::LOCKED_MASK);
+            }
+        }
     }
 }
 

@@ -315,6 +315,117 @@ pub fn kstack_guard() -> Result<(), String> {
 /// Demand paging and copy-on-write on an address space built in the kernel: a read maps the zero
 /// page, a write a private frame; after dup_mm both share it read-only; a write in the child copies,
 /// and once the child is gone the parent's write reuses its frame in place.
+/// mremap moves page-table entries, not pages: after a move the same frames are mapped at the new
+/// address with unchanged reference counts (a forked child still shares them copy-on-write), the
+/// old address maps nothing, and every frame and table comes back in the end. Linux cannot be
+/// asked which frame backs a page, so this is checked here.
+pub fn mremap_moves_entries() -> Result<(), String> {
+    use super::{
+        fault::{Access, FaultOutcome},
+        mm_struct::{Mm, VmFlags, VmaInfo},
+    };
+    use abi::mman::{MREMAP_FIXED, MREMAP_MAYMOVE};
+    let before = frame::stats().free;
+    let mm = Mm::new().map_err(|e| alloc::format!("{e:?}"))?;
+    let (old, new) = (0x1000_0000u64, 0x5000_0000u64);
+    let flags =
+        VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
+    let mut frames = [None; 3];
+    {
+        let mut m = mm.lock();
+        m.vmas
+            .insert(VmaInfo {
+                start: old,
+                end: old + 4 * PAGE_SIZE,
+                flags,
+                file: None,
+                pgoff: 0,
+            })
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        for (i, slot) in frames.iter_mut().enumerate() {
+            let addr = old + i as u64 * PAGE_SIZE;
+            m.handle_fault(addr, Access::Write)
+                .map_err(|e| alloc::format!("{e:?}"))?;
+            *slot = m.pt.lookup(VirtAddr::new(addr)).map(|(f, _)| f);
+        }
+    }
+    let child = mm.lock().dup_mm().map_err(|e| alloc::format!("{e:?}"))?;
+    let rss = mm.lock().counters.anon;
+    {
+        let mut m = mm.lock();
+        let tables = m.pt.table_frames();
+        let r = m
+            .do_mremap(
+                old,
+                4 * PAGE_SIZE,
+                6 * PAGE_SIZE,
+                MREMAP_MAYMOVE | MREMAP_FIXED,
+                new,
+            )
+            .map_err(|e| alloc::format!("mremap: {e:?}"))?;
+        ensure!(
+            r.addr == new && r.populate.is_none(),
+            "mremap gave {:#x}",
+            r.addr
+        );
+        for (i, frame) in frames.iter().enumerate() {
+            let moved = m.pt.lookup(VirtAddr::new(new + i as u64 * PAGE_SIZE));
+            ensure!(
+                moved.map(|(f, _)| f) == *frame,
+                "page {i} is not the same frame after the move"
+            );
+            let f = frame.ok_or("no frame")?;
+            ensure!(
+                frame::page(f).refcount() == 2,
+                "page {i} refcount {} after the move",
+                frame::page(f).refcount()
+            );
+            ensure!(
+                m.pt.lookup(VirtAddr::new(old + i as u64 * PAGE_SIZE))
+                    .is_none(),
+                "page {i} still mapped at the old address"
+            );
+        }
+        ensure!(m.counters.anon == rss, "rss {} -> {}", rss, m.counters.anon);
+        // The old range's tables went with its area; the destination needed its own.
+        ensure!(
+            m.pt.table_frames() <= tables + 3,
+            "page tables {} -> {}",
+            tables,
+            m.pt.table_frames()
+        );
+        ensure!(
+            m.handle_fault(new, Access::Write) == Ok(FaultOutcome::CowCopy),
+            "a write after the move did not copy the shared page"
+        );
+        ensure!(
+            m.handle_fault(new + 5 * PAGE_SIZE, Access::Write) == Ok(FaultOutcome::NewAnonPage),
+            "the grown part"
+        );
+        ensure!(
+            m.handle_fault(old, Access::Read).is_err(),
+            "the old address still resolves"
+        );
+        m.vmas.check_invariants().map_err(String::from)?;
+    }
+    {
+        let c = child.lock();
+        let (f, _) =
+            c.pt.lookup(VirtAddr::new(old))
+                .ok_or("the child lost its page")?;
+        ensure!(Some(f) == frames[0], "the child's page changed");
+    }
+    drop(child);
+    drop(mm);
+    ensure!(
+        frame::stats().free == before,
+        "frames leaked: {} -> {}",
+        before,
+        frame::stats().free
+    );
+    Ok(())
+}
+
 pub fn fault_and_fork() -> Result<(), String> {
     use super::{
         fault::{Access, FaultOutcome},

@@ -7,9 +7,19 @@
 //! | MADV_DONTNEED, MADV_DONTNEED_LOCKED | the pages are dropped: anonymous memory reads back as zeros, a file mapping from the file |
 //! | MADV_FREE | the same, at once (Linux may free them whenever memory is short; with no pressure it keeps them) |
 //! | MADV_WILLNEED, MADV_POPULATE_READ, MADV_POPULATE_WRITE | pages read in (and mapped, for the POPULATE ones) |
-//! | MADV_NORMAL, RANDOM, SEQUENTIAL, COLD, PAGEOUT | accepted: they steer readahead and reclaim, which this kernel does not do |
+//! | MADV_NORMAL, RANDOM, SEQUENTIAL | set or clear the area's readahead flags (`rr`, `sr` in smaps); readahead itself is not done |
+//! | MADV_COLD, PAGEOUT | accepted (EINVAL on locked areas): they steer reclaim, which this kernel does not do |
 //! | MADV_REMOVE | EINVAL except on shared memory, where the pages are dropped |
-//! | MADV_DONTFORK, DOFORK, DONTDUMP, DODUMP, WIPEONFORK, KEEPONFORK, HUGEPAGE, NOHUGEPAGE, MERGEABLE, UNMERGEABLE, COLLAPSE | EINVAL for now: they set area flags (the VMA flag change comes with the rest of the memory calls) |
+//! | MADV_DONTFORK, DOFORK | a forked child does not get the area (VM_DONTCOPY, `dc`) |
+//! | MADV_WIPEONFORK, KEEPONFORK | a forked child gets the area empty (VM_WIPEONFORK, `wf`); private anonymous memory only |
+//! | MADV_DONTDUMP, DODUMP | VM_DONTDUMP (`dd`); there are no core dumps yet |
+//! | MADV_HUGEPAGE, NOHUGEPAGE | VM_HUGEPAGE / VM_NOHUGEPAGE (`hg`, `nh`); there are no huge pages yet |
+//! | MADV_MERGEABLE, UNMERGEABLE, COLLAPSE | EINVAL, as Linux built without KSM and THP answers |
+//!
+//! The flag advices change the areas with [`MmInner::vma_modify_flags`] (Linux's
+//! madvise_update_vma): split at the ends of the range, merge back with equal neighbours.
+//! Locked areas (mlock) refuse the advices that would drop or age their pages, as Linux's
+//! can_madv_lru_vma.
 
 use abi::mman::*;
 
@@ -18,13 +28,15 @@ use super::{
     layout::{PAGE_SIZE, page_up},
     mm_struct::{MmInner, VmFlags},
 };
-use crate::syscall::errno::{EINVAL, ENOMEM, Errno};
+use crate::syscall::errno::{EAGAIN, EINVAL, ENOMEM, Errno};
 
 /// What an advice does to one area's part of the range.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Action {
     Drop,
     Populate(Option<Access>),
+    /// Pages stay; only the area's flags change.
+    Flags,
     Nothing,
 }
 
@@ -35,7 +47,10 @@ fn action(advice: u64) -> Result<Action, Errno> {
         MADV_WILLNEED => Action::Populate(None),
         MADV_POPULATE_READ => Action::Populate(Some(Access::Read)),
         MADV_POPULATE_WRITE => Action::Populate(Some(Access::Write)),
-        MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_COLD | MADV_PAGEOUT => Action::Nothing,
+        MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_DONTFORK | MADV_DOFORK
+        | MADV_DONTDUMP | MADV_DODUMP | MADV_WIPEONFORK | MADV_KEEPONFORK | MADV_HUGEPAGE
+        | MADV_NOHUGEPAGE => Action::Flags,
+        MADV_COLD | MADV_PAGEOUT => Action::Nothing,
         _ => return Err(EINVAL),
     })
 }
@@ -96,6 +111,14 @@ impl MmInner {
         advice: u64,
         action: Action,
     ) -> Result<(), Errno> {
+        // Linux's can_madv_lru_vma: locked pages are neither dropped nor aged.
+        let lru_advice = matches!(
+            advice,
+            MADV_DONTNEED | MADV_FREE | MADV_COLD | MADV_PAGEOUT | MADV_REMOVE
+        );
+        if lru_advice && flags.contains(VmFlags::LOCKED) {
+            return Err(EINVAL);
+        }
         match action {
             Action::Drop => {
                 let shared = flags.contains(VmFlags::SHARED) || flags.contains(VmFlags::MAYSHARE);
@@ -133,8 +156,50 @@ impl MmInner {
                     return Err(EINVAL);
                 }
             }
+            Action::Flags => {
+                let new = advised_flags(flags, has_file, advice)?;
+                // Linux's madvise_vma_behavior turns a failed split into EAGAIN.
+                self.vma_modify_flags(start, end, new).map_err(|_| EAGAIN)?;
+            }
             Action::Nothing => {}
         }
         Ok(())
     }
+}
+
+/// An area's flags after a flag advice (Linux's madvise_vma_behavior and hugepage_madvise), or
+/// its EINVAL: DOFORK on I/O memory, WIPEONFORK on anything but private anonymous memory, DODUMP
+/// on a special mapping.
+fn advised_flags(flags: VmFlags, has_file: bool, advice: u64) -> Result<VmFlags, Errno> {
+    let mut new = flags;
+    match advice {
+        MADV_NORMAL => new.remove(VmFlags::SEQ_READ | VmFlags::RAND_READ),
+        MADV_SEQUENTIAL => {
+            new.remove(VmFlags::RAND_READ);
+            new.insert(VmFlags::SEQ_READ);
+        }
+        MADV_RANDOM => {
+            new.remove(VmFlags::SEQ_READ);
+            new.insert(VmFlags::RAND_READ);
+        }
+        MADV_DONTFORK => new.insert(VmFlags::DONTCOPY),
+        MADV_DOFORK if flags.contains(VmFlags::IO) => return Err(EINVAL),
+        MADV_DOFORK => new.remove(VmFlags::DONTCOPY),
+        MADV_WIPEONFORK if has_file || flags.contains(VmFlags::SHARED) => return Err(EINVAL),
+        MADV_WIPEONFORK => new.insert(VmFlags::WIPEONFORK),
+        MADV_KEEPONFORK => new.remove(VmFlags::WIPEONFORK),
+        MADV_DONTDUMP => new.insert(VmFlags::DONTDUMP),
+        MADV_DODUMP if flags.intersects(VmFlags::SPECIAL) => return Err(EINVAL),
+        MADV_DODUMP => new.remove(VmFlags::DONTDUMP),
+        MADV_HUGEPAGE => {
+            new.remove(VmFlags::NOHUGEPAGE);
+            new.insert(VmFlags::HUGEPAGE);
+        }
+        MADV_NOHUGEPAGE => {
+            new.remove(VmFlags::HUGEPAGE);
+            new.insert(VmFlags::NOHUGEPAGE);
+        }
+        _ => return Err(EINVAL),
+    }
+    Ok(new)
 }

@@ -101,7 +101,7 @@ impl MmInner {
         for (name, pages) in [
             ("VmPeak", total),
             ("VmSize", total),
-            ("VmLck", 0),
+            ("VmLck", self.locked_pages()),
             ("VmPin", 0),
             ("VmHWM", c.hiwater_rss),
             ("VmRSS", c.rss()),
@@ -155,6 +155,8 @@ pub struct MemSizeStats {
     pub private_dirty: u64,
     pub referenced: u64,
     pub anonymous: u64,
+    /// The proportional size of the pages of locked areas (Linux's pss_locked: smaps' Locked).
+    pub pss_locked: u64,
 }
 
 impl MemSizeStats {
@@ -171,6 +173,7 @@ impl MemSizeStats {
         self.private_dirty += o.private_dirty;
         self.referenced += o.referenced;
         self.anonymous += o.anonymous;
+        self.pss_locked += o.pss_locked;
     }
 
     /// Counts one mapped page (Linux's smaps_account): shared when more than one mapping holds it,
@@ -249,30 +252,58 @@ impl MemSizeStats {
         }
         line(out, "Shared_Hugetlb", 0);
         let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
-        for name in ["Swap", "SwapPss", "Locked"] {
-            line(out, name, 0);
+        line(out, "Swap", 0);
+        line(out, "SwapPss", 0);
+        line(out, "Locked", self.pss_locked >> PSS_SHIFT);
+    }
+}
+
+/// The VmFlags mnemonics of /proc/PID/smaps, in Linux's order (show_smap_vma_flags), for the
+/// flags this kernel has. `None` is VM_ACCOUNT ("ac"), which this kernel does not keep as a bit
+/// but derives from the other flags ([`super::mm_struct::accountable`]).
+const VM_FLAG_NAMES: [(Option<VmFlags>, &str); 22] = [
+    (Some(VmFlags::READ), "rd"),
+    (Some(VmFlags::WRITE), "wr"),
+    (Some(VmFlags::EXEC), "ex"),
+    (Some(VmFlags::SHARED), "sh"),
+    (Some(VmFlags::MAYREAD), "mr"),
+    (Some(VmFlags::MAYWRITE), "mw"),
+    (Some(VmFlags::MAYEXEC), "me"),
+    (Some(VmFlags::MAYSHARE), "ms"),
+    (Some(VmFlags::GROWSDOWN), "gd"),
+    (Some(VmFlags::LOCKED), "lo"),
+    (Some(VmFlags::IO), "io"),
+    (Some(VmFlags::SEQ_READ), "sr"),
+    (Some(VmFlags::RAND_READ), "rr"),
+    (Some(VmFlags::DONTCOPY), "dc"),
+    (Some(VmFlags::DONTEXPAND), "de"),
+    (Some(VmFlags::LOCKONFAULT), "lf"),
+    (None, "ac"),
+    (Some(VmFlags::NORESERVE), "nr"),
+    (Some(VmFlags::WIPEONFORK), "wf"),
+    (Some(VmFlags::DONTDUMP), "dd"),
+    (Some(VmFlags::HUGEPAGE), "hg"),
+    (Some(VmFlags::NOHUGEPAGE), "nh"),
+];
+
+/// The VmFlags line's mnemonics for an area's flags, each after a space.
+fn push_vm_flags(out: &mut String, flags: VmFlags) {
+    for (flag, name) in VM_FLAG_NAMES {
+        let set = match flag {
+            Some(flag) => flags.contains(flag),
+            None => super::mm_struct::accountable(flags),
+        };
+        if set {
+            out.push(' ');
+            out.push_str(name);
         }
     }
 }
 
-/// The VmFlags mnemonics of /proc/PID/smaps, by bit (Linux's show_smap_vma_flags), for the flags
-/// this kernel has.
-const VM_FLAG_NAMES: [(VmFlags, &str); 10] = [
-    (VmFlags::READ, "rd"),
-    (VmFlags::WRITE, "wr"),
-    (VmFlags::EXEC, "ex"),
-    (VmFlags::SHARED, "sh"),
-    (VmFlags::MAYREAD, "mr"),
-    (VmFlags::MAYWRITE, "mw"),
-    (VmFlags::MAYEXEC, "me"),
-    (VmFlags::MAYSHARE, "ms"),
-    (VmFlags::GROWSDOWN, "gd"),
-    (VmFlags::NORESERVE, "nr"),
-];
-
 impl MmInner {
-    /// The statistics of one area's mapped pages (a walk of its page tables).
-    fn area_stats(&mut self, start: u64, end: u64) -> MemSizeStats {
+    /// The statistics of one area's mapped pages (a walk of its page tables); all of its
+    /// proportional size is locked if the area is (Linux's smap_gather_stats).
+    fn area_stats(&mut self, start: u64, end: u64, flags: VmFlags) -> MemSizeStats {
         use super::{frame, paging::PteFlags, paging::Visit};
         let mut stats = MemSizeStats::default();
         self.pt.walk(start, end, false, &mut |_, entry| {
@@ -291,6 +322,9 @@ impl MmInner {
             }
             Visit::Keep
         });
+        if flags.contains(VmFlags::LOCKED) {
+            stats.pss_locked = stats.pss;
+        }
         stats
     }
 
@@ -307,7 +341,7 @@ impl MmInner {
         let mut out = String::new();
         out.try_reserve(maps.len() + areas.len() * 1024).ok()?;
         for (line, (start, end, flags)) in maps.lines().zip(areas) {
-            let stats = self.area_stats(start, end);
+            let stats = self.area_stats(start, end, flags);
             let _ = writeln!(out, "{line}");
             let _ = writeln!(out, "Size:           {:>8} kB", (end - start) >> 10);
             let _ = writeln!(out, "KernelPageSize: {:>8} kB", PAGE_SIZE >> 10);
@@ -315,15 +349,7 @@ impl MmInner {
             stats.write(&mut out, false);
             let _ = writeln!(out, "THPeligible:    0");
             out.push_str("VmFlags:");
-            for (flag, name) in VM_FLAG_NAMES {
-                if flags.contains(flag) {
-                    out.push(' ');
-                    out.push_str(name);
-                }
-            }
-            if super::mm_struct::accountable(flags) {
-                out.push_str(" ac");
-            }
+            push_vm_flags(&mut out, flags);
             out.push_str(" \n");
         }
         Some(out)
@@ -331,15 +357,15 @@ impl MmInner {
 
     /// /proc/PID/smaps_rollup: the sums over every area, under a line for the whole range.
     pub fn render_smaps_rollup(&mut self) -> Option<String> {
-        let areas: alloc::vec::Vec<(u64, u64)> = {
+        let areas: alloc::vec::Vec<(u64, u64, VmFlags)> = {
             let mut v = alloc::vec::Vec::new();
             v.try_reserve_exact(self.vmas.len()).ok()?;
-            v.extend(self.vmas.iter().map(|a| (a.start(), a.end())));
+            v.extend(self.vmas.iter().map(|a| (a.start(), a.end(), a.flags())));
             v
         };
         let mut total = MemSizeStats::default();
-        for (start, end) in &areas {
-            total.add(&self.area_stats(*start, *end));
+        for &(start, end, flags) in &areas {
+            total.add(&self.area_stats(start, end, flags));
         }
         let (first, last) = (
             areas.first().map_or(0, |a| a.0),

@@ -115,6 +115,9 @@ pub struct MmInner {
     pub counters: MmCounters,
     /// The program's file (Linux's exe_file), kept from being written while the mm lives.
     pub exe_file: Option<crate::fs::inode::DenyWrite>,
+    /// Flags every new area gets (Linux's mm->def_flags): VM_LOCKED (and VM_LOCKONFAULT) after
+    /// mlockall(MCL_FUTURE). Not inherited by fork, reset by exec.
+    pub def_flags: VmFlags,
 }
 
 /// A process's memory descriptor. Shared (Arc) by the threads of a process, when there are threads.
@@ -134,6 +137,7 @@ impl Mm {
                 layout: MmLayout::default(),
                 counters: MmCounters::default(),
                 exe_file: None,
+                def_flags: VmFlags::empty(),
             }),
         })
         .map_err(|_| MapError::NoMemory)
@@ -183,6 +187,18 @@ impl MmInner {
     /// failure rather than the kernel's last frames.
     pub fn insert_vma(&mut self, info: VmaInfo) -> Result<(), vma::VmaError> {
         super::heap::charged(|| self.vmas.insert(info))
+    }
+
+    /// Gives [start, end), inside one area, the flags `new`: Linux's vma_modify_flags, shared by
+    /// mprotect, mlock and madvise (see [`vma::VmaTree::modify_flags`]). Fails, changing nothing,
+    /// when the split cannot be had (no memory, or vm.max_map_count).
+    pub fn vma_modify_flags(
+        &mut self,
+        start: u64,
+        end: u64,
+        new: VmFlags,
+    ) -> Result<(), vma::VmaError> {
+        super::heap::charged(|| self.vmas.modify_flags(start, end, new))
     }
 
     /// Unmaps the pages of [start, end) from the page tables (the VMAs are the caller's business),

@@ -93,8 +93,9 @@ impl MmInner {
         .ok_or(ENOMEM)
     }
 
-    /// do_mmap: validates the request as Linux does and creates the area. Returns its address.
-    /// Nothing is mapped in the page tables (demand paging) unless MAP_POPULATE asks for it.
+    /// do_mmap: validates the request as Linux does and creates the area. Returns its address and
+    /// whether the area is locked and so must be populated (Linux's `*populate`). Nothing is mapped
+    /// in the page tables (demand paging) unless MAP_POPULATE or locking asks for it.
     pub fn do_mmap(
         &mut self,
         addr: u64,
@@ -103,7 +104,7 @@ impl MmInner {
         flags: u64,
         file: Option<MmapFile>,
         off: u64,
-    ) -> Result<u64, Errno> {
+    ) -> Result<(u64, bool), Errno> {
         if len == 0 || !off.is_multiple_of(PAGE_SIZE) {
             return Err(EINVAL);
         }
@@ -136,6 +137,14 @@ impl MmInner {
         if flags & MAP_NORESERVE != 0 {
             vm |= VmFlags::NORESERVE;
         }
+        if flags & MAP_LOCKED != 0 {
+            vm |= VmFlags::LOCKED;
+        }
+        // Linux 6.7 and later keep huge pages off thread stacks.
+        if flags & MAP_STACK != 0 {
+            vm |= VmFlags::NOHUGEPAGE;
+        }
+        vm |= self.def_flags;
         let anonymous = flags & MAP_ANONYMOUS != 0;
         if anonymous && map_type == MAP_SHARED_VALIDATE {
             return Err(EINVAL); // Linux accepts MAP_SHARED_VALIDATE only for files
@@ -196,6 +205,12 @@ impl MmInner {
         } else {
             self.get_unmapped_area(len, addr)?
         };
+        if flags & MAP_LOCKED != 0 && !super::mlock::can_do_mlock() {
+            return Err(EPERM);
+        }
+        if !self.mlock_future_ok(vm, len) {
+            return Err(EAGAIN);
+        }
         // RLIMIT_AS and RLIMIT_DATA, counting what a MAP_FIXED mapping replaces as gone (Linux's
         // mmap_region).
         let replaced = if fixed {
@@ -220,8 +235,9 @@ impl MmInner {
         })
         .map_err(|_| ENOMEM)?;
 
-        // MAP_POPULATE is the caller's next step (mm::populate), outside this lock.
-        Ok(start)
+        // MAP_POPULATE and locking are the caller's next step (mm::populate), outside this lock.
+        let populate = vm.contains(VmFlags::LOCKED) && !vm.contains(VmFlags::LOCKONFAULT);
+        Ok((start, populate))
     }
 }
 

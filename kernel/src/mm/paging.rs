@@ -551,6 +551,61 @@ impl AddressSpace {
         }
     }
 
+    /// Moves the entries of [old, old + len) to [new, new + len) as they are (Linux's
+    /// move_page_tables, for mremap): each frame, its reference and its flags go with the entry,
+    /// nothing is copied, and the source tables are kept. Ranges where a whole table is missing
+    /// are skipped a table at a time. The destination must be empty.
+    ///
+    /// Fails with NoMemory when a table for the destination cannot be had; the entries moved
+    /// before that stay moved (moving them back needs no new table: the source tables remain).
+    /// Returns the number of entries moved.
+    pub fn move_range(&mut self, old: u64, new: u64, len: u64) -> Result<u64, MapError> {
+        const TABLE_SPAN: u64 = 512 * PAGE_SIZE;
+        assert!(
+            old.checked_add(len).is_some_and(|e| e <= LOWER_HALF_END)
+                && new.checked_add(len).is_some_and(|e| e <= LOWER_HALF_END),
+            "move_range outside user space"
+        );
+        let mut moved = 0;
+        let mut off = 0;
+        let mut result = Ok(());
+        while off < len {
+            let from = old + off;
+            // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+            let Ok(Some(src)) = (unsafe { leaf(self.pml4, from, false) }) else {
+                // No leaf table here: skip to the next one.
+                off = (from / TABLE_SPAN + 1) * TABLE_SPAN - old;
+                continue;
+            };
+            if !src.is_unused() {
+                let (addr, flags) = (src.addr(), src.flags());
+                // SAFETY: as above; the source entry is not used while this one is.
+                let dst = match unsafe { leaf(self.pml4, new + off, true) } {
+                    Ok(Some(dst)) => dst,
+                    Ok(None) | Err(_) => {
+                        result = Err(MapError::NoMemory);
+                        break;
+                    }
+                };
+                if !dst.is_unused() {
+                    result = Err(MapError::AlreadyMapped);
+                    break;
+                }
+                dst.set_addr(addr, flags);
+                // SAFETY: as above. Creating the destination's tables never moves an entry.
+                if let Ok(Some(src)) = unsafe { leaf(self.pml4, from, false) } {
+                    src.set_unused();
+                }
+                moved += 1;
+            }
+            off += PAGE_SIZE;
+        }
+        if moved > 0 && self.is_active() {
+            tlb::flush_all();
+        }
+        result.map(|()| moved)
+    }
+
     /// Number of page-table frames this space owns in its user half (for accounting and tests).
     pub fn table_frames(&self) -> usize {
         // SAFETY: only reading; `&self` excludes writers.

@@ -8,7 +8,13 @@ use abi::mman::{
 use super::{SysResult, errno::*};
 use crate::{
     fs::{FileKind, OpenFile, dev::Device},
-    mm::{fault::Access, layout::PAGE_SIZE, mmap::MmapFile, populate::populate},
+    mm::{
+        fault::Access,
+        layout::PAGE_SIZE,
+        mm_struct::VmFlags,
+        mmap::MmapFile,
+        populate::{mm_populate, populate},
+    },
     thread,
 };
 
@@ -29,8 +35,19 @@ fn dev_zero_rights(open: &OpenFile, prot: u64, flags: u64, off: u64) -> Result<(
     Ok(())
 }
 
+/// brk(addr); after mlockall(MCL_FUTURE) the new part of the heap is populated, outside the lock.
 pub fn sys_brk(addr: u64) -> SysResult {
-    Ok(current_mm()?.lock().do_brk(addr))
+    let mm = current_mm()?;
+    let (old, new, locked) = {
+        let mut inner = mm.lock();
+        let old = inner.layout.brk;
+        let new = inner.do_brk(addr);
+        (old, new, inner.def_flags.contains(VmFlags::LOCKED))
+    };
+    if locked && new > old {
+        let _ = mm_populate(&mm, old, new - old, true);
+    }
+    Ok(new)
 }
 
 pub fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysResult {
@@ -61,8 +78,10 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -
         None
     };
     let mm = current_mm()?;
-    let start = mm.lock().do_mmap(addr, len, prot, flags, file, off)?;
-    if flags & MAP_POPULATE != 0 {
+    let (start, locked) = mm.lock().do_mmap(addr, len, prot, flags, file, off)?;
+    if locked {
+        let _ = mm_populate(&mm, start, len, true);
+    } else if flags & MAP_POPULATE != 0 {
         let access = if prot & PROT_WRITE != 0 {
             Access::Write
         } else {
@@ -85,6 +104,19 @@ pub fn sys_msync(addr: u64, len: u64, flags: u64) -> SysResult {
         object.0.write_back()?;
     }
     result
+}
+
+/// mremap(addr, old_len, new_len, flags, new_addr); a locked area that grew is populated after
+/// the mm lock is released.
+pub fn sys_mremap(addr: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
+    let mm = current_mm()?;
+    let remapped = mm
+        .lock()
+        .do_mremap(addr, old_len, new_len, flags, new_addr)?;
+    if let Some((start, len)) = remapped.populate {
+        let _ = mm_populate(&mm, start, len, true);
+    }
+    Ok(remapped.addr)
 }
 
 pub fn sys_munmap(addr: u64, len: u64) -> SysResult {
@@ -115,6 +147,40 @@ pub fn sys_mincore(addr: u64, len: u64, vec: u64) -> SysResult {
         crate::arch::uaccess::copy_to_user(vec.checked_add(done).ok_or(EFAULT)?, &out)?;
         done += n;
     }
+    Ok(0)
+}
+
+/// mlock(addr, len): lock, then populate with the mm lock released between batches; populate's
+/// errors become mlock's as Linux's __mlock_posix_error_return makes them.
+pub fn sys_mlock(addr: u64, len: u64) -> SysResult {
+    sys_mlock2(addr, len, 0)
+}
+
+pub fn sys_mlock2(addr: u64, len: u64, flags: u64) -> SysResult {
+    let mm = current_mm()?;
+    let (start, len) = mm.lock().do_mlock(addr, len, flags)?;
+    mm_populate(&mm, start, len, false).map_err(|e| match e {
+        EFAULT => ENOMEM,
+        ENOMEM => EAGAIN,
+        e => e,
+    })?;
+    Ok(0)
+}
+
+pub fn sys_munlock(addr: u64, len: u64) -> SysResult {
+    current_mm()?.lock().do_munlock(addr, len).map(|()| 0)
+}
+
+pub fn sys_mlockall(flags: u64) -> SysResult {
+    let mm = current_mm()?;
+    if mm.lock().do_mlockall(flags)? {
+        let _ = mm_populate(&mm, 0, crate::mm::layout::TASK_SIZE, true);
+    }
+    Ok(0)
+}
+
+pub fn sys_munlockall() -> SysResult {
+    current_mm()?.lock().do_munlockall();
     Ok(0)
 }
 

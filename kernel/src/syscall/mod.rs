@@ -10,6 +10,8 @@
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 213, 232, 233, 281, 291, 441 | epoll_create, epoll_wait, epoll_ctl, epoll_pwait, epoll_create1, epoll_pwait2 | [`epoll`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
+//! | 25 | mremap (shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP; page-table entries move, pages are not copied) | [`mm`] |
+//! | 149, 150, 151, 152, 325 | mlock, munlock, mlockall, munlockall, mlock2 | [`mm`] |
 //! | 24, 39, 56, 57, 58, 59, 60, 61, 110, 158, 186, 231, 435 | sched_yield, getpid, clone, fork, vfork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group, clone3 | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep, restart_syscall (219) | [`time`] |
 //! | 202, 218, 273, 274 | futex, set_tid_address, set_robust_list, get_robust_list | [`futex`] |
@@ -95,6 +97,12 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::MSYNC => mm::sys_msync(a[0], a[1], a[2]),
         nr::MINCORE => mm::sys_mincore(a[0], a[1], a[2]),
         nr::MADVISE => mm::sys_madvise(a[0], a[1], a[2]),
+        nr::MREMAP => mm::sys_mremap(a[0], a[1], a[2], a[3], a[4]),
+        nr::MLOCK => mm::sys_mlock(a[0], a[1]),
+        nr::MLOCK2 => mm::sys_mlock2(a[0], a[1], a[2]),
+        nr::MUNLOCK => mm::sys_munlock(a[0], a[1]),
+        nr::MLOCKALL => mm::sys_mlockall(a[0]),
+        nr::MUNLOCKALL => mm::sys_munlockall(),
         nr::BRK => mm::sys_brk(a[0]),
         nr::IOCTL => fd::sys_ioctl(a[0], a[1], a[2]),
         nr::PREAD64 => read_write::sys_pread64(a[0], a[1], a[2], a[3]),

@@ -9,14 +9,17 @@
 //! - system calls and faults: getpid, a write fault in fresh anonymous memory, a read fault (the
 //!   zero page), munmap of populated memory, copy-on-write faults in a forked child, per page;
 //! - area operations: mmap + munmap of one page, brk up and down by a page, mprotect of one page
-//!   in the middle of a block (a split, then the merge back);
+//!   in the middle of a block (a split, then the merge back), mremap moving 64 populated pages
+//!   (MREMAP_FIXED, back and forth: the page-table entries move, the pages are not copied);
 //! - fork + exit + wait of an empty process and of one with 16 MiB touched;
 //! - the same at 10, 1,000, 10,000 and 60,000 areas (one-page areas that cannot merge):
 //!   mmap + munmap without a hint, a fault in a fresh page, fork + exit + wait.
 #![no_std]
 #![no_main]
 
-use abi::mman::{MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
+use abi::mman::{
+    MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE,
+};
 use user::{Args, println, sys};
 
 user::entry!(main);
@@ -147,6 +150,22 @@ fn area_ops() {
         }),
     );
     sys::munmap(block, 16 * PAGE);
+    // Two places 1 GiB apart, so that the entries move between page tables.
+    const MOVED: u64 = 64 * PAGE;
+    let here = map(MOVED, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+    touch(here, MOVED, true);
+    let there = here - (1 << 30);
+    let mut at = here;
+    report(
+        "mremap_move_64_pages",
+        per_op(500, || {
+            let to = if at == here { there } else { here };
+            let r = sys::mremap(at, MOVED, MOVED, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+            assert!(r == to as i64, "mremap failed: {r}");
+            at = to;
+        }),
+    );
+    sys::munmap(at, MOVED);
 }
 
 /// Grows the process to about `count` areas: one-page areas alternating read-only and read-write,

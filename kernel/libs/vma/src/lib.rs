@@ -96,14 +96,47 @@ bitflags! {
         /// A stack: a fault just below the area grows it down ([`VmaTree::expand_down`]), and
         /// nothing is placed in the guard gap below it.
         const GROWSDOWN = 0x100;
+        /// The area's pages stay in memory (`mlock`, `MAP_LOCKED`): populated when locked, and
+        /// never dropped by `MADV_DONTNEED`.
+        const LOCKED = 0x0000_2000;
+        /// Memory-mapped I/O (Linux sets it for device mappings; none here yet, but madvise's
+        /// checks name it).
+        const IO = 0x0000_4000;
+        /// `MADV_SEQUENTIAL`: read ahead aggressively.
+        const SEQ_READ = 0x0000_8000;
+        /// `MADV_RANDOM`: do not read ahead.
+        const RAND_READ = 0x0001_0000;
+        /// `MADV_DONTFORK`: a forked child does not get this area.
+        const DONTCOPY = 0x0002_0000;
+        /// The area may not be grown by `mremap` (device mappings).
+        const DONTEXPAND = 0x0004_0000;
+        /// `mlock2(MLOCK_ONFAULT)`, `MCL_ONFAULT`: pages are locked as they are faulted in,
+        /// rather than all at once.
+        const LOCKONFAULT = 0x0008_0000;
         /// No swap space is reserved for the area (`MAP_NORESERVE`).
         const NORESERVE = 0x0020_0000;
+        /// `MADV_WIPEONFORK`: a forked child gets the area empty (zeros), not a copy.
+        const WIPEONFORK = 0x0200_0000;
+        /// `MADV_DONTDUMP`: left out of core dumps.
+        const DONTDUMP = 0x0400_0000;
+        /// `MADV_HUGEPAGE`: transparent huge pages are wanted here.
+        const HUGEPAGE = 0x2000_0000;
+        /// `MADV_NOHUGEPAGE`: no transparent huge pages here.
+        const NOHUGEPAGE = 0x4000_0000;
     }
 }
 
 impl VmFlags {
     /// The bits `mprotect` sets and clears (Linux's `VM_ACCESS_FLAGS`).
     pub const ACCESS: VmFlags = VmFlags::READ.union(VmFlags::WRITE).union(VmFlags::EXEC);
+
+    /// The two lock bits `mlock`, `munlock` and `mlockall` set and clear together (Linux's
+    /// `VM_LOCKED_MASK`).
+    pub const LOCKED_MASK: VmFlags = VmFlags::LOCKED.union(VmFlags::LOCKONFAULT);
+
+    /// Areas that are not plain memory, which `mlock` leaves alone and `MADV_DODUMP` refuses
+    /// (Linux's `VM_SPECIAL`, without the bits this kernel never sets).
+    pub const SPECIAL: VmFlags = VmFlags::IO.union(VmFlags::DONTEXPAND);
 
     /// Whether every access right in `self` is allowed by the matching `MAY*` bit, which sits
     /// exactly four bits higher. This is Linux's `mprotect` check

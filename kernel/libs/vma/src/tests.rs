@@ -1082,3 +1082,103 @@ fn insert_refuses_file_offset_overflow() {
     );
     tree.insert(file(1, 3, ro(), 1, u64::MAX - 2)).unwrap();
 }
+
+// ---- modify_flags (vma_modify_flags) ----
+
+#[test]
+fn modify_flags_splits_sets_and_merges_back() {
+    let mut tree = tree_of(&[file(10, 20, rw(), 1, 40)]);
+    let locked = rw() | VmFlags::LOCKED;
+    tree.modify_flags(12 * P, 14 * P, locked).unwrap();
+    assert_eq!(
+        areas(&tree),
+        [
+            (10, 12, rw(), Some(1), 40),
+            (12, 14, locked, Some(1), 42),
+            (14, 20, rw(), Some(1), 44),
+        ]
+    );
+    // The same flags again: nothing to do.
+    tree.modify_flags(12 * P, 14 * P, locked).unwrap();
+    assert_eq!(tree.len(), 3);
+    // The rest of the area too: all three merge into one.
+    tree.modify_flags(10 * P, 12 * P, locked).unwrap();
+    tree.modify_flags(14 * P, 20 * P, locked).unwrap();
+    assert_eq!(areas(&tree), [(10, 20, locked, Some(1), 40)]);
+    tree.modify_flags(10 * P, 20 * P, rw()).unwrap();
+    assert_eq!(areas(&tree), [(10, 20, rw(), Some(1), 40)]);
+}
+
+#[test]
+fn modify_flags_wants_a_range_inside_one_area() {
+    let mut tree = tree_of(&[anon(10, 12, rw()), anon(12, 14, ro()), anon(20, 22, rw())]);
+    let before = areas(&tree);
+    let dc = rw() | VmFlags::DONTCOPY;
+    // Across two areas, over a hole, outside every area, empty, unaligned.
+    for (start, end) in [
+        (11 * P, 13 * P),
+        (14 * P, 21 * P),
+        (30 * P, 31 * P),
+        (10 * P, 10 * P),
+        (10 * P + 1, 11 * P),
+    ] {
+        assert_eq!(tree.modify_flags(start, end, dc), Err(VmaError::NotFound));
+    }
+    assert_eq!(areas(&tree), before);
+}
+
+#[test]
+fn modify_flags_respects_the_map_count_limit() {
+    let mut tree = tree_of(&[anon(0, 10, rw())]);
+    tree.set_max_count(2);
+    let dd = rw() | VmFlags::DONTDUMP;
+    // A split at one edge fits; a second one does not, and changes nothing.
+    tree.modify_flags(0, 2 * P, dd).unwrap();
+    assert_eq!(tree.len(), 2);
+    let before = areas(&tree);
+    assert_eq!(tree.modify_flags(4 * P, 5 * P, dd), Err(VmaError::NoMem));
+    assert_eq!(areas(&tree), before);
+    // Extending the changed part needs no split at its left: the pieces merge.
+    tree.modify_flags(2 * P, 10 * P, dd).unwrap();
+    assert_eq!(areas(&tree), [(0, 10, dd, None, 0)]);
+}
+
+// ---- expand_up (mremap growing in place) ----
+
+#[test]
+fn expand_up_grows_into_the_free_gap_and_merges() {
+    let mut tree = tree_of(&[anon(10, 12, rw()), anon(14, 16, rw()), anon(20, 22, ro())]);
+    tree.expand_up(10 * P, 13 * P).unwrap();
+    assert_eq!(areas(&tree)[0], (10, 13, rw(), None, 10));
+    // Up to the next, identical area: one area.
+    tree.expand_up(10 * P, 14 * P).unwrap();
+    assert_eq!(
+        areas(&tree),
+        [(10, 16, rw(), None, 10), (20, 22, ro(), None, 20)]
+    );
+    // Over the next area: refused, nothing changed.
+    assert_eq!(tree.expand_up(10 * P, 21 * P), Err(VmaError::Overlap));
+    assert_eq!(tree.expand_up(11 * P, 18 * P), Err(VmaError::NotFound));
+    assert_eq!(tree.expand_up(10 * P, 18 * P + 1), Err(VmaError::Unaligned));
+    tree.expand_up(10 * P, 12 * P).unwrap(); // below the end: nothing to do
+    assert_eq!(areas(&tree)[0], (10, 16, rw(), None, 10));
+    // The free gaps follow: 4 pages fit between 16 and 20, 5 only below 10.
+    assert_eq!(
+        tree.get_unmapped_area(4 * P, None, 0, 22 * P, 0),
+        Some(16 * P)
+    );
+    assert_eq!(
+        tree.get_unmapped_area(5 * P, None, 0, 22 * P, 0),
+        Some(5 * P)
+    );
+}
+
+#[test]
+fn expand_up_of_a_file_area_continues_its_pages() {
+    let mut tree = tree_of(&[file(10, 12, ro(), 1, 5), file(14, 16, ro(), 1, 9)]);
+    tree.expand_up(10 * P, 14 * P).unwrap();
+    // Pages 5..9 then 9..11: contiguous, so they merge.
+    assert_eq!(areas(&tree), [(10, 16, ro(), Some(1), 5)]);
+    let mut tree = tree_of(&[file(10, 12, ro(), 1, u64::MAX - 3)]);
+    assert_eq!(tree.expand_up(10 * P, 20 * P), Err(VmaError::OutOfRange));
+}

@@ -374,26 +374,11 @@ impl<F: Clone + PartialEq> VmaTree<F> {
             }
             let tmp = vma.end().min(end);
             if new != old {
-                // Linux's split_vma refuses once map_count has reached the limit.
-                let need_left = vma.start() < nstart;
-                let need_right = tmp < vma.end();
-                let Ok((mut left, mut right)) = self.room_for_splits(need_left, need_right) else {
+                if changes.try_reserve(1).is_err() || self.modify_flags(nstart, tmp, new).is_err() {
                     return Err(ProtectFailure {
                         error: ProtectError::NoMem,
                         changes,
                     });
-                };
-                if changes.try_reserve(1).is_err() {
-                    return Err(ProtectFailure {
-                        error: ProtectError::NoMem,
-                        changes,
-                    });
-                }
-                self.split_at(nstart, &mut left);
-                self.split_at(tmp, &mut right);
-                if let Some(piece) = self.find(nstart) {
-                    debug_assert!(piece.start() == nstart && piece.end() == tmp);
-                    piece.set_flags(new);
                 }
                 changes.push(ProtectChange {
                     start: nstart,
@@ -401,13 +386,43 @@ impl<F: Clone + PartialEq> VmaTree<F> {
                     old,
                     new,
                 });
-                self.merge(nstart);
             }
             // `nstart` was an area boundary before any merge, so the next round's lookup
             // fails exactly when there is a hole at `tmp`.
             nstart = tmp;
         }
         Ok(changes)
+    }
+
+    /// Give `[start, end)`, which must lie inside one area, the flags `new` (Linux's
+    /// `vma_modify_flags`, the step shared by `mprotect_fixup`, `mlock_fixup` and
+    /// `madvise_update_vma`): split the area at the edges of the range, set the flags on the part
+    /// inside, and merge that part with its neighbours, so that giving the old flags back restores
+    /// a single area. Setting the flags the area already has changes nothing.
+    ///
+    /// Fails, changing nothing, with [`VmaError::NotFound`] if no single area holds the range
+    /// (or it is empty or unaligned), and with [`VmaError::NoMem`] if the splits cannot be had:
+    /// no memory, or the count would pass `vm.max_map_count` (Linux's `split_vma` check).
+    pub fn modify_flags(&mut self, start: u64, end: u64, new: VmFlags) -> Result<(), VmaError> {
+        if !is_page_aligned(start) || !is_page_aligned(end) || start >= end {
+            return Err(VmaError::NotFound);
+        }
+        let vma = self
+            .find(start)
+            .filter(|vma| end <= vma.end())
+            .ok_or(VmaError::NotFound)?;
+        if vma.flags() == new {
+            return Ok(());
+        }
+        let (mut left, mut right) = self.room_for_splits(vma.start() < start, end < vma.end())?;
+        self.split_at(start, &mut left);
+        self.split_at(end, &mut right);
+        if let Some(piece) = self.find(start) {
+            debug_assert!(piece.start() == start && piece.end() == end);
+            piece.set_flags(new);
+        }
+        self.merge(start);
+        Ok(())
     }
 
     /// Grow the stack starting at `vma_start` down to `new_start` (Linux's `expand_downwards`,
@@ -455,6 +470,44 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         // Linux leaves a grown stack unmerged; merging keeps the tree canonical when it now
         // touches an identical stack below it.
         self.merge(new_start);
+        Ok(())
+    }
+
+    /// Grow the area starting at `vma_start` up to `new_end` in place (Linux's `vma_expand`, as
+    /// `mremap` uses it when the room above the area is free: `vma_expandable`). The part added
+    /// continues the area's backing (for a file, the pages after its last one), and the area is
+    /// then merged with the one above if they now meet and may merge.
+    ///
+    /// Refused, changing nothing, with [`VmaError::NotFound`] if no area starts at `vma_start`,
+    /// [`VmaError::Unaligned`], [`VmaError::Overlap`] if `[end, new_end)` is not free, and
+    /// [`VmaError::OutOfRange`] if the file offsets would overflow. A `new_end` at or below the
+    /// area's end is nothing to do.
+    pub fn expand_up(&mut self, vma_start: u64, new_end: u64) -> Result<(), VmaError> {
+        if !is_page_aligned(new_end) {
+            return Err(VmaError::Unaligned);
+        }
+        let vma = self.tree.get(vma_start).ok_or(VmaError::NotFound)?;
+        let end = vma.end();
+        if new_end <= end {
+            return Ok(());
+        }
+        if self.intersects(end, new_end) {
+            return Err(VmaError::Overlap);
+        }
+        if vma
+            .pgoff()
+            .checked_add((new_end - vma_start) / PAGE_SIZE)
+            .is_none()
+        {
+            return Err(VmaError::OutOfRange);
+        }
+        // Moving `end` up into the free gap keeps the tree's order; the gap below the next area
+        // shrinks.
+        vma.set_end(new_end);
+        if let Some(next) = self.tree.first_after(vma_start, false).map(Vma::start) {
+            self.tree.refresh_gap(next);
+        }
+        self.merge(vma_start);
         Ok(())
     }
 
