@@ -82,7 +82,8 @@ run: build qemu
 
 # make shell [FILES="host:guest ..."]: busybox as the user space, its shell (ash) as pid 1 on the
 # console; make shell's standard input is the console's input (a terminal or a pipe). Every applet
-# is a /bin/<name> symlink to /bin/busybox, as `busybox --install -s` makes them. `exit N` or ^D
+# is a /bin/<name> symlink to /bin/busybox, as `busybox --install -s` makes them; Debian's build
+# has no pmap, so user/src/bin/pmap.rs (busybox's pmap output) is /bin/pmap. `exit N` or ^D
 # powers off, and the shell's status is reported as make run reports a program's.
 BUSYBOX ?= /bin/busybox
 SHELL_TIMEOUT ?= 86400
@@ -91,7 +92,8 @@ SHELL_ETC := --file scripts/shell/etc/passwd:/etc/passwd --file scripts/shell/et
 shell: build qemu
 	@links=$$($(BUSYBOX) --list | grep -vx busybox | sed 's|^|--symlink /bin/|; s|$$|:busybox|'); \
 	  $(BOOT) run --kernel $(KERNEL) --timeout $(SHELL_TIMEOUT) $(if $(UEFI),--uefi,) \
-	  --file $(BUSYBOX):/bin/busybox $$links $(SHELL_ETC) $(foreach f,$(FILES),--file $(f)) \
+	  --file $(BUSYBOX):/bin/busybox --file $(USER_DIR)/pmap:/bin/pmap $$links $(SHELL_ETC) \
+	  $(foreach f,$(FILES),--file $(f)) \
 	  --cmdline "init=/bin/sh"; \
 	  status=$$?; [ $$status -eq 0 ] || echo "make shell: exit status $$status" >&2; exit $$status
 

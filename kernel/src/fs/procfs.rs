@@ -404,9 +404,12 @@ fn meminfo() -> String {
         ("MemTotal", kb(stats.total)),
         ("MemFree", kb(stats.free)),
         ("MemAvailable", kb(stats.free)),
+        ("Buffers", 0),
         ("Cached", kb(crate::fs::page_cache_pages())),
         // Every page-cache page is shmem here: the root is a tmpfs, as Linux's rootfs can be.
         ("Shmem", kb(crate::fs::page_cache_pages())),
+        // Nothing the kernel keeps can be reclaimed; free (procps and busybox) reads this line.
+        ("SReclaimable", 0),
         ("KernelHeap", crate::mm::heap::usage().1 / 1024),
         (
             "KernelPageTables",
