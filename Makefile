@@ -31,7 +31,7 @@ INIT_PATH := $(if $(INIT),$(INIT),$(USER_DIR)/demo)
 RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME) $(foreach f,$(FILES),--file $(f))
 RUN_CMDLINE := init=/bin/$(INIT_NAME) -- $(ARGS)
 
-.PHONY: all run test test-host test-kernel test-integration test-bench fuzz fuzz-linux bench gdb clean toolchain qemu build kernel boot user check fmt
+.PHONY: all run shell test test-host test-kernel test-integration test-bench fuzz fuzz-linux bench gdb clean toolchain qemu build kernel boot user check fmt
 
 all: build
 
@@ -39,9 +39,10 @@ toolchain:
 	@rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
 	@rustup target list --installed | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 
-# System packages: QEMU and OVMF (to boot), cpio, musl-gcc and the static glibc (tests use them). Installed with
-# apt-get when running as root; otherwise a message says what to install.
-DEB_PACKAGES := qemu-system-x86 ovmf cpio musl-tools libc6-dev
+# System packages: QEMU and OVMF (to boot), cpio, musl-gcc and the static glibc (tests use them),
+# busybox-static (make shell's user space, and the shell tests). Installed with apt-get when
+# running as root; otherwise a message says what to install.
+DEB_PACKAGES := qemu-system-x86 ovmf cpio musl-tools libc6-dev busybox-static
 qemu:
 	@missing=""; \
 	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
@@ -49,6 +50,7 @@ qemu:
 	command -v cpio >/dev/null || missing="$$missing cpio"; \
 	command -v musl-gcc >/dev/null || missing="$$missing musl-tools"; \
 	[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || missing="$$missing libc6-dev"; \
+	dpkg -s busybox-static >/dev/null 2>&1 || missing="$$missing busybox-static"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing$$missing with apt-get"; \
@@ -78,6 +80,23 @@ build: kernel user boot
 run: build qemu
 	@$(BOOT) run --kernel $(KERNEL) $(BOOT_FLAGS) $(RUN_FILES) --cmdline "$(RUN_CMDLINE)"; \
 	  status=$$?; [ $$status -eq 0 ] || echo "make run: exit status $$status" >&2; exit $$status
+
+# make shell [FILES="host:guest ..."]: busybox as the user space, its shell (ash) as pid 1 on the
+# console; make shell's standard input is the console's input (a terminal or a pipe). Every applet
+# is a /bin/<name> symlink to /bin/busybox, as `busybox --install -s` makes them; Debian's build
+# has no pmap, so user/src/bin/pmap.rs (busybox's pmap output) is /bin/pmap. `exit N` or ^D
+# powers off, and the shell's status is reported as make run reports a program's.
+BUSYBOX ?= /bin/busybox
+SHELL_TIMEOUT ?= 86400
+# /etc/passwd and /etc/group, so that ps, ls -l and id show names as on Linux.
+SHELL_ETC := --file scripts/shell/etc/passwd:/etc/passwd --file scripts/shell/etc/group:/etc/group
+shell: build qemu
+	@links=$$($(BUSYBOX) --list | grep -vx busybox | sed 's|^|--symlink /bin/|; s|$$|:busybox|'); \
+	  $(BOOT) run --kernel $(KERNEL) --timeout $(SHELL_TIMEOUT) $(if $(UEFI),--uefi,) \
+	  --file $(BUSYBOX):/bin/busybox --file $(USER_DIR)/pmap:/bin/pmap $$links $(SHELL_ETC) \
+	  $(foreach f,$(FILES),--file $(f)) \
+	  --cmdline "init=/bin/sh"; \
+	  status=$$?; [ $$status -eq 0 ] || echo "make shell: exit status $$status" >&2; exit $$status
 
 test: test-host test-kernel test-integration test-bench
 

@@ -9,7 +9,8 @@
 //! which a program reading the console in canonical mode sees as end of file. When the standard
 //! input is a terminal, it is switched to character-at-a-time input without local echo or signals
 //! for the run (so ^C reaches the kernel's tty), and restored afterwards. The console's "\r\n"
-//! line ends are written as "\n".
+//! line ends are written as "\n", and output is passed on as it arrives
+//! (a shell's prompt has no newline).
 //!
 //! Exit status:
 //!
@@ -22,13 +23,17 @@
 //! | 254 | the runner itself failed (bad arguments, QEMU missing, image creation failed) |
 //!
 //! Usage:
-//!   boot run   --kernel K [--file HOST:DEST]... [--cmdline TEXT] [--timeout SECS] [--uefi] [--gdb]
-//!              [--memory SIZE] [--icount] [--quiet]
-//!   boot image --kernel K [--file HOST:DEST]... [--cmdline TEXT] [--uefi] --out IMAGE
+//!   boot run   --kernel K [--file HOST:DEST]... [--symlink DEST:TARGET]... [--cmdline TEXT]
+//!              [--timeout SECS] [--uefi] [--gdb] [--memory SIZE] [--icount] [--quiet]
+//!   boot image --kernel K [--file HOST:DEST]... [--symlink DEST:TARGET]... [--cmdline TEXT] [--uefi]
+//!              --out IMAGE
+//!
+//! `--symlink DEST:TARGET` puts a symbolic link at DEST in the initramfs (busybox's applet links,
+//! `/bin/sh -> busybox`, for `make shell`).
 //!   boot exec PROGRAM [ARGS...]   (the kernel built by `make`, PROGRAM as /bin/<name>, pid 1)
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{Read, Write},
     path::{Path, PathBuf},
     process::{Command, ExitCode, Stdio},
     sync::mpsc,
@@ -52,6 +57,8 @@ struct Options {
     command: String,
     kernel: PathBuf,
     files: Vec<(PathBuf, String)>,
+    /// Symbolic links to add: where (no leading `/`) and their target.
+    symlinks: Vec<(String, String)>,
     cmdline: String,
     timeout: Duration,
     uefi: bool,
@@ -65,7 +72,8 @@ struct Options {
 fn usage() -> ! {
     eprintln!(
         "usage: boot exec PROGRAM [ARGS...]\n\
-         \x20      boot run|image --kernel KERNEL [--file HOST:DEST]... [--cmdline TEXT] [--timeout SECS]\n\
+         \x20      boot run|image --kernel KERNEL [--file HOST:DEST]... [--symlink DEST:TARGET]...\n\
+         \x20                     [--cmdline TEXT] [--timeout SECS]\n\
          \x20                     [--uefi] [--gdb] [--memory SIZE] [--icount] [--quiet] [--out IMAGE]"
     );
     std::process::exit(STATUS_RUNNER_ERROR as i32)
@@ -78,6 +86,7 @@ fn parse_args() -> Options {
         command,
         kernel: PathBuf::new(),
         files: Vec::new(),
+        symlinks: Vec::new(),
         cmdline: String::new(),
         timeout: Duration::from_secs(60),
         uefi: false,
@@ -113,6 +122,12 @@ fn parse_args() -> Options {
                 opts.files
                     .push((host.into(), dest.trim_start_matches('/').into()));
             }
+            "--symlink" => {
+                let v = value();
+                let (dest, target) = v.split_once(':').unwrap_or_else(|| usage());
+                opts.symlinks
+                    .push((dest.trim_start_matches('/').into(), target.into()));
+            }
             "--cmdline" => opts.cmdline = value(),
             "--timeout" => {
                 opts.timeout = Duration::from_secs(value().parse().unwrap_or_else(|_| usage()))
@@ -132,11 +147,16 @@ fn parse_args() -> Options {
     opts
 }
 
-/// The initramfs: every `--file`, the directories above them, and `/cmdline`.
+/// The initramfs: every `--file` and `--symlink`, the directories above them, and `/cmdline`.
 fn build_initramfs(opts: &Options) -> Result<Vec<u8>, String> {
     let mut writer = cpio::Writer::new();
     let mut dirs = std::collections::BTreeSet::new();
-    for (_, dest) in &opts.files {
+    let dests = opts
+        .files
+        .iter()
+        .map(|(_, d)| d)
+        .chain(opts.symlinks.iter().map(|(d, _)| d));
+    for dest in dests {
         let mut path = Path::new(dest).parent();
         while let Some(p) = path.filter(|p| !p.as_os_str().is_empty()) {
             dirs.insert(p.to_string_lossy().into_owned());
@@ -149,6 +169,9 @@ fn build_initramfs(opts: &Options) -> Result<Vec<u8>, String> {
     for (host, dest) in &opts.files {
         let data = std::fs::read(host).map_err(|e| format!("reading {}: {e}", host.display()))?;
         writer.add_file(dest, 0o755, &data);
+    }
+    for (dest, target) in &opts.symlinks {
+        writer.add_symlink(dest, target);
     }
     writer.add_file("cmdline", 0o644, format!("{}\n", opts.cmdline).as_bytes());
     Ok(writer.finish())
@@ -308,29 +331,49 @@ fn run_in(opts: &Options, dir: &Path) -> Result<u8, String> {
             *flag.lock().unwrap_or_else(|e| e.into_inner()) = true;
             signal.notify_all();
         };
-        let mut reader = BufReader::new(stdout);
+        let mut reader = stdout;
         let mut status = None;
         let mut line = Vec::new();
         let mut out = std::io::stdout();
-        while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
-            if line.ends_with(b"\r\n") {
-                line.truncate(line.len() - 2);
-                line.push(b'\n');
+        let mut chunk = [0u8; 4096];
+        let mut pending_cr = false;
+        // Forwarded as it comes, not a line at a time: a shell's prompt has no newline.
+        while let Ok(n @ 1..) = reader.read(&mut chunk) {
+            let mut text = Vec::with_capacity(n + 1);
+            for &byte in &chunk[..n] {
+                if std::mem::take(&mut pending_cr) && byte != b'\n' {
+                    text.push(b'\r');
+                }
+                if byte == b'\r' {
+                    pending_cr = true;
+                } else {
+                    text.push(byte);
+                }
             }
             if !quiet {
-                let _ = out.write_all(&line);
+                let _ = out.write_all(&text);
                 let _ = out.flush();
             }
-            let text = String::from_utf8_lossy(&line);
-            if text.contains(READY_MARKER) {
-                announce();
+            for byte in text {
+                line.push(byte);
+                if byte != b'\n' {
+                    // Only the end of an endless line can hold a marker still to come.
+                    if line.len() > 1 << 16 {
+                        line.drain(..line.len() - 256);
+                    }
+                    continue;
+                }
+                let text = String::from_utf8_lossy(&line);
+                if text.contains(READY_MARKER) {
+                    announce();
+                }
+                // The marker may follow what a program left on the line (the console echoes
+                // "^C" without a newline).
+                if let Some((_, rest)) = text.trim_end().split_once(POWER_OFF_MARKER) {
+                    status = rest.trim().parse::<i64>().ok();
+                }
+                line.clear();
             }
-            // The marker may follow what a program left on the line (the console echoes "^C"
-            // without a newline).
-            if let Some((_, rest)) = text.trim_end().split_once(POWER_OFF_MARKER) {
-                status = rest.trim().parse::<i64>().ok();
-            }
-            line.clear();
         }
         let _ = tx.send(status);
     });

@@ -38,6 +38,8 @@ use crate::{
 pub const ROOTFS_DEV: (u32, u32) = (0, 1);
 pub const PROC_DEV: (u32, u32) = (0, 4);
 pub const SHMEM_DEV: (u32, u32) = (0, 5);
+/// The device of pipes (Linux's pipefs is an anonymous super block too).
+pub const PIPEFS_DEV: (u32, u32) = (0, 6);
 
 /// The largest file size (tmpfs's MAX_LFS_FILESIZE).
 pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
@@ -501,6 +503,11 @@ impl DenyWrite {
             })
             .map_err(|_| ETXTBSY)?;
         Ok(DenyWrite(inode))
+    }
+
+    /// The file held.
+    pub fn inode(&self) -> &Arc<Inode> {
+        &self.0
     }
 }
 

@@ -197,6 +197,10 @@ pub fn parent(dir: &Arc<Inode>) -> Arc<Inode> {
     match &dir.kind {
         InodeKind::Directory(d) => d.lock().parent.upgrade().unwrap_or_else(|| dir.clone()),
         InodeKind::Proc(ProcNode::Root) => super::root(),
+        // /proc/PID/fd is in /proc/PID (which a lack of memory turns into /proc).
+        InodeKind::Proc(ProcNode::FdDir(pid)) => ProcNode::Pid(*pid)
+            .inode()
+            .unwrap_or_else(|_| super::proc_root()),
         InodeKind::Proc(_) => super::proc_root(),
         _ => dir.clone(),
     }

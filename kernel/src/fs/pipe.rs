@@ -36,7 +36,6 @@ pub const PIPE_DEF_BUFFERS: usize = 16;
 /// A pipe's capacity in bytes, as F_GETPIPE_SZ reports it.
 pub const PIPE_SIZE: usize = PIPE_DEF_BUFFERS * PAGE_SIZE;
 /// The mode fstat shows for a pipe (Linux's get_pipe_inode: S_IFIFO | S_IRUSR | S_IWUSR).
-#[expect(dead_code, reason = "for fstat, which comes with the file-system work")]
 pub const PIPE_MODE: u32 = abi::stat::S_IFIFO | 0o600;
 
 /// One buffer: a page and the bytes of it still to be read (Linux's pipe_buffer).
@@ -130,6 +129,8 @@ impl PipeState {
 
 /// A pipe (Linux's pipe_inode_info).
 pub struct Pipe {
+    /// Its inode number on pipefs (fstat's st_ino, `pipe:[ino]` in /proc/PID/fd).
+    pub ino: u64,
     state: IrqMutex<PipeState>,
     /// Readers waiting for data or for the last writer to go.
     rd_wait: WaitQueue,
@@ -169,6 +170,7 @@ impl Pipe {
         bufs.try_reserve_exact(PIPE_DEF_BUFFERS)
             .map_err(|_| ENOMEM)?;
         let pipe = Arc::try_new(Pipe {
+            ino: super::inode::next_ino(),
             state: IrqMutex::new(PipeState {
                 bufs,
                 readers: 1,

@@ -174,3 +174,13 @@ pub fn render_cpuinfo() -> String {
         (mhz * 2 / 10) % 100,
     )
 }
+
+/// /proc/mounts (Linux's show_vfsmnt): the root, a tmpfs as Linux's initramfs rootfs is, and /proc.
+pub fn render_mounts() -> String {
+    String::from("rootfs / rootfs rw 0 0\nproc /proc proc rw,relatime 0 0\n")
+}
+
+/// /proc/filesystems: the file-system types this kernel has, "nodev" as none needs a device.
+pub fn render_filesystems() -> String {
+    String::from("nodev\ttmpfs\nnodev\tproc\nnodev\tpipefs\n")
+}

@@ -11,6 +11,9 @@
 //! | /proc/PID/task/TID/ | one directory per thread: its own stat, status and comm, the process's maps and the rest |
 //! | /proc/PID/mmstat | this kernel's fault counters: zero-page maps, copy-on-write copies and reuses |
 //! | /proc/PID/exe | a symbolic link to the program the process runs |
+//! | /proc/PID/fd/N | a symbolic link per open file: its path, `pipe:[ino]`, `/dev/console` |
+//! | /proc/PID/cwd, root | symbolic links to the working directory and to `/` |
+//! | /proc/{mounts,filesystems} | the root tmpfs and /proc, in Linux's formats (df, mount) |
 //! | /proc/self | a symbolic link to /proc/PID of the process looking |
 //! | /proc/meminfo | MemTotal, MemFree, and what the kernel keeps (page cache, heap, page tables) |
 
@@ -58,6 +61,8 @@ pub enum ProcFile {
     CpuStat,
     Version,
     CpuInfo,
+    Mounts,
+    Filesystems,
 }
 
 /// A node of the /proc tree.
@@ -75,12 +80,21 @@ pub enum ProcNode {
     TaskDir(Pid),
     /// /proc/PID/task/TID.
     Task(Pid, Tid),
+    /// /proc/PID/cwd: a link to the working directory.
+    Cwd(Pid),
+    /// /proc/PID/root: a link to the root directory.
+    RootLink(Pid),
+    /// /proc/PID/fd: a directory with a link per open descriptor.
+    FdDir(Pid),
+    /// /proc/PID/fd/N.
+    Fd(Pid, u32),
     File(ProcFile),
 }
 
 /// The files of /proc/PID, with their d_type, in the order Linux lists them.
-const PID_ENTRIES: [(&str, u8); 12] = [
+const PID_ENTRIES: [(&str, u8); 15] = [
     ("task", DT_DIR),
+    ("fd", DT_DIR),
     ("environ", DT_REG),
     ("status", DT_REG),
     ("cmdline", DT_REG),
@@ -90,6 +104,8 @@ const PID_ENTRIES: [(&str, u8); 12] = [
     ("smaps", DT_REG),
     ("smaps_rollup", DT_REG),
     ("comm", DT_REG),
+    ("cwd", DT_LNK),
+    ("root", DT_LNK),
     ("exe", DT_LNK),
     ("mmstat", DT_REG),
 ];
@@ -110,13 +126,15 @@ const TASK_ENTRIES: [(&str, u8); 10] = [
 ];
 
 /// The system-wide files of /proc.
-const ROOT_FILES: [(&str, ProcFile); 6] = [
+const ROOT_FILES: [(&str, ProcFile); 8] = [
     ("meminfo", ProcFile::MemInfo),
     ("uptime", ProcFile::Uptime),
     ("loadavg", ProcFile::LoadAvg),
     ("stat", ProcFile::CpuStat),
     ("version", ProcFile::Version),
     ("cpuinfo", ProcFile::CpuInfo),
+    ("mounts", ProcFile::Mounts),
+    ("filesystems", ProcFile::Filesystems),
 ];
 
 /// The file `name` of /proc/PID.
@@ -161,7 +179,11 @@ impl ProcNode {
     pub fn is_dir(self) -> bool {
         matches!(
             self,
-            ProcNode::Root | ProcNode::Pid(_) | ProcNode::TaskDir(_) | ProcNode::Task(..)
+            ProcNode::Root
+                | ProcNode::Pid(_)
+                | ProcNode::TaskDir(_)
+                | ProcNode::Task(..)
+                | ProcNode::FdDir(_)
         )
     }
 
@@ -171,8 +193,17 @@ impl ProcNode {
             ProcNode::Root | ProcNode::Pid(_) | ProcNode::TaskDir(_) | ProcNode::Task(..) => {
                 S_IFDIR | 0o555
             }
-            ProcNode::SelfLink => S_IFLNK | 0o777,
-            ProcNode::Exe(_) => S_IFLNK | 0o777,
+            ProcNode::FdDir(_) => S_IFDIR | 0o500,
+            ProcNode::SelfLink | ProcNode::Exe(_) | ProcNode::Cwd(_) | ProcNode::RootLink(_) => {
+                S_IFLNK | 0o777
+            }
+            // lr-x, l-wx or lrwx as the descriptor was opened (tid_fd_update_inode's i_mode).
+            ProcNode::Fd(pid, fd) => {
+                let file = fd_file(pid, fd).ok();
+                let read = file.as_ref().is_some_and(|f| f.readable) as u32 * 0o500;
+                let write = file.as_ref().is_some_and(|f| f.writable) as u32 * 0o300;
+                S_IFLNK | read | write
+            }
             ProcNode::File(_) => S_IFREG | 0o444,
         }
     }
@@ -208,6 +239,9 @@ impl ProcNode {
             ProcNode::Pid(pid) => match name {
                 "exe" => ProcNode::Exe(pid),
                 "task" => ProcNode::TaskDir(pid),
+                "cwd" => ProcNode::Cwd(pid),
+                "root" => ProcNode::RootLink(pid),
+                "fd" => ProcNode::FdDir(pid),
                 _ => ProcNode::File(pid_file(pid, name).ok_or(ENOENT)?),
             },
             ProcNode::TaskDir(pid) => {
@@ -219,6 +253,15 @@ impl ProcNode {
                 "exe" => ProcNode::Exe(pid),
                 _ => ProcNode::File(task_file(pid, tid, name).ok_or(ENOENT)?),
             },
+            ProcNode::FdDir(pid) => {
+                let fd = name.parse::<u32>().map_err(|_| ENOENT)?;
+                // Only the canonical spelling names a descriptor ("07" does not).
+                if format!("{fd}") != name {
+                    return Err(ENOENT);
+                }
+                fd_file(pid, fd)?;
+                ProcNode::Fd(pid, fd)
+            }
             _ => return Err(ENOTDIR),
         };
         node.inode()
@@ -261,6 +304,15 @@ impl ProcNode {
                     push(String::from(name), dtype)?;
                 }
             }
+            ProcNode::FdDir(pid) => {
+                let files = process::find(pid).ok_or(ENOENT)?.files()?;
+                let table = files.lock();
+                let mut fd = 0;
+                while let Some(open) = table.next_open(fd, u32::MAX as u64) {
+                    push(format!("{open}"), DT_LNK)?;
+                    fd = open + 1;
+                }
+            }
             _ => return Err(ENOTDIR),
         }
         Ok(out)
@@ -273,13 +325,52 @@ impl ProcNode {
                 let pid = thread::current_process().map_or(0, |p| p.pid);
                 Some(Ok(format!("{pid}").into_bytes()))
             }
-            ProcNode::Exe(pid) => Some(match process::find(pid) {
-                Some(process) => Ok(process.name.lock().clone().into_bytes()),
+            ProcNode::Exe(pid) => Some(exe_path(pid)),
+            ProcNode::Cwd(pid) => Some(match process::find(pid) {
+                Some(process) => super::vfs::d_path(&process.cwd.lock().clone()),
                 None => Err(ENOENT),
             }),
+            ProcNode::RootLink(pid) => Some(match process::find(pid) {
+                Some(_) => Ok(b"/".to_vec()),
+                None => Err(ENOENT),
+            }),
+            ProcNode::Fd(pid, fd) => Some(fd_file(pid, fd).and_then(|f| file_path(&f))),
             _ => None,
         }
     }
+}
+
+/// The open file behind descriptor `fd` of process `pid`; ENOENT if there is none.
+fn fd_file(pid: Pid, fd: u32) -> Result<Arc<OpenFile>, Errno> {
+    let files = process::find(pid).ok_or(ENOENT)?.files()?;
+    files.lock().get(fd as u64).map_err(|_| ENOENT)
+}
+
+/// The path of the program's file (Linux's d_path of mm->exe_file): `/bin/sh`, a link to
+/// busybox, reads `/bin/busybox`. ENOENT once the process has no memory (a zombie).
+fn exe_path(pid: Pid) -> Result<Vec<u8>, Errno> {
+    let mm = process::find(pid).ok_or(ENOENT)?.mm().ok_or(ENOENT)?;
+    let mm = mm.lock();
+    let exe = mm.exe_file.as_ref().ok_or(ENOENT)?;
+    let mut path = Vec::new();
+    path.try_reserve_exact(exe.inode().path.len())
+        .map_err(|_| ENOMEM)?;
+    path.extend_from_slice(exe.inode().path.as_bytes());
+    Ok(path)
+}
+
+/// What /proc/PID/fd/N reads (Linux's d_path of the file, or the name of an anonymous one):
+/// the file's path, `/dev/console` for the console the first process starts with, `pipe:[ino]`,
+/// `anon_inode:[eventpoll]`.
+fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
+    Ok(match &file.kind {
+        FileKind::Console => b"/dev/console".to_vec(),
+        FileKind::Pipe(end) => format!("pipe:[{}]", end.pipe.ino).into_bytes(),
+        FileKind::Dir(inode) => super::vfs::d_path(inode)?,
+        FileKind::Regular(inode) | FileKind::Device(_, inode) => inode.path.clone().into_bytes(),
+        FileKind::Proc(proc_file, _) => proc_file.path().into_bytes(),
+        FileKind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
+    })
 }
 
 /// Opens a /proc file for reading (`access` is the O_ACCMODE bits). The text is produced at the
@@ -293,6 +384,34 @@ pub fn open(file: ProcFile, flags: u64) -> Result<Arc<OpenFile>, Errno> {
 }
 
 impl ProcFile {
+    /// The file's path under /proc.
+    fn path(&self) -> String {
+        if let Some((name, _)) = ROOT_FILES.iter().find(|(_, f)| f == self) {
+            return format!("/proc/{name}");
+        }
+        let pid = match *self {
+            ProcFile::Maps(pid)
+            | ProcFile::Smaps(pid)
+            | ProcFile::SmapsRollup(pid)
+            | ProcFile::Status(pid)
+            | ProcFile::MmStat(pid)
+            | ProcFile::Stat(pid)
+            | ProcFile::Statm(pid)
+            | ProcFile::Comm(pid)
+            | ProcFile::Cmdline(pid)
+            | ProcFile::Environ(pid) => pid,
+            ProcFile::TaskStat(pid, tid) => return format!("/proc/{pid}/task/{tid}/stat"),
+            ProcFile::TaskStatus(pid, tid) => return format!("/proc/{pid}/task/{tid}/status"),
+            ProcFile::TaskComm(pid, tid) => return format!("/proc/{pid}/task/{tid}/comm"),
+            _ => return String::from("/proc"),
+        };
+        let name = PID_ENTRIES
+            .iter()
+            .find(|(name, _)| pid_file(pid, name) == Some(*self))
+            .map_or("", |(name, _)| name);
+        format!("/proc/{pid}/{name}")
+    }
+
     /// The file's text now. The mm lock is taken and released here, before anything is copied to
     /// the user. A process that has been reaped in the meantime reads as empty.
     pub fn render(&self) -> Result<alloc::vec::Vec<u8>, Errno> {
@@ -304,6 +423,8 @@ impl ProcFile {
             ProcFile::CpuStat => return Ok(proc_misc::render_stat().into_bytes()),
             ProcFile::Version => return Ok(proc_misc::render_version().into_bytes()),
             ProcFile::CpuInfo => return Ok(proc_misc::render_cpuinfo().into_bytes()),
+            ProcFile::Mounts => return Ok(proc_misc::render_mounts().into_bytes()),
+            ProcFile::Filesystems => return Ok(proc_misc::render_filesystems().into_bytes()),
             ProcFile::Maps(pid)
             | ProcFile::Smaps(pid)
             | ProcFile::SmapsRollup(pid)
@@ -374,9 +495,12 @@ fn meminfo() -> String {
         ("MemTotal", kb(stats.total)),
         ("MemFree", kb(stats.free)),
         ("MemAvailable", kb(stats.free)),
+        ("Buffers", 0),
         ("Cached", kb(crate::fs::page_cache_pages())),
         // Every page-cache page is shmem here: the root is a tmpfs, as Linux's rootfs can be.
         ("Shmem", kb(crate::fs::page_cache_pages())),
+        // Nothing the kernel keeps can be reclaimed; free (procps and busybox) reads this line.
+        ("SReclaimable", 0),
         ("KernelHeap", crate::mm::heap::usage().1 / 1024),
         // The part of the heap in use: a leak of kernel objects shows here first.
         ("KernelHeapUsed", crate::mm::heap::usage().0 / 1024),

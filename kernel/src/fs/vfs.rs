@@ -286,7 +286,8 @@ fn finish_rename(old: &Parent, new: &Parent, source: &Arc<Inode>, target: Option
 pub fn d_path(dir: &Arc<Inode>) -> Result<Vec<u8>, Errno> {
     let mut names: Vec<Vec<u8>> = Vec::new();
     let mut at = dir.clone();
-    if at.nlink() == 0 {
+    // /proc's directories are made up at lookup and have no links to count.
+    if at.nlink() == 0 && !matches!(at.kind, InodeKind::Proc(_)) {
         return Err(ENOENT);
     }
     loop {
@@ -325,6 +326,7 @@ fn proc_name(inode: &Inode) -> Option<Vec<u8>> {
         InodeKind::Proc(super::procfs::ProcNode::Pid(pid)) => {
             Some(alloc::format!("{pid}").into_bytes())
         }
+        InodeKind::Proc(super::procfs::ProcNode::FdDir(_)) => Some(b"fd".to_vec()),
         _ => None,
     }
 }

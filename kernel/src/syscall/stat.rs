@@ -23,7 +23,7 @@ use crate::{
     arch::uaccess,
     fs::{
         FileKind, Inode, OpenFile,
-        inode::{PROC_DEV, encode_dev},
+        inode::{PIPEFS_DEV, PROC_DEV, encode_dev},
         page_cache,
     },
 };
@@ -35,11 +35,13 @@ fn file_stat(file: &OpenFile) -> stat {
         return inode.stat();
     }
     match file.kind {
-        FileKind::Console => stat {
-            st_mode: S_IFCHR | 0o600,
+        // Linux's get_pipe_inode: a FIFO on pipefs, read and write for its owner.
+        FileKind::Pipe(ref end) => stat {
+            st_dev: encode_dev(PIPEFS_DEV),
+            st_ino: end.pipe.ino,
+            st_mode: crate::fs::pipe::PIPE_MODE,
             st_nlink: 1,
-            st_rdev: encode_dev((5, 1)),
-            st_blksize: 1024,
+            st_blksize: 4096,
             ..stat::default()
         },
         // An anonymous inode: no file type bits, mode 0600 (Linux's anon_inode_getfile).
@@ -49,6 +51,18 @@ fn file_stat(file: &OpenFile) -> stat {
             st_blksize: 4096,
             ..stat::default()
         },
+        // The console the first process starts with is /dev/console, as Linux's init opens it
+        // (so that ttyname finds it).
+        FileKind::Console => match console_inode() {
+            Some(inode) => inode.stat(),
+            None => stat {
+                st_mode: S_IFCHR | 0o600,
+                st_nlink: 1,
+                st_rdev: encode_dev((5, 1)),
+                st_blksize: 1024,
+                ..stat::default()
+            },
+        },
         _ => stat {
             st_dev: encode_dev(PROC_DEV),
             st_mode: S_IFREG | 0o444,
@@ -57,6 +71,11 @@ fn file_stat(file: &OpenFile) -> stat {
             ..stat::default()
         },
     }
+}
+
+/// The /dev/console inode, if /dev has one.
+fn console_inode() -> Option<alloc::sync::Arc<Inode>> {
+    crate::fs::namei::lookup(crate::fs::root(), b"/dev/console", true).ok()
 }
 
 /// The status of what `path` names from `dirfd` with the *at `flags`.
