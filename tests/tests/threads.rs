@@ -67,3 +67,11 @@ fn threads_leak_nothing() {
     );
     out.expect_status(0);
 }
+
+/// clone without CLONE_THREAD sharing signal actions (CLONE_SIGHAND), the working directory and
+/// umask (CLONE_FS) or descriptors (CLONE_FILES) with its parent; execve unsharing them;
+/// clone3's CLONE_CLEAR_SIGHAND; Linux's EINVAL for the combinations it refuses.
+#[test]
+fn clone_sharing_as_on_linux() {
+    tests::c_differential("cloneshare", &[]);
+}

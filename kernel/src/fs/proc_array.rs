@@ -59,8 +59,9 @@ pub fn render_comm(process: &Process, thread: Option<&Thread>) -> String {
 /// The signals the process ignores and those it catches (Linux's collect_sigign_sigcatch).
 fn ignored_and_caught(process: &Process) -> (u64, u64) {
     let (mut ignored, mut caught) = (0u64, 0u64);
+    let actions = process.actions();
     for sig in 1..=abi::signal::NSIG as u8 {
-        let handler = process.actions.get(sig).sa_handler;
+        let handler = actions.get(sig).sa_handler;
         let bit = 1u64 << (sig - 1);
         match handler {
             abi::signal::SIG_IGN => ignored |= bit,
@@ -251,7 +252,7 @@ pub fn render_status(process: &Process, thread: Option<&Thread>) -> Result<Strin
         "Name:\t{}\nUmask:\t{:04o}\nState:\t{letter} ({word})\nTgid:\t{}\nNgid:\t0\nPid:\t{tid}\n\
          PPid:\t{}\nTracerPid:\t0\n",
         comm(process, thread),
-        process.umask.load(Ordering::Relaxed),
+        process.fs().umask.load(Ordering::Relaxed),
         process.pid,
         process.ppid.load(Ordering::Relaxed),
     );

@@ -327,7 +327,7 @@ impl ProcNode {
             }
             ProcNode::Exe(pid) => Some(exe_path(pid)),
             ProcNode::Cwd(pid) => Some(match process::find(pid) {
-                Some(process) => super::vfs::d_path(&process.cwd.lock().clone()),
+                Some(process) => super::vfs::d_path(&process.cwd()),
                 None => Err(ENOENT),
             }),
             ProcNode::RootLink(pid) => Some(match process::find(pid) {

@@ -58,7 +58,7 @@ pub fn execve(
     if uaccess::strncpy_from_user(path_ptr, fs::path::PATH_MAX, &mut raw)?.is_none() {
         return Err(ENAMETOOLONG);
     }
-    let cwd = process.cwd.lock().clone();
+    let cwd = process.cwd();
     let inode = fs::namei::lookup(cwd.clone(), &raw, true)?;
     // The name /proc shows: the path made absolute, as Linux's d_path of the file would be.
     let cwd_path = fs::vfs::d_path(&cwd).unwrap_or_else(|_| b"/".to_vec());
@@ -68,6 +68,8 @@ pub fn execve(
     let envp = copy_strings(envp_ptr, &mut total)?;
     let loaded = exec::load(&inode, &path, &argv, &envp)?;
     de_thread(&me)?;
+    unshare_sighand(process)?;
+    unshare_files(process)?;
 
     // Point of no return: switch to the new address space, drop the old one.
     sched::switch_mm(&loaded.mm);
@@ -86,7 +88,7 @@ pub fn execve(
     }
     // Handlers point into the old program: they go back to the default; ignored signals, the
     // mask and pending signals stay. The alternate stack is gone with the old memory.
-    process.actions.flush_handlers();
+    process.actions().flush_handlers();
     *me.altstack.lock() = crate::signal::altstack::AltStack::disabled();
     process
         .did_exec
@@ -98,6 +100,35 @@ pub fn execve(
     x86_64::registers::model_specific::GsBase::write(x86_64::VirtAddr::zero());
     *regs = PtRegs::new_user(loaded.entry, loaded.sp);
     Ok(0)
+}
+
+/// Actions shared with another process (CLONE_SIGHAND) are copied first: resetting the handlers
+/// must not change that process's (Linux's unshare_sighand). ENOMEM if memory ran out.
+fn unshare_sighand(process: &super::Process) -> Result<(), Errno> {
+    let actions = process.actions();
+    // This reference and the process's own: any more belong to another process.
+    if alloc::sync::Arc::strong_count(&actions) > 2 {
+        let copy = alloc::sync::Arc::try_new(crate::signal::action::SigActions::new())
+            .map_err(|_| ENOMEM)?;
+        copy.copy_from(&actions);
+        *process.sighand.lock() = copy;
+    }
+    Ok(())
+}
+
+/// A descriptor table shared with another process (CLONE_FILES) is copied, so that closing the
+/// close-on-exec descriptors does not close that process's (Linux's unshare_files in
+/// begin_new_exec). ENOMEM if memory ran out.
+fn unshare_files(process: &super::Process) -> Result<(), Errno> {
+    let Some(table) = process.files.lock().clone() else {
+        return Ok(());
+    };
+    // This reference and the process's own: any more belong to another process.
+    if alloc::sync::Arc::strong_count(&table) > 2 {
+        let copy = table.lock().try_clone().ok_or(ENOMEM)?;
+        *process.files.lock() = Some(copy);
+    }
+    Ok(())
 }
 
 /// The other threads of the process end before the new program starts (Linux's de_thread): each

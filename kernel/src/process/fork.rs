@@ -10,14 +10,16 @@
 //! | CLONE_THREAD (with CLONE_SIGHAND and CLONE_VM) | a thread: same process, mm, files, cwd, actions |
 //! | CLONE_VM without CLONE_THREAD | a process sharing the caller's mm (vfork, posix_spawn) |
 //! | CLONE_FILES | the descriptor table is shared, not copied |
+//! | CLONE_SIGHAND | the signal actions are shared, not copied (requires CLONE_VM) |
+//! | CLONE_CLEAR_SIGHAND (clone3) | the child's handlers go back to the default; ignored signals stay ignored |
+//! | CLONE_FS | the working directory and umask are shared, not copied |
 //! | CLONE_VFORK | the caller sleeps until the child execs or exits |
 //! | CLONE_PARENT | the child's parent is the caller's parent |
 //! | CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID | as Linux |
-//! | CLONE_FS, CLONE_SYSVSEM, CLONE_IO, CLONE_PTRACE, CLONE_UNTRACED, CLONE_DETACHED | accepted |
-//! | CLONE_SIGHAND without CLONE_THREAD, namespaces, CLONE_PIDFD, cgroups | EINVAL (not supported) |
+//! | CLONE_SYSVSEM, CLONE_IO, CLONE_PTRACE, CLONE_UNTRACED, CLONE_DETACHED | accepted |
+//! | namespaces, CLONE_PIDFD, cgroups | EINVAL (not supported) |
 //!
-//! CLONE_FS without CLONE_THREAD gives the child a copy of the working directory rather than a
-//! shared one (Linux shares it); with CLONE_THREAD it is shared, as everything of the process is.
+//! Threads (CLONE_THREAD) share all of it, being one process.
 
 use abi::clone::*;
 use alloc::sync::Arc;
@@ -53,7 +55,6 @@ const UNSUPPORTED: u64 = CLONE_NEWTIME
     | CLONE_NEWPID
     | CLONE_NEWNET
     | CLONE_PIDFD
-    | CLONE_CLEAR_SIGHAND
     | CLONE_INTO_CGROUP;
 
 /// Linux's copy_process checks, in its order.
@@ -70,7 +71,10 @@ fn check(args: &CloneArgs) -> Result<(), Errno> {
     if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
         return Err(EINVAL);
     }
-    if f & UNSUPPORTED != 0 || (f & CLONE_SIGHAND != 0 && f & CLONE_THREAD == 0) {
+    if f & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND) == CLONE_SIGHAND | CLONE_CLEAR_SIGHAND {
+        return Err(EINVAL);
+    }
+    if f & UNSUPPORTED != 0 {
         log::debug!("clone: flags {f:#x} not supported");
         return Err(EINVAL);
     }
@@ -214,7 +218,19 @@ fn new_process(me: &Arc<Thread>, args: &CloneArgs) -> Result<(Arc<Process>, Arc<
     };
     *child.mm.lock() = Some(mm);
     *child.files.lock() = Some(files);
-    child.actions.copy_from(&caller.actions);
+    // Process::new gave the child fresh actions and a copy of the caller's fs_struct.
+    if args.flags & CLONE_SIGHAND != 0 {
+        *child.sighand.lock() = caller.actions();
+    } else {
+        let actions = child.actions();
+        actions.copy_from(&caller.actions());
+        if args.flags & CLONE_CLEAR_SIGHAND != 0 {
+            actions.flush_handlers();
+        }
+    }
+    if args.flags & CLONE_FS != 0 {
+        *child.fs.lock() = caller.fs();
+    }
     Ok((child, main))
 }
 

@@ -89,14 +89,14 @@ pub struct Process {
     pub mm: IrqMutex<Option<Arc<Mm>>>,
     /// The file descriptors (None once the process has exited).
     pub files: IrqMutex<Option<SharedFdTable>>,
-    /// The working directory.
-    pub cwd: IrqMutex<Arc<fs::Inode>>,
-    /// The file-mode creation mask (umask), inherited across fork and exec.
-    pub umask: AtomicU32,
+    /// The working directory and umask (Linux's fs_struct): shared with the processes made with
+    /// CLONE_FS, copied by fork otherwise.
+    pub fs: IrqMutex<Arc<FsStruct>>,
     /// Signals sent to the process as a whole (kill).
     pub shared_pending: SigPending,
-    /// What each signal does (rt_sigaction): copied by fork, reset by execve.
-    pub actions: SigActions,
+    /// What each signal does (rt_sigaction; Linux's sighand_struct): shared with the processes
+    /// made with CLONE_SIGHAND, copied by fork otherwise, unshared and reset by execve.
+    pub sighand: IrqMutex<Arc<SigActions>>,
     /// Stopped or not, and the stop or continue its parent's wait4 has yet to see.
     pub job: IrqMutex<JobState>,
     /// Whether it has called execve since fork (Linux's !PF_FORKNOEXEC): its parent can no longer
@@ -131,6 +131,29 @@ pub struct Process {
     pub itimers: IrqMutex<itimer::Itimers>,
 }
 
+/// The working directory and the file-mode creation mask (Linux's fs_struct).
+pub struct FsStruct {
+    pub cwd: IrqMutex<Arc<fs::Inode>>,
+    /// The umask, inherited across fork and exec.
+    pub umask: AtomicU32,
+}
+
+impl FsStruct {
+    /// A new one; None if memory ran out.
+    pub fn new(cwd: Arc<fs::Inode>, umask: u32) -> Option<Arc<FsStruct>> {
+        Arc::try_new(FsStruct {
+            cwd: IrqMutex::new(cwd),
+            umask: AtomicU32::new(umask),
+        })
+        .ok()
+    }
+
+    /// A copy (fork without CLONE_FS); None if memory ran out.
+    pub fn copy(&self) -> Option<Arc<FsStruct>> {
+        Self::new(self.cwd.lock().clone(), self.umask.load(Ordering::Relaxed))
+    }
+}
+
 /// Every process that has not been reaped.
 static PROCESSES: IrqMutex<Vec<Arc<Process>>> = IrqMutex::new(Vec::new());
 
@@ -141,13 +164,12 @@ impl Process {
         let mut owned_name = String::new();
         owned_name.try_reserve(name.len()).ok()?;
         owned_name.push_str(name);
-        let (ppid, pgid, sid, cwd, umask, cred, rlimits) = match parent {
+        let (ppid, pgid, sid, fs, cred, rlimits) = match parent {
             Some(p) => (
                 p.pid,
                 p.pgid.load(Ordering::Relaxed),
                 p.sid.load(Ordering::Relaxed),
-                p.cwd.lock().clone(),
-                p.umask.load(Ordering::Relaxed),
+                p.fs().copy()?,
                 p.cred.lock().try_clone()?,
                 *p.rlimits.lock(),
             ),
@@ -155,12 +177,12 @@ impl Process {
                 0,
                 pid,
                 pid,
-                fs::root(),
-                0o022,
+                FsStruct::new(fs::root(), 0o022)?,
                 cred::Cred::default(),
                 rlimit::Rlimits::init(crate::mm::frame::stats().total as u64),
             ),
         };
+        let sighand = Arc::try_new(SigActions::new()).ok()?;
         let vfork_done = Arc::try_new(crate::sched::Completion::new()).ok()?;
         let process = Arc::try_new(Process {
             pid,
@@ -170,10 +192,9 @@ impl Process {
             name: IrqMutex::new(owned_name),
             mm: IrqMutex::new(None),
             files: IrqMutex::new(None),
-            cwd: IrqMutex::new(cwd),
-            umask: AtomicU32::new(umask),
+            fs: IrqMutex::new(fs),
             shared_pending: SigPending::new(),
-            actions: SigActions::new(),
+            sighand: IrqMutex::new(sighand),
             job: IrqMutex::new(JobState {
                 stopped: false,
                 report: None,
@@ -206,6 +227,21 @@ impl Process {
     /// The process's mm (None for the idle process or one that has exited).
     pub fn mm(&self) -> Option<Arc<Mm>> {
         self.mm.lock().clone()
+    }
+
+    /// The signal actions (shared with CLONE_SIGHAND processes).
+    pub fn actions(&self) -> Arc<SigActions> {
+        self.sighand.lock().clone()
+    }
+
+    /// The working directory and umask (shared with CLONE_FS processes).
+    pub fn fs(&self) -> Arc<FsStruct> {
+        self.fs.lock().clone()
+    }
+
+    /// The working directory.
+    pub fn cwd(&self) -> Arc<fs::Inode> {
+        self.fs().cwd.lock().clone()
     }
 
     /// The fd table, or EBADF once the process has exited.

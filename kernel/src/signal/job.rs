@@ -35,7 +35,7 @@ fn notify_parent_cldstop(child: &Process, code: i32, sig: u8) {
     let Some(parent) = process::find(child.ppid.load(Ordering::Relaxed)) else {
         return;
     };
-    if parent.actions.wants_cldstop() {
+    if parent.actions().wants_cldstop() {
         let info = KSigInfo {
             code,
             pid: child.pid as i32,
@@ -69,7 +69,7 @@ pub fn notify_parent_exit(child: &Process, status: ExitStatus) -> bool {
         addr: 0,
     };
     send_to_process(&parent, SIGCHLD, info);
-    let autoreap = parent.actions.no_zombies();
+    let autoreap = parent.actions().no_zombies();
     parent.child_wait.wake_all();
     autoreap
 }

@@ -310,13 +310,13 @@ fn get_signal(me: &Thread) -> Option<Next> {
     loop {
         let blocked = me.sigmask.get() & !UNBLOCKABLE;
         let (sig, info) = dequeue_mask(me, !blocked)?;
-        let act = me.process.actions.get(sig);
+        let act = me.process.actions().get(sig);
         match act.sa_handler {
             SIG_IGN => continue,
             SIG_DFL => {}
             _ => {
                 if act.sa_flags & SA_RESETHAND != 0 {
-                    me.process.actions.reset(sig);
+                    me.process.actions().reset(sig);
                 }
                 return Some(Next::Handler(sig, info, act));
             }
@@ -407,7 +407,7 @@ fn handle_signal(me: &Thread, regs: &mut PtRegs, sig: u8, info: KSigInfo, act: &
             regs.rip,
             self::name(sig),
         );
-        me.process.actions.reset(SIGSEGV);
+        me.process.actions().reset(SIGSEGV);
         send::force_sig(me, SIGSEGV);
         return;
     }

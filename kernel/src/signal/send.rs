@@ -31,7 +31,7 @@ fn prepare_signal(process: &Process, sig: u8, mask: u64) -> bool {
     if sig == SIGKILL {
         return true;
     }
-    mask & sigmask(sig) != 0 || !process.actions.ignores(sig)
+    mask & sigmask(sig) != 0 || !process.actions().ignores(sig)
 }
 
 /// Forgets the signals of `mask` pending for `process` or any of its threads.
@@ -98,7 +98,7 @@ pub fn send_sig(sig: u8) {
 /// so a fault the program cannot handle ends it. Returns whether the signal will end the process
 /// (no handler). The thread is running, so there is nobody to wake.
 pub fn force_sig_info(me: &Thread, sig: u8, info: KSigInfo) -> bool {
-    let actions = &me.process.actions;
+    let actions = me.process.actions();
     let blocked = me.sigmask.get() & sigmask(sig) != 0;
     if blocked || actions.get(sig).sa_handler == SIG_IGN {
         actions.reset(sig);

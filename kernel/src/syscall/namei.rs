@@ -57,7 +57,7 @@ pub fn start_dir(dirfd: u64, path: &[u8]) -> Result<Arc<Inode>, Errno> {
         return Ok(fs::root());
     }
     if dirfd as i32 as i64 == AT_FDCWD {
-        return Ok(process.cwd.lock().clone());
+        return Ok(process.cwd());
     }
     let file = process.files()?.lock().get(dirfd)?;
     match file.file_inode() {
@@ -71,7 +71,7 @@ pub fn start_dir(dirfd: u64, path: &[u8]) -> Result<Arc<Inode>, Errno> {
 pub fn lookup_at(dirfd: u64, path: &[u8], follow: bool, flags: u64) -> Result<Arc<Inode>, Errno> {
     if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
         let file = if dirfd as i32 as i64 == AT_FDCWD {
-            return Ok(current()?.cwd.lock().clone());
+            return Ok(current()?.cwd());
         } else {
             fd_file(dirfd)?
         };
@@ -88,7 +88,7 @@ fn parent_at(dirfd: u64, ptr: u64) -> Result<Parent, Errno> {
 
 /// The creation mask applied to `mode`.
 pub fn apply_umask(mode: u64) -> Result<u32, Errno> {
-    let umask = current()?.umask.load(Ordering::Relaxed);
+    let umask = current()?.fs().umask.load(Ordering::Relaxed);
     Ok(mode as u32 & !umask)
 }
 
@@ -205,14 +205,14 @@ fn set_cwd(inode: Arc<Inode>) -> SysResult {
     if !inode.is_dir() {
         return Err(ENOTDIR);
     }
-    *current()?.cwd.lock() = inode;
+    *current()?.fs().cwd.lock() = inode;
     Ok(0)
 }
 
 /// getcwd: the working directory's absolute path with its NUL; ERANGE if `size` is too small,
 /// ENOENT if the directory was removed.
 pub fn sys_getcwd(buf: u64, size: u64) -> SysResult {
-    let cwd = current()?.cwd.lock().clone();
+    let cwd = current()?.cwd();
     let mut path = vfs::d_path(&cwd)?;
     path.try_reserve(1).map_err(|_| ENOMEM)?;
     path.push(0);

@@ -45,7 +45,7 @@ pub fn sys_rt_sigaction(sig: u64, act: u64, oact: u64, sigsetsize: u64) -> SysRe
         return Err(EINVAL);
     }
     let me = current()?;
-    let actions = &me.process.actions;
+    let actions = me.process.actions();
     let mut old = match new {
         Some(new) => {
             let old = actions.set(sig, new);

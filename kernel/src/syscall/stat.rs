@@ -235,6 +235,7 @@ pub fn sys_faccessat2(dirfd: u64, path: u64, mode: u64, flags: u64) -> SysResult
 /// umask: sets the creation mask, returns the old one.
 pub fn sys_umask(mask: u64) -> SysResult {
     let old = current()?
+        .fs()
         .umask
         .swap(mask as u32 & 0o777, Ordering::Relaxed);
     Ok(old as u64)
