@@ -75,3 +75,11 @@ fn threads_leak_nothing() {
 fn clone_sharing_as_on_linux() {
     tests::c_differential("cloneshare", &[]);
 }
+
+/// Threads writing and reading a region while another unmaps, remaps and re-protects it: every
+/// access finds its own data, a fresh zero page or a fault caught as SIGSEGV, never another
+/// mapping's data or a freed frame, on both kernels.
+#[test]
+fn faults_racing_munmap_and_mprotect_as_on_linux() {
+    tests::c_differential("mmrace", &[]);
+}
