@@ -253,6 +253,8 @@ unsafe fn walk_level(
     let span = 1u64 << (12 + 9 * (level as u64 - 1));
     let first = ((start - base) / span) as usize;
     let last = ((end - 1 - base) / span) as usize;
+    // Whether an entry of this table was cleared: only then can it have become empty.
+    let mut cleared = false;
     for idx in first..=last.min(511) {
         let entry = &mut table[idx];
         if entry.is_unused() {
@@ -265,6 +267,7 @@ unsafe fn walk_level(
                 Visit::Clear => {
                     entry.set_unused();
                     *changed += 1;
+                    cleared = true;
                 }
                 Visit::Keep if entry.flags() != before => *changed += 1,
                 Visit::Keep => {}
@@ -289,11 +292,13 @@ unsafe fn walk_level(
             if empty && free_tables {
                 entry.set_unused();
                 frame::free_block(child, 0);
+                cleared = true;
             }
         }
     }
-    // Stops at the first entry in use.
-    free_tables && table.iter().all(|e| e.is_unused())
+    // A table nothing was taken from keeps what it had: no need to look (tables are never left
+    // empty, so it had something). Otherwise the scan stops at the first entry in use.
+    free_tables && cleared && table.iter().all(|e| e.is_unused())
 }
 
 /// Releases a user table of the given level (3: PDPT .. 1: PT) and everything below it: each leaf's
@@ -646,17 +651,19 @@ unsafe fn count_tables(frame: PhysFrame, level: u8, lower_half_only: bool) -> us
 
 impl Drop for AddressSpace {
     /// Frees the user-half tables and the PML4. Leaf frames must have been released by the owner
-    /// (the mm unmaps every area first); any left are reported, as they would be a leak.
+    /// (the mm releases everything first); any left are reported, as they would be a leak, and
+    /// released.
     fn drop(&mut self) {
         assert!(!self.is_active(), "dropping the active address space");
         let mut leaked = 0usize;
-        self.walk(0, LOWER_HALF_END, true, &mut |_, _| {
+        self.walk(0, LOWER_HALF_END, false, &mut |_, _| {
             leaked += 1;
-            Visit::Clear
+            Visit::Keep
         });
         if leaked > 0 {
             log::error!("address space dropped with {leaked} pages still mapped");
         }
+        self.release_all();
         frame::free_block(self.pml4, 0);
     }
 }
