@@ -384,12 +384,10 @@ pub fn open(file: ProcFile, flags: u64) -> Result<Arc<OpenFile>, Errno> {
 }
 
 impl ProcFile {
-    /// The file's path under /proc.
-    fn path(&self) -> String {
-        if let Some((name, _)) = ROOT_FILES.iter().find(|(_, f)| f == self) {
-            return format!("/proc/{name}");
-        }
-        let pid = match *self {
+    /// The process, and the thread for a /proc/PID/task/TID file, that a file describes; None
+    /// for the system-wide files.
+    fn owner(&self) -> Option<(Pid, Option<Tid>)> {
+        match *self {
             ProcFile::Maps(pid)
             | ProcFile::Smaps(pid)
             | ProcFile::SmapsRollup(pid)
@@ -399,24 +397,43 @@ impl ProcFile {
             | ProcFile::Statm(pid)
             | ProcFile::Comm(pid)
             | ProcFile::Cmdline(pid)
-            | ProcFile::Environ(pid) => pid,
-            ProcFile::TaskStat(pid, tid) => return format!("/proc/{pid}/task/{tid}/stat"),
-            ProcFile::TaskStatus(pid, tid) => return format!("/proc/{pid}/task/{tid}/status"),
-            ProcFile::TaskComm(pid, tid) => return format!("/proc/{pid}/task/{tid}/comm"),
-            _ => return String::from("/proc"),
-        };
-        let name = PID_ENTRIES
-            .iter()
-            .find(|(name, _)| pid_file(pid, name) == Some(*self))
-            .map_or("", |(name, _)| name);
-        format!("/proc/{pid}/{name}")
+            | ProcFile::Environ(pid) => Some((pid, None)),
+            ProcFile::TaskStat(pid, tid)
+            | ProcFile::TaskStatus(pid, tid)
+            | ProcFile::TaskComm(pid, tid) => Some((pid, Some(tid))),
+            _ => None,
+        }
+    }
+
+    /// The file's path under /proc.
+    fn path(&self) -> String {
+        match self.owner() {
+            None => match ROOT_FILES.iter().find(|(_, f)| f == self) {
+                Some((name, _)) => format!("/proc/{name}"),
+                None => String::from("/proc"),
+            },
+            Some((pid, None)) => {
+                let name = PID_ENTRIES
+                    .iter()
+                    .find(|(name, _)| pid_file(pid, name) == Some(*self))
+                    .map_or("", |(name, _)| name);
+                format!("/proc/{pid}/{name}")
+            }
+            Some((pid, Some(tid))) => {
+                let name = TASK_ENTRIES
+                    .iter()
+                    .find(|(name, _)| task_file(pid, tid, name) == Some(*self))
+                    .map_or("", |(name, _)| name);
+                format!("/proc/{pid}/task/{tid}/{name}")
+            }
+        }
     }
 
     /// The file's text now. The mm lock is taken and released here, before anything is copied to
     /// the user. A process that has been reaped in the meantime reads as empty.
     pub fn render(&self) -> Result<alloc::vec::Vec<u8>, Errno> {
         use super::{proc_array, proc_misc};
-        let pid = match *self {
+        match *self {
             ProcFile::MemInfo => return Ok(meminfo().into_bytes()),
             ProcFile::Uptime => return Ok(proc_misc::render_uptime().into_bytes()),
             ProcFile::LoadAvg => return Ok(proc_misc::render_loadavg().into_bytes()),
@@ -425,32 +442,34 @@ impl ProcFile {
             ProcFile::CpuInfo => return Ok(proc_misc::render_cpuinfo().into_bytes()),
             ProcFile::Mounts => return Ok(proc_misc::render_mounts().into_bytes()),
             ProcFile::Filesystems => return Ok(proc_misc::render_filesystems().into_bytes()),
-            ProcFile::Maps(pid)
-            | ProcFile::Smaps(pid)
-            | ProcFile::SmapsRollup(pid)
-            | ProcFile::Status(pid)
-            | ProcFile::MmStat(pid)
-            | ProcFile::Stat(pid)
-            | ProcFile::Statm(pid)
-            | ProcFile::Comm(pid)
-            | ProcFile::Cmdline(pid)
-            | ProcFile::Environ(pid)
-            | ProcFile::TaskStat(pid, _)
-            | ProcFile::TaskStatus(pid, _)
-            | ProcFile::TaskComm(pid, _) => pid,
+            // The per-process files (see `owner`), below.
+            ProcFile::Maps(_)
+            | ProcFile::Smaps(_)
+            | ProcFile::SmapsRollup(_)
+            | ProcFile::Status(_)
+            | ProcFile::MmStat(_)
+            | ProcFile::Stat(_)
+            | ProcFile::Statm(_)
+            | ProcFile::Comm(_)
+            | ProcFile::Cmdline(_)
+            | ProcFile::Environ(_)
+            | ProcFile::TaskStat(..)
+            | ProcFile::TaskStatus(..)
+            | ProcFile::TaskComm(..) => {}
+        }
+        let Some((pid, tid)) = self.owner() else {
+            return Ok(alloc::vec::Vec::new());
         };
         let Some(process) = process::find(pid) else {
             return Ok(alloc::vec::Vec::new());
         };
         // A thread that has exited since the file was opened reads as empty.
-        let thread = match *self {
-            ProcFile::TaskStat(_, tid)
-            | ProcFile::TaskStatus(_, tid)
-            | ProcFile::TaskComm(_, tid) => match find_task(pid, tid) {
+        let thread = match tid {
+            Some(tid) => match find_task(pid, tid) {
                 Some(t) => Some(t),
                 None => return Ok(alloc::vec::Vec::new()),
             },
-            _ => None,
+            None => None,
         };
         let thread = thread.as_deref();
         match self {
