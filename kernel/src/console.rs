@@ -2,7 +2,10 @@
 //! port. Log lines carry a timestamp in seconds since boot, like Linux's dmesg:
 //! `[    0.012345] INFO  frames: 130000 free of 131072`.
 
-use core::fmt;
+use core::{
+    fmt,
+    sync::atomic::{AtomicBool, Ordering},
+};
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
 use crate::{arch::serial, time};
@@ -61,5 +64,21 @@ impl Log for Logger {
 /// Installs the logger. `level` comes from the command line (`loglevel=debug`), default info.
 pub fn init_logger(level: LevelFilter) {
     let _ = log::set_logger(&LOGGER);
+    set_level(level);
+}
+
+/// Whether trace lines are logged, in a flag of the kernel's own: the system-call and fault fast
+/// paths test it with one instruction (log's level sits behind an indirection).
+static TRACING: AtomicBool = AtomicBool::new(false);
+
+/// Sets how much the kernel logs.
+pub fn set_level(level: LevelFilter) {
     log::set_max_level(level);
+    TRACING.store(level >= LevelFilter::Trace, Ordering::Relaxed);
+}
+
+/// Whether trace lines are logged (see `TRACING`).
+#[inline(always)]
+pub fn tracing() -> bool {
+    TRACING.load(Ordering::Relaxed)
 }

@@ -128,7 +128,7 @@ extern "C" fn kernel_main_stage2() -> ! {
         .map(|f| core::str::from_utf8(f.data).unwrap_or(""))
         .map(cmdline::Cmdline::parse)
         .unwrap_or_default();
-    log::set_max_level(cmdline.log_level());
+    console::set_level(cmdline.log_level());
     log::info!("cmdline: {:?}", cmdline.raw);
     print_frame_stats();
 

@@ -293,7 +293,7 @@ fn page_fault(regs: &mut PtRegs) {
             None => Err(FaultError::NoMapping),
         };
         drop(mm);
-        if log::log_enabled!(log::Level::Trace) {
+        if crate::console::tracing() {
             trace_fault(addr, code, regs.rip, &result);
         }
         match (result, fixup) {

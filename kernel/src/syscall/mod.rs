@@ -55,7 +55,7 @@ pub type SysResult = Result<u64, Errno>;
 pub fn dispatch_entry(regs: &mut PtRegs) {
     let nr = regs.orig_rax;
     let result = dispatch(regs, nr);
-    if log::log_enabled!(log::Level::Trace) {
+    if crate::console::tracing() {
         trace_syscall(nr, regs, &result);
     }
     // A call a signal interrupted returns EINTR; the restart code it recorded turns that into
@@ -66,7 +66,7 @@ pub fn dispatch_entry(regs: &mut PtRegs) {
     };
 }
 
-/// The trace line of one call, out of the fast path (`log::set_max_level(Trace)` turns it on); the
+/// The trace line of one call, out of the fast path (`loglevel=trace` turns it on); the
 /// arguments shown are the registers after the call (execve and rt_sigreturn replace them).
 #[cold]
 #[inline(never)]
