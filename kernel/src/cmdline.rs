@@ -8,6 +8,7 @@
 //! | `init=/bin/prog` | the first program to run |
 //! | `loglevel=error\|warn\|info\|debug\|trace` | how much the kernel logs (default info) |
 //! | `ktest` | run the in-kernel self-tests and power off with their result |
+//! | `norandmaps` | no address-space randomisation (randomize_va_space = 0), as on Linux |
 //! | `crash=page-fault\|stack-overflow\|triple-fault\|hang` | fail on purpose (the tests check the report) |
 //! | `-- a b c` | arguments for the first program |
 
@@ -20,6 +21,7 @@ pub struct Cmdline {
     pub init: Option<String>,
     pub loglevel: Option<String>,
     pub ktest: bool,
+    pub norandmaps: bool,
     pub crash: Option<String>,
     pub init_args: Vec<String>,
 }
@@ -40,6 +42,7 @@ impl Cmdline {
                 Some(("loglevel", v)) => cmd.loglevel = Some(v.into()),
                 Some(("crash", v)) => cmd.crash = Some(v.into()),
                 None if word == "ktest" => cmd.ktest = true,
+                None if word == "norandmaps" => cmd.norandmaps = true,
                 _ => log::warn!("cmdline: unknown word {word:?} ignored"),
             }
         }

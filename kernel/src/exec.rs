@@ -25,8 +25,9 @@ use exec::{
 use crate::{
     fs,
     mm::{
+        aslr::Randomization,
         layout::{PAGE_SIZE, page_down},
-        mm_struct::{Mm, STACK_TOP, VmFlags, VmaInfo},
+        mm_struct::{Mm, VmFlags, VmaInfo},
         mmap::{prot_to_vm, vm_to_prot},
     },
     syscall::errno::*,
@@ -85,7 +86,11 @@ pub fn load(
             &copy[..]
         }
     };
-    let layout = elf::layout(bytes, elf::ELF_ET_DYN_BASE).map_err(|err| {
+    // Where this program's stack, mappings, heap and (if position-independent) image go: at
+    // random unless the caller's personality or the mode says otherwise.
+    let personality = crate::thread::current_process().map_or(0, |p| p.personality());
+    let rnd = Randomization::for_exec(personality, crate::mm::rlimit::stack_limit());
+    let layout = elf::layout(bytes, elf::ELF_ET_DYN_BASE + rnd.mmap_rnd).map_err(|err| {
         log::info!("exec {path}: {err}");
         ENOEXEC
     })?;
@@ -93,8 +98,9 @@ pub fn load(
     let sp = {
         let mut m = mm.lock();
         m.exe_file = Some(exe_file);
-        map_image(&mut m, &layout, inode)?;
-        setup_stack(&mut m, &layout, path, argv, envp)?
+        m.layout.mmap_base = rnd.mmap_base;
+        map_image(&mut m, &layout, inode, rnd.brk_offset)?;
+        setup_stack(&mut m, &layout, &rnd, path, argv, envp)?
     };
     Ok(Loaded {
         mm,
@@ -114,10 +120,12 @@ fn read_whole(inode: &fs::Inode) -> Result<Vec<u8>, Errno> {
     Ok(bytes)
 }
 
+/// Maps the program's areas; its heap starts `brk_offset` bytes above its end.
 fn map_image(
     m: &mut crate::mm::mm_struct::MmInner,
     layout: &ElfLayout,
     inode: &Arc<fs::Inode>,
+    brk_offset: u64,
 ) -> Result<(), Errno> {
     for area in &layout.areas {
         let (file, pgoff) = match area.backing {
@@ -147,10 +155,11 @@ fn map_image(
     m.layout.end_code = layout.end_code;
     m.layout.start_data = layout.start_data;
     m.layout.end_data = layout.end_data;
-    m.layout.start_brk = layout.brk_start;
-    m.layout.brk = layout.brk_start;
+    let brk_start = layout.brk_start + brk_offset;
+    m.layout.start_brk = brk_start;
+    m.layout.brk = brk_start;
     // The heap grows as an area of its own, never merged into the bss below it (see brk.rs).
-    m.vmas.set_merge_barrier(Some(layout.brk_start));
+    m.vmas.set_merge_barrier(Some(brk_start));
     Ok(())
 }
 
@@ -178,6 +187,7 @@ fn write_forced(
 fn setup_stack(
     m: &mut crate::mm::mm_struct::MmInner,
     layout: &ElfLayout,
+    rnd: &Randomization,
     path: &str,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
@@ -207,8 +217,10 @@ fn setup_stack(
     ];
     // Linux bounds the arguments by a quarter of the stack limit, and at most 6 MiB (3/4 of
     // _STK_LIM).
+    // The strings start `sp_offset` bytes below the top of the stack area (Linux puts that random
+    // gap below the strings, arch_align_stack; either way the stack pointer moves by it).
     let image = stack::build(
-        STACK_TOP,
+        rnd.stack_top - rnd.sp_offset,
         &argv,
         &envp,
         path.as_bytes(),
@@ -231,7 +243,7 @@ fn setup_stack(
     }
     m.insert_vma(VmaInfo {
         start: stack_start,
-        end: STACK_TOP,
+        end: rnd.stack_top,
         flags,
         file: None,
         pgoff: 0,

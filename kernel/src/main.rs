@@ -129,6 +129,9 @@ extern "C" fn kernel_main_stage2() -> ! {
         .map(cmdline::Cmdline::parse)
         .unwrap_or_default();
     console::set_level(cmdline.log_level());
+    if cmdline.norandmaps {
+        mm::aslr::set_mode(0);
+    }
     log::info!("cmdline: {:?}", cmdline.raw);
     print_frame_stats();
 

@@ -76,13 +76,15 @@ pub fn std_program(name: &str) -> PathBuf {
     env_path("USER_STD_BIN_DIR", "target/x86_64-unknown-linux-musl/debug").join(name)
 }
 
-/// A boot to run.
+/// A boot to run. Address-space randomisation is off (`norandmaps`), as the Linux runs are under
+/// `setarch -R`, unless [`randomized`](Self::randomized) asks for it.
 pub struct Boot {
     cmdline: String,
     files: Vec<(PathBuf, String)>,
     timeout_secs: u64,
     extra: Vec<String>,
     input: Vec<u8>,
+    randomize: bool,
 }
 
 impl Boot {
@@ -93,7 +95,14 @@ impl Boot {
             timeout_secs: 120,
             extra: Vec::new(),
             input: Vec::new(),
+            randomize: false,
         }
+    }
+
+    /// Boots with address-space randomisation on (the kernel's default).
+    pub fn randomized(mut self) -> Self {
+        self.randomize = true;
+        self
     }
 
     /// What is typed into the console once the first program runs (then ^D, as the runner does at
@@ -132,7 +141,12 @@ impl Boot {
             .arg("--kernel")
             .arg(kernel_path())
             .args(["--timeout", &self.timeout_secs.to_string()])
-            .args(["--cmdline", &self.cmdline])
+            .arg("--cmdline")
+            .arg(if self.randomize {
+                self.cmdline.clone()
+            } else {
+                format!("norandmaps {}", self.cmdline)
+            })
             .args(&self.extra);
         for (host, dest) in &self.files {
             cmd.arg("--file")

@@ -157,6 +157,7 @@ impl OpenFile {
                 inode.write(if append { None } else { Some(pos) }, buf)
             }
             FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
+            FileKind::Proc(file, _) => Ok((file.write(buf)?, pos)),
             FileKind::Epoll(_) => Err(EINVAL),
             _ => Err(EBADF),
         }

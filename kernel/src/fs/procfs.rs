@@ -56,6 +56,8 @@ pub enum ProcFile {
     TaskStatus(Pid, Tid),
     TaskComm(Pid, Tid),
     MemInfo,
+    /// /proc/sys/kernel/randomize_va_space: the address-randomisation mode, read and set.
+    RandomizeVaSpace,
     Uptime,
     LoadAvg,
     CpuStat,
@@ -72,6 +74,9 @@ pub enum ProcNode {
     Root,
     /// /proc/self: a link to the looking process's directory.
     SelfLink,
+    /// /proc/sys and /proc/sys/kernel (the sysctls).
+    Sys,
+    SysKernel,
     /// /proc/PID.
     Pid(Pid),
     /// /proc/PID/exe.
@@ -184,15 +189,22 @@ impl ProcNode {
                 | ProcNode::TaskDir(_)
                 | ProcNode::Task(..)
                 | ProcNode::FdDir(_)
+                | ProcNode::Sys
+                | ProcNode::SysKernel
         )
     }
 
     /// File type and permissions, as Linux shows them.
     fn mode(self) -> u32 {
         match self {
-            ProcNode::Root | ProcNode::Pid(_) | ProcNode::TaskDir(_) | ProcNode::Task(..) => {
-                S_IFDIR | 0o555
-            }
+            ProcNode::Root
+            | ProcNode::Pid(_)
+            | ProcNode::TaskDir(_)
+            | ProcNode::Task(..)
+            | ProcNode::Sys
+            | ProcNode::SysKernel => S_IFDIR | 0o555,
+            // A sysctl root may set.
+            ProcNode::File(ProcFile::RandomizeVaSpace) => S_IFREG | 0o644,
             ProcNode::FdDir(_) => S_IFDIR | 0o500,
             ProcNode::SelfLink | ProcNode::Exe(_) | ProcNode::Cwd(_) | ProcNode::RootLink(_) => {
                 S_IFLNK | 0o777
@@ -226,6 +238,7 @@ impl ProcNode {
         let node = match self {
             ProcNode::Root => match name {
                 "self" => ProcNode::SelfLink,
+                "sys" => ProcNode::Sys,
                 _ if ROOT_FILES.iter().any(|(n, _)| *n == name) => {
                     let (_, file) = ROOT_FILES.iter().find(|(n, _)| *n == name).ok_or(ENOENT)?;
                     ProcNode::File(*file)
@@ -235,6 +248,14 @@ impl ProcNode {
                     process::find(pid).ok_or(ENOENT)?;
                     ProcNode::Pid(pid)
                 }
+            },
+            ProcNode::Sys => match name {
+                "kernel" => ProcNode::SysKernel,
+                _ => return Err(ENOENT),
+            },
+            ProcNode::SysKernel => match name {
+                "randomize_va_space" => ProcNode::File(ProcFile::RandomizeVaSpace),
+                _ => return Err(ENOENT),
             },
             ProcNode::Pid(pid) => match name {
                 "exe" => ProcNode::Exe(pid),
@@ -281,6 +302,7 @@ impl ProcNode {
                     push(String::from(name), DT_REG)?;
                 }
                 push(String::from("self"), DT_LNK)?;
+                push(String::from("sys"), DT_DIR)?;
                 for process in process::all() {
                     push(format!("{}", process.pid), DT_DIR)?;
                 }
@@ -304,6 +326,8 @@ impl ProcNode {
                     push(String::from(name), dtype)?;
                 }
             }
+            ProcNode::Sys => push(String::from("kernel"), DT_DIR)?,
+            ProcNode::SysKernel => push(String::from("randomize_va_space"), DT_REG)?,
             ProcNode::FdDir(pid) => {
                 let files = process::find(pid).ok_or(ENOENT)?.files()?;
                 let table = files.lock();
@@ -373,12 +397,15 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
     })
 }
 
-/// Opens a /proc file for reading (`access` is the O_ACCMODE bits). The text is produced at the
-/// first read, as Linux's seq_file does, so it shows the state after everything the program did
-/// between open and read.
+/// Opens a /proc file (`flags` as open's). The text is produced at the first read, as Linux's
+/// seq_file does, so it shows the state after everything the program did between open and read.
+/// Only the sysctls may be opened for writing, by root.
 pub fn open(file: ProcFile, flags: u64) -> Result<Arc<OpenFile>, Errno> {
     if flags & abi::fcntl::O_ACCMODE != abi::fcntl::O_RDONLY {
-        return Err(EACCES);
+        let root = thread::current_process().is_some_and(|p| p.cred.lock().uid.fs == 0);
+        if file != ProcFile::RandomizeVaSpace || !root {
+            return Err(EACCES);
+        }
     }
     OpenFile::new(FileKind::Proc(file, IrqMutex::new(None)), flags)
 }
@@ -405,8 +432,26 @@ impl ProcFile {
         }
     }
 
+    /// A write to the file: the sysctl's new value, as Linux's proc_dointvec_minmax reads it (an
+    /// integer, blanks around it allowed; EINVAL outside 0..=2). Returns the bytes taken.
+    pub fn write(&self, bytes: &[u8]) -> Result<usize, Errno> {
+        if *self != ProcFile::RandomizeVaSpace {
+            return Err(EINVAL);
+        }
+        let text = core::str::from_utf8(bytes).map_err(|_| EINVAL)?;
+        let value: u8 = text.trim().parse().map_err(|_| EINVAL)?;
+        if value > 2 {
+            return Err(EINVAL);
+        }
+        crate::mm::aslr::set_mode(value);
+        Ok(bytes.len())
+    }
+
     /// The file's path under /proc.
     fn path(&self) -> String {
+        if *self == ProcFile::RandomizeVaSpace {
+            return String::from("/proc/sys/kernel/randomize_va_space");
+        }
         match self.owner() {
             None => match ROOT_FILES.iter().find(|(_, f)| f == self) {
                 Some((name, _)) => format!("/proc/{name}"),
@@ -442,6 +487,9 @@ impl ProcFile {
             ProcFile::CpuInfo => return Ok(proc_misc::render_cpuinfo().into_bytes()),
             ProcFile::Mounts => return Ok(proc_misc::render_mounts().into_bytes()),
             ProcFile::Filesystems => return Ok(proc_misc::render_filesystems().into_bytes()),
+            ProcFile::RandomizeVaSpace => {
+                return Ok(format!("{}\n", crate::mm::aslr::mode()).into_bytes());
+            }
             // The per-process files (see `owner`), below.
             ProcFile::Maps(_)
             | ProcFile::Smaps(_)

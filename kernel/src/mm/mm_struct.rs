@@ -105,6 +105,20 @@ pub struct MmLayout {
     pub arg_end: u64,
     pub env_start: u64,
     pub env_end: u64,
+    /// Where top-down mmap starts looking (Linux's mm->mmap_base): [`MMAP_BASE`], or lower by a
+    /// random amount (see [`super::aslr`]). 0 until exec sets it, which means MMAP_BASE.
+    pub mmap_base: u64,
+}
+
+impl MmLayout {
+    /// The mmap base in force.
+    pub fn mmap_base(&self) -> u64 {
+        if self.mmap_base == 0 {
+            MMAP_BASE
+        } else {
+            self.mmap_base
+        }
+    }
 }
 
 /// Everything the mm lock protects.

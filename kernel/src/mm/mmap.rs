@@ -10,8 +10,8 @@ use alloc::sync::Arc;
 use super::{
     layout::{PAGE_SIZE, TASK_SIZE, is_page_aligned, page_up},
     mm_struct::{
-        MAX_MAP_COUNT, MMAP_BASE, MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo,
-        accountable, vm_enough_memory,
+        MAX_MAP_COUNT, MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo, accountable,
+        vm_enough_memory,
     },
 };
 use crate::{
@@ -73,22 +73,27 @@ pub fn vm_to_prot(vm: VmFlags) -> u64 {
 
 impl MmInner {
     /// Linux's get_unmapped_area for the top-down layout: the hint if it is free, otherwise the
-    /// highest gap below MMAP_BASE.
+    /// highest gap below the mmap base.
     pub fn get_unmapped_area(&self, len: u64, hint: u64) -> Result<u64, Errno> {
         if len > TASK_SIZE - MMAP_MIN_ADDR {
             return Err(ENOMEM);
         }
         let hint = page_up(hint).filter(|&h| h != 0);
         // Without a hint the first search would only repeat the second one: its answer is kept
-        // only if it lies below MMAP_BASE, and then it is also the highest fit below MMAP_BASE.
+        // only if it lies below the mmap base, and then it is also the highest fit below it.
         hint.and_then(|_| {
             self.vmas
                 .get_unmapped_area(len, hint, MMAP_MIN_ADDR, TASK_SIZE, STACK_GUARD_GAP)
         })
-        .filter(|&a| hint == Some(a) || a + len <= MMAP_BASE)
+        .filter(|&a| hint == Some(a) || a + len <= self.layout.mmap_base())
         .or_else(|| {
-            self.vmas
-                .get_unmapped_area(len, None, MMAP_MIN_ADDR, MMAP_BASE, STACK_GUARD_GAP)
+            self.vmas.get_unmapped_area(
+                len,
+                None,
+                MMAP_MIN_ADDR,
+                self.layout.mmap_base(),
+                STACK_GUARD_GAP,
+            )
         })
         .ok_or(ENOMEM)
     }

@@ -1,6 +1,7 @@
 //! Memory management: physical frames, hardware page tables, the kernel heap and kernel stacks.
 //! Process address spaces (VMAs, faults, brk/mmap) build on these.
 
+pub mod aslr;
 pub mod brk;
 pub mod fault;
 pub mod fork;

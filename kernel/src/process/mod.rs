@@ -129,6 +129,9 @@ pub struct Process {
     pub thread_exit_wait: WaitQueue,
     /// Interval timers (setitimer, alarm).
     pub itimers: IrqMutex<itimer::Itimers>,
+    /// The execution domain and its flags (personality(2)): ADDR_NO_RANDOMIZE turns address
+    /// randomisation off for the next execve. Inherited by fork, kept by execve.
+    pub personality: AtomicU32,
 }
 
 /// The working directory and the file-mode creation mask (Linux's fs_struct).
@@ -214,6 +217,7 @@ impl Process {
             exec_tid: AtomicU32::new(0),
             thread_exit_wait: WaitQueue::new(),
             itimers: IrqMutex::new(itimer::Itimers::default()),
+            personality: AtomicU32::new(parent.map_or(0, |p| p.personality())),
         })
         .ok()?;
         if pid != 0 {
@@ -227,6 +231,11 @@ impl Process {
     /// The process's mm (None for the idle process or one that has exited).
     pub fn mm(&self) -> Option<Arc<Mm>> {
         self.mm.lock().clone()
+    }
+
+    /// The personality (see the field).
+    pub fn personality(&self) -> u32 {
+        self.personality.load(Ordering::Relaxed)
     }
 
     /// The signal actions (shared with CLONE_SIGHAND processes).

@@ -15,7 +15,7 @@
 //! | 24, 39, 56, 57, 58, 59, 60, 61, 110, 158, 186, 231, 435 | sched_yield, getpid, clone, fork, vfork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group, clone3 | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep, restart_syscall (219) | [`time`] |
 //! | 202, 218, 273, 274 | futex, set_tid_address, set_robust_list, get_robust_list | [`futex`] |
-//! | 63, 99, 318, 157 | uname, sysinfo, getrandom, prctl | [`sys`] |
+//! | 63, 99, 318, 157, 135 | uname, sysinfo, getrandom, prctl, personality | [`sys`] |
 //! | 97, 160, 302 | getrlimit, setrlimit, prlimit64 | [`sys`] |
 //! | 102, 104-108, 113-120, 122, 123 | getuid, getgid, setuid, setgid, geteuid, getegid, setreuid, setregid, getgroups, setgroups, setresuid, getresuid, setresgid, getresgid, setfsuid, setfsgid | [`sys`] |
 //! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
@@ -166,6 +166,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::SYSINFO => sys::sys_sysinfo(a[0]),
         nr::GETRANDOM => sys::sys_getrandom(a[0], a[1], a[2]),
         nr::PRCTL => sys::sys_prctl(a[0], a[1]),
+        nr::PERSONALITY => sys::sys_personality(a[0]),
         nr::GETRLIMIT => sys::sys_getrlimit(a[0], a[1]),
         nr::SETRLIMIT => sys::sys_setrlimit(a[0], a[1]),
         nr::PRLIMIT64 => sys::sys_prlimit64(a[0], a[1], a[2], a[3]),

@@ -358,3 +358,18 @@ pub fn sys_sched_getparam(pid: u64, param: u64) -> SysResult {
     uaccess::write_user(param, &0i32)?;
     Ok(0)
 }
+
+/// personality(persona): sets the calling process's execution domain and flags and returns the
+/// old value; 0xffffffff only asks. Every value is taken as Linux takes the PER_LINUX family;
+/// ADDR_NO_RANDOMIZE is the flag this kernel acts on (`setarch -R`, see mm::aslr).
+pub fn sys_personality(persona: u64) -> SysResult {
+    let process = thread::current_process().ok_or(EINVAL)?;
+    let old = process.personality();
+    let persona = persona as u32;
+    if persona != u32::MAX {
+        process
+            .personality
+            .store(persona, core::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(old as u64)
+}
