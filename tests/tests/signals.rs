@@ -61,3 +61,22 @@ fn kill_minus_one_reaches_every_other_process() {
     out.expect_console("kill(-1, 0) with nobody left: -1 ESRCH");
     let _ = std::fs::remove_dir_all(program.parent().unwrap());
 }
+
+/// Regression: a ^Z reaching `make shell`'s shell before it had set up job control stopped pid 1
+/// and hung the machine. init ignores stop signals at their default action, as on Linux (QEMU
+/// only: the program must be pid 1).
+#[test]
+fn init_is_never_stopped() {
+    let Some(program) = tests::build_c("initstop", &[]) else {
+        return;
+    };
+    let out = tests::Boot::new("init=/bin/initstop")
+        .file(&program, "/bin/initstop")
+        .run();
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+    out.expect_status(0);
+    tests::expect_lines(
+        &out.console,
+        &["pid 1 went on after SIGTSTP, SIGSTOP, SIGTTIN and SIGTTOU"],
+    );
+}

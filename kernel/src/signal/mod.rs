@@ -323,6 +323,11 @@ fn get_signal(me: &Thread) -> Option<Next> {
         }
         match default_action(sig) {
             DefaultAction::Ignore | DefaultAction::Continue => {}
+            // init is never stopped, as on Linux (SIGNAL_UNKILLABLE): nothing could continue it,
+            // and the machine would hang (a ^Z reaching `make shell`'s shell before it has set up
+            // job control, say). Fatal signals still end it here, so that a test program running
+            // as pid 1 can die of one and report it.
+            DefaultAction::Stop if me.process.pid == 1 => {}
             DefaultAction::Stop => job::do_signal_stop(me, sig),
             DefaultAction::Terminate | DefaultAction::CoreDump => {
                 return Some(Next::Fatal(ExitStatus::Signaled(sig)));
