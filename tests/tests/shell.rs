@@ -209,6 +209,25 @@ fn comparable_session(shell: &mut Session) -> String {
     shell.send(b"\x03");
     transcript.push_str(&shell.wait_for(PROMPT));
     transcript.push_str(&shell.run("echo status $?"));
+    // ^Z stops the foreground job (SIGTSTP to its process group); the shell lists it stopped,
+    // goes on with other commands, and `fg` brings it back until ^C ends it.
+    shell.send(b"sleep 100\r");
+    shell.wait_for("\n");
+    std::thread::sleep(Duration::from_millis(1500));
+    shell.send(b"\x1a");
+    transcript.push_str(&shell.wait_for(PROMPT));
+    for line in ["jobs", "echo still here", "sleep 1"] {
+        let (echo, output) = shell.type_line(line);
+        transcript.push_str(&echo);
+        transcript.push_str(&output);
+    }
+    shell.send(b"fg\r");
+    transcript.push_str(&shell.wait_for("sleep 100\n"));
+    std::thread::sleep(Duration::from_millis(1500));
+    shell.send(b"\x03");
+    transcript.push_str(&shell.wait_for(PROMPT));
+    transcript.push_str(&shell.run("echo status $?"));
+    transcript.push_str(&shell.run("jobs"));
     transcript
 }
 
@@ -243,7 +262,8 @@ fn busybox_shell_session_matches_linux() {
         ours.contains("[1]+  Running                    sleep 100\n")
             && ours.contains("[1]+  Terminated                 sleep 100\n")
             && ours.contains("^C\n")
-            && ours.contains("status 130\n"),
+            && ours.contains("status 130\n")
+            && ours.contains("[1]+  Stopped                    sleep 100\n"),
         "{ours}"
     );
 }
