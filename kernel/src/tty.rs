@@ -98,6 +98,40 @@ fn send_to_group(pgrp: u32, sig: Signal) {
     let _ = signal::kill_pgrp(pgrp, sig, signal::KSigInfo::kernel());
 }
 
+/// Linux's __tty_check_change (drivers/tty/tty_jobctrl.c): a process of a background group of the
+/// console's session that reads (SIGTTIN), or writes with TOSTOP, changes the settings or the
+/// foreground group (SIGTTOU) gets its group stopped by `sig` and the call restarts once it is
+/// continued (ERESTARTSYS). If it ignores or blocks the signal, the call goes ahead (EIO for a
+/// read); in an orphaned group, whom nobody could continue, it fails with EIO.
+fn job_control(sig: u8) -> Result<(), Errno> {
+    let Some(me) = thread::current() else {
+        return Ok(());
+    };
+    let process = &me.process;
+    let pgrp = process.pgid.load(Ordering::Relaxed);
+    {
+        let console = CONSOLE.lock();
+        if process.sid.load(Ordering::Relaxed) != console.session || console.foreground == pgrp {
+            return Ok(());
+        }
+    }
+    let ignored = me.sigmask.get() & (1 << (sig - 1)) != 0
+        || process.actions().get(sig).sa_handler == abi::signal::SIG_IGN;
+    if ignored {
+        return if sig == signal::SIGTTIN {
+            Err(EIO)
+        } else {
+            Ok(())
+        };
+    }
+    if process::pgrp::is_orphaned_pgrp(pgrp) {
+        return Err(EIO);
+    }
+    let _ = signal::kill_pgrp(pgrp, sig, signal::KSigInfo::kernel());
+    signal::set_restart(signal::ERESTARTSYS);
+    Err(EINTR)
+}
+
 /// Whether a read would return now (for poll).
 pub fn read_ready() -> bool {
     let console = CONSOLE.lock();
@@ -110,6 +144,7 @@ pub fn read_ready() -> bool {
 /// in raw mode as VMIN and VTIME say (VMIN bytes, or what came before VTIME tenths of a second
 /// passed, or at once with both 0). EAGAIN with `nonblock` when a read would wait.
 pub fn read(buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+    job_control(signal::SIGTTIN)?;
     if buf.is_empty() {
         return Ok(0);
     }
@@ -152,11 +187,15 @@ pub fn read(buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
     }
 }
 
-/// write(2) on the console: through the output processing, to the UART.
-pub fn write(buf: &[u8]) -> usize {
+/// write(2) on the console: through the output processing, to the UART. With TOSTOP set, a
+/// background process's write stops its group first (SIGTTOU, see [`job_control`]).
+pub fn write(buf: &[u8]) -> Result<usize, Errno> {
     let termios = CONSOLE.lock().ldisc.termios;
+    if termios.c_lflag & abi::termios::TOSTOP != 0 {
+        job_control(signal::SIGTTOU)?;
+    }
     ::tty::output(&termios, buf, &mut |bytes| serial::write_bytes(bytes));
-    buf.len()
+    Ok(buf.len())
 }
 
 /// ioctl(2) on the console: the terminal requests. Others are ENOTTY, as Linux's tty_ioctl answers
@@ -171,6 +210,7 @@ pub fn ioctl(request: u64, arg: u64) -> Result<u64, Errno> {
         // drops pending input.
         TCSETS | TCSETSW | TCSETSF => {
             let t: termios = uaccess::read_user(arg)?;
+            job_control(signal::SIGTTOU)?;
             let mut console = CONSOLE.lock();
             if request == TCSETSF {
                 console.ldisc.flush_input();
@@ -250,6 +290,7 @@ fn set_foreground(arg: u64) -> Result<(), Errno> {
     if CONSOLE.lock().session != sid {
         return Err(ENOTTY);
     }
+    job_control(signal::SIGTTOU)?;
     let exists = process::all().iter().any(|p| {
         p.pgid.load(Ordering::Relaxed) == pgrp as u32 && p.sid.load(Ordering::Relaxed) == sid
     });

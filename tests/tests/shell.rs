@@ -228,6 +228,12 @@ fn comparable_session(shell: &mut Session) -> String {
     transcript.push_str(&shell.wait_for(PROMPT));
     transcript.push_str(&shell.run("echo status $?"));
     transcript.push_str(&shell.run("jobs"));
+    // A background job that reads the terminal is stopped by SIGTTIN.
+    for line in ["cat &", "sleep 1", "jobs", "kill -9 %1", "sleep 1", "jobs"] {
+        let (echo, output) = shell.type_line(line);
+        transcript.push_str(&echo);
+        transcript.push_str(&output);
+    }
     transcript
 }
 
@@ -263,7 +269,8 @@ fn busybox_shell_session_matches_linux() {
             && ours.contains("[1]+  Terminated                 sleep 100\n")
             && ours.contains("^C\n")
             && ours.contains("status 130\n")
-            && ours.contains("[1]+  Stopped                    sleep 100\n"),
+            && ours.contains("[1]+  Stopped                    sleep 100\n")
+            && ours.contains("Stopped (tty input)"),
         "{ours}"
     );
 }

@@ -147,7 +147,7 @@ impl OpenFile {
             return Err(EBADF);
         }
         match &self.kind {
-            FileKind::Console => Ok((crate::tty::write(buf), pos)),
+            FileKind::Console => Ok((crate::tty::write(buf)?, pos)),
             FileKind::Pipe(end) => {
                 let packet = self.flags() & O_DIRECT != 0;
                 Ok((end.pipe.write(buf, self.nonblock(), packet)?, pos))

@@ -1,6 +1,7 @@
 //! Process groups and sessions (Linux's kernel/sys.c: setpgid, getpgid, getpgrp, setsid, getsid).
 //! A process group is the set of processes with the same pgid (kill(-pgid), wait4(-pgid)); a
-//! session the set with the same sid. There is no controlling terminal yet.
+//! session the set with the same sid. The console is the controlling terminal of a session
+//! ([`crate::tty`]).
 
 use core::sync::atomic::Ordering;
 
@@ -78,4 +79,19 @@ pub fn setpgid(pid: i32, pgid: i32) -> Result<u64, Errno> {
     }
     target.pgid.store(pgid as Pid, Ordering::Relaxed);
     Ok(0)
+}
+
+/// Whether process group `pgid` is orphaned (POSIX; Linux's will_become_orphaned_pgrp): no live
+/// member has a parent in another group of the same session, so no shell is left to continue it.
+/// Stop signals from the terminal are refused to such a group (EIO), since nobody could resume it.
+pub fn is_orphaned_pgrp(pgid: Pid) -> bool {
+    let processes = all();
+    !processes.iter().any(|p| {
+        p.pgid.load(Ordering::Relaxed) == pgid
+            && matches!(p.state(), super::ProcessState::Alive)
+            && find(p.ppid.load(Ordering::Relaxed)).is_some_and(|parent| {
+                parent.pgid.load(Ordering::Relaxed) != pgid
+                    && parent.sid.load(Ordering::Relaxed) == p.sid.load(Ordering::Relaxed)
+            })
+    })
 }
