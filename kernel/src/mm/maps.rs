@@ -321,7 +321,7 @@ impl MmInner {
                     out.push_str(name);
                 }
             }
-            if super::mm_struct::accountable(flags) {
+            if flags.contains(VmFlags::ACCOUNT) {
                 out.push_str(" ac");
             }
             out.push_str(" \n");
