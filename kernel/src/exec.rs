@@ -124,7 +124,11 @@ fn check_executable(inode: &fs::Inode) -> Result<(), Errno> {
 /// Opens and lays out the interpreter named by PT_INTERP (Linux's load_elf_binary before the
 /// point of no return, then load_elf_interp). A relative path is looked up from the working
 /// directory, as open_exec does. Lookup errors are the caller's (ENOENT, EACCES, ...); a file
-/// that is not a loadable ELF interpreter is ELIBBAD ("accessing a corrupted shared library").
+/// shorter than an ELF header is EIO (Linux's elf_read of the header comes up short); any other
+/// file that is not a loadable ELF interpreter is ELIBBAD ("accessing a corrupted shared
+/// library"). Linux finds some of those (an interpreter that is neither ET_EXEC nor ET_DYN, or
+/// whose segments do not fit) only after the point of no return and kills the process with
+/// SIGSEGV; here every one is found before, and execve fails instead.
 fn load_interp(interp_path: &[u8]) -> Result<(Arc<fs::Inode>, ElfLayout), Errno> {
     let cwd = crate::thread::current_process().map_or_else(fs::root, |p| p.cwd.lock().clone());
     let inode = fs::namei::lookup(cwd, interp_path, true)?;
@@ -142,7 +146,10 @@ fn load_interp(interp_path: &[u8]) -> Result<(Arc<fs::Inode>, ElfLayout), Errno>
             "exec: interpreter {}: {err}",
             alloc::string::String::from_utf8_lossy(interp_path)
         );
-        ELIBBAD
+        match err {
+            elf::ExecError::TooShort => EIO,
+            _ => ELIBBAD,
+        }
     })?;
     Ok((inode, layout))
 }

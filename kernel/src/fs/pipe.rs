@@ -36,7 +36,6 @@ pub const PIPE_DEF_BUFFERS: usize = 16;
 /// A pipe's capacity in bytes, as F_GETPIPE_SZ reports it.
 pub const PIPE_SIZE: usize = PIPE_DEF_BUFFERS * PAGE_SIZE;
 /// The mode fstat shows for a pipe (Linux's get_pipe_inode: S_IFIFO | S_IRUSR | S_IWUSR).
-#[expect(dead_code, reason = "for fstat, which comes with the file-system work")]
 pub const PIPE_MODE: u32 = abi::stat::S_IFIFO | 0o600;
 
 /// One buffer: a page and the bytes of it still to be read (Linux's pipe_buffer).

@@ -30,7 +30,7 @@ use crate::{
 
 /// What fstat says of an open file: its inode's status, or for files without one (the console
 /// the first process starts with, an open /proc file) what Linux would show.
-fn file_stat(file: &OpenFile) -> stat {
+pub(super) fn file_stat(file: &OpenFile) -> stat {
     if let Some(inode) = file.file_inode() {
         return inode.stat();
     }
@@ -40,6 +40,13 @@ fn file_stat(file: &OpenFile) -> stat {
             st_nlink: 1,
             st_rdev: encode_dev((5, 1)),
             st_blksize: 1024,
+            ..stat::default()
+        },
+        // Linux's get_pipe_inode: a FIFO of the pipe file system, one page per I/O block.
+        FileKind::Pipe(_) => stat {
+            st_mode: crate::fs::pipe::PIPE_MODE,
+            st_nlink: 1,
+            st_blksize: 4096,
             ..stat::default()
         },
         // An anonymous inode: no file type bits, mode 0600 (Linux's anon_inode_getfile).
