@@ -1,6 +1,8 @@
 //! `boot`: the host side of running the kernel.
 //!
-//! It packs an initramfs (cpio "newc") from host files plus the kernel command line, builds a BIOS or
+//! It packs an initramfs (cpio "newc") from host files plus the kernel command line (a dynamically
+//! linked program brings its loader, its libraries and the loader's cache along, at their host
+//! paths: see `add_shared_objects`), builds a BIOS or
 //! UEFI disk image with the `bootloader` crate, runs QEMU with the serial console on stdout and the
 //! isa-debug-exit device, and turns the outcome into its own exit status.
 //!
