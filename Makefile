@@ -28,7 +28,10 @@ BOOT_FLAGS := --timeout $(TIMEOUT) $(if $(UEFI),--uefi,) $(if $(filter 1,$(ICOUN
 # Without INIT, the demo: a walk through a process's areas, ending with its /proc/self/maps.
 INIT_NAME := $(if $(INIT),$(notdir $(INIT)),demo)
 INIT_PATH := $(if $(INIT),$(INIT),$(USER_DIR)/demo)
-RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME) $(foreach f,$(FILES),--file $(f))
+# The demo ends with a dynamically linked program, Debian's own cat (the runner adds its loader
+# and libraries).
+DEMO_FILES := $(if $(INIT),,$(if $(wildcard /usr/bin/cat),--file /usr/bin/cat:/usr/bin/cat,))
+RUN_FILES := --file $(INIT_PATH):/bin/$(INIT_NAME) $(DEMO_FILES) $(foreach f,$(FILES),--file $(f))
 RUN_CMDLINE := init=/bin/$(INIT_NAME) -- $(ARGS)
 
 .PHONY: all run shell test test-host test-kernel test-integration test-bench fuzz fuzz-linux bench gdb clean toolchain qemu build kernel boot user check fmt

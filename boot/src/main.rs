@@ -1,6 +1,8 @@
 //! `boot`: the host side of running the kernel.
 //!
-//! It packs an initramfs (cpio "newc") from host files plus the kernel command line, builds a BIOS or
+//! It packs an initramfs (cpio "newc") from host files plus the kernel command line (a dynamically
+//! linked program brings its loader, its libraries and the loader's cache along, at their host
+//! paths: see `add_shared_objects`), builds a BIOS or
 //! UEFI disk image with the `bootloader` crate, runs QEMU with the serial console on stdout and the
 //! isa-debug-exit device, and turns the outcome into its own exit status.
 //!
@@ -147,16 +149,23 @@ fn parse_args() -> Options {
     opts
 }
 
-/// The initramfs: every `--file` and `--symlink`, the directories above them, and `/cmdline`.
+/// The initramfs: every `--file` and `--symlink`, the shared objects a dynamically linked file
+/// needs (see [`add_shared_objects`]), the directories above them, and `/cmdline`.
 fn build_initramfs(opts: &Options) -> Result<Vec<u8>, String> {
+    let mut files = opts.files.clone();
+    let mut links = std::collections::BTreeMap::new();
+    for (host, _) in &opts.files {
+        add_shared_objects(host, &mut files, &mut links)?;
+    }
+    // The links asked for (`--symlink`) win over those found.
+    for (dest, target) in &opts.symlinks {
+        links.insert(dest.clone(), target.clone());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    files.retain(|(_, dest)| seen.insert(dest.clone()));
     let mut writer = cpio::Writer::new();
     let mut dirs = std::collections::BTreeSet::new();
-    let dests = opts
-        .files
-        .iter()
-        .map(|(_, d)| d)
-        .chain(opts.symlinks.iter().map(|(d, _)| d));
-    for dest in dests {
+    for dest in files.iter().map(|(_, d)| d).chain(links.keys()) {
         let mut path = Path::new(dest).parent();
         while let Some(p) = path.filter(|p| !p.as_os_str().is_empty()) {
             dirs.insert(p.to_string_lossy().into_owned());
@@ -166,15 +175,139 @@ fn build_initramfs(opts: &Options) -> Result<Vec<u8>, String> {
     for dir in &dirs {
         writer.add_dir(dir, 0o755);
     }
-    for (host, dest) in &opts.files {
+    for (host, dest) in &files {
         let data = std::fs::read(host).map_err(|e| format!("reading {}: {e}", host.display()))?;
         writer.add_file(dest, 0o755, &data);
     }
-    for (dest, target) in &opts.symlinks {
-        writer.add_symlink(dest, target);
+    for (link, target) in &links {
+        if dirs.contains(link) {
+            eprintln!(
+                "boot: note: /{link} is a directory here, not the host's symlink to {target}"
+            );
+            continue;
+        }
+        writer.add_symlink(link, target);
     }
     writer.add_file("cmdline", 0o644, format!("{}\n", opts.cmdline).as_bytes());
     Ok(writer.finish())
+}
+
+/// For a dynamically linked ELF program (one with a `PT_INTERP` segment), adds its interpreter
+/// and the libraries it needs, as `ldd` lists them, at their host paths: so that a Debian
+/// program runs here unchanged. Every symlink on the way (`/lib64` -> `usr/lib64`, `/lib` ->
+/// `usr/lib`, `ld-linux-x86-64.so.2` -> its file) is recreated as a symlink with the host's
+/// target, and the file it leads to is copied to its real path. The loader's cache of library
+/// paths (`/etc/ld.so.cache`) comes along too: glibc's loader maps it while it looks the
+/// libraries up, so with it the libraries land where they do on the host, and without it the loader
+/// would search its default directories instead. Other files are left alone.
+fn add_shared_objects(
+    host: &Path,
+    files: &mut Vec<(PathBuf, String)>,
+    links: &mut std::collections::BTreeMap<String, String>,
+) -> Result<(), String> {
+    if !has_interpreter(host) {
+        return Ok(());
+    }
+    let out = Command::new("ldd")
+        .arg(host)
+        .output()
+        .map_err(|e| format!("running ldd on {}: {e}", host.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("ldd {} failed: {}", host.display(), text.trim()));
+    }
+    for line in text.lines() {
+        // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)", "/lib64/ld-linux-x86-64.so.2
+        // (0x...)", "linux-vdso.so.1 (0x...)" (in the kernel, not a file), "libx.so => not found".
+        let line = line.trim();
+        let path = match line.split_once("=>") {
+            Some((name, rest)) => match rest.split_whitespace().next() {
+                Some(p) if p.starts_with('/') => p,
+                _ => return Err(format!("{}: {} not found", host.display(), name.trim())),
+            },
+            None => match line.split_whitespace().next() {
+                Some(p) if p.starts_with('/') => p,
+                _ => continue,
+            },
+        };
+        add_with_links(Path::new(path), files, links)?;
+    }
+    let cache = Path::new("/etc/ld.so.cache");
+    if cache.exists() {
+        add_with_links(cache, files, links)?;
+    }
+    Ok(())
+}
+
+/// Whether `path` is a 64-bit little-endian ELF file with a `PT_INTERP` program header.
+fn has_interpreter(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let word = |at: usize, len: usize| -> Option<u64> {
+        let b = bytes.get(at..at.checked_add(len)?)?;
+        Some(b.iter().rev().fold(0, |acc, &x| acc << 8 | u64::from(x)))
+    };
+    if bytes.get(..6) != Some(b"\x7fELF\x02\x01") {
+        return false;
+    }
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (word(32, 8), word(54, 2), word(56, 2))
+    else {
+        return false;
+    };
+    (0..phnum).any(|i| {
+        usize::try_from(phoff + i * phentsize)
+            .ok()
+            .and_then(|at| word(at, 4))
+            == Some(3) // PT_INTERP
+    })
+}
+
+/// Adds the host file `path` at the same path, resolving it one component at a time: each
+/// symlink met goes into `links` with its host target, and the file it leads to into `files`.
+fn add_with_links(
+    path: &Path,
+    files: &mut Vec<(PathBuf, String)>,
+    links: &mut std::collections::BTreeMap<String, String>,
+) -> Result<(), String> {
+    use std::path::Component;
+    let dest = |p: &Path| p.to_string_lossy().trim_start_matches('/').to_string();
+    let mut rest: std::collections::VecDeque<std::ffi::OsString> = path
+        .components()
+        .filter(|c| !matches!(c, Component::RootDir | Component::CurDir))
+        .map(|c| c.as_os_str().to_owned())
+        .collect();
+    let mut resolved = PathBuf::from("/");
+    let mut hops = 0;
+    while let Some(part) = rest.pop_front() {
+        if part == ".." {
+            resolved.pop();
+            continue;
+        }
+        let next = resolved.join(&part);
+        let meta =
+            std::fs::symlink_metadata(&next).map_err(|e| format!("{}: {e}", next.display()))?;
+        if !meta.file_type().is_symlink() {
+            resolved = next;
+            continue;
+        }
+        hops += 1;
+        if hops > 40 {
+            return Err(format!("{}: too many symlinks", path.display()));
+        }
+        let target = std::fs::read_link(&next).map_err(|e| format!("{}: {e}", next.display()))?;
+        links.insert(dest(&next), target.to_string_lossy().into_owned());
+        if target.is_absolute() {
+            resolved = PathBuf::from("/");
+        }
+        for part in target.components().rev() {
+            if !matches!(part, Component::RootDir | Component::CurDir) {
+                rest.push_front(part.as_os_str().to_owned());
+            }
+        }
+    }
+    files.push((resolved.clone(), dest(&resolved)));
+    Ok(())
 }
 
 /// A copy of the kernel without its debug sections, if a tool for that is at hand (binutils'

@@ -11,6 +11,12 @@
 //!   pages holding them (Linux's `stack_expand`), growing down on faults. For a small argument list
 //!   that is 33 pages; the seed notes' process had two pages of strings, hence its 34.
 //!
+//! - a dynamically linked program (`PT_INTERP`) also gets its interpreter, the dynamic loader
+//!   (`ld-linux-x86-64.so.2`), an ET_DYN mapped right below the mmap base as Linux's
+//!   load_elf_interp does; a PIE goes to ELF_ET_DYN_BASE. The process starts at the loader's
+//!   entry, told by AT_BASE where the loader is and by AT_PHDR/AT_ENTRY where the program is; the
+//!   loader then maps libc.so.6 and the rest itself, with mmap and mprotect, below itself.
+//!
 //! Nothing is mapped in the page tables except the pages the kernel itself writes (the stack
 //! image, the zeroed bss tail): the rest comes in by demand paging.
 
@@ -70,13 +76,7 @@ pub fn load(
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
 ) -> Result<Loaded, Errno> {
-    if !inode.is_regular() {
-        return Err(EACCES);
-    }
-    // Linux's may_open for exec: some execute bit must be set, even for root.
-    if inode.stat().st_mode & 0o111 == 0 {
-        return Err(EACCES);
-    }
+    check_executable(inode)?;
     let exe_file = fs::inode::DenyWrite::new(inode.clone())?;
     let copy;
     let bytes = match inode.pristine_contents() {
@@ -94,19 +94,70 @@ pub fn load(
         log::info!("exec {path}: {err}");
         ENOEXEC
     })?;
+    let interp = match &layout.interp {
+        Some(interp_path) => Some(load_interp(interp_path, rnd.mmap_base)?),
+        None => None,
+    };
     let mm = Mm::new().map_err(|_| ENOMEM)?;
     let sp = {
         let mut m = mm.lock();
         m.exe_file = Some(exe_file);
         m.layout.mmap_base = rnd.mmap_base;
-        map_image(&mut m, &layout, inode, rnd.brk_offset)?;
-        setup_stack(&mut m, &layout, &rnd, path, argv, envp)?
+        map_image(&mut m, &layout, inode)?;
+        set_mm_layout(&mut m, &layout, rnd.brk_offset);
+        if let Some((interp_inode, interp_layout)) = &interp {
+            map_image(&mut m, interp_layout, interp_inode)?;
+        }
+        let at_base = interp.as_ref().map_or(0, |(_, l)| l.load_bias);
+        setup_stack(&mut m, &layout, &rnd, at_base, path, argv, envp)?
     };
     Ok(Loaded {
         mm,
-        entry: layout.entry,
+        // A dynamically linked program starts in its loader, which jumps to AT_ENTRY later.
+        entry: interp.as_ref().map_or(layout.entry, |(_, l)| l.entry),
         sp,
     })
+}
+
+/// Linux's do_open_execat checks: a regular file with some execute bit set (even for root).
+fn check_executable(inode: &fs::Inode) -> Result<(), Errno> {
+    if !inode.is_regular() || inode.stat().st_mode & 0o111 == 0 {
+        return Err(EACCES);
+    }
+    Ok(())
+}
+
+/// Opens and lays out the interpreter named by PT_INTERP (Linux's load_elf_binary before the
+/// point of no return, then load_elf_interp). A relative path is looked up from the working
+/// directory, as open_exec does. Lookup errors are the caller's (ENOENT, EACCES, ...); a file
+/// shorter than an ELF header is EIO (Linux's elf_read of the header comes up short); any other
+/// file that is not a loadable ELF interpreter is ELIBBAD ("accessing a corrupted shared
+/// library"). Linux finds some of those (an interpreter that is neither ET_EXEC nor ET_DYN, or
+/// whose segments do not fit) only after the point of no return and kills the process with
+/// SIGSEGV; here every one is found before, and execve fails instead.
+fn load_interp(interp_path: &[u8], mmap_base: u64) -> Result<(Arc<fs::Inode>, ElfLayout), Errno> {
+    let cwd = crate::thread::current_process().map_or_else(fs::root, |p| p.cwd());
+    let inode = fs::namei::lookup(cwd, interp_path, true)?;
+    check_executable(&inode)?;
+    let copy;
+    let bytes = match inode.pristine_contents() {
+        Some(bytes) => bytes,
+        None => {
+            copy = read_whole(&inode)?;
+            &copy[..]
+        }
+    };
+    let layout = elf::interp_layout(bytes, mmap_base).map_err(|err| {
+        log::info!(
+            "exec: interpreter {}: {err}",
+            alloc::string::String::from_utf8_lossy(interp_path)
+        );
+        match err {
+            elf::ExecError::TooShort => EIO,
+            _ => ELIBBAD,
+        }
+    })?;
+    Ok((inode, layout))
 }
 
 /// A copy of a file that was written since boot (the ELF parser wants it in one piece).
@@ -120,24 +171,28 @@ fn read_whole(inode: &fs::Inode) -> Result<Vec<u8>, Errno> {
     Ok(bytes)
 }
 
-/// Maps the program's areas; its heap starts `brk_offset` bytes above its end.
 fn map_image(
     m: &mut crate::mm::mm_struct::MmInner,
     layout: &ElfLayout,
     inode: &Arc<fs::Inode>,
-    brk_offset: u64,
 ) -> Result<(), Errno> {
     for area in &layout.areas {
         let (file, pgoff) = match area.backing {
             Backing::File { offset } => (Some(fs::vm_file(inode.clone())), offset / PAGE_SIZE),
             Backing::Anon => (None, 0),
         };
+        // Charged as Linux charges them: a writable private file mapping (elf_map's mmap), and
+        // every anonymous bss area (vm_brk_flags).
+        let mut flags = vm_flags(area.prot);
+        if area.prot.write || area.backing == Backing::Anon {
+            flags |= VmFlags::ACCOUNT;
+        }
         // A later segment may share its first page with the previous one: it wins that page.
         m.unmap_range(area.start, area.end)?;
         m.insert_vma(VmaInfo {
             start: area.start,
             end: area.end,
-            flags: vm_flags(area.prot),
+            flags,
             file,
             pgoff,
         })
@@ -151,6 +206,12 @@ fn map_image(
         let zeros = alloc::vec![0u8; (to - from) as usize];
         write_forced(m, from, &zeros)?;
     }
+    Ok(())
+}
+
+/// The mm bookkeeping comes from the program, never from its interpreter: the heap starts after
+/// the program's bss, `brk_offset` bytes further with randomisation (arch_randomize_brk).
+fn set_mm_layout(m: &mut crate::mm::mm_struct::MmInner, layout: &ElfLayout, brk_offset: u64) {
     m.layout.start_code = layout.start_code;
     m.layout.end_code = layout.end_code;
     m.layout.start_data = layout.start_data;
@@ -160,7 +221,6 @@ fn map_image(
     m.layout.brk = brk_start;
     // The heap grows as an area of its own, never merged into the bss below it (see brk.rs).
     m.vmas.set_merge_barrier(Some(brk_start));
-    Ok(())
 }
 
 /// Writes into the new image even where the area is not writable (the bss tail of a read-only
@@ -188,6 +248,7 @@ fn setup_stack(
     m: &mut crate::mm::mm_struct::MmInner,
     layout: &ElfLayout,
     rnd: &Randomization,
+    at_base: u64,
     path: &str,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
@@ -206,7 +267,7 @@ fn setup_stack(
         (AT_PHDR, layout.phdr_addr),
         (AT_PHENT, layout.phent as u64),
         (AT_PHNUM, layout.phnum as u64),
-        (AT_BASE, 0),
+        (AT_BASE, at_base),
         (AT_FLAGS, 0),
         (AT_ENTRY, layout.entry),
         (AT_UID, uid.real as u64),
@@ -234,6 +295,7 @@ fn setup_stack(
     let stack_start = page_down(image.argv_start) - STACK_EXPAND;
     let mut flags = VmFlags::READ
         | VmFlags::WRITE
+        | VmFlags::ACCOUNT
         | VmFlags::MAYREAD
         | VmFlags::MAYWRITE
         | VmFlags::MAYEXEC

@@ -38,6 +38,11 @@ static const char *errname(int e)
     case EOVERFLOW: return "EOVERFLOW";
     case ENOTSUP: return "ENOTSUP";
     case ETIMEDOUT: return "ETIMEDOUT";
+    case EIO: return "EIO";
+    case ENOEXEC: return "ENOEXEC";
+    case ELIBBAD: return "ELIBBAD";
+    case ENODATA: return "ENODATA";
+    case E2BIG: return "E2BIG";
     default: return strerror(e);
     }
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -325,8 +326,24 @@ static void killed(void) {
     }
 }
 
+/* fstat of either end: a FIFO with mode 0600 (Linux's get_pipe_inode), not a regular file. */
+static void pipe_stat(void) {
+    int p[2];
+    struct stat st;
+    if (pipe(p) != 0)
+        return;
+    for (int end = 0; end < 2; end++) {
+        CHECK(fstat(p[end], &st));
+        printf("end %d: fifo %d, mode %o, links %lu\n", end, S_ISFIFO(st.st_mode), st.st_mode & 07777,
+               (unsigned long)st.st_nlink);
+    }
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    pipe_stat();
     basics();
     broken();
     capacity();

@@ -409,16 +409,29 @@ pub fn build_c_glibc(name: &str, extra: &[&str]) -> PathBuf {
     compile_c("gcc", name, extra)
 }
 
+/// Compiles tests/c/NAME.c with plain `gcc -O2` (plus `extra`): a dynamically linked PIE with
+/// the host's `/lib64/ld-linux-x86-64.so.2` as interpreter and its `libc.so.6`, as Debian builds
+/// its programs. The runner puts the interpreter and the libraries into the initramfs.
+pub fn build_c_dynamic(name: &str, extra: &[&str]) -> PathBuf {
+    compile_c_linked("gcc", name, false, extra)
+}
+
 fn compile_c(compiler: &str, name: &str, extra: &[&str]) -> PathBuf {
+    compile_c_linked(compiler, name, true, extra)
+}
+
+fn compile_c_linked(compiler: &str, name: &str, static_link: bool, extra: &[&str]) -> PathBuf {
     let src = workspace().join("tests/c").join(format!("{name}.c"));
+    let linking = if static_link { "static" } else { "dynamic" };
     let dir = std::env::temp_dir().join(format!(
-        "vmkernel-c-{name}-{compiler}-{}",
+        "vmkernel-c-{name}-{compiler}-{linking}-{}",
         std::process::id()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(name);
     let status = Command::new(compiler)
-        .args(["-static", "-O2", "-Wall", "-o"])
+        .args(static_link.then_some("-static"))
+        .args(["-O2", "-Wall", "-o"])
         .arg(&out)
         .arg(&src)
         .args(extra)

@@ -47,6 +47,7 @@ impl MmInner {
         }
         let flags = VmFlags::READ
             | VmFlags::WRITE
+            | VmFlags::ACCOUNT
             | VmFlags::MAYREAD
             | VmFlags::MAYWRITE
             | VmFlags::MAYEXEC

@@ -291,7 +291,8 @@ fn push_vm_flags(out: &mut String, flags: VmFlags) {
     for (flag, name) in VM_FLAG_NAMES {
         let set = match flag {
             Some(flag) => flags.contains(flag),
-            None => super::mm_struct::accountable(flags),
+            // `ac`: charged against memory (VM_ACCOUNT).
+            None => flags.contains(VmFlags::ACCOUNT),
         };
         if set {
             out.push(' ');

@@ -185,8 +185,11 @@ impl MmInner {
             (Some(fs::vm_file(file.inode)), off / PAGE_SIZE)
         };
 
-        if accountable(vm) && !vm_enough_memory(len / PAGE_SIZE) {
-            return Err(ENOMEM);
+        if accountable(vm) {
+            if !vm_enough_memory(len / PAGE_SIZE) {
+                return Err(ENOMEM);
+            }
+            vm |= VmFlags::ACCOUNT;
         }
 
         let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;

@@ -26,6 +26,7 @@
 //! | 258, 263, 264, 265, 266, 267, 316 | mkdirat, unlinkat, renameat, linkat, symlinkat, readlinkat, renameat2 | [`namei`] |
 //! | 4, 5, 6, 21, 90, 91, 95, 137, 138 | stat, fstat, lstat, access, chmod, fchmod, umask, statfs, fstatfs | [`stat`] |
 //! | 262, 268, 269, 280, 332, 439 | newfstatat, fchmodat, faccessat, utimensat, statx, faccessat2 | [`stat`] |
+//! | 188-199 | setxattr, lsetxattr, fsetxattr, getxattr, lgetxattr, fgetxattr, listxattr, llistxattr, flistxattr, removexattr, lremovexattr, fremovexattr (no file system here stores attributes) | [`xattr`] |
 
 pub mod epoll;
 pub mod errno;
@@ -41,6 +42,7 @@ pub mod signal;
 pub mod stat;
 pub mod sys;
 pub mod time;
+pub mod xattr;
 
 use errno::{ENOSYS, Errno};
 
@@ -245,6 +247,18 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::RENAMEAT2 => namei::sys_renameat2(a[0], a[1], a[2], a[3], a[4]),
         nr::STATX => stat::sys_statx(a[0], a[1], a[2], a[3], a[4]),
         nr::FACCESSAT2 => stat::sys_faccessat2(a[0], a[1], a[2], a[3]),
+        nr::SETXATTR => xattr::sys_setxattr(a[0], a[1], a[2], a[3], a[4]),
+        nr::LSETXATTR => xattr::sys_lsetxattr(a[0], a[1], a[2], a[3], a[4]),
+        nr::FSETXATTR => xattr::sys_fsetxattr(a[0], a[1], a[2], a[3], a[4]),
+        nr::GETXATTR => xattr::sys_getxattr(a[0], a[1], a[2], a[3]),
+        nr::LGETXATTR => xattr::sys_lgetxattr(a[0], a[1], a[2], a[3]),
+        nr::FGETXATTR => xattr::sys_fgetxattr(a[0], a[1], a[2], a[3]),
+        nr::LISTXATTR => xattr::sys_listxattr(a[0], a[1], a[2]),
+        nr::LLISTXATTR => xattr::sys_llistxattr(a[0], a[1], a[2]),
+        nr::FLISTXATTR => xattr::sys_flistxattr(a[0], a[1], a[2]),
+        nr::REMOVEXATTR => xattr::sys_removexattr(a[0], a[1]),
+        nr::LREMOVEXATTR => xattr::sys_lremovexattr(a[0], a[1]),
+        nr::FREMOVEXATTR => xattr::sys_fremovexattr(a[0], a[1]),
         _ => {
             log::debug!("unknown system call {nr} ({})", nr::name(nr).unwrap_or("?"));
             Err(ENOSYS)

@@ -30,7 +30,7 @@ use crate::{
 
 /// What fstat says of an open file: its inode's status, or for files without one (the console
 /// the first process starts with, an open /proc file) what Linux would show.
-fn file_stat(file: &OpenFile) -> stat {
+pub(super) fn file_stat(file: &OpenFile) -> stat {
     if let Some(inode) = file.file_inode() {
         return inode.stat();
     }

@@ -470,6 +470,43 @@ fn main(args: Args) -> i32 {
     }
     munmap(anon, 2 * PAGE);
     munmap(m, PAGE);
-    println!("Done: every area above is a VMA in the kernel's tree for this process.");
+    println!("Every area above is a VMA in the kernel's tree for this process.");
+    shared_libraries();
+    println!("Done.");
     0
+}
+
+/// A dynamically linked program, for the last part of the tour: Debian's own `cat`, which
+/// `make run` puts into the initramfs with its loader and libc.
+const DYNAMIC_CAT: &[u8] = b"/usr/bin/cat\0";
+
+/// 8. Shared libraries: a child runs Debian's `cat` on its own /proc/self/maps.
+fn shared_libraries() {
+    println!(
+        "\n-- Shared libraries: this demo is linked statically; Debian's /usr/bin/cat is not."
+    );
+    println!("   Its PT_INTERP names the loader, /lib64/ld-linux-x86-64.so.2: execve maps the");
+    println!("   loader right below the mmap base and starts there (AT_BASE says where it is,");
+    println!("   AT_PHDR and AT_ENTRY where cat is); the loader maps libc.so.6 itself with mmap");
+    println!("   and mprotect. Each library: r--p headers, r-xp code, r--p constants, r--p RELRO");
+    println!("   (relocated, then made read-only), rw-p data, and its bss as anonymous memory.");
+    println!("   cat's own map:");
+    let pid = fork();
+    if pid == 0 {
+        const CAT: &[u8] = b"cat\0";
+        let argv = [CAT.as_ptr(), MAPS.as_ptr(), core::ptr::null()];
+        let envp = [core::ptr::null()];
+        let r = execve(DYNAMIC_CAT, &argv, &envp);
+        println!(
+            "   (execve /usr/bin/cat: {}; `make run` adds it)",
+            errno_name(r)
+        );
+        exit(0);
+    }
+    if pid < 0 {
+        println!("   fork: {}", errno_name(pid));
+        return;
+    }
+    let mut status = 0;
+    wait4(pid, &mut status, 0);
 }

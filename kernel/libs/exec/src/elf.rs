@@ -5,8 +5,10 @@
 //! has to settle before it can touch the new address space:
 //!
 //! 1. *Is this a program we can run?* The ELF header must be a 64-bit little-endian x86_64
-//!    executable (`ET_EXEC`) or a position-independent one (`ET_DYN`, i.e. static-pie). A
-//!    `PT_INTERP` segment asks for a dynamic loader, which this kernel does not provide.
+//!    executable (`ET_EXEC`) or a position-independent one (`ET_DYN`: a PIE or a static-pie). A
+//!    `PT_INTERP` segment names a dynamic loader (the *interpreter*, e.g.
+//!    `/lib64/ld-linux-x86-64.so.2`): [`ElfLayout::interp`] returns its path, and
+//!    [`interp_layout`] places the interpreter itself, as Linux's `load_elf_interp` does.
 //! 2. *Where does each `PT_LOAD` segment go?* Every segment becomes one or two page-aligned
 //!    [`Area`]s: its file bytes mapped privately from the file, and, when `p_memsz > p_filesz`,
 //!    the rest (the `.bss`) as anonymous zero pages. An `ET_DYN` image is first moved as a whole
@@ -73,6 +75,9 @@ pub const TASK_SIZE: u64 = 0x0000_7fff_ffff_f000;
 /// `0x555555554000` of a PIE running under `setarch -R` or gdb. A natural value for
 /// [`layout`]'s `dyn_base`.
 pub const ELF_ET_DYN_BASE: u64 = page_down(TASK_SIZE / 3 * 2);
+
+/// Linux's `PATH_MAX`: the longest interpreter path, NUL included.
+pub const PATH_MAX: u64 = 4096;
 
 /// Size of an `Elf64_Ehdr`.
 const EHDR_SIZE: usize = 64;
@@ -185,7 +190,8 @@ pub struct Area {
 pub enum ElfKind {
     /// `ET_EXEC`: linked for fixed addresses, mapped exactly where its headers say.
     Exec,
-    /// `ET_DYN` without `PT_INTERP`: a static-pie, moved as a whole by a load bias.
+    /// `ET_DYN`: a PIE (with `PT_INTERP`), a static-pie, or a shared object such as the
+    /// interpreter itself, moved as a whole by a load bias.
     Dyn,
 }
 
@@ -236,6 +242,10 @@ pub struct ElfLayout {
     /// last one wins, as in Linux's loop). Without `PT_GNU_STACK` a 64-bit x86 program gets a
     /// non-executable stack: `elf_read_implies_exec` is true only for 32-bit programs.
     pub stack_executable: bool,
+    /// The path in the first `PT_INTERP` segment, without its NUL (and cut at an earlier NUL, as
+    /// Linux uses it as a C string): the dynamic loader `execve` must load next to the program.
+    /// `None` for a static program. [`interp_layout`] ignores it for the interpreter itself.
+    pub interp: Option<Vec<u8>>,
 }
 
 /// Why a file cannot be executed. The kernel prints it and fails `execve` with `ENOEXEC`.
@@ -255,8 +265,9 @@ pub enum ExecError {
     BadVersion,
     /// `e_type` is neither `ET_EXEC` nor `ET_DYN` (e.g. a relocatable object or a core dump).
     NotExecutable,
-    /// The program asks for a dynamic loader (`PT_INTERP`); only static programs are supported.
-    HasInterpreter,
+    /// The `PT_INTERP` segment is malformed: its size is below 2 or above `PATH_MAX`, it lies
+    /// outside the file, or its last byte is not a NUL (Linux's checks in `load_elf_binary`).
+    BadInterpreterPath,
     /// The program header table is malformed: wrong entry size, no entries, larger than a page
     /// (Linux's limit), outside the file, or not locatable in memory for `AT_PHDR`.
     BadPhdrTable,
@@ -287,9 +298,9 @@ impl fmt::Display for ExecError {
             ExecError::NotExecutable => {
                 f.write_str("ELF file is not an executable (ET_EXEC) or static-pie (ET_DYN)")
             }
-            ExecError::HasInterpreter => f.write_str(
-                "dynamically linked executable (PT_INTERP): only static programs are supported",
-            ),
+            ExecError::BadInterpreterPath => {
+                f.write_str("malformed interpreter path (PT_INTERP segment)")
+            }
             ExecError::BadPhdrTable => f.write_str("malformed ELF program header table"),
             ExecError::NoLoadSegments => f.write_str("ELF file has no loadable segment"),
             ExecError::BadSegment { index, why } => {
@@ -321,7 +332,8 @@ impl core::error::Error for ExecError {}
 /// * header: magic, class, byte order, version, `e_type` `ET_EXEC`/`ET_DYN`, `e_machine`;
 /// * program header table: `e_phentsize` = 56, 1 ≤ `e_phnum`, table ≤ one page
 ///   (`load_elf_phdrs`), table inside the file;
-/// * no `PT_INTERP`;
+/// * `PT_INTERP` (the first one counts): `2 ≤ p_filesz ≤ PATH_MAX`, inside the file, ending
+///   with a NUL;
 /// * for each `PT_LOAD`: `p_filesz ≤ p_memsz`; if it has file contents, `p_vaddr ≡ p_offset
 ///   (mod PAGE_SIZE)` (otherwise `mmap` of the file page fails with `EINVAL`);
 ///   `p_vaddr + p_memsz ≤ TASK_SIZE` before relocation (Linux: "set_brk can never work") and
@@ -348,15 +360,64 @@ impl core::error::Error for ExecError {}
 /// same: it trims the shared page off the earlier segment's last area (dropping the area if that
 /// leaves it empty) and drops the earlier segment's `zero_fill` in that page.
 pub fn layout(elf: &[u8], dyn_base: u64) -> Result<ElfLayout, ExecError> {
+    layout_with(elf, Placement::DynBase(dyn_base))
+}
+
+/// Computes the layout of a program's interpreter (the dynamic loader named by `PT_INTERP`),
+/// Linux's `load_elf_interp`.
+///
+/// An `ET_DYN` interpreter (every real one) is mapped where `mmap` without a hint would put its
+/// whole extent (`total_mapping_size`: the first `PT_LOAD`'s page to the end of the last one) in
+/// the top-down layout: right below `mmap_base`, the first free address from the top when
+/// nothing has been mapped there yet. That is where `ld-linux-x86-64.so.2` sits under `setarch
+/// -R` (ending at `0x7ffff7fff000`). Unlike a PIE, the interpreter is not aligned to its
+/// `p_align`. An `ET_EXEC` interpreter stays where it was linked. The interpreter's own
+/// `PT_INTERP`, if any, is ignored, as Linux does; its `brk_start` and code bounds are not the
+/// process's (the program's are).
+pub fn interp_layout(elf: &[u8], mmap_base: u64) -> Result<ElfLayout, ExecError> {
+    layout_with(elf, Placement::Below(mmap_base))
+}
+
+/// Where an `ET_DYN` image goes.
+#[derive(Clone, Copy)]
+enum Placement {
+    /// At this base, aligned down to the image's largest `p_align` (a PIE, a static-pie).
+    DynBase(u64),
+    /// Its whole extent just below this address (the interpreter, below the mmap base).
+    Below(u64),
+}
+
+/// The `PT_INTERP` path of a program, with Linux's checks.
+fn interp_path(elf: &[u8], phdrs: &[ProgramHeader]) -> Result<Option<Vec<u8>>, ExecError> {
+    let Some(ph) = phdrs.iter().find(|ph| ph.is(program::Type::Interp)) else {
+        return Ok(None);
+    };
+    let bad = ExecError::BadInterpreterPath;
+    if ph.p_filesz < 2 || ph.p_filesz > PATH_MAX {
+        return Err(bad);
+    }
+    let start = usize::try_from(ph.p_offset).map_err(|_| bad)?;
+    // No overflow: p_filesz ≤ PATH_MAX.
+    let end = start.checked_add(ph.p_filesz as usize).ok_or(bad)?;
+    let bytes = elf.get(start..end).ok_or(bad)?;
+    if bytes.last() != Some(&0) {
+        return Err(bad);
+    }
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(0);
+    let mut path = Vec::new();
+    path.try_reserve_exact(len).map_err(|_| bad)?;
+    path.extend_from_slice(&bytes[..len]);
+    Ok(Some(path))
+}
+
+fn layout_with(elf: &[u8], placement: Placement) -> Result<ElfLayout, ExecError> {
     let mut headers = Headers::new();
     let header = FileHeader::parse(elf, &mut headers)?;
     let kind = header.check()?;
     let phdrs = program_headers(elf, &header, &mut headers)?;
 
-    // Linux looks for PT_INTERP first and would go and load the interpreter.
-    if phdrs.iter().any(|ph| ph.is(program::Type::Interp)) {
-        return Err(ExecError::HasInterpreter);
-    }
+    // Linux looks for PT_INTERP first, before the segments.
+    let interp = interp_path(elf, &phdrs)?;
 
     let stack_executable = phdrs
         .iter()
@@ -375,7 +436,10 @@ pub fn layout(elf: &[u8], dyn_base: u64) -> Result<ElfLayout, ExecError> {
 
     let reloc = match kind {
         ElfKind::Exec => Relocation::NONE,
-        ElfKind::Dyn => Relocation::for_dyn(&loads, dyn_base)?,
+        ElfKind::Dyn => match placement {
+            Placement::DynBase(dyn_base) => Relocation::for_dyn(&loads, dyn_base)?,
+            Placement::Below(top) => Relocation::below(&loads, top)?,
+        },
     };
 
     let mut plan = Plan::default();
@@ -405,6 +469,7 @@ pub fn layout(elf: &[u8], dyn_base: u64) -> Result<ElfLayout, ExecError> {
         start_data: stats.start_data,
         end_data: stats.end_data,
         stack_executable,
+        interp,
     })
 }
 
@@ -644,6 +709,25 @@ impl Relocation {
             from: page_down(first.p_vaddr),
             to,
         })
+    }
+
+    /// The interpreter: Linux's `load_elf_interp` maps `total_mapping_size` (from the first
+    /// `PT_LOAD`'s page to the end of the last one) without a hint, so top-down `mmap` puts
+    /// that page-rounded extent right below `top`.
+    fn below(loads: &[(usize, &ProgramHeader)], top: u64) -> Result<Self, ExecError> {
+        let out = ExecError::AddressOutOfRange;
+        let (Some((_, first)), Some((_, last))) = (loads.first(), loads.last()) else {
+            return Err(ExecError::NoLoadSegments);
+        };
+        let from = page_down(first.p_vaddr);
+        let total = last
+            .p_vaddr
+            .checked_add(last.p_memsz)
+            .and_then(|end| end.checked_sub(from))
+            .and_then(page_up)
+            .ok_or(out)?;
+        let to = top.checked_sub(total).ok_or(out)?;
+        Ok(Relocation { from, to })
     }
 
     /// The address `addr` of the file ends up at; `None` if it is below the image or the result

@@ -13,6 +13,9 @@
 //!   `start_code`, …). It validates everything first, because the file is user-controlled: the
 //!   `xmas-elf` crate reads the ELF header and program headers, but only from a copy whose sizes,
 //!   offsets and alignment have been checked, and the rules that make a file runnable are ours.
+//! * [`elf::interp_layout`] does the same for the interpreter a dynamically linked program names
+//!   in its `PT_INTERP` ([`elf::ElfLayout::interp`]): the loader goes right below the mmap base,
+//!   as Linux's `load_elf_interp` puts it.
 //! * [`stack::build`] lays out the initial user stack exactly as Linux does on x86_64 and returns
 //!   the bytes together with the initial stack pointer; [`stack::parse`] reads such an image back.
 //!

@@ -113,6 +113,12 @@ bitflags! {
         /// `mlock2(MLOCK_ONFAULT)`, `MCL_ONFAULT`: pages are locked as they are faulted in,
         /// rather than all at once.
         const LOCKONFAULT = 0x0008_0000;
+        /// The area is charged against memory (Linux's `VM_ACCOUNT`): set when a private
+        /// writable mapping is made, or when `mprotect` first makes a private area writable, and
+        /// kept when the area becomes read-only again. So a RELRO region (data that the dynamic
+        /// loader relocates, then write-protects) stays an area of its own next to the read-only
+        /// part of the same library, as `/proc/PID/maps` shows it on Linux.
+        const ACCOUNT = 0x0010_0000;
         /// No swap space is reserved for the area (`MAP_NORESERVE`).
         const NORESERVE = 0x0020_0000;
         /// `MADV_WIPEONFORK`: a forked child gets the area empty (zeros), not a copy.

@@ -13,8 +13,14 @@ fn anon_rights(access: VmFlags) -> VmFlags {
     access | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC
 }
 
+/// A private writable area, charged as `mmap` charges it.
 fn rw() -> VmFlags {
-    anon_rights(VmFlags::READ | VmFlags::WRITE)
+    anon_rights(VmFlags::READ | VmFlags::WRITE) | VmFlags::ACCOUNT
+}
+
+/// A private writable area made read-only: still charged.
+fn ro_charged() -> VmFlags {
+    ro() | VmFlags::ACCOUNT
 }
 
 fn ro() -> VmFlags {
@@ -371,14 +377,14 @@ fn protect_splits_then_merges_back() {
             start: 12 * P,
             end: 14 * P,
             old: rw(),
-            new: ro(),
+            new: ro_charged(),
         }]
     );
     assert_eq!(
         areas(&tree),
         [
             (10, 12, rw(), Some(1), 40),
-            (12, 14, ro(), Some(1), 42),
+            (12, 14, ro_charged(), Some(1), 42),
             (14, 20, rw(), Some(1), 44),
         ]
     );
@@ -1181,4 +1187,26 @@ fn expand_up_of_a_file_area_continues_its_pages() {
     assert_eq!(areas(&tree), [(10, 16, ro(), Some(1), 5)]);
     let mut tree = tree_of(&[file(10, 12, ro(), 1, u64::MAX - 3)]);
     assert_eq!(tree.expand_up(10 * P, 20 * P), Err(VmaError::OutOfRange));
+}
+/// A library's RELRO: the data segment (private, writable, charged) made read-only after
+/// relocation stays charged, so it does not merge with the read-only segment right below it even
+/// though the file offsets continue, as on Linux; an anonymous area made read-only does merge.
+#[test]
+fn relro_made_read_only_stays_apart_from_the_read_only_segment() {
+    let mut tree = tree_of(&[file(10, 14, ro(), 1, 0), file(14, 16, rw(), 1, 4)]);
+    tree.protect(14 * P, 15 * P, VmFlags::READ).unwrap();
+    assert_eq!(
+        areas(&tree),
+        [
+            (10, 14, ro(), Some(1), 0),
+            (14, 15, ro_charged(), Some(1), 4),
+            (15, 16, rw(), Some(1), 5),
+        ]
+    );
+    let mut tree = tree_of(&[anon(10, 14, ro()), anon(14, 16, rw())]);
+    tree.protect(14 * P, 15 * P, VmFlags::READ).unwrap();
+    assert_eq!(
+        areas(&tree),
+        [(10, 15, ro(), None, 10), (15, 16, rw(), None, 15)]
+    );
 }

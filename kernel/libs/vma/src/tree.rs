@@ -337,7 +337,8 @@ impl<F: Clone + PartialEq> VmaTree<F> {
     /// 2. if the new rights exceed the area's `MAY*` bits ([`VmFlags::access_allowed`]), stops with
     ///    [`ProtectError::Access`];
     /// 3. if the rights differ from the area's (`mprotect_fixup`), splits the area at the edges
-    ///    of the range, sets the new flags on the part inside, and merges that part with its
+    ///    of the range, sets the new flags on the part inside (with [`VmFlags::ACCOUNT`] added
+    ///    when a private area first becomes writable), and merges that part with its
     ///    neighbours, so that giving rights back restores a single area.
     ///
     /// Stopping does not undo the areas already changed (Linux does not either): they are in
@@ -365,7 +366,19 @@ impl<F: Clone + PartialEq> VmaTree<F> {
                 });
             };
             let old = vma.flags();
-            let new = old.difference(VmFlags::ACCESS).union(prot);
+            let mut new = old.difference(VmFlags::ACCESS).union(prot);
+            // mprotect_fixup: a private area made writable for the first time is charged from
+            // now on; a file-backed one made read-only stays charged (its written pages are
+            // private copies). Linux uncharges an anonymous area made read-only only if it never
+            // had a page (no anon_vma); the tree does not know that, and uncharges every
+            // anonymous one, which keeps anonymous areas merging as they did before.
+            let unaccounted =
+                VmFlags::ACCOUNT | VmFlags::WRITE | VmFlags::SHARED | VmFlags::NORESERVE;
+            if new.contains(VmFlags::WRITE) && !old.intersects(unaccounted) {
+                new |= VmFlags::ACCOUNT;
+            } else if !new.contains(VmFlags::WRITE) && vma.file().is_none() {
+                new.remove(VmFlags::ACCOUNT);
+            }
             if !new.access_allowed() {
                 return Err(ProtectFailure {
                     error: ProtectError::Access,

@@ -436,7 +436,17 @@ fn apply(tree: &mut VmaTree<u32>, model: &mut Model, op: &Op) -> Result<(), Test
                     error = Some(ProtectError::NoMem);
                     break;
                 };
-                let new = (state.flags - VmFlags::ACCESS) | (prot & VmFlags::ACCESS);
+                let mut new = (state.flags - VmFlags::ACCESS) | (prot & VmFlags::ACCESS);
+                // Charged when first made writable (private), uncharged when an anonymous area
+                // becomes read-only.
+                let old = state.flags;
+                let unaccounted =
+                    VmFlags::ACCOUNT | VmFlags::WRITE | VmFlags::SHARED | VmFlags::NORESERVE;
+                if new.contains(VmFlags::WRITE) && !old.intersects(unaccounted) {
+                    new |= VmFlags::ACCOUNT;
+                } else if !new.contains(VmFlags::WRITE) && state.file.is_none() {
+                    new.remove(VmFlags::ACCOUNT);
+                }
                 if !new.access_allowed() {
                     error = Some(ProtectError::Access);
                     break;

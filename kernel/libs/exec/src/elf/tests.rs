@@ -188,6 +188,7 @@ fn classic_layout(kind: ElfKind, base: u64, bias: u64) -> ElfLayout {
         start_data: at(0x3e10),
         end_data: at(0x4010),
         stack_executable: false,
+        interp: None,
     }
 }
 
@@ -519,12 +520,94 @@ fn header_identification_errors() {
     assert_eq!(with(E_TYPE, &4u16.to_le_bytes()), ExecError::NotExecutable); // ET_CORE
 }
 
+/// A PIE as gcc links it: `PT_INTERP` right after the program headers, naming the loader.
+fn pie_with_interp(path: &[u8]) -> Builder {
+    let mut b = classic(ET_DYN, 0);
+    b.phdrs
+        .insert(1, other(PT_INTERP, R, 0x1c0, 0x1c0, path.len() as u64));
+    b
+}
+
+fn with_interp_bytes(path: &[u8]) -> Vec<u8> {
+    let mut elf = pie_with_interp(path).build();
+    poke(&mut elf, 0x1c0, path);
+    elf
+}
+
 #[test]
-fn has_interpreter() {
-    let elf = classic(ET_DYN, 0)
-        .ph(other(PT_INTERP, R, 0x100, 0x100, 28))
-        .build();
-    assert_eq!(err(&elf), ExecError::HasInterpreter);
+fn interp_path_is_returned_and_pie_goes_to_elf_et_dyn_base() {
+    let elf = with_interp_bytes(b"/lib64/ld-linux-x86-64.so.2\0");
+    let l = layout(&elf, ELF_ET_DYN_BASE).unwrap();
+    assert_eq!(
+        l.interp.as_deref(),
+        Some(&b"/lib64/ld-linux-x86-64.so.2"[..])
+    );
+    assert_eq!(l.load_bias, 0x5555_5555_4000);
+    assert_eq!(l.entry, 0x5555_5555_5000);
+    // The program's own bookkeeping, as without an interpreter.
+    let mut want = classic_layout(ElfKind::Dyn, 0, 0x5555_5555_4000);
+    want.phnum = 6;
+    want.interp = l.interp.clone();
+    assert_eq!(l, want);
+}
+
+#[test]
+fn interp_path_is_cut_at_the_first_nul_as_linux_reads_a_c_string() {
+    let elf = with_interp_bytes(b"/lib/ld.so\0junk\0");
+    assert_eq!(
+        layout(&elf, 0).unwrap().interp.as_deref(),
+        Some(&b"/lib/ld.so"[..])
+    );
+}
+
+#[test]
+fn bad_interp_paths() {
+    // Not NUL-terminated.
+    let elf = with_interp_bytes(b"/lib/ld.so");
+    assert_eq!(err(&elf), ExecError::BadInterpreterPath);
+    // Shorter than 2 bytes (just the NUL).
+    let elf = with_interp_bytes(b"\0");
+    assert_eq!(err(&elf), ExecError::BadInterpreterPath);
+    // Longer than PATH_MAX.
+    let mut long = vec![b'a'; PATH_MAX as usize];
+    long.push(0);
+    let elf = with_interp_bytes(&long);
+    assert_eq!(err(&elf), ExecError::BadInterpreterPath);
+    // Exactly PATH_MAX with its NUL is fine.
+    long.truncate(PATH_MAX as usize - 1);
+    long.push(0);
+    assert!(layout(&with_interp_bytes(&long), 0).is_ok());
+    // Outside the file.
+    let mut b = classic(ET_DYN, 0);
+    b.phdrs
+        .insert(1, other(PT_INTERP, R, u64::MAX - 4, 0x1c0, 16));
+    assert_eq!(err(&b.build()), ExecError::BadInterpreterPath);
+}
+
+#[test]
+fn interpreter_goes_right_below_the_mmap_base() {
+    let mmap_base = TASK_SIZE - (128 << 20);
+    // An ld.so-like shared object linked at 0 whose extent is 0x6000 bytes (the .bss included).
+    let elf = classic(ET_DYN, 0).build();
+    let l = interp_layout(&elf, mmap_base).unwrap();
+    assert_eq!(l.load_bias, mmap_base - 0x6000);
+    assert_eq!(l.areas.last().unwrap().end, mmap_base);
+    assert_eq!(l, classic_layout(ElfKind::Dyn, 0, mmap_base - 0x6000));
+    // Not aligned to p_align, unlike a PIE: the extent decides.
+    let mut b = classic(ET_DYN, 0);
+    for ph in &mut b.phdrs {
+        ph.align = 0x20_0000;
+    }
+    let l = interp_layout(&b.build(), mmap_base).unwrap();
+    assert_eq!(l.load_bias, mmap_base - 0x6000);
+    // Its own PT_INTERP is reported but the caller ignores it; an ET_EXEC one stays put.
+    let l = interp_layout(&classic(ET_EXEC, 0x40_0000).build(), mmap_base).unwrap();
+    assert_eq!(l.load_bias, 0);
+    // An extent larger than the room below the base.
+    assert_eq!(
+        interp_layout(&elf, 0x5000),
+        Err(ExecError::AddressOutOfRange)
+    );
 }
 
 #[test]
@@ -660,7 +743,7 @@ fn errors_display_as_one_line() {
         ExecError::NotX86_64,
         ExecError::BadVersion,
         ExecError::NotExecutable,
-        ExecError::HasInterpreter,
+        ExecError::BadInterpreterPath,
         ExecError::BadPhdrTable,
         ExecError::NoLoadSegments,
         ExecError::BadSegment {
@@ -1170,4 +1253,67 @@ proptest! {
             }
         }
     }
+}
+
+/// The host's own dynamic loader, placed as Linux places it: its extent ends at the mmap base
+/// (under `setarch -R`, `/proc/self/maps` of any program shows `ld-linux-x86-64.so.2` ending at
+/// `0x7ffff7fff000`), its entry in its executable area.
+#[test]
+fn host_dynamic_loader() {
+    let Ok(elf) = std::fs::read("/lib64/ld-linux-x86-64.so.2") else {
+        std::eprintln!("note: no /lib64/ld-linux-x86-64.so.2, skipping");
+        return;
+    };
+    let mmap_base = 0x7fff_f7ff_f000;
+    let l = interp_layout(&elf, mmap_base).unwrap();
+    check_invariants(&elf, &l);
+    assert_eq!(l.kind, ElfKind::Dyn);
+    assert_eq!(l.areas.last().unwrap().end, mmap_base);
+    assert_eq!(l.areas.first().unwrap().start, l.load_bias);
+    assert!(l.interp.is_none());
+    assert!(
+        l.areas
+            .iter()
+            .any(|a| a.prot.exec && a.start <= l.entry && l.entry < a.end)
+    );
+}
+
+/// A dynamically linked PIE from the host's gcc names its interpreter and goes to
+/// `ELF_ET_DYN_BASE`.
+#[test]
+fn gcc_dynamic_pie_names_its_interpreter() {
+    let Some((_, dir)) = compile("dynamic-pie", &["-fPIE"]) else {
+        return;
+    };
+    // Relink without -static (compile() always passes it): a plain `gcc -pie`.
+    let binary = dir.join("dyn");
+    let ok = std::process::Command::new("/usr/bin/gcc")
+        .args([
+            "-pie",
+            "-fPIE",
+            "-nostdlib",
+            "-O1",
+            "-fno-stack-protector",
+            "-o",
+        ])
+        .arg(&binary)
+        .arg(dir.join("prog.c"))
+        .status()
+        .is_ok_and(|s| s.success());
+    let elf = std::fs::read(&binary);
+    let _ = std::fs::remove_dir_all(&dir);
+    let Ok(elf) = elf
+        .map_err(|_| ())
+        .and_then(|e| if ok { Ok(e) } else { Err(()) })
+    else {
+        std::eprintln!("note: gcc -pie failed, skipping");
+        return;
+    };
+    let l = layout(&elf, ELF_ET_DYN_BASE).unwrap();
+    check_invariants(&elf, &l);
+    assert_eq!(l.load_bias, 0x5555_5555_4000);
+    assert_eq!(
+        l.interp.as_deref(),
+        Some(&b"/lib64/ld-linux-x86-64.so.2"[..])
+    );
 }
