@@ -242,5 +242,14 @@ int main(int argc, char **argv)
     char *big = anon(2, PROT_READ | PROT_WRITE, 0); /* 4 pages with its guards */
     RESULT("growing past RLIMIT_AS", remap(big, 2 * P, 12 * P, MREMAP_MAYMOVE, 0));
     RESULT("growing within RLIMIT_AS", remap(big, 2 * P, 3 * P, MREMAP_MAYMOVE, 0));
+    setrlimit(RLIMIT_AS, &old_as);
+
+    /* Below vm.mmap_min_addr, an ordinary user may not map (root may on Linux, with
+     * CAP_SYS_RAWIO; here nobody may). Found by the fuzzer: this kernel once moved the area to
+     * address 0. (Only page 0: the host's vm.mmap_min_addr may be lower than Linux's default.) */
+    REPORT("setresuid to nobody", setresuid(65534, 65534, 65534));
+    char *low = anon(1, PROT_READ | PROT_WRITE, 0);
+    RESULT("MREMAP_FIXED to address 0", remap(low, P, P, MREMAP_MAYMOVE | MREMAP_FIXED, 0));
+    mapped("the area after it", low, 1);
     return 0;
 }

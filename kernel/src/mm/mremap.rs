@@ -27,7 +27,9 @@ use abi::mman::{MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE};
 
 use super::{
     layout::{PAGE_SIZE, TASK_SIZE, is_page_aligned},
-    mm_struct::{MAX_MAP_COUNT, MmInner, VmFlags, VmaInfo, accountable, vm_enough_memory},
+    mm_struct::{
+        MAX_MAP_COUNT, MMAP_MIN_ADDR, MmInner, VmFlags, VmaInfo, accountable, vm_enough_memory,
+    },
 };
 use crate::syscall::errno::*;
 
@@ -179,6 +181,11 @@ impl MmInner {
             return Err(ENOMEM);
         }
         let target = if flags & MREMAP_FIXED != 0 {
+            // get_unmapped_area's security_mmap_addr: nothing below vm.mmap_min_addr (Linux
+            // allows it with CAP_SYS_RAWIO; there are no capabilities here, as in mmap).
+            if new_addr < MMAP_MIN_ADDR {
+                return Err(EPERM);
+            }
             new_addr
         } else {
             self.get_unmapped_area(new_len, new_addr)?

@@ -6,7 +6,8 @@
 //! Each worker runs its share of the N calls, drawn from a table of generators (one small function
 //! per call, see [`GENERATORS`]) with a PRNG seeded from S and the worker's number: mmap (every flag,
 //! garbage ones too, MAP_FIXED over random and existing areas, file mappings at huge and unaligned
-//! offsets), munmap, mprotect (page-by-page splits), brk, read/write/writev/open/openat/close/ioctl,
+//! offsets), munmap, mprotect (page-by-page splits), mremap (shrink, grow, MAYMOVE, FIXED into the
+//! arena, DONTUNMAP), mlock/mlock2/munlock/mlockall/munlockall, madvise (every advice), brk, read/write/writev/open/openat/close/ioctl,
 //! execve, wait4, fork and clone (children fork again, touch random addresses and may die of
 //! SIGSEGV or SIGBUS), arch_prctl, rt_sigprocmask, set_tid_address, system calls made with odd
 //! RFLAGS, and numbers Linux leaves unassigned. Arguments are zero, huge, unaligned, non-canonical,
@@ -483,6 +484,9 @@ const GENERATORS: &[(u64, &str, Generator)] = &[
     (8, "munmap", Fuzzer::gen_munmap),
     (8, "mprotect", Fuzzer::gen_mprotect),
     (1, "split", Fuzzer::gen_split),
+    (4, "mremap", Fuzzer::gen_mremap),
+    (2, "mlock", Fuzzer::gen_mlock),
+    (3, "madvise", Fuzzer::gen_madvise),
     (5, "brk", Fuzzer::gen_brk),
     (6, "read", Fuzzer::gen_read),
     (1, "read_efault", Fuzzer::gen_read_efault),
@@ -985,6 +989,154 @@ impl Fuzzer {
         let r = self.call("mprotect", nr::MPROTECT, [addr, len, prot, 0, 0, 0]);
         if r > 0 {
             self.fail(format_args!("mprotect returned {r}"));
+        }
+    }
+
+    /// mremap of a range from [`range`](Self::range): shrinking, growing, moving (MREMAP_MAYMOVE,
+    /// MREMAP_FIXED into the arena, MREMAP_DONTUNMAP), garbage flags and lengths. A destination
+    /// of MREMAP_FIXED is always in the arena and ends below its guard page, so nothing of this
+    /// program is ever replaced.
+    fn gen_mremap(&mut self) {
+        const MAYMOVE: u64 = 1;
+        const FIXED: u64 = 2;
+        const DONTUNMAP: u64 = 4;
+        let (addr, old_len) = self.range();
+        let mut new_len = self.len();
+        let flags = match self.rng.below(10) {
+            0..=2 => 0,
+            3..=5 => MAYMOVE,
+            6 => MAYMOVE | FIXED,
+            7 => {
+                new_len = old_len;
+                MAYMOVE | DONTUNMAP
+            }
+            8 => self.rng.below(8),
+            _ => self.rng.next(),
+        };
+        let new_addr = if flags & FIXED != 0 {
+            // Never the guard page or anything outside the arena that a program could use.
+            let at = if self.rng.percent(5) {
+                let unaligned = self.arena_addr() + 1;
+                self.rng
+                    .pick(&[0, PAGE, MMAP_MIN_ADDR - PAGE, unaligned, !0xfff])
+            } else {
+                self.arena_addr()
+            };
+            // MREMAP_FIXED unmaps the destination before anything else can fail (on Linux too,
+            // where the EPERM for an address below mmap_min_addr comes after): keep it within the
+            // arena, or below mmap_min_addr where nothing is ever mapped.
+            if at >= self.arena && at < self.guard() && !Self::is_huge(new_len) {
+                new_len = new_len.min(self.guard() - at);
+            } else if at < MMAP_MIN_ADDR {
+                new_len = new_len.min(MMAP_MIN_ADDR - at);
+            }
+            at
+        } else {
+            let (random, arena) = (self.rng.next(), self.arena_addr());
+            self.rng.pick(&[0, random, arena])
+        };
+        // A locked area that grows is populated: keep that within bounds, on Linux too.
+        if new_len > old_len.saturating_add(POPULATE_MAX_PAGES * PAGE) && !Self::is_huge(old_len) {
+            self.call("munlock", nr::MUNLOCK, [addr, old_len, 0, 0, 0, 0]);
+        }
+        let r = self.call(
+            "mremap",
+            nr::MREMAP,
+            [addr, old_len, new_len, flags, new_addr, 0],
+        );
+        if r < 0 {
+            return;
+        }
+        let start = r as u64;
+        if !start.is_multiple_of(PAGE) || !(MMAP_MIN_ADDR..TASK_SIZE).contains(&start) {
+            self.fail(format_args!("mremap gave {start:#x}"));
+        }
+        if flags & FIXED != 0 && start != new_addr {
+            self.fail(format_args!(
+                "MREMAP_FIXED to {new_addr:#x} gave {start:#x}"
+            ));
+        }
+        if flags & MAYMOVE == 0 && start != addr {
+            self.fail(format_args!(
+                "mremap without MREMAP_MAYMOVE moved {addr:#x} to {start:#x}"
+            ));
+        }
+        self.remember(start, new_len);
+    }
+
+    /// mlock, mlock2, munlock, mlockall and munlockall. Locking populates, so the lengths locked
+    /// without MLOCK_ONFAULT stay small, and mlockall always keeps MCL_ONFAULT: memory stays
+    /// bounded on Linux too.
+    fn gen_mlock(&mut self) {
+        const MLOCK_ONFAULT: u64 = 1;
+        const MCL_CURRENT: u64 = 1;
+        const MCL_FUTURE: u64 = 2;
+        const MCL_ONFAULT: u64 = 4;
+        let (addr, len) = self.range();
+        let small = if Self::is_huge(len) {
+            len
+        } else {
+            len.min(POPULATE_MAX_PAGES * PAGE)
+        };
+        match self.rng.below(8) {
+            0 | 1 => {
+                self.call("mlock", nr::MLOCK, [addr, small, 0, 0, 0, 0]);
+            }
+            2 => {
+                let flags = self.rng.pick(&[MLOCK_ONFAULT, 2, 3, u64::MAX]);
+                self.call("mlock2", nr::MLOCK2, [addr, len, flags, 0, 0, 0]);
+            }
+            3 => {
+                self.call("mlock2", nr::MLOCK2, [addr, small, 0, 0, 0, 0]);
+            }
+            4 | 5 => {
+                self.call("munlock", nr::MUNLOCK, [addr, len, 0, 0, 0, 0]);
+            }
+            6 => {
+                let flags = self.rng.pick(&[
+                    MCL_CURRENT | MCL_ONFAULT,
+                    MCL_FUTURE | MCL_ONFAULT,
+                    MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT,
+                    MCL_ONFAULT,
+                    0,
+                    8,
+                ]);
+                self.call("mlockall", nr::MLOCKALL, [flags, 0, 0, 0, 0, 0]);
+            }
+            _ => {
+                let r = self.call("munlockall", nr::MUNLOCKALL, [0; 6]);
+                if r != 0 {
+                    self.fail(format_args!("munlockall: {}", errno_name(r)));
+                }
+            }
+        }
+    }
+
+    /// madvise with every advice Linux knows (but the memory-failure ones, which need privilege
+    /// and would poison pages on Linux) and garbage ones; the advices that read pages in get small
+    /// lengths, and those that drop pages never a length reaching past the range's area.
+    fn gen_madvise(&mut self) {
+        let (addr, len) = self.range();
+        let mut advice = if self.rng.percent(5) {
+            self.rng.next()
+        } else {
+            self.rng.below(27)
+        };
+        // A huge length runs past the area into this program's own memory (on Linux too, madvise
+        // advises every area up to the end): only advice that leaves the pages alone, there.
+        // (DONTNEED, FREE, REMOVE, WIPEONFORK, DONTFORK, DONTNEED_LOCKED would take them.)
+        if Self::is_huge(len) && matches!(advice, 4 | 8 | 9 | 10 | 18 | 24) {
+            advice = 0;
+        }
+        // WILLNEED, POPULATE_READ, POPULATE_WRITE fault the range in.
+        let len = if matches!(advice, 3 | 22 | 23) && !Self::is_huge(len) {
+            len.min(POPULATE_MAX_PAGES * PAGE)
+        } else {
+            len
+        };
+        let r = self.call("madvise", nr::MADVISE, [addr, len, advice, 0, 0, 0]);
+        if r > 0 {
+            self.fail(format_args!("madvise returned {r}"));
         }
     }
 
