@@ -7,6 +7,7 @@ use super::{
     frame, heap,
     kstack::{self, KernelStack},
     layout::PAGE_SIZE,
+    mm_struct::{VmFlags, VmaInfo},
     paging::{self, AddressSpace, PteFlags},
 };
 use crate::ensure;
@@ -25,6 +26,21 @@ impl Rng {
 
 /// Thousands of allocations of mixed orders, freed in a shuffled order: the free count comes back
 /// exactly and the buddy structures stay consistent.
+/// An anonymous private read-write area of `pages` pages at `start`, as mmap would make it.
+fn insert_anon_rw(m: &mut super::mm_struct::MmInner, start: u64, pages: u64) -> Result<(), String> {
+    let flags =
+        VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
+    m.vmas
+        .insert(VmaInfo {
+            start,
+            end: start + pages * PAGE_SIZE,
+            flags,
+            file: None,
+            pgoff: 0,
+        })
+        .map_err(|e| alloc::format!("{e:?}"))
+}
+
 pub fn frame_storm() -> Result<(), String> {
     let before = frame::stats();
     let mut rng = Rng(0x1234_5678_9abc_def1);
@@ -322,26 +338,16 @@ pub fn kstack_guard() -> Result<(), String> {
 pub fn mremap_moves_entries() -> Result<(), String> {
     use super::{
         fault::{Access, FaultOutcome},
-        mm_struct::{Mm, VmFlags, VmaInfo},
+        mm_struct::Mm,
     };
     use abi::mman::{MREMAP_FIXED, MREMAP_MAYMOVE};
     let before = frame::stats().free;
     let mm = Mm::new().map_err(|e| alloc::format!("{e:?}"))?;
     let (old, new) = (0x1000_0000u64, 0x5000_0000u64);
-    let flags =
-        VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
     let mut frames = [None; 3];
     {
         let mut m = mm.lock();
-        m.vmas
-            .insert(VmaInfo {
-                start: old,
-                end: old + 4 * PAGE_SIZE,
-                flags,
-                file: None,
-                pgoff: 0,
-            })
-            .map_err(|e| alloc::format!("{e:?}"))?;
+        insert_anon_rw(&mut m, old, 4)?;
         for (i, slot) in frames.iter_mut().enumerate() {
             let addr = old + i as u64 * PAGE_SIZE;
             m.handle_fault(addr, Access::Write)
@@ -429,24 +435,14 @@ pub fn mremap_moves_entries() -> Result<(), String> {
 pub fn fault_and_fork() -> Result<(), String> {
     use super::{
         fault::{Access, FaultOutcome},
-        mm_struct::{Mm, VmFlags, VmaInfo},
+        mm_struct::Mm,
     };
     let before = frame::stats().free;
     let mm = Mm::new().map_err(|e| alloc::format!("{e:?}"))?;
     let addr = 0x1000_0000u64;
-    let flags =
-        VmFlags::READ | VmFlags::WRITE | VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
     {
         let mut m = mm.lock();
-        m.vmas
-            .insert(VmaInfo {
-                start: addr,
-                end: addr + 4 * PAGE_SIZE,
-                flags,
-                file: None,
-                pgoff: 0,
-            })
-            .map_err(|e| alloc::format!("{e:?}"))?;
+        insert_anon_rw(&mut m, addr, 4)?;
         ensure!(
             m.handle_fault(addr, Access::Read) == Ok(FaultOutcome::ZeroPage),
             "read did not map the zero page"
