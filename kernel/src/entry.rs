@@ -11,9 +11,9 @@ use crate::{arch::syscall::PtRegs, process, sched, signal, syscall, thread, trap
 /// A system call: `regs` holds the number and arguments; the result goes into `regs.rax`.
 pub extern "C" fn syscall(regs: &mut PtRegs) {
     syscall::dispatch_entry(regs);
-    // rt_sigreturn sets orig_rax to -1: what it restored is no system call's result.
-    let restartable = regs.orig_rax != u64::MAX;
-    exit_to_user_mode(regs, restartable);
+    // Whether rax is a result to restart is settled on the slow path (after rt_sigreturn it is
+    // not: see exit_to_user_mode_loop).
+    exit_to_user_mode(regs, true);
 }
 
 /// An exception or interrupt (vector `vector`), from user or kernel mode.
@@ -74,6 +74,8 @@ fn work_pending(regs: &PtRegs, syscall: bool) -> bool {
 /// [`exit_to_user_mode`] when there is work: done until none is left.
 #[inline(never)]
 fn exit_to_user_mode_loop(regs: &mut PtRegs, syscall: bool) {
+    // rt_sigreturn sets orig_rax to -1: what it restored is no system call's result.
+    let syscall = syscall && regs.orig_rax != u64::MAX;
     if syscall {
         // A call a signal interrupted returned EINTR: the restart code it recorded says how it
         // is to finish (Linux's -ERESTART* results), which do_signal decides below.
