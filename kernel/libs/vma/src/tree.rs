@@ -307,8 +307,13 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         // After the splits, the first area inside the range starts here.
         let mut next = Some(first.start().max(start));
         let (mut left, mut right) = self.allocate_splits(need_left, need_right)?;
-        self.split_at(start, &mut left);
-        self.split_at(end, &mut right);
+        // Each split looks the area up again: only where one is needed.
+        if need_left {
+            self.split_at(start, &mut left);
+        }
+        if need_right {
+            self.split_at(end, &mut right);
+        }
         // Every area from `start` on that begins before `end` now lies wholly inside the range.
         while let Some(at) = next.filter(|&at| at < end) {
             let Some((vma, after)) = self.tree.remove(at) else {
