@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "procfield.h"
+
 static int failures;
 
 static void check(const char *what, int ok) {
@@ -24,15 +26,7 @@ static void check(const char *what, int ok) {
 
 /* A /proc/meminfo field in kB, or -1. */
 static long meminfo(const char *key) {
-    char buf[1024];
-    int fd = open("/proc/meminfo", O_RDONLY);
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    char *at = strstr(buf, key);
-    return at ? atol(at + strlen(key) + 1) : -1;
+    return proc_field("/proc/meminfo", key);
 }
 
 #define PAGES 256

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procfield.h"
+
 static int failures;
 
 static void check(const char *what, int ok) {
@@ -20,18 +22,6 @@ static void check(const char *what, int ok) {
     failures += !ok;
 }
 
-/* Field `key` of a /proc file whose lines are "key: value", or -1. */
-static long proc_field(const char *path, const char *key) {
-    char buf[4096];
-    int fd = open(path, O_RDONLY);
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    char *at = strstr(buf, key);
-    return at ? atol(at + strlen(key) + 1) : -1;
-}
 
 /* The total number of tasks: the fourth field of /proc/loadavg, "running/total". */
 static long tasks(void) {
@@ -50,14 +40,14 @@ struct snapshot {
 
 static struct snapshot snapshot(void) {
     /* Detached threads may still be on their way out: wait until only this one is left. */
-    while (proc_field("/proc/self/status", "Threads:") != 1)
+    while (proc_field("/proc/self/status", "Threads") != 1)
         sched_yield();
     struct snapshot s = {
-        proc_field("/proc/meminfo", "MemFree:"),
-        proc_field("/proc/meminfo", "KernelHeap:"),
-        proc_field("/proc/meminfo", "KernelHeapUsed:"),
-        proc_field("/proc/meminfo", "KernelPageTables:"),
-        proc_field("/proc/self/status", "VmRSS:"),
+        proc_field("/proc/meminfo", "MemFree"),
+        proc_field("/proc/meminfo", "KernelHeap"),
+        proc_field("/proc/meminfo", "KernelHeapUsed"),
+        proc_field("/proc/meminfo", "KernelPageTables"),
+        proc_field("/proc/self/status", "VmRSS"),
         tasks(),
     };
     return s;
