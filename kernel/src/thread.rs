@@ -251,39 +251,41 @@ impl SavedSigmask {
     }
 }
 
+/// The thread running on this CPU, as the pointer in the top word of its kernel stack (null
+/// during early boot, off every kernel stack, or on a stack without a thread). A running stack
+/// pointer cannot be in a guard page, so only the stack area is checked.
+#[inline(always)]
+fn current_ptr() -> *const Thread {
+    let rsp: u64;
+    // SAFETY: reading the stack pointer.
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
+    match crate::mm::kstack::running_stack_top(rsp) {
+        // SAFETY: every kernel stack's top word is either zero (a stack without a thread) or a
+        // pointer to the thread that owns it.
+        Some(top) => unsafe { *((top - 8) as *const *const Thread) },
+        None => core::ptr::null(),
+    }
+}
+
 /// Runs `f` on the thread running on this CPU, without taking a reference (the system-call fast
 /// paths: no atomic reference counting). None during early boot.
 #[inline]
 pub fn with_current<R>(f: impl FnOnce(&Thread) -> R) -> Option<R> {
-    let rsp: u64;
-    // SAFETY: reading the stack pointer.
-    unsafe {
-        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
-    };
-    let top = crate::mm::kstack::running_stack_top(rsp)?;
-    // SAFETY: as in `current`: the top word of a kernel stack is null or the thread that owns the
-    // stack, which stays alive while it runs on it, which outlasts `f`.
-    unsafe {
-        let ptr = *((top - 8) as *const *const Thread);
-        ptr.as_ref().map(f)
-    }
+    // SAFETY: the running thread stays alive while it runs on its stack, which outlasts `f`.
+    unsafe { current_ptr().as_ref() }.map(f)
 }
 
 /// The thread running on this CPU, found from the kernel stack (None during early boot).
 pub fn current() -> Option<Arc<Thread>> {
-    let rsp: u64;
-    // SAFETY: reading the stack pointer.
+    let ptr = current_ptr();
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: the thread table or the scheduler keeps a reference to the running thread, so
+    // taking another one is sound.
     unsafe {
-        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
-    };
-    let top = crate::mm::kstack::stack_top_of(rsp)?;
-    // SAFETY: every kernel stack's top word is either zero (a stack without a thread) or a pointer
-    // to the thread that owns it, kept alive by the thread table or the scheduler while it runs.
-    unsafe {
-        let ptr = *((top - 8) as *const *const Thread);
-        if ptr.is_null() {
-            return None;
-        }
         Arc::increment_strong_count(ptr);
         Some(Arc::from_raw(ptr))
     }

@@ -115,7 +115,7 @@ fn job_control(sig: u8) -> Result<(), Errno> {
             return Ok(());
         }
     }
-    let ignored = me.sigmask.get() & (1 << (sig - 1)) != 0
+    let ignored = me.sigmask.get() & signal::sigmask(sig) != 0
         || process.actions().get(sig).sa_handler == abi::signal::SIG_IGN;
     if ignored {
         return if sig == signal::SIGTTIN {

@@ -58,6 +58,19 @@ impl EpItem {
     fn is(&self, fd: i32, file: &Arc<OpenFile>) -> bool {
         self.fd == fd && Weak::ptr_eq(&self.file, &Arc::downgrade(file))
     }
+
+    /// What a scan finds now (the file being this item's): the events the file is ready for among
+    /// those wanted, its wake-up count (edge-triggered items), and whether that is to be reported:
+    /// anything ready, or for an edge-triggered item only something new since its last scan.
+    fn scan(&self, file: &OpenFile) -> (u32, u64, bool) {
+        let ready = u32::from(file.poll()) & self.events;
+        if self.events & abi::epoll::EPOLLET == 0 {
+            return (ready, 0, ready != 0);
+        }
+        let wakes = file.wakes(self.events);
+        let edge = ready & !self.last != 0 || wakes != self.last_wakes;
+        (ready, wakes, ready != 0 && edge)
+    }
 }
 
 /// An epoll instance: what epoll_create returns a descriptor for.
@@ -205,17 +218,12 @@ impl EventPoll {
             let Some(file) = item.file.upgrade() else {
                 continue;
             };
-            let ready = u32::from(file.poll()) & item.events;
+            let (ready, wakes, report) = item.scan(&file);
             if item.events & abi::epoll::EPOLLET != 0 {
-                let wakes = file.wakes(item.events);
-                let edge = ready & !item.last != 0 || wakes != item.last_wakes;
                 item.last = ready;
                 item.last_wakes = wakes;
-                if !edge {
-                    continue;
-                }
             }
-            if ready == 0 {
+            if !report {
                 continue;
             }
             out.push(epoll_event {
@@ -236,13 +244,7 @@ impl EventPoll {
             let Some(file) = item.file.upgrade() else {
                 return false;
             };
-            let ready = u32::from(file.poll()) & item.events;
-            if item.events & abi::epoll::EPOLLET != 0 {
-                ready != 0
-                    && (ready & !item.last != 0 || file.wakes(item.events) != item.last_wakes)
-            } else {
-                ready != 0
-            }
+            item.scan(&file).2
         });
         if ready {
             (EPOLLIN | EPOLLRDNORM) as u16

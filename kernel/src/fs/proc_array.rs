@@ -60,9 +60,9 @@ pub fn render_comm(process: &Process, thread: Option<&Thread>) -> String {
 fn ignored_and_caught(process: &Process) -> (u64, u64) {
     let (mut ignored, mut caught) = (0u64, 0u64);
     let actions = process.actions();
-    for sig in 1..=abi::signal::NSIG as u8 {
+    for sig in 1..=crate::signal::NSIG {
         let handler = actions.get(sig).sa_handler;
-        let bit = 1u64 << (sig - 1);
+        let bit = crate::signal::sigmask(sig);
         match handler {
             abi::signal::SIG_IGN => ignored |= bit,
             abi::signal::SIG_DFL => {}

@@ -102,21 +102,13 @@ pub fn guard_hit(addr: u64) -> Option<(u64, u64)> {
     (addr < bottom).then_some((bottom, top))
 }
 
-/// The top of the kernel stack the running code is on (`rsp`, its stack pointer), if it is on one:
-/// [`stack_top_of`] without the guard-page check, which a running stack pointer cannot be in.
+/// The top of the kernel stack the running code is on (`rsp`, its stack pointer), if it is on one.
+/// A running stack pointer cannot be in a guard page (see [`guard_hit`]), so only the area is
+/// checked.
 #[inline(always)]
 pub fn running_stack_top(rsp: u64) -> Option<u64> {
     if !(KSTACK_AREA_START..KSTACK_AREA_END).contains(&rsp) {
         return None;
     }
     Some(KSTACK_AREA_START + ((rsp - KSTACK_AREA_START) / SLOT_SIZE + 1) * SLOT_SIZE)
-}
-
-/// The top of the kernel stack containing `addr`, if it is one.
-pub fn stack_top_of(addr: u64) -> Option<u64> {
-    if !(KSTACK_AREA_START..KSTACK_AREA_END).contains(&addr) {
-        return None;
-    }
-    let top = KSTACK_AREA_START + ((addr - KSTACK_AREA_START) / SLOT_SIZE + 1) * SLOT_SIZE;
-    (addr >= top - KSTACK_SIZE).then_some(top)
 }

@@ -26,6 +26,13 @@ impl Rng {
 
 /// Thousands of allocations of mixed orders, freed in a shuffled order: the free count comes back
 /// exactly and the buddy structures stay consistent.
+/// Fails unless as many frames are free as `before` (what a test had at its start).
+fn frames_back(before: usize) -> Result<(), String> {
+    let now = frame::stats().free;
+    ensure!(now == before, "frames leaked: {} -> {}", before, now);
+    Ok(())
+}
+
 /// An anonymous private read-write area of `pages` pages at `start`, as mmap would make it.
 fn insert_anon_rw(m: &mut super::mm_struct::MmInner, start: u64, pages: u64) -> Result<(), String> {
     let flags =
@@ -203,12 +210,7 @@ pub fn map_translate_unmap() -> Result<(), String> {
         space.table_frames()
     );
     drop(space);
-    ensure!(
-        frame::stats().free == before,
-        "frames leaked: {} -> {}",
-        before,
-        frame::stats().free
-    );
+    frames_back(before)?;
     Ok(())
 }
 
@@ -423,12 +425,7 @@ pub fn mremap_moves_entries() -> Result<(), String> {
     }
     drop(child);
     drop(mm);
-    ensure!(
-        frame::stats().free == before,
-        "frames leaked: {} -> {}",
-        before,
-        frame::stats().free
-    );
+    frames_back(before)?;
     Ok(())
 }
 
@@ -518,11 +515,6 @@ pub fn fault_and_fork() -> Result<(), String> {
         m.vmas.check_invariants().map_err(String::from)?;
     }
     drop(mm);
-    ensure!(
-        frame::stats().free == before,
-        "frames leaked: {} -> {}",
-        before,
-        frame::stats().free
-    );
+    frames_back(before)?;
     Ok(())
 }

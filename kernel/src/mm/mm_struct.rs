@@ -106,19 +106,8 @@ pub struct MmLayout {
     pub env_start: u64,
     pub env_end: u64,
     /// Where top-down mmap starts looking (Linux's mm->mmap_base): [`MMAP_BASE`], or lower by a
-    /// random amount (see [`super::aslr`]). 0 until exec sets it, which means MMAP_BASE.
+    /// random amount that exec chooses (see [`super::aslr`]).
     pub mmap_base: u64,
-}
-
-impl MmLayout {
-    /// The mmap base in force.
-    pub fn mmap_base(&self) -> u64 {
-        if self.mmap_base == 0 {
-            MMAP_BASE
-        } else {
-            self.mmap_base
-        }
-    }
 }
 
 /// Everything the mm lock protects.
@@ -148,7 +137,10 @@ impl Mm {
             inner: IrqMutex::new(MmInner {
                 vmas,
                 pt: AddressSpace::new()?,
-                layout: MmLayout::default(),
+                layout: MmLayout {
+                    mmap_base: MMAP_BASE,
+                    ..MmLayout::default()
+                },
                 counters: MmCounters::default(),
                 exe_file: None,
                 def_flags: VmFlags::empty(),

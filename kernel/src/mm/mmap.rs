@@ -85,13 +85,13 @@ impl MmInner {
             self.vmas
                 .get_unmapped_area(len, hint, MMAP_MIN_ADDR, TASK_SIZE, STACK_GUARD_GAP)
         })
-        .filter(|&a| hint == Some(a) || a + len <= self.layout.mmap_base())
+        .filter(|&a| hint == Some(a) || a + len <= self.layout.mmap_base)
         .or_else(|| {
             self.vmas.get_unmapped_area(
                 len,
                 None,
                 MMAP_MIN_ADDR,
-                self.layout.mmap_base(),
+                self.layout.mmap_base,
                 STACK_GUARD_GAP,
             )
         })

@@ -160,35 +160,26 @@ unsafe fn leaf_slow<'a>(
     va: u64,
     create: bool,
 ) -> Result<Option<&'a mut PageTableEntry>, MapError> {
-    let user = va < LOWER_HALF_END;
-    let mut phys = pml4.start_address().as_u64();
-    for level in [4u8, 3, 2] {
-        // SAFETY: per this function's contract (`phys` is a table of this tree).
-        let slot = unsafe { &mut raw_table(phys)[index(va, level)] };
-        if *slot == 0 {
-            if !create {
-                return Ok(None);
-            }
-            let mut flags = PteFlags::PRESENT | PteFlags::WRITABLE;
-            let table = if user {
-                flags |= PteFlags::USER_ACCESSIBLE;
-                new_user_table()?
-            } else {
-                let table = new_table()?;
-                KERNEL_TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
-                table
-            };
-            *slot = table.start_address().as_u64() | flags.bits();
-        } else if *slot & PteFlags::HUGE_PAGE.bits() != 0 {
-            return Err(MapError::HugePage);
-        }
-        // A used entry above the leaves is a present table of the same tree.
-        phys = *slot & ENTRY_ADDR;
-    }
-    // SAFETY: `phys` is the PT of this tree covering `va`.
-    Ok(Some(as_entry(unsafe {
-        &mut raw_table(phys)[index(va, 1)]
-    })))
+    // SAFETY: per this function's contract.
+    Ok(match unsafe { leaf_table(pml4, va, create)? } {
+        Ok(table) => Some(as_entry(&mut table[index(va, 1)])),
+        Err(_) => None,
+    })
+}
+
+/// A new table for an entry of the user half (`user`) or of the kernel half, as the entry's word:
+/// user tables come out of the user reserve, kernel ones are counted (see KERNEL_TABLE_FRAMES).
+fn new_table_entry(user: bool) -> Result<u64, MapError> {
+    let mut flags = PteFlags::PRESENT | PteFlags::WRITABLE;
+    let table = if user {
+        flags |= PteFlags::USER_ACCESSIBLE;
+        new_user_table()?
+    } else {
+        let table = new_table()?;
+        KERNEL_TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
+        table
+    };
+    Ok(table.start_address().as_u64() | flags.bits())
 }
 
 /// The level-1 table (PT) that maps `va` below `pml4`, creating missing tables if `create`; without
@@ -196,7 +187,7 @@ unsafe fn leaf_slow<'a>(
 /// hole that entry would have mapped (so a caller can skip it whole).
 ///
 /// # Safety
-/// As for [`table`], for the whole tree under `pml4` that the walk touches; user addresses only.
+/// As for [`table`], for the whole tree under `pml4` that the walk touches.
 unsafe fn leaf_table<'a>(
     pml4: PhysFrame,
     va: u64,
@@ -211,11 +202,11 @@ unsafe fn leaf_table<'a>(
                 let span = 1u64 << (12 + 9 * (level as u64 - 1));
                 return Ok(Err((va & !(span - 1)).saturating_add(span)));
             }
-            let flags = PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::USER_ACCESSIBLE;
-            *slot = new_user_table()?.start_address().as_u64() | flags.bits();
+            *slot = new_table_entry(va < LOWER_HALF_END)?;
         } else if *slot & PteFlags::HUGE_PAGE.bits() != 0 {
             return Err(MapError::HugePage);
         }
+        // A used entry above the leaves is a present table of the same tree.
         phys = *slot & ENTRY_ADDR;
     }
     // SAFETY: `phys` is the PT of this tree covering `va`.

@@ -8,7 +8,7 @@ use abi::{
     epoll::{EP_MAX_EVENTS, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_MOD, epoll_event},
     fcntl::O_RDWR,
 };
-use alloc::{sync::Arc, vec::Vec};
+use alloc::vec::Vec;
 
 use super::{
     SysResult,
@@ -44,15 +44,6 @@ pub fn sys_epoll_create1(flags: u64) -> SysResult {
     current_files()?
         .lock()
         .install(file, flags & EPOLL_CLOEXEC != 0)
-}
-
-/// The epoll instance open as `epfd`: EBADF if it is not open, EINVAL if it is not an instance.
-fn epoll_file(epfd: u64) -> Result<Arc<OpenFile>, Errno> {
-    let file = fget(epfd)?;
-    match file.kind {
-        FileKind::Epoll(_) => Ok(file),
-        _ => Err(EINVAL),
-    }
 }
 
 /// epoll_ctl(epfd, op, fd, event): the event is read first for ADD and MOD (EFAULT), then both
@@ -125,7 +116,8 @@ fn do_epoll_wait(epfd: u64, events: u64, maxevents: u64, deadline: Deadline) -> 
     }
     let max = max as usize;
     uaccess::check_range(events, max * size_of::<epoll_event>()).map_err(|_| EFAULT)?;
-    let file = epoll_file(epfd)?;
+    // EBADF if `epfd` is not open, EINVAL if it is not an epoll instance.
+    let file = fget(epfd)?;
     let FileKind::Epoll(ep) = &file.kind else {
         return Err(EINVAL);
     };
