@@ -9,6 +9,7 @@
 //! | `loglevel=error\|warn\|info\|debug\|trace` | how much the kernel logs (default info) |
 //! | `ktest` | run the in-kernel self-tests and power off with their result |
 //! | `norandmaps` | no address-space randomisation (randomize_va_space = 0), as on Linux |
+//! | `transparent_hugepage=always\|madvise\|never` | when anonymous memory gets huge pages, as on Linux (default always; never below 512 MiB of memory) |
 //! | `crash=page-fault\|stack-overflow\|triple-fault\|hang` | fail on purpose (the tests check the report) |
 //! | `-- a b c` | arguments for the first program |
 
@@ -22,6 +23,7 @@ pub struct Cmdline {
     pub loglevel: Option<String>,
     pub ktest: bool,
     pub norandmaps: bool,
+    pub transparent_hugepage: Option<crate::mm::huge_memory::ThpMode>,
     pub crash: Option<String>,
     pub init_args: Vec<String>,
 }
@@ -41,6 +43,12 @@ impl Cmdline {
                 Some(("init", v)) => cmd.init = Some(v.into()),
                 Some(("loglevel", v)) => cmd.loglevel = Some(v.into()),
                 Some(("crash", v)) => cmd.crash = Some(v.into()),
+                Some(("transparent_hugepage", v)) => {
+                    cmd.transparent_hugepage = crate::mm::huge_memory::ThpMode::parse(v);
+                    if cmd.transparent_hugepage.is_none() {
+                        log::warn!("cmdline: transparent_hugepage={v:?} ignored");
+                    }
+                }
                 None if word == "ktest" => cmd.ktest = true,
                 None if word == "norandmaps" => cmd.norandmaps = true,
                 _ => log::warn!("cmdline: unknown word {word:?} ignored"),

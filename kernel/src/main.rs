@@ -132,6 +132,7 @@ extern "C" fn kernel_main_stage2() -> ! {
     if cmdline.norandmaps {
         mm::aslr::set_mode(0);
     }
+    mm::huge_memory::init(cmdline.transparent_hugepage);
     log::info!("cmdline: {:?}", cmdline.raw);
     print_frame_stats();
 

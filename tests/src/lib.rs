@@ -446,15 +446,28 @@ fn compile_c_linked(compiler: &str, name: &str, static_link: bool, extra: &[&str
 /// kernel's outcome and output, or None when musl-gcc is missing. Never use it for a program that
 /// forks without bound: the Linux run is on the host.
 pub fn c_differential(name: &str, args: &[&str]) -> Option<(Outcome, String)> {
+    c_differential_with(name, args, "", |boot| boot)
+}
+
+/// [`c_differential`] with `options` added to the kernel command line and the boot changed by
+/// `configure` (more memory, say).
+pub fn c_differential_with(
+    name: &str,
+    args: &[&str],
+    options: &str,
+    configure: impl FnOnce(Boot) -> Boot,
+) -> Option<(Outcome, String)> {
     let program = build_c(name, &[])?;
     let mut cmdline = format!("init=/bin/{name}");
+    if !options.is_empty() {
+        cmdline.push(' ');
+        cmdline.push_str(options);
+    }
     if !args.is_empty() {
         cmdline.push_str(" -- ");
         cmdline.push_str(&args.join(" "));
     }
-    let out = Boot::new(&cmdline)
-        .file(&program, &format!("/bin/{name}"))
-        .run();
+    let out = configure(Boot::new(&cmdline).file(&program, &format!("/bin/{name}"))).run();
     let output = program_output(&out.console);
     let linux = run_native(&program, args);
     let _ = std::fs::remove_dir_all(program.parent().unwrap());

@@ -568,6 +568,7 @@ fn meminfo() -> String {
         ("Shmem", kb(crate::fs::page_cache_pages())),
         // Nothing the kernel keeps can be reclaimed; free (procps and busybox) reads this line.
         ("SReclaimable", 0),
+        ("AnonHugePages", frame::anon_thps() * 2048),
         ("KernelHeap", crate::mm::heap::usage().1 / 1024),
         // The part of the heap in use: a leak of kernel objects shows here first.
         ("KernelHeapUsed", crate::mm::heap::usage().0 / 1024),

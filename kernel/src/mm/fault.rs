@@ -6,10 +6,11 @@
 //! | no VMA at the address (and no stack to grow into it) | SIGSEGV, "no mapping" (SEGV_MAPERR) |
 //! | the VMA forbids the access (write to r--, fetch from rw-, any access to ---) | SIGSEGV, "protection" (SEGV_ACCERR) |
 //! | anonymous page, read | the shared zero page, read-only |
-//! | anonymous page, write | a fresh zeroed frame |
+//! | anonymous page, write | a fresh zeroed frame, or a whole 2 MiB huge page where the area allows it ([`super::huge_memory`]) |
 //! | file page, shared area or read | the file's page-cache frame (read-only in a private area) |
 //! | file page, private area, write | a private copy of the page-cache frame |
 //! | present read-only page of a writable private area, write | copy-on-write: reuse the frame if this process is its only user, else copy it |
+//! | present read-only huge page, write | reuse it whole if this process is its only user, else split it and copy the one small page |
 //!
 //! Nothing here depends on anything but the fault: no work for other pages is done on this path.
 
@@ -19,6 +20,7 @@ use super::{
     frame::{self, Frame, PageFlags},
     layout::{PAGE_SIZE, page_down},
     mm_struct::{MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, pte_flags},
+    paging::PteFlags,
     vm_object::{PageError, VmFile},
 };
 
@@ -59,6 +61,8 @@ impl FaultError {
 pub enum FaultOutcome {
     ZeroPage,
     NewAnonPage,
+    /// A transparent huge page (see [`super::huge_memory`]).
+    NewHugePage,
     FilePage,
     FileCopy,
     CowCopy,
@@ -70,6 +74,7 @@ pub enum FaultOutcome {
 /// What the fault path needs to know about the VMA (copied out so the tree is not borrowed).
 struct Area {
     start: u64,
+    end: u64,
     flags: VmFlags,
     file: Option<VmFile>,
     pgoff: u64,
@@ -79,6 +84,7 @@ impl Area {
     fn of(vma: &vma::Vma<VmFile>) -> Area {
         Area {
             start: vma.start(),
+            end: vma.end(),
             flags: vma.flags(),
             file: vma.file().cloned(),
             pgoff: vma.pgoff(),
@@ -115,7 +121,15 @@ impl MmInner {
         let va = VirtAddr::new(page);
         match self.pt.lookup(va) {
             Some((frame, flags)) => {
-                if access == Access::Write && !flags.contains(super::paging::PteFlags::WRITABLE) {
+                if access == Access::Write && !flags.contains(PteFlags::WRITABLE) {
+                    if flags.contains(PteFlags::HUGE_PAGE) {
+                        if self.do_huge_pmd_wp_page(addr, frame, area.start, area.end, area.flags) {
+                            return Ok(FaultOutcome::CowReuse);
+                        }
+                        // Split: the small page at `addr` is now a PTE of its own.
+                        let (frame, _) = self.pt.lookup(va).ok_or(FaultError::NoMapping)?;
+                        return self.do_wp_page(page, frame, &area);
+                    }
                     self.do_wp_page(page, frame, &area)
                 } else {
                     // Nothing to do: the PTE permits the access already.
@@ -124,6 +138,12 @@ impl MmInner {
                 }
             }
             None => match &area.file {
+                None if access == Access::Write => {
+                    match self.do_huge_pmd_anonymous_page(addr, area.start, area.end, area.flags) {
+                        Some(outcome) => Ok(outcome),
+                        None => self.do_anonymous_page(page, access, &area),
+                    }
+                }
                 None => self.do_anonymous_page(page, access, &area),
                 Some(file) => self.do_file_page(page, access, &area, file.clone()),
             },
@@ -280,7 +300,7 @@ impl MmInner {
             let n = (PAGE_SIZE as usize - offset).min(bytes.len() - done);
             let writable = |m: &Self| {
                 m.pt.lookup(VirtAddr::new(page_down(at)))
-                    .filter(|(_, f)| f.contains(super::paging::PteFlags::WRITABLE))
+                    .filter(|(_, f)| f.contains(PteFlags::WRITABLE))
             };
             if writable(self).is_none() {
                 self.handle_fault(at, Access::Write)?;

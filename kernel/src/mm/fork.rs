@@ -5,8 +5,8 @@
 //! whose reference counts go up by one. In private areas both copies of a writable entry become
 //! read-only: the first write on either side takes a copy-on-write fault (mm/fault.rs), which copies
 //! the page while it is shared and just makes it writable again once one process is its only user.
-//! Shared areas stay writable and shared. No page is copied here, and the parent's TLB is flushed
-//! once at the end.
+//! Shared areas stay writable and shared. A transparent huge page is shared the same way, by one
+//! huge entry in each. No page is copied here, and the parent's TLB is flushed once at the end.
 //!
 //! As in Linux's dup_mmap, an area advised MADV_DONTFORK (VM_DONTCOPY) is not given to the child
 //! at all, one advised MADV_WIPEONFORK reaches it empty (its pages read as zeros), and the child's
@@ -16,7 +16,7 @@ use alloc::sync::Arc;
 use x86_64::structures::paging::{PhysFrame, page_table::PageTableEntry};
 
 use super::{
-    frame::Frame,
+    frame::{Frame, HPAGE_PMD_NR, HugeFrame, PageFlags},
     mm_struct::{Mm, MmInner, VmFlags},
     mprotect::PTE_PROTNONE,
     paging::{MapError, PteFlags},
@@ -56,7 +56,15 @@ impl MmInner {
                                 pte.remove(PteFlags::WRITABLE);
                                 entry.set_flags(pte);
                             }
-                            // The child's entry holds a reference of its own.
+                            // The child's entry holds a reference of its own (to each of the 512
+                            // frames of a huge page).
+                            if pte.contains(PteFlags::HUGE_PAGE) {
+                                let _ = HugeFrame::get(frame).into_raw();
+                                for _ in 0..HPAGE_PMD_NR {
+                                    counters.add_page(PageFlags::ANON);
+                                }
+                                return Some(pte);
+                            }
                             let child_ref = Frame::get(frame);
                             counters.add_page(child_ref.page().flags());
                             let _ = child_ref.into_raw();

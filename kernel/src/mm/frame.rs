@@ -16,7 +16,7 @@
 //! Kernel-owned blocks (page tables, kernel stacks, the heap) are plain [`PhysFrame`]s from
 //! [`alloc_block`] / [`alloc_frame`], given back with [`free_block`].
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use bootloader_api::info::{MemoryRegionKind, MemoryRegions};
 use buddy::{Buddy, Link};
@@ -52,6 +52,10 @@ bitflags::bitflags! {
 pub struct Page {
     refcount: AtomicU32,
     flags: AtomicU32,
+    /// On the first frame of a transparent huge page: how many page-table entries map the whole
+    /// 2 MiB at once (huge PMDs, one per address space after fork). Linux's entire_mapcount; the
+    /// huge page counts in AnonHugePages while it is not zero.
+    pmd_mapcount: AtomicU32,
 }
 
 impl Page {
@@ -135,6 +139,7 @@ pub fn init(regions: &MemoryRegions) {
             pages_ptr.add(i).write(Page {
                 refcount: AtomicU32::new(0),
                 flags: AtomicU32::new(PageFlags::RESERVED.bits()),
+                pmd_mapcount: AtomicU32::new(0),
             });
         }
         (
@@ -219,10 +224,16 @@ pub const USER_RESERVE_FRAMES: usize = 512;
 /// Allocates a frame for user memory or a user page table: fails while free frames are at or below
 /// the reserve. Its contents are whatever was there.
 pub fn alloc_user_block() -> Option<PhysFrame> {
-    if stats().free <= USER_RESERVE_FRAMES {
+    alloc_user_order(0)
+}
+
+/// [`alloc_user_block`] for a block of 2^order frames: fails unless the block leaves the reserve
+/// intact.
+fn alloc_user_order(order: usize) -> Option<PhysFrame> {
+    if stats().free < USER_RESERVE_FRAMES + (1 << order) {
         return None;
     }
-    alloc_block(0)
+    alloc_block(order)
 }
 
 /// Allocates one frame filled with zeros.
@@ -442,4 +453,118 @@ pub fn init_zero_page() {
         page(frame).set_flags(PageFlags::ZERO);
         Frame(frame)
     });
+}
+
+/// The order of a transparent huge page: 2^9 frames, 2 MiB, what one PMD entry maps.
+pub const HPAGE_PMD_ORDER: usize = 9;
+/// Frames in a transparent huge page.
+pub const HPAGE_PMD_NR: usize = 1 << HPAGE_PMD_ORDER;
+
+/// Transparent huge pages mapped whole by at least one huge PMD (Linux's NR_ANON_THPS, the
+/// AnonHugePages line of /proc/meminfo).
+static NR_ANON_THPS: AtomicUsize = AtomicUsize::new(0);
+
+/// The 512 frames of a transparent huge page: owned references to each of them.
+///
+/// A huge page is allocated as one naturally aligned order-9 block and split at once into 512
+/// order-0 frames with a reference count each (Linux's split_page): a huge page-table entry then
+/// holds one reference to every frame it maps, so splitting the entry into 512 small ones moves
+/// the references over unchanged, and whichever frames outlive the others are freed one by one.
+/// Linux keeps one count on the compound head instead and splits the page itself later; the
+/// per-frame counts cost 512 increments at fork and make every rule of the small pages (the
+/// copy-on-write reuse test, smaps' proportional sizes) hold for the parts of a huge one.
+#[must_use = "dropping a HugeFrame releases its 512 references"]
+pub struct HugeFrame(PhysFrame);
+
+impl HugeFrame {
+    /// A zeroed huge page of anonymous memory, or None when no free 2 MiB block is left above
+    /// the user reserve (the fault then falls back to a small page, as Linux's does).
+    pub fn alloc_anon_zeroed() -> Option<HugeFrame> {
+        let head = alloc_user_order(HPAGE_PMD_ORDER)?;
+        let pfn = (head.start_address().as_u64() / PAGE_SIZE) as usize;
+        BUDDY
+            .lock()
+            .as_mut()
+            .expect("frame allocator")
+            .split(pfn, HPAGE_PMD_ORDER)
+            .expect("a block just allocated splits");
+        for i in 0..HPAGE_PMD_NR {
+            let frame = nth(head, i);
+            let page = page(frame);
+            page.refcount.store(1, Ordering::Release);
+            page.set_flags(PageFlags::ANON);
+            zero_frame(frame);
+        }
+        Some(HugeFrame(head))
+    }
+
+    /// Another reference to each frame of a huge page that a huge entry maps (fork).
+    pub fn get(head: PhysFrame) -> HugeFrame {
+        for i in 0..HPAGE_PMD_NR {
+            get_page(nth(head, i));
+        }
+        HugeFrame(head)
+    }
+
+    /// Takes back the references a huge entry held.
+    ///
+    /// # Safety
+    /// As for [`Frame::from_raw`], for the entry that mapped the 512 frames from `head`.
+    pub unsafe fn from_raw(head: PhysFrame) -> HugeFrame {
+        HugeFrame(head)
+    }
+
+    /// Hands the 512 references over to a huge entry.
+    pub fn into_raw(self) -> PhysFrame {
+        let head = self.0;
+        core::mem::forget(self);
+        head
+    }
+
+    /// The references one by one, as small pages: what unmapping or splitting a huge entry gives
+    /// back to the per-page code.
+    pub fn into_frames(self) -> impl Iterator<Item = Frame> {
+        let head = self.into_raw();
+        (0..HPAGE_PMD_NR).map(move |i| Frame(nth(head, i)))
+    }
+}
+
+impl Drop for HugeFrame {
+    fn drop(&mut self) {
+        for i in 0..HPAGE_PMD_NR {
+            put_page(nth(self.0, i));
+        }
+    }
+}
+
+/// The `i`-th frame after `head`.
+fn nth(head: PhysFrame, i: usize) -> PhysFrame {
+    head + i as u64
+}
+
+/// Whether this process alone uses the huge page at `head` (copy-on-write may then make the huge
+/// entry writable in place): every frame has one reference, the entry's.
+pub fn huge_is_exclusive(head: PhysFrame) -> bool {
+    (0..HPAGE_PMD_NR).all(|i| page(nth(head, i)).is_exclusive())
+}
+
+/// A huge entry now maps the huge page at `head` (a fault, or fork's copy).
+pub fn pmd_map(head: PhysFrame) {
+    if page(head).pmd_mapcount.fetch_add(1, Ordering::AcqRel) == 0 {
+        NR_ANON_THPS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A huge entry that mapped the huge page at `head` is gone (unmapped, or split into small ones).
+pub fn pmd_unmap(head: PhysFrame) {
+    let old = page(head).pmd_mapcount.fetch_sub(1, Ordering::AcqRel);
+    assert!(old > 0, "pmd_unmap of a page no huge entry maps");
+    if old == 1 {
+        NR_ANON_THPS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Huge pages mapped whole somewhere (/proc/meminfo's AnonHugePages, in 2 MiB units).
+pub fn anon_thps() -> usize {
+    NR_ANON_THPS.load(Ordering::Relaxed)
 }

@@ -127,6 +127,8 @@ impl MmInner {
         let _ = writeln!(out, "zero_page_maps {}", c.zero_page_maps);
         let _ = writeln!(out, "cow_copies {}", c.cow_copies);
         let _ = writeln!(out, "cow_reuses {}", c.cow_reuses);
+        let _ = writeln!(out, "thp_fault_alloc {}", c.thp_fault_alloc);
+        let _ = writeln!(out, "thp_fault_fallback {}", c.thp_fault_fallback);
         let _ = writeln!(out, "rss_anon {}", c.anon);
         let _ = writeln!(out, "rss_file {}", c.file);
         let _ = writeln!(out, "rss_shmem {}", c.shmem);
@@ -157,6 +159,8 @@ pub struct MemSizeStats {
     pub anonymous: u64,
     /// The proportional size of the pages of locked areas (Linux's pss_locked: smaps' Locked).
     pub pss_locked: u64,
+    /// Anonymous memory mapped by huge entries (AnonHugePages).
+    pub anonymous_thp: u64,
 }
 
 impl MemSizeStats {
@@ -174,6 +178,7 @@ impl MemSizeStats {
         self.referenced += o.referenced;
         self.anonymous += o.anonymous;
         self.pss_locked += o.pss_locked;
+        self.anonymous_thp += o.anonymous_thp;
     }
 
     /// Counts one mapped page (Linux's smaps_account): shared when more than one mapping holds it,
@@ -221,6 +226,23 @@ impl MemSizeStats {
         }
     }
 
+    /// Counts a huge page mapped whole (Linux's smaps_pmd_entry): its small pages one by one, as
+    /// smaps_account does for a huge page shared with others, and its size as AnonHugePages.
+    fn account_huge(&mut self, head: x86_64::PhysAddr, flags: super::paging::PteFlags) {
+        use super::{frame, paging::PteFlags};
+        let head = x86_64::structures::paging::PhysFrame::containing_address(head);
+        for i in 0..frame::HPAGE_PMD_NR as u64 {
+            let page = frame::page(head + i);
+            self.account(
+                page.flags(),
+                page.refcount(),
+                flags.contains(PteFlags::DIRTY),
+                flags.contains(PteFlags::ACCESSED),
+            );
+        }
+        self.anonymous_thp += super::paging::HPAGE_PMD_SIZE;
+    }
+
     /// The lines from Rss to Locked, as Linux's __show_smap (kB, right-aligned in 8 columns).
     fn write(&self, out: &mut String, rollup: bool) {
         fn line(out: &mut String, name: &str, bytes: u64) {
@@ -242,14 +264,10 @@ impl MemSizeStats {
         line(out, "Private_Dirty", self.private_dirty);
         line(out, "Referenced", self.referenced);
         line(out, "Anonymous", self.anonymous);
-        for name in [
-            "LazyFree",
-            "AnonHugePages",
-            "ShmemPmdMapped",
-            "FilePmdMapped",
-        ] {
-            line(out, name, 0);
-        }
+        line(out, "LazyFree", 0);
+        line(out, "AnonHugePages", self.anonymous_thp);
+        line(out, "ShmemPmdMapped", 0);
+        line(out, "FilePmdMapped", 0);
         line(out, "Shared_Hugetlb", 0);
         let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
         line(out, "Swap", 0);
@@ -309,6 +327,12 @@ impl MmInner {
         let mut stats = MemSizeStats::default();
         self.pt.walk(start, end, false, &mut |_, entry| {
             let flags = entry.flags();
+            if flags.contains(PteFlags::HUGE_PAGE) {
+                if flags.contains(PteFlags::PRESENT) {
+                    stats.account_huge(entry.addr(), flags);
+                }
+                return Visit::Keep;
+            }
             if let Ok(phys) = entry.frame() {
                 let page = frame::page(phys);
                 // The zero page is not a page of the process (Linux's vm_normal_page skips it).
@@ -333,22 +357,28 @@ impl MmInner {
     /// None if memory for the text cannot be had.
     pub fn render_smaps(&mut self) -> Option<String> {
         let maps = self.render_maps()?;
-        let areas: alloc::vec::Vec<(u64, u64, VmFlags)> = {
+        let areas: alloc::vec::Vec<(u64, u64, VmFlags, bool)> = {
             let mut v = alloc::vec::Vec::new();
             v.try_reserve_exact(self.vmas.len()).ok()?;
-            v.extend(self.vmas.iter().map(|a| (a.start(), a.end(), a.flags())));
+            v.extend(
+                self.vmas
+                    .iter()
+                    .map(|a| (a.start(), a.end(), a.flags(), a.file().is_some())),
+            );
             v
         };
         let mut out = String::new();
         out.try_reserve(maps.len() + areas.len() * 1024).ok()?;
-        for (line, (start, end, flags)) in maps.lines().zip(areas) {
+        for (line, (start, end, flags, has_file)) in maps.lines().zip(areas) {
             let stats = self.area_stats(start, end, flags);
             let _ = writeln!(out, "{line}");
             let _ = writeln!(out, "Size:           {:>8} kB", (end - start) >> 10);
             let _ = writeln!(out, "KernelPageSize: {:>8} kB", PAGE_SIZE >> 10);
             let _ = writeln!(out, "MMUPageSize:    {:>8} kB", PAGE_SIZE >> 10);
             stats.write(&mut out, false);
-            let _ = writeln!(out, "THPeligible:    0");
+            let eligible = super::huge_memory::vma_allows(flags, has_file)
+                && super::huge_memory::has_huge_range(start, end);
+            let _ = writeln!(out, "THPeligible:    {}", eligible as u8);
             out.push_str("VmFlags:");
             push_vm_flags(&mut out, flags);
             out.push_str(" \n");

@@ -57,6 +57,11 @@ pub struct MmCounters {
     pub cow_reuses: u64,
     /// Read faults on anonymous memory answered with the shared zero page.
     pub zero_page_maps: u64,
+    /// Faults that mapped a transparent huge page (Linux's thp_fault_alloc in /proc/vmstat).
+    pub thp_fault_alloc: u64,
+    /// Faults that could have had a huge page but got a small one: no 2 MiB block was free
+    /// (thp_fault_fallback).
+    pub thp_fault_fallback: u64,
 }
 
 impl MmCounters {
@@ -204,6 +209,7 @@ impl MmInner {
         end: u64,
         new: VmFlags,
     ) -> Result<(), vma::VmaError> {
+        self.split_huge_edges(start, end);
         super::heap::charged(|| self.vmas.modify_flags(start, end, new))
     }
 

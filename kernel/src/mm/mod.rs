@@ -7,6 +7,7 @@ pub mod fault;
 pub mod fork;
 pub mod frame;
 pub mod heap;
+pub mod huge_memory;
 pub mod kstack;
 pub mod ktests;
 pub mod layout;

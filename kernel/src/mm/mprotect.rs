@@ -3,7 +3,7 @@
 //! line with the new rights.
 
 use abi::mman::{PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE};
-use x86_64::structures::paging::page_table::PageTableEntry;
+use x86_64::structures::paging::{PhysFrame, page_table::PageTableEntry};
 
 use super::{
     frame::{self, PageFlags},
@@ -57,28 +57,36 @@ impl MmInner {
     pub fn change_protection(&mut self, start: u64, end: u64, vm: VmFlags) {
         self.pt
             .walk(start, end, false, &mut |_, entry: &mut PageTableEntry| {
+                // A huge entry (wholly inside the range: the walk splits the others) stays huge
+                // with the new rights, as Linux's change_huge_pmd does.
+                if entry.flags().contains(PteFlags::HUGE_PAGE) {
+                    let head = PhysFrame::containing_address(entry.addr());
+                    let exclusive = frame::huge_is_exclusive(head);
+                    let new = pte_for_page(vm, exclusive) | PteFlags::HUGE_PAGE;
+                    entry.set_addr(head.start_address(), new);
+                    return Visit::Keep;
+                }
                 let frame = entry.frame().or_else(|_| {
                     // A PROT_NONE entry: not present, frame kept.
-                    x86_64::structures::paging::PhysFrame::from_start_address(entry.addr())
-                        .map_err(|_| ())
+                    PhysFrame::from_start_address(entry.addr()).map_err(|_| ())
                 });
                 let Ok(frame) = frame else { return Visit::Keep };
-                let new = pte_for(vm, frame);
-                entry.set_addr(frame.start_address(), new);
+                let page = frame::page(frame);
+                let exclusive = page.flags().contains(PageFlags::ANON) && page.is_exclusive();
+                entry.set_addr(frame.start_address(), pte_for_page(vm, exclusive));
                 Visit::Keep
             });
     }
 }
 
-/// The PTE flags of an already-mapped page under an area's (new) rights.
-fn pte_for(vm: VmFlags, frame: x86_64::structures::paging::PhysFrame) -> PteFlags {
+/// The PTE flags of an already-mapped page under an area's (new) rights; `exclusive` if it is
+/// anonymous memory this process alone maps.
+fn pte_for_page(vm: VmFlags, exclusive: bool) -> PteFlags {
     if !vm.intersects(VmFlags::READ | VmFlags::WRITE | VmFlags::EXEC) {
         return (pte_flags(vm, false) - PteFlags::PRESENT) | PTE_PROTNONE;
     }
-    let page = frame::page(frame);
     // Writable in place only if writes cannot be seen by anyone else: a shared area, or an anonymous
     // page this process alone maps. Otherwise stay read-only and let copy-on-write decide.
-    let exclusive = page.flags().contains(PageFlags::ANON) && page.is_exclusive();
     let writable = vm.contains(VmFlags::WRITE) && (vm.contains(VmFlags::MAYSHARE) || exclusive);
     pte_flags(vm, writable)
 }

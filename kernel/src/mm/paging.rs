@@ -20,7 +20,7 @@ use x86_64::{
 pub use x86_64::structures::paging::PageTableFlags as PteFlags;
 
 use super::{
-    frame::{self, Frame, PageFlags},
+    frame::{self, Frame, HugeFrame, PageFlags},
     layout::{KERNEL_PML4_START, PAGE_SIZE},
 };
 use crate::sync::IrqMutex;
@@ -36,8 +36,10 @@ pub enum MapError {
     HugePage,
 }
 
-/// How much one page table (level 1) maps: 2 MiB.
+/// How much one page table (level 1) maps: 2 MiB, which is also what one huge PMD entry maps.
 const PT_SPAN: u64 = 512 * PAGE_SIZE;
+/// The size of a transparent huge page (Linux's HPAGE_PMD_SIZE).
+pub const HPAGE_PMD_SIZE: u64 = PT_SPAN;
 
 /// One past the highest lower-half address.
 pub const LOWER_HALF_END: u64 = 1 << 47;
@@ -182,19 +184,19 @@ fn new_table_entry(user: bool) -> Result<u64, MapError> {
     Ok(table.start_address().as_u64() | flags.bits())
 }
 
-/// The level-1 table (PT) that maps `va` below `pml4`, creating missing tables if `create`; without
-/// `create`, `Err(next)` when a table above is missing, `next` being the first address past the
-/// hole that entry would have mapped (so a caller can skip it whole).
+/// The level-2 entry (PMD) over `va` below `pml4`, creating missing tables above it if `create`;
+/// without `create`, `Err(next)` when a table above is missing, `next` being the first address
+/// past the hole that entry would have mapped (so a caller can skip it whole).
 ///
 /// # Safety
 /// As for [`table`], for the whole tree under `pml4` that the walk touches.
-unsafe fn leaf_table<'a>(
+unsafe fn pmd_slot<'a>(
     pml4: PhysFrame,
     va: u64,
     create: bool,
-) -> Result<Result<&'a mut [u64; 512], u64>, MapError> {
+) -> Result<Result<&'a mut u64, u64>, MapError> {
     let mut phys = pml4.start_address().as_u64();
-    for level in [4u8, 3, 2] {
+    for level in [4u8, 3] {
         // SAFETY: per this function's contract (`phys` is a table of this tree).
         let slot = unsafe { &mut raw_table(phys)[index(va, level)] };
         if *slot == 0 {
@@ -206,11 +208,112 @@ unsafe fn leaf_table<'a>(
         } else if *slot & PteFlags::HUGE_PAGE.bits() != 0 {
             return Err(MapError::HugePage);
         }
-        // A used entry above the leaves is a present table of the same tree.
+        // A used entry above the PMDs is a present table of the same tree.
         phys = *slot & ENTRY_ADDR;
     }
-    // SAFETY: `phys` is the PT of this tree covering `va`.
-    Ok(Ok(unsafe { raw_table(phys) }))
+    // SAFETY: `phys` is the PD of this tree covering `va`.
+    Ok(Ok(unsafe { &mut raw_table(phys)[index(va, 2)] }))
+}
+
+/// Whether a table entry is a huge one (a PMD mapping 2 MiB, present or PROT_NONE).
+#[inline(always)]
+fn is_huge(entry: u64) -> bool {
+    entry & PteFlags::HUGE_PAGE.bits() != 0
+}
+
+/// The level-1 table (PT) that maps `va` below `pml4`, creating missing tables if `create`; without
+/// `create`, `Err(next)` when a table above is missing, `next` being the first address past the
+/// hole that entry would have mapped (so a caller can skip it whole). A huge PMD over `va` is
+/// [`MapError::HugePage`].
+///
+/// # Safety
+/// As for [`table`], for the whole tree under `pml4` that the walk touches.
+unsafe fn leaf_table<'a>(
+    pml4: PhysFrame,
+    va: u64,
+    create: bool,
+) -> Result<Result<&'a mut [u64; 512], u64>, MapError> {
+    // SAFETY: per this function's contract.
+    let slot = match unsafe { pmd_slot(pml4, va, create)? } {
+        Ok(slot) => slot,
+        Err(next) => return Ok(Err(next)),
+    };
+    if *slot == 0 {
+        if !create {
+            return Ok(Err((va & !(PT_SPAN - 1)).saturating_add(PT_SPAN)));
+        }
+        *slot = new_table_entry(va < LOWER_HALF_END)?;
+    } else if is_huge(*slot) {
+        return Err(MapError::HugePage);
+    }
+    // SAFETY: a used, non-huge PMD points at the PT of this tree covering `va`.
+    Ok(Ok(unsafe { raw_table(*slot & ENTRY_ADDR) }))
+}
+
+/// The page tables kept aside for the huge PMDs of one address space, one per huge entry, so that
+/// splitting a huge entry into 512 small ones never needs memory (Linux's
+/// pgtable_trans_huge_deposit / withdraw). They form a stack linked through their first word;
+/// every other word is zero, and the first is cleared when a table is taken.
+#[derive(Default)]
+struct Deposits {
+    /// Physical address of the top table, 0 if none.
+    top: u64,
+    count: usize,
+}
+
+impl Deposits {
+    fn push(&mut self, table: PhysFrame) {
+        let phys = table.start_address().as_u64();
+        // SAFETY: the table was just handed over to this stack and nothing else refers to it.
+        unsafe { raw_table(phys)[0] = self.top };
+        self.top = phys;
+        self.count += 1;
+    }
+
+    /// A zeroed table; one was deposited for every huge entry, so there is one whenever a huge
+    /// entry is being split or removed.
+    fn pop(&mut self) -> PhysFrame {
+        assert!(self.top != 0, "no page table deposited for a huge entry");
+        let phys = self.top;
+        // SAFETY: `phys` is the top table of this stack, owned by it.
+        let first = unsafe { &mut raw_table(phys)[0] };
+        self.top = core::mem::take(first);
+        self.count -= 1;
+        PhysFrame::containing_address(PhysAddr::new(phys))
+    }
+
+    fn free_all(&mut self) {
+        while self.count > 0 {
+            frame::free_block(self.pop(), 0);
+        }
+    }
+}
+
+/// Splits the huge entry `slot` (mapping 2 MiB from its address) into a page table of 512 small
+/// entries with the same frames and rights, taking the table from `deposits` (Linux's
+/// __split_huge_pmd_locked). Each small entry takes over the reference the huge one held to its
+/// frame; the huge page stops counting as mapped whole here. The caller flushes the TLB.
+fn split_slot(slot: &mut u64, deposits: &mut Deposits) {
+    let head = *slot & ENTRY_ADDR;
+    let flags = *slot & !ENTRY_ADDR & !PteFlags::HUGE_PAGE.bits();
+    let table = deposits.pop();
+    // SAFETY: the table was deposited for this entry and is owned by no one else.
+    let entries = unsafe { raw_table(table.start_address().as_u64()) };
+    for (i, entry) in entries.iter_mut().enumerate() {
+        *entry = (head + i as u64 * PAGE_SIZE) | flags;
+    }
+    *slot = table.start_address().as_u64()
+        | (PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::USER_ACCESSIBLE).bits();
+    frame::pmd_unmap(PhysFrame::containing_address(PhysAddr::new(head)));
+}
+
+/// What a walk changed, for the TLB flush.
+#[derive(Default)]
+struct Changed {
+    /// Entries cleared or given other flags.
+    entries: usize,
+    /// Whether a huge entry was split.
+    split: bool,
 }
 
 /// What a range walk does with each present PTE it visits.
@@ -236,7 +339,8 @@ unsafe fn walk_level(
     start: u64,
     end: u64,
     free_tables: bool,
-    changed: &mut usize,
+    changed: &mut Changed,
+    deposits: &mut Deposits,
     visit: &mut dyn FnMut(u64, &mut PageTableEntry) -> Visit,
 ) -> bool {
     // SAFETY: per this function's contract.
@@ -252,18 +356,30 @@ unsafe fn walk_level(
             continue;
         }
         let entry_start = base + idx as u64 * span;
-        if level == 1 {
+        let huge = level == 2 && entry.flags().contains(PteFlags::HUGE_PAGE);
+        if huge && (start > entry_start || end < entry_start + span) {
+            // Only part of a huge page is in the range: split it and walk its small entries.
+            // SAFETY: a PageTableEntry is a transparent u64.
+            let slot = unsafe { &mut *(entry as *mut PageTableEntry as *mut u64) };
+            split_slot(slot, deposits);
+            changed.split = true;
+        }
+        if level == 1 || (huge && entry.flags().contains(PteFlags::HUGE_PAGE)) {
             let before = entry.flags();
             match visit(entry_start, entry) {
                 Visit::Clear => {
+                    if huge {
+                        frame::pmd_unmap(PhysFrame::containing_address(entry.addr()));
+                        frame::free_block(deposits.pop(), 0);
+                    }
                     entry.set_unused();
-                    *changed += 1;
+                    changed.entries += 1;
                     cleared = true;
                 }
-                Visit::Keep if entry.flags() != before => *changed += 1,
+                Visit::Keep if entry.flags() != before => changed.entries += 1,
                 Visit::Keep => {}
             }
-        } else if !entry.flags().contains(PteFlags::HUGE_PAGE) {
+        } else {
             let child = entry.frame().expect("present table entry");
             let lo = start.max(entry_start);
             let hi = end.min(entry_start + span);
@@ -277,6 +393,7 @@ unsafe fn walk_level(
                     hi,
                     free_tables,
                     changed,
+                    deposits,
                     visit,
                 )
             };
@@ -306,10 +423,14 @@ unsafe fn release_table(frame: PhysFrame, level: u8) {
         }
         let below = PhysFrame::containing_address(entry.addr());
         assert!(
-            level == 1 || !entry.flags().contains(PteFlags::HUGE_PAGE),
-            "huge page in a user table"
+            level <= 2 || !entry.flags().contains(PteFlags::HUGE_PAGE),
+            "huge page above a PMD in a user table"
         );
-        if level == 1 {
+        if level == 2 && entry.flags().contains(PteFlags::HUGE_PAGE) {
+            frame::pmd_unmap(below);
+            // SAFETY: the entry held these references and goes with its table.
+            drop(unsafe { HugeFrame::from_raw(below) });
+        } else if level == 1 {
             // SAFETY: the entry held this reference and is cleared with its table.
             drop(unsafe { Frame::from_raw(below) });
         } else {
@@ -320,9 +441,22 @@ unsafe fn release_table(frame: PhysFrame, level: u8) {
     frame::free_block(frame, 0);
 }
 
+/// What the PMD (level-2 entry) over an address holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pmd {
+    /// Nothing: no table, no huge page.
+    None,
+    /// A page table of small entries.
+    Table,
+    /// A huge page: its first frame and the entry's flags (HUGE_PAGE included).
+    Huge { head: PhysFrame, flags: PteFlags },
+}
+
 /// One hardware address space: a PML4 and the user-half tables under it.
 pub struct AddressSpace {
     pml4: PhysFrame,
+    /// One spare page table per huge PMD (see [`Deposits`]).
+    deposits: Deposits,
 }
 
 impl AddressSpace {
@@ -338,7 +472,10 @@ impl AddressSpace {
                 new[i] = boot[i].clone();
             }
         }
-        Ok(Self { pml4 })
+        Ok(Self {
+            pml4,
+            deposits: Deposits::default(),
+        })
     }
 
     /// The physical frame of the PML4 (what CR3 holds while this space is active).
@@ -391,12 +528,17 @@ impl AddressSpace {
         let mut va = start;
         while va < end {
             // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
-            let src = match unsafe { leaf_table(self.pml4, va, false)? } {
-                Ok(table) => table,
-                Err(next) => {
+            let src = match unsafe { leaf_table(self.pml4, va, false) } {
+                Ok(Ok(table)) => table,
+                Ok(Err(next)) => {
                     va = next;
                     continue;
                 }
+                Err(MapError::HugePage) => {
+                    va = self.copy_huge_to(child, va, end, &mut copy)?;
+                    continue;
+                }
+                Err(err) => return Err(err),
             };
             let chunk_end = ((va | (PT_SPAN - 1)) + 1).min(end);
             let (first, last) = (index(va, 1), index(chunk_end - 1, 1));
@@ -423,10 +565,57 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// fork's copy of the huge entry over `va` (Linux's copy_huge_pmd): `copy` sees the huge
+    /// entry (HUGE_PAGE set) and takes the child's references to its 512 frames; the child gets a
+    /// huge entry of its own and a deposited table. A huge page the range cuts (areas' edges
+    /// split them, so this does not happen) is split and copied small. Returns where to go on.
+    fn copy_huge_to(
+        &mut self,
+        child: &mut AddressSpace,
+        va: u64,
+        end: u64,
+        copy: &mut impl FnMut(&mut PageTableEntry) -> Option<PteFlags>,
+    ) -> Result<u64, MapError> {
+        let haddr = va & !(HPAGE_PMD_SIZE - 1);
+        if va != haddr || end - haddr < HPAGE_PMD_SIZE {
+            self.split_huge_pmd(va);
+            return Ok(va);
+        }
+        let deposit = new_user_table()?;
+        // SAFETY: `&mut self` and `&mut child` give exclusive access to both user halves.
+        let (src, dst) = unsafe {
+            match (
+                pmd_slot(self.pml4, haddr, false),
+                pmd_slot(child.pml4, haddr, true),
+            ) {
+                (Ok(Ok(src)), Ok(Ok(dst))) if *dst == 0 => (src, dst),
+                (_, dst) => {
+                    frame::free_block(deposit, 0);
+                    return Err(dst.err().unwrap_or(MapError::AlreadyMapped));
+                }
+            }
+        };
+        let head = *src & ENTRY_ADDR;
+        match copy(as_entry(src)) {
+            Some(flags) => {
+                *dst = head | (flags | PteFlags::HUGE_PAGE).bits();
+                frame::pmd_map(PhysFrame::containing_address(PhysAddr::new(head)));
+                child.deposits.push(deposit);
+            }
+            None => frame::free_block(deposit, 0),
+        }
+        Ok(haddr + HPAGE_PMD_SIZE)
+    }
+
     /// The frame and flags a user page maps to, if any.
+    /// Inside a huge page, the frame is the small one at `va` and the flags are the huge entry's
+    /// (HUGE_PAGE included, so that the caller can tell).
     pub fn lookup(&self, va: VirtAddr) -> Option<(PhysFrame, PteFlags)> {
         // SAFETY: only reading; `&self` excludes writers of this tree.
-        let raw = *unsafe { leaf_fast(self.pml4, va.as_u64()) }?;
+        let raw = match unsafe { leaf_fast(self.pml4, va.as_u64()) } {
+            Some(raw) => *raw,
+            None => return self.lookup_huge(va.as_u64()),
+        };
         if raw & PteFlags::PRESENT.bits() == 0 {
             return None;
         }
@@ -434,6 +623,83 @@ impl AddressSpace {
             PhysFrame::containing_address(PhysAddr::new_truncate(raw & ENTRY_ADDR)),
             PteFlags::from_bits_retain(raw & !ENTRY_ADDR),
         ))
+    }
+
+    /// [`lookup`](Self::lookup) where the fast walk found no page table.
+    #[inline(never)]
+    fn lookup_huge(&self, va: u64) -> Option<(PhysFrame, PteFlags)> {
+        match self.pmd(va) {
+            Pmd::Huge { head, flags } if flags.contains(PteFlags::PRESENT) => {
+                Some((head + (va % HPAGE_PMD_SIZE) / PAGE_SIZE, flags))
+            }
+            _ => None,
+        }
+    }
+
+    /// What the PMD over `va` holds (user half).
+    pub fn pmd(&self, va: u64) -> Pmd {
+        // SAFETY: only reading; `&self` excludes writers of this tree.
+        match unsafe { pmd_slot(self.pml4, va, false) } {
+            Ok(Ok(slot)) if is_huge(*slot) => Pmd::Huge {
+                head: PhysFrame::containing_address(PhysAddr::new_truncate(*slot & ENTRY_ADDR)),
+                flags: PteFlags::from_bits_retain(*slot & !ENTRY_ADDR),
+            },
+            Ok(Ok(slot)) if *slot != 0 => Pmd::Table,
+            _ => Pmd::None,
+        }
+    }
+
+    /// Maps a huge page at `haddr` (2 MiB-aligned, its PMD empty) with `flags`: the entry takes
+    /// over the 512 references, and a page table is deposited for splitting it later. Fails, and
+    /// drops the huge page, when a table cannot be had or the PMD is in use.
+    pub fn map_huge(
+        &mut self,
+        haddr: u64,
+        huge: HugeFrame,
+        flags: PteFlags,
+    ) -> Result<(), MapError> {
+        debug_assert!(haddr.is_multiple_of(HPAGE_PMD_SIZE) && haddr < LOWER_HALF_END);
+        let deposit = new_user_table()?;
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+        let slot = match unsafe { pmd_slot(self.pml4, haddr, true) } {
+            Ok(Ok(slot)) if *slot == 0 => slot,
+            other => {
+                frame::free_block(deposit, 0);
+                return Err(other.err().unwrap_or(MapError::AlreadyMapped));
+            }
+        };
+        let head = huge.into_raw();
+        *slot = head.start_address().as_u64() | (flags | PteFlags::HUGE_PAGE).bits();
+        frame::pmd_map(head);
+        self.deposits.push(deposit);
+        // A not-present entry is never cached in the TLB: no flush needed.
+        Ok(())
+    }
+
+    /// Gives the huge entry at `haddr` new flags (copy-on-write reuse). Flushes its TLB entry.
+    pub fn set_huge_flags(&mut self, haddr: u64, flags: PteFlags) {
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+        if let Ok(Ok(slot)) = unsafe { pmd_slot(self.pml4, haddr, false) }
+            && is_huge(*slot)
+        {
+            *slot = (*slot & ENTRY_ADDR) | (flags | PteFlags::HUGE_PAGE).bits();
+            self.flush_page(VirtAddr::new(haddr));
+        }
+    }
+
+    /// Splits the huge entry over `va`, if there is one, into 512 small entries mapping the same
+    /// frames with the same rights (Linux's split_huge_pmd). Never fails: the table was
+    /// deposited when the huge entry was made. Returns whether there was one.
+    pub fn split_huge_pmd(&mut self, va: u64) -> bool {
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+        match unsafe { pmd_slot(self.pml4, va, false) } {
+            Ok(Ok(slot)) if is_huge(*slot) => {
+                split_slot(slot, &mut self.deposits);
+                self.flush_page(VirtAddr::new(va & !(HPAGE_PMD_SIZE - 1)));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Replaces the PTE of a mapped page (frame and flags); returns the old frame's reference and
@@ -473,6 +739,11 @@ impl AddressSpace {
     /// Visits every present PTE in [start, end) of the user half. When `free_tables` is set, tables
     /// left empty afterwards are freed. The TLB is flushed for what changed if this space is active.
     /// The range is given as plain numbers because its end may be 2^47, which is not canonical.
+    ///
+    /// A huge page wholly inside the range is visited once, as its huge entry (HUGE_PAGE set,
+    /// `va` its first address); clearing it gives back its deposited table. A huge page the range
+    /// cuts is split first (Linux's zap_pmd_range and change_pmd_range do the same), and its
+    /// small entries are visited.
     pub fn walk(
         &mut self,
         start: u64,
@@ -487,7 +758,7 @@ impl AddressSpace {
         if start == end {
             return;
         }
-        let mut changed = 0;
+        let mut changed = Changed::default();
         // SAFETY: `&mut self` gives exclusive access to the user half, the only part walked.
         unsafe {
             walk_level(
@@ -498,12 +769,14 @@ impl AddressSpace {
                 end,
                 free_tables,
                 &mut changed,
+                &mut self.deposits,
                 &mut |va, e| visit(VirtAddr::new(va), e),
             )
         };
-        if changed > 0 && self.is_active() {
-            // invlpg each page of a small range; reload CR3 for anything larger.
-            if changed > 32 || (end - start) / PAGE_SIZE > 32 {
+        if (changed.entries > 0 || changed.split) && self.is_active() {
+            // invlpg each page of a small range; reload CR3 for anything larger (or after a split,
+            // whose huge TLB entry may cover pages outside the range).
+            if changed.split || changed.entries > 32 || (end - start) / PAGE_SIZE > 32 {
                 tlb::flush_all();
             } else {
                 for va in (start..end).step_by(PAGE_SIZE as usize) {
@@ -524,8 +797,19 @@ impl AddressSpace {
         self.walk(start, end, true, &mut |va, entry| {
             // A leaf may be non-present but hold a frame (a PROT_NONE page): release it all the same.
             let frame = PhysFrame::containing_address(entry.addr());
+            let flags = entry.flags();
+            if flags.contains(PteFlags::HUGE_PAGE) {
+                // A whole huge page: its 512 references, one small page at a time.
+                // SAFETY: as below, for the 512 references of the huge entry.
+                let huge = unsafe { HugeFrame::from_raw(frame) };
+                let small = flags - PteFlags::HUGE_PAGE;
+                for (i, frame) in huge.into_frames().enumerate() {
+                    release(va + i as u64 * PAGE_SIZE, frame, small);
+                }
+                return Visit::Clear;
+            }
             // SAFETY: the entry is cleared right after (Visit::Clear): its reference passes here.
-            release(va, unsafe { Frame::from_raw(frame) }, entry.flags());
+            release(va, unsafe { Frame::from_raw(frame) }, flags);
             Visit::Clear
         });
     }
@@ -545,6 +829,7 @@ impl AddressSpace {
                 entry.set_unused();
             }
         }
+        self.deposits.free_all();
     }
 
     /// Moves the entries of [old, old + len) to [new, new + len) as they are (Linux's
@@ -568,10 +853,31 @@ impl AddressSpace {
         while off < len {
             let from = old + off;
             // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
-            let Ok(Some(src)) = (unsafe { leaf(self.pml4, from, false) }) else {
-                // No leaf table here: skip to the next one.
-                off = (from / TABLE_SPAN + 1) * TABLE_SPAN - old;
-                continue;
+            let src = match unsafe { leaf(self.pml4, from, false) } {
+                Ok(Some(src)) => src,
+                Err(MapError::HugePage) => {
+                    // A huge page moves whole when it can (Linux's move_huge_pmd), else is split
+                    // and its small entries move one by one.
+                    match self.move_huge(from, new + off, len - off) {
+                        Ok(true) => {
+                            moved += 512;
+                            off += TABLE_SPAN;
+                        }
+                        Ok(false) => {
+                            self.split_huge_pmd(from);
+                        }
+                        Err(err) => {
+                            result = Err(err);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                _ => {
+                    // No leaf table here: skip to the next one.
+                    off = (from / TABLE_SPAN + 1) * TABLE_SPAN - old;
+                    continue;
+                }
             };
             if !src.is_unused() {
                 let (addr, flags) = (src.addr(), src.flags());
@@ -602,10 +908,38 @@ impl AddressSpace {
         result.map(|()| moved)
     }
 
+    /// Moves the huge entry at `from` to `to` when both are 2 MiB-aligned, `left` covers it whole
+    /// and the destination's PMD is empty; false if not (the caller splits it).
+    fn move_huge(&mut self, from: u64, to: u64, left: u64) -> Result<bool, MapError> {
+        if !from.is_multiple_of(HPAGE_PMD_SIZE)
+            || !to.is_multiple_of(HPAGE_PMD_SIZE)
+            || left < HPAGE_PMD_SIZE
+        {
+            return Ok(false);
+        }
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree; creating the
+        // destination's tables never moves an entry, and the two slots differ (`to` != `from`,
+        // both aligned).
+        unsafe {
+            let Ok(dst) = pmd_slot(self.pml4, to, true)? else {
+                return Ok(false);
+            };
+            if *dst != 0 {
+                return Ok(false);
+            }
+            let Ok(Ok(src)) = pmd_slot(self.pml4, from, false) else {
+                return Ok(false);
+            };
+            *dst = core::mem::take(src);
+        }
+        Ok(true)
+    }
+
     /// Number of page-table frames this space owns in its user half (for accounting and tests).
+    /// The tables deposited for huge entries count (as in Linux's VmPTE).
     pub fn table_frames(&self) -> usize {
         // SAFETY: only reading; `&self` excludes writers.
-        unsafe { count_tables(self.pml4, 4, true) }
+        unsafe { count_tables(self.pml4, 4, true) + self.deposits.count }
     }
 
     fn flush_page(&self, va: VirtAddr) {

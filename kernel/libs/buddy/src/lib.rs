@@ -277,6 +277,33 @@ impl<'a> Buddy<'a> {
         Ok(())
     }
 
+    /// Turns the allocated block of `2^order` frames at `pfn` into `2^order` allocated blocks of
+    /// order 0, which are then freed one by one, in any order, and merge back as they go: Linux's
+    /// `split_page()`. A transparent huge page is allocated as one order-9 block and split at once,
+    /// so that each of its frames can outlive the others once the huge page is broken up.
+    ///
+    /// Refused, changing nothing, for the same misuses as [`Buddy::free`].
+    pub fn split(&mut self, pfn: usize, order: usize) -> Result<(), FreeError> {
+        if order > MAX_ORDER {
+            return Err(FreeError::WrongOrder);
+        }
+        let index = self.index(pfn).ok_or(FreeError::OutOfRange)?;
+        if !pfn.is_multiple_of(1 << order) {
+            return Err(FreeError::Misaligned);
+        }
+        let link = self.links[index];
+        if link.state != State::Allocated {
+            return Err(FreeError::NotAllocated);
+        }
+        if usize::from(link.order) != order {
+            return Err(FreeError::WrongOrder);
+        }
+        for frame in index..index + (1 << order) {
+            self.set_head(frame, State::Allocated, 0);
+        }
+        Ok(())
+    }
+
     /// The number of frames currently free.
     pub fn free_frames(&self) -> usize {
         self.free_frames

@@ -16,6 +16,8 @@ enum Op {
     Free(Index),
     /// Free a pfn/order pair picked at random, usually not a live block.
     Wild(Index, usize),
+    /// Split one of the live blocks into order-0 blocks (Linux's split_page).
+    Split(Index),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -25,6 +27,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..=MAX_ORDER + 1).prop_map(Op::Alloc),
         5 => any::<Index>().prop_map(Op::Free),
         1 => (any::<Index>(), 0..=MAX_ORDER + 1).prop_map(|(pfn, order)| Op::Wild(pfn, order)),
+        1 => any::<Index>().prop_map(Op::Split),
     ]
 }
 
@@ -157,7 +160,18 @@ proptest! {
                         model.owned[i] = false;
                     }
                 }
-                Op::Free(_) => {}
+                Op::Split(index) if !model.live.is_empty() => {
+                    let at = index.index(model.live.len());
+                    let (pfn, order) = model.live.swap_remove(at);
+                    prop_assert_eq!(buddy.split(pfn, order), Ok(()));
+                    // The first frame is now an order-0 block: splitting at the old order again
+                    // must be refused.
+                    if order > 0 {
+                        prop_assert_eq!(buddy.split(pfn, order), Err(FreeError::WrongOrder));
+                    }
+                    model.live.extend((pfn..pfn + (1 << order)).map(|p| (p, 0)));
+                }
+                Op::Free(_) | Op::Split(_) => {}
                 Op::Wild(index, order) => {
                     let low = base.saturating_sub(2);
                     let pfn = low + index.index(base + len + 2 - low);
