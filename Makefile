@@ -160,7 +160,7 @@ fuzz-linux: user qemu $(LINUX_DIR)/vmlinux
 
 # make bench [ICOUNT=0]: the benchmark (user/src/bin/bench.rs) as the first process on this kernel
 # and on Linux 6.1 (Debian's kernel, fetched once as for fuzz-linux) in the same QEMU (-cpu max,
-# -m 512M, one CPU), then one table with the ratio per operation. With ICOUNT=1 (the default) the
+# -m 1G so that both turn transparent huge pages on, one CPU), then one table with the ratio per operation. With ICOUNT=1 (the default) the
 # guest's TSC counts instructions, so the figures are exact and repeatable; ICOUNT=0 gives TCG
 # cycles for a second opinion. Without the Linux image the table has this kernel's column only.
 BENCH_DIR := $(TARGET_DIR)/bench
@@ -169,7 +169,7 @@ BENCH_ICOUNT := $(if $(BENCH_ON_ICOUNT),-icount shift=0,)
 BENCH_UNIT := $(if $(BENCH_ON_ICOUNT),guest instructions,TSC ticks (TCG))
 bench: build qemu
 	@mkdir -p $(BENCH_DIR)
-	@$(BOOT) run --kernel $(KERNEL) $(if $(BENCH_ON_ICOUNT),--icount,) --timeout 900 \
+	@$(BOOT) run --kernel $(KERNEL) $(if $(BENCH_ON_ICOUNT),--icount,) --timeout 900 --memory 1G \
 	  --file $(USER_DIR)/bench:/bin/bench --cmdline "init=/bin/bench" | tee $(BENCH_DIR)/kernel.txt
 	@rm -f $(BENCH_DIR)/linux.txt; \
 	if $(MAKE) --no-print-directory $(LINUX_DIR)/vmlinux >/dev/null 2>&1; then \
@@ -177,7 +177,7 @@ bench: build qemu
 	  (cd $(BENCH_DIR)/root && find . | cpio -o -H newc --quiet > ../initramfs.cpio) && \
 	  timeout 900 qemu-system-x86_64 -kernel $(LINUX_DIR)/vmlinux -initrd $(BENCH_DIR)/initramfs.cpio \
 	    -append "console=ttyS0 panic=-1 quiet" -display none -serial stdio -monitor none -no-reboot \
-	    -m 512M -cpu max -smp 1 $(BENCH_ICOUNT) </dev/null > $(BENCH_DIR)/linux.txt 2>&1 || true; \
+	    -m 1G -cpu max -smp 1 $(BENCH_ICOUNT) </dev/null > $(BENCH_DIR)/linux.txt 2>&1 || true; \
 	fi
 	@python3 scripts/bench_table.py $(BENCH_DIR)/kernel.txt $(BENCH_DIR)/linux.txt "$(BENCH_UNIT)"
 

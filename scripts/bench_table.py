@@ -24,13 +24,14 @@ def main():
     if not ours:
         sys.exit("bench: no figures from this kernel (see the console above)")
     print(f"\n{unit} per operation (lower is better)\n")
-    print(f"| {'operation':<34} | {'Linux 6.1':>13} | {'here':>13} | {'here / Linux':>12} |")
-    print(f"|{'-' * 36}|{'-' * 15}|{'-' * 15}|{'-' * 14}|")
+    width = max(len("operation"), *(len(name) for name in ours))
+    print(f"| {'operation':<{width}} | {'Linux 6.1':>13} | {'here':>13} | {'here / Linux':>12} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 15}|{'-' * 15}|{'-' * 14}|")
     for name, value in ours.items():
         theirs = linux.get(name)
         ratio = f"{value / theirs:.2f}" if theirs else "-"
         shown = f"{theirs:,}" if theirs is not None else "-"
-        print(f"| {name:<34} | {shown:>13} | {value:>13,} | {ratio:>12} |")
+        print(f"| {name:<{width}} | {shown:>13} | {value:>13,} | {ratio:>12} |")
     if not linux:
         print("\n(no Linux figures: the Linux image could not be fetched)")
 
