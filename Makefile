@@ -80,8 +80,11 @@ build: kernel user boot
 
 # make exits 2 whenever a recipe fails, so the program's own status is printed; `boot exec` (see
 # README) returns it exactly.
+# MEMORY: the machine's RAM; 1 GiB by default, so that transparent huge pages are on (they are
+# off below 512 MiB, as on Linux).
+MEMORY ?= 1G
 run: build qemu
-	@$(BOOT) run --kernel $(KERNEL) $(BOOT_FLAGS) $(RUN_FILES) --cmdline "$(RUN_CMDLINE)"; \
+	@$(BOOT) run --kernel $(KERNEL) $(BOOT_FLAGS) --memory $(MEMORY) $(RUN_FILES) --cmdline "$(RUN_CMDLINE)"; \
 	  status=$$?; [ $$status -eq 0 ] || echo "make run: exit status $$status" >&2; exit $$status
 
 # make shell [FILES="host:guest ..."]: busybox as the user space, its shell (ash) as pid 1 on the

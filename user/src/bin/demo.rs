@@ -9,6 +9,7 @@
 #![no_std]
 #![no_main]
 
+use abi::mman::MADV_HUGEPAGE;
 use user::{Args, errno_name, println, sys::*};
 
 user::entry!(main);
@@ -471,16 +472,88 @@ fn main(args: Args) -> i32 {
     munmap(anon, 2 * PAGE);
     munmap(m, PAGE);
     println!("Every area above is a VMA in the kernel's tree for this process.");
+    huge_page();
     shared_libraries();
     println!("Done.");
     0
+}
+
+/// The Rss and AnonHugePages lines (kB) of the smaps entry of the area holding `addr`.
+fn smaps_sizes(addr: u64) -> Option<(u64, u64)> {
+    let mut buf = [0u8; 16384];
+    let smaps = read_text(b"/proc/self/smaps\0", &mut buf).ok()?;
+    let mut lines = smaps.lines();
+    lines.find(|l| Area::parse(l).is_some_and(|a| a.contains(addr)))?;
+    let kb = |key: &str| {
+        let line = lines.clone().find(|l| l.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .trim_end_matches(" kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((kb("Rss:")?, kb("AnonHugePages:")?))
+}
+
+/// Prints what smaps says of the area holding `addr`.
+fn show_sizes(addr: u64) {
+    match smaps_sizes(addr) {
+        Some((rss, huge)) => println!("   smaps: Rss {rss} kB, AnonHugePages {huge} kB"),
+        None => println!("   (no smaps entry)"),
+    }
+}
+
+/// 8. A transparent huge page: one write fault maps 2 MiB with a single page-table entry.
+fn huge_page() {
+    const HUGE: u64 = 2 << 20;
+    println!("\n-- A huge page: 2 MiB mapped by one entry of the page directory (a PMD),");
+    println!("   where a 4 KiB page needs one entry in a page table below it.");
+    let raw = mmap(
+        0,
+        2 * HUGE,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    );
+    if raw < 0 {
+        println!("   mmap failed: {}", errno_name(raw));
+        return;
+    }
+    let raw = raw as u64;
+    let area = raw.next_multiple_of(HUGE);
+    raw_madvise(area, HUGE, MADV_HUGEPAGE);
+    println!("   mmap 4 MiB; madvise(MADV_HUGEPAGE) on the 2 MiB-aligned half at {area:#x};");
+    println!("   one byte written there:");
+    poke(area, 1);
+    show_sizes(area);
+    match smaps_sizes(area) {
+        Some((_, huge)) if huge > 0 => {
+            println!("   One fault brought in 2 MiB: a huge page (AnonHugePages), 1 TLB entry.");
+            mprotect(area + PAGE, PAGE, PROT_READ);
+            println!("   mprotect of one page inside it splits it into 512 small entries, same");
+            println!("   frames, contents kept. The area splits in three; the pages after it:");
+            show_sizes(area + 2 * PAGE);
+        }
+        _ => {
+            println!("   Only 4 KiB came in: huge pages are off (under 512 MiB of memory, or");
+            println!("   transparent_hugepage=never). `make run` gives the machine 1 GiB.");
+        }
+    }
+    munmap(raw, 2 * HUGE);
+}
+
+/// madvise(2) (not among the user library's wrappers).
+fn raw_madvise(addr: u64, len: u64, advice: u64) -> i64 {
+    raw(abi::nr::MADVISE, [addr, len, advice, 0, 0, 0])
 }
 
 /// A dynamically linked program, for the last part of the tour: Debian's own `cat`, which
 /// `make run` puts into the initramfs with its loader and libc.
 const DYNAMIC_CAT: &[u8] = b"/usr/bin/cat\0";
 
-/// 8. Shared libraries: a child runs Debian's `cat` on its own /proc/self/maps.
+/// 9. Shared libraries: a child runs Debian's `cat` on its own /proc/self/maps.
 fn shared_libraries() {
     println!(
         "\n-- Shared libraries: this demo is linked statically; Debian's /usr/bin/cat is not."
