@@ -49,6 +49,10 @@ pub const TESTS: &[(&str, TestFn)] = &[
         crate::mm::ktests::fault_and_fork,
     ),
     (
+        "fork::copy_out_of_memory_leaks_nothing",
+        crate::mm::ktests::fork_copy_out_of_memory,
+    ),
+    (
         "mremap::moves_entries_not_pages",
         crate::mm::ktests::mremap_moves_entries,
     ),

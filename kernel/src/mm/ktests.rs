@@ -518,3 +518,55 @@ pub fn fault_and_fork() -> Result<(), String> {
     frames_back(before)?;
     Ok(())
 }
+
+/// fork's page-table copy running out of memory half-way (regression: the reference taken for a
+/// child's entry was lost when the child's page table for it could not be allocated, so memory
+/// leaked whenever fork failed with ENOMEM). Two pages in different 2 MiB ranges; user memory is
+/// used up but for the three tables the child's first page needs, so the second page's table
+/// cannot be had: the copy fails, and once the child is dropped every frame has one user again.
+pub fn fork_copy_out_of_memory() -> Result<(), String> {
+    let before = frame::stats().free;
+    let mut parent = AddressSpace::new().map_err(|e| alloc::format!("{e:?}"))?;
+    let user = PteFlags::USER_ACCESSIBLE | PteFlags::WRITABLE;
+    let pages = [0x40_0000u64, 0x60_0000];
+    let mut frames = Vec::new();
+    for va in pages {
+        let f = frame::Frame::alloc_user_zeroed().ok_or("out of frames")?;
+        frames.push(f.phys());
+        parent
+            .map(VirtAddr::new(va), f, user)
+            .map_err(|e| alloc::format!("map {va:#x}: {e:?}"))?;
+    }
+    let mut child = AddressSpace::new().map_err(|e| alloc::format!("{e:?}"))?;
+    // Use up user memory, then give back room for exactly a PDPT, a PD and one PT.
+    let mut hog = Vec::new();
+    hog.try_reserve(frame::stats().free)
+        .map_err(|_| "no heap for the hog list")?;
+    while let Some(f) = frame::Frame::alloc_user() {
+        hog.push(f);
+    }
+    hog.truncate(hog.len().saturating_sub(3));
+    let copied = parent.copy_range_to(&mut child, 0, 0x80_0000, |entry| {
+        let frame = entry.frame().ok()?;
+        let _ = frame::Frame::get(frame).into_raw();
+        Some(entry.flags())
+    });
+    drop(hog);
+    ensure!(
+        copied == Err(paging::MapError::NoMemory),
+        "copy with no memory for the second table: {copied:?}"
+    );
+    ensure!(
+        child.lookup(VirtAddr::new(pages[0])).is_some(),
+        "the first page was not copied"
+    );
+    child.unmap_range(0, paging::LOWER_HALF_END, &mut |_, f, _| drop(f));
+    drop(child);
+    for f in &frames {
+        let count = frame::page(*f).refcount();
+        ensure!(count == 1, "frame {f:?} has {count} users, not 1");
+    }
+    parent.unmap_range(0, paging::LOWER_HALF_END, &mut |_, f, _| drop(f));
+    drop(parent);
+    frames_back(before)
+}

@@ -547,16 +547,18 @@ impl AddressSpace {
                 if src[idx] == 0 {
                     continue;
                 }
-                let addr = src[idx] & ENTRY_ADDR;
-                let Some(flags) = copy(as_entry(&mut src[idx])) else {
-                    continue;
-                };
+                // The child's table first: `copy` takes a reference for the child's entry, which
+                // would be lost if the table could not be had after it.
                 let dst = match &mut dst {
                     Some(table) => table,
                     // SAFETY: `&mut child` gives exclusive access to the child's user half.
                     None => {
                         dst.insert(unsafe { leaf_table(child.pml4, va, true)? }.expect("created"))
                     }
+                };
+                let addr = src[idx] & ENTRY_ADDR;
+                let Some(flags) = copy(as_entry(&mut src[idx])) else {
+                    continue;
                 };
                 dst[idx] = addr | flags.bits();
             }
