@@ -14,6 +14,9 @@
 //! - fork + exit + wait of an empty process and of one with 16 MiB touched;
 //! - the same at 10, 1,000, 10,000 and 60,000 areas (one-page areas that cannot merge):
 //!   mmap + munmap without a hint, a fault in a fresh page, fork + exit + wait.
+//!
+//! `bench scale` runs only the last group (for quick iterations:
+//! `make run INIT=target/x86_64-unknown-none/debug/bench ARGS=scale ICOUNT=1 TIMEOUT=900`).
 #![no_std]
 #![no_main]
 
@@ -265,8 +268,10 @@ mod name {
     }
 }
 
-fn main(_args: Args) -> i32 {
+fn main(args: Args) -> i32 {
     let boot = rdtsc();
+    // `bench scale` (a quick iteration on the `_at_N` rows): only those.
+    let only_scale = args.str(1) == Some("scale");
     report("boot_to_first_instruction", boot);
     if sys::getpid() == 1 {
         user::linux_init::mount_proc_if_missing();
@@ -277,9 +282,11 @@ fn main(_args: Args) -> i32 {
             sys::getpid();
         }),
     );
-    faults();
-    area_ops();
-    fork_costs();
+    if !only_scale {
+        faults();
+        area_ops();
+        fork_costs();
+    }
     scale();
     println!("bench done");
     user::linux_init::power_off_if_linux_init();

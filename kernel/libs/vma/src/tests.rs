@@ -1210,3 +1210,71 @@ fn relro_made_read_only_stays_apart_from_the_read_only_segment() {
         [(10, 15, ro(), None, 10), (15, 16, rw(), None, 15)]
     );
 }
+
+/// The kernel benchmark's `mmap_munmap_nohint_at_N` on the tree alone, for counting instructions
+/// on the host: `VMA_BENCH_N=60000 valgrind --tool=callgrind --toggle-collect='*nohint_loop*'
+/// target/debug/deps/vma-* --ignored nohint_bench`. A program's usual areas (text, data, heap,
+/// stack) plus `N` one-page areas alternating read-only and read-write right below the mmap base.
+#[test]
+#[ignore]
+fn nohint_bench() {
+    let n: u64 = std::env::var("VMA_BENCH_N").map_or(10, |v| v.parse().unwrap());
+    let iters: u64 = std::env::var("VMA_BENCH_ITERS").map_or(1000, |v| v.parse().unwrap());
+    let guard = 256 * P;
+    let mmap_base = 0x7ff0_0000_0000u64;
+    let mut tree = VmaTree::new();
+    tree.insert(file(0x400, 0x401, ro(), 1, 0)).unwrap();
+    tree.insert(file(0x401, 0x420, ro() | VmFlags::EXEC, 1, 1))
+        .unwrap();
+    tree.insert(anon(0x420, 0x430, rw())).unwrap();
+    tree.insert(anon(0x1000, 0x1021, rw())).unwrap();
+    tree.insert(anon(0x7_ffff_ffde, 0x7_ffff_ffff, stack()))
+        .unwrap();
+    let block = mmap_base - n * P;
+    tree.insert(anon(block / P, mmap_base / P, rw())).unwrap();
+    for i in (0..n).step_by(2) {
+        tree.protect(block + i * P, block + (i + 1) * P, VmFlags::READ)
+            .unwrap();
+    }
+    tree.check_invariants().unwrap();
+    nohint_loop(&mut tree, iters, mmap_base, guard);
+    tree.check_invariants().unwrap();
+}
+
+#[inline(never)]
+fn nohint_loop(tree: &mut VmaTree<u32>, iters: u64, mmap_base: u64, guard: u64) {
+    for _ in 0..iters {
+        let a = tree
+            .get_unmapped_area(P, None, 0x10000, mmap_base, guard)
+            .unwrap();
+        tree.insert(VmaInfo {
+            start: a,
+            end: a + P,
+            flags: rw(),
+            file: None,
+            pgoff: 0,
+        })
+        .unwrap();
+        tree.unmap_each(a, a + P, |_| {}).unwrap();
+    }
+}
+
+/// `fork`'s copy and `exit`'s drop of a tree of `VMA_BENCH_N` areas, `VMA_BENCH_ITERS` times, for
+/// counting instructions on the host like [`nohint_bench`].
+#[test]
+#[ignore]
+fn copy_bench() {
+    let n: u64 = std::env::var("VMA_BENCH_N").map_or(10, |v| v.parse().unwrap());
+    let iters: u64 = std::env::var("VMA_BENCH_ITERS").map_or(10, |v| v.parse().unwrap());
+    let mut tree = VmaTree::new();
+    tree.insert(anon(0x1000, 0x1000 + n, rw())).unwrap();
+    for i in (0..n).step_by(2) {
+        tree.protect((0x1000 + i) * P, (0x1001 + i) * P, VmFlags::READ)
+            .unwrap();
+    }
+    for _ in 0..iters {
+        let copy = tree.duplicate().unwrap();
+        assert_eq!(copy.len(), tree.len());
+        drop(copy);
+    }
+}

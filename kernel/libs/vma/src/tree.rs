@@ -4,7 +4,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::gap_tree::{GapQuery, GapTree, Iter, Room};
+use crate::gap_tree::{GapQuery, GapTree, Room};
 use crate::{
     PAGE_SIZE, ProtectError, VmFlags, Vma, VmaError, VmaInfo, is_page_aligned, page_align_down,
     page_align_up,
@@ -329,7 +329,9 @@ impl<F: Clone + PartialEq> VmaTree<F> {
 
     /// The areas overlapping `[start, end)`, in ascending order.
     pub fn iter_range(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma<F>> {
-        Iter::from(&self.tree, self.find_vma(start)).take_while(move |vma| vma.start() < end)
+        self.tree
+            .iter_ending_above(start)
+            .take_while(move |vma| vma.start() < end)
     }
 
     /// Linux's `mprotect` on `[start, end)`: set the access rights of every page in the range to
