@@ -829,6 +829,81 @@ fn get_unmapped_area_matches_the_linear_walk() {
     }
 }
 
+/// Searches with the same limits again and again, as `mmap` without a hint makes them, start at
+/// the area the last one found (the tree's search hint): after every kind of change in between,
+/// the answer must still be the linear walk's, and `check_invariants` must find the hint's promise
+/// kept.
+#[test]
+fn repeated_searches_match_the_linear_walk() {
+    const SPACE: u64 = 0x2000;
+    let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+    let mut tree = VmaTree::<u32>::new();
+    let (low, high, guard) = (0x10 * P, (SPACE - 0x100) * P, 4 * P);
+    for _ in 0..400 {
+        let start = rng.below(SPACE);
+        let flags = if rng.below(10) == 0 { stack() } else { rw() };
+        let _ = tree.insert(anon(start, start + 1 + rng.below(4), flags));
+    }
+    for step in 0..6000 {
+        let longest = if rng.below(4) == 0 { 40 } else { 3 };
+        let len = (1 + rng.below(longest)) * P;
+        let found = tree.get_unmapped_area(len, None, low, high, guard);
+        assert_eq!(
+            found,
+            linear_unmapped_area(&tree, len, None, low, high, guard),
+            "step {step}: len {len:#x}, {} areas",
+            tree.len()
+        );
+        tree.check_invariants().unwrap();
+        // A change of any kind, near the answer or anywhere.
+        let near = found.unwrap_or(rng.below(SPACE) * P);
+        let at = if rng.below(2) == 0 {
+            (near + rng.below(16) * P).saturating_sub(8 * P)
+        } else {
+            rng.below(SPACE) * P
+        } & !(P - 1);
+        match rng.below(8) {
+            0 | 1 => {
+                if let Some(addr) = found {
+                    let _ = tree.insert(anon(addr / P, (addr + len) / P, rw()));
+                }
+            }
+            2 => {
+                let _ = tree.unmap(at, at + (1 + rng.below(8)) * P);
+            }
+            3 => {
+                let _ = tree.insert(anon(at / P, at / P + 1 + rng.below(3), ro()));
+            }
+            4 => {
+                let _ = tree.protect(at, at + (1 + rng.below(4)) * P, VmFlags::READ);
+            }
+            5 => {
+                if let Some(vma) = tree.find_vma(at) {
+                    let (start, end) = (vma.start(), vma.end());
+                    let _ = tree.expand_up(start, end + rng.below(4) * P);
+                }
+            }
+            6 => {
+                if let Some(vma) = tree.find_vma(at).filter(|v| v.flags() == stack()) {
+                    let start = vma.start();
+                    let _ = tree.expand_down(start, start.saturating_sub(rng.below(4) * P), guard);
+                }
+            }
+            _ => {
+                // The last area, which a removal must not forget.
+                let last = tree.iter().next_back().map(|v| (v.start(), v.end()));
+                if let Some((start, end)) = last {
+                    tree.unmap(start, end).unwrap();
+                }
+            }
+        }
+        tree.check_invariants().unwrap();
+        if step % 1000 == 999 {
+            tree = tree.duplicate().unwrap();
+        }
+    }
+}
+
 #[test]
 fn get_unmapped_area_edges() {
     // Gaps: [LOW, 0x1010) at low, [0x1020, 0x1030), [0x1fe0, HIGH) at high, 2 pages below a stack.
