@@ -227,7 +227,12 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         if start >= end {
             return Err(VmaError::Empty);
         }
-        if self.intersects(start, end) {
+        // One descent finds both neighbours: for the overlap check and for the merge.
+        let around = self.tree.around(start);
+        if around.at.is_some()
+            || around.prev.is_some_and(|prev| prev.end() > start)
+            || around.next.is_some_and(|next| next.start() < end)
+        {
             return Err(VmaError::Overlap);
         }
         let pgoff = if file.is_some() {
@@ -237,17 +242,45 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         };
         // The last page's offset in the file must exist (the kernel refuses such an mmap with
         // EOVERFLOW before it gets here; this keeps `file_page` free of overflow whatever it does).
-        if pgoff.checked_add((end - start) / PAGE_SIZE).is_none() {
+        let pages = (end - start) / PAGE_SIZE;
+        if pgoff.checked_add(pages).is_none() {
             return Err(VmaError::OutOfRange);
         }
         if self.count > self.max_count {
             return Err(VmaError::NoMem);
         }
-        // Linux tries the merge first and allocates a `vm_area_struct` only when it fails. Linking
-        // first and merging after costs an allocation but leaves a single merge routine, shared
-        // with `protect` and `expand_down`.
-        self.link(spare()?, Vma::new(start, end, flags, file, pgoff));
-        self.merge(start);
+        // Linux's `vma_merge` before allocating: a new range that continues an area extends it.
+        let prev = around.prev.filter(|prev| {
+            prev.end() == start
+                && self.may_merge_at(start)
+                && prev.can_merge_after(flags, file.as_ref(), pgoff)
+        });
+        let next = around.next.filter(|next| {
+            next.start() == end
+                && self.may_merge_at(end)
+                && next.can_merge_before(flags, file.as_ref(), pgoff, pages)
+        });
+        match (prev, next) {
+            (Some(prev), Some(next)) => {
+                // The range fills the hole between two areas that now become one.
+                prev.set_end(next.end());
+                let next_start = next.start();
+                self.unlink(next_start);
+            }
+            (Some(prev), None) => {
+                prev.set_end(end);
+                if let Some(next) = around.next.map(Vma::start) {
+                    self.tree.refresh_gap(next);
+                }
+            }
+            (None, Some(next)) => {
+                // Moving `start` down into the free gap keeps the tree's order.
+                next.set_start(start);
+                next.set_pgoff(pgoff);
+                self.tree.refresh_gap(start);
+            }
+            (None, None) => self.link(spare()?, Vma::new(start, end, flags, file, pgoff)),
+        }
         Ok(())
     }
 
