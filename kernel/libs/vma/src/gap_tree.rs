@@ -10,7 +10,7 @@
 //! the augmented-rbtree callbacks), and `unmapped_area_topdown` descends only into subtrees whose
 //! largest gap is big enough; Linux 6.1's maple tree keeps the same per-subtree gaps. An
 //! intrusive red-black tree from `intrusive-collections` has no hook to update such a field when
-//! it rotates, so the areas live here instead, in an AVL tree of our own.
+//! it rotates, so the areas live here instead, in a balanced binary tree of our own.
 //!
 //! # What is kept
 //!
@@ -27,10 +27,10 @@
 //!   own `gap` and its children's `max_gap`. The search only ever prunes a subtree whose bound is
 //!   below `len`, so a bound that is too high costs a wasted visit, never a wrong answer: the
 //!   answer is exactly the highest fitting gap either way.
-//! * `height`, for the AVL balance: the two subtrees' heights differ by at most one, so the tree
-//!   is at most `1.44 log2(n + 2)` high.
-//! * `parent`, so that an insert or a removal walks back up from where it changed the tree
-//!   without recursion, and stops as soon as nothing above needs to change.
+//! * `rank`, for the balance (see below): above the rank of each child (a missing child has
+//!   rank 0), so a path down from a node is never longer than its rank.
+//! * `parent`, so that an insert or a removal works from where it changed the tree without
+//!   recursion, and stops as soon as nothing above needs to change.
 //!
 //! # Why the gap bound is lazy
 //!
@@ -40,13 +40,34 @@
 //! nearly every `mmap` and every `munmap`: the gap a new mapping goes into is typically the largest
 //! one in the whole tree (the space between the heap and the mappings), so every bound on its
 //! path changes when it shrinks by a page, and changes back when the page is unmapped. With the
-//! bounds left high, an `mmap` + `munmap` pair touches only the nodes whose shape changes: the
-//! cost that grew with the number of areas (23 levels walked six times, recursively) becomes a few
-//! loops of a few instructions a level. Bounds are tightened whenever a node is recomputed anyway
-//! (the rotations and the AVL retrace, which recompute from the children), and by the search
-//! itself ([`GapQuery::topdown`] recomputes a node's bound after a fruitless visit below it), so a
-//! stale bound costs at most one wasted visit. Linux's maple tree is exact; its nodes have 10 to
-//! 16 entries, so its walks are four levels long, not twenty.
+//! bounds left high, an `mmap` + `munmap` pair touches only the nodes whose shape changes.
+//! Rotations recompute the bounds of the nodes they move, and the search tightens the bounds of
+//! a subtree it entered for nothing ([`GapQuery::topdown`]), so a stale bound costs at most one
+//! wasted visit. (Linux's maple tree is exact; its nodes have 10 to 16 entries, so its walks are
+//! four levels long where ours are twenty.)
+//!
+//! # Why removals do not rebalance
+//!
+//! An AVL tree retraces the path after every insert and every removal until a height comes out
+//! unchanged. That is `O(1)` amortized over inserts alone, but an `mmap` + `munmap` of one page,
+//! again and again at the same place of a full, balanced tree, makes every height on the path
+//! grow by one and then shrink back: two walks to the root per pair (measured: a third of its
+//! cost at 60,000 areas). The tree is therefore a *relaxed AVL tree* (Sen and Tarjan, "Deletion
+//! without rebalancing in binary search trees", 2016): inserts rebalance by rank with the
+//! WAVL insertion rules (promotions, then at most two rotations), removals only unlink. The
+//! height stays below `log_φ m` (1.44 log2 m) for `m` inserts since the tree was built, which is
+//! the AVL bound counted in inserts rather than areas, and a rank a removal left high stops the
+//! next insert's promotions at once: the pair above costs `O(1)` rebalancing. (A process makes
+//! its areas anew at `exec`; `fork` copies the shape.)
+//!
+//! # The search
+//!
+//! [`GapTree::unmapped_area_topdown`] starts with one descent to the first area starting at or
+//! above `high`, whose gap is the only one that can reach below `high` from above, and walks the
+//! areas downwards from there in address order, skipping every subtree whose bound is below
+//! `len` (see [`GapQuery::topdown`]): about two paths of the tree. A search with the limits of
+//! the previous one starts where that one found its gap instead ([`SearchHint`]), which is one
+//! step when nothing above changed, as after an `mmap` + `munmap` pair.
 //!
 //! # Memory, and why `unsafe`
 //!
@@ -65,8 +86,9 @@
 //!    while one lives. Nodes never move in memory once linked.
 //! 3. A node is freed only after it has been unlinked, so no pointer to it remains.
 //!
-//! [`check`](GapTree::check) verifies the links, the order, the heights and balance, every `gap`,
-//! and that every `max_gap` covers its node and children; `VmaTree::check_invariants` calls it.
+//! [`check`](GapTree::check) verifies the links, the order, the ranks, every `gap`, that every
+//! `max_gap` covers its node and children, the search hint's promise and the recent area;
+//! `VmaTree::check_invariants` calls it.
 //!
 //! The tree does not see an area's `start` or `end` change in place (they are `Cell`s): an `end`
 //! moves only in a split, whose right part is then inserted, or a merge, whose absorbed area is
@@ -74,8 +96,8 @@
 //! extended down by a merge, after which the owner calls [`refresh_gap`](GapTree::refresh_gap).
 //!
 //! Nothing here allocates: [`insert`](GapTree::insert) takes the node's memory from the caller,
-//! who allocated it fallibly before changing anything. Only the copy for `fork` and the checks
-//! recurse, bounded by the height.
+//! who allocated it fallibly before changing anything. Only the copy for `fork`, the drop and the
+//! checks recurse, bounded by the height.
 
 use alloc::boxed::Box;
 use core::cell::Cell;
@@ -262,7 +284,7 @@ fn copy_subtree<F, E>(
     Ok(copy)
 }
 
-/// The areas, ordered by `start`, in an AVL tree augmented with free gaps.
+/// The areas, ordered by `start`, in a relaxed AVL tree augmented with free-gap bounds.
 pub(crate) struct GapTree<F> {
     root: Ptr<F>,
     /// What the last search learned (see [`SearchHint`]).
@@ -627,6 +649,7 @@ impl<F> GapTree<F> {
                 node(p).left
             };
             if node(p).rank - rank(sibling) == 1 {
+                // Ranks stay below log_φ of the inserts made (92 after 2^64): no overflow.
                 node_mut(p).rank += 1;
                 x = p;
                 continue;
@@ -887,9 +910,10 @@ impl<F> GapTree<F> {
         })
     }
 
-    /// Check the tree's own invariants: links both ways, keys in order, AVL heights and balance,
-    /// every `gap` equal to what the areas give and every `max_gap` covering its node and its
-    /// children (so, by induction, its whole subtree). Returns the number of nodes.
+    /// Check the tree's own invariants: links both ways, keys in order, every rank above its
+    /// children's, every `gap` equal to what the areas give, every `max_gap` covering its node
+    /// and its children (so, by induction, its whole subtree), the search hint's promise, and
+    /// the recent area in the tree. Returns the number of nodes.
     pub(crate) fn check(&self) -> Result<usize, &'static str> {
         let mut prev_end = 0;
         let mut count = 0;
@@ -954,7 +978,7 @@ impl<F> Drop for GapTree<F> {
 }
 
 /// Checks one subtree in order; `prev_end` is the end of the area before it. Returns the
-/// subtree's height.
+/// subtree's rank.
 fn check_subtree<F>(p: Ptr<F>, prev_end: &mut u64, count: &mut usize) -> Result<u8, &'static str> {
     let Some(p) = p else {
         return Ok(0);

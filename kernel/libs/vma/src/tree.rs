@@ -172,6 +172,9 @@ impl<F> VmaTree<F> {
     /// 6.1), the tree keeps the largest free gap of each subtree and descends only where one is
     /// large enough (see the `gap_tree` module). Each candidate that a stack's guard gap or the
     /// edges of `[low, high)` make too small costs another `O(log n)`, as Linux 6.1's retry does.
+    /// A search with the same `low`, `high` and `stack_guard_gap` as the last one starts where
+    /// that one found its gap, when nothing above it can have become large enough since: the
+    /// exact form of Linux 2.6's `free_area_cache`.
     pub fn get_unmapped_area(
         &self,
         len: u64,
