@@ -81,19 +81,27 @@
 //!    points to a live node owned by this tree, allocated by `Box` and not yet freed; no node is
 //!    reachable twice. `parent` of the root is `None`, and `n.left.parent == n` and
 //!    `n.right.parent == n` for every node `n`.
-//! 2. Nodes are only mutated through `&mut GapTree` (or, for `max_gap`, through a `Cell` from
-//!    `&GapTree`); references handed out (`&Vma`) borrow the tree, so no node is freed or moved
-//!    while one lives. Nodes never move in memory once linked.
-//! 3. A node is freed only after it has been unlinked, so no pointer to it remains.
+//! 2. Nodes are only mutated through `&mut GapTree`, except for `Cell`s (`max_gap`, the area's
+//!    own fields, and the tree's `hint` and `recent`), which `&GapTree` may set; references handed
+//!    out (`&Vma`) borrow the tree, so no node is freed or moved while one lives. Nodes never move
+//!    in memory once linked.
+//! 3. A node is freed only after it has been unlinked, so no pointer to it remains: neither in
+//!    the tree nor in `hint` or `recent`, which a removal moves or clears.
+//!
+//! The module reads and writes nodes through two private helpers only, [`node`] and
+//! [`node_mut`], which it calls on pointers taken from a tree (so invariant 1 holds for them), and
+//! frees them in two places, [`GapTree::remove`] and the drop (`free_subtree`).
 //!
 //! [`check`](GapTree::check) verifies the links, the order, the ranks, every `gap`, that every
 //! `max_gap` covers its node and children, the search hint's promise and the recent area;
 //! `VmaTree::check_invariants` calls it.
 //!
 //! The tree does not see an area's `start` or `end` change in place (they are `Cell`s): an `end`
-//! moves only in a split, whose right part is then inserted, or a merge, whose absorbed area is
-//! then removed, which sets the gap above; a `start` moves only when a stack grows or an area is
-//! extended down by a merge, after which the owner calls [`refresh_gap`](GapTree::refresh_gap).
+//! moves only in a split, whose right part is then inserted, in a merge, whose absorbed area is
+//! then removed (which sets the gap above), or when an area is extended up (by `mremap`, or an
+//! `mmap` merged into the area below it), after which the owner calls
+//! [`refresh_gap`](GapTree::refresh_gap) on the area above; a `start` moves only when a stack
+//! grows or an area is extended down by a merge, after which the owner calls `refresh_gap` on it.
 //!
 //! Nothing here allocates: [`insert`](GapTree::insert) takes the node's memory from the caller,
 //! who allocated it fallibly before changing anything. Only the copy for `fork`, the drop and the
