@@ -904,6 +904,38 @@ fn repeated_searches_match_the_linear_walk() {
     }
 }
 
+/// `find_vma` and `unmap` look at the area inserted last before they walk the tree: right after
+/// an insert (and after the removals and merges that may take that area away), every lookup
+/// around it must still give what a linear scan of the areas gives.
+#[test]
+fn lookups_after_inserts_match_a_linear_scan() {
+    const SPACE: u64 = 0x400;
+    let mut rng = Rng(0x5eed_0f10_0c05);
+    let mut tree = VmaTree::<u32>::new();
+    for step in 0..4000 {
+        let start = rng.below(SPACE);
+        let end = start + 1 + rng.below(4);
+        let flags = if rng.below(3) == 0 { ro() } else { rw() };
+        match rng.below(4) {
+            0 => {
+                let _ = tree.unmap(start * P, end * P);
+            }
+            _ => {
+                let _ = tree.insert(anon(start, end, flags));
+            }
+        }
+        tree.check_invariants().unwrap();
+        for addr in (start.saturating_sub(2)..end + 2).map(|page| page * P + rng.below(P)) {
+            let linear = tree.iter().find(|v| v.end() > addr).map(|v| v.start());
+            assert_eq!(
+                tree.find_vma(addr).map(|v| v.start()),
+                linear,
+                "step {step}"
+            );
+        }
+    }
+}
+
 #[test]
 fn get_unmapped_area_edges() {
     // Gaps: [LOW, 0x1010) at low, [0x1020, 0x1030), [0x1fe0, HIGH) at high, 2 pages below a stack.
