@@ -20,6 +20,9 @@
 //!   TLB miss costs no instruction, so the second figure is the measure of what huge pages save
 //!   there. The other figures use memory advised MADV_NOHUGEPAGE, so that they stay small-page
 //!   figures on a machine where huge pages are on (both kernels turn them on from 512 MiB).
+//!
+//! `bench scale` runs only the `_at_N` group (for quick iterations:
+//! `make run INIT=target/x86_64-unknown-none/debug/bench ARGS=scale ICOUNT=1 TIMEOUT=900`).
 #![no_std]
 #![no_main]
 
@@ -320,8 +323,10 @@ mod name {
     }
 }
 
-fn main(_args: Args) -> i32 {
+fn main(args: Args) -> i32 {
     let boot = rdtsc();
+    // `bench scale` (a quick iteration on the `_at_N` rows): only those.
+    let only_scale = args.str(1) == Some("scale");
     report("boot_to_first_instruction", boot);
     if sys::getpid() == 1 {
         user::linux_init::mount_proc_if_missing();
@@ -332,11 +337,15 @@ fn main(_args: Args) -> i32 {
             sys::getpid();
         }),
     );
-    faults();
-    area_ops();
-    fork_costs();
+    if !only_scale {
+        faults();
+        area_ops();
+        fork_costs();
+    }
     scale();
-    huge_pages();
+    if !only_scale {
+        huge_pages();
+    }
     println!("bench done");
     user::linux_init::power_off_if_linux_init();
     0

@@ -829,6 +829,113 @@ fn get_unmapped_area_matches_the_linear_walk() {
     }
 }
 
+/// Searches with the same limits again and again, as `mmap` without a hint makes them, start at
+/// the area the last one found (the tree's search hint): after every kind of change in between,
+/// the answer must still be the linear walk's, and `check_invariants` must find the hint's promise
+/// kept.
+#[test]
+fn repeated_searches_match_the_linear_walk() {
+    const SPACE: u64 = 0x2000;
+    let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+    let mut tree = VmaTree::<u32>::new();
+    let (low, high, guard) = (0x10 * P, (SPACE - 0x100) * P, 4 * P);
+    for _ in 0..400 {
+        let start = rng.below(SPACE);
+        let flags = if rng.below(10) == 0 { stack() } else { rw() };
+        let _ = tree.insert(anon(start, start + 1 + rng.below(4), flags));
+    }
+    for step in 0..6000 {
+        let longest = if rng.below(4) == 0 { 40 } else { 3 };
+        let len = (1 + rng.below(longest)) * P;
+        let found = tree.get_unmapped_area(len, None, low, high, guard);
+        assert_eq!(
+            found,
+            linear_unmapped_area(&tree, len, None, low, high, guard),
+            "step {step}: len {len:#x}, {} areas",
+            tree.len()
+        );
+        tree.check_invariants().unwrap();
+        // A change of any kind, near the answer or anywhere.
+        let near = found.unwrap_or(rng.below(SPACE) * P);
+        let at = if rng.below(2) == 0 {
+            (near + rng.below(16) * P).saturating_sub(8 * P)
+        } else {
+            rng.below(SPACE) * P
+        } & !(P - 1);
+        match rng.below(8) {
+            0 | 1 => {
+                if let Some(addr) = found {
+                    let _ = tree.insert(anon(addr / P, (addr + len) / P, rw()));
+                }
+            }
+            2 => {
+                let _ = tree.unmap(at, at + (1 + rng.below(8)) * P);
+            }
+            3 => {
+                let _ = tree.insert(anon(at / P, at / P + 1 + rng.below(3), ro()));
+            }
+            4 => {
+                let _ = tree.protect(at, at + (1 + rng.below(4)) * P, VmFlags::READ);
+            }
+            5 => {
+                if let Some(vma) = tree.find_vma(at) {
+                    let (start, end) = (vma.start(), vma.end());
+                    let _ = tree.expand_up(start, end + rng.below(4) * P);
+                }
+            }
+            6 => {
+                if let Some(vma) = tree.find_vma(at).filter(|v| v.flags() == stack()) {
+                    let start = vma.start();
+                    let _ = tree.expand_down(start, start.saturating_sub(rng.below(4) * P), guard);
+                }
+            }
+            _ => {
+                // The last area, which a removal must not forget.
+                let last = tree.iter().next_back().map(|v| (v.start(), v.end()));
+                if let Some((start, end)) = last {
+                    tree.unmap(start, end).unwrap();
+                }
+            }
+        }
+        tree.check_invariants().unwrap();
+        if step % 1000 == 999 {
+            tree = tree.duplicate().unwrap();
+        }
+    }
+}
+
+/// `find_vma` and `unmap` look at the area inserted last before they walk the tree: right after
+/// an insert (and after the removals and merges that may take that area away), every lookup
+/// around it must still give what a linear scan of the areas gives.
+#[test]
+fn lookups_after_inserts_match_a_linear_scan() {
+    const SPACE: u64 = 0x400;
+    let mut rng = Rng(0x5eed_0f10_0c05);
+    let mut tree = VmaTree::<u32>::new();
+    for step in 0..4000 {
+        let start = rng.below(SPACE);
+        let end = start + 1 + rng.below(4);
+        let flags = if rng.below(3) == 0 { ro() } else { rw() };
+        match rng.below(4) {
+            0 => {
+                let _ = tree.unmap(start * P, end * P);
+            }
+            _ => {
+                let _ = tree.insert(anon(start, end, flags));
+            }
+        }
+        tree.check_invariants().unwrap();
+        for addr in (start.saturating_sub(2)..end + 2).map(|page| page * P + rng.below(P)) {
+            let linear = tree.iter().find(|v| v.end() > addr).map(|v| v.start());
+            assert_eq!(
+                tree.find_vma(addr).map(|v| v.start()),
+                linear,
+                "step {step}"
+            );
+        }
+    }
+}
+
 #[test]
 fn get_unmapped_area_edges() {
     // Gaps: [LOW, 0x1010) at low, [0x1020, 0x1030), [0x1fe0, HIGH) at high, 2 pages below a stack.
@@ -1209,4 +1316,106 @@ fn relro_made_read_only_stays_apart_from_the_read_only_segment() {
         areas(&tree),
         [(10, 15, ro(), None, 10), (15, 16, rw(), None, 15)]
     );
+}
+
+/// The kernel benchmark's `mmap_munmap_nohint_at_N` on the tree alone, for counting instructions
+/// on the host: `VMA_BENCH_N=60000 valgrind --tool=callgrind --toggle-collect='*nohint_loop*'
+/// target/debug/deps/vma-* --ignored nohint_bench`. A program's usual areas (text, data, heap,
+/// stack) plus `N` one-page areas alternating read-only and read-write right below the mmap base.
+#[test]
+#[ignore]
+fn nohint_bench() {
+    let n: u64 = std::env::var("VMA_BENCH_N").map_or(10, |v| v.parse().unwrap());
+    let iters: u64 = std::env::var("VMA_BENCH_ITERS").map_or(1000, |v| v.parse().unwrap());
+    let guard = 256 * P;
+    let mmap_base = 0x7ff0_0000_0000u64;
+    let mut tree = VmaTree::new();
+    tree.insert(file(0x400, 0x401, ro(), 1, 0)).unwrap();
+    tree.insert(file(0x401, 0x420, ro() | VmFlags::EXEC, 1, 1))
+        .unwrap();
+    tree.insert(anon(0x420, 0x430, rw())).unwrap();
+    tree.insert(anon(0x1000, 0x1021, rw())).unwrap();
+    tree.insert(anon(0x7_ffff_ffde, 0x7_ffff_ffff, stack()))
+        .unwrap();
+    let block = mmap_base - n * P;
+    tree.insert(anon(block / P, mmap_base / P, rw())).unwrap();
+    for i in (0..n).step_by(2) {
+        tree.protect(block + i * P, block + (i + 1) * P, VmFlags::READ)
+            .unwrap();
+    }
+    tree.check_invariants().unwrap();
+    nohint_loop(&mut tree, iters, mmap_base, guard);
+    tree.check_invariants().unwrap();
+}
+
+#[inline(never)]
+fn nohint_loop(tree: &mut VmaTree<u32>, iters: u64, mmap_base: u64, guard: u64) {
+    for _ in 0..iters {
+        let a = tree
+            .get_unmapped_area(P, None, 0x10000, mmap_base, guard)
+            .unwrap();
+        tree.insert(VmaInfo {
+            start: a,
+            end: a + P,
+            flags: rw(),
+            file: None,
+            pgoff: 0,
+        })
+        .unwrap();
+        tree.unmap_each(a, a + P, |_| {}).unwrap();
+    }
+}
+
+/// `fork`'s copy and `exit`'s drop of a tree of `VMA_BENCH_N` areas, `VMA_BENCH_ITERS` times, for
+/// counting instructions on the host like [`nohint_bench`].
+#[test]
+#[ignore]
+fn copy_bench() {
+    let n: u64 = std::env::var("VMA_BENCH_N").map_or(10, |v| v.parse().unwrap());
+    let iters: u64 = std::env::var("VMA_BENCH_ITERS").map_or(10, |v| v.parse().unwrap());
+    let mut tree = VmaTree::new();
+    tree.insert(anon(0x1000, 0x1000 + n, rw())).unwrap();
+    for i in (0..n).step_by(2) {
+        tree.protect((0x1000 + i) * P, (0x1001 + i) * P, VmFlags::READ)
+            .unwrap();
+    }
+    for _ in 0..iters {
+        let copy = tree.duplicate().unwrap();
+        assert_eq!(copy.len(), tree.len());
+        drop(copy);
+    }
+}
+
+/// A copy that runs out of memory part-way frees what it copied (valgrind's leak check on this
+/// test binary shows none) and leaves the original whole.
+#[test]
+fn failed_copy_frees_what_it_copied() {
+    use crate::gap_tree::GapTree;
+    let mut tree = GapTree::<u32>::new();
+    for i in 0..50u64 {
+        let start = (i * 3 + 1) * P;
+        tree.insert(
+            alloc::boxed::Box::new_uninit(),
+            Vma::new(start, start + P, rw(), Some(7), 0),
+        );
+    }
+    for fail_at in 0..=50 {
+        let mut made = 0;
+        let copy = tree.try_copy(|vma| {
+            if made == fail_at {
+                return Err(());
+            }
+            made += 1;
+            let copy = Vma::new(vma.start(), vma.end(), vma.flags(), vma.file().cloned(), 0);
+            Ok((alloc::boxed::Box::new_uninit(), copy))
+        });
+        match copy {
+            Ok(copy) => {
+                assert_eq!(fail_at, 50);
+                assert_eq!(copy.check(), Ok(50));
+            }
+            Err(()) => assert!(fail_at < 50),
+        }
+        assert_eq!(tree.check(), Ok(50));
+    }
 }

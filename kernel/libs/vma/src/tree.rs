@@ -4,7 +4,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::gap_tree::{GapQuery, GapTree, Iter, Room};
+use crate::gap_tree::{GapQuery, GapTree, Room};
 use crate::{
     PAGE_SIZE, ProtectError, VmFlags, Vma, VmaError, VmaInfo, is_page_aligned, page_align_down,
     page_align_up,
@@ -172,6 +172,9 @@ impl<F> VmaTree<F> {
     /// 6.1), the tree keeps the largest free gap of each subtree and descends only where one is
     /// large enough (see the `gap_tree` module). Each candidate that a stack's guard gap or the
     /// edges of `[low, high)` make too small costs another `O(log n)`, as Linux 6.1's retry does.
+    /// A search with the same `low`, `high` and `stack_guard_gap` as the last one starts where
+    /// that one found its gap, when nothing above it can have become large enough since: the
+    /// exact form of Linux 2.6's `free_area_cache`.
     pub fn get_unmapped_area(
         &self,
         len: u64,
@@ -227,7 +230,12 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         if start >= end {
             return Err(VmaError::Empty);
         }
-        if self.intersects(start, end) {
+        // One descent finds both neighbours: for the overlap check and for the merge.
+        let around = self.tree.around(start);
+        if around.at.is_some()
+            || around.prev.is_some_and(|prev| prev.end() > start)
+            || around.next.is_some_and(|next| next.start() < end)
+        {
             return Err(VmaError::Overlap);
         }
         let pgoff = if file.is_some() {
@@ -237,17 +245,45 @@ impl<F: Clone + PartialEq> VmaTree<F> {
         };
         // The last page's offset in the file must exist (the kernel refuses such an mmap with
         // EOVERFLOW before it gets here; this keeps `file_page` free of overflow whatever it does).
-        if pgoff.checked_add((end - start) / PAGE_SIZE).is_none() {
+        let pages = (end - start) / PAGE_SIZE;
+        if pgoff.checked_add(pages).is_none() {
             return Err(VmaError::OutOfRange);
         }
         if self.count > self.max_count {
             return Err(VmaError::NoMem);
         }
-        // Linux tries the merge first and allocates a `vm_area_struct` only when it fails. Linking
-        // first and merging after costs an allocation but leaves a single merge routine, shared
-        // with `protect` and `expand_down`.
-        self.link(spare()?, Vma::new(start, end, flags, file, pgoff));
-        self.merge(start);
+        // Linux's `vma_merge` before allocating: a new range that continues an area extends it.
+        let prev = around.prev.filter(|prev| {
+            prev.end() == start
+                && self.may_merge_at(start)
+                && prev.can_merge_after(flags, file.as_ref(), pgoff)
+        });
+        let next = around.next.filter(|next| {
+            next.start() == end
+                && self.may_merge_at(end)
+                && next.can_merge_before(flags, file.as_ref(), pgoff, pages)
+        });
+        match (prev, next) {
+            (Some(prev), Some(next)) => {
+                // The range fills the hole between two areas that now become one.
+                prev.set_end(next.end());
+                let next_start = next.start();
+                self.unlink(next_start);
+            }
+            (Some(prev), None) => {
+                prev.set_end(end);
+                if let Some(next) = around.next.map(Vma::start) {
+                    self.tree.refresh_gap(next);
+                }
+            }
+            (None, Some(next)) => {
+                // Moving `start` down into the free gap keeps the tree's order.
+                next.set_start(start);
+                next.set_pgoff(pgoff);
+                self.tree.refresh_gap(start);
+            }
+            (None, None) => self.link(spare()?, Vma::new(start, end, flags, file, pgoff)),
+        }
         Ok(())
     }
 
@@ -329,7 +365,9 @@ impl<F: Clone + PartialEq> VmaTree<F> {
 
     /// The areas overlapping `[start, end)`, in ascending order.
     pub fn iter_range(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma<F>> {
-        Iter::from(&self.tree, self.find_vma(start)).take_while(move |vma| vma.start() < end)
+        self.tree
+            .iter_ending_above(start)
+            .take_while(move |vma| vma.start() < end)
     }
 
     /// Linux's `mprotect` on `[start, end)`: set the access rights of every page in the range to
