@@ -10,6 +10,7 @@
  * 512 MiB). Areas are printed relative to their base, in kB, never as addresses. A read fault
  * before the first write is avoided: Linux maps a huge zero page there, and what a later write
  * does with it changed across versions. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,8 +94,23 @@ static char *huge_area(unsigned long len, unsigned long tag)
     return a;
 }
 
+/* A small text file's contents, as one line. */
+static void show_file(const char *path)
+{
+    char buf[128] = "";
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    printf("%s: %s%s", path, n < 0 ? "unreadable" : buf, n > 0 && buf[n - 1] == '\n' ? "" : "\n");
+}
+
 int main(void)
 {
+    show_file("/sys/kernel/mm/transparent_hugepage/enabled");
+    show_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+
     /* Eligibility and the first faults. */
     char *a = aligned_area(4 * HP);
     show("fresh", a, 4 * HP);

@@ -11,6 +11,8 @@
  * 3. A child fills memory with huge pages until one cannot be had: that fault gets a small page
  *    (thp_fault_fallback), the program goes on, and everything comes back again afterwards. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,10 +228,48 @@ static void fill_until_fallback(void)
     _exit(1);
 }
 
+/* The mode in /sys/kernel/mm/transparent_hugepage/enabled, changed at run time by root: "never"
+ * stops huge pages for the next faults, a word Linux does not know is EINVAL, and the mode read
+ * back is the bracketed one. */
+static void sysfs_setting(void)
+{
+    const char *path = "/sys/kernel/mm/transparent_hugepage/enabled";
+    char before[64] = "", after[64] = "";
+    int fd = open(path, O_RDONLY);
+    check("read the mode", fd >= 0 && read(fd, before, sizeof before - 1) > 0);
+    close(fd);
+    fd = open(path, O_WRONLY);
+    check("open the mode for writing", fd >= 0);
+    check("set never", write(fd, "never\n", 6) == 6);
+    check("a bad word is EINVAL", write(fd, "sometimes", 9) == -1 && errno == EINVAL);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    check("read never back", read(fd, after, sizeof after - 1) > 0 && strcmp(after, "always madvise [never]\n") == 0);
+    close(fd);
+    long huge = mmstat("thp_fault_alloc");
+    char *a = aligned(HP);
+    madvise(a, HP, MADV_HUGEPAGE);
+    a[0] = 1;
+    check("no huge page while never", mmstat("thp_fault_alloc") == huge);
+    munmap(a, HP);
+    /* Back to the mode the machine booted with. */
+    char word[16] = "";
+    sscanf(strchr(before, '[') ? strchr(before, '[') + 1 : "never", "%15[a-z]", word);
+    fd = open(path, O_WRONLY);
+    check("restore the mode", write(fd, word, strlen(word)) == (ssize_t)strlen(word));
+    close(fd);
+    fd = open(path, O_RDONLY);
+    memset(after, 0, sizeof after);
+    check("the mode restored", read(fd, after, sizeof after - 1) > 0 && strcmp(after, before) == 0);
+    close(fd);
+    printf("sysfs: the mode changed and restored\n");
+}
+
 int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 4;
     int forks = argc > 2 ? atoi(argv[2]) : 40;
+    sysfs_setting();
     /* Warm-up: what the C library (stdout's buffer, the heap) and the kernel keep once. */
     printf("thp_stress: %d rounds of %d forks\n", rounds, forks);
     fflush(stdout);

@@ -27,6 +27,7 @@ fn huge_pages_match_linux() {
     tests::expect_lines(
         &output,
         &[
+            "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size: 2097152",
             "two written: +0..+8192 kB rss 4096 pss 4096 anonhuge 4096 eligible 1",
             "one page read-only: +8..+8192 kB rss 4088 pss 4088 anonhuge 2048 eligible 1",
             "contents: 0 bad",
@@ -59,6 +60,7 @@ fn huge_pages_survive_churn_and_give_everything_back() {
         let output = tests::program_output(&out.console);
         assert!(
             output.contains("thp_stress: ok")
+                && output.contains("sysfs: the mode changed and restored")
                 && output.contains("a fault with no 2 MiB block left got a small page"),
             "mode {mode}:\n{}",
             out.console

@@ -40,6 +40,8 @@ pub const PROC_DEV: (u32, u32) = (0, 4);
 pub const SHMEM_DEV: (u32, u32) = (0, 5);
 /// The device of pipes (Linux's pipefs is an anonymous super block too).
 pub const PIPEFS_DEV: (u32, u32) = (0, 6);
+/// /sys (sysfs), "00:16" as on a typical Linux system.
+pub const SYSFS_DEV: (u32, u32) = (0, 22);
 
 /// The largest file size (tmpfs's MAX_LFS_FILESIZE).
 pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;

@@ -102,9 +102,13 @@ pub fn init() {
     tmp.chmod(0o1777);
     let proc = ProcNode::Root.inode().expect("no memory for /proc");
     PROC_ROOT.call_once(|| proc.clone());
+    let sys = ProcNode::SysfsRoot.inode().expect("no memory for /sys");
     let mut entries = root.dir().expect("a directory").lock();
     if entries.replace(b"proc", proc.clone()).is_none() {
         entries.insert(b"proc", proc).expect("no memory for /proc");
+    }
+    if entries.replace(b"sys", sys.clone()).is_none() {
+        entries.insert(b"sys", sys).expect("no memory for /sys");
     }
 }
 

@@ -177,10 +177,13 @@ pub fn render_cpuinfo() -> String {
 
 /// /proc/mounts (Linux's show_vfsmnt): the root, a tmpfs as Linux's initramfs rootfs is, and /proc.
 pub fn render_mounts() -> String {
-    String::from("rootfs / rootfs rw 0 0\nproc /proc proc rw,relatime 0 0\n")
+    String::from(
+        "rootfs / rootfs rw 0 0\nproc /proc proc rw,relatime 0 0\n\
+         sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n",
+    )
 }
 
 /// /proc/filesystems: the file-system types this kernel has, "nodev" as none needs a device.
 pub fn render_filesystems() -> String {
-    String::from("nodev\ttmpfs\nnodev\tproc\nnodev\tpipefs\n")
+    String::from("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tpipefs\n")
 }

@@ -27,7 +27,7 @@ use abi::{
 
 use super::{
     FileKind, Inode, OpenFile,
-    inode::{InodeKind, PROC_DEV},
+    inode::{InodeKind, PROC_DEV, SYSFS_DEV},
 };
 use crate::{
     mm::frame,
@@ -58,6 +58,10 @@ pub enum ProcFile {
     MemInfo,
     /// /proc/sys/kernel/randomize_va_space: the address-randomisation mode, read and set.
     RandomizeVaSpace,
+    /// /sys/kernel/mm/transparent_hugepage/enabled: the huge-page mode, read and set.
+    ThpEnabled,
+    /// /sys/kernel/mm/transparent_hugepage/hpage_pmd_size: the size of a huge page.
+    ThpPmdSize,
     Uptime,
     LoadAvg,
     CpuStat,
@@ -94,6 +98,13 @@ pub enum ProcNode {
     /// /proc/PID/fd/N.
     Fd(Pid, u32),
     File(ProcFile),
+    /// /sys, /sys/kernel, /sys/kernel/mm and /sys/kernel/mm/transparent_hugepage: the one
+    /// corner of sysfs this kernel has (its files are [`ProcFile::ThpEnabled`] and
+    /// [`ProcFile::ThpPmdSize`]), served by the same code as /proc on a device of its own.
+    SysfsRoot,
+    SysfsKernel,
+    SysfsMm,
+    SysfsThp,
 }
 
 /// The files of /proc/PID, with their d_type, in the order Linux lists them.
@@ -191,6 +202,22 @@ impl ProcNode {
                 | ProcNode::FdDir(_)
                 | ProcNode::Sys
                 | ProcNode::SysKernel
+                | ProcNode::SysfsRoot
+                | ProcNode::SysfsKernel
+                | ProcNode::SysfsMm
+                | ProcNode::SysfsThp
+        )
+    }
+
+    /// Whether the node is under /sys.
+    fn is_sysfs(self) -> bool {
+        matches!(
+            self,
+            ProcNode::SysfsRoot
+                | ProcNode::SysfsKernel
+                | ProcNode::SysfsMm
+                | ProcNode::SysfsThp
+                | ProcNode::File(ProcFile::ThpEnabled | ProcFile::ThpPmdSize)
         )
     }
 
@@ -203,8 +230,11 @@ impl ProcNode {
             | ProcNode::Task(..)
             | ProcNode::Sys
             | ProcNode::SysKernel => S_IFDIR | 0o555,
-            // A sysctl root may set.
-            ProcNode::File(ProcFile::RandomizeVaSpace) => S_IFREG | 0o644,
+            ProcNode::SysfsRoot
+            | ProcNode::SysfsKernel
+            | ProcNode::SysfsMm
+            | ProcNode::SysfsThp => S_IFDIR | 0o755,
+            ProcNode::File(file) if file.is_setting() => S_IFREG | file.permissions(),
             ProcNode::FdDir(_) => S_IFDIR | 0o500,
             ProcNode::SelfLink | ProcNode::Exe(_) | ProcNode::Cwd(_) | ProcNode::RootLink(_) => {
                 S_IFLNK | 0o777
@@ -223,7 +253,7 @@ impl ProcNode {
     /// An inode for this node; ENOMEM if memory ran out.
     pub fn inode(self) -> Result<Arc<Inode>, Errno> {
         Inode::try_new(
-            PROC_DEV,
+            if self.is_sysfs() { SYSFS_DEV } else { PROC_DEV },
             String::new(),
             InodeKind::Proc(self),
             self.mode(),
@@ -257,6 +287,17 @@ impl ProcNode {
                 "randomize_va_space" => ProcNode::File(ProcFile::RandomizeVaSpace),
                 _ => return Err(ENOENT),
             },
+            ProcNode::SysfsRoot if name == "kernel" => ProcNode::SysfsKernel,
+            ProcNode::SysfsKernel if name == "mm" => ProcNode::SysfsMm,
+            ProcNode::SysfsMm if name == "transparent_hugepage" => ProcNode::SysfsThp,
+            ProcNode::SysfsThp => match name {
+                "enabled" => ProcNode::File(ProcFile::ThpEnabled),
+                "hpage_pmd_size" => ProcNode::File(ProcFile::ThpPmdSize),
+                _ => return Err(ENOENT),
+            },
+            ProcNode::SysfsRoot | ProcNode::SysfsKernel | ProcNode::SysfsMm => {
+                return Err(ENOENT);
+            }
             ProcNode::Pid(pid) => match name {
                 "exe" => ProcNode::Exe(pid),
                 "task" => ProcNode::TaskDir(pid),
@@ -328,6 +369,13 @@ impl ProcNode {
             }
             ProcNode::Sys => push(String::from("kernel"), DT_DIR)?,
             ProcNode::SysKernel => push(String::from("randomize_va_space"), DT_REG)?,
+            ProcNode::SysfsRoot => push(String::from("kernel"), DT_DIR)?,
+            ProcNode::SysfsKernel => push(String::from("mm"), DT_DIR)?,
+            ProcNode::SysfsMm => push(String::from("transparent_hugepage"), DT_DIR)?,
+            ProcNode::SysfsThp => {
+                push(String::from("enabled"), DT_REG)?;
+                push(String::from("hpage_pmd_size"), DT_REG)?;
+            }
             ProcNode::FdDir(pid) => {
                 let files = process::find(pid).ok_or(ENOENT)?.files()?;
                 let table = files.lock();
@@ -403,7 +451,7 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
 pub fn open(file: ProcFile, flags: u64) -> Result<Arc<OpenFile>, Errno> {
     if flags & abi::fcntl::O_ACCMODE != abi::fcntl::O_RDONLY {
         let root = thread::current_process().is_some_and(|p| p.cred.lock().uid.fs == 0);
-        if file != ProcFile::RandomizeVaSpace || !root {
+        if !file.is_setting() || !root {
             return Err(EACCES);
         }
     }
@@ -432,13 +480,40 @@ impl ProcFile {
         }
     }
 
-    /// A write to the file: the sysctl's new value, as Linux's proc_dointvec_minmax reads it (an
-    /// integer, blanks around it allowed; EINVAL outside 0..=2). Returns the bytes taken.
+    /// The device of the file system the file is on.
+    pub fn dev(&self) -> (u32, u32) {
+        if ProcNode::File(*self).is_sysfs() {
+            SYSFS_DEV
+        } else {
+            PROC_DEV
+        }
+    }
+
+    /// The permission bits (a setting is writable by its owner, root).
+    pub fn permissions(&self) -> u32 {
+        if self.is_setting() { 0o644 } else { 0o444 }
+    }
+
+    /// Whether the file is a setting root may write.
+    fn is_setting(&self) -> bool {
+        matches!(self, ProcFile::RandomizeVaSpace | ProcFile::ThpEnabled)
+    }
+
+    /// A write to a setting: randomize_va_space's new value, as Linux's proc_dointvec_minmax reads
+    /// it (an integer, blanks around it allowed; EINVAL outside 0..=2), or the huge-page mode's
+    /// word, as Linux's enabled_store (`always`, `madvise` or `never`, a newline after it
+    /// allowed). Returns the bytes taken.
     pub fn write(&self, bytes: &[u8]) -> Result<usize, Errno> {
+        let text = core::str::from_utf8(bytes).map_err(|_| EINVAL)?;
+        if *self == ProcFile::ThpEnabled {
+            let word = text.strip_suffix('\n').unwrap_or(text);
+            let mode = crate::mm::huge_memory::ThpMode::parse(word).ok_or(EINVAL)?;
+            crate::mm::huge_memory::set_mode(mode);
+            return Ok(bytes.len());
+        }
         if *self != ProcFile::RandomizeVaSpace {
             return Err(EINVAL);
         }
-        let text = core::str::from_utf8(bytes).map_err(|_| EINVAL)?;
         let value: u8 = text.trim().parse().map_err(|_| EINVAL)?;
         if value > 2 {
             return Err(EINVAL);
@@ -449,8 +524,17 @@ impl ProcFile {
 
     /// The file's path under /proc.
     fn path(&self) -> String {
-        if *self == ProcFile::RandomizeVaSpace {
-            return String::from("/proc/sys/kernel/randomize_va_space");
+        match self {
+            ProcFile::RandomizeVaSpace => {
+                return String::from("/proc/sys/kernel/randomize_va_space");
+            }
+            ProcFile::ThpEnabled => {
+                return String::from("/sys/kernel/mm/transparent_hugepage/enabled");
+            }
+            ProcFile::ThpPmdSize => {
+                return String::from("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+            }
+            _ => {}
         }
         match self.owner() {
             None => match ROOT_FILES.iter().find(|(_, f)| f == self) {
@@ -489,6 +573,12 @@ impl ProcFile {
             ProcFile::Filesystems => return Ok(proc_misc::render_filesystems().into_bytes()),
             ProcFile::RandomizeVaSpace => {
                 return Ok(format!("{}\n", crate::mm::aslr::mode()).into_bytes());
+            }
+            ProcFile::ThpEnabled => {
+                return Ok(format!("{}\n", crate::mm::huge_memory::mode().describe()).into_bytes());
+            }
+            ProcFile::ThpPmdSize => {
+                return Ok(format!("{}\n", crate::mm::paging::HPAGE_PMD_SIZE).into_bytes());
             }
             // The per-process files (see `owner`), below.
             ProcFile::Maps(_)

@@ -18,7 +18,8 @@
 //! advised MADV_NOHUGEPAGE, and, in the `madvise` mode, only those advised MADV_HUGEPAGE. The mode
 //! is `always` (Debian's default, CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS) unless the command line's
 //! `transparent_hugepage=` says otherwise, and, as in Linux's hugepage_init, huge pages are off
-//! whatever it says on a machine with less than 512 MiB of memory.
+//! whatever it says on a machine with less than 512 MiB of memory; root may change the mode at
+//! any time through /sys/kernel/mm/transparent_hugepage/enabled (see `fs::procfs`).
 //!
 //! Splitting never needs memory: a page table is set aside (deposited) with every huge entry, as
 //! Linux does, so that munmap and the other calls cannot fail half-way for want of one. How the

@@ -23,7 +23,7 @@ use crate::{
     arch::uaccess,
     fs::{
         FileKind, Inode, OpenFile,
-        inode::{PIPEFS_DEV, PROC_DEV, encode_dev},
+        inode::{PIPEFS_DEV, PROC_DEV, SYSFS_DEV, encode_dev},
         page_cache,
     },
 };
@@ -62,6 +62,14 @@ pub(super) fn file_stat(file: &OpenFile) -> stat {
                 st_blksize: 1024,
                 ..stat::default()
             },
+        },
+        // A /proc (or /sys) file.
+        FileKind::Proc(ref proc_file, _) => stat {
+            st_dev: encode_dev(proc_file.dev()),
+            st_mode: S_IFREG | proc_file.permissions(),
+            st_nlink: 1,
+            st_blksize: 1024,
+            ..stat::default()
         },
         _ => stat {
             st_dev: encode_dev(PROC_DEV),
@@ -165,7 +173,7 @@ fn decode_dev(dev: u64) -> (u32, u32) {
 /// statfs of the file system holding `inode`: tmpfs's size is half of memory (see
 /// `page_cache::size_limit`), /proc has none.
 fn statfs_of(inode: &Inode) -> statfs {
-    let (blocks, used) = if inode.dev == PROC_DEV {
+    let (blocks, used) = if inode.dev == PROC_DEV || inode.dev == SYSFS_DEV {
         (0, 0)
     } else {
         (
@@ -175,10 +183,10 @@ fn statfs_of(inode: &Inode) -> statfs {
     };
     let free = blocks.saturating_sub(used);
     statfs {
-        f_type: if inode.dev == PROC_DEV {
-            PROC_SUPER_MAGIC
-        } else {
-            TMPFS_MAGIC
+        f_type: match inode.dev {
+            PROC_DEV => PROC_SUPER_MAGIC,
+            SYSFS_DEV => SYSFS_MAGIC,
+            _ => TMPFS_MAGIC,
         },
         f_bsize: 4096,
         f_blocks: blocks,
@@ -256,7 +264,7 @@ pub fn sys_fchmodat(dirfd: u64, path: u64, mode: u64) -> SysResult {
 }
 
 fn chmod(inode: &Arc<Inode>, mode: u64) -> SysResult {
-    if inode.dev == PROC_DEV {
+    if inode.dev == PROC_DEV || inode.dev == SYSFS_DEV {
         return Err(EPERM);
     }
     inode.chmod(mode as u32);

@@ -166,5 +166,6 @@ pub const UTIME_OMIT: i64 = (1 << 30) - 2;
 /// `statfs::f_type` of tmpfs and of /proc (linux/magic.h).
 pub const TMPFS_MAGIC: i64 = 0x0102_1994;
 pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+pub const SYSFS_MAGIC: i64 = 0x6265_6572;
 /// The longest file name (a path component), NAME_MAX.
 pub const NAME_MAX: usize = 255;
