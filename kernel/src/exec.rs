@@ -15,7 +15,10 @@
 //!   (`ld-linux-x86-64.so.2`), an ET_DYN mapped right below the mmap base as Linux's
 //!   load_elf_interp does; a PIE goes to ELF_ET_DYN_BASE. The process starts at the loader's
 //!   entry, told by AT_BASE where the loader is and by AT_PHDR/AT_ENTRY where the program is; the
-//!   loader then maps libc.so.6 and the rest itself, with mmap and mprotect, below itself.
+//!   loader then maps libc.so.6 and the rest itself, with mmap and mprotect, below itself;
+//! - an ET_DYN without `PT_INTERP` (a static-pie, such as Rust's musl programs, or a loader run
+//!   by itself) is placed as Linux 6.18 places a loader: like an interpreter, right below the
+//!   mmap base, with its heap at ELF_ET_DYN_BASE (`exec::elf::program_layout`).
 //!
 //! Nothing is mapped in the page tables except the pages the kernel itself writes (the stack
 //! image, the zeroed bss tail): the rest comes in by demand paging.
@@ -90,10 +93,11 @@ pub fn load(
     // random unless the caller's personality or the mode says otherwise.
     let personality = crate::thread::current_process().map_or(0, |p| p.personality());
     let rnd = Randomization::for_exec(personality, crate::mm::rlimit::stack_limit());
-    let layout = elf::layout(bytes, elf::ELF_ET_DYN_BASE + rnd.mmap_rnd).map_err(|err| {
-        log::info!("exec {path}: {err}");
-        ENOEXEC
-    })?;
+    let layout = elf::program_layout(bytes, elf::ELF_ET_DYN_BASE + rnd.mmap_rnd, rnd.mmap_base)
+        .map_err(|err| {
+            log::info!("exec {path}: {err}");
+            ENOEXEC
+        })?;
     let interp = match &layout.interp {
         Some(interp_path) => Some(load_interp(interp_path, rnd.mmap_base)?),
         None => None,

@@ -108,3 +108,49 @@ fn bss_and_heap_appear_in_maps_as_on_linux() {
     );
     let _ = std::fs::remove_dir_all(program.parent().unwrap());
 }
+
+/// A static-pie (ET_DYN without an interpreter, as gcc -static-pie and Rust's musl target build
+/// them) is placed as Linux places a loader: right below the mmap base, with its heap at
+/// ELF_ET_DYN_BASE. Compared address for address with Linux under `setarch -R`.
+#[test]
+fn a_static_pie_is_placed_as_on_linux() {
+    if Command::new("gcc").arg("--version").output().is_err() {
+        eprintln!("note: gcc is not installed; skipping");
+        return;
+    }
+    let program = tests::build_c_dynamic("heap", &["-static-pie"]);
+    let header = std::fs::read(&program).unwrap();
+    assert_eq!(
+        u16::from_le_bytes([header[16], header[17]]),
+        3,
+        "not ET_DYN"
+    );
+    let linux = tests::run_native(&program, &[]);
+    assert!(linux.status.success());
+    let out = Boot::new("init=/bin/heap")
+        .file(&program, "/bin/heap")
+        .run();
+    out.expect_status(0);
+    // Addresses, rights, offsets and names (a path cut to its last component); the areas only
+    // Linux has left out.
+    let exact = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.contains("[vdso]") && !l.contains("[vvar") && !l.contains("[vsyscall]"))
+            .map(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                let name = cols
+                    .get(5)
+                    .map_or("", |n| n.rsplit('/').next().unwrap_or(""));
+                format!("{} {} {} {name}", cols[0], cols[1], cols[2])
+            })
+            .collect()
+    };
+    let ours = exact(&program_output(&out.console));
+    assert_eq!(ours, exact(&linux.stdout), "maps differ:\n{}", out.console);
+    assert!(
+        ours.iter()
+            .any(|l| l.starts_with("555555555000-") && l.ends_with("[heap]")),
+        "heap not at ELF_ET_DYN_BASE: {ours:?}"
+    );
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+}

@@ -363,6 +363,27 @@ pub fn layout(elf: &[u8], dyn_base: u64) -> Result<ElfLayout, ExecError> {
     layout_with(elf, Placement::DynBase(dyn_base))
 }
 
+/// Computes the layout of the program execve runs, Linux 6.18's load_elf_binary: an `ET_EXEC`
+/// stays where it was linked and a PIE (`ET_DYN` with `PT_INTERP`) goes to `dyn_base`, as
+/// [`layout`] does; an `ET_DYN` without `PT_INTERP` (a static-pie, or a dynamic loader run as
+/// the program, what Linux calls a loader) is mapped like an interpreter, right below
+/// `mmap_base`, then aligned down to its largest `p_align` if that is above a page, and its heap
+/// starts at `ELF_ET_DYN_BASE` rounded up to a page (`0x555555555000`), out of the way of the
+/// mappings that grow down towards it. (Linux 6.1 moved a loader's heap there only when it
+/// randomised the heap; since 6.9 it always does.)
+pub fn program_layout(elf: &[u8], dyn_base: u64, mmap_base: u64) -> Result<ElfLayout, ExecError> {
+    let layout = layout(elf, dyn_base)?;
+    if layout.kind != ElfKind::Dyn || layout.interp.is_some() {
+        return Ok(layout);
+    }
+    let mut loader = layout_with(elf, Placement::Loader(mmap_base))?;
+    loader.brk_start = LOADER_BRK_START;
+    Ok(loader)
+}
+
+/// Where a loader's heap starts (Linux's `ELF_PAGEALIGN(ELF_ET_DYN_BASE)`).
+pub const LOADER_BRK_START: u64 = page_down(TASK_SIZE / 3 * 2) + PAGE_SIZE;
+
 /// Computes the layout of a program's interpreter (the dynamic loader named by `PT_INTERP`),
 /// Linux's `load_elf_interp`.
 ///
@@ -385,6 +406,9 @@ enum Placement {
     DynBase(u64),
     /// Its whole extent just below this address (the interpreter, below the mmap base).
     Below(u64),
+    /// The same, then aligned down to the image's largest `p_align` (a program without an
+    /// interpreter: see [`program_layout`]).
+    Loader(u64),
 }
 
 /// The `PT_INTERP` path of a program, with Linux's checks.
@@ -439,6 +463,7 @@ fn layout_with(elf: &[u8], placement: Placement) -> Result<ElfLayout, ExecError>
         ElfKind::Dyn => match placement {
             Placement::DynBase(dyn_base) => Relocation::for_dyn(&loads, dyn_base)?,
             Placement::Below(top) => Relocation::below(&loads, top)?,
+            Placement::Loader(top) => Relocation::below(&loads, top)?.aligned(&loads),
         },
     };
 
@@ -681,6 +706,18 @@ struct Relocation {
     to: u64,
 }
 
+/// Linux's maximum_alignment(): the largest power-of-two `p_align` of the `PT_LOAD`s, at least a
+/// page (and no more than 2^63, so that it stays a power of two once rounded up to a page).
+fn maximum_alignment(loads: &[(usize, &ProgramHeader)]) -> u64 {
+    loads
+        .iter()
+        .map(|(_, ph)| ph.p_align)
+        .filter(|align| align.is_power_of_two())
+        .max()
+        .unwrap_or(0)
+        .max(PAGE_SIZE)
+}
+
 impl Relocation {
     /// `ET_EXEC`: everything stays where it was linked.
     const NONE: Relocation = Relocation { from: 0, to: 0 };
@@ -692,15 +729,7 @@ impl Relocation {
         let Some((_, first)) = loads.first() else {
             return Err(ExecError::NoLoadSegments);
         };
-        // Linux's maximum_alignment(): the largest power-of-two p_align, at least a page.
-        let alignment = loads
-            .iter()
-            .map(|(_, ph)| ph.p_align)
-            .filter(|align| align.is_power_of_two())
-            .max()
-            .unwrap_or(0)
-            .max(PAGE_SIZE);
-        let base = dyn_base & !(alignment - 1);
+        let base = dyn_base & !(maximum_alignment(loads) - 1);
         let to = base
             .checked_sub(page_offset(first.p_vaddr))
             .map(page_down)
@@ -728,6 +757,16 @@ impl Relocation {
             .ok_or(out)?;
         let to = top.checked_sub(total).ok_or(out)?;
         Ok(Relocation { from, to })
+    }
+
+    /// Moved down so that the image starts at a multiple of its largest `p_align` when that is
+    /// above a page (Linux 6.18's loader placement, `load_bias &= ~(alignment - 1)`).
+    fn aligned(self, loads: &[(usize, &ProgramHeader)]) -> Self {
+        let alignment = maximum_alignment(loads);
+        Relocation {
+            from: self.from,
+            to: self.to & !(alignment - 1),
+        }
     }
 
     /// The address `addr` of the file ends up at; `None` if it is below the image or the result

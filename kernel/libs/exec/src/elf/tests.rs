@@ -551,6 +551,54 @@ fn interp_path_is_returned_and_pie_goes_to_elf_et_dyn_base() {
     assert_eq!(l, want);
 }
 
+/// Where execve puts a program: a static-pie (ET_DYN without PT_INTERP) below the mmap base like
+/// an interpreter, its heap at ELF_ET_DYN_BASE; everything else as `layout` says.
+#[test]
+fn program_without_interpreter_is_placed_as_a_loader() {
+    const TOP: u64 = 0x7fff_f7ff_f000;
+    let elf = classic(ET_DYN, 0).build();
+    let l = program_layout(&elf, ELF_ET_DYN_BASE, TOP).unwrap();
+    let below = interp_layout(&elf, TOP).unwrap();
+    assert_eq!(
+        (&l.areas, l.load_bias, l.entry),
+        (&below.areas, below.load_bias, below.entry)
+    );
+    assert_eq!(l.areas.last().unwrap().end, TOP);
+    assert_eq!(l.brk_start, 0x5555_5555_5000);
+    assert_eq!(LOADER_BRK_START, 0x5555_5555_5000);
+    let exec = classic(ET_EXEC, 0x40_0000).build();
+    assert_eq!(
+        program_layout(&exec, ELF_ET_DYN_BASE, TOP),
+        layout(&exec, ELF_ET_DYN_BASE)
+    );
+    let pie = with_interp_bytes(b"/lib64/ld-linux-x86-64.so.2\0");
+    assert_eq!(
+        program_layout(&pie, ELF_ET_DYN_BASE, TOP),
+        layout(&pie, ELF_ET_DYN_BASE)
+    );
+}
+
+/// Linux 6.18 aligns a loader down to its largest p_align when that is above a page.
+#[test]
+fn loader_is_aligned_down_to_its_largest_p_align() {
+    const TOP: u64 = 0x7fff_f7ff_f000;
+    let mut b = classic(ET_DYN, 0);
+    for ph in &mut b.phdrs {
+        if ph.p_type == PT_LOAD {
+            ph.align = 0x20_0000;
+        }
+    }
+    let elf = b.build();
+    let l = program_layout(&elf, ELF_ET_DYN_BASE, TOP).unwrap();
+    let unaligned = interp_layout(&elf, TOP).unwrap();
+    assert_eq!(l.areas[0].start, unaligned.areas[0].start & !0x1f_ffff);
+    assert!(l.areas[0].start < unaligned.areas[0].start);
+    assert_eq!(
+        l.areas.last().unwrap().end - l.areas[0].start,
+        unaligned.areas.last().unwrap().end - unaligned.areas[0].start
+    );
+}
+
 #[test]
 fn interp_path_is_cut_at_the_first_nul_as_linux_reads_a_c_string() {
     let elf = with_interp_bytes(b"/lib/ld.so\0junk\0");
