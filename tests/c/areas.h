@@ -18,32 +18,52 @@ static const char *read_smaps(void)
     return smaps_buf;
 }
 
+/* The first area at or after the line starting at `p` in smaps text (the area's maps line), its
+ * bounds in *s and *e; NULL when there is none. */
+static const char *find_area(const char *p, unsigned long *s, unsigned long *e)
+{
+    while (p && *p) {
+        if (sscanf(p, "%lx-%lx ", s, e) == 2)
+            return p;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return NULL;
+}
+
+/* The area after the one whose maps line starts at `area`. */
+static const char *next_area(const char *area, unsigned long *s, unsigned long *e)
+{
+    const char *line = strchr(area, '\n');
+    return find_area(line ? line + 1 : NULL, s, e);
+}
+
+/* The number after "name:" in the smaps block of the area starting at `area`, or -1. */
+__attribute__((unused)) static long area_field(const char *area, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\n%s:", name);
+    const char *l = strstr(area, key);
+    return l ? strtol(l + strlen(key), NULL, 10) : -1;
+}
+
 /* One line per area overlapping [base, base + len): "label: +S..+E flags [locked kB]". */
 __attribute__((unused)) static void show_areas(const char *label, const void *base, unsigned long len, int locked)
 {
-    unsigned long b = (unsigned long)base;
-    const char *p = read_smaps();
+    unsigned long b = (unsigned long)base, s, e;
     int shown = 0;
-    while (*p) {
-        unsigned long s, e;
-        if (sscanf(p, "%lx-%lx ", &s, &e) == 2) { /* an area's first line */
-            const char *fl = strstr(p, "VmFlags:");
-            const char *lk = strstr(p, "\nLocked:");
-            if (fl && e > b && s < b + len) {
-                const char *end = strchr(fl, '\n');
-                printf("%s: %+ld..%+ld %.*s", label, ((long)s - (long)b) / 4096,
-                       ((long)e - (long)b) / 4096, (int)(end - fl - 9), fl + 9);
-                if (locked && lk)
-                    printf(" locked %ld kB", strtol(lk + 8, NULL, 10));
-                printf("\n");
-                shown++;
-            }
-            p = fl ? fl : p + 1;
-        }
-        p = strchr(p, '\n');
-        if (!p)
-            break;
-        p++;
+    for (const char *a = find_area(read_smaps(), &s, &e); a; a = next_area(a, &s, &e)) {
+        const char *fl = strstr(a, "VmFlags:");
+        if (!fl || e <= b || s >= b + len)
+            continue;
+        const char *end = strchr(fl, '\n');
+        printf("%s: %+ld..%+ld %.*s", label, ((long)s - (long)b) / 4096, ((long)e - (long)b) / 4096,
+               (int)(end - fl - 9), fl + 9);
+        if (locked)
+            printf(" locked %ld kB", area_field(a, "Locked"));
+        printf("\n");
+        shown++;
     }
     if (!shown)
         printf("%s: nothing mapped\n", label);

@@ -42,26 +42,15 @@ static char *aligned_area(unsigned long len)
  * say what huge pages do. */
 static void show(const char *label, const char *base, unsigned long len)
 {
-    unsigned long b = (unsigned long)base;
-    const char *p = read_smaps();
+    unsigned long b = (unsigned long)base, s, e;
     int shown = 0;
-    while (*p) {
-        unsigned long s, e;
-        if (sscanf(p, "%lx-%lx ", &s, &e) == 2 && e > b && s < b + len) {
-            const char *rss = strstr(p, "\nRss:");
-            const char *pss = strstr(p, "\nPss:");
-            const char *ahp = strstr(p, "\nAnonHugePages:");
-            const char *elig = strstr(p, "\nTHPeligible:");
-            printf("%s: %+ld..%+ld kB rss %ld pss %ld anonhuge %ld eligible %ld\n", label,
-                   ((long)s - (long)b) / 1024, ((long)e - (long)b) / 1024,
-                   rss ? strtol(rss + 5, NULL, 10) : -1, pss ? strtol(pss + 5, NULL, 10) : -1,
-                   ahp ? strtol(ahp + 15, NULL, 10) : -1, elig ? strtol(elig + 13, NULL, 10) : -1);
-            shown++;
-        }
-        p = strchr(p, '\n');
-        if (!p)
-            break;
-        p++;
+    for (const char *a = find_area(read_smaps(), &s, &e); a; a = next_area(a, &s, &e)) {
+        if (e <= b || s >= b + len)
+            continue;
+        printf("%s: %+ld..%+ld kB rss %ld pss %ld anonhuge %ld eligible %ld\n", label,
+               ((long)s - (long)b) / 1024, ((long)e - (long)b) / 1024, area_field(a, "Rss"),
+               area_field(a, "Pss"), area_field(a, "AnonHugePages"), area_field(a, "THPeligible"));
+        shown++;
     }
     if (!shown)
         printf("%s: nothing mapped\n", label);

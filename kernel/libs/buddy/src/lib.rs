@@ -259,6 +259,14 @@ impl<'a> Buddy<'a> {
     /// checked in the order of its variants (except that an order above [`MAX_ORDER`] is
     /// `WrongOrder` before anything else).
     pub fn free(&mut self, pfn: usize, order: usize) -> Result<(), FreeError> {
+        let index = self.allocated_block(pfn, order)?;
+        self.release(index, order);
+        Ok(())
+    }
+
+    /// The index of the allocated block of `order` at `pfn`, or why there is none (the checks
+    /// of [`Buddy::free`], in the order of [`FreeError`]'s variants).
+    fn allocated_block(&self, pfn: usize, order: usize) -> Result<usize, FreeError> {
         if order > MAX_ORDER {
             return Err(FreeError::WrongOrder);
         }
@@ -273,8 +281,7 @@ impl<'a> Buddy<'a> {
         if usize::from(link.order) != order {
             return Err(FreeError::WrongOrder);
         }
-        self.release(index, order);
-        Ok(())
+        Ok(index)
     }
 
     /// Turns the allocated block of `2^order` frames at `pfn` into `2^order` allocated blocks of
@@ -284,20 +291,7 @@ impl<'a> Buddy<'a> {
     ///
     /// Refused, changing nothing, for the same misuses as [`Buddy::free`].
     pub fn split(&mut self, pfn: usize, order: usize) -> Result<(), FreeError> {
-        if order > MAX_ORDER {
-            return Err(FreeError::WrongOrder);
-        }
-        let index = self.index(pfn).ok_or(FreeError::OutOfRange)?;
-        if !pfn.is_multiple_of(1 << order) {
-            return Err(FreeError::Misaligned);
-        }
-        let link = self.links[index];
-        if link.state != State::Allocated {
-            return Err(FreeError::NotAllocated);
-        }
-        if usize::from(link.order) != order {
-            return Err(FreeError::WrongOrder);
-        }
+        let index = self.allocated_block(pfn, order)?;
         for frame in index..index + (1 << order) {
             self.set_head(frame, State::Allocated, 0);
         }
