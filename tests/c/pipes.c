@@ -6,7 +6,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -341,8 +343,49 @@ static void pipe_stat(void) {
     close(p[1]);
 }
 
+/* Linux's pipe_read copies one pipe buffer (a page of data) at a time and takes it out of the
+ * pipe only once it is all copied: a read whose buffer faults before a whole pipe buffer fits is
+ * EFAULT (or returns what the buffers before it took) and leaves the data in the pipe, even
+ * though the bytes up to the hole were written. Here with a buffer whose second page is
+ * unmapped, one starting in the hole, and a readv whose second vector is in the hole. */
+static void bad_buffers(void) {
+    printf("-- reads into partly unmapped buffers\n");
+    int p[2];
+    CHECK(pipe(p));
+    char data[12288];
+    for (int i = 0; i < (int)sizeof data; i++)
+        data[i] = (char)(i * 7 + 1);
+    CHECK(write(p[1], data, sizeof data));
+    char *two = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(two + 4096, 4096);
+    CHECK(read(p[0], two + 100, 8192));
+    printf("first bytes right: %d\n", memcmp(two + 100, data, 4096 - 100) == 0);
+    CHECK(unread(p[0]));
+    CHECK(read(p[0], two + 4096, 100));
+    CHECK(unread(p[0]));
+    struct iovec iov[2] = {{two, 4096}, {two + 4096, 4096}};
+    CHECK(readv(p[0], iov, 2));
+    printf("readv bytes right: %d\n", memcmp(two, data, 4096) == 0);
+    CHECK(unread(p[0]));
+    char rest[8192];
+    CHECK(read(p[0], rest, sizeof rest));
+    printf("rest right: %d\n", memcmp(rest, data + 4096, 8192) == 0);
+    munmap(two, 4096);
+
+    /* Into the stack's room below its area: the stack grows on the copy's fault, as for any
+     * write there. */
+    char here;
+    char *deep = (char *)(((unsigned long)&here - 512 * 1024) & ~4095UL);
+    CHECK(write(p[1], data, 8192));
+    CHECK(read(p[0], deep, 8192));
+    printf("deep in the stack: %d\n", memcmp(deep, data, 8192) == 0);
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    bad_buffers();
     pipe_stat();
     basics();
     broken();

@@ -68,13 +68,22 @@ impl PipeState {
     }
 
     /// Moves up to `dst.len()` bytes from the oldest buffers into `dst`; at most one packet.
-    fn consume(&mut self, dst: &mut [u8]) -> usize {
+    /// Only the first `fit` bytes of the reader's memory can take data (a page fault would stop
+    /// the copy there): a buffer whose share does not fit whole stays in the pipe, and only what
+    /// fits of it is copied, as Linux's pipe_read copies it before it finds the fault. Returns
+    /// the bytes taken out of the pipe and the bytes only copied after them.
+    fn consume(&mut self, dst: &mut [u8], fit: usize) -> (usize, usize) {
         let mut done = 0;
         while done < dst.len() {
             let Some(buf) = self.bufs.front_mut() else {
                 break;
             };
             let n = buf.len.min(dst.len() - done);
+            if done + n > fit {
+                let part = fit.saturating_sub(done);
+                dst[done..done + part].copy_from_slice(&buf.page[buf.offset..buf.offset + part]);
+                return (done, part);
+            }
             dst[done..done + n].copy_from_slice(&buf.page[buf.offset..buf.offset + n]);
             done += n;
             buf.offset += n;
@@ -90,7 +99,7 @@ impl PipeState {
                 break;
             }
         }
-        done
+        (done, 0)
     }
 
     /// Appends all of `src` (at most a page) to the last buffer if it can take it (Linux's merge
@@ -223,28 +232,48 @@ impl Pipe {
     /// what there is, up to `dst.len()` bytes (one packet at most). 0 is end of file. A sleep
     /// that is interrupted returns the sleep's error (Linux: -ERESTARTSYS).
     pub fn read(&self, dst: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        self.read_fit(dst, nonblock, dst.len()).map(|(n, _)| n)
+    }
+
+    /// [`read`](Self::read) for a reader whose memory takes only `fit` bytes before it faults:
+    /// the pipe buffer that does not fit whole is left in the pipe (see [`PipeState::consume`]).
+    /// Returns the bytes taken and the bytes copied after them without being taken; (0, 0) is
+    /// end of file, and EFAULT says that not a byte fits.
+    pub fn read_fit(
+        &self,
+        dst: &mut [u8],
+        nonblock: bool,
+        fit: usize,
+    ) -> Result<(usize, usize), Errno> {
         if dst.is_empty() {
-            return Ok(0);
+            return Ok((0, 0));
         }
         loop {
             // Interrupts stay off from the check to the sleep, so a wake-up cannot be lost.
             let irq = IrqOff::new();
             let mut state = self.state.lock();
             if !state.bufs.is_empty() {
+                let was_full = state.is_full();
+                let (n, peeked) = state.consume(dst, fit);
+                if n == 0 && peeked == 0 {
+                    // Not a byte of the first buffer fits: EFAULT, and nothing taken.
+                    return Err(EFAULT);
+                }
                 // Linux's pipe_read wakes writers (with EPOLLOUT) only when it frees a full pipe:
                 // an edge-triggered writer hears of that alone.
-                if state.is_full() {
+                if was_full && n > 0 {
                     self.write_wakes.fetch_add(1, Ordering::Relaxed);
                 }
-                let n = state.consume(dst);
                 drop(state);
                 drop(irq);
-                self.wr_wait.wake_all();
-                super::file::poll_wake();
-                return Ok(n);
+                if n > 0 {
+                    self.wr_wait.wake_all();
+                    super::file::poll_wake();
+                }
+                return Ok((n, peeked));
             }
             if state.writers == 0 {
-                return Ok(0);
+                return Ok((0, 0));
             }
             if nonblock {
                 return Err(EAGAIN);

@@ -213,6 +213,27 @@ impl MmInner {
         super::heap::charged(|| self.vmas.modify_flags(start, end, new))
     }
 
+    /// How many bytes from `addr` (at most `len`) lie in areas a user write can fault in: areas
+    /// with write permission one after the other, a stack counting for the room it may grow down
+    /// into (RLIMIT_STACK). What a pipe read may take out of the pipe (see
+    /// `syscall::read_write`), as Linux's stops at the first fault.
+    pub fn writable_len(&self, addr: u64, len: u64) -> u64 {
+        let end = addr.saturating_add(len);
+        let mut at = addr;
+        while at < end {
+            let Some(vma) = self.vmas.find_vma(at) else {
+                break;
+            };
+            let growable = vma.flags().contains(VmFlags::GROWSDOWN)
+                && vma.end() - super::layout::page_down(at) <= super::rlimit::stack_limit();
+            if !vma.flags().contains(VmFlags::WRITE) || (vma.start() > at && !growable) {
+                break;
+            }
+            at = vma.end();
+        }
+        at.min(end) - addr
+    }
+
     /// Unmaps the pages of [start, end) from the page tables (the VMAs are the caller's business),
     /// dropping this process's reference to each frame.
     pub fn release_pages(&mut self, start: u64, end: u64) {

@@ -131,6 +131,29 @@ impl UserBufs {
         (done, Ok(()))
     }
 
+    /// How many of the next `max` bytes at the cursor lie in memory a write can fault in (areas
+    /// with write permission, without a hole), without moving the cursor: what a pipe read may
+    /// take out of the pipe (see [`Pipe::read_fit`](fs::pipe::Pipe::read_fit)).
+    fn writable_prefix(&self, max: usize) -> usize {
+        let Some(mm) = thread::current_process().and_then(|p| p.mm()) else {
+            return 0;
+        };
+        let m = mm.lock();
+        let (mut index, mut offset, mut fit) = (self.index, self.offset, 0usize);
+        while fit < max {
+            let Some(v) = self.iov.get(index) else { break };
+            let len = (v.iov_len - offset).min((max - fit) as u64);
+            let ok = m.writable_len(v.iov_base + offset, len);
+            fit += ok as usize;
+            if ok < len {
+                break;
+            }
+            index += 1;
+            offset = 0;
+        }
+        fit
+    }
+
     /// Fills `buf` from the buffers at the cursor, moving it (gather). Returns the bytes copied,
     /// and EFAULT if a buffer was not readable (the pieces before it count).
     fn copy_in(&mut self, buf: &mut [u8]) -> (usize, Result<(), Errno>) {
@@ -187,17 +210,34 @@ fn do_read(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult {
     let mut result = Ok(());
     while done < bufs.total {
         let want = (bufs.total - done).min(chunk.len());
-        let n = match file.read_at(start + done as u64, &mut chunk[..want]) {
-            Ok(n) => n,
+        // A pipe gives only what the reader's memory can take whole (Linux's pipe_read takes a
+        // pipe buffer out only once it is copied); `more` bytes after them are copied anyway.
+        let read = match file.pipe() {
+            Some(pipe) => {
+                let fit = bufs.writable_prefix(want);
+                pipe.read_fit(&mut chunk[..want], file.nonblock(), fit)
+            }
+            None => file
+                .read_at(start + done as u64, &mut chunk[..want])
+                .map(|n| (n, 0)),
+        };
+        let (n, more) = match read {
+            Ok(got) => got,
             Err(e) => {
                 result = Err(e);
                 break;
             }
         };
-        if n == 0 {
+        if n == 0 && more == 0 {
             break;
         }
-        let (copied, copy) = bufs.copy_out(&chunk[..n]);
+        // The bytes after the pipe buffers taken reach the user too (they fit), but do not count.
+        let (copied, copy) = bufs.copy_out(&chunk[..n + more]);
+        let copied = copied.min(n);
+        if n == 0 {
+            result = Err(EFAULT);
+            break;
+        }
         done += copied;
         if let Err(e) = copy {
             result = Err(e);
