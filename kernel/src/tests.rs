@@ -94,9 +94,9 @@ pub fn signal_bookkeeping() -> Result<(), String> {
     use abi::signal::{SA_RESTART, SIG_IGN, SS_ONSTACK, sigaction};
 
     let pending = SigPending::new();
-    pending.add(12, KSigInfo::user(0, 7));
-    pending.add(12, KSigInfo::user(0, 8));
-    pending.add(3, KSigInfo::user(-6, 9));
+    pending.add(12, KSigInfo::user(0, 7), 64);
+    pending.add(12, KSigInfo::user(0, 8), 64);
+    pending.add(3, KSigInfo::user(-6, 9), 64);
     ensure!(
         pending.get() == sigmask(3) | sigmask(12),
         "pending {:#x}",
@@ -112,9 +112,27 @@ pub fn signal_bookkeeping() -> Result<(), String> {
         again.map(|i| i.pid) == Some(7),
         "first sender kept: {again:?}"
     );
-    pending.add(5, KSigInfo::kernel());
+    pending.add(5, KSigInfo::kernel(), 64);
     pending.remove_mask(sigmask(5));
     ensure!(pending.get() == 0 && pending.take(5).is_none(), "flushed");
+    // A real-time signal is queued each time, up to the limit, and taken oldest first.
+    for pid in 1..=4 {
+        let queued = pending.add(40, KSigInfo::user(0, pid), 3);
+        ensure!(queued == (pid <= 3), "queueing instance {pid}: {queued}");
+    }
+    ensure!(pending.queued() == 3, "queued {}", pending.queued());
+    for pid in 1..=3 {
+        let got = pending.take(40).map(|i| i.pid);
+        ensure!(got == Some(pid), "instance {pid} came as {got:?}");
+    }
+    ensure!(
+        pending.get() == 0 && pending.take(40).is_none(),
+        "all taken"
+    );
+    pending.add(40, KSigInfo::user(0, 1), 3);
+    pending.add(40, KSigInfo::user(0, 2), 3);
+    pending.remove_mask(sigmask(40));
+    ensure!(pending.queued() == 0, "flushed queue: {}", pending.queued());
 
     let fault = KSigInfo {
         code: 2,
@@ -132,7 +150,7 @@ pub fn signal_bookkeeping() -> Result<(), String> {
         code: 1,
         pid: 5,
         status: 7,
-        addr: 0,
+        ..Default::default()
     }
     .to_user(SIGCHLD);
     // SAFETY: as above.

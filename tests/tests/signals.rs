@@ -80,3 +80,21 @@ fn init_is_never_stopped() {
         &["pid 1 went on after SIGTSTP, SIGSTOP, SIGTTIN and SIGTTOU"],
     );
 }
+
+/// Real-time signals queued once per send, with sigqueue's values, in Linux's order; a standard
+/// signal coalesced; rt_sigqueueinfo's and rt_tgsigqueueinfo's errors; RLIMIT_SIGPENDING
+/// (tests/c/rtqueue.c against Linux).
+#[test]
+fn real_time_signals_are_queued_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("rtqueue", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "  SIGRTMIN+0 SI_QUEUE value 21 from self 1",
+            "  SIGRTMIN+1 SI_QUEUE value 11 from self 1",
+            "sigqueue: 4 queued, 2 EAGAIN",
+        ],
+    );
+}

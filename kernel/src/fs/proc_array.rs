@@ -283,7 +283,8 @@ pub fn render_status(process: &Process, thread: Option<&Thread>) -> Result<Strin
     let (pending, blocked) = task.map_or((0, 0), |t| (t.pending.get(), t.sigmask.get()));
     let shared = process.shared_pending.get();
     let (ignored, caught) = ignored_and_caught(process);
-    let queued = (pending.count_ones() + shared.count_ones()) as u64;
+    let queued =
+        task.map_or(0, |t| t.pending.queued()) as u64 + process.shared_pending.queued() as u64;
     let _ = write!(
         out,
         "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t{}\nSigQ:\t{queued}/{}\nSigPnd:\t{pending:016x}\n\

@@ -36,9 +36,11 @@ pub fn do_exit_group(status: ExitStatus) -> ! {
 pub fn zap_other_threads(process: &super::Process, except: crate::thread::Tid) {
     for thread in process.threads.lock().iter() {
         if thread.tid() != except {
-            thread
-                .pending
-                .add(crate::signal::SIGKILL, crate::signal::KSigInfo::kernel());
+            thread.pending.add(
+                crate::signal::SIGKILL,
+                crate::signal::KSigInfo::kernel(),
+                usize::MAX,
+            );
             sched::wake(thread);
         }
     }

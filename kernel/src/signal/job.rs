@@ -40,7 +40,7 @@ fn notify_parent_cldstop(child: &Process, code: i32, sig: u8) {
             code,
             pid: child.pid as i32,
             status: sig as i32,
-            addr: 0,
+            ..Default::default()
         };
         // The signal the child asked for when it was made (clone's exit signal; none if 0).
         let sig = child.exit_signal.load(Ordering::Relaxed);
@@ -66,7 +66,7 @@ pub fn notify_parent_exit(child: &Process, status: ExitStatus) -> bool {
         code,
         pid: child.pid as i32,
         status: value as i32,
-        addr: 0,
+        ..Default::default()
     };
     send_to_process(&parent, SIGCHLD, info);
     let autoreap = parent.actions().no_zombies();

@@ -19,6 +19,7 @@ pub mod frame;
 pub mod job;
 pub mod send;
 
+use alloc::collections::VecDeque;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::signal::{SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, sigaction, siginfo};
@@ -124,6 +125,10 @@ pub struct KSigInfo {
     pub status: i32,
     /// Faults: the address.
     pub addr: u64,
+    /// rt_sigqueueinfo (SI_QUEUE and the other codes a process may send with it): the sender's
+    /// uid and the `sigval` it passed, with `pid` the pid it gave.
+    pub uid: u32,
+    pub value: u64,
 }
 
 impl KSigInfo {
@@ -152,19 +157,27 @@ impl KSigInfo {
             siginfo::fault(signo, self.code, self.addr)
         } else if self.code > 0 && self.code != abi::signal::SI_KERNEL && sig == SIGCHLD {
             siginfo::child(self.code, self.pid, 0, self.status, 0, 0)
+        } else if self.code < 0 && self.code != abi::signal::SI_TKILL {
+            siginfo::queued(signo, self.code, self.pid, self.uid, self.value)
         } else {
             siginfo::kill(signo, self.code, self.pid, 0)
         }
     }
 }
 
-/// Signals waiting to be delivered, with what each carries (Linux's struct sigpending). A signal
-/// already pending is not queued a second time: the first one's information is kept, as Linux does
-/// for the standard signals (real-time signals are not queued several times either, here).
+/// Signals waiting to be delivered, with what each carries (Linux's struct sigpending). A standard
+/// signal already pending is not queued a second time: the first one's information is kept. A
+/// real-time signal (SIGRTMIN and above) is queued each time it is sent, each with its own
+/// information, and delivered as many times, oldest first, as Linux does: the first instance
+/// lives in `info`, the others wait in `more` (bounded by the target's RLIMIT_SIGPENDING).
 pub struct SigPending {
     bits: SigSet,
     info: IrqMutex<[KSigInfo; NSIG as usize]>,
+    more: IrqMutex<VecDeque<(u8, KSigInfo)>>,
 }
+
+/// The first real-time signal (the kernel's; the C library keeps the first two for itself).
+pub const SIGRTMIN: u8 = abi::signal::SIGRTMIN as u8;
 
 impl SigPending {
     pub const fn new() -> Self {
@@ -176,9 +189,17 @@ impl SigPending {
                     pid: 0,
                     status: 0,
                     addr: 0,
+                    uid: 0,
+                    value: 0,
                 }; NSIG as usize],
             ),
+            more: IrqMutex::new(VecDeque::new()),
         }
+    }
+
+    /// Signals waiting, counting each queued instance of a real-time signal (/proc's SigQ).
+    pub fn queued(&self) -> usize {
+        self.get().count_ones() as usize + self.more.lock().len()
     }
 
     /// The pending signals.
@@ -190,23 +211,42 @@ impl SigPending {
         self.bits.contains(sig)
     }
 
-    /// Makes `sig` pending with `info`, unless it already is.
-    pub fn add(&self, sig: u8, info: KSigInfo) {
+    /// Makes `sig` pending with `info`: a standard signal unless it already is, a real-time one
+    /// once more, while fewer than `limit` instances wait here. False if a real-time signal could
+    /// not be queued again (the limit, or no memory): its earlier instance stays pending, as with
+    /// Linux's silent loss of information for kill, and rt_sigqueueinfo says EAGAIN.
+    pub fn add(&self, sig: u8, info: KSigInfo, limit: usize) -> bool {
         let mut infos = self.info.lock();
         if !self.contains(sig) {
             infos[sig as usize - 1] = info;
             self.bits.set(self.bits.get() | sigmask(sig));
+            return true;
         }
+        if sig < SIGRTMIN {
+            return true;
+        }
+        let mut more = self.more.lock();
+        if self.get().count_ones() as usize + more.len() >= limit || more.try_reserve(1).is_err() {
+            return false;
+        }
+        more.push_back((sig, info));
+        true
     }
 
-    /// Takes `sig` if it is pending, with its information.
+    /// Takes `sig` if it is pending, with its information; a real-time signal stays pending
+    /// while more instances of it wait.
     pub fn take(&self, sig: u8) -> Option<KSigInfo> {
-        let infos = self.info.lock();
+        let mut infos = self.info.lock();
         if !self.contains(sig) {
             return None;
         }
-        self.bits.set(self.bits.get() & !sigmask(sig));
-        Some(infos[sig as usize - 1])
+        let info = infos[sig as usize - 1];
+        let mut more = self.more.lock();
+        match more.iter().position(|(s, _)| *s == sig) {
+            Some(at) => infos[sig as usize - 1] = more.remove(at).map_or(info, |(_, i)| i),
+            None => self.bits.set(self.bits.get() & !sigmask(sig)),
+        }
+        Some(info)
     }
 
     /// Takes the lowest pending signal of `mask`.
@@ -222,6 +262,9 @@ impl SigPending {
     /// Forgets every pending signal of `mask` (Linux's flush_sigqueue_mask).
     pub fn remove_mask(&self, mask: u64) {
         let _infos = self.info.lock();
+        self.more
+            .lock()
+            .retain(|(sig, _)| mask & sigmask(*sig) == 0);
         self.bits.set(self.bits.get() & !mask);
     }
 }

@@ -62,25 +62,39 @@ fn wake_for(thread: &Arc<Thread>, sig: u8) {
     }
 }
 
+/// How many signals may wait in one pending set of `process`: its RLIMIT_SIGPENDING (Linux
+/// counts per user). Past it a real-time signal from kill is not queued again (its information
+/// is lost, the signal stays pending), and one from sigqueue is EAGAIN, as in Linux's
+/// __send_signal_locked.
+fn queue_limit(process: &Process) -> usize {
+    let limit = process.rlimits.lock().cur(abi::resource::RLIMIT_SIGPENDING);
+    usize::try_from(limit).unwrap_or(usize::MAX)
+}
+
 /// Sends `sig` to a whole process (kill): any of its threads that does not block it takes it.
-pub fn send_to_process(process: &Process, sig: u8, info: KSigInfo) {
+/// False if a real-time signal could not be queued once more (see [`SigPending::add`]).
+///
+/// [`SigPending::add`]: super::SigPending::add
+pub fn send_to_process(process: &Process, sig: u8, info: KSigInfo) -> bool {
     if !prepare_signal(process, sig, process_mask(process)) {
-        return;
+        return true;
     }
-    process.shared_pending.add(sig, info);
+    let queued = process.shared_pending.add(sig, info, queue_limit(process));
     for thread in process.threads.lock().iter() {
         wake_for(thread, sig);
     }
+    queued
 }
 
-/// Sends `sig` to one thread (tkill, tgkill, SIGPIPE).
-pub fn send_to_thread(thread: &Arc<Thread>, sig: u8, info: KSigInfo) {
+/// Sends `sig` to one thread (tkill, tgkill, SIGPIPE); false as for [`send_to_process`].
+pub fn send_to_thread(thread: &Arc<Thread>, sig: u8, info: KSigInfo) -> bool {
     let mask = thread.sigmask.get() | thread.real_blocked.get();
     if !prepare_signal(&thread.process, sig, mask) {
-        return;
+        return true;
     }
-    thread.pending.add(sig, info);
+    let queued = thread.pending.add(sig, info, queue_limit(&thread.process));
     wake_for(thread, sig);
+    queued
 }
 
 /// Sends `sig` to the current thread as if it had sent it to itself (Linux's
@@ -104,7 +118,7 @@ pub fn force_sig_info(me: &Thread, sig: u8, info: KSigInfo) -> bool {
         actions.reset(sig);
         me.sigmask.set(me.sigmask.get() & !sigmask(sig));
     }
-    me.pending.add(sig, info);
+    me.pending.add(sig, info, usize::MAX);
     sig == SIGKILL || actions.get(sig).sa_handler == SIG_DFL
 }
 

@@ -391,6 +391,18 @@ impl siginfo {
         info
     }
 
+    /// A signal queued with `rt_sigqueueinfo` (`SI_QUEUE` and the other negative codes a process
+    /// may use), carrying the sender's `sigval`.
+    pub const fn queued(signo: i32, code: i32, pid: i32, uid: u32, value: u64) -> Self {
+        let mut info = Self::new(signo, code);
+        info.fields.rt = sifields_rt {
+            si_pid: pid,
+            si_uid: uid,
+            si_value: value,
+        };
+        info
+    }
+
     /// SIGCHLD for a child that exited, was killed, stopped or continued (`CLD_*`); `status` is
     /// the exit code or the signal number.
     pub const fn child(code: i32, pid: i32, uid: u32, status: i32, utime: i64, stime: i64) -> Self {
