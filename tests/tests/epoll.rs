@@ -7,3 +7,21 @@
 fn epoll_behaves_as_on_linux() {
     tests::c_differential("epoll", &[]);
 }
+
+/// eventfd: the counter, semaphore mode, EINVAL/EAGAIN/EFAULT, a blocked reader woken by another
+/// thread, poll and edge-triggered epoll, fstat and /proc/self/fd (tests/c/eventfd.c).
+#[test]
+fn eventfd_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("eventfd", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "read: 8 bytes, value 42",
+            "-- a reader waits for a writer\nread: 8 bytes, value 5",
+            "poll when full: 0x1",
+            "link: anon_inode:[eventfd]",
+        ],
+    );
+}

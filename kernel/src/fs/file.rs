@@ -45,6 +45,8 @@ pub enum FileKind {
     Pipe(PipeEnd),
     /// An epoll instance (an anonymous inode, "anon_inode:[eventpoll]").
     Epoll(super::eventpoll::EventPoll),
+    /// An eventfd counter (an anonymous inode, "anon_inode:[eventfd]").
+    EventFd(super::eventfd::EventFd),
 }
 
 /// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
@@ -126,6 +128,7 @@ impl OpenFile {
                 Ok(Self::read_from(bytes, pos, buf))
             }
             FileKind::Pipe(end) => end.pipe.read(buf, self.nonblock()),
+            FileKind::EventFd(efd) => efd.read(buf, self.nonblock()),
             FileKind::Epoll(_) => Err(EINVAL),
         }
     }
@@ -158,6 +161,7 @@ impl OpenFile {
             }
             FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
             FileKind::Proc(file, _) => Ok((file.write(buf)?, pos)),
+            FileKind::EventFd(efd) => Ok((efd.write(buf, self.nonblock())?, pos)),
             FileKind::Epoll(_) => Err(EINVAL),
             _ => Err(EBADF),
         }
@@ -172,7 +176,10 @@ impl OpenFile {
     /// is there in one go instead of looping to fill the buffer, the position does not move, and
     /// lseek, pread and pwrite fail with ESPIPE.
     pub fn is_stream(&self) -> bool {
-        matches!(self.kind, FileKind::Console | FileKind::Pipe(_))
+        matches!(
+            self.kind,
+            FileKind::Console | FileKind::Pipe(_) | FileKind::EventFd(_)
+        )
     }
 
     /// The pipe behind a pipe end.
@@ -191,6 +198,7 @@ impl OpenFile {
         match &self.kind {
             FileKind::Pipe(end) => end.pipe.poll(self.readable, self.writable),
             FileKind::Epoll(ep) => ep.poll(),
+            FileKind::EventFd(efd) => efd.poll(),
             // Always writable (output is synchronous); readable when a read would not wait.
             FileKind::Console if !crate::tty::read_ready() => {
                 (abi::poll::POLLOUT | abi::poll::POLLWRNORM) as u16
@@ -215,6 +223,7 @@ impl OpenFile {
                 }
                 n
             }
+            FileKind::EventFd(efd) => efd.wakes(),
             _ => 0,
         }
     }
@@ -230,7 +239,9 @@ impl OpenFile {
             FileKind::Console | FileKind::Pipe(_) => return Err(ESPIPE),
             // /dev/null, zero and the others, and epoll instances, have no position to move
             // (Linux's noop_llseek).
-            FileKind::Device(..) | FileKind::Epoll(_) => return Ok(self.pos()),
+            FileKind::Device(..) | FileKind::Epoll(_) | FileKind::EventFd(_) => {
+                return Ok(self.pos());
+            }
             FileKind::Regular(inode) => Some(inode.size()),
             FileKind::Dir(_) | FileKind::Proc(..) => None,
         };

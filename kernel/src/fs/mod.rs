@@ -9,6 +9,7 @@
 
 pub mod dev;
 pub mod dir;
+pub mod eventfd;
 pub mod eventpoll;
 pub mod file;
 pub mod inode;

@@ -442,6 +442,7 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
         FileKind::Regular(inode) | FileKind::Device(_, inode) => inode.path.clone().into_bytes(),
         FileKind::Proc(proc_file, _) => proc_file.path().into_bytes(),
         FileKind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
+        FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
     })
 }
 

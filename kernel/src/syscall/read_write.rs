@@ -279,6 +279,12 @@ fn do_write(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult 
         let (got, copy) = bufs.copy_in(&mut chunk[filled..want]);
         let got = filled + got;
         filled = 0;
+        if got == 0 && copy.is_err() {
+            // Nothing could be read from the user: EFAULT (before the file says what it thinks
+            // of an empty write, as eventfd's EINVAL would).
+            result = copy;
+            break;
+        }
         let n = match file.write_at(start + done as u64, &chunk[..got]) {
             Ok((n, after)) => {
                 end = after;
