@@ -88,3 +88,22 @@ fn mremap_stress_keeps_every_page_and_gives_memory_back() {
     );
     out.expect_status(0);
 }
+
+/// memfd_create and the seals: the file, its mappings and links, what each seal forbids, the
+/// errors (tests/c/memfd.c against Linux).
+#[test]
+fn memfd_and_seals_match_linux() {
+    let Some((_, output)) = c_differential("memfd", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "fd link: /memfd:test (deleted)",
+            "map: rw-s 3 pages /memfd:test (deleted)",
+            "fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE): -1 Resource busy",
+            "mprotect(ro, 4096, PROT_READ | PROT_WRITE): -1 EACCES",
+            "unlinked: (deleted)",
+        ],
+    );
+}

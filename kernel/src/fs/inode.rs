@@ -12,7 +12,7 @@
 //! page, and fails with ENOSPC (as tmpfs) when no frame is left.
 
 use alloc::{string::String, sync::Arc, vec::Vec};
-use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use abi::{stat::*, time::timespec};
 
@@ -86,7 +86,20 @@ pub struct Inode {
     /// Linux's i_writecount: open files that may write (positive), or mms running the file as
     /// their program (negative, see [`DenyWrite`]); never both.
     write_count: AtomicI64,
+    /// The seals of a shmem file (`F_SEAL_*`, fcntl's F_ADD_SEALS): every file here is one
+    /// (tmpfs), sealed against sealing (F_SEAL_SEAL) unless memfd_create allowed it.
+    seals: AtomicU32,
 }
+
+/// The seals, as Linux's memfd.c knows them.
+pub const F_SEAL_SEAL: u32 = 0x1;
+pub const F_SEAL_SHRINK: u32 = 0x2;
+pub const F_SEAL_GROW: u32 = 0x4;
+pub const F_SEAL_WRITE: u32 = 0x8;
+pub const F_SEAL_FUTURE_WRITE: u32 = 0x10;
+pub const F_SEAL_EXEC: u32 = 0x20;
+const F_ALL_SEALS: u32 =
+    F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC;
 
 /// The time stamps of a file changed now (Linux's current_time; see [`super::now`]).
 fn now() -> timespec {
@@ -137,6 +150,7 @@ impl Inode {
             }),
             cache: PageCache::new(),
             write_count: AtomicI64::new(0),
+            seals: AtomicU32::new(F_SEAL_SEAL),
         })
         .ok()
     }
@@ -285,6 +299,14 @@ impl Inode {
         if pos >= MAX_FILE_SIZE && !buf.is_empty() {
             return Err(EFBIG);
         }
+        // Linux's shmem_write_begin: a write-sealed file takes no write, a grow-sealed one none
+        // past its end.
+        let seals = self.seals();
+        if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0
+            || (seals & F_SEAL_GROW != 0 && pos.saturating_add(buf.len() as u64) > meta.size)
+        {
+            return Err(EPERM);
+        }
         let n = (buf.len() as u64).min(MAX_FILE_SIZE - pos) as usize;
         let mut done = 0;
         while done < n {
@@ -360,6 +382,11 @@ impl Inode {
             return Ok(());
         }
         let shrunk = size < meta.size;
+        // Linux's shmem_setattr: the shrink and grow seals.
+        let seal = if shrunk { F_SEAL_SHRINK } else { F_SEAL_GROW };
+        if self.seals() & seal != 0 {
+            return Err(EPERM);
+        }
         if shrunk {
             let keep = meta.source.len().min(size as usize);
             meta.source = &meta.source[..keep];
@@ -384,6 +411,32 @@ impl Inode {
                 size.div_ceil(PAGE_SIZE),
             );
         }
+        Ok(())
+    }
+
+    /// Whether the file was unlinked from its directory (shared anonymous memory and memfds
+    /// never were in one: their names already say "(deleted)").
+    pub fn is_deleted(&self) -> bool {
+        !self.shmem && self.nlink() == 0
+    }
+
+    /// The file's seals (fcntl's F_GET_SEALS).
+    pub fn seals(&self) -> u32 {
+        self.seals.load(Ordering::Acquire)
+    }
+
+    /// Adds seals (fcntl's F_ADD_SEALS, Linux's memfd_add_seals): EINVAL for an unknown one,
+    /// EPERM once F_SEAL_SEAL is set. The caller has checked what F_SEAL_WRITE needs (no shared
+    /// writable mapping: EBUSY).
+    pub fn add_seals(&self, seals: u32) -> Result<(), Errno> {
+        if seals & !F_ALL_SEALS != 0 {
+            return Err(EINVAL);
+        }
+        let _meta = self.meta.lock();
+        if self.seals() & F_SEAL_SEAL != 0 {
+            return Err(EPERM);
+        }
+        self.seals.fetch_or(seals, Ordering::AcqRel);
         Ok(())
     }
 
@@ -450,8 +503,7 @@ impl VmObject for Inode {
             dev: self.dev,
             ino: self.ino,
             path: &self.path,
-            // Shared anonymous memory's name already says so.
-            deleted: !self.shmem && self.nlink() == 0,
+            deleted: self.is_deleted(),
         }
     }
 }
@@ -465,15 +517,33 @@ pub fn vm_file(inode: Arc<Inode>) -> VmFile {
 /// Linux's shmem file "/dev/zero (deleted)"), so that it stays shared across fork. None if memory
 /// ran out.
 pub fn shmem_object(size: u64) -> Option<VmFile> {
+    shmem_inode(String::from("/dev/zero (deleted)"), size, 0o666).map(vm_file)
+}
+
+/// A memfd (Linux's memfd_create): an unlinked shmem file named "/memfd:NAME (deleted)", empty,
+/// with mode `perm` and the given seals. None if memory ran out.
+pub fn memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
+    let mut path = String::new();
+    path.try_reserve(name.len() + 20).ok()?;
+    path.push_str("/memfd:");
+    path.push_str(name);
+    path.push_str(" (deleted)");
+    let inode = shmem_inode(path, 0, perm)?;
+    inode.seals.store(seals, Ordering::Relaxed);
+    Some(inode)
+}
+
+/// A shmem file of `size` bytes that no directory holds.
+fn shmem_inode(path: String, size: u64, perm: u32) -> Option<Arc<Inode>> {
     let now = now();
-    let inode = Arc::try_new(Inode {
+    Arc::try_new(Inode {
         ino: next_ino(),
         dev: SHMEM_DEV,
-        path: String::from("/dev/zero (deleted)"),
+        path,
         kind: InodeKind::Regular,
         shmem: true,
         meta: IrqMutex::new(Metadata {
-            mode: S_IFREG | 0o666,
+            mode: S_IFREG | perm,
             nlink: 0,
             size,
             atime: now,
@@ -484,9 +554,9 @@ pub fn shmem_object(size: u64) -> Option<VmFile> {
         }),
         cache: PageCache::new(),
         write_count: AtomicI64::new(0),
+        seals: AtomicU32::new(F_SEAL_SEAL),
     })
-    .ok()?;
-    Some(VmFile(inode))
+    .ok()
 }
 
 /// A running program's hold on its file (Linux's deny_write_access, kept by the mm as its

@@ -439,7 +439,14 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
         FileKind::Console => b"/dev/console".to_vec(),
         FileKind::Pipe(end) => format!("pipe:[{}]", end.pipe.ino).into_bytes(),
         FileKind::Dir(inode) => super::vfs::d_path(inode)?,
-        FileKind::Regular(inode) | FileKind::Device(_, inode) => inode.path.clone().into_bytes(),
+        FileKind::Regular(inode) | FileKind::Device(_, inode) => {
+            let mut path = inode.path.clone().into_bytes();
+            // An unlinked file, as Linux's d_path says (a memfd's name already does).
+            if inode.is_deleted() {
+                path.extend_from_slice(b" (deleted)");
+            }
+            path
+        }
         FileKind::Proc(proc_file, _) => proc_file.path().into_bytes(),
         FileKind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
         FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),

@@ -181,6 +181,15 @@ impl MmInner {
                     }
                     vm.remove(VmFlags::MAYWRITE | VmFlags::SHARED);
                 }
+                // A write-sealed memfd (Linux's seal_check_write): no writable shared mapping,
+                // now or later through mprotect.
+                let sealed = fs::inode::F_SEAL_WRITE | fs::inode::F_SEAL_FUTURE_WRITE;
+                if file.inode.seals() & sealed != 0 {
+                    if prot & PROT_WRITE != 0 {
+                        return Err(EPERM);
+                    }
+                    vm.remove(VmFlags::MAYWRITE);
+                }
             }
             (Some(fs::vm_file(file.inode)), off / PAGE_SIZE)
         };

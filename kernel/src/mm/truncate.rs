@@ -8,20 +8,17 @@
 //! area by area, which is linear in the areas of the system. Truncation of a mapped file is rare;
 //! an i_mmap-like list per file belongs to the performance work if it ever matters.
 
-use super::layout::PAGE_SIZE;
+use super::{layout::PAGE_SIZE, mm_struct::VmFlags};
 use crate::process;
 
-/// Unmaps, in every address space, the pages of `object` at page offset `from` and beyond. The
-/// object is named by its address (what a VMA's [`super::vm_object::VmFile`] points at). Call it
-/// with no file lock held: it takes each mm lock in turn.
-pub fn unmap_mapping_range(object: *const (), from: u64) {
+/// Calls `f` with every address space of the system, each once (threads and CLONE_VM children
+/// share one; best effort if the list of those done cannot grow: doing one twice is harmless).
+fn for_each_mm(mut f: impl FnMut(&mut super::mm_struct::MmInner)) {
     let mut done: alloc::vec::Vec<*const super::mm_struct::Mm> = alloc::vec::Vec::new();
     for p in process::all() {
         let Some(mm) = p.mm() else {
             continue;
         };
-        // Threads and CLONE_VM children share an mm: do each once (best effort if the list of
-        // those done cannot grow: doing one twice is harmless).
         let id = alloc::sync::Arc::as_ptr(&mm);
         if done.contains(&id) {
             continue;
@@ -29,7 +26,30 @@ pub fn unmap_mapping_range(object: *const (), from: u64) {
         if done.try_reserve(1).is_ok() {
             done.push(id);
         }
-        let mut inner = mm.lock();
+        f(&mut mm.lock());
+    }
+}
+
+/// Whether `object` (named by its address, as below) is mapped shared with write permission
+/// possible anywhere (Linux's mapping_writably_mapped: a VM_SHARED area with VM_MAYWRITE), which
+/// F_SEAL_WRITE refuses (EBUSY).
+pub fn mapping_writably_mapped(object: *const ()) -> bool {
+    let mut found = false;
+    for_each_mm(|inner| {
+        found |= inner.vmas.iter().any(|v| {
+            v.flags().contains(VmFlags::SHARED | VmFlags::MAYWRITE)
+                && v.file()
+                    .is_some_and(|f| alloc::sync::Arc::as_ptr(&f.0) as *const () == object)
+        });
+    });
+    found
+}
+
+/// Unmaps, in every address space, the pages of `object` at page offset `from` and beyond. The
+/// object is named by its address (what a VMA's [`super::vm_object::VmFile`] points at). Call it
+/// with no file lock held: it takes each mm lock in turn.
+pub fn unmap_mapping_range(object: *const (), from: u64) {
+    for_each_mm(|inner| {
         // One area at a time, without a list (no allocation here): the next matching area at or
         // above the cursor.
         let mut cursor = 0u64;
@@ -54,5 +74,5 @@ pub fn unmap_mapping_range(object: *const (), from: u64) {
             inner.release_pages(start, end);
             cursor = end;
         }
-    }
+    });
 }

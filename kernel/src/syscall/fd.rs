@@ -7,9 +7,9 @@
 
 use abi::{
     fcntl::{
-        F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL, FASYNC,
-        FD_CLOEXEC, O_APPEND, O_CLOEXEC, O_DIRECT, O_EXCL, O_NOATIME, O_NONBLOCK, O_RDONLY,
-        O_WRONLY,
+        F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_GETFL, F_GETPIPE_SZ,
+        F_SETFD, F_SETFL, FASYNC, FD_CLOEXEC, O_APPEND, O_CLOEXEC, O_DIRECT, O_EXCL, O_NOATIME,
+        O_NONBLOCK, O_RDONLY, O_WRONLY,
     },
     termios::{FIOCLEX, FIONBIO, FIONCLEX, FIONREAD},
 };
@@ -110,7 +110,7 @@ pub fn sys_dup3(old: u64, new: u64, flags: u64) -> SysResult {
 
 /// fcntl(fd, cmd, arg): F_DUPFD and F_DUPFD_CLOEXEC (the lowest free descriptor >= arg, of which
 /// only the low 32 bits count; EINVAL when it is at or above the limit), F_GETFD/F_SETFD (FD_CLOEXEC), F_GETFL/F_SETFL (see
-/// [`setfl`]), F_GETPIPE_SZ. Other commands (locks, owners, leases, F_SETPIPE_SZ) are not
+/// [`setfl`]), F_GETPIPE_SZ, F_ADD_SEALS and F_GET_SEALS ([`super::memfd`]). Other commands (locks, owners, leases, F_SETPIPE_SZ) are not
 /// implemented and fail with EINVAL, Linux's answer to a command it does not know.
 pub fn sys_fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     let files = current_files()?;
@@ -138,6 +138,8 @@ pub fn sys_fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
         F_GETFL => Ok(file.flags()),
         F_SETFL => setfl(&file, argi).map(|()| 0),
         F_GETPIPE_SZ => file.pipe().map(|_| PIPE_SIZE as u64).ok_or(EBADF),
+        F_ADD_SEALS => super::memfd::add_seals(&file, argi),
+        F_GET_SEALS => super::memfd::get_seals(&file),
         _ => Err(EINVAL),
     }
 }

@@ -10,6 +10,7 @@
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 213, 232, 233, 281, 291, 441 | epoll_create, epoll_wait, epoll_ctl, epoll_pwait, epoll_create1, epoll_pwait2 | [`epoll`] |
 //! | 284, 290 | eventfd, eventfd2 | [`eventfd`] |
+//! | 319 | memfd_create (and fcntl's F_ADD_SEALS, F_GET_SEALS) | [`memfd`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
 //! | 25 | mremap (shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP; page-table entries move, pages are not copied) | [`mm`] |
 //! | 149, 150, 151, 152, 325 | mlock, munlock, mlockall, munlockall, mlock2 | [`mm`] |
@@ -35,6 +36,7 @@ pub mod eventfd;
 pub mod fd;
 pub mod fs;
 pub mod futex;
+pub mod memfd;
 pub mod mm;
 pub mod namei;
 pub mod poll;
@@ -204,6 +206,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::EPOLL_CREATE1 => epoll::sys_epoll_create1(a[0]),
         nr::EVENTFD => eventfd::sys_eventfd(a[0]),
         nr::EVENTFD2 => eventfd::sys_eventfd2(a[0], a[1]),
+        nr::MEMFD_CREATE => memfd::sys_memfd_create(a[0], a[1]),
         nr::EPOLL_CTL => epoll::sys_epoll_ctl(a[0], a[1], a[2], a[3]),
         nr::EPOLL_WAIT => epoll::sys_epoll_wait(a[0], a[1], a[2], a[3]),
         nr::EPOLL_PWAIT => epoll::sys_epoll_pwait(a[0], a[1], a[2], a[3], a[4], a[5]),
