@@ -159,6 +159,41 @@ int main(int argc, char **argv)
     fstat(p2[0], &st2);
     printf("another pipe, another inode: %s\n", yes(st2.st_ino != st0.st_ino));
 
+    /* Opening a pipe's link opens another end of the same pipe (Linux's fifo_open): a second
+     * writer and a second reader, data through them, end of file once every writer is gone; stat
+     * through the link sees the FIFO. */
+    fd_path(path, p[1]);
+    int w2 = open(path, O_WRONLY);
+    fd_path(path, p[0]);
+    int r2 = open(path, O_RDONLY);
+    printf("pipe reopened: writer %s, reader %s\n", yes(w2 >= 0), yes(r2 >= 0));
+    struct stat sl;
+    int stat_result = stat(path, &sl);
+    printf("stat through the link: %d, fifo %s, same inode %s\n", stat_result,
+           yes(S_ISFIFO(sl.st_mode)), yes(sl.st_ino == st0.st_ino));
+    write(w2, "via w2", 6);
+    char pb[16] = {0};
+    printf("read %zd: %s\n", read(p[0], pb, sizeof pb - 1), pb);
+    close(p[0]);
+    write(p[1], "to r2", 5);
+    memset(pb, 0, sizeof pb);
+    printf("read %zd: %s\n", read(r2, pb, sizeof pb - 1), pb);
+    close(p[1]);
+    close(w2);
+    printf("all writers gone, read: %zd\n", read(r2, pb, sizeof pb));
+    close(r2);
+
+    /* A file unlinked while open can still be opened through its link. */
+    int gone = open("/tmp/procfd-gone.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    write(gone, "still here", 10);
+    unlink("/tmp/procfd-gone.txt");
+    fd_path(path, gone);
+    int back = open(path, O_RDONLY);
+    memset(data, 0, sizeof data);
+    printf("unlinked file reopened: %s, reads %zd: %s\n", yes(back >= 0), read(back, data, 10), data);
+    close(back);
+    close(gone);
+
     /* cwd, root, exe. */
     chdir("/tmp");
     show_link("cwd in /tmp", "/proc/self/cwd");

@@ -55,6 +55,9 @@ pub enum InodeKind {
     CharDevice(Device),
     /// A /proc file, directory or link, made by procfs at lookup.
     Proc(ProcNode),
+    /// A pipe reached through /proc/PID/fd/N (pipefs's inode, made at the lookup): opening it
+    /// opens another end of the pipe.
+    Pipe(Arc<super::pipe::Pipe>),
 }
 
 /// What stat shows, under the inode's lock.
@@ -531,6 +534,33 @@ pub fn memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
     let inode = shmem_inode(path, 0, perm)?;
     inode.seals.store(seals, Ordering::Relaxed);
     Some(inode)
+}
+
+/// The inode of a pipe, as a walk through /proc/PID/fd/N finds it (pipefs's): a FIFO with the
+/// pipe's inode number, whose opening is another end of the pipe. None if memory ran out.
+pub fn pipe_inode(pipe: &Arc<super::pipe::Pipe>) -> Option<Arc<Inode>> {
+    let now = now();
+    Arc::try_new(Inode {
+        ino: pipe.ino,
+        dev: PIPEFS_DEV,
+        path: String::new(),
+        kind: InodeKind::Pipe(pipe.clone()),
+        shmem: false,
+        meta: IrqMutex::new(Metadata {
+            mode: super::pipe::PIPE_MODE,
+            nlink: 1,
+            size: 0,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            source: &[],
+            written: false,
+        }),
+        cache: PageCache::new(),
+        write_count: AtomicI64::new(0),
+        seals: AtomicU32::new(F_SEAL_SEAL),
+    })
+    .ok()
 }
 
 /// A shmem file of `size` bytes that no directory holds.

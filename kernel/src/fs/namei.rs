@@ -135,6 +135,23 @@ impl Walk {
             }
             let next = step(&self.dir, name)?;
             let follow = !is_last || slash || last == Last::Follow;
+            if follow
+                && let InodeKind::Proc(node) = &next.kind
+                && let Some(file) = node.jump()
+            {
+                // A magic link of /proc: straight to the file it stands for.
+                self.links += 1;
+                if self.links > MAXSYMLINKS {
+                    return Err(ELOOP);
+                }
+                let file = file?;
+                if slash && !file.is_dir() {
+                    return Err(ENOTDIR);
+                }
+                self.dir = file;
+                self.pos = end;
+                continue;
+            }
             if follow && let Some(target) = link_target(&next) {
                 self.splice(target?, end)?;
                 continue;

@@ -172,6 +172,26 @@ impl Drop for PipeEnd {
     }
 }
 
+impl PipeEnd {
+    /// Another end of an existing pipe, a reader or a writer (opening /proc/PID/fd/N of a pipe,
+    /// Linux's fifo_open on the pipe's inode): one more of its kind, and the other side woken.
+    pub fn open(pipe: &Arc<Pipe>, writer: bool) -> PipeEnd {
+        {
+            let mut state = pipe.state.lock();
+            if writer {
+                state.writers += 1;
+            } else {
+                state.readers += 1;
+            }
+        }
+        pipe.wake_all();
+        PipeEnd {
+            pipe: pipe.clone(),
+            writer,
+        }
+    }
+}
+
 impl Pipe {
     /// A new pipe and its two ends (read, write); ENOMEM if memory ran out.
     pub fn create() -> Result<(PipeEnd, PipeEnd), Errno> {

@@ -412,6 +412,30 @@ impl ProcNode {
     }
 }
 
+impl ProcNode {
+    /// Where a "magic" link leads when a path walks through it (Linux's proc_fd_link and
+    /// nd_jump_link): /proc/PID/fd/N to the very file open there, not to a path that names it, so
+    /// that a deleted file, a memfd or a pipe can be opened again. A pipe gets an inode for the
+    /// occasion (pipefs's), whose opening is another end of the same pipe. None for the other
+    /// nodes, and for files without an inode (epoll, eventfd): their link is followed as text.
+    pub fn jump(self) -> Option<Result<Arc<Inode>, Errno>> {
+        let ProcNode::Fd(pid, fd) = self else {
+            return None;
+        };
+        let file = match fd_file(pid, fd) {
+            Ok(file) => file,
+            Err(e) => return Some(Err(e)),
+        };
+        match &file.kind {
+            FileKind::Regular(inode) | FileKind::Dir(inode) | FileKind::Device(_, inode) => {
+                Some(Ok(inode.clone()))
+            }
+            FileKind::Pipe(end) => Some(super::inode::pipe_inode(&end.pipe).ok_or(ENOMEM)),
+            _ => None,
+        }
+    }
+}
+
 /// The open file behind descriptor `fd` of process `pid`; ENOENT if there is none.
 fn fd_file(pid: Pid, fd: u32) -> Result<Arc<OpenFile>, Errno> {
     let files = process::find(pid).ok_or(ENOENT)?.files()?;

@@ -114,6 +114,19 @@ fn open_inode(inode: Arc<Inode>, flags: u64, created: bool) -> Result<Arc<OpenFi
             OpenFile::new(FileKind::Device(*device, inode.clone()), flags)
         }
         InodeKind::Proc(ProcNode::File(file)) => procfs::open(*file, flags),
+        // Another end of a pipe, through /proc/PID/fd/N. Linux's fifo_open also takes O_RDWR
+        // (one end that reads and writes), which pipe ends here cannot be: ENXIO.
+        InodeKind::Pipe(pipe) => match access {
+            O_RDONLY => OpenFile::new(
+                FileKind::Pipe(crate::fs::pipe::PipeEnd::open(pipe, false)),
+                flags,
+            ),
+            abi::fcntl::O_WRONLY => OpenFile::new(
+                FileKind::Pipe(crate::fs::pipe::PipeEnd::open(pipe, true)),
+                flags,
+            ),
+            _ => Err(ENXIO),
+        },
         _ => Err(ENXIO),
     }
 }
