@@ -226,6 +226,9 @@ fn relro_start(args: &Args) -> u64 {
 }
 
 fn main(args: Args) -> i32 {
+    if args.get(1) == Some(b"aslr-child") {
+        return aslr_child();
+    }
     println!(
         "=== A process's address space, seen from inside (pid {}) ===",
         getpid()
@@ -473,6 +476,7 @@ fn main(args: Args) -> i32 {
     munmap(m, PAGE);
     println!("Every area above is a VMA in the kernel's tree for this process.");
     huge_page();
+    aslr(&args);
     shared_libraries();
     println!("Done.");
     0
@@ -544,6 +548,54 @@ fn huge_page() {
     munmap(raw, 2 * HUGE);
 }
 
+/// 9. ASLR: the same program run twice more, each run printing where its areas went.
+fn aslr(args: &Args) {
+    println!("\n-- ASLR: this same program, run twice more with execve, says where things are:");
+    let argv0 = args.get(0).unwrap_or(b"/bin/demo");
+    let mut path = [0u8; 256];
+    let len = argv0.len().min(path.len() - 1);
+    path[..len].copy_from_slice(&argv0[..len]);
+    const CHILD: &[u8] = b"aslr-child\0";
+    for _ in 0..2 {
+        let pid = fork();
+        if pid == 0 {
+            let argv = [path.as_ptr(), CHILD.as_ptr(), core::ptr::null()];
+            let envp = [core::ptr::null()];
+            let r = execve(&path[..len + 1], &argv, &envp);
+            println!("   (execve: {})", errno_name(r));
+            exit(1);
+        }
+        let mut status = 0;
+        wait4(pid, &mut status, 0);
+    }
+    println!("   Every execve puts the stack, the heap and the mmap area (with the libraries a");
+    println!("   dynamic program maps there) somewhere else, each by its own random amount, as");
+    println!("   Linux's randomize_va_space = 2 does; a position-independent program moves as a");
+    println!("   block too (this one is not: its code stays put). `setarch -R` (personality");
+    println!("   ADDR_NO_RANDOMIZE) or `norandmaps` on the kernel command line turns it off.");
+}
+
+/// The child of [`aslr`]: one line of addresses.
+fn aslr_child() -> i32 {
+    let local = 0u8;
+    let heap = sbrk(0).unwrap_or(0);
+    let m = mmap(
+        0,
+        PAGE,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    );
+    println!(
+        "   pid {}: stack {:#x}  heap {heap:#x}  mmap {m:#x}  code {:#x}",
+        getpid(),
+        (&raw const local) as u64,
+        main as fn(Args) -> i32 as usize
+    );
+    0
+}
+
 /// madvise(2) (not among the user library's wrappers).
 fn raw_madvise(addr: u64, len: u64, advice: u64) -> i64 {
     raw(abi::nr::MADVISE, [addr, len, advice, 0, 0, 0])
@@ -553,7 +605,7 @@ fn raw_madvise(addr: u64, len: u64, advice: u64) -> i64 {
 /// `make run` puts into the initramfs with its loader and libc.
 const DYNAMIC_CAT: &[u8] = b"/usr/bin/cat\0";
 
-/// 9. Shared libraries: a child runs Debian's `cat` on its own /proc/self/maps.
+/// 10. Shared libraries: a child runs Debian's `cat` on its own /proc/self/maps.
 fn shared_libraries() {
     println!(
         "\n-- Shared libraries: this demo is linked statically; Debian's /usr/bin/cat is not."
