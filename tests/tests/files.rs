@@ -40,3 +40,19 @@ fn page_cache_memory_comes_back_and_filling_it_gives_enospc_not_a_panic() {
     }
     let _ = std::fs::remove_dir_all(program.parent().unwrap());
 }
+
+/// flock: locks held by open file descriptions, LOCK_NB, conversions, release on close, a waiter
+/// in another process, the errors (tests/c/flock.c against Linux).
+#[test]
+fn flock_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("flock", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "flock(b, LOCK_EX | LOCK_NB): -1 EAGAIN",
+            "parent: unlocking\nflock(a, LOCK_UN): 0\nchild: got the shared lock after the parent's unlock",
+        ],
+    );
+}

@@ -296,10 +296,30 @@ pub fn poll_wake() {
     POLL_WAIT.wake_all();
 }
 
+impl OpenFile {
+    /// The inode flock locks (regular files, directories, devices); None for files without one.
+    pub fn lock_inode(&self) -> Option<&Arc<Inode>> {
+        match &self.kind {
+            FileKind::Regular(inode) | FileKind::Dir(inode) | FileKind::Device(_, inode) => {
+                Some(inode)
+            }
+            _ => None,
+        }
+    }
+
+    /// Who holds this description's flock locks: the description itself.
+    pub fn lock_owner(&self) -> super::flock::Owner {
+        self as *const OpenFile as usize
+    }
+}
+
 impl Drop for OpenFile {
-    /// The last descriptor of a file open for writing is gone: it no longer keeps the file from
-    /// being executed.
+    /// The last descriptor is gone: the description's flock lock goes, and a file open for
+    /// writing no longer keeps the file from being executed.
     fn drop(&mut self) {
+        if let Some(inode) = self.lock_inode() {
+            inode.locks.unlock(self.lock_owner());
+        }
         if let (FileKind::Regular(inode), true) = (&self.kind, self.writable) {
             inode.put_write_access();
         }

@@ -92,6 +92,8 @@ pub struct Inode {
     /// The seals of a shmem file (`F_SEAL_*`, fcntl's F_ADD_SEALS): every file here is one
     /// (tmpfs), sealed against sealing (F_SEAL_SEAL) unless memfd_create allowed it.
     seals: AtomicU32,
+    /// The flock locks on the file.
+    pub locks: super::flock::FileLocks,
 }
 
 /// The seals, as Linux's memfd.c knows them.
@@ -154,6 +156,7 @@ impl Inode {
             cache: PageCache::new(),
             write_count: AtomicI64::new(0),
             seals: AtomicU32::new(F_SEAL_SEAL),
+            locks: super::flock::FileLocks::new(),
         })
         .ok()
     }
@@ -559,6 +562,7 @@ pub fn pipe_inode(pipe: &Arc<super::pipe::Pipe>) -> Option<Arc<Inode>> {
         cache: PageCache::new(),
         write_count: AtomicI64::new(0),
         seals: AtomicU32::new(F_SEAL_SEAL),
+        locks: super::flock::FileLocks::new(),
     })
     .ok()
 }
@@ -585,6 +589,7 @@ fn shmem_inode(path: String, size: u64, perm: u32) -> Option<Arc<Inode>> {
         cache: PageCache::new(),
         write_count: AtomicI64::new(0),
         seals: AtomicU32::new(F_SEAL_SEAL),
+        locks: super::flock::FileLocks::new(),
     })
     .ok()
 }

@@ -12,6 +12,7 @@ pub mod dir;
 pub mod eventfd;
 pub mod eventpoll;
 pub mod file;
+pub mod flock;
 pub mod inode;
 pub mod ktests;
 pub mod namei;

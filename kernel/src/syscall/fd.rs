@@ -240,3 +240,38 @@ pub fn sys_ioctl(fd: u64, request: u64, arg: u64) -> SysResult {
         _ => Err(ENOTTY),
     }
 }
+
+/// flock(fd, op): LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB not to wait (see [`crate::fs::flock`]).
+/// Linux's checks in its order: EINVAL for another operation, EBADF for a bad descriptor (or,
+/// except for LOCK_UN, one opened for neither reading nor writing). LOCK_MAND, which Linux no
+/// longer honours, does nothing. Files without an inode here (pipes, the console, epoll and
+/// eventfd descriptors) cannot be locked: EINVAL.
+pub fn sys_flock(fd: u64, op: u64) -> SysResult {
+    const LOCK_SH: u64 = 1;
+    const LOCK_EX: u64 = 2;
+    const LOCK_NB: u64 = 4;
+    const LOCK_UN: u64 = 8;
+    const LOCK_MAND: u64 = 32;
+    let op = op as u32 as u64;
+    let kind = op & !LOCK_NB;
+    if op & LOCK_MAND != 0 {
+        return Ok(0);
+    }
+    if kind != LOCK_SH && kind != LOCK_EX && kind != LOCK_UN {
+        return Err(EINVAL);
+    }
+    let file = current_files()?.lock().get(fd)?;
+    if kind != LOCK_UN && !file.readable && !file.writable {
+        return Err(EBADF);
+    }
+    let inode = file.lock_inode().ok_or(EINVAL)?;
+    let owner = file.lock_owner();
+    if kind == LOCK_UN {
+        inode.locks.unlock(owner);
+        return Ok(0);
+    }
+    inode
+        .locks
+        .lock(owner, kind == LOCK_EX, op & LOCK_NB != 0)
+        .map(|()| 0)
+}

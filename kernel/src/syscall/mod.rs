@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | 0, 1, 8, 17, 18, 19, 20, 40, 295, 296 | read, write, lseek, pread64, pwrite64, readv, writev, sendfile, preadv, pwritev | [`read_write`] |
 //! | 2, 257 | open, openat | [`fs`] |
-//! | 3, 16, 22, 32, 33, 72, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, dup3, pipe2, close_range | [`fd`] |
+//! | 3, 16, 22, 32, 33, 72, 73, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, flock, dup3, pipe2, close_range | [`fd`] |
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 213, 232, 233, 281, 291, 441 | epoll_create, epoll_wait, epoll_ctl, epoll_pwait, epoll_create1, epoll_pwait2 | [`epoll`] |
 //! | 284, 290 | eventfd, eventfd2 | [`eventfd`] |
@@ -207,6 +207,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::EVENTFD => eventfd::sys_eventfd(a[0]),
         nr::EVENTFD2 => eventfd::sys_eventfd2(a[0], a[1]),
         nr::MEMFD_CREATE => memfd::sys_memfd_create(a[0], a[1]),
+        nr::FLOCK => fd::sys_flock(a[0], a[1]),
         nr::EPOLL_CTL => epoll::sys_epoll_ctl(a[0], a[1], a[2], a[3]),
         nr::EPOLL_WAIT => epoll::sys_epoll_wait(a[0], a[1], a[2], a[3]),
         nr::EPOLL_PWAIT => epoll::sys_epoll_pwait(a[0], a[1], a[2], a[3], a[4], a[5]),
