@@ -32,6 +32,9 @@ pub enum Target {
     /// A process's ITIMER_REAL: SIGALRM, and re-arm if it has an interval. Weak: a process that
     /// ends does not stay alive for its timer.
     ItimerReal(Weak<Process>),
+    /// A timerfd's expiry ([`crate::fs::timerfd`]), re-armed if periodic. Weak: a closed timerfd
+    /// does not stay alive for its timer.
+    TimerFd(Weak<crate::fs::timerfd::TimerFd>),
 }
 
 impl Target {
@@ -39,6 +42,7 @@ impl Target {
         match (self, other) {
             (Target::Wake(a), Target::Wake(b)) => Arc::ptr_eq(a, b),
             (Target::ItimerReal(a), Target::ItimerReal(b)) => Weak::ptr_eq(a, b),
+            (Target::TimerFd(a), Target::TimerFd(b)) => Weak::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -81,6 +85,16 @@ pub fn run_expired(now_ns: u64) {
                     // just freed, so the insert does not allocate.
                     let at = timers.partition_point(|(d, _)| *d <= next);
                     timers.insert(at, (next, Target::ItimerReal(process)));
+                }
+            }
+            Target::TimerFd(tfd) => {
+                let Some(t) = tfd.upgrade() else {
+                    continue;
+                };
+                if let Some(next) = t.expired(now_ns) {
+                    // As above: later than now_ns, in the slot just freed.
+                    let at = timers.partition_point(|(d, _)| *d <= next);
+                    timers.insert(at, (next, Target::TimerFd(tfd)));
                 }
             }
         }

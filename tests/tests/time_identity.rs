@@ -34,3 +34,21 @@ fn ids_limits_and_system_queries_match_linux() {
         ],
     );
 }
+
+/// timerfd: one-shot and periodic timers, absolute times, disarming, poll and epoll, the errors
+/// (tests/c/timerfd.c against Linux; counts that depend on timing are printed as ranges).
+#[test]
+fn timerfd_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("timerfd", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "expirations: 1",
+            "wall-clock expirations: 1",
+            "expirations after 105 ms: 5 to 11: 1",
+            "link: anon_inode:[timerfd]",
+        ],
+    );
+}

@@ -47,6 +47,8 @@ pub enum FileKind {
     Epoll(super::eventpoll::EventPoll),
     /// An eventfd counter (an anonymous inode, "anon_inode:[eventfd]").
     EventFd(super::eventfd::EventFd),
+    /// A timerfd (an anonymous inode, "anon_inode:[timerfd]").
+    TimerFd(Arc<super::timerfd::TimerFd>),
 }
 
 /// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
@@ -129,6 +131,7 @@ impl OpenFile {
             }
             FileKind::Pipe(end) => end.pipe.read(buf, self.nonblock()),
             FileKind::EventFd(efd) => efd.read(buf, self.nonblock()),
+            FileKind::TimerFd(tfd) => tfd.read(buf, self.nonblock()),
             FileKind::Epoll(_) => Err(EINVAL),
         }
     }
@@ -178,7 +181,7 @@ impl OpenFile {
     pub fn is_stream(&self) -> bool {
         matches!(
             self.kind,
-            FileKind::Console | FileKind::Pipe(_) | FileKind::EventFd(_)
+            FileKind::Console | FileKind::Pipe(_) | FileKind::EventFd(_) | FileKind::TimerFd(_)
         )
     }
 
@@ -199,6 +202,7 @@ impl OpenFile {
             FileKind::Pipe(end) => end.pipe.poll(self.readable, self.writable),
             FileKind::Epoll(ep) => ep.poll(),
             FileKind::EventFd(efd) => efd.poll(),
+            FileKind::TimerFd(tfd) => tfd.poll(),
             // Always writable (output is synchronous); readable when a read would not wait.
             FileKind::Console if !crate::tty::read_ready() => {
                 (abi::poll::POLLOUT | abi::poll::POLLWRNORM) as u16
@@ -224,6 +228,7 @@ impl OpenFile {
                 n
             }
             FileKind::EventFd(efd) => efd.wakes(),
+            FileKind::TimerFd(tfd) => tfd.wakes(),
             _ => 0,
         }
     }
@@ -239,7 +244,10 @@ impl OpenFile {
             FileKind::Console | FileKind::Pipe(_) => return Err(ESPIPE),
             // /dev/null, zero and the others, and epoll instances, have no position to move
             // (Linux's noop_llseek).
-            FileKind::Device(..) | FileKind::Epoll(_) | FileKind::EventFd(_) => {
+            FileKind::Device(..)
+            | FileKind::Epoll(_)
+            | FileKind::EventFd(_)
+            | FileKind::TimerFd(_) => {
                 return Ok(self.pos());
             }
             FileKind::Regular(inode) => Some(inode.size()),
@@ -319,6 +327,10 @@ impl Drop for OpenFile {
     fn drop(&mut self) {
         if let Some(inode) = self.lock_inode() {
             inode.locks.unlock(self.lock_owner());
+        }
+        // A timerfd closed for good leaves the timer list at once.
+        if let FileKind::TimerFd(tfd) = &self.kind {
+            crate::timer::cancel(&crate::timer::Target::TimerFd(Arc::downgrade(tfd)));
         }
         if let (FileKind::Regular(inode), true) = (&self.kind, self.writable) {
             inode.put_write_access();

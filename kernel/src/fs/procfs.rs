@@ -474,6 +474,7 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
         FileKind::Proc(proc_file, _) => proc_file.path().into_bytes(),
         FileKind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
         FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
+        FileKind::TimerFd(_) => b"anon_inode:[timerfd]".to_vec(),
     })
 }
 

@@ -9,6 +9,7 @@
 //! | 3, 16, 22, 32, 33, 72, 73, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, flock, dup3, pipe2, close_range | [`fd`] |
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 213, 232, 233, 281, 291, 441 | epoll_create, epoll_wait, epoll_ctl, epoll_pwait, epoll_create1, epoll_pwait2 | [`epoll`] |
+//! | 283, 286, 287 | timerfd_create, timerfd_settime, timerfd_gettime | [`timerfd`] |
 //! | 284, 290 | eventfd, eventfd2 | [`eventfd`] |
 //! | 319 | memfd_create (and fcntl's F_ADD_SEALS, F_GET_SEALS) | [`memfd`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
@@ -46,6 +47,7 @@ pub mod signal;
 pub mod stat;
 pub mod sys;
 pub mod time;
+pub mod timerfd;
 pub mod xattr;
 
 use errno::{ENOSYS, Errno};
@@ -208,6 +210,9 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::EVENTFD2 => eventfd::sys_eventfd2(a[0], a[1]),
         nr::MEMFD_CREATE => memfd::sys_memfd_create(a[0], a[1]),
         nr::FLOCK => fd::sys_flock(a[0], a[1]),
+        nr::TIMERFD_CREATE => timerfd::sys_timerfd_create(a[0], a[1]),
+        nr::TIMERFD_SETTIME => timerfd::sys_timerfd_settime(a[0], a[1], a[2], a[3]),
+        nr::TIMERFD_GETTIME => timerfd::sys_timerfd_gettime(a[0], a[1]),
         nr::EPOLL_CTL => epoll::sys_epoll_ctl(a[0], a[1], a[2], a[3]),
         nr::EPOLL_WAIT => epoll::sys_epoll_wait(a[0], a[1], a[2], a[3]),
         nr::EPOLL_PWAIT => epoll::sys_epoll_pwait(a[0], a[1], a[2], a[3], a[4], a[5]),

@@ -1,0 +1,126 @@
+//! timerfd_create, timerfd_settime and timerfd_gettime (Linux's fs/timerfd.c), with Linux's
+//! checks in its order. The timer itself is [`crate::fs::timerfd`].
+
+use abi::{
+    fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR},
+    time::{
+        CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME,
+        CLOCK_REALTIME_ALARM, itimerspec, timespec,
+    },
+};
+use alloc::sync::Arc;
+
+use super::{SysResult, errno::*, read_write::current_files};
+use crate::{
+    arch::uaccess,
+    fs::{
+        file::{FileKind, OpenFile},
+        timerfd::TimerFd,
+    },
+    time,
+};
+
+pub const TFD_TIMER_ABSTIME: u64 = 1;
+pub const TFD_TIMER_CANCEL_ON_SET: u64 = 2;
+const NSEC_PER_SEC: i64 = 1_000_000_000;
+
+/// timerfd_create(clockid, flags): a disarmed timer on the lowest free descriptor; EINVAL for
+/// another clock than CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and their _ALARM forms
+/// (which wake nothing here: there is no suspend), or another flag than TFD_CLOEXEC and
+/// TFD_NONBLOCK.
+pub fn sys_timerfd_create(clockid: u64, flags: u64) -> SysResult {
+    let (clockid, flags) = (clockid as u32 as u64, flags as u32 as u64);
+    let known = [
+        CLOCK_REALTIME,
+        CLOCK_MONOTONIC,
+        CLOCK_BOOTTIME,
+        CLOCK_REALTIME_ALARM,
+        CLOCK_BOOTTIME_ALARM,
+    ];
+    if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 || !known.contains(&clockid) {
+        return Err(EINVAL);
+    }
+    let timer = TimerFd::new(clockid as u32).ok_or(ENOMEM)?;
+    let file = OpenFile::new(FileKind::TimerFd(timer), O_RDWR | (flags & O_NONBLOCK))?;
+    current_files()?
+        .lock()
+        .install(file, flags & O_CLOEXEC != 0)
+}
+
+/// The timer behind `fd`: EBADF for no descriptor, EINVAL for another kind of file.
+fn timer_of(fd: u64) -> Result<Arc<TimerFd>, Errno> {
+    let file = current_files()?.lock().get(fd)?;
+    match &file.kind {
+        FileKind::TimerFd(timer) => Ok(timer.clone()),
+        _ => Err(EINVAL),
+    }
+}
+
+fn valid(ts: &timespec) -> bool {
+    ts.tv_sec >= 0 && (0..NSEC_PER_SEC).contains(&ts.tv_nsec)
+}
+
+fn ns(ts: &timespec) -> u64 {
+    (ts.tv_sec as u64)
+        .saturating_mul(NSEC_PER_SEC as u64)
+        .saturating_add(ts.tv_nsec as u64)
+}
+
+fn to_timespec(ns: u64) -> timespec {
+    timespec {
+        tv_sec: (ns / NSEC_PER_SEC as u64) as i64,
+        tv_nsec: (ns % NSEC_PER_SEC as u64) as i64,
+    }
+}
+
+fn setting(left: u64, interval: u64) -> itimerspec {
+    itimerspec {
+        it_interval: to_timespec(interval),
+        it_value: to_timespec(left),
+    }
+}
+
+/// timerfd_settime(fd, flags, new, old): arms (a zero it_value disarms) and forgets unread
+/// expirations. With TFD_TIMER_ABSTIME it_value is a time on the timer's clock, else a delay;
+/// TFD_TIMER_CANCEL_ON_SET is accepted (the wall clock is never set here, so nothing cancels).
+/// EFAULT, then EINVAL for another flag or an invalid time, then EBADF/EINVAL for the
+/// descriptor; the old setting goes to `old` if it is not null.
+pub fn sys_timerfd_settime(fd: u64, flags: u64, new: u64, old: u64) -> SysResult {
+    let flags = flags as u32 as u64;
+    let new: itimerspec = uaccess::read_user(new)?;
+    if flags & !(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET) != 0
+        || !valid(&new.it_value)
+        || !valid(&new.it_interval)
+    {
+        return Err(EINVAL);
+    }
+    let timer = timer_of(fd)?;
+    let value = ns(&new.it_value);
+    let now = time::now_ns();
+    let deadline = if value == 0 {
+        None
+    } else if flags & TFD_TIMER_ABSTIME == 0 {
+        Some(now.saturating_add(value))
+    } else if matches!(timer.clock as u64, CLOCK_REALTIME | CLOCK_REALTIME_ALARM) {
+        // A wall-clock time: as far from now as it is from the wall clock's now.
+        let wall = time::realtime_ns();
+        Some(match i64::try_from(value) {
+            Ok(v) if v >= wall => now.saturating_add((v - wall) as u64),
+            _ => now.saturating_sub(wall.saturating_sub(value as i64) as u64),
+        })
+    } else {
+        Some(value)
+    };
+    let (left, interval) = timer.set(deadline, ns(&new.it_interval))?;
+    if old != 0 {
+        uaccess::write_user(old, &setting(left, interval))?;
+    }
+    Ok(0)
+}
+
+/// timerfd_gettime(fd, cur): the time left to the next expiry (0 if disarmed) and the interval.
+pub fn sys_timerfd_gettime(fd: u64, cur: u64) -> SysResult {
+    let (left, interval) = timer_of(fd)?.get();
+    uaccess::write_user(cur, &setting(left, interval))?;
+    Ok(0)
+}
