@@ -98,3 +98,21 @@ fn real_time_signals_are_queued_as_on_linux() {
         ],
     );
 }
+
+/// signalfd: blocked signals read as records (kill, sigqueue, a child's exit), a blocking read
+/// woken by another process's signal, poll and epoll, a new mask, the errors (tests/c/signalfd.c
+/// against Linux).
+#[test]
+fn signalfd_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("signalfd", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "  signo 35 code -1 from self 1 int 78 ptr 78",
+            "  signo 17 code 1 from self 0 status 3",
+            "  signo 12 from the child 1",
+        ],
+    );
+}

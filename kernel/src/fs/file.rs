@@ -49,6 +49,8 @@ pub enum FileKind {
     EventFd(super::eventfd::EventFd),
     /// A timerfd (an anonymous inode, "anon_inode:[timerfd]").
     TimerFd(Arc<super::timerfd::TimerFd>),
+    /// A signalfd (an anonymous inode, "anon_inode:[signalfd]").
+    SignalFd(super::signalfd::SignalFd),
 }
 
 /// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
@@ -132,6 +134,7 @@ impl OpenFile {
             FileKind::Pipe(end) => end.pipe.read(buf, self.nonblock()),
             FileKind::EventFd(efd) => efd.read(buf, self.nonblock()),
             FileKind::TimerFd(tfd) => tfd.read(buf, self.nonblock()),
+            FileKind::SignalFd(sfd) => sfd.read(buf, self.nonblock()),
             FileKind::Epoll(_) => Err(EINVAL),
         }
     }
@@ -181,7 +184,11 @@ impl OpenFile {
     pub fn is_stream(&self) -> bool {
         matches!(
             self.kind,
-            FileKind::Console | FileKind::Pipe(_) | FileKind::EventFd(_) | FileKind::TimerFd(_)
+            FileKind::Console
+                | FileKind::Pipe(_)
+                | FileKind::EventFd(_)
+                | FileKind::TimerFd(_)
+                | FileKind::SignalFd(_)
         )
     }
 
@@ -203,6 +210,7 @@ impl OpenFile {
             FileKind::Epoll(ep) => ep.poll(),
             FileKind::EventFd(efd) => efd.poll(),
             FileKind::TimerFd(tfd) => tfd.poll(),
+            FileKind::SignalFd(sfd) => sfd.poll(),
             // Always writable (output is synchronous); readable when a read would not wait.
             FileKind::Console if !crate::tty::read_ready() => {
                 (abi::poll::POLLOUT | abi::poll::POLLWRNORM) as u16
@@ -247,7 +255,8 @@ impl OpenFile {
             FileKind::Device(..)
             | FileKind::Epoll(_)
             | FileKind::EventFd(_)
-            | FileKind::TimerFd(_) => {
+            | FileKind::TimerFd(_)
+            | FileKind::SignalFd(_) => {
                 return Ok(self.pos());
             }
             FileKind::Regular(inode) => Some(inode.size()),

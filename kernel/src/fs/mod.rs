@@ -22,6 +22,7 @@ pub mod pipe;
 pub mod proc_array;
 pub mod proc_misc;
 pub mod procfs;
+pub mod signalfd;
 pub mod timerfd;
 pub mod vfs;
 

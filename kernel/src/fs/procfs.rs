@@ -475,6 +475,7 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
         FileKind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
         FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
         FileKind::TimerFd(_) => b"anon_inode:[timerfd]".to_vec(),
+        FileKind::SignalFd(_) => b"anon_inode:[signalfd]".to_vec(),
     })
 }
 

@@ -108,6 +108,9 @@ pub struct Process {
     pub threads: IrqMutex<Vec<Arc<Thread>>>,
     /// Where wait4 sleeps until a child changes state.
     pub child_wait: WaitQueue,
+    /// Where signalfd readers of this process sleep until a signal comes (Linux's
+    /// sighand->signalfd_wqh).
+    pub signalfd_wait: WaitQueue,
     /// Resource usage of its dead threads, replaced address spaces and reaped children.
     pub usage: IrqMutex<rusage::Retired>,
     /// User and group ids.
@@ -207,6 +210,7 @@ impl Process {
             children: IrqMutex::new(Vec::new()),
             threads: IrqMutex::new(Vec::new()),
             child_wait: WaitQueue::new(),
+            signalfd_wait: WaitQueue::new(),
             usage: IrqMutex::new(rusage::Retired::default()),
             cred: IrqMutex::new(cred),
             rlimits: IrqMutex::new(rlimits),

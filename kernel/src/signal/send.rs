@@ -71,6 +71,13 @@ fn queue_limit(process: &Process) -> usize {
     usize::try_from(limit).unwrap_or(usize::MAX)
 }
 
+/// A signal is pending: signalfd readers of `process` (and poll and epoll) look again (Linux's
+/// signalfd_notify).
+fn signalfd_notify(process: &Process) {
+    process.signalfd_wait.wake_all();
+    crate::fs::file::poll_wake();
+}
+
 /// Sends `sig` to a whole process (kill): any of its threads that does not block it takes it.
 /// False if a real-time signal could not be queued once more (see [`SigPending::add`]).
 ///
@@ -83,6 +90,7 @@ pub fn send_to_process(process: &Process, sig: u8, info: KSigInfo) -> bool {
     for thread in process.threads.lock().iter() {
         wake_for(thread, sig);
     }
+    signalfd_notify(process);
     queued
 }
 
@@ -94,6 +102,7 @@ pub fn send_to_thread(thread: &Arc<Thread>, sig: u8, info: KSigInfo) -> bool {
     }
     let queued = thread.pending.add(sig, info, queue_limit(&thread.process));
     wake_for(thread, sig);
+    signalfd_notify(&thread.process);
     queued
 }
 

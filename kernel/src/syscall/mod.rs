@@ -23,7 +23,7 @@
 //! | 102, 104-108, 113-120, 122, 123 | getuid, getgid, setuid, setgid, geteuid, getegid, setreuid, setregid, getgroups, setgroups, setresuid, getresuid, setresgid, getresgid, setfsuid, setfsgid | [`sys`] |
 //! | 143, 145-147, 203, 204 | sched_getparam, sched_getscheduler, sched_get_priority_max/min, sched_setaffinity, sched_getaffinity | [`sys`] |
 //! | 109, 111, 112, 121, 124, 247 | setpgid, getpgrp, setsid, getpgid, getsid, waitid | [`process`] |
-//! | 13, 14, 15, 34, 62, 127, 128, 129, 130, 131, 200, 234, 297 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigqueueinfo, rt_sigsuspend, sigaltstack, tkill, tgkill, rt_tgsigqueueinfo | [`signal`] |
+//! | 13, 14, 15, 34, 62, 127, 128, 129, 130, 131, 200, 234, 282, 289, 297 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigqueueinfo, rt_sigsuspend, sigaltstack, tkill, tgkill, signalfd, signalfd4, rt_tgsigqueueinfo | [`signal`] |
 //! | 74, 75, 76, 77, 217, 85, 162, 306 | fsync, fdatasync, truncate, ftruncate, getdents64, creat, sync, syncfs | [`fs`] |
 //! | 79, 80, 81, 82, 83, 84, 86, 87, 88, 89 | getcwd, chdir, fchdir, rename, mkdir, rmdir, link, unlink, symlink, readlink | [`namei`] |
 //! | 258, 263, 264, 265, 266, 267, 316 | mkdirat, unlinkat, renameat, linkat, symlinkat, readlinkat, renameat2 | [`namei`] |
@@ -130,6 +130,8 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::TKILL => signal::sys_tkill(a[0], a[1]),
         nr::TGKILL => signal::sys_tgkill(a[0], a[1], a[2]),
         nr::RT_SIGQUEUEINFO => signal::sys_rt_sigqueueinfo(a[0], a[1], a[2]),
+        nr::SIGNALFD => signal::sys_signalfd(a[0], a[1], a[2]),
+        nr::SIGNALFD4 => signal::sys_signalfd4(a[0], a[1], a[2], a[3]),
         nr::RT_TGSIGQUEUEINFO => signal::sys_rt_tgsigqueueinfo(a[0], a[1], a[2], a[3]),
         nr::RESTART_SYSCALL => time::sys_restart_syscall(),
         nr::SETPGID => process::sys_setpgid(a[0], a[1]),

@@ -332,3 +332,44 @@ pub fn sys_tkill(tid: u64, sig: u64) -> SysResult {
 pub fn sys_tgkill(tgid: u64, tid: u64, sig: u64) -> SysResult {
     do_tkill(Some(tgid as i32), tid as i32, sig)
 }
+
+/// signalfd4(fd, mask, sizemask, flags): a new signalfd for the signals of `mask` (fd -1), or a
+/// new mask for an existing one (EBADF, or EINVAL for another kind of file). As Linux: EINVAL
+/// unless `sizemask` is 8, then EFAULT for a mask that cannot be read, then EINVAL for another
+/// flag than SFD_CLOEXEC and SFD_NONBLOCK.
+pub fn sys_signalfd4(fd: u64, mask: u64, sizemask: u64, flags: u64) -> SysResult {
+    use crate::fs::{file::FileKind, signalfd::SignalFd};
+    use abi::fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR};
+    if sizemask != 8 {
+        return Err(EINVAL);
+    }
+    let mask: u64 = uaccess::read_user(mask)?;
+    let flags = flags as u32 as u64;
+    if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
+        return Err(EINVAL);
+    }
+    let files = super::read_write::current_files()?;
+    if fd as i32 == -1 {
+        let file = crate::fs::OpenFile::new(
+            FileKind::SignalFd(SignalFd::new(mask)),
+            O_RDWR | (flags & O_NONBLOCK),
+        )?;
+        return files.lock().install(file, flags & O_CLOEXEC != 0);
+    }
+    let file = files.lock().get(fd)?;
+    match &file.kind {
+        FileKind::SignalFd(sfd) => {
+            sfd.set_mask(mask);
+            if let Some(me) = thread::current_process() {
+                me.signalfd_wait.wake_all();
+            }
+            Ok(fd as u32 as u64)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// signalfd(fd, mask, sizemask): signalfd4 without flags.
+pub fn sys_signalfd(fd: u64, mask: u64, sizemask: u64) -> SysResult {
+    sys_signalfd4(fd, mask, sizemask, 0)
+}

@@ -45,7 +45,10 @@ pub(super) fn file_stat(file: &OpenFile) -> stat {
             ..stat::default()
         },
         // An anonymous inode: no file type bits, mode 0600 (Linux's anon_inode_getfile).
-        FileKind::Epoll(_) | FileKind::EventFd(_) | FileKind::TimerFd(_) => stat {
+        FileKind::Epoll(_)
+        | FileKind::EventFd(_)
+        | FileKind::TimerFd(_)
+        | FileKind::SignalFd(_) => stat {
             st_mode: 0o600,
             st_nlink: 1,
             st_blksize: 4096,
