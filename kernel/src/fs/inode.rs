@@ -542,44 +542,52 @@ pub fn memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
 /// The inode of a pipe, as a walk through /proc/PID/fd/N finds it (pipefs's): a FIFO with the
 /// pipe's inode number, whose opening is another end of the pipe. None if memory ran out.
 pub fn pipe_inode(pipe: &Arc<super::pipe::Pipe>) -> Option<Arc<Inode>> {
-    let now = now();
-    Arc::try_new(Inode {
-        ino: pipe.ino,
-        dev: PIPEFS_DEV,
-        path: String::new(),
-        kind: InodeKind::Pipe(pipe.clone()),
-        shmem: false,
-        meta: IrqMutex::new(Metadata {
-            mode: super::pipe::PIPE_MODE,
-            nlink: 1,
-            size: 0,
-            atime: now,
-            mtime: now,
-            ctime: now,
-            source: &[],
-            written: false,
-        }),
-        cache: PageCache::new(),
-        write_count: AtomicI64::new(0),
-        seals: AtomicU32::new(F_SEAL_SEAL),
-        locks: super::flock::FileLocks::new(),
-    })
-    .ok()
+    let kind = InodeKind::Pipe(pipe.clone());
+    unlisted(
+        pipe.ino,
+        PIPEFS_DEV,
+        String::new(),
+        kind,
+        super::pipe::PIPE_MODE,
+        1,
+    )
 }
 
 /// A shmem file of `size` bytes that no directory holds.
 fn shmem_inode(path: String, size: u64, perm: u32) -> Option<Arc<Inode>> {
+    let inode = unlisted(
+        next_ino(),
+        SHMEM_DEV,
+        path,
+        InodeKind::Regular,
+        S_IFREG | perm,
+        0,
+    )?;
+    inode.meta.lock().size = size;
+    Some(inode)
+}
+
+/// An inode of no directory (shared memory, a memfd, a pipe reached through /proc): empty, its
+/// time stamps now. Shared memory's pages count as Shmem where mapped.
+fn unlisted(
+    ino: u64,
+    dev: (u32, u32),
+    path: String,
+    kind: InodeKind,
+    mode: u32,
+    nlink: u32,
+) -> Option<Arc<Inode>> {
     let now = now();
     Arc::try_new(Inode {
-        ino: next_ino(),
-        dev: SHMEM_DEV,
+        ino,
+        dev,
         path,
-        kind: InodeKind::Regular,
-        shmem: true,
+        shmem: matches!(kind, InodeKind::Regular),
+        kind,
         meta: IrqMutex::new(Metadata {
-            mode: S_IFREG | perm,
-            nlink: 0,
-            size,
+            mode,
+            nlink,
+            size: 0,
             atime: now,
             mtime: now,
             ctime: now,
