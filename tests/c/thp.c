@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -216,6 +218,30 @@ int main(void)
     waitpid(pid, &status, 0);
     printf("second child status %d\n", WEXITSTATUS(status));
     munmap(f, 2 * HP);
+
+    /* PR_SET_THP_DISABLE: no huge page, not eligible, kept across fork; and back. */
+    fflush(stdout);
+    printf("PR_GET_THP_DISABLE: %d\n", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
+    printf("PR_SET_THP_DISABLE: %d\n", prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0));
+    printf("PR_GET_THP_DISABLE: %d\n", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
+    int rc = prctl(PR_GET_THP_DISABLE, 1, 0, 0, 0);
+    printf("PR_GET_THP_DISABLE with an argument: %d %s\n", rc, rc < 0 && errno == EINVAL ? "EINVAL" : "");
+    char *x = huge_area(2 * HP, 700);
+    show("disabled", x, 2 * HP);
+    printf("status THP_enabled: %ld\n", status_kb("THP_enabled"));
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        printf("child PR_GET_THP_DISABLE: %d\n", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    printf("PR_SET_THP_DISABLE 0: %d\n", prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0));
+    munmap(x, 2 * HP);
+    x = huge_area(2 * HP, 800);
+    show("enabled again", x, 2 * HP);
+    munmap(x, 2 * HP);
     printf("done\n");
     return 0;
 }

@@ -35,6 +35,9 @@ fn huge_pages_match_linux() {
             "moved to 2 MiB: +0..+4096 kB rss 4096 pss 4096 anonhuge 4096 eligible 1",
             "child: +0..+4096 kB rss 4096 pss 2048 anonhuge 4096 eligible 1",
             "parent after its writes: +0..+4096 kB rss 4096 pss 4096 anonhuge 4096 eligible 1",
+            "disabled: +0..+4096 kB rss 4096 pss 4096 anonhuge 0 eligible 0",
+            "child PR_GET_THP_DISABLE: 1",
+            "enabled again: +0..+4096 kB rss 4096 pss 4096 anonhuge 4096 eligible 1",
             "done",
         ],
     );

@@ -277,8 +277,11 @@ pub fn render_status(process: &Process, thread: Option<&Thread>) -> Result<Strin
         process.pgid.load(Ordering::Relaxed),
         process.sid.load(Ordering::Relaxed),
     );
+    let mut thp_enabled = true;
     if let Some(mm) = process.mm() {
-        mm.lock().render_status_memory(&mut out);
+        let m = mm.lock();
+        m.render_status_memory(&mut out);
+        thp_enabled = !m.thp_disabled;
     }
     let (pending, blocked) = task.map_or((0, 0), |t| (t.pending.get(), t.sigmask.get()));
     let shared = process.shared_pending.get();
@@ -287,9 +290,10 @@ pub fn render_status(process: &Process, thread: Option<&Thread>) -> Result<Strin
         task.map_or(0, |t| t.pending.queued()) as u64 + process.shared_pending.queued() as u64;
     let _ = write!(
         out,
-        "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t{}\nSigQ:\t{queued}/{}\nSigPnd:\t{pending:016x}\n\
+        "CoreDumping:\t0\nTHP_enabled:\t{}\nThreads:\t{}\nSigQ:\t{queued}/{}\nSigPnd:\t{pending:016x}\n\
          ShdPnd:\t{shared:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t{ignored:016x}\n\
          SigCgt:\t{caught:016x}\n",
+        thp_enabled as u8,
         process.threads.lock().len(),
         process.rlimits.lock().cur(abi::resource::RLIMIT_SIGPENDING),
     );

@@ -33,6 +33,7 @@ impl MmInner {
             c.vmas =
                 super::heap::charged(|| self.vmas.duplicate()).map_err(|_| MapError::NoMemory)?;
             c.layout = self.layout;
+            c.thp_disabled = self.thp_disabled;
             c.exe_file = self.exe_file.clone();
 
             let mut fix_child = false;

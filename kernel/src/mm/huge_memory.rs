@@ -147,7 +147,7 @@ impl MmInner {
         end: u64,
         flags: VmFlags,
     ) -> Option<FaultOutcome> {
-        if !vma_allows(flags, false) {
+        if self.thp_disabled || !vma_allows(flags, false) {
             return None;
         }
         let haddr = huge_range_at(addr, start, end)?;

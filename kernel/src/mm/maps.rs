@@ -376,7 +376,8 @@ impl MmInner {
             let _ = writeln!(out, "KernelPageSize: {:>8} kB", PAGE_SIZE >> 10);
             let _ = writeln!(out, "MMUPageSize:    {:>8} kB", PAGE_SIZE >> 10);
             stats.write(&mut out, false);
-            let eligible = super::huge_memory::vma_allows(flags, has_file)
+            let eligible = !self.thp_disabled
+                && super::huge_memory::vma_allows(flags, has_file)
                 && super::huge_memory::has_huge_range(start, end);
             let _ = writeln!(out, "THPeligible:    {}", eligible as u8);
             out.push_str("VmFlags:");

@@ -126,6 +126,9 @@ pub struct MmInner {
     /// Flags every new area gets (Linux's mm->def_flags): VM_LOCKED (and VM_LOCKONFAULT) after
     /// mlockall(MCL_FUTURE). Not inherited by fork, reset by exec.
     pub def_flags: VmFlags,
+    /// No transparent huge pages here (prctl's PR_SET_THP_DISABLE, Linux's MMF_DISABLE_THP):
+    /// kept by fork and execve.
+    pub thp_disabled: bool,
 }
 
 /// A process's memory descriptor. Shared (Arc) by the threads of a process, when there are threads.
@@ -149,6 +152,7 @@ impl Mm {
                 counters: MmCounters::default(),
                 exe_file: None,
                 def_flags: VmFlags::empty(),
+                thp_disabled: false,
             }),
         })
         .map_err(|_| MapError::NoMemory)

@@ -67,6 +67,11 @@ pub fn execve(
     let argv = copy_strings(argv_ptr, &mut total)?;
     let envp = copy_strings(envp_ptr, &mut total)?;
     let loaded = exec::load(&inode, &path, &argv, &envp)?;
+    // PR_SET_THP_DISABLE outlives execve (Linux's MMF_INIT_MASK).
+    if let Some(old) = process.mm() {
+        let disabled = old.lock().thp_disabled;
+        loaded.mm.lock().thp_disabled = disabled;
+    }
     de_thread(&me)?;
     unshare_sighand(process)?;
     unshare_files(process)?;

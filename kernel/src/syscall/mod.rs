@@ -177,7 +177,7 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::UNAME => sys::sys_uname(a[0]),
         nr::SYSINFO => sys::sys_sysinfo(a[0]),
         nr::GETRANDOM => sys::sys_getrandom(a[0], a[1], a[2]),
-        nr::PRCTL => sys::sys_prctl(a[0], a[1]),
+        nr::PRCTL => sys::sys_prctl(a[0], a[1], a[2], a[3], a[4]),
         nr::PERSONALITY => sys::sys_personality(a[0]),
         nr::GETRLIMIT => sys::sys_getrlimit(a[0], a[1]),
         nr::SETRLIMIT => sys::sys_setrlimit(a[0], a[1]),

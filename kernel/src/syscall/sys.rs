@@ -3,7 +3,7 @@
 //! uname, sysinfo, getrandom, the thread's name, CPU affinity and scheduling policy.
 
 use abi::{
-    prctl::{PR_GET_NAME, PR_SET_NAME, TASK_COMM_LEN},
+    prctl::{PR_GET_NAME, PR_GET_THP_DISABLE, PR_SET_NAME, PR_SET_THP_DISABLE, TASK_COMM_LEN},
     random::{GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM},
     resource::{RLIM_NLIMITS, rlimit},
     sysinfo::sysinfo,
@@ -269,9 +269,10 @@ pub fn sys_getrandom(buf: u64, count: u64, flags: u64) -> SysResult {
 
 // --- The thread's name, affinity and scheduling -------------------------------------------------
 
-/// prctl(option, ...): PR_SET_NAME and PR_GET_NAME; other options are EINVAL, as Linux answers for
-/// options it does not know.
-pub fn sys_prctl(option: u64, arg2: u64) -> SysResult {
+/// prctl(option, ...): PR_SET_NAME and PR_GET_NAME; PR_SET_THP_DISABLE and PR_GET_THP_DISABLE
+/// (EINVAL for a non-zero argument they do not take); other options are EINVAL, as Linux answers
+/// for options it does not know.
+pub fn sys_prctl(option: u64, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> SysResult {
     let me = thread::current().ok_or(ESRCH)?;
     match option {
         PR_SET_NAME => {
@@ -287,6 +288,19 @@ pub fn sys_prctl(option: u64, arg2: u64) -> SysResult {
         PR_GET_NAME => {
             let name = *me.comm.lock();
             uaccess::write_user(arg2, &name)?;
+            Ok(0)
+        }
+        PR_SET_THP_DISABLE | PR_GET_THP_DISABLE => {
+            let get = option == PR_GET_THP_DISABLE;
+            if arg3 != 0 || arg4 != 0 || arg5 != 0 || (get && arg2 != 0) {
+                return Err(EINVAL);
+            }
+            let mm = me.process.mm().ok_or(EINVAL)?;
+            let mut m = mm.lock();
+            if get {
+                return Ok(m.thp_disabled as u64);
+            }
+            m.thp_disabled = arg2 != 0;
             Ok(0)
         }
         _ => Err(EINVAL),

@@ -13,5 +13,10 @@ pub const ARCH_SET_CPUID: u64 = 0x1012;
 pub const PR_SET_NAME: u64 = 15;
 /// Read the calling thread's name into a 16-byte buffer.
 pub const PR_GET_NAME: u64 = 16;
+/// Turn transparent huge pages off (arg2 != 0) or back on for the process (its mm's
+/// MMF_DISABLE_THP, kept across fork and execve).
+pub const PR_SET_THP_DISABLE: u64 = 41;
+/// Whether they are off.
+pub const PR_GET_THP_DISABLE: u64 = 42;
 /// The length of a task's name, with the NUL (TASK_COMM_LEN).
 pub const TASK_COMM_LEN: usize = 16;
