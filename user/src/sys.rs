@@ -84,6 +84,10 @@ pub fn mprotect(addr: u64, len: u64, prot: u64) -> i64 {
     raw(nr::MPROTECT, [addr, len, prot, 0, 0, 0])
 }
 
+pub fn madvise(addr: u64, len: u64, advice: u64) -> i64 {
+    raw(nr::MADVISE, [addr, len, advice, 0, 0, 0])
+}
+
 /// The raw brk call: returns the new break, or the old one if it could not move.
 pub fn brk(addr: u64) -> u64 {
     raw(nr::BRK, [addr, 0, 0, 0, 0, 0]) as u64

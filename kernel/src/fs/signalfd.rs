@@ -8,7 +8,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{
-    signal::{self, KSigInfo, SIGCHLD, SIGKILL, SIGSTOP, sigmask},
+    signal::{self, KSigInfo, SIGKILL, SIGSTOP, SigLayout, sigmask},
     sync::IrqOff,
     syscall::errno::*,
     thread,
@@ -84,24 +84,20 @@ fn record(sig: u8, info: &KSigInfo) -> [u8; SIGINFO_SIZE] {
         |offset: usize, bytes: &[u8]| r[offset..offset + bytes.len()].copy_from_slice(bytes);
     put(0, &(sig as u32).to_ne_bytes()); // ssi_signo
     put(8, &info.code.to_ne_bytes()); // ssi_code
-    let user = info.code <= 0 || info.code == abi::signal::SI_KERNEL;
-    let fault = matches!(
-        sig,
-        signal::SIGSEGV | signal::SIGBUS | signal::SIGILL | signal::SIGFPE | signal::SIGTRAP
-    );
-    if !user && fault {
+    let layout = info.layout(sig);
+    if layout == SigLayout::Fault {
         put(72, &info.addr.to_ne_bytes()); // ssi_addr
-    } else if !user && sig == SIGCHLD {
-        put(12, &(info.pid as u32).to_ne_bytes()); // ssi_pid
-        put(16, &info.uid.to_ne_bytes()); // ssi_uid
-        put(40, &info.status.to_ne_bytes()); // ssi_status
-    } else {
-        put(12, &(info.pid as u32).to_ne_bytes());
-        put(16, &info.uid.to_ne_bytes());
-        if info.code < 0 && info.code != abi::signal::SI_TKILL {
+        return r;
+    }
+    put(12, &(info.pid as u32).to_ne_bytes()); // ssi_pid
+    put(16, &info.uid.to_ne_bytes()); // ssi_uid
+    match layout {
+        SigLayout::Child => put(40, &info.status.to_ne_bytes()), // ssi_status
+        SigLayout::Queued => {
             put(44, &(info.value as u32).to_ne_bytes()); // ssi_int
             put(48, &info.value.to_ne_bytes()); // ssi_ptr
         }
+        SigLayout::Fault | SigLayout::Kill => {}
     }
     r
 }

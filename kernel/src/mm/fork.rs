@@ -61,9 +61,7 @@ impl MmInner {
                             // frames of a huge page).
                             if pte.contains(PteFlags::HUGE_PAGE) {
                                 let _ = HugeFrame::get(frame).into_raw();
-                                for _ in 0..HPAGE_PMD_NR {
-                                    counters.add_page(PageFlags::ANON);
-                                }
+                                counters.add_pages(PageFlags::ANON, HPAGE_PMD_NR as u64);
                                 return Some(pte);
                             }
                             let child_ref = Frame::get(frame);

@@ -163,9 +163,8 @@ impl MmInner {
             self.counters.thp_fault_fallback += 1;
             return None;
         }
-        for _ in 0..HPAGE_PMD_NR {
-            self.counters.add_page(PageFlags::ANON);
-        }
+        self.counters
+            .add_pages(PageFlags::ANON, HPAGE_PMD_NR as u64);
         self.counters.thp_fault_alloc += 1;
         Some(FaultOutcome::NewHugePage)
     }

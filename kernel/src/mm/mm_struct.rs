@@ -71,12 +71,17 @@ impl MmCounters {
 
     /// Counts a page newly mapped by this process.
     pub fn add_page(&mut self, flags: PageFlags) {
+        self.add_pages(flags, 1);
+    }
+
+    /// Counts `n` pages of one kind newly mapped (the 512 of a huge page).
+    pub fn add_pages(&mut self, flags: PageFlags, n: u64) {
         if flags.contains(PageFlags::SHMEM) {
-            self.shmem += 1;
+            self.shmem += n;
         } else if flags.contains(PageFlags::PAGE_CACHE) {
-            self.file += 1;
+            self.file += n;
         } else if flags.contains(PageFlags::ANON) {
-            self.anon += 1;
+            self.anon += n;
         }
         self.hiwater_rss = self.hiwater_rss.max(self.rss());
     }

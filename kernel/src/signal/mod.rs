@@ -149,20 +149,44 @@ impl KSigInfo {
         }
     }
 
+    /// Which fields of a siginfo signal `sig` with this information fills (Linux's
+    /// siginfo_layout, for the layouts this kernel sends).
+    pub fn layout(&self, sig: u8) -> SigLayout {
+        let kernel_code = self.code > 0 && self.code != abi::signal::SI_KERNEL;
+        if kernel_code && matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) {
+            SigLayout::Fault
+        } else if kernel_code && sig == SIGCHLD {
+            SigLayout::Child
+        } else if self.code < 0 && self.code != abi::signal::SI_TKILL {
+            SigLayout::Queued
+        } else {
+            SigLayout::Kill
+        }
+    }
+
     /// The siginfo of signal `sig` with this information, laid out as Linux does for its code.
     pub fn to_user(self, sig: u8) -> siginfo {
         let signo = sig as i32;
-        let fault = matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP);
-        if self.code > 0 && self.code != abi::signal::SI_KERNEL && fault {
-            siginfo::fault(signo, self.code, self.addr)
-        } else if self.code > 0 && self.code != abi::signal::SI_KERNEL && sig == SIGCHLD {
-            siginfo::child(self.code, self.pid, 0, self.status, 0, 0)
-        } else if self.code < 0 && self.code != abi::signal::SI_TKILL {
-            siginfo::queued(signo, self.code, self.pid, self.uid, self.value)
-        } else {
-            siginfo::kill(signo, self.code, self.pid, 0)
+        match self.layout(sig) {
+            SigLayout::Fault => siginfo::fault(signo, self.code, self.addr),
+            SigLayout::Child => siginfo::child(self.code, self.pid, 0, self.status, 0, 0),
+            SigLayout::Queued => siginfo::queued(signo, self.code, self.pid, self.uid, self.value),
+            SigLayout::Kill => siginfo::kill(signo, self.code, self.pid, 0),
         }
     }
+}
+
+/// The kinds of siginfo (Linux's SIL_FAULT, SIL_CHLD, SIL_RT, SIL_KILL): see [`KSigInfo::layout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigLayout {
+    /// A fault's address.
+    Fault,
+    /// A child's pid and status.
+    Child,
+    /// The sender's pid and uid and its `sigval` (sigqueue).
+    Queued,
+    /// The sender's pid and uid (kill, tkill, the kernel).
+    Kill,
 }
 
 /// Signals waiting to be delivered, with what each carries (Linux's struct sigpending). A standard

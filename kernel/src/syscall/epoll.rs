@@ -4,24 +4,18 @@
 //!
 //! A signal ends epoll_wait with EINTR, never a restart, whatever SA_RESTART says (as Linux).
 
-use abi::{
-    epoll::{EP_MAX_EVENTS, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_MOD, epoll_event},
-    fcntl::O_RDWR,
-};
+use abi::epoll::{EP_MAX_EVENTS, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_MOD, epoll_event};
 use alloc::vec::Vec;
 
 use super::{
     SysResult,
     errno::*,
     poll::{Deadline, TempSigmask, read_timespec, wait_ready},
-    read_write::{current_files, fget},
+    read_write::{fget, install_anon},
 };
 use crate::{
     arch::uaccess,
-    fs::{
-        eventpoll::EventPoll,
-        file::{FileKind, OpenFile},
-    },
+    fs::{eventpoll::EventPoll, file::FileKind},
     signal, thread, time,
 };
 
@@ -40,10 +34,8 @@ pub fn sys_epoll_create1(flags: u64) -> SysResult {
     if flags & !EPOLL_CLOEXEC != 0 {
         return Err(EINVAL);
     }
-    let file = OpenFile::new(FileKind::Epoll(EventPoll::new()), O_RDWR)?;
-    current_files()?
-        .lock()
-        .install(file, flags & EPOLL_CLOEXEC != 0)
+    // EPOLL_CLOEXEC is O_CLOEXEC.
+    install_anon(FileKind::Epoll(EventPoll::new()), flags)
 }
 
 /// epoll_ctl(epfd, op, fd, event): the event is read first for ADD and MOD (EFAULT), then both

@@ -1,13 +1,10 @@
 //! eventfd and eventfd2 (Linux's fs/eventfd.c): a counter on a new descriptor (see
 //! [`crate::fs::eventfd`]).
 
-use abi::fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use abi::fcntl::{O_CLOEXEC, O_NONBLOCK};
 
-use super::{SysResult, errno::*, read_write::current_files};
-use crate::fs::{
-    eventfd::EventFd,
-    file::{FileKind, OpenFile},
-};
+use super::{SysResult, errno::*, read_write::install_anon};
+use crate::fs::{eventfd::EventFd, file::FileKind};
 
 /// eventfd2's flags: EFD_SEMAPHORE, and EFD_CLOEXEC and EFD_NONBLOCK, which are O_CLOEXEC and
 /// O_NONBLOCK.
@@ -21,10 +18,7 @@ pub fn sys_eventfd2(initval: u64, flags: u64) -> SysResult {
         return Err(EINVAL);
     }
     let efd = EventFd::new(initval as u32 as u64, flags & EFD_SEMAPHORE != 0);
-    let file = OpenFile::new(FileKind::EventFd(efd), O_RDWR | (flags & O_NONBLOCK))?;
-    current_files()?
-        .lock()
-        .install(file, flags & O_CLOEXEC != 0)
+    install_anon(FileKind::EventFd(efd), flags)
 }
 
 /// eventfd(initval): eventfd2 without flags.

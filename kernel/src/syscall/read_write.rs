@@ -24,6 +24,18 @@ pub fn current_files() -> Result<fs::SharedFdTable, Errno> {
     thread::current_process().ok_or(EBADF)?.files()
 }
 
+/// A new anonymous-inode file (epoll, eventfd, timerfd, signalfd) on the caller's lowest free
+/// descriptor, as Linux's anon_inode_getfd: open for reading and writing, non-blocking with
+/// O_NONBLOCK in `flags`, close-on-exec with O_CLOEXEC (the calls' *_CLOEXEC and *_NONBLOCK
+/// flags are these).
+pub fn install_anon(kind: fs::file::FileKind, flags: u64) -> SysResult {
+    use abi::fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR};
+    let file = OpenFile::new(kind, O_RDWR | (flags & O_NONBLOCK))?;
+    current_files()?
+        .lock()
+        .install(file, flags & O_CLOEXEC != 0)
+}
+
 /// The open file behind `fd` in the calling process.
 pub fn fget(fd: u64) -> Result<Arc<OpenFile>, Errno> {
     current_files()?.lock().get(fd)

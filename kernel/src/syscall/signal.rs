@@ -198,17 +198,22 @@ pub fn sys_rt_sigreturn(regs: &mut PtRegs) -> SysResult {
     Ok(regs.rax)
 }
 
+/// The signal argument of the calls that send one: 0 (only check the target) or a valid signal;
+/// EINVAL otherwise.
+fn signal_arg(sig: u64) -> Result<u8, Errno> {
+    match sig as i32 {
+        0 => Ok(0),
+        _ => valid_signal(sig).ok_or(EINVAL),
+    }
+}
+
 /// kill(pid, sig): sends `sig` to a process (pid > 0), to every process of the caller's group
 /// (0) or of group -pid (< -1), or to every process but init and the caller (-1). Signal 0 only
 /// checks that the target exists. Everyone may signal everyone here: there are no users yet, as
 /// for root on Linux. A zombie still exists until reaped: signalling it succeeds and does nothing.
 pub fn sys_kill(pid: u64, sig: u64) -> SysResult {
     let pid = pid as i32;
-    let sig = if sig as i32 == 0 {
-        0
-    } else {
-        valid_signal(sig).ok_or(EINVAL)?
-    };
+    let sig = signal_arg(sig)?;
     let me = thread::current_process().ok_or(ESRCH)?;
     let info = KSigInfo::user(SI_USER, me.pid);
     match pid {
@@ -241,11 +246,7 @@ pub fn sys_kill(pid: u64, sig: u64) -> SysResult {
 
 /// Sends `sig` to thread `tid`, of process `tgid` if that is given (tkill, tgkill).
 fn do_tkill(tgid: Option<i32>, tid: i32, sig: u64) -> SysResult {
-    let sig = if sig as i32 == 0 {
-        0
-    } else {
-        valid_signal(sig).ok_or(EINVAL)?
-    };
+    let sig = signal_arg(sig)?;
     if tid <= 0 || tgid.is_some_and(|t| t <= 0) {
         return Err(EINVAL);
     }
@@ -289,10 +290,7 @@ fn queued_info(uinfo: u64, target: i32) -> Result<KSigInfo, Errno> {
 pub fn sys_rt_sigqueueinfo(pid: u64, sig: u64, uinfo: u64) -> SysResult {
     let pid = pid as i32;
     let info = queued_info(uinfo, pid)?;
-    let sig = match sig as i32 {
-        0 => 0,
-        _ => valid_signal(sig).ok_or(EINVAL)?,
-    };
+    let sig = signal_arg(sig)?;
     let target = u32::try_from(pid)
         .ok()
         .and_then(process::find)
@@ -310,10 +308,7 @@ pub fn sys_rt_tgsigqueueinfo(tgid: u64, tid: u64, sig: u64, uinfo: u64) -> SysRe
         return Err(EINVAL);
     }
     let info = queued_info(uinfo, tid)?;
-    let sig = match sig as i32 {
-        0 => 0,
-        _ => valid_signal(sig).ok_or(EINVAL)?,
-    };
+    let sig = signal_arg(sig)?;
     let target = thread::find(tid as u32)
         .filter(|t| t.process.pid == tgid as u32)
         .ok_or(ESRCH)?;
@@ -339,7 +334,7 @@ pub fn sys_tgkill(tgid: u64, tid: u64, sig: u64) -> SysResult {
 /// flag than SFD_CLOEXEC and SFD_NONBLOCK.
 pub fn sys_signalfd4(fd: u64, mask: u64, sizemask: u64, flags: u64) -> SysResult {
     use crate::fs::{file::FileKind, signalfd::SignalFd};
-    use abi::fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR};
+    use abi::fcntl::{O_CLOEXEC, O_NONBLOCK};
     if sizemask != 8 {
         return Err(EINVAL);
     }
@@ -348,15 +343,10 @@ pub fn sys_signalfd4(fd: u64, mask: u64, sizemask: u64, flags: u64) -> SysResult
     if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
         return Err(EINVAL);
     }
-    let files = super::read_write::current_files()?;
     if fd as i32 == -1 {
-        let file = crate::fs::OpenFile::new(
-            FileKind::SignalFd(SignalFd::new(mask)),
-            O_RDWR | (flags & O_NONBLOCK),
-        )?;
-        return files.lock().install(file, flags & O_CLOEXEC != 0);
+        return super::read_write::install_anon(FileKind::SignalFd(SignalFd::new(mask)), flags);
     }
-    let file = files.lock().get(fd)?;
+    let file = super::read_write::fget(fd)?;
     match &file.kind {
         FileKind::SignalFd(sfd) => {
             sfd.set_mask(mask);

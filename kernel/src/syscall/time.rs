@@ -142,7 +142,7 @@ fn read_clock(clock: Clock) -> Result<i64, Errno> {
     })
 }
 
-fn to_timespec(ns: i64) -> timespec {
+pub(super) fn to_timespec(ns: i64) -> timespec {
     timespec {
         tv_sec: ns.div_euclid(NSEC_PER_SEC),
         tv_nsec: ns.rem_euclid(NSEC_PER_SEC),
@@ -153,14 +153,19 @@ fn to_timespec(ns: i64) -> timespec {
 /// (Linux's timespec64_valid and the sleep calls' check).
 fn read_timespec(ptr: u64) -> Result<timespec, Errno> {
     let ts: timespec = uaccess::read_user(ptr)?;
-    if ts.tv_sec < 0 || !(0..NSEC_PER_SEC).contains(&ts.tv_nsec) {
+    if !valid_timespec(&ts) {
         return Err(EINVAL);
     }
     Ok(ts)
 }
 
+/// Linux's timespec64_valid with a non-negative time: 0 <= tv_nsec < 1e9 and tv_sec >= 0.
+pub(super) fn valid_timespec(ts: &timespec) -> bool {
+    ts.tv_sec >= 0 && (0..NSEC_PER_SEC).contains(&ts.tv_nsec)
+}
+
 /// A valid timespec in ns, saturating at i64::MAX (a sleep of centuries).
-fn timespec_ns(ts: timespec) -> i64 {
+pub(super) fn timespec_ns(ts: timespec) -> i64 {
     ts.tv_sec
         .saturating_mul(NSEC_PER_SEC)
         .saturating_add(ts.tv_nsec)

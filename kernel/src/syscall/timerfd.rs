@@ -2,7 +2,7 @@
 //! checks in its order. The timer itself is [`crate::fs::timerfd`].
 
 use abi::{
-    fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR},
+    fcntl::{O_CLOEXEC, O_NONBLOCK},
     time::{
         CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME,
         CLOCK_REALTIME_ALARM, itimerspec, timespec,
@@ -10,19 +10,20 @@ use abi::{
 };
 use alloc::sync::Arc;
 
-use super::{SysResult, errno::*, read_write::current_files};
+use super::{
+    SysResult,
+    errno::*,
+    read_write::{current_files, install_anon},
+    time::{timespec_ns, to_timespec, valid_timespec},
+};
 use crate::{
     arch::uaccess,
-    fs::{
-        file::{FileKind, OpenFile},
-        timerfd::TimerFd,
-    },
+    fs::{file::FileKind, timerfd::TimerFd},
     time,
 };
 
 pub const TFD_TIMER_ABSTIME: u64 = 1;
 pub const TFD_TIMER_CANCEL_ON_SET: u64 = 2;
-const NSEC_PER_SEC: i64 = 1_000_000_000;
 
 /// timerfd_create(clockid, flags): a disarmed timer on the lowest free descriptor; EINVAL for
 /// another clock than CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and their _ALARM forms
@@ -41,10 +42,7 @@ pub fn sys_timerfd_create(clockid: u64, flags: u64) -> SysResult {
         return Err(EINVAL);
     }
     let timer = TimerFd::new(clockid as u32).ok_or(ENOMEM)?;
-    let file = OpenFile::new(FileKind::TimerFd(timer), O_RDWR | (flags & O_NONBLOCK))?;
-    current_files()?
-        .lock()
-        .install(file, flags & O_CLOEXEC != 0)
+    install_anon(FileKind::TimerFd(timer), flags)
 }
 
 /// The timer behind `fd`: EBADF for no descriptor, EINVAL for another kind of file.
@@ -56,28 +54,18 @@ fn timer_of(fd: u64) -> Result<Arc<TimerFd>, Errno> {
     }
 }
 
-fn valid(ts: &timespec) -> bool {
-    ts.tv_sec >= 0 && (0..NSEC_PER_SEC).contains(&ts.tv_nsec)
-}
-
-fn ns(ts: &timespec) -> u64 {
-    (ts.tv_sec as u64)
-        .saturating_mul(NSEC_PER_SEC as u64)
-        .saturating_add(ts.tv_nsec as u64)
-}
-
-fn to_timespec(ns: u64) -> timespec {
-    timespec {
-        tv_sec: (ns / NSEC_PER_SEC as u64) as i64,
-        tv_nsec: (ns % NSEC_PER_SEC as u64) as i64,
-    }
-}
-
+/// A setting in ns as an itimerspec (times past i64::MAX ns, beyond 2262, as Linux's KTIME_MAX).
 fn setting(left: u64, interval: u64) -> itimerspec {
+    let ts = |ns: u64| to_timespec(i64::try_from(ns).unwrap_or(i64::MAX));
     itimerspec {
-        it_interval: to_timespec(interval),
-        it_value: to_timespec(left),
+        it_interval: ts(interval),
+        it_value: ts(left),
     }
+}
+
+/// A valid (non-negative) timespec in ns.
+fn ns(ts: timespec) -> u64 {
+    timespec_ns(ts) as u64
 }
 
 /// timerfd_settime(fd, flags, new, old): arms (a zero it_value disarms) and forgets unread
@@ -89,13 +77,13 @@ pub fn sys_timerfd_settime(fd: u64, flags: u64, new: u64, old: u64) -> SysResult
     let flags = flags as u32 as u64;
     let new: itimerspec = uaccess::read_user(new)?;
     if flags & !(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET) != 0
-        || !valid(&new.it_value)
-        || !valid(&new.it_interval)
+        || !valid_timespec(&new.it_value)
+        || !valid_timespec(&new.it_interval)
     {
         return Err(EINVAL);
     }
     let timer = timer_of(fd)?;
-    let value = ns(&new.it_value);
+    let value = ns(new.it_value);
     let now = time::now_ns();
     let deadline = if value == 0 {
         None
@@ -111,7 +99,7 @@ pub fn sys_timerfd_settime(fd: u64, flags: u64, new: u64, old: u64) -> SysResult
     } else {
         Some(value)
     };
-    let (left, interval) = timer.set(deadline, ns(&new.it_interval))?;
+    let (left, interval) = timer.set(deadline, ns(new.it_interval))?;
     if old != 0 {
         uaccess::write_user(old, &setting(left, interval))?;
     }

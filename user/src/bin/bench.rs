@@ -92,7 +92,7 @@ fn fork_exit_wait(child: impl FnOnce()) -> u64 {
 /// Small pages only in [addr, addr + len): the figures measure 4 KiB faults whatever the
 /// machine's huge-page mode.
 fn no_huge(addr: u64, len: u64) {
-    sys::raw(abi::nr::MADVISE, [addr, len, MADV_NOHUGEPAGE, 0, 0, 0]);
+    sys::madvise(addr, len, MADV_NOHUGEPAGE);
 }
 
 fn faults() {
@@ -131,7 +131,7 @@ fn huge_page_run(advice: u64) -> (u64, u64) {
     const HUGE: u64 = 2 << 20;
     let raw = map(LEN + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
     let area = raw.next_multiple_of(HUGE);
-    sys::raw(abi::nr::MADVISE, [area, LEN, advice, 0, 0, 0]);
+    sys::madvise(area, LEN, advice);
     // Once before, so that the stack this reading needs is mapped before the count.
     rss_and_huge();
     let (rss0, huge0) = rss_and_huge();

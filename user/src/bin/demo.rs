@@ -527,7 +527,7 @@ fn huge_page() {
     }
     let raw = raw as u64;
     let area = raw.next_multiple_of(HUGE);
-    raw_madvise(area, HUGE, MADV_HUGEPAGE);
+    madvise(area, HUGE, MADV_HUGEPAGE);
     println!("   mmap 4 MiB; madvise(MADV_HUGEPAGE) on the 2 MiB-aligned half at {area:#x};");
     println!("   one byte written there:");
     poke(area, 1);
@@ -594,11 +594,6 @@ fn aslr_child() -> i32 {
         main as fn(Args) -> i32 as usize
     );
     0
-}
-
-/// madvise(2) (not among the user library's wrappers).
-fn raw_madvise(addr: u64, len: u64, advice: u64) -> i64 {
-    raw(abi::nr::MADVISE, [addr, len, advice, 0, 0, 0])
 }
 
 /// A dynamically linked program, for the last part of the tour: Debian's own `cat`, which
