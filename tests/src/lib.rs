@@ -422,9 +422,14 @@ fn compile_c(compiler: &str, name: &str, extra: &[&str]) -> PathBuf {
 
 fn compile_c_linked(compiler: &str, name: &str, static_link: bool, extra: &[&str]) -> PathBuf {
     let src = workspace().join("tests/c").join(format!("{name}.c"));
+    // One directory per build, not per test binary: two tests of one binary that build the same
+    // program run in parallel, and a build must not truncate the file the other is booting, nor
+    // the other's clean-up remove it.
+    static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let build = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let linking = if static_link { "static" } else { "dynamic" };
     let dir = std::env::temp_dir().join(format!(
-        "vmkernel-c-{name}-{compiler}-{linking}-{}",
+        "vmkernel-c-{name}-{compiler}-{linking}-{}-{build}",
         std::process::id()
     ));
     std::fs::create_dir_all(&dir).unwrap();
