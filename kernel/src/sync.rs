@@ -20,6 +20,9 @@
 //!    lock and wakes its wait queues; dropping a file open for writing takes its inode's
 //!    metadata. A process's `threads` list while a signal is sent to or flushed from each of its
 //!    threads (`signal::send`: it takes the thread's pending set, its `state` and the run queue).
+//!    The timer list (`timer::TIMERS`) or a process's POSIX timer list, then one POSIX timer's
+//!    state, under which the timer's signal is sent (`process::posix_timers`); ITIMER_REAL's
+//!    SIGALRM is sent under the timer list too.
 //! 5. An open file's position (a leaf where it is only read or set).
 //!    Then an inode's metadata (`Inode::meta`: size, times, the initramfs source), held by read,
 //!    write and truncate across their page-cache work, and by the fault path under the mm lock.

@@ -1,5 +1,6 @@
 //! Timers (Linux's hrtimers, at the resolution of the tick): deadlines on the monotonic clock
-//! ([`crate::time::now_ns`]) that wake a sleeping thread or fire a process's ITIMER_REAL.
+//! ([`crate::time::now_ns`]) that wake a sleeping thread or fire a process's ITIMER_REAL, a
+//! timerfd or a POSIX timer.
 //!
 //! A thread that sleeps with a deadline ([`crate::sched::WaitQueue::sleep_until`], nanosleep,
 //! poll's timeout, later futex timeouts) is listed here; every timer tick ([`run_expired`]) wakes
@@ -35,6 +36,9 @@ pub enum Target {
     /// A timerfd's expiry ([`crate::fs::timerfd`]), re-armed if periodic. Weak: a closed timerfd
     /// does not stay alive for its timer.
     TimerFd(Weak<crate::fs::timerfd::TimerFd>),
+    /// A POSIX timer on a wall clock ([`crate::process::posix_timers`]), re-armed if periodic.
+    /// Weak: a deleted timer does not stay alive for its entry.
+    PosixTimer(Weak<crate::process::posix_timers::PosixTimer>),
 }
 
 impl Target {
@@ -43,6 +47,7 @@ impl Target {
             (Target::Wake(a), Target::Wake(b)) => Arc::ptr_eq(a, b),
             (Target::ItimerReal(a), Target::ItimerReal(b)) => Weak::ptr_eq(a, b),
             (Target::TimerFd(a), Target::TimerFd(b)) => Weak::ptr_eq(a, b),
+            (Target::PosixTimer(a), Target::PosixTimer(b)) => Weak::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -74,29 +79,20 @@ pub fn run_expired(now_ns: u64) {
     let mut timers = TIMERS.lock();
     while timers.first().is_some_and(|(d, _)| *d <= now_ns) {
         let (_, target) = timers.remove(0);
-        match target {
-            Target::Wake(thread) => sched::wake(&thread),
-            Target::ItimerReal(process) => {
-                let Some(p) = process.upgrade() else {
-                    continue;
-                };
-                if let Some(next) = itimer::real_expired(&p, now_ns) {
-                    // Later than now_ns, so this loop does not meet it again; it takes the slot
-                    // just freed, so the insert does not allocate.
-                    let at = timers.partition_point(|(d, _)| *d <= next);
-                    timers.insert(at, (next, Target::ItimerReal(process)));
-                }
+        let next = match &target {
+            Target::Wake(thread) => {
+                sched::wake(thread);
+                None
             }
-            Target::TimerFd(tfd) => {
-                let Some(t) = tfd.upgrade() else {
-                    continue;
-                };
-                if let Some(next) = t.expired(now_ns) {
-                    // As above: later than now_ns, in the slot just freed.
-                    let at = timers.partition_point(|(d, _)| *d <= next);
-                    timers.insert(at, (next, Target::TimerFd(tfd)));
-                }
-            }
+            Target::ItimerReal(p) => p.upgrade().and_then(|p| itimer::real_expired(&p, now_ns)),
+            Target::TimerFd(t) => t.upgrade().and_then(|t| t.expired(now_ns)),
+            Target::PosixTimer(t) => t.upgrade().and_then(|t| t.expired(now_ns)),
+        };
+        if let Some(next) = next {
+            // A periodic timer's next deadline: later than now_ns, so this loop does not meet it
+            // again; it takes the slot just freed, so the insert does not allocate.
+            let at = timers.partition_point(|(d, _)| *d <= next);
+            timers.insert(at, (next, target));
         }
     }
 }

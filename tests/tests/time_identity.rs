@@ -52,3 +52,25 @@ fn timerfd_as_on_linux() {
         ],
     );
 }
+
+/// POSIX timers: clocks, sigevents and ids, one-shot and periodic timers, absolute times, the
+/// timer signal's siginfo by sigtimedwait, a handler and signalfd, overruns, SIGEV_NONE,
+/// SIGEV_THREAD_ID, musl's SIGEV_THREAD, CPU-time clocks, deletion with the signal pending, fork,
+/// execve, RLIMIT_SIGPENDING and the errors (tests/c/posix_timers.c against Linux).
+#[test]
+fn posix_timers_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("posix_timers", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "value is the id: 1, overrun 0",
+            "overrun 5 to 11: 1",
+            "handled: 3, timerid right: 1, SI_TIMER: 1",
+            "fired: 1 after at least 50 ms of CPU: 1",
+            "after execve: timer_gettime: -1 EINVAL",
+            "calls >= 3: 1, value 42",
+        ],
+    );
+}

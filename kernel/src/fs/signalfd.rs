@@ -89,6 +89,13 @@ fn record(sig: u8, info: &KSigInfo) -> [u8; SIGINFO_SIZE] {
         put(72, &info.addr.to_ne_bytes()); // ssi_addr
         return r;
     }
+    if layout == SigLayout::Timer {
+        put(24, &(info.timer_id as u32).to_ne_bytes()); // ssi_tid
+        put(32, &(info.overrun as u32).to_ne_bytes()); // ssi_overrun
+        put(44, &(info.value as u32).to_ne_bytes()); // ssi_int
+        put(48, &info.value.to_ne_bytes()); // ssi_ptr
+        return r;
+    }
     put(12, &(info.pid as u32).to_ne_bytes()); // ssi_pid
     put(16, &info.uid.to_ne_bytes()); // ssi_uid
     match layout {
@@ -97,7 +104,7 @@ fn record(sig: u8, info: &KSigInfo) -> [u8; SIGINFO_SIZE] {
             put(44, &(info.value as u32).to_ne_bytes()); // ssi_int
             put(48, &info.value.to_ne_bytes()); // ssi_ptr
         }
-        SigLayout::Fault | SigLayout::Kill => {}
+        SigLayout::Fault | SigLayout::Timer | SigLayout::Kill => {}
     }
     r
 }

@@ -94,6 +94,7 @@ pub fn execve(
     // Handlers point into the old program: they go back to the default; ignored signals, the
     // mask and pending signals stay. The alternate stack is gone with the old memory.
     process.actions().flush_handlers();
+    super::posix_timers::exit_itimers(process);
     *me.altstack.lock() = crate::signal::altstack::AltStack::disabled();
     process
         .did_exec

@@ -81,6 +81,8 @@ fn exit_process(process: &Arc<super::Process>, status: ExitStatus) {
     process.vfork_done.complete();
     // Its ITIMER_REAL dies with it.
     crate::timer::cancel(&crate::timer::Target::ItimerReal(Arc::downgrade(process)));
+    // So do its POSIX timers.
+    super::posix_timers::exit_itimers(process);
     // Leave the address space before it goes: CR3 must never point at freed tables.
     mm::paging::activate_kernel();
     let mm = process.mm.lock().take();

@@ -20,6 +20,7 @@ pub mod exit;
 pub mod fork;
 pub mod itimer;
 pub mod pgrp;
+pub mod posix_timers;
 pub mod rlimit;
 pub mod rusage;
 pub mod wait;
@@ -132,6 +133,8 @@ pub struct Process {
     pub thread_exit_wait: WaitQueue,
     /// Interval timers (setitimer, alarm).
     pub itimers: IrqMutex<itimer::Itimers>,
+    /// POSIX timers (timer_create), by id.
+    pub posix_timers: IrqMutex<posix_timers::PosixTimers>,
     /// The execution domain and its flags (personality(2)): ADDR_NO_RANDOMIZE turns address
     /// randomisation off for the next execve. Inherited by fork, kept by execve.
     pub personality: AtomicU32,
@@ -221,6 +224,7 @@ impl Process {
             exec_tid: AtomicU32::new(0),
             thread_exit_wait: WaitQueue::new(),
             itimers: IrqMutex::new(itimer::Itimers::default()),
+            posix_timers: IrqMutex::new(posix_timers::PosixTimers::default()),
             personality: AtomicU32::new(parent.map_or(0, |p| p.personality())),
         })
         .ok()?;

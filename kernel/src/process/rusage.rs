@@ -130,6 +130,7 @@ pub fn account_tick(user: bool) {
     {
         me.cpu.tick(user);
         super::itimer::account_tick(&me.process, user);
+        super::posix_timers::account_tick(&me.process, &me, user);
     }
 }
 

@@ -24,7 +24,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::signal::{SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, sigaction, siginfo};
 
-pub use send::{force_sig_fault, kill_pgrp, send_sig, send_to_process, send_to_thread};
+pub use send::{
+    force_sig_fault, kill_pgrp, send_sig, send_sigqueue, send_to_process, send_to_thread,
+};
 
 use crate::{
     arch::syscall::PtRegs,
@@ -129,6 +131,13 @@ pub struct KSigInfo {
     /// uid and the `sigval` it passed, with `pid` the pid it gave.
     pub uid: u32,
     pub value: u64,
+    /// A POSIX timer's signal (SI_TIMER): the timer's id, the arming that sent it (from 1; 0 for
+    /// a siginfo a process queued itself with SI_TIMER), and the expirations missed while it was
+    /// pending, filled in when it is taken. A signal of a timer deleted or set again since it was
+    /// sent is dropped then (see [`crate::process::posix_timers`]).
+    pub timer_id: i32,
+    pub timer_seq: u32,
+    pub overrun: i32,
 }
 
 impl KSigInfo {
@@ -157,6 +166,8 @@ impl KSigInfo {
             SigLayout::Fault
         } else if kernel_code && sig == SIGCHLD {
             SigLayout::Child
+        } else if self.code == abi::signal::SI_TIMER {
+            SigLayout::Timer
         } else if self.code < 0 && self.code != abi::signal::SI_TKILL {
             SigLayout::Queued
         } else {
@@ -170,6 +181,7 @@ impl KSigInfo {
         match self.layout(sig) {
             SigLayout::Fault => siginfo::fault(signo, self.code, self.addr),
             SigLayout::Child => siginfo::child(self.code, self.pid, 0, self.status, 0, 0),
+            SigLayout::Timer => siginfo::timer(signo, self.timer_id, self.overrun, self.value),
             SigLayout::Queued => siginfo::queued(signo, self.code, self.pid, self.uid, self.value),
             SigLayout::Kill => siginfo::kill(signo, self.code, self.pid, 0),
         }
@@ -183,6 +195,8 @@ pub enum SigLayout {
     Fault,
     /// A child's pid and status.
     Child,
+    /// The timer's id, its overrun and its `sigval` (POSIX timers).
+    Timer,
     /// The sender's pid and uid and its `sigval` (sigqueue).
     Queued,
     /// The sender's pid and uid (kill, tkill, the kernel).
@@ -215,6 +229,9 @@ impl SigPending {
                     addr: 0,
                     uid: 0,
                     value: 0,
+                    timer_id: 0,
+                    timer_seq: 0,
+                    overrun: 0,
                 }; NSIG as usize],
             ),
             more: IrqMutex::new(VecDeque::new()),
@@ -255,6 +272,23 @@ impl SigPending {
         }
         more.push_back((sig, info));
         true
+    }
+
+    /// Makes a POSIX timer's `sig` pending with `info` (see [`send::send_sigqueue`]): a
+    /// real-time signal is queued once more (a timer has one signal pending at most, so there
+    /// is no limit); a standard one only if it is not pending, or pending from an earlier setting
+    /// of the same timer, whose information it replaces. False if it was not made pending.
+    pub fn add_timer(&self, sig: u8, info: KSigInfo) -> bool {
+        if sig < SIGRTMIN && self.contains(sig) {
+            let mut infos = self.info.lock();
+            let old = &mut infos[sig as usize - 1];
+            if old.timer_seq == 0 || old.timer_id != info.timer_id {
+                return false;
+            }
+            *old = info;
+            return true;
+        }
+        self.add(sig, info, usize::MAX)
     }
 
     /// Takes `sig` if it is pending, with its information; a real-time signal stays pending
@@ -356,11 +390,19 @@ pub fn take_restart(thread: &Thread) -> u64 {
 
 /// Takes the next signal of `thread` in `mask`: thread-directed before process-directed, lower
 /// numbers first, as Linux's dequeue_signal.
+/// A POSIX timer's signal gets its overrun here, and is dropped if its timer was deleted or set
+/// again since it was sent (Linux's posixtimer_deliver_signal).
 pub fn dequeue_mask(thread: &Thread, mask: u64) -> Option<(u8, KSigInfo)> {
-    thread
-        .pending
-        .take_first(mask)
-        .or_else(|| thread.process.shared_pending.take_first(mask))
+    loop {
+        let (sig, mut info) = thread
+            .pending
+            .take_first(mask)
+            .or_else(|| thread.process.shared_pending.take_first(mask))?;
+        if info.timer_seq == 0 || crate::process::posix_timers::deliver(&thread.process, &mut info)
+        {
+            return Some((sig, info));
+        }
+    }
 }
 
 /// What [`get_signal`] found to do.

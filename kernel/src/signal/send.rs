@@ -106,6 +106,41 @@ pub fn send_to_thread(thread: &Arc<Thread>, sig: u8, info: KSigInfo) -> bool {
     queued
 }
 
+/// Sends a POSIX timer's signal to `process`, or to `thread` of it (Linux's send_sigqueue): true
+/// if it is now pending with `info`. False if the target ignores it, or if it is a standard
+/// signal already pending from someone else (Linux's legacy_queue): the timer sends again at its
+/// next expiry. A standard signal still pending from an earlier setting of the same timer takes
+/// the new information. Timer signals are not counted against RLIMIT_SIGPENDING (Linux
+/// preallocates them with the timer).
+pub fn send_sigqueue(
+    process: &Process,
+    thread: Option<&Arc<Thread>>,
+    sig: u8,
+    info: KSigInfo,
+) -> bool {
+    let mask = match thread {
+        Some(t) => t.sigmask.get() | t.real_blocked.get(),
+        None => process_mask(process),
+    };
+    if !prepare_signal(process, sig, mask) {
+        return false;
+    }
+    let pending = thread.map_or(&process.shared_pending, |t| &t.pending);
+    if !pending.add_timer(sig, info) {
+        return false;
+    }
+    match thread {
+        Some(t) => wake_for(t, sig),
+        None => {
+            for t in process.threads.lock().iter() {
+                wake_for(t, sig);
+            }
+        }
+    }
+    signalfd_notify(process);
+    true
+}
+
 /// Sends `sig` to the current thread as if it had sent it to itself (Linux's
 /// `send_sig(sig, current, 0)`, which pipe_write uses for SIGPIPE): si_code SI_USER, si_pid the
 /// caller's pid.

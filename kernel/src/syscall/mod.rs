@@ -9,6 +9,7 @@
 //! | 3, 16, 22, 32, 33, 72, 73, 292, 293, 436 | close, ioctl (the console's terminal requests; FIOCLEX, FIONCLEX, FIONBIO, FIONREAD; else ENOTTY), pipe, dup, dup2, fcntl, flock, dup3, pipe2, close_range | [`fd`] |
 //! | 7, 23, 270, 271 | poll, select, pselect6, ppoll | [`poll`] |
 //! | 213, 232, 233, 281, 291, 441 | epoll_create, epoll_wait, epoll_ctl, epoll_pwait, epoll_create1, epoll_pwait2 | [`epoll`] |
+//! | 222, 223, 224, 225, 226 | timer_create, timer_settime, timer_gettime, timer_getoverrun, timer_delete | [`posix_timers`] |
 //! | 283, 286, 287 | timerfd_create, timerfd_settime, timerfd_gettime | [`timerfd`] |
 //! | 284, 290 | eventfd, eventfd2 | [`eventfd`] |
 //! | 319 | memfd_create (and fcntl's F_ADD_SEALS, F_GET_SEALS) | [`memfd`] |
@@ -41,6 +42,7 @@ pub mod memfd;
 pub mod mm;
 pub mod namei;
 pub mod poll;
+pub mod posix_timers;
 pub mod process;
 pub mod read_write;
 pub mod signal;
@@ -215,6 +217,11 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::TIMERFD_CREATE => timerfd::sys_timerfd_create(a[0], a[1]),
         nr::TIMERFD_SETTIME => timerfd::sys_timerfd_settime(a[0], a[1], a[2], a[3]),
         nr::TIMERFD_GETTIME => timerfd::sys_timerfd_gettime(a[0], a[1]),
+        nr::TIMER_CREATE => posix_timers::sys_timer_create(a[0], a[1], a[2]),
+        nr::TIMER_SETTIME => posix_timers::sys_timer_settime(a[0], a[1], a[2], a[3]),
+        nr::TIMER_GETTIME => posix_timers::sys_timer_gettime(a[0], a[1]),
+        nr::TIMER_GETOVERRUN => posix_timers::sys_timer_getoverrun(a[0]),
+        nr::TIMER_DELETE => posix_timers::sys_timer_delete(a[0]),
         nr::EPOLL_CTL => epoll::sys_epoll_ctl(a[0], a[1], a[2], a[3]),
         nr::EPOLL_WAIT => epoll::sys_epoll_wait(a[0], a[1], a[2], a[3]),
         nr::EPOLL_PWAIT => epoll::sys_epoll_pwait(a[0], a[1], a[2], a[3], a[4], a[5]),

@@ -266,9 +266,10 @@ fn do_tkill(tgid: Option<i32>, tid: i32, sig: u64) -> SysResult {
 }
 
 /// What rt_sigqueueinfo and rt_tgsigqueueinfo read from the user's siginfo: its code and the
-/// first 16 bytes of its union (si_pid, si_uid, si_value, the layout of SI_QUEUE). EFAULT if it
-/// cannot be read. Linux's rule (do_rt_sigqueueinfo): a process may not pose as the kernel
-/// (si_code >= 0) or as tkill (SI_TKILL) towards anyone but itself (the calling thread's id).
+/// first 16 bytes of its union (si_pid, si_uid, si_value, the layout of SI_QUEUE; si_tid,
+/// si_overrun, si_value for SI_TIMER). EFAULT if it cannot be read. Linux's rule
+/// (do_rt_sigqueueinfo): a process may not pose as the kernel (si_code >= 0) or as tkill
+/// (SI_TKILL) towards anyone but itself (the calling thread's id).
 fn queued_info(uinfo: u64, target: i32) -> Result<KSigInfo, Errno> {
     let raw: [u64; 16] = uaccess::read_user(uinfo)?;
     let code = (raw[1] & 0xffff_ffff) as u32 as i32;
@@ -276,11 +277,15 @@ fn queued_info(uinfo: u64, target: i32) -> Result<KSigInfo, Errno> {
     if (code >= 0 || code == abi::signal::SI_TKILL) && me.tid() as i32 != target {
         return Err(EPERM);
     }
+    let (first, second) = ((raw[2] & 0xffff_ffff) as u32, (raw[2] >> 32) as u32);
     Ok(KSigInfo {
         code,
-        pid: (raw[2] & 0xffff_ffff) as u32 as i32,
-        uid: (raw[2] >> 32) as u32,
+        pid: first as i32,
+        uid: second,
         value: raw[3],
+        // A process may pose as a timer: the same bytes, read as the timer's fields.
+        timer_id: first as i32,
+        overrun: second as i32,
         ..Default::default()
     })
 }

@@ -11,8 +11,8 @@ use abi::{
         CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
         CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
         CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, ITIMER_PROF, ITIMER_REAL,
-        ITIMER_VIRTUAL, NSEC_PER_SEC, TIMER_ABSTIME, USEC_PER_SEC, USER_HZ, itimerval, timespec,
-        timeval, tms,
+        ITIMER_VIRTUAL, NSEC_PER_SEC, TIMER_ABSTIME, USEC_PER_SEC, USER_HZ, itimerspec, itimerval,
+        timespec, timeval, tms,
     },
 };
 
@@ -37,7 +37,7 @@ const TICK_NSEC: u64 = 1_000_000_000 / time::HZ as u64;
 
 /// What a clock id names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Clock {
+pub(super) enum Clock {
     /// Wall-clock time (CLOCK_REALTIME and its variants), in ns since the epoch.
     Realtime { coarse: bool },
     /// Time since boot (CLOCK_MONOTONIC, _RAW, CLOCK_BOOTTIME: nothing suspends here).
@@ -52,7 +52,7 @@ enum Clock {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum CpuKind {
+pub(super) enum CpuKind {
     Prof,
     Virt,
     Sched,
@@ -60,7 +60,7 @@ enum CpuKind {
 
 /// Decodes a clock id (Linux's clockid_to_kclock and the CPUCLOCK_* encoding: bits 0-1 the kind,
 /// bit 2 per-thread, the rest the one's complement of the pid). EINVAL for anything else.
-fn clock(id: u64) -> Result<Clock, Errno> {
+pub(super) fn clock(id: u64) -> Result<Clock, Errno> {
     let id = id as i32;
     if id < 0 {
         let kind = match id & 3 {
@@ -122,7 +122,7 @@ fn cpu_times(id: u32, per_thread: bool) -> Result<CpuTimes, Errno> {
 }
 
 /// A clock's value now, in ns.
-fn read_clock(clock: Clock) -> Result<i64, Errno> {
+pub(super) fn read_clock(clock: Clock) -> Result<i64, Errno> {
     let coarse = |ns: i64| ns - ns.rem_euclid(TICK_NSEC as i64);
     Ok(match clock {
         Clock::Realtime { coarse: false } => time::realtime_ns(),
@@ -169,6 +169,37 @@ pub(super) fn timespec_ns(ts: timespec) -> i64 {
     ts.tv_sec
         .saturating_mul(NSEC_PER_SEC)
         .saturating_add(ts.tv_nsec)
+}
+
+/// A timer setting in ns as an itimerspec (times past i64::MAX ns, beyond 2262, as Linux's
+/// KTIME_MAX): timerfd_gettime's and timer_gettime's answer.
+pub(super) fn setting(left: u64, interval: u64) -> itimerspec {
+    let ts = |ns: u64| to_timespec(i64::try_from(ns).unwrap_or(i64::MAX));
+    itimerspec {
+        it_interval: ts(interval),
+        it_value: ts(left),
+    }
+}
+
+/// When a timer set to `value` ns (timerfd_settime, timer_settime) expires, on the monotonic
+/// clock; None for 0, which disarms. `value` is a delay, or with `abstime` a time on the timer's
+/// clock: the wall clock if `realtime` (as far from now as it is from the wall clock's now),
+/// else the monotonic clock.
+pub(super) fn timer_deadline(value: u64, abstime: bool, realtime: bool) -> Option<u64> {
+    let now = time::now_ns();
+    Some(if value == 0 {
+        return None;
+    } else if !abstime {
+        now.saturating_add(value)
+    } else if realtime {
+        let wall = time::realtime_ns();
+        match i64::try_from(value) {
+            Ok(v) if v >= wall => now.saturating_add((v - wall) as u64),
+            _ => now.saturating_sub(wall.saturating_sub(value as i64) as u64),
+        }
+    } else {
+        value
+    })
 }
 
 pub fn sys_clock_gettime(clock_id: u64, tp: u64) -> SysResult {

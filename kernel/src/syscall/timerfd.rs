@@ -5,7 +5,7 @@ use abi::{
     fcntl::{O_CLOEXEC, O_NONBLOCK},
     time::{
         CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME,
-        CLOCK_REALTIME_ALARM, itimerspec, timespec,
+        CLOCK_REALTIME_ALARM, itimerspec,
     },
 };
 use alloc::sync::Arc;
@@ -14,12 +14,11 @@ use super::{
     SysResult,
     errno::*,
     read_write::{current_files, install_anon},
-    time::{timespec_ns, to_timespec, valid_timespec},
+    time::{setting, timer_deadline, timespec_ns, valid_timespec},
 };
 use crate::{
     arch::uaccess,
     fs::{file::FileKind, timerfd::TimerFd},
-    time,
 };
 
 pub const TFD_TIMER_ABSTIME: u64 = 1;
@@ -54,20 +53,6 @@ fn timer_of(fd: u64) -> Result<Arc<TimerFd>, Errno> {
     }
 }
 
-/// A setting in ns as an itimerspec (times past i64::MAX ns, beyond 2262, as Linux's KTIME_MAX).
-fn setting(left: u64, interval: u64) -> itimerspec {
-    let ts = |ns: u64| to_timespec(i64::try_from(ns).unwrap_or(i64::MAX));
-    itimerspec {
-        it_interval: ts(interval),
-        it_value: ts(left),
-    }
-}
-
-/// A valid (non-negative) timespec in ns.
-fn ns(ts: timespec) -> u64 {
-    timespec_ns(ts) as u64
-}
-
 /// timerfd_settime(fd, flags, new, old): arms (a zero it_value disarms) and forgets unread
 /// expirations. With TFD_TIMER_ABSTIME it_value is a time on the timer's clock, else a delay;
 /// TFD_TIMER_CANCEL_ON_SET is accepted (the wall clock is never set here, so nothing cancels).
@@ -83,23 +68,13 @@ pub fn sys_timerfd_settime(fd: u64, flags: u64, new: u64, old: u64) -> SysResult
         return Err(EINVAL);
     }
     let timer = timer_of(fd)?;
-    let value = ns(new.it_value);
-    let now = time::now_ns();
-    let deadline = if value == 0 {
-        None
-    } else if flags & TFD_TIMER_ABSTIME == 0 {
-        Some(now.saturating_add(value))
-    } else if matches!(timer.clock as u64, CLOCK_REALTIME | CLOCK_REALTIME_ALARM) {
-        // A wall-clock time: as far from now as it is from the wall clock's now.
-        let wall = time::realtime_ns();
-        Some(match i64::try_from(value) {
-            Ok(v) if v >= wall => now.saturating_add((v - wall) as u64),
-            _ => now.saturating_sub(wall.saturating_sub(value as i64) as u64),
-        })
-    } else {
-        Some(value)
-    };
-    let (left, interval) = timer.set(deadline, ns(new.it_interval))?;
+    let realtime = matches!(timer.clock as u64, CLOCK_REALTIME | CLOCK_REALTIME_ALARM);
+    let deadline = timer_deadline(
+        timespec_ns(new.it_value) as u64,
+        flags & TFD_TIMER_ABSTIME != 0,
+        realtime,
+    );
+    let (left, interval) = timer.set(deadline, timespec_ns(new.it_interval) as u64)?;
     if old != 0 {
         uaccess::write_user(old, &setting(left, interval))?;
     }

@@ -403,6 +403,18 @@ impl siginfo {
         info
     }
 
+    /// A POSIX timer's signal (`SI_TIMER`): the timer's id, the expirations missed while it
+    /// was pending, and the `sigval` given to `timer_create`.
+    pub const fn timer(signo: i32, id: i32, overrun: i32, value: u64) -> Self {
+        let mut info = Self::new(signo, SI_TIMER);
+        info.fields.timer = sifields_timer {
+            si_tid: id,
+            si_overrun: overrun,
+            si_value: value,
+        };
+        info
+    }
+
     /// SIGCHLD for a child that exited, was killed, stopped or continued (`CLD_*`); `status` is
     /// the exit code or the signal number.
     pub const fn child(code: i32, pid: i32, uid: u32, status: i32, utime: i64, stime: i64) -> Self {
@@ -522,3 +534,26 @@ pub const POLL_HUP: i32 = 6;
 pub const SYS_SECCOMP: i32 = 1;
 
 layout!(sifields_kill, 8; si_pid = 0, si_uid = 4);
+
+/// How a POSIX timer tells its expiry (`struct sigevent`, `timer_create`): `sigev_notify` is one
+/// of the `SIGEV_*`; the 48-byte union holds the target thread for `SIGEV_THREAD_ID` (the C
+/// library's `SIGEV_THREAD` function and attributes are its own business).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct sigevent {
+    pub sigev_value: u64,
+    pub sigev_signo: i32,
+    pub sigev_notify: i32,
+    pub sigev_notify_thread_id: i32,
+    pub _pad: [i32; 11],
+}
+layout!(sigevent, 64; sigev_value = 0, sigev_signo = 8, sigev_notify = 12, sigev_notify_thread_id = 16);
+
+/// `sigev_notify`: send the signal to the process.
+pub const SIGEV_SIGNAL: i32 = 0;
+/// No notification (the timer is read with `timer_gettime`).
+pub const SIGEV_NONE: i32 = 1;
+/// The C library runs a function in a thread; the kernel sends the signal as for `SIGEV_SIGNAL`.
+pub const SIGEV_THREAD: i32 = 2;
+/// Send the signal to the thread `sigev_notify_thread_id` (or-ed with `SIGEV_SIGNAL`).
+pub const SIGEV_THREAD_ID: i32 = 4;

@@ -43,6 +43,14 @@ fn time() {
     assert_eq!(size_of::<timezone>(), 8);
     assert_eq!(offset_of!(timezone, tz_dsttime), 4);
     same_layout!(itimerval, libc::itimerval; it_interval, it_value);
+    same_layout!(
+        abi::signal::sigevent,
+        libc::sigevent;
+        sigev_value,
+        sigev_signo,
+        sigev_notify,
+        sigev_notify_thread_id
+    );
     same_layout!(itimerspec, libc::itimerspec; it_interval, it_value);
     same_layout!(tms, libc::tms; tms_utime, tms_stime, tms_cutime, tms_cstime);
 }
