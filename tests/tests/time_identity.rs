@@ -1,5 +1,6 @@
-//! Clocks, sleeping, CPU-time accounting, interval timers (tests/c/clocks.c) and identity, limits
-//! and start-up queries (tests/c/identity.c): each program prints the same here as on Linux.
+//! Clocks, sleeping, CPU-time accounting, interval timers (tests/c/clocks.c), timerfd and POSIX
+//! timers (tests/c/timerfd.c, posix_timers.c, timerleak.c) and identity, limits and start-up
+//! queries (tests/c/identity.c): each program prints the same here as on Linux.
 
 use tests::c_differential;
 
@@ -73,4 +74,24 @@ fn posix_timers_as_on_linux() {
             "calls >= 3: 1, value 42",
         ],
     );
+}
+
+/// POSIX timers deleted armed or with their signal pending, or left to a child that exits or
+/// execs, give back every byte of kernel heap (QEMU only: KernelHeapUsed is this kernel's line).
+#[test]
+fn posix_timers_leak_nothing() {
+    let Some(program) = tests::build_c("timerleak", &[]) else {
+        return;
+    };
+    let out = tests::Boot::new("init=/bin/timerleak")
+        .file(&program, "/bin/timerleak")
+        .run();
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+    let output = tests::program_output(&out.console);
+    assert!(
+        output.contains("ok: timers give back the kernel heap") && !output.contains("FAIL"),
+        "{}",
+        out.console
+    );
+    out.expect_status(0);
 }
