@@ -19,6 +19,7 @@ mod exec;
 mod fs;
 mod futex;
 mod initramfs;
+mod ipc;
 mod ktest;
 mod mm;
 mod process;

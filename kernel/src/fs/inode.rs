@@ -261,6 +261,11 @@ impl Inode {
         }
     }
 
+    /// Pages of data in memory (a System V segment's resident pages, shm_rss).
+    pub fn cached_pages(&self) -> usize {
+        self.cache.pages()
+    }
+
     /// 512-byte blocks in use: the pages that hold data (cached, or still in the initramfs).
     fn blocks(&self, meta: &Metadata) -> u64 {
         if !self.is_regular() {
@@ -536,6 +541,15 @@ pub fn memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
     path.push_str(" (deleted)");
     let inode = shmem_inode(path, 0, perm)?;
     inode.seals.store(seals, Ordering::Relaxed);
+    Some(inode)
+}
+
+/// A System V shared memory segment's file (Linux's shmem_kernel_file_setup in newseg): `name`
+/// is "/SYSV<key> (deleted)", the inode number the segment's id, as Linux sets them. None if
+/// memory ran out.
+pub fn sysv_shm_inode(name: String, id: u64, size: u64, perm: u32) -> Option<Arc<Inode>> {
+    let inode = unlisted(id, SHMEM_DEV, name, InodeKind::Regular, S_IFREG | perm, 0)?;
+    inode.meta.lock().size = size;
     Some(inode)
 }
 

@@ -23,6 +23,7 @@ pub use vma::{PAGE_SIZE, VmFlags};
 
 /// The VMA tree of a process; a file-backed area refers to its [`VmFile`].
 pub type VmaTree = vma::VmaTree<VmFile>;
+pub type Vma = vma::Vma<VmFile>;
 pub type VmaInfo = vma::VmaInfo<VmFile>;
 
 /// Linux's stack_guard_gap: 256 pages kept free below a stack.

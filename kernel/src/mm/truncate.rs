@@ -30,6 +30,12 @@ fn for_each_mm(mut f: impl FnMut(&mut super::mm_struct::MmInner)) {
     }
 }
 
+/// The object an area maps, by its address (how the functions here name a file), if any.
+pub fn object_of(vma: &super::mm_struct::Vma) -> Option<*const ()> {
+    vma.file()
+        .map(|f| alloc::sync::Arc::as_ptr(&f.0) as *const ())
+}
+
 /// Whether `object` (named by its address, as below) is mapped shared with write permission
 /// possible anywhere (Linux's mapping_writably_mapped: a VM_SHARED area with VM_MAYWRITE), which
 /// F_SEAL_WRITE refuses (EBUSY).
@@ -37,12 +43,24 @@ pub fn mapping_writably_mapped(object: *const ()) -> bool {
     let mut found = false;
     for_each_mm(|inner| {
         found |= inner.vmas.iter().any(|v| {
-            v.flags().contains(VmFlags::SHARED | VmFlags::MAYWRITE)
-                && v.file()
-                    .is_some_and(|f| alloc::sync::Arc::as_ptr(&f.0) as *const () == object)
+            v.flags().contains(VmFlags::SHARED | VmFlags::MAYWRITE) && object_of(v) == Some(object)
         });
     });
     found
+}
+
+/// How many areas map `object` (named as below), in every address space: a System V segment's
+/// attach count (Linux's shm_nattch, which counts areas: a split one counts twice).
+pub fn mapping_count(object: *const ()) -> u64 {
+    let mut count = 0;
+    for_each_mm(|inner| {
+        count += inner
+            .vmas
+            .iter()
+            .filter(|v| object_of(v) == Some(object))
+            .count() as u64;
+    });
+    count
 }
 
 /// Unmaps, in every address space, the pages of `object` at page offset `from` and beyond. The
@@ -57,10 +75,7 @@ pub fn unmap_mapping_range(object: *const (), from: u64) {
             let next = inner
                 .vmas
                 .iter_range(cursor, u64::MAX)
-                .filter(|v| {
-                    v.file()
-                        .is_some_and(|f| alloc::sync::Arc::as_ptr(&f.0) as *const () == object)
-                })
+                .filter(|v| object_of(v) == Some(object))
                 .find_map(|v| {
                     let last = v.pgoff() + v.pages();
                     (last > from).then(|| {

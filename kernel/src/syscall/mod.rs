@@ -15,6 +15,7 @@
 //! | 319 | memfd_create (and fcntl's F_ADD_SEALS, F_GET_SEALS) | [`memfd`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
 //! | 25 | mremap (shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP; page-table entries move, pages are not copied) | [`mm`] |
+//! | 29, 30, 31, 67 | shmget, shmat, shmctl, shmdt (System V shared memory) | [`shm`] |
 //! | 149, 150, 151, 152, 325 | mlock, munlock, mlockall, munlockall, mlock2 | [`mm`] |
 //! | 24, 39, 56, 57, 58, 59, 60, 61, 110, 158, 186, 231, 435 | sched_yield, getpid, clone, fork, vfork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group, clone3 | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep, restart_syscall (219) | [`time`] |
@@ -45,6 +46,7 @@ pub mod poll;
 pub mod posix_timers;
 pub mod process;
 pub mod read_write;
+pub mod shm;
 pub mod signal;
 pub mod stat;
 pub mod sys;
@@ -217,6 +219,10 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::TIMERFD_CREATE => timerfd::sys_timerfd_create(a[0], a[1]),
         nr::TIMERFD_SETTIME => timerfd::sys_timerfd_settime(a[0], a[1], a[2], a[3]),
         nr::TIMERFD_GETTIME => timerfd::sys_timerfd_gettime(a[0], a[1]),
+        nr::SHMGET => shm::sys_shmget(a[0], a[1], a[2]),
+        nr::SHMAT => shm::sys_shmat(a[0], a[1], a[2]),
+        nr::SHMCTL => shm::sys_shmctl(a[0], a[1], a[2]),
+        nr::SHMDT => shm::sys_shmdt(a[0]),
         nr::TIMER_CREATE => posix_timers::sys_timer_create(a[0], a[1], a[2]),
         nr::TIMER_SETTIME => posix_timers::sys_timer_settime(a[0], a[1], a[2], a[3]),
         nr::TIMER_GETTIME => posix_timers::sys_timer_gettime(a[0], a[1]),

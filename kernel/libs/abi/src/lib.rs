@@ -61,6 +61,7 @@ pub mod epoll;
 pub mod errno;
 pub mod fcntl;
 pub mod futex;
+pub mod ipc;
 pub mod mman;
 pub mod nr;
 pub mod poll;

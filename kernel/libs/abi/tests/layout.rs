@@ -232,3 +232,23 @@ fn futex() {
     assert_eq!(offset_of!(robust_list_head, list_op_pending), 16);
     assert_eq!(size_of::<robust_list>(), 8);
 }
+
+#[test]
+fn ipc() {
+    use abi::ipc::*;
+    // glibc's ipc_perm has a 16-bit mode and padding where the kernel has a 32-bit mode: the same
+    // bytes on a little-endian machine.
+    same_layout!(ipc64_perm, libc::ipc_perm; key => __key, uid, gid, cuid, cgid, mode, seq => __seq);
+    same_layout!(
+        shmid64_ds,
+        libc::shmid_ds;
+        shm_perm,
+        shm_segsz,
+        shm_atime,
+        shm_dtime,
+        shm_ctime,
+        shm_cpid,
+        shm_lpid,
+        shm_nattch
+    );
+}
