@@ -68,14 +68,26 @@ static void errors(void)
     CHECK((long)shmat(0x7ffffff0, NULL, 0));
     CHECK(shmdt((void *)0x1001));
     CHECK(shmdt((void *)0x10000000));
-    int id = shmget(IPC_PRIVATE, 4096, 0600);
+    int id = shmget(IPC_PRIVATE, 8192, 0600);
     CHECK(shmctl(id, 9999, &ds));
     CHECK(shmctl(id, IPC_STAT, (void *)8));
     CHECK((long)shmat(id, (void *)0x10000001, 0));
     CHECK((long)shmat(id, NULL, SHM_REMAP));
+    /* Inside an attach, not at its start: nothing is detached. */
+    char *p = shmat(id, NULL, 0);
+    CHECK(shmdt(p + 4096));
+    CHECK(shmdt(p));
     CHECK(shmctl(id, IPC_RMID, NULL));
     CHECK(shmctl(id, IPC_RMID, NULL));
     CHECK(shmctl(id, IPC_STAT, &ds));
+    /* Sizes: more than memory needs SHM_NORESERVE, and more than fits cannot be attached. */
+    CHECK(shmget(IPC_PRIVATE, 1UL << 60, 0600));
+    int huge = shmget(IPC_PRIVATE, 1UL << 60, 0600 | SHM_NORESERVE);
+    CHECK(huge >= 0);
+    CHECK((long)shmat(huge, NULL, 0));
+    CHECK(shmctl(huge, IPC_RMID, NULL));
+    CHECK(shmget(IPC_PRIVATE, (1UL << 63) + 4096, 0600 | SHM_NORESERVE));
+    CHECK(shmget(IPC_PRIVATE, -1UL, 0600 | SHM_NORESERVE));
 }
 
 static void stat_line(int id)
@@ -183,6 +195,25 @@ int main(void)
     CHECK(shmget(key, 8192, IPC_CREAT | IPC_EXCL | 0666));
     shmctl(k, IPC_STAT, &ds);
     printf("key kept: %d, mode %o\n", ds.shm_perm.__key == key, ds.shm_perm.mode);
+    /* Another user: the mode decides. */
+    CHECK(shmctl(k, IPC_STAT, &ds));
+    ds.shm_perm.mode = 0604;
+    CHECK(shmctl(k, IPC_SET, &ds));
+    pid = fork();
+    if (pid == 0) {
+        if (setgid(1000) != 0 || setuid(1000) != 0)
+            _exit(1);
+        CHECK(shmget(key, 0, 0600));
+        CHECK(shmget(key, 0, 0400) == k);
+        CHECK((long)shmat(k, NULL, 0));
+        char *r = shmat(k, NULL, SHM_RDONLY);
+        printf("read-only attach by another user: %d\n", r != (void *)-1);
+        CHECK(shmctl(k, IPC_RMID, NULL));
+        CHECK(shmctl(k, IPC_SET, &ds));
+        CHECK(shmctl(k, IPC_STAT, &ds) == 0);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
     char *e = shmat(k, NULL, 0);
     strcpy(e, "kept between attaches");
     CHECK(shmdt(e));

@@ -166,9 +166,15 @@ pub fn shmget(process: &Process, key: i32, size: u64, flags: u64) -> Result<i32,
         return Err(ENOMEM); // no huge pages reserved for hugetlbfs (there is none)
     }
     let pages = size.div_ceil(PAGE_SIZE);
-    let total: u64 = ids.segments().map(|s| s.size.div_ceil(PAGE_SIZE)).sum();
+    let total = ids
+        .segments()
+        .fold(0u64, |sum, s| sum.saturating_add(s.size.div_ceil(PAGE_SIZE)));
     if total.saturating_add(pages) > abi::ipc::SHMALL {
         return Err(ENOSPC);
+    }
+    // The file's size is a signed offset (Linux's MAX_LFS_FILESIZE).
+    if size > i64::MAX as u64 {
+        return Err(EINVAL);
     }
     if flags & SHM_NORESERVE == 0 && !vm_enough_memory(pages) {
         return Err(ENOMEM);
@@ -405,7 +411,9 @@ pub fn usage() -> (shm_info, i32) {
     };
     let info = shm_info {
         used_ids: files.len() as i32,
-        shm_tot: files.iter().map(|(size, _)| size.div_ceil(PAGE_SIZE)).sum(),
+        shm_tot: files
+            .iter()
+            .fold(0u64, |sum, (size, _)| sum.saturating_add(size.div_ceil(PAGE_SIZE))),
         shm_rss: files
             .iter()
             .filter_map(|(_, f)| f.as_ref())

@@ -96,7 +96,8 @@ pub fn sys_shmdt(addr: u64) -> SysResult {
     let segments = shm::segment_files()?;
     let mm = process.mm().ok_or(EINVAL)?;
     let mut inner = mm.lock();
-    let attached_here = |start: u64, pgoff: u64| (start - addr) / PAGE_SIZE == pgoff;
+    let attached_here =
+        |start: u64, pgoff: u64| start >= addr && (start - addr) / PAGE_SIZE == pgoff;
     let first = inner.vmas.iter_range(addr, u64::MAX).find_map(|v| {
         let file = object_of(v)?;
         let &(_, size) = segments.iter().find(|(f, _)| *f == file)?;
