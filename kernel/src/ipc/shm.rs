@@ -166,9 +166,9 @@ pub fn shmget(process: &Process, key: i32, size: u64, flags: u64) -> Result<i32,
         return Err(ENOMEM); // no huge pages reserved for hugetlbfs (there is none)
     }
     let pages = size.div_ceil(PAGE_SIZE);
-    let total = ids
-        .segments()
-        .fold(0u64, |sum, s| sum.saturating_add(s.size.div_ceil(PAGE_SIZE)));
+    let total = ids.segments().fold(0u64, |sum, s| {
+        sum.saturating_add(s.size.div_ceil(PAGE_SIZE))
+    });
     if total.saturating_add(pages) > abi::ipc::SHMALL {
         return Err(ENOSPC);
     }
@@ -411,9 +411,9 @@ pub fn usage() -> (shm_info, i32) {
     };
     let info = shm_info {
         used_ids: files.len() as i32,
-        shm_tot: files
-            .iter()
-            .fold(0u64, |sum, (size, _)| sum.saturating_add(size.div_ceil(PAGE_SIZE))),
+        shm_tot: files.iter().fold(0u64, |sum, (size, _)| {
+            sum.saturating_add(size.div_ceil(PAGE_SIZE))
+        }),
         shm_rss: files
             .iter()
             .filter_map(|(_, f)| f.as_ref())
