@@ -56,3 +56,35 @@ fn flock_as_on_linux() {
         ],
     );
 }
+
+/// fallocate on tmpfs: allocation with and without the size, holes across page edges and within
+/// a page, shared mappings losing the pages and private copies keeping theirs, the seals and the
+/// errors (tests/c/fallocate.c on a memfd, tmpfs on both kernels, against Linux).
+#[test]
+fn fallocate_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("fallocate", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "hole zeros: 1, around kept: 1 1",
+            "after: shared 0 0, private copy P, private file page 0",
+        ],
+    );
+}
+
+/// A hole punched in a file whose data the initramfs still holds reads as zeros (QEMU only).
+#[test]
+fn fallocate_punches_a_file_from_the_initramfs() {
+    let Some(program) = tests::build_c("fallocate", &[]) else {
+        return;
+    };
+    let out = tests::Boot::new("init=/bin/fallocate -- initramfs /data")
+        .file(&program, "/bin/fallocate")
+        .file(&program, "/data")
+        .run();
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+    out.expect_status(0)
+        .expect_console("ok: a hole in a file the initramfs holds");
+}

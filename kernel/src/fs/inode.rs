@@ -425,6 +425,109 @@ impl Inode {
         Ok(())
     }
 
+    /// fallocate's default mode on tmpfs (Linux's shmem_fallocate): gives every page of
+    /// [offset, offset + len) memory (reading as zeros, or as the data already there), and, unless
+    /// `keep_size`, makes the file at least that long. EPERM for a grow-sealed file if the range
+    /// goes past its end; ENOSPC if memory runs out (or the range needs more pages than are free), with the
+    /// pages this call added given back. The caller checked the range against MAX_FILE_SIZE.
+    pub fn fallocate(&self, keep_size: bool, offset: u64, len: u64) -> Result<(), Errno> {
+        let end = offset + len;
+        let mut meta = self.meta.lock();
+        // Even with `keep_size`, as Linux: memory past the end is growth to the seal.
+        if end > meta.size && self.seals() & F_SEAL_GROW != 0 {
+            return Err(EPERM);
+        }
+        let grows = !keep_size && end > meta.size;
+        let (first, last) = (offset / PAGE_SIZE, end.div_ceil(PAGE_SIZE));
+        if last - first > crate::mm::frame::stats().free as u64 {
+            return Err(ENOSPC);
+        }
+        // The runs of pages this call adds, to give back if it fails (Linux's shmem_undo_range
+        // of the pages it marked falloc); best effort if the list cannot grow.
+        let mut added: Vec<(u64, u64)> = Vec::new();
+        for pgoff in first..last {
+            if self.cache.contains(pgoff) {
+                continue;
+            }
+            if self.page(&meta, pgoff, true).is_err() {
+                for &(from, to) in &added {
+                    self.cache.remove_range(from, to);
+                }
+                return Err(ENOSPC);
+            }
+            if let Some((_, to)) = added.last_mut()
+                && *to == pgoff
+            {
+                *to += 1;
+            } else if added.try_reserve(1).is_ok() {
+                added.push((pgoff, pgoff + 1));
+            }
+        }
+        if grows {
+            meta.size = end;
+        }
+        meta.ctime = now();
+        Ok(())
+    }
+
+    /// fallocate's FALLOC_FL_PUNCH_HOLE on tmpfs (Linux's shmem_fallocate and
+    /// shmem_truncate_range): [offset, offset + len) reads as zeros afterwards; whole pages in it
+    /// give their memory back and leave every shared mapping (a private copy made of one stays,
+    /// as Linux's even_cows = 0), the bytes of the pages at its edges are zeroed in place. The size
+    /// does not change. EPERM for a write-sealed file.
+    pub fn punch_hole(&self, offset: u64, len: u64) -> Result<(), Errno> {
+        if self.seals() & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+            return Err(EPERM);
+        }
+        let end = offset + len;
+        let (first, last) = (offset.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
+        // The mm locks come before the inode's: unmap first, as Linux does.
+        if first < last {
+            crate::mm::truncate::unmap_mapping_pages(
+                self as *const Inode as *const (),
+                first,
+                last,
+                false,
+            );
+        }
+        let mut meta = self.meta.lock();
+        // A page the initramfs still holds cannot just leave the cache (its old data would show
+        // again): it is brought in and zeroed like the edges.
+        let source_pages = (meta.source.len() as u64).div_ceil(PAGE_SIZE);
+        let zero = |from: u64, to: u64| {
+            let pgoff = from / PAGE_SIZE;
+            let cached = self.cache.get(pgoff);
+            let frame = match cached {
+                Some(frame) => Some(frame),
+                None if pgoff < source_pages => self.page(&meta, pgoff, true).ok(),
+                None => None,
+            };
+            if let Some(frame) = frame {
+                let at = (from % PAGE_SIZE) as usize;
+                frame.zero(at, (to - from) as usize);
+            }
+        };
+        if first > last {
+            zero(offset, end); // within one page
+        } else {
+            if offset < first * PAGE_SIZE {
+                zero(offset, first * PAGE_SIZE);
+            }
+            if last * PAGE_SIZE < end {
+                zero(last * PAGE_SIZE, end);
+            }
+            for pgoff in first..last.min(source_pages) {
+                zero(pgoff * PAGE_SIZE, (pgoff + 1) * PAGE_SIZE);
+            }
+            self.cache.remove_range(first.max(source_pages), last);
+        }
+        meta.written = true;
+        let now = now();
+        meta.mtime = now;
+        meta.ctime = now;
+        Ok(())
+    }
+
     /// Whether the file was unlinked from its directory (shared anonymous memory and memfds
     /// never were in one: their names already say "(deleted)").
     pub fn is_deleted(&self) -> bool {

@@ -100,16 +100,27 @@ impl PageCache {
     /// Drops every page at `from` and beyond (truncate_inode_pages_range): their frames are freed
     /// unless a mapping still holds them. Chunks left empty are freed too.
     pub fn truncate_from(&self, from: u64) {
-        let Some((first_chunk, first_slot)) = split(from) else {
+        self.remove_range(from, u64::MAX);
+    }
+
+    /// Drops the pages at `from` up to (not including) `to`, as [`truncate_from`](Self::truncate_from)
+    /// does beyond `from` (a punched hole).
+    pub fn remove_range(&self, from: u64, to: u64) {
+        let Some((first_chunk, _)) = split(from).filter(|_| from < to) else {
             return;
         };
         let mut removed = 0;
         let mut chunks = self.chunks.lock();
         for (index, entry) in chunks.iter_mut().enumerate().skip(first_chunk) {
             let Some(chunk) = entry else { continue };
-            let start = if index == first_chunk { first_slot } else { 0 };
+            let base = (index * CHUNK_PAGES) as u64;
+            if base >= to {
+                break;
+            }
+            let start = from.saturating_sub(base).min(CHUNK_PAGES as u64) as usize;
+            let end = to.saturating_sub(base).min(CHUNK_PAGES as u64) as usize;
             // A dropped frame puts its reference, which takes the allocator's lock (a leaf).
-            for slot in &mut chunk[start..] {
+            for slot in &mut chunk[start..end] {
                 if slot.take().is_some() {
                     removed += 1;
                 }

@@ -251,6 +251,20 @@ impl MmInner {
     }
 }
 
+impl MmInner {
+    /// Unmaps the pages of [start, end) that are not anonymous: a file's page-cache pages, but
+    /// not the private copies made of them (Linux's zap with even_cows = 0, what punching a hole
+    /// in a file does to its mappings).
+    pub fn release_file_pages(&mut self, start: u64, end: u64) {
+        let counters = &mut self.counters;
+        let is_file_page = |frame| !frame::page(frame).flags().contains(frame::PageFlags::ANON);
+        self.pt
+            .unmap_range_if(start, end, &is_file_page, &mut |_, frame, _| {
+                counters.remove_page(frame.page().flags());
+            });
+    }
+}
+
 /// [`MmInner::release_pages`] on the two fields it needs, for use while the VMA tree is borrowed.
 /// Each frame's reference is dropped as it leaves the page table.
 fn release_pages(pt: &mut AddressSpace, counters: &mut MmCounters, start: u64, end: u64) {

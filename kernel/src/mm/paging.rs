@@ -796,9 +796,24 @@ impl AddressSpace {
         end: u64,
         release: &mut dyn FnMut(VirtAddr, Frame, PteFlags),
     ) {
+        self.unmap_range_if(start, end, &|_| true, release);
+    }
+
+    /// [`unmap_range`](Self::unmap_range) of only the pages whose frame `take` accepts (a huge
+    /// entry is taken or kept whole, by its first frame); the others stay mapped.
+    pub fn unmap_range_if(
+        &mut self,
+        start: u64,
+        end: u64,
+        take: &dyn Fn(PhysFrame) -> bool,
+        release: &mut dyn FnMut(VirtAddr, Frame, PteFlags),
+    ) {
         self.walk(start, end, true, &mut |va, entry| {
             // A leaf may be non-present but hold a frame (a PROT_NONE page): release it all the same.
             let frame = PhysFrame::containing_address(entry.addr());
+            if !take(frame) {
+                return Visit::Keep;
+            }
             let flags = entry.flags();
             if flags.contains(PteFlags::HUGE_PAGE) {
                 // A whole huge page: its 512 references, one small page at a time.

@@ -67,6 +67,13 @@ pub fn mapping_count(object: *const ()) -> u64 {
 /// object is named by its address (what a VMA's [`super::vm_object::VmFile`] points at). Call it
 /// with no file lock held: it takes each mm lock in turn.
 pub fn unmap_mapping_range(object: *const (), from: u64) {
+    unmap_mapping_pages(object, from, u64::MAX, true);
+}
+
+/// Unmaps, in every address space, the pages of `object` at page offsets [first, last) (Linux's
+/// unmap_mapping_pages); the private copies made of them too if `even_cows` (truncation), not
+/// otherwise (a punched hole). Call it with no file lock held.
+pub fn unmap_mapping_pages(object: *const (), first: u64, last: u64, even_cows: bool) {
     for_each_mm(|inner| {
         // One area at a time, without a list (no allocation here): the next matching area at or
         // above the cursor.
@@ -77,17 +84,22 @@ pub fn unmap_mapping_range(object: *const (), from: u64) {
                 .iter_range(cursor, u64::MAX)
                 .filter(|v| object_of(v) == Some(object))
                 .find_map(|v| {
-                    let last = v.pgoff() + v.pages();
-                    (last > from).then(|| {
-                        let first = from.saturating_sub(v.pgoff());
-                        (v.start() + first * PAGE_SIZE, v.end())
+                    let (start, end) = (v.pgoff(), v.pgoff() + v.pages());
+                    let (from, to) = (start.max(first), end.min(last));
+                    (from < to).then(|| {
+                        let addr = |pgoff: u64| v.start() + (pgoff - start) * PAGE_SIZE;
+                        (addr(from), addr(to), v.end())
                     })
                 });
-            let Some((start, end)) = next else {
+            let Some((start, end, area_end)) = next else {
                 break;
             };
-            inner.release_pages(start, end);
-            cursor = end;
+            if even_cows {
+                inner.release_pages(start, end);
+            } else {
+                inner.release_file_pages(start, end);
+            }
+            cursor = area_end;
         }
     });
 }

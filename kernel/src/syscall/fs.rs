@@ -20,6 +20,7 @@ use crate::{
     fs::{
         FileKind, Inode, InodeKind, OpenFile,
         dir::FIRST_COOKIE,
+        inode::MAX_FILE_SIZE,
         namei,
         procfs::{self, ProcNode},
         vfs,
@@ -141,6 +142,70 @@ pub fn sys_ftruncate(fd: u64, length: u64) -> SysResult {
         FileKind::Regular(inode) if file.writable => inode.truncate(length).map(|()| 0),
         _ => Err(EINVAL),
     }
+}
+
+pub const FALLOC_FL_KEEP_SIZE: u64 = 0x01;
+pub const FALLOC_FL_PUNCH_HOLE: u64 = 0x02;
+pub const FALLOC_FL_COLLAPSE_RANGE: u64 = 0x08;
+pub const FALLOC_FL_ZERO_RANGE: u64 = 0x10;
+pub const FALLOC_FL_INSERT_RANGE: u64 = 0x20;
+pub const FALLOC_FL_UNSHARE_RANGE: u64 = 0x40;
+pub const FALLOC_FL_WRITE_ZEROES: u64 = 0x80;
+
+/// fallocate(fd, mode, offset, len) (Linux's vfs_fallocate, then tmpfs's shmem_fallocate): mode
+/// 0 gives the range memory and grows the file to cover it, FALLOC_FL_KEEP_SIZE only gives the
+/// memory, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE makes the range a hole. Linux's checks in
+/// its order: EINVAL for a negative offset or a length not above 0, EOPNOTSUPP for an unknown
+/// mode or a combination Linux refuses, EBADF unless open for writing, ESPIPE for a pipe, ENODEV
+/// for what is not a regular file, EFBIG past the largest file, and EOPNOTSUPP for the modes
+/// tmpfs does not have (zero range, collapse, insert, unshare, write zeroes) and for /proc.
+pub fn sys_fallocate(fd: u64, mode: u64, offset: u64, len: u64) -> SysResult {
+    let mode = mode as u32 as u64;
+    let (offset, len) = (offset as i64, len as i64);
+    if offset < 0 || len <= 0 {
+        return Err(EINVAL);
+    }
+    let kinds = FALLOC_FL_PUNCH_HOLE
+        | FALLOC_FL_COLLAPSE_RANGE
+        | FALLOC_FL_ZERO_RANGE
+        | FALLOC_FL_INSERT_RANGE
+        | FALLOC_FL_UNSHARE_RANGE
+        | FALLOC_FL_WRITE_ZEROES;
+    if mode & !(kinds | FALLOC_FL_KEEP_SIZE) != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    let keep_size = mode & FALLOC_FL_KEEP_SIZE != 0;
+    match mode & kinds {
+        0 | FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_ZERO_RANGE => {}
+        FALLOC_FL_PUNCH_HOLE if keep_size => {}
+        FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_WRITE_ZEROES
+            if !keep_size => {}
+        _ => return Err(EOPNOTSUPP),
+    }
+    let file = fd_file(fd)?;
+    if !file.writable {
+        return Err(EBADF);
+    }
+    let inode = match &file.kind {
+        FileKind::Pipe(_) => return Err(ESPIPE),
+        FileKind::Dir(_) => return Err(EISDIR),
+        FileKind::Regular(inode) => inode,
+        FileKind::Proc(..) => return Err(EOPNOTSUPP),
+        _ => return Err(ENODEV),
+    };
+    let (offset, len) = (offset as u64, len as u64);
+    if offset
+        .checked_add(len)
+        .is_none_or(|end| end > MAX_FILE_SIZE)
+    {
+        return Err(EFBIG);
+    }
+    match mode & kinds {
+        0 => inode.fallocate(keep_size, offset, len),
+        FALLOC_FL_PUNCH_HOLE => inode.punch_hole(offset, len),
+        _ => Err(EOPNOTSUPP),
+    }
+    .map(|()| 0)
 }
 
 /// truncate: sets the size of the regular file `path` names.
