@@ -194,7 +194,8 @@ static void periodic_overrun(void)
     siginfo_t si;
     CHECK(wait_for(SIGRTMIN + 1, &si) == SIGRTMIN + 1);
     print_info("signal", &si);
-    printf("overrun 5 to 11: %d\n", si.si_overrun >= 5 && si.si_overrun <= 11);
+    /* At least 5 of the 10 periods; more if the sleep ran long (a loaded host). */
+    printf("overrun at least 5: %d\n", si.si_overrun >= 5);
     printf("getoverrun the same: %d\n", syscall(SYS_timer_getoverrun, id) == si.si_overrun);
     /* Only one signal was queued for all those expiries. */
     struct timespec zero = {0, 0};
@@ -292,8 +293,9 @@ static void handler_and_thread_id(void)
     while (handled < 3)
         pause();
     CHECK(tset(id, 0, 0, 0, NULL));
-    printf("handled: %d, timerid right: %d, SI_TIMER: %d\n", handled, handled_timerid == id,
-           handled_code == SI_TIMER);
+    /* At least 3: a loaded host may let one more come before the timer is disarmed. */
+    printf("handled at least 3: %d, timerid right: %d, SI_TIMER: %d\n", handled >= 3,
+           handled_timerid == id, handled_code == SI_TIMER);
     CHECK(tdel(id));
     signal(SIGUSR1, SIG_DFL);
 }

@@ -188,6 +188,38 @@ pub fn boot_program(name: &str, args: &[&str]) -> Outcome {
         .run()
 }
 
+/// Builds tests/c/NAME.c (musl, `cflags`) and boots it as the first process, `/bin/NAME`, with
+/// `args`, for the checks that only this kernel can answer (QEMU only). `more` adds to the boot
+/// (files, memory). None when musl-gcc is missing.
+pub fn boot_c(
+    name: &str,
+    cflags: &[&str],
+    args: &[&str],
+    more: impl FnOnce(Boot) -> Boot,
+) -> Option<Outcome> {
+    let program = build_c(name, cflags)?;
+    let mut cmdline = format!("init=/bin/{name}");
+    if !args.is_empty() {
+        cmdline.push_str(" -- ");
+        cmdline.push_str(&args.join(" "));
+    }
+    let out = more(Boot::new(&cmdline).file(&program, &format!("/bin/{name}"))).run();
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+    Some(out)
+}
+
+/// The program ended with 0, printed `line` and no line with "FAIL" (the QEMU-only checks'
+/// convention).
+pub fn expect_ok(out: &Outcome, line: &str) {
+    let output = program_output(&out.console);
+    assert!(
+        output.contains(line) && !output.contains("FAIL"),
+        "{}",
+        out.console
+    );
+    out.expect_status(0);
+}
+
 /// What the first program printed, taken from the console: the lines after the kernel's
 /// `init: pid 1 running` line, without the kernel's own lines (they start with `[`: log lines,
 /// `[kernel] ...` reports and the power-off line). Programs whose output is compared this way must

@@ -67,8 +67,8 @@ fn posix_timers_as_on_linux() {
         &output,
         &[
             "value is the id: 1, overrun 0",
-            "overrun 5 to 11: 1",
-            "handled: 3, timerid right: 1, SI_TIMER: 1",
+            "overrun at least 5: 1",
+            "handled at least 3: 1, timerid right: 1, SI_TIMER: 1",
             "fired: 1 after at least 50 ms of CPU: 1",
             "after execve: timer_gettime: -1 EINVAL",
             "calls >= 3: 1, value 42",
@@ -80,13 +80,9 @@ fn posix_timers_as_on_linux() {
 /// up no id (QEMU only: Linux counts the limit per user, which other processes on a host share).
 #[test]
 fn posix_timers_are_bounded_by_rlimit_sigpending() {
-    let Some(program) = tests::build_c("posix_timers", &[]) else {
+    let Some(out) = tests::boot_c("posix_timers", &[], &["limit"], |b| b) else {
         return;
     };
-    let out = tests::Boot::new("init=/bin/posix_timers -- limit")
-        .file(&program, "/bin/posix_timers")
-        .run();
-    let _ = std::fs::remove_dir_all(program.parent().unwrap());
     out.expect_status(0);
     tests::expect_lines(
         &tests::program_output(&out.console),
@@ -102,18 +98,7 @@ fn posix_timers_are_bounded_by_rlimit_sigpending() {
 /// execs, give back every byte of kernel heap (QEMU only: KernelHeapUsed is this kernel's line).
 #[test]
 fn posix_timers_leak_nothing() {
-    let Some(program) = tests::build_c("timerleak", &[]) else {
-        return;
-    };
-    let out = tests::Boot::new("init=/bin/timerleak")
-        .file(&program, "/bin/timerleak")
-        .run();
-    let _ = std::fs::remove_dir_all(program.parent().unwrap());
-    let output = tests::program_output(&out.console);
-    assert!(
-        output.contains("ok: timers give back the kernel heap") && !output.contains("FAIL"),
-        "{}",
-        out.console
-    );
-    out.expect_status(0);
+    if let Some(out) = tests::boot_c("timerleak", &[], &[], |b| b) {
+        tests::expect_ok(&out, "ok: timers give back the kernel heap");
+    }
 }

@@ -7,8 +7,8 @@
 //! - A timer on a wall clock (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI and the
 //!   _ALARM forms) keeps its deadline on the monotonic clock and fires from the timer list
 //!   ([`crate::timer`]), at tick resolution, as timerfd does.
-//! - A timer on a CPU-time clock of the calling process or one of its threads is charged one
-//!   tick at a time by the tick that samples CPU time, as ITIMER_PROF and ITIMER_VIRTUAL are
+//! - A timer on a CPU-time clock of the calling process or one of its threads keeps its deadline
+//!   on that clock; the tick that samples CPU time reads the clock and fires it
 //!   ([`account_tick`]).
 //!
 //! At expiry the timer sends its signal (SIGEV_SIGNAL to the process, SIGEV_THREAD_ID to one
@@ -42,12 +42,33 @@ use crate::{
 pub enum TimerClock {
     /// A wall clock; `realtime` for the ones whose absolute times are wall-clock times.
     Wall { realtime: bool },
-    /// The CPU time of the owning process (`thread: None`) or of one of its threads; `user`
-    /// counts user time only (CPUCLOCK_VIRT), otherwise user and system time.
+    /// The CPU time of the owning process (`thread: None`) or of one of its threads.
     Cpu {
         thread: Option<Weak<Thread>>,
-        user: bool,
+        kind: CpuKind,
     },
+}
+
+/// What a CPU-time clock counts (Linux's CPUCLOCK_SCHED, CPUCLOCK_PROF, CPUCLOCK_VIRT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuKind {
+    /// Time on the CPU (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID).
+    Sched,
+    /// User and system time.
+    Prof,
+    /// User time.
+    Virt,
+}
+
+/// A CPU-time clock's value from `times`, in ns (what clock_gettime reads, so that a timer fires
+/// when the clock says its time has come).
+pub fn cpu_clock_ns(times: &super::rusage::CpuTimes, kind: CpuKind) -> u64 {
+    let (user, system) = times.user_system_ns();
+    match kind {
+        CpuKind::Sched => times.run_ns,
+        CpuKind::Prof => user.saturating_add(system),
+        CpuKind::Virt => user,
+    }
 }
 
 /// Where the expiry goes (`struct sigevent`, checked).
@@ -66,8 +87,8 @@ pub enum Notify {
 /// What a timer is set to.
 #[derive(Clone, Copy, Default)]
 struct State {
-    /// Armed: for a wall clock the deadline on the monotonic clock, for a CPU clock the CPU time
-    /// left, in ns.
+    /// Armed: the deadline, in ns, on the monotonic clock for a wall clock, on its own clock for a
+    /// CPU-time clock.
     armed: Option<u64>,
     /// The period after each expiry, 0 for a one-shot timer.
     interval_ns: u64,
@@ -100,9 +121,6 @@ pub struct PosixTimers {
 
 /// Linux's DELAYTIMER_MAX: the overrun reported saturates there.
 const DELAYTIMER_MAX: u64 = i32::MAX as u64;
-
-/// One tick of CPU time, what each sample charges.
-const TICK_NSEC: u64 = 1_000_000_000 / time::HZ as u64;
 
 /// Checks a sigevent as Linux's good_sigevent: SIGEV_THREAD_ID needs a thread of the calling
 /// process; the signalling kinds a signal from 1 to 64. EINVAL otherwise.
@@ -238,9 +256,22 @@ impl PosixTimer {
         timer::cancel(&self.target());
     }
 
+    /// The value of a CPU-time timer's clock now (None for a wall clock, or a clock whose thread
+    /// or process has gone).
+    pub fn cpu_now(&self) -> Option<u64> {
+        let TimerClock::Cpu { thread, kind } = &self.clock else {
+            return None;
+        };
+        let times = match thread {
+            Some(thread) => thread.upgrade()?.cpu.read(),
+            None => super::rusage::process_times(&*self.owner.upgrade()?),
+        };
+        Some(cpu_clock_ns(&times, *kind))
+    }
+
     /// timer_settime: arms the timer to expire at `value_ns` (None disarms) and then every
-    /// `interval_ns`. `value_ns` is, for a wall clock, the deadline on the monotonic clock, for
-    /// a CPU clock the CPU time left. Returns the old setting as timer_gettime gives it.
+    /// `interval_ns`. `value_ns` is the deadline on the monotonic clock for a wall clock, on the
+    /// timer's own clock for a CPU-time clock. Returns the old setting as timer_gettime gives it.
     pub fn set(
         self: &Arc<Self>,
         value_ns: Option<u64>,
@@ -270,13 +301,8 @@ impl PosixTimer {
     /// and the interval, in ns.
     pub fn get(&self) -> (u64, u64) {
         let state = *self.state.lock();
-        let left = match (state.armed, &self.clock) {
-            (None, _) => 0,
-            (Some(deadline), TimerClock::Wall { .. }) => {
-                deadline.saturating_sub(time::now_ns()).max(1)
-            }
-            (Some(left), TimerClock::Cpu { .. }) => left,
-        };
+        let now = || self.cpu_now().unwrap_or_else(time::now_ns);
+        let left = state.armed.map_or(0, |d| d.saturating_sub(now()).max(1));
         (left, state.interval_ns)
     }
 
@@ -285,13 +311,17 @@ impl PosixTimer {
         self.state.lock().overrun_last
     }
 
-    /// The timer list's call at the deadline (interrupts off): the expiry and the intervals
-    /// already passed too are signalled, and the next deadline returned if periodic.
-    pub fn expired(self: &Arc<Self>, now_ns: u64) -> Option<u64> {
+    /// The timer's clock reads `now_ns` (the timer list's call at the deadline of a wall-clock
+    /// timer, the tick's for a CPU-time one; interrupts off): if the deadline has come, the
+    /// expiry and the intervals already passed too are signalled, and the next deadline
+    /// returned if periodic.
+    pub fn expired(&self, now_ns: u64) -> Option<u64> {
         let mut state = self.state.lock();
         let deadline = state.armed?;
         if deadline > now_ns {
-            return None; // set again since this entry was listed: the new entry stands
+            // Not yet (a CPU-time clock), or set again since this timer-list entry was listed
+            // (the new entry stands).
+            return None;
         }
         let interval = state.interval_ns;
         let (next, expiries) = match (now_ns - deadline).checked_div(interval) {
@@ -306,33 +336,23 @@ impl PosixTimer {
         next
     }
 
-    /// Charges one tick of CPU time to a CPU-clock timer (`thread` the one that ran, `user`
-    /// whether it ran in user mode), firing it when its time is used up.
-    fn charge_tick(&self, thread: &Thread, user: bool) {
+    /// The tick ran `thread`: a CPU-time timer of its clock looks at the clock.
+    fn charge_tick(&self, thread: &Thread) {
         let TimerClock::Cpu {
-            thread: counted,
-            user: user_only,
+            thread: counted, ..
         } = &self.clock
         else {
             return;
         };
-        if (*user_only && !user)
-            || counted
-                .as_ref()
-                .is_some_and(|t| !core::ptr::eq(t.as_ptr(), thread))
+        if counted
+            .as_ref()
+            .is_some_and(|t| !core::ptr::eq(t.as_ptr(), thread))
         {
             return;
         }
-        let mut state = self.state.lock();
-        let Some(left) = state.armed else {
-            return;
-        };
-        if left > TICK_NSEC {
-            state.armed = Some(left - TICK_NSEC);
-            return;
+        if let Some(now) = self.cpu_now() {
+            self.expired(now);
         }
-        state.armed = (state.interval_ns > 0).then_some(state.interval_ns);
-        self.fire(&mut state, 1);
     }
 
     /// `expiries` happened: the signal goes out unless it is still pending, in which case they
@@ -386,13 +406,14 @@ pub fn deliver(process: &Process, info: &mut KSigInfo) -> bool {
     true
 }
 
-/// The tick charged `thread` of `process`: run the process's CPU-time timers.
-pub fn account_tick(process: &Process, thread: &Thread, user: bool) {
+/// The tick charged `thread` of `process`: the process's CPU-time timers look at their clocks,
+/// at tick resolution, as Linux's run_posix_cpu_timers.
+pub fn account_tick(process: &Process, thread: &Thread) {
     let timers = process.posix_timers.lock();
     if timers.cpu_timers == 0 {
         return;
     }
     for timer in &timers.list {
-        timer.charge_tick(thread, user);
+        timer.charge_tick(thread);
     }
 }

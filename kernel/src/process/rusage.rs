@@ -130,7 +130,7 @@ pub fn account_tick(user: bool) {
     {
         me.cpu.tick(user);
         super::itimer::account_tick(&me.process, user);
-        super::posix_timers::account_tick(&me.process, &me, user);
+        super::posix_timers::account_tick(&me.process, &me);
     }
 }
 
@@ -184,12 +184,20 @@ pub struct Retired {
     pub children: Usage,
 }
 
+/// A process's CPU times now: its live threads' and what it retired (the process CPU-time
+/// clocks; the tick reads it for their timers, so it takes no mm lock).
+pub fn process_times(process: &Process) -> CpuTimes {
+    let mut times = process.usage.lock().own.times;
+    for thread in process.threads.lock().iter() {
+        times.add(&thread.cpu.read());
+    }
+    times
+}
+
 /// A process's own usage now: live threads, current mm, and what it retired.
 pub fn self_usage(process: &Process) -> Usage {
     let mut usage = process.usage.lock().own;
-    for thread in process.threads.lock().iter() {
-        usage.times.add(&thread.cpu.read());
-    }
+    usage.times = process_times(process);
     if let Some(mm) = process.mm() {
         let counters = mm.lock().counters;
         usage.maxrss_pages = usage.maxrss_pages.max(counters.hiwater_rss);

@@ -14,9 +14,7 @@ use alloc::sync::Arc;
 use super::{
     SysResult,
     errno::*,
-    time::{
-        Clock, CpuKind, clock, read_clock, setting, timer_deadline, timespec_ns, valid_timespec,
-    },
+    time::{Clock, clock, setting, timer_deadline, timespec_ns, valid_timespec},
 };
 use crate::{
     arch::uaccess,
@@ -40,7 +38,6 @@ fn timer_clock(me: &Arc<Thread>, clock_id: u64) -> Result<TimerClock, Errno> {
         Clock::Realtime { .. } => TimerClock::Wall { realtime: true },
         Clock::Monotonic { .. } => TimerClock::Wall { realtime: false },
         Clock::Cpu { id, thread, kind } => {
-            let user = kind == CpuKind::Virt;
             let thread = match (thread, id) {
                 (false, 0) => None,
                 (false, pid) if pid == me.process.pid => None,
@@ -56,7 +53,7 @@ fn timer_clock(me: &Arc<Thread>, clock_id: u64) -> Result<TimerClock, Errno> {
                         .ok_or(EINVAL)?,
                 ),
             };
-            TimerClock::Cpu { thread, user }
+            TimerClock::Cpu { thread, kind }
         }
     })
 }
@@ -103,21 +100,8 @@ pub fn sys_timer_settime(id: u64, flags: u64, new: u64, old: u64) -> SysResult {
     let armed = match &timer.clock {
         TimerClock::Wall { realtime } => timer_deadline(value, abstime, *realtime),
         TimerClock::Cpu { .. } if value == 0 => None,
-        TimerClock::Cpu { .. } if !abstime => Some(value),
-        TimerClock::Cpu { thread, user } => {
-            // The CPU time left until that time on the clock.
-            let kind = if *user { CpuKind::Virt } else { CpuKind::Prof };
-            let id = thread
-                .as_ref()
-                .and_then(|t| t.upgrade())
-                .map_or(0, |t| t.tid());
-            let now = read_clock(Clock::Cpu {
-                id,
-                thread: thread.is_some(),
-                kind,
-            })? as u64;
-            Some(value.saturating_sub(now).max(1))
-        }
+        TimerClock::Cpu { .. } if abstime => Some(value),
+        TimerClock::Cpu { .. } => Some(timer.cpu_now().ok_or(EINVAL)?.saturating_add(value)),
     };
     let (left, interval) = timer.set(armed, timespec_ns(new.it_interval) as u64)?;
     if old != 0 {

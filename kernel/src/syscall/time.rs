@@ -22,6 +22,7 @@ use crate::{
     process::{
         self,
         itimer::Itimer,
+        posix_timers::{self, CpuKind},
         rusage::{self, CpuTimes},
     },
     sched::WaitQueue,
@@ -49,13 +50,6 @@ pub(super) enum Clock {
         thread: bool,
         kind: CpuKind,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum CpuKind {
-    Prof,
-    Virt,
-    Sched,
 }
 
 /// Decodes a clock id (Linux's clockid_to_kclock and the CPUCLOCK_* encoding: bits 0-1 the kind,
@@ -122,7 +116,7 @@ fn cpu_times(id: u32, per_thread: bool) -> Result<CpuTimes, Errno> {
 }
 
 /// A clock's value now, in ns.
-pub(super) fn read_clock(clock: Clock) -> Result<i64, Errno> {
+fn read_clock(clock: Clock) -> Result<i64, Errno> {
     let coarse = |ns: i64| ns - ns.rem_euclid(TICK_NSEC as i64);
     Ok(match clock {
         Clock::Realtime { coarse: false } => time::realtime_ns(),
@@ -130,13 +124,7 @@ pub(super) fn read_clock(clock: Clock) -> Result<i64, Errno> {
         Clock::Monotonic { coarse: false } => time::now_ns() as i64,
         Clock::Monotonic { coarse: true } => coarse(time::now_ns() as i64),
         Clock::Cpu { id, thread, kind } => {
-            let times = cpu_times(id, thread)?;
-            let (user, system) = times.user_system_ns();
-            let ns = match kind {
-                CpuKind::Sched => times.run_ns,
-                CpuKind::Prof => user.saturating_add(system),
-                CpuKind::Virt => user,
-            };
+            let ns = posix_timers::cpu_clock_ns(&cpu_times(id, thread)?, kind);
             ns.min(i64::MAX as u64) as i64
         }
     })
