@@ -107,3 +107,22 @@ fn memfd_and_seals_match_linux() {
         ],
     );
 }
+
+/// process_vm_readv and process_vm_writev: within the caller and with a child, scattered iovecs,
+/// page edges, a page shared copy-on-write (a write reaches only the child), untouched pages, a
+/// megabyte, partial copies at unmapped or protected pages and at a faulting local buffer, a
+/// zombie, another user, the errors (tests/c/process_vm.c against Linux).
+#[test]
+fn process_vm_readv_and_writev_match_linux() {
+    let Some((_, output)) = tests::c_differential("process_vm", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "ours unchanged: the parent's words",
+            "child sees: [the child's words!] [acrEDGEthe edge]",
+            "a megabyte: 1",
+        ],
+    );
+}

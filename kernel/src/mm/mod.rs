@@ -6,6 +6,7 @@ pub mod brk;
 pub mod fault;
 pub mod fork;
 pub mod frame;
+pub mod gup;
 pub mod heap;
 pub mod huge_memory;
 pub mod kstack;

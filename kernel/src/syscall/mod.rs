@@ -15,6 +15,7 @@
 //! | 319 | memfd_create (and fcntl's F_ADD_SEALS, F_GET_SEALS) | [`memfd`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
 //! | 25 | mremap (shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP; page-table entries move, pages are not copied) | [`mm`] |
+//! | 310, 311 | process_vm_readv, process_vm_writev | [`process_vm`] |
 //! | 29, 30, 31, 67 | shmget, shmat, shmctl, shmdt (System V shared memory) | [`shm`] |
 //! | 149, 150, 151, 152, 325 | mlock, munlock, mlockall, munlockall, mlock2 | [`mm`] |
 //! | 24, 39, 56, 57, 58, 59, 60, 61, 110, 158, 186, 231, 435 | sched_yield, getpid, clone, fork, vfork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group, clone3 | [`process`] |
@@ -45,6 +46,7 @@ pub mod namei;
 pub mod poll;
 pub mod posix_timers;
 pub mod process;
+pub mod process_vm;
 pub mod read_write;
 pub mod shm;
 pub mod signal;
@@ -219,6 +221,12 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::TIMERFD_CREATE => timerfd::sys_timerfd_create(a[0], a[1]),
         nr::TIMERFD_SETTIME => timerfd::sys_timerfd_settime(a[0], a[1], a[2], a[3]),
         nr::TIMERFD_GETTIME => timerfd::sys_timerfd_gettime(a[0], a[1]),
+        nr::PROCESS_VM_READV => {
+            process_vm::sys_process_vm_readv(a[0], a[1], a[2], a[3], a[4], a[5])
+        }
+        nr::PROCESS_VM_WRITEV => {
+            process_vm::sys_process_vm_writev(a[0], a[1], a[2], a[3], a[4], a[5])
+        }
         nr::FALLOCATE => fs::sys_fallocate(a[0], a[1], a[2], a[3]),
         nr::SHMGET => shm::sys_shmget(a[0], a[1], a[2]),
         nr::SHMAT => shm::sys_shmat(a[0], a[1], a[2]),

@@ -50,7 +50,7 @@ const CHUNK: usize = 4096;
 
 /// The user buffers of one call, with a cursor (Linux's iov_iter): a single buffer for read and
 /// write, a checked iovec array for the vectored calls.
-struct UserBufs {
+pub(super) struct UserBufs {
     iov: Vec<iovec>,
     index: usize,
     offset: u64,
@@ -79,7 +79,7 @@ impl UserBufs {
     /// The iovec array at `uvec` (Linux's import_iovec): EINVAL for more than IOV_MAX entries
     /// or a length that is negative as an ssize_t, EFAULT for an unreadable array or a buffer
     /// outside user memory. The total is cut to MAX_RW_COUNT, the last buffers shortened.
-    fn import(uvec: u64, count: u64) -> Result<Self, Errno> {
+    pub(super) fn import(uvec: u64, count: u64) -> Result<Self, Errno> {
         // The count is an unsigned int: the high bits are dropped.
         let count = count as u32 as u64;
         if count > IOV_MAX {
@@ -111,6 +111,21 @@ impl UserBufs {
         })
     }
 
+    /// The bytes of all the buffers.
+    pub(super) fn total(&self) -> usize {
+        self.total
+    }
+
+    /// How many of the next `max` bytes at the cursor lie in one page of the caller's memory: a
+    /// copy that size either faults or does not, so copies cut to it count the bytes before a
+    /// fault as Linux's byte-exact user copies do.
+    pub(super) fn in_one_page(&mut self, max: usize) -> usize {
+        self.next_piece(max).map_or(max, |(addr, len)| {
+            let page = crate::mm::layout::PAGE_SIZE;
+            len.min((page - addr % page) as usize)
+        })
+    }
+
     /// The next piece of user memory: address and length, at most `max` bytes.
     fn next_piece(&mut self, max: usize) -> Option<(u64, usize)> {
         while let Some(v) = self.iov.get(self.index) {
@@ -127,7 +142,7 @@ impl UserBufs {
     /// Copies `data` out to the buffers at the cursor, moving it (scatter). Returns the bytes
     /// copied, and EFAULT if a buffer was not writable: the pieces before it count, as Linux's
     /// copy_to_iter counts them.
-    fn copy_out(&mut self, mut data: &[u8]) -> (usize, Result<(), Errno>) {
+    pub(super) fn copy_out(&mut self, mut data: &[u8]) -> (usize, Result<(), Errno>) {
         let mut done = 0;
         while !data.is_empty() {
             let Some((addr, len)) = self.next_piece(data.len()) else {
@@ -168,7 +183,7 @@ impl UserBufs {
 
     /// Fills `buf` from the buffers at the cursor, moving it (gather). Returns the bytes copied,
     /// and EFAULT if a buffer was not readable (the pieces before it count).
-    fn copy_in(&mut self, buf: &mut [u8]) -> (usize, Result<(), Errno>) {
+    pub(super) fn copy_in(&mut self, buf: &mut [u8]) -> (usize, Result<(), Errno>) {
         let mut done = 0;
         while done < buf.len() {
             let Some((addr, len)) = self.next_piece(buf.len() - done) else {
@@ -185,7 +200,7 @@ impl UserBufs {
 }
 
 /// A kernel buffer of `len` bytes; ENOMEM if memory ran out.
-fn kernel_buffer(len: usize) -> Result<Vec<u8>, Errno> {
+pub(super) fn kernel_buffer(len: usize) -> Result<Vec<u8>, Errno> {
     let mut buf = Vec::new();
     buf.try_reserve_exact(len).map_err(|_| ENOMEM)?;
     buf.resize(len, 0);
