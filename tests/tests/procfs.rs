@@ -1,6 +1,6 @@
 //! The /proc files ps, top, free and pmap read (tests/c/procfiles.c): stat, statm, comm, cmdline,
 //! environ of a process and of a zombie, and uptime, loadavg, stat, version, cpuinfo, checked the
-//! same way here and on Linux.
+//! same way here and on Linux; and /proc/PID/pagemap (tests/c/pagemap.c).
 
 use tests::c_differential;
 
@@ -16,6 +16,25 @@ fn proc_files_agree_with_what_a_process_knows_as_on_linux() {
             "stat: vsize is the sum of the areas in maps: yes",
             "cmdline: 3 strings as argv: yes, length matches: yes",
             "a zombie's state: Z",
+        ],
+    );
+}
+
+/// /proc/PID/pagemap: demand paging, the zero page, a written page, holes, PROT_NONE, copy-on-write
+/// after fork seen from both sides, file pages mapped once and twice and their private copies,
+/// and the read errors (tests/c/pagemap.c against Linux; frame numbers compared, not printed).
+#[test]
+fn pagemap_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("pagemap", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "two read pages share a frame: 1",
+            "same frame: 1",
+            "frames differ: 1",
+            "shared, mapped twice         PF-- frame",
         ],
     );
 }

@@ -123,6 +123,9 @@ impl OpenFile {
             FileKind::Dir(_) => Err(EISDIR),
             FileKind::Regular(inode) => Ok(inode.read(pos, buf)),
             FileKind::Device(device, _) => Ok(device.read(buf)),
+            FileKind::Proc(super::procfs::ProcFile::Pagemap(pid), _) => {
+                super::procfs::pagemap_read(*pid, pos, buf)
+            }
             FileKind::Proc(file, text) => {
                 let mut text = text.lock();
                 if text.is_none() {

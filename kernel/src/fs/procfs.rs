@@ -51,6 +51,8 @@ pub enum ProcFile {
     Comm(Pid),
     Cmdline(Pid),
     Environ(Pid),
+    /// /proc/PID/pagemap: binary, read at any position ([`pagemap_read`]).
+    Pagemap(Pid),
     /// /proc/PID/task/TID/{stat,status,comm}: one thread's view.
     TaskStat(Pid, Tid),
     TaskStatus(Pid, Tid),
@@ -108,7 +110,7 @@ pub enum ProcNode {
 }
 
 /// The files of /proc/PID, with their d_type, in the order Linux lists them.
-const PID_ENTRIES: [(&str, u8); 15] = [
+const PID_ENTRIES: [(&str, u8); 16] = [
     ("task", DT_DIR),
     ("fd", DT_DIR),
     ("environ", DT_REG),
@@ -119,6 +121,7 @@ const PID_ENTRIES: [(&str, u8); 15] = [
     ("maps", DT_REG),
     ("smaps", DT_REG),
     ("smaps_rollup", DT_REG),
+    ("pagemap", DT_REG),
     ("comm", DT_REG),
     ("cwd", DT_LNK),
     ("root", DT_LNK),
@@ -166,6 +169,7 @@ fn pid_file(pid: Pid, name: &str) -> Option<ProcFile> {
         "comm" => ProcFile::Comm(pid),
         "cmdline" => ProcFile::Cmdline(pid),
         "environ" => ProcFile::Environ(pid),
+        "pagemap" => ProcFile::Pagemap(pid),
         _ => return None,
     })
 }
@@ -234,7 +238,7 @@ impl ProcNode {
             | ProcNode::SysfsKernel
             | ProcNode::SysfsMm
             | ProcNode::SysfsThp => S_IFDIR | 0o755,
-            ProcNode::File(file) if file.is_setting() => S_IFREG | file.permissions(),
+            ProcNode::File(file) => S_IFREG | file.permissions(),
             ProcNode::FdDir(_) => S_IFDIR | 0o500,
             ProcNode::SelfLink | ProcNode::Exe(_) | ProcNode::Cwd(_) | ProcNode::RootLink(_) => {
                 S_IFLNK | 0o777
@@ -246,7 +250,6 @@ impl ProcNode {
                 let write = file.as_ref().is_some_and(|f| f.writable) as u32 * 0o300;
                 S_IFLNK | read | write
             }
-            ProcNode::File(_) => S_IFREG | 0o444,
         }
     }
 
@@ -525,7 +528,12 @@ impl ProcFile {
 
     /// The permission bits (a setting is writable by its owner, root).
     pub fn permissions(&self) -> u32 {
-        if self.is_setting() { 0o644 } else { 0o444 }
+        match self {
+            _ if self.is_setting() => 0o644,
+            // Linux's REG("pagemap", S_IRUSR, ...): physical addresses are the owner's business.
+            ProcFile::Pagemap(_) => 0o400,
+            _ => 0o444,
+        }
     }
 
     /// Whether the file is a setting root may write.
@@ -625,6 +633,7 @@ impl ProcFile {
             | ProcFile::Comm(_)
             | ProcFile::Cmdline(_)
             | ProcFile::Environ(_)
+            | ProcFile::Pagemap(_)
             | ProcFile::TaskStat(..)
             | ProcFile::TaskStatus(..)
             | ProcFile::TaskComm(..) => {}
@@ -704,4 +713,40 @@ fn meminfo() -> String {
         let _ = writeln!(out, "{:<16}{:>8} kB", format!("{name}:"), value);
     }
     out
+}
+
+/// Reads /proc/PID/pagemap at `pos` (Linux's pagemap_read): EINVAL unless the position and the
+/// length are whole entries (8 bytes); 0 past the end of user space or for a process without
+/// memory. The frame numbers are shown to root only.
+pub fn pagemap_read(pid: Pid, pos: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    const ENTRY: usize = 8;
+    if !pos.is_multiple_of(ENTRY as u64) || !buf.len().is_multiple_of(ENTRY) {
+        return Err(EINVAL);
+    }
+    let Some(mm) = process::find(pid).and_then(|p| p.mm()) else {
+        return Ok(0);
+    };
+    let show_pfn = thread::current_process().is_some_and(|p| p.cred.lock().privileged());
+    let page = crate::mm::layout::PAGE_SIZE;
+    let task_size = crate::mm::layout::TASK_SIZE;
+    let Some(addr) = (pos / ENTRY as u64)
+        .checked_mul(page)
+        .filter(|&a| a < task_size)
+    else {
+        return Ok(0);
+    };
+    let count = (buf.len() / ENTRY).min(((task_size - addr) / page) as usize);
+    let mut entries = [0u64; 64];
+    let mut done = 0;
+    while done < count {
+        let n = (count - done).min(entries.len());
+        mm.lock()
+            .pagemap(addr + done as u64 * page, &mut entries[..n], show_pfn);
+        for (i, entry) in entries[..n].iter().enumerate() {
+            let at = (done + i) * ENTRY;
+            buf[at..at + ENTRY].copy_from_slice(&entry.to_ne_bytes());
+        }
+        done += n;
+    }
+    Ok(count * ENTRY)
 }

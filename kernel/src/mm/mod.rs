@@ -22,6 +22,7 @@ pub mod mprotect;
 pub mod mremap;
 pub mod msync;
 pub mod munmap;
+pub mod pagemap;
 pub mod paging;
 pub mod populate;
 pub mod rlimit;

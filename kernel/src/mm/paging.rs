@@ -627,6 +627,21 @@ impl AddressSpace {
         ))
     }
 
+    /// The frame a user page holds, whether its entry is present or PROT_NONE (x86's
+    /// pte_present, which /proc/PID/pagemap reports), small or inside a huge page.
+    pub fn mapped_frame(&self, va: VirtAddr) -> Option<PhysFrame> {
+        let va = va.as_u64();
+        // SAFETY: only reading; `&self` excludes writers of this tree.
+        match unsafe { leaf_fast(self.pml4, va) } {
+            Some(&mut raw) => (raw != 0)
+                .then(|| PhysFrame::containing_address(PhysAddr::new_truncate(raw & ENTRY_ADDR))),
+            None => match self.pmd(va) {
+                Pmd::Huge { head, .. } => Some(head + (va % HPAGE_PMD_SIZE) / PAGE_SIZE),
+                _ => None,
+            },
+        }
+    }
+
     /// [`lookup`](Self::lookup) where the fast walk found no page table.
     #[inline(never)]
     fn lookup_huge(&self, va: u64) -> Option<(PhysFrame, PteFlags)> {
