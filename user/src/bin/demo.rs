@@ -1,6 +1,7 @@
 //! The tour `make run` gives: the areas of a process (code C, constants K, static data S, heap D,
 //! memory-mapped file M, anonymous memory and the stack), each shown from the inside with an
-//! address in it, then the whole /proc/self/maps with every line explained.
+//! address in it, then the whole /proc/self/maps with every line explained; then copy-on-write
+//! after fork through /proc/self/pagemap, a huge page, ASLR and shared libraries.
 //!
 //! It uses only raw system calls (no allocator: every buffer is on the stack) and runs unchanged on
 //! Linux and on this kernel; on Linux /proc/self/mmstat (this kernel's fault counters) is missing,
@@ -475,6 +476,7 @@ fn main(args: Args) -> i32 {
     munmap(anon, 2 * PAGE);
     munmap(m, PAGE);
     println!("Every area above is a VMA in the kernel's tree for this process.");
+    copy_on_write();
     huge_page();
     aslr(&args);
     shared_libraries();
@@ -508,7 +510,106 @@ fn show_sizes(addr: u64) {
     }
 }
 
-/// 8. A transparent huge page: one write fault maps 2 MiB with a single page-table entry.
+const PAGEMAP: &[u8] = b"/proc/self/pagemap\0";
+
+/// What /proc/self/pagemap says of the page at `addr`: (present, mapped by this process alone,
+/// frame number: 0 unless root).
+fn pagemap_entry(addr: u64) -> Option<(bool, bool, u64)> {
+    let fd = open(PAGEMAP, 0);
+    if fd < 0 {
+        return None;
+    }
+    let mut entry = 0u64;
+    let offset = addr / PAGE * 8;
+    let n = raw(
+        abi::nr::PREAD64,
+        [fd as u64, (&raw mut entry) as u64, 8, offset, 0, 0],
+    );
+    close(fd as u64);
+    (n == 8).then_some((
+        entry >> 63 != 0,
+        entry >> 56 & 1 != 0,
+        entry & ((1 << 55) - 1),
+    ))
+}
+
+/// One line about the page at `addr`, as `who` sees it.
+fn show_frame(who: &str, addr: u64) {
+    match pagemap_entry(addr) {
+        Some((true, alone, pfn)) => println!(
+            "   {who}: frame {pfn:#x}, {}",
+            if alone {
+                "mapped by this process alone"
+            } else {
+                "shared with another process"
+            }
+        ),
+        Some((false, ..)) => println!("   {who}: not present"),
+        None => println!("   {who}: /proc/self/pagemap cannot be read"),
+    }
+}
+
+/// Step 8, fork and copy-on-write seen through /proc/self/pagemap: the child gets the parent's
+/// pages, shared and write-protected; the first write by either copies the page for the writer,
+/// and the other, now alone with the page, writes to it in place.
+fn copy_on_write() {
+    println!(
+        "
+-- fork and copy-on-write, seen in /proc/self/pagemap (an entry per page: present,"
+    );
+    println!("   mapped once or shared, and for root the frame number):");
+    let page = mmap(
+        0,
+        PAGE,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    );
+    if page < 0 {
+        println!("   mmap failed: {}", errno_name(page));
+        return;
+    }
+    let page = page as u64;
+    poke(page, 1);
+    show_frame("parent, a page it wrote", page);
+    let mut to_parent = [0i32; 2];
+    let mut to_child = [0i32; 2];
+    raw(abi::nr::PIPE2, [(&raw mut to_parent) as u64, 0, 0, 0, 0, 0]);
+    raw(abi::nr::PIPE2, [(&raw mut to_child) as u64, 0, 0, 0, 0, 0]);
+    let pid = fork();
+    if pid == 0 {
+        show_frame("child, just after fork", page);
+        println!("   (fork copied no page: both map the parent's frame, write-protected)");
+        poke(page, 2);
+        show_frame("child, after writing", page);
+        println!("   (the write faulted: the page was shared, so the child got a copy)");
+        write(to_parent[1] as u64, b"w");
+        let mut byte = [0u8];
+        read(to_child[0] as u64, &mut byte);
+        exit(0);
+    }
+    if pid < 0 {
+        println!("   fork: {}", errno_name(pid));
+        return;
+    }
+    let mut byte = [0u8];
+    read(to_parent[0] as u64, &mut byte);
+    show_frame("parent, after the child's copy", page);
+    poke(page, 3);
+    show_frame("parent, after writing", page);
+    println!("   (alone with the page again, the parent's write fault reused it in place: no");
+    println!("   copy. The seeds' sole-owner reuse, Linux's do_wp_page reusing the page.)");
+    write(to_child[1] as u64, b"x");
+    let mut status = 0;
+    wait4(pid, &mut status, 0);
+    for fd in [to_parent[0], to_parent[1], to_child[0], to_child[1]] {
+        close(fd as u64);
+    }
+    munmap(page, PAGE);
+}
+
+/// 9. A transparent huge page: one write fault maps 2 MiB with a single page-table entry.
 fn huge_page() {
     const HUGE: u64 = 2 << 20;
     println!("\n-- A huge page: 2 MiB mapped by one entry of the page directory (a PMD),");
@@ -548,7 +649,7 @@ fn huge_page() {
     munmap(raw, 2 * HUGE);
 }
 
-/// 9. ASLR: the same program run twice more, each run printing where its areas went.
+/// 10. ASLR: the same program run twice more, each run printing where its areas went.
 fn aslr(args: &Args) {
     println!("\n-- ASLR: this same program, run twice more with execve, says where things are:");
     let argv0 = args.get(0).unwrap_or(b"/bin/demo");
@@ -600,7 +701,7 @@ fn aslr_child() -> i32 {
 /// `make run` puts into the initramfs with its loader and libc.
 const DYNAMIC_CAT: &[u8] = b"/usr/bin/cat\0";
 
-/// 10. Shared libraries: a child runs Debian's `cat` on its own /proc/self/maps.
+/// 11. Shared libraries: a child runs Debian's `cat` on its own /proc/self/maps.
 fn shared_libraries() {
     println!(
         "\n-- Shared libraries: this demo is linked statically; Debian's /usr/bin/cat is not."
