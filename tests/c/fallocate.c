@@ -117,6 +117,19 @@ int main(int argc, char **argv)
     CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1 << 20, 4096));
     show_file(fd);
 
+    printf("-- far offsets (a sparse file: only the pages used cost memory)\n");
+    int far = memfd_create("far", 0);
+    CHECK(pwrite(far, "x", 1, 1L << 45));
+    CHECK(fallocate(far, FALLOC_FL_KEEP_SIZE, 1L << 50, 4096));
+    CHECK(fallocate(far, 0, (1L << 40) + 4096, 100));
+    show_file(far);
+    char c = 0;
+    CHECK(pread(far, &c, 1, 1L << 45));
+    printf("read back: %c\n", c);
+    CHECK(fallocate(far, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1L << 45, 4096));
+    show_file(far);
+    close(far);
+
     printf("-- mappings\n");
     CHECK(ftruncate(fd, 0));
     fill(fd, 4 * 4096, 'y');

@@ -45,3 +45,16 @@ fn fuzz_seed_2() {
 fn fuzz_seed_3() {
     fuzz(3);
 }
+
+/// Random calls to System V shared memory, POSIX timers, fallocate, process_vm_readv/writev and
+/// /proc/self/pagemap (tests/c/memcalls_fuzz.c, QEMU only): no panic or hang, and every round
+/// gives back its memory. Two seeds.
+#[test]
+fn memory_and_timer_calls_with_random_arguments() {
+    for seed in ["1", "2"] {
+        let Some(out) = tests::boot_c("memcalls_fuzz", &[], &["3000", seed], |b| b) else {
+            return;
+        };
+        tests::expect_ok(&out, "ok: 3000 random calls a round gave back their memory");
+    }
+}

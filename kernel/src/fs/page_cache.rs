@@ -1,8 +1,10 @@
 //! The page cache of one file (Linux's address_space with its xarray): the frames holding the
-//! file's pages, by page offset, each kept with one reference of its own. Two levels, like a small
-//! radix tree: a vector of 512-page chunks allocated as pages are first touched, so lookups are
-//! O(1) and a sparse file costs only the chunks it uses. Every allocation is fallible: a fault or a
-//! write that cannot grow the cache fails with NoMemory instead of panicking.
+//! file's pages, by page offset, each kept with one reference of its own. Two levels: 512-page
+//! chunks allocated as pages are first touched, found by binary search in a list sorted by
+//! their index, so a sparse file costs only the chunks it uses, wherever they lie (a page at
+//! 32 TiB is one chunk, not a table reaching that far), and a lookup is O(log chunks). Every
+//! allocation is fallible: a fault or a write that cannot grow the cache fails with NoMemory
+//! instead of panicking.
 //!
 //! Every frame held by any cache is counted in one global counter, what /proc/meminfo shows as
 //! Cached: a cache gives its frames back (and the count goes down) when pages are truncated away
@@ -43,13 +45,21 @@ pub fn may_grow() -> bool {
 }
 
 pub struct PageCache {
-    chunks: IrqMutex<Vec<Option<Box<Chunk>>>>,
+    /// The chunks that hold a page, by chunk index (page offset / 512), ascending.
+    chunks: IrqMutex<Vec<(u64, Box<Chunk>)>>,
 }
 
-/// Splits a page offset into chunk index and slot; None if it cannot index a vector.
-fn split(pgoff: u64) -> Option<(usize, usize)> {
-    let chunk = usize::try_from(pgoff / CHUNK_PAGES as u64).ok()?;
-    Some((chunk, (pgoff % CHUNK_PAGES as u64) as usize))
+/// Splits a page offset into chunk index and slot.
+fn split(pgoff: u64) -> (u64, usize) {
+    (
+        pgoff / CHUNK_PAGES as u64,
+        (pgoff % CHUNK_PAGES as u64) as usize,
+    )
+}
+
+/// Where chunk `index` is in `chunks`, or where it would go.
+fn find(chunks: &[(u64, Box<Chunk>)], index: u64) -> Result<usize, usize> {
+    chunks.binary_search_by_key(&index, |(i, _)| *i)
 }
 
 impl PageCache {
@@ -67,24 +77,32 @@ impl PageCache {
         pgoff: u64,
         fill: impl FnOnce() -> Result<Frame, PageError>,
     ) -> Result<Frame, PageError> {
-        let (chunk_index, slot) = split(pgoff).ok_or(PageError::Beyond)?;
+        let (chunk_index, slot) = split(pgoff);
         let mut chunks = self.chunks.lock();
-        if chunk_index >= chunks.len() {
-            let more = chunk_index + 1 - chunks.len();
-            chunks.try_reserve(more).map_err(|_| PageError::NoMemory)?;
-            chunks.resize_with(chunk_index + 1, || None);
-        }
-        let chunk = match &mut chunks[chunk_index] {
-            Some(chunk) => chunk,
-            empty => {
+        let at = match find(&chunks, chunk_index) {
+            Ok(at) => at,
+            Err(at) => {
+                chunks.try_reserve(1).map_err(|_| PageError::NoMemory)?;
                 let room = Box::try_new_uninit().map_err(|_| PageError::NoMemory)?;
-                empty.insert(Box::write(room, [const { None }; CHUNK_PAGES]))
+                let chunk = Box::write(room, [const { None }; CHUNK_PAGES]);
+                chunks.insert(at, (chunk_index, chunk));
+                at
             }
         };
+        let chunk = &mut chunks[at].1;
         if let Some(frame) = &chunk[slot] {
             return Ok(frame.clone());
         }
-        let frame = fill()?;
+        let frame = match fill() {
+            Ok(frame) => frame,
+            Err(e) => {
+                // Leave no empty chunk behind.
+                if chunk.iter().all(Option::is_none) {
+                    chunks.remove(at);
+                }
+                return Err(e);
+            }
+        };
         chunk[slot] = Some(frame.clone());
         CACHED_PAGES.fetch_add(1, Ordering::Relaxed);
         Ok(frame)
@@ -92,9 +110,10 @@ impl PageCache {
 
     /// The cached page at `pgoff`, if there is one (what read uses: a hole stays a hole).
     pub fn get(&self, pgoff: u64) -> Option<Frame> {
-        let (chunk_index, slot) = split(pgoff)?;
+        let (chunk_index, slot) = split(pgoff);
         let chunks = self.chunks.lock();
-        chunks.get(chunk_index)?.as_ref()?[slot].clone()
+        let at = find(&chunks, chunk_index).ok()?;
+        chunks[at].1[slot].clone()
     }
 
     /// Drops every page at `from` and beyond (truncate_inode_pages_range): their frames are freed
@@ -106,14 +125,14 @@ impl PageCache {
     /// Drops the pages at `from` up to (not including) `to`, as [`truncate_from`](Self::truncate_from)
     /// does beyond `from` (a punched hole).
     pub fn remove_range(&self, from: u64, to: u64) {
-        let Some((first_chunk, _)) = split(from).filter(|_| from < to) else {
+        if from >= to {
             return;
-        };
+        }
         let mut removed = 0;
         let mut chunks = self.chunks.lock();
-        for (index, entry) in chunks.iter_mut().enumerate().skip(first_chunk) {
-            let Some(chunk) = entry else { continue };
-            let base = (index * CHUNK_PAGES) as u64;
+        let first = find(&chunks, split(from).0).unwrap_or_else(|at| at);
+        for (index, chunk) in chunks[first..].iter_mut() {
+            let base = *index * CHUNK_PAGES as u64;
             if base >= to {
                 break;
             }
@@ -125,10 +144,9 @@ impl PageCache {
                     removed += 1;
                 }
             }
-            if chunk.iter().all(Option::is_none) {
-                *entry = None;
-            }
         }
+        // Chunks left empty go.
+        chunks.retain(|(_, chunk)| chunk.iter().any(Option::is_some));
         drop(chunks);
         CACHED_PAGES.fetch_sub(removed, Ordering::Relaxed);
     }
@@ -143,8 +161,7 @@ impl PageCache {
         self.chunks
             .lock()
             .iter()
-            .flatten()
-            .map(|chunk| chunk.iter().flatten().count())
+            .map(|(_, chunk)| chunk.iter().flatten().count())
             .sum()
     }
 }

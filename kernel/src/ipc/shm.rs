@@ -84,12 +84,19 @@ static SHM_IDS: IrqMutex<ShmIds> = IrqMutex::new(ShmIds {
 });
 
 impl ShmIds {
-    /// Forgets removed segments whose last mapping has gone.
+    /// Forgets removed segments whose last mapping has gone, and the free slots at the end of
+    /// the table (all of it once no segment is left, so that the table's memory comes back).
     fn prune(&mut self) {
         for slot in self.slots.iter_mut() {
             if slot.as_ref().is_some_and(|s| s.file().is_none()) {
                 *slot = None;
             }
+        }
+        while self.slots.last().is_some_and(Option::is_none) {
+            self.slots.pop();
+        }
+        if self.slots.is_empty() {
+            self.slots = Vec::new();
         }
     }
 
