@@ -3,16 +3,14 @@
 //! pages are brought in and referenced under its mm lock (`MmInner::get_user_pages_remote`, in
 //! [`crate::mm::gup`]), then copied with only the caller's own memory faulting.
 
-use abi::uio::{IOV_MAX, iovec};
 use alloc::{sync::Arc, vec::Vec};
 
 use super::{
     SysResult,
     errno::*,
-    read_write::{UserBufs, kernel_buffer},
+    read_write::{UserBufs, kernel_buffer, read_iovecs},
 };
 use crate::{
-    arch::uaccess,
     mm::{frame::Frame, gup::GUP_BATCH, layout::PAGE_SIZE, mm_struct::Mm},
     process::{self, Process},
     thread,
@@ -62,7 +60,8 @@ fn process_vm_rw(
     if local.total() == 0 {
         return Ok(0);
     }
-    let remote = remote_iovecs(rvec, riovcnt)?;
+    // Linux's iovec_from_user: the addresses are the other process's, not checked here.
+    let remote = read_iovecs(rvec, riovcnt)?;
     if remote.iter().all(|v| v.iov_len == 0) {
         return Ok(0);
     }
@@ -93,28 +92,6 @@ fn process_vm_rw(
         (0, Err(e)) => Err(e),
         (done, _) => Ok(done as u64),
     }
-}
-
-/// The remote iovec array (Linux's iovec_from_user: no check that the addresses are the
-/// caller's, they are the other process's).
-fn remote_iovecs(rvec: u64, count: u64) -> Result<Vec<iovec>, Errno> {
-    let count = count as u32 as u64;
-    if count > IOV_MAX {
-        return Err(EINVAL);
-    }
-    let mut iov = Vec::new();
-    iov.try_reserve_exact(count as usize).map_err(|_| ENOMEM)?;
-    for i in 0..count {
-        let entry = rvec
-            .checked_add(i * size_of::<iovec>() as u64)
-            .ok_or(EFAULT)?;
-        let v: iovec = uaccess::read_user(entry)?;
-        if (v.iov_len as i64) < 0 {
-            return Err(EINVAL);
-        }
-        iov.push(v);
-    }
-    Ok(iov)
 }
 
 /// The process of a pid or of a thread id (Linux's find_get_task_by_vpid takes either).

@@ -76,29 +76,13 @@ impl UserBufs {
         })
     }
 
-    /// The iovec array at `uvec` (Linux's import_iovec): EINVAL for more than IOV_MAX entries
-    /// or a length that is negative as an ssize_t, EFAULT for an unreadable array or a buffer
-    /// outside user memory. The total is cut to MAX_RW_COUNT, the last buffers shortened.
+    /// The iovec array at `uvec` (Linux's import_iovec): [`read_iovecs`]' errors, then EFAULT
+    /// for a buffer outside user memory. The total is cut to MAX_RW_COUNT, the last buffers
+    /// shortened.
     pub(super) fn import(uvec: u64, count: u64) -> Result<Self, Errno> {
-        // The count is an unsigned int: the high bits are dropped.
-        let count = count as u32 as u64;
-        if count > IOV_MAX {
-            return Err(EINVAL);
-        }
-        let mut iov = Vec::new();
-        iov.try_reserve_exact(count as usize).map_err(|_| ENOMEM)?;
-        for i in 0..count {
-            // An array running past the top of the address space is EFAULT, not an overflow.
-            let entry = uvec
-                .checked_add(i * size_of::<iovec>() as u64)
-                .ok_or(EFAULT)?;
-            iov.push(uaccess::read_user::<iovec>(entry)?);
-        }
+        let mut iov = read_iovecs(uvec, count)?;
         let mut total = 0usize;
         for v in &mut iov {
-            if (v.iov_len as i64) < 0 {
-                return Err(EINVAL);
-            }
             uaccess::check_range(v.iov_base, v.iov_len as usize)?;
             v.iov_len = v.iov_len.min((MAX_RW_COUNT - total) as u64);
             total += v.iov_len as usize;
@@ -197,6 +181,32 @@ impl UserBufs {
         }
         (done, Ok(()))
     }
+}
+
+/// The iovec array at `uvec`, `count` entries (Linux's iovec_from_user), read one entry after
+/// the other: EINVAL for more than IOV_MAX entries, EFAULT for an entry that cannot be read,
+/// EINVAL for a length that is negative as an ssize_t. The buffers are not checked: they may be
+/// another process's (process_vm_readv's remote side).
+pub(super) fn read_iovecs(uvec: u64, count: u64) -> Result<Vec<iovec>, Errno> {
+    // The count is an unsigned int: the high bits are dropped.
+    let count = count as u32 as u64;
+    if count > IOV_MAX {
+        return Err(EINVAL);
+    }
+    let mut iov = Vec::new();
+    iov.try_reserve_exact(count as usize).map_err(|_| ENOMEM)?;
+    for i in 0..count {
+        // An array running past the top of the address space is EFAULT, not an overflow.
+        let entry = uvec
+            .checked_add(i * size_of::<iovec>() as u64)
+            .ok_or(EFAULT)?;
+        let v = uaccess::read_user::<iovec>(entry)?;
+        if (v.iov_len as i64) < 0 {
+            return Err(EINVAL);
+        }
+        iov.push(v);
+    }
+    Ok(iov)
 }
 
 /// A kernel buffer of `len` bytes; ENOMEM if memory ran out.
