@@ -1,5 +1,6 @@
-//! Descriptors, pipes, positioned and vectored I/O, and waiting for descriptors: the C programs
-//! `tests/c/fds.c`, `pipes.c` and `poll.c` run here and on Linux and must print the same.
+//! Descriptors, pipes, FIFOs, positioned and vectored I/O, and waiting for descriptors: the C
+//! programs `tests/c/fds.c`, `pipes.c`, `poll.c` and `fifo.c` run here and on Linux and must
+//! print the same.
 
 use tests::c_differential;
 
@@ -53,6 +54,27 @@ fn poll_and_select_match_linux() {
             "select, no timeout: 1, set 1",
             "raw select, time left after a timeout: 0.000000",
             "mask restored: 1",
+        ],
+    );
+}
+
+/// FIFOs and mknod: the file types and what stat and getdents say, a FIFO's non-blocking and
+/// blocking opens, O_RDWR, a blocked open cut short by a signal, its data gone with its last
+/// end, POLLHUP only after a writer came and went, links, a pipe reopened O_RDWR through
+/// /proc/self/fd, device nodes of a known device and of none, root-only device nodes
+/// (tests/c/fifo.c against Linux).
+#[test]
+fn fifos_and_mknod_match_linux() {
+    let Some((_, output)) = tests::c_differential("fifo", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "reader got: from the child",
+            "open(FIFO, O_RDONLY): -1 EINTR",
+            "reader, writer gone: HUP",
+            "read: both",
         ],
     );
 }

@@ -209,7 +209,7 @@ impl OpenFile {
     /// [`poll_wake`] when a byte arrives.
     pub fn poll(&self) -> u16 {
         match &self.kind {
-            FileKind::Pipe(end) => end.pipe.poll(self.readable, self.writable),
+            FileKind::Pipe(end) => end.poll(),
             FileKind::Epoll(ep) => ep.poll(),
             FileKind::EventFd(efd) => efd.poll(),
             FileKind::TimerFd(tfd) => tfd.poll(),
@@ -230,10 +230,10 @@ impl OpenFile {
         match &self.kind {
             FileKind::Pipe(end) => {
                 let mut n = 0u64;
-                if events & EPOLLIN != 0 && !end.writer {
+                if events & EPOLLIN != 0 && end.reads {
                     n = n.wrapping_add(end.pipe.wakes(true));
                 }
-                if events & EPOLLOUT != 0 && end.writer {
+                if events & EPOLLOUT != 0 && end.writes {
                     n = n.wrapping_add(end.pipe.wakes(false));
                 }
                 n

@@ -58,6 +58,13 @@ pub enum InodeKind {
     /// A pipe reached through /proc/PID/fd/N (pipefs's inode, made at the lookup): opening it
     /// opens another end of the pipe.
     Pipe(Arc<super::pipe::Pipe>),
+    /// A FIFO (mkfifo, mknod S_IFIFO): its pipe while any end is open ([`super::pipe::fifo_open`]).
+    Fifo(IrqMutex<alloc::sync::Weak<super::pipe::Pipe>>),
+    /// A device node of no device this kernel has (mknod S_IFCHR or S_IFBLK with another
+    /// number), or a socket node no socket is bound to: stat shows it, open is ENXIO.
+    Special {
+        rdev: (u32, u32),
+    },
 }
 
 /// What stat shows, under the inode's lock.
@@ -240,6 +247,7 @@ impl Inode {
         let size = dir_size.unwrap_or(meta.size);
         let rdev = match &self.kind {
             InodeKind::CharDevice(device) => encode_dev(device.number()),
+            InodeKind::Special { rdev } => encode_dev(*rdev),
             _ => 0,
         };
         stat {

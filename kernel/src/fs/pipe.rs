@@ -55,6 +55,11 @@ struct PipeState {
     bufs: VecDeque<PipeBuffer>,
     readers: u32,
     writers: u32,
+    /// Reader and writer opens so far (Linux's r_counter and w_counter): a FIFO's open waits for
+    /// a partner to come, even one that has left again, and a reader sees POLLHUP only once a
+    /// writer came after its open.
+    r_counter: u64,
+    w_counter: u64,
 }
 
 impl PipeState {
@@ -152,70 +157,157 @@ pub struct Pipe {
     write_wakes: AtomicU64,
 }
 
-/// One end of a pipe, held by the open file of that end; dropping it closes the end.
+/// One end of a pipe, held by the open file of that end; dropping it closes the end. An end
+/// reads, writes, or both (a FIFO opened O_RDWR).
 pub struct PipeEnd {
     pub pipe: Arc<Pipe>,
-    pub writer: bool,
+    pub reads: bool,
+    pub writes: bool,
+    /// The writer opens when this end was opened (Linux's f_version for pipe_poll's POLLHUP).
+    writers_seen: u64,
 }
 
 impl Drop for PipeEnd {
     fn drop(&mut self) {
         {
             let mut state = self.pipe.state.lock();
-            if self.writer {
-                state.writers -= 1;
-            } else {
-                state.readers -= 1;
-            }
+            state.writers -= self.writes as u32;
+            state.readers -= self.reads as u32;
         }
         self.pipe.wake_all();
     }
 }
 
 impl PipeEnd {
-    /// Another end of an existing pipe, a reader or a writer (opening /proc/PID/fd/N of a pipe,
-    /// Linux's fifo_open on the pipe's inode): one more of its kind, and the other side woken.
-    pub fn open(pipe: &Arc<Pipe>, writer: bool) -> PipeEnd {
-        {
+    /// Another end of an existing pipe that reads, writes or both (a FIFO's open, or opening
+    /// /proc/PID/fd/N of a pipe: Linux's fifo_open): counted on its sides, the others woken.
+    pub fn open(pipe: &Arc<Pipe>, reads: bool, writes: bool) -> PipeEnd {
+        let writers_seen = {
             let mut state = pipe.state.lock();
-            if writer {
-                state.writers += 1;
-            } else {
+            if reads {
                 state.readers += 1;
+                state.r_counter += 1;
             }
-        }
+            if writes {
+                state.writers += 1;
+                state.w_counter += 1;
+            }
+            state.w_counter
+        };
         pipe.wake_all();
         PipeEnd {
             pipe: pipe.clone(),
-            writer,
+            reads,
+            writes,
+            writers_seen,
+        }
+    }
+
+    /// Readiness for poll and epoll (Linux's pipe_poll): POLLHUP for a reader only once no
+    /// writer is left of those that came after its open.
+    pub fn poll(&self) -> u16 {
+        self.pipe.poll(self.reads, self.writes, self.writers_seen)
+    }
+}
+
+/// Opens a FIFO whose pipe (while any end is open) is `slot` (Linux's fifo_open): a reader
+/// waits for a writer and a writer for a reader, unless `nonblock`; a non-blocking writer with
+/// no reader is ENXIO; an end that reads and writes never waits. A new pipe is made when no end
+/// is open (what was in the old one is gone). EINVAL for no access mode; a wait cut short by a
+/// signal returns the sleep's error, the end closed again.
+pub fn fifo_open(
+    slot: &IrqMutex<alloc::sync::Weak<Pipe>>,
+    reads: bool,
+    writes: bool,
+    nonblock: bool,
+) -> Result<PipeEnd, Errno> {
+    let pipe = {
+        let mut slot = slot.lock();
+        match slot.upgrade() {
+            Some(pipe) => pipe,
+            None => {
+                let pipe = Pipe::new(0, 0)?;
+                *slot = Arc::downgrade(&pipe);
+                pipe
+            }
+        }
+    };
+    if writes && !reads && nonblock && pipe.state.lock().readers == 0 {
+        return Err(ENXIO);
+    }
+    let end = PipeEnd::open(&pipe, reads, writes);
+    if reads != writes && !nonblock {
+        end.wait_for_partner()?;
+    }
+    Ok(end)
+}
+
+impl PipeEnd {
+    /// Waits until an end of the other kind has been opened since this one (Linux's
+    /// wait_for_partner): readers wait on writers' opens, writers on readers'.
+    fn wait_for_partner(&self) -> Result<(), Errno> {
+        let counter = |state: &PipeState| {
+            if self.reads {
+                (state.w_counter, state.writers)
+            } else {
+                (state.r_counter, state.readers)
+            }
+        };
+        let start = counter(&self.pipe.state.lock()).0;
+        loop {
+            let irq = IrqOff::new();
+            let (count, present) = counter(&self.pipe.state.lock());
+            if present > 0 || count != start {
+                return Ok(());
+            }
+            let queue = if self.reads {
+                &self.pipe.rd_wait
+            } else {
+                &self.pipe.wr_wait
+            };
+            queue.sleep(irq)?;
         }
     }
 }
 
 impl Pipe {
-    /// A new pipe and its two ends (read, write); ENOMEM if memory ran out.
-    pub fn create() -> Result<(PipeEnd, PipeEnd), Errno> {
+    /// A pipe with `readers` and `writers` counted already; ENOMEM if memory ran out.
+    fn new(readers: u32, writers: u32) -> Result<Arc<Pipe>, Errno> {
         let mut bufs = VecDeque::new();
         bufs.try_reserve_exact(PIPE_DEF_BUFFERS)
             .map_err(|_| ENOMEM)?;
-        let pipe = Arc::try_new(Pipe {
+        Arc::try_new(Pipe {
             ino: super::inode::next_ino(),
             state: IrqMutex::new(PipeState {
                 bufs,
-                readers: 1,
-                writers: 1,
+                readers,
+                writers,
+                r_counter: readers as u64,
+                w_counter: writers as u64,
             }),
             rd_wait: WaitQueue::new(),
             wr_wait: WaitQueue::new(),
             read_wakes: AtomicU64::new(0),
             write_wakes: AtomicU64::new(0),
         })
-        .map_err(|_| ENOMEM)?;
+        .map_err(|_| ENOMEM)
+    }
+
+    /// A new pipe and its two ends (read, write); ENOMEM if memory ran out.
+    pub fn create() -> Result<(PipeEnd, PipeEnd), Errno> {
+        let pipe = Pipe::new(1, 1)?;
         let read = PipeEnd {
             pipe: pipe.clone(),
-            writer: false,
+            reads: true,
+            writes: false,
+            writers_seen: 0,
         };
-        let write = PipeEnd { pipe, writer: true };
+        let write = PipeEnd {
+            pipe,
+            reads: false,
+            writes: true,
+            writers_seen: 1,
+        };
         Ok((read, write))
     }
 
@@ -401,9 +493,10 @@ impl Pipe {
         Ok(n)
     }
 
-    /// Linux's pipe_poll: readable while there is data, hung up once no writer is left (for the
-    /// read end); writable while a buffer is free, in error once no reader is left (write end).
-    pub fn poll(&self, readable: bool, writable: bool) -> u16 {
+    /// Linux's pipe_poll: readable while there is data, hung up once no writer is left of those
+    /// that came after `writers_seen` opens (for a reading end); writable while a buffer is free,
+    /// in error once no reader is left (writing end).
+    fn poll(&self, readable: bool, writable: bool, writers_seen: u64) -> u16 {
         use abi::poll::*;
         let state = self.state.lock();
         let mut mask = 0;
@@ -411,7 +504,7 @@ impl Pipe {
             if !state.bufs.is_empty() {
                 mask |= POLLIN | POLLRDNORM;
             }
-            if state.writers == 0 {
+            if state.writers == 0 && state.w_counter != writers_seen {
                 mask |= POLLHUP;
             }
         }

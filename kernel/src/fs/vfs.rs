@@ -70,7 +70,11 @@ pub fn link(inode: &Arc<Inode>, new: &Parent) -> Result<(), Errno> {
     }
     if !matches!(
         inode.kind,
-        InodeKind::Regular | InodeKind::Symlink(_) | InodeKind::CharDevice(_)
+        InodeKind::Regular
+            | InodeKind::Symlink(_)
+            | InodeKind::CharDevice(_)
+            | InodeKind::Fifo(_)
+            | InodeKind::Special { .. }
     ) {
         return Err(EXDEV); // a /proc file
     }

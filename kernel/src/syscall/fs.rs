@@ -3,9 +3,11 @@
 //! [`super::read_write`], descriptors in [`super::fd`], path calls in [`super::namei`].
 
 use abi::{
-    dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, linux_dirent64},
+    dirent::{
+        DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, linux_dirent64,
+    },
     fcntl::{AT_FDCWD, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC},
-    stat::{S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG},
+    stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK},
 };
 use alloc::{string::String, sync::Arc, vec::Vec};
 
@@ -115,20 +117,31 @@ fn open_inode(inode: Arc<Inode>, flags: u64, created: bool) -> Result<Arc<OpenFi
             OpenFile::new(FileKind::Device(*device, inode.clone()), flags)
         }
         InodeKind::Proc(ProcNode::File(file)) => procfs::open(*file, flags),
-        // Another end of a pipe, through /proc/PID/fd/N. Linux's fifo_open also takes O_RDWR
-        // (one end that reads and writes), which pipe ends here cannot be: ENXIO.
-        InodeKind::Pipe(pipe) => match access {
-            O_RDONLY => OpenFile::new(
-                FileKind::Pipe(crate::fs::pipe::PipeEnd::open(pipe, false)),
-                flags,
-            ),
-            abi::fcntl::O_WRONLY => OpenFile::new(
-                FileKind::Pipe(crate::fs::pipe::PipeEnd::open(pipe, true)),
-                flags,
-            ),
-            _ => Err(ENXIO),
-        },
+        // Another end of a pipe, through /proc/PID/fd/N (Linux's fifo_open on the pipe's inode,
+        // which never waits: the pipe has both ends already).
+        InodeKind::Pipe(pipe) => {
+            let (reads, writes) = pipe_access(access)?;
+            let end = crate::fs::pipe::PipeEnd::open(pipe, reads, writes);
+            OpenFile::new(FileKind::Pipe(end), flags)
+        }
+        InodeKind::Fifo(slot) => {
+            let (reads, writes) = pipe_access(access)?;
+            let nonblock = flags & abi::fcntl::O_NONBLOCK != 0;
+            let end = crate::fs::pipe::fifo_open(slot, reads, writes, nonblock)?;
+            OpenFile::new(FileKind::Pipe(end), flags)
+        }
         _ => Err(ENXIO),
+    }
+}
+
+/// The sides of a pipe an open's access mode asks for (reads, writes); EINVAL for the fourth
+/// mode, as fifo_open answers.
+fn pipe_access(access: u64) -> Result<(bool, bool), Errno> {
+    match access {
+        O_RDONLY => Ok((true, false)),
+        abi::fcntl::O_WRONLY => Ok((false, true)),
+        abi::fcntl::O_RDWR => Ok((true, true)),
+        _ => Err(EINVAL),
     }
 }
 
@@ -267,6 +280,9 @@ fn d_type(inode: &Inode) -> u8 {
         S_IFREG => DT_REG,
         S_IFLNK => DT_LNK,
         S_IFCHR => DT_CHR,
+        S_IFBLK => DT_BLK,
+        S_IFIFO => DT_FIFO,
+        S_IFSOCK => DT_SOCK,
         _ => DT_UNKNOWN,
     }
 }

@@ -28,6 +28,7 @@
 //! | 109, 111, 112, 121, 124, 247 | setpgid, getpgrp, setsid, getpgid, getsid, waitid | [`process`] |
 //! | 13, 14, 15, 34, 62, 127, 128, 129, 130, 131, 200, 234, 282, 289, 297 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigqueueinfo, rt_sigsuspend, sigaltstack, tkill, tgkill, signalfd, signalfd4, rt_tgsigqueueinfo | [`signal`] |
 //! | 74, 75, 76, 77, 217, 85, 162, 306, 285 | fsync, fdatasync, truncate, ftruncate, getdents64, creat, sync, syncfs, fallocate (tmpfs's: allocate, keep size, punch hole) | [`fs`] |
+//! | 133, 259 | mknod, mknodat (FIFOs, regular files, socket and device nodes) | [`namei`] |
 //! | 79, 80, 81, 82, 83, 84, 86, 87, 88, 89 | getcwd, chdir, fchdir, rename, mkdir, rmdir, link, unlink, symlink, readlink | [`namei`] |
 //! | 258, 263, 264, 265, 266, 267, 316 | mkdirat, unlinkat, renameat, linkat, symlinkat, readlinkat, renameat2 | [`namei`] |
 //! | 4, 5, 6, 21, 90, 91, 95, 137, 138 | stat, fstat, lstat, access, chmod, fchmod, umask, statfs, fstatfs | [`stat`] |
@@ -227,6 +228,8 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::PROCESS_VM_WRITEV => {
             process_vm::sys_process_vm_writev(a[0], a[1], a[2], a[3], a[4], a[5])
         }
+        nr::MKNOD => namei::sys_mknod(a[0], a[1], a[2]),
+        nr::MKNODAT => namei::sys_mknodat(a[0], a[1], a[2], a[3]),
         nr::FALLOCATE => fs::sys_fallocate(a[0], a[1], a[2], a[3]),
         nr::SHMGET => shm::sys_shmget(a[0], a[1], a[2]),
         nr::SHMAT => shm::sys_shmat(a[0], a[1], a[2]),

@@ -1,4 +1,4 @@
-//! Path system calls: mkdir, rmdir, unlink, rename, link, symlink, readlink, chdir, fchdir, getcwd
+//! Path system calls: mkdir, mknod, rmdir, unlink, rename, link, symlink, readlink, chdir, fchdir, getcwd
 //! (Linux's fs/namei.c and fs/open.c), and the path and directory-fd handling every *at call
 //! shares.
 
@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering;
 
 use abi::{
     fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW},
-    stat::{S_IFDIR, S_IFLNK},
+    stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK},
 };
 
 use super::{SysResult, errno::*};
@@ -102,6 +102,61 @@ pub fn sys_mkdirat(dirfd: u64, path: u64, mode: u64) -> SysResult {
     let mode = apply_umask(mode & 0o1777)?;
     let kind = InodeKind::Directory(IrqMutex::new(Directory::new(Weak::new())));
     vfs::create(&parent, kind, S_IFDIR | mode).map(|_| 0)
+}
+
+/// mknod(path, mode, dev) and mknodat(dirfd, path, mode, dev) (Linux's do_mknodat): a FIFO, a
+/// regular file (mode 0 too), a socket node, or (root only, EPERM otherwise: CAP_MKNOD) a
+/// character or block device node; the umask applies. EPERM for a directory, EINVAL for another
+/// type; then the path's errors (EEXIST, ENOENT, ENOTDIR...). A device node of a device this
+/// kernel has (by Linux's number) opens it; any other opens ENXIO, as a node without a driver.
+pub fn sys_mknodat(dirfd: u64, path: u64, mode: u64, dev: u64) -> SysResult {
+    let mode = mode as u32;
+    let kind_bits = match mode & S_IFMT {
+        0 => S_IFREG,
+        S_IFREG | S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => mode & S_IFMT,
+        S_IFDIR => return Err(EPERM),
+        _ => return Err(EINVAL),
+    };
+    let parent = parent_at(dirfd, path)?;
+    if parent.lookup().is_ok() {
+        return Err(EEXIST);
+    }
+    let perm = apply_umask(mode as u64 & 0o7777)?;
+    let dev = decode_dev(dev as u32);
+    let kind = match kind_bits {
+        S_IFREG => InodeKind::Regular,
+        S_IFIFO => InodeKind::Fifo(IrqMutex::new(Weak::new())),
+        S_IFSOCK => InodeKind::Special { rdev: (0, 0) },
+        _ => {
+            let privileged = thread::current_process().is_some_and(|p| p.cred.lock().privileged());
+            if !privileged {
+                return Err(EPERM);
+            }
+            let device = fs::dev::NODES
+                .iter()
+                .map(|(_, device, _)| *device)
+                .find(|d| d.number() == dev);
+            match device {
+                Some(device) if kind_bits == S_IFCHR => InodeKind::CharDevice(device),
+                _ => InodeKind::Special { rdev: dev },
+            }
+        }
+    };
+    vfs::create(&parent, kind, kind_bits | perm)?;
+    Ok(0)
+}
+
+/// mknod(path, mode, dev): mknodat from the working directory.
+pub fn sys_mknod(path: u64, mode: u64, dev: u64) -> SysResult {
+    sys_mknodat(AT_FDCWD as u64, path, mode, dev)
+}
+
+/// A device number as mknod's `dev` carries it (Linux's new_decode_dev): 12 bits of major, 20
+/// of minor.
+fn decode_dev(dev: u32) -> (u32, u32) {
+    let major = (dev & 0xfff00) >> 8;
+    let minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+    (major, minor)
 }
 
 pub fn sys_rmdir(path: u64) -> SysResult {
