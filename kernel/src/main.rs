@@ -21,6 +21,7 @@ mod futex;
 mod initramfs;
 mod ktest;
 mod mm;
+mod net;
 mod process;
 mod random;
 mod sched;

@@ -40,6 +40,8 @@ pub const PROC_DEV: (u32, u32) = (0, 4);
 pub const SHMEM_DEV: (u32, u32) = (0, 5);
 /// The device of pipes (Linux's pipefs is an anonymous super block too).
 pub const PIPEFS_DEV: (u32, u32) = (0, 6);
+/// The device of sockets (sockfs, another anonymous super block).
+pub const SOCKFS_DEV: (u32, u32) = (0, 7);
 /// /sys (sysfs), "00:16" as on a typical Linux system.
 pub const SYSFS_DEV: (u32, u32) = (0, 22);
 

@@ -1,0 +1,569 @@
+//! The socket calls (Linux's net/socket.c and net/core/scm.c): socket, socketpair, sendto,
+//! recvfrom, sendmsg, recvmsg, shutdown, getsockopt, setsockopt, and read/write/readv/writev on
+//! a socket. Only AF_UNIX exists ([`crate::net::unix`]); every other family is EAFNOSUPPORT, as
+//! on a kernel built without networking.
+//!
+//! A call checks its arguments in Linux's order: the user buffers, the descriptor (EBADF, then
+//! ENOTSOCK), the addresses and control messages, then the protocol's own errors. Control
+//! messages: SCM_RIGHTS passes descriptors (at most SCM_MAX_FD per message); SCM_CREDENTIALS is
+//! checked and, since SO_PASSCRED is not implemented, delivered to nobody, as on Linux to a
+//! receiver that did not ask for credentials.
+
+use abi::{
+    fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR},
+    socket::*,
+    uio::UIO_MAXIOV,
+};
+use alloc::{sync::Arc, vec::Vec};
+
+use super::{
+    SysResult,
+    errno::*,
+    read_write::{UserBufs, current_files, fget},
+};
+use crate::{
+    arch::uaccess,
+    fs::{FileKind, OpenFile},
+    net::{
+        MsgIter, Socket, UnixSocket,
+        garbage::InFlight,
+        unix::{Received, SockType, UnixAddr},
+    },
+};
+
+/// The largest address a call copies in (Linux's sizeof(struct sockaddr_storage)).
+const SOCKADDR_STORAGE: usize = 128;
+/// The largest control buffer sendmsg copies in (Linux's net.core.optmem_max).
+const OPTMEM_MAX: u64 = 131_072;
+/// The most bytes one call moves (Linux caps send and receive lengths at INT_MAX).
+const INT_MAX: u64 = i32::MAX as u64;
+
+/// The open file behind `fd`, if it is a socket: EBADF, ENOTSOCK (Linux's sockfd_lookup).
+fn sockfd_lookup(fd: u64) -> Result<Arc<OpenFile>, Errno> {
+    let file = fget(fd)?;
+    if file.unix_socket().is_none() {
+        return Err(ENOTSOCK);
+    }
+    Ok(file)
+}
+
+fn sock_of(file: &OpenFile) -> &Arc<UnixSocket> {
+    // Only called on files sockfd_lookup (or the read/write dispatch) found to be sockets.
+    file.unix_socket().expect("a socket file")
+}
+
+/// The type and flags of socket() and socketpair() (Linux's __sys_socket_create checks):
+/// EINVAL for flags other than SOCK_NONBLOCK and SOCK_CLOEXEC; EAFNOSUPPORT for a family out
+/// of range or not AF_UNIX; EINVAL for a type out of range; then unix_create's EPROTONOSUPPORT
+/// and ESOCKTNOSUPPORT.
+fn socket_args(family: u64, ty: u64, protocol: u64) -> Result<(SockType, u64), Errno> {
+    let (family, ty, protocol) = (family as i32, ty as i32 as u32 as u64, protocol as i32);
+    let flags = ty & !SOCK_TYPE_MASK;
+    if flags & !(SOCK_CLOEXEC | SOCK_NONBLOCK) != 0 {
+        return Err(EINVAL);
+    }
+    let ty = ty & SOCK_TYPE_MASK;
+    if family < 0 || family as u64 >= AF_MAX {
+        return Err(EAFNOSUPPORT);
+    }
+    if ty >= SOCK_MAX {
+        return Err(EINVAL);
+    }
+    if family as u64 != AF_UNIX {
+        return Err(EAFNOSUPPORT);
+    }
+    if protocol != 0 && protocol as u64 != AF_UNIX {
+        return Err(EPROTONOSUPPORT);
+    }
+    Ok((SockType::from_raw(ty)?, flags))
+}
+
+/// A socket file for `sock`, open for reading and writing, O_NONBLOCK with SOCK_NONBLOCK.
+fn sock_file(sock: Arc<UnixSocket>, flags: u64) -> Result<Arc<OpenFile>, Errno> {
+    OpenFile::new(
+        FileKind::Socket(Socket(sock)),
+        O_RDWR | (flags & O_NONBLOCK),
+    )
+}
+
+/// socket(family, type, protocol): a new unconnected socket on the lowest free descriptor.
+pub fn sys_socket(family: u64, ty: u64, protocol: u64) -> SysResult {
+    let (ty, flags) = socket_args(family, ty, protocol)?;
+    let file = sock_file(UnixSocket::new(ty)?, flags)?;
+    current_files()?
+        .lock()
+        .install(file, flags & O_CLOEXEC != 0)
+}
+
+/// socketpair(family, type, protocol, sv): two sockets connected to each other, on the two
+/// lowest free descriptors stored at `sv`; if they cannot be stored, both are closed (EFAULT).
+pub fn sys_socketpair(family: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
+    let (ty, flags) = socket_args(family, ty, protocol)?;
+    let (a, b) = UnixSocket::pair(ty)?;
+    let (a, b) = (sock_file(a, flags)?, sock_file(b, flags)?);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let files = current_files()?;
+    let (fa, fb) = {
+        let mut table = files.lock();
+        let fa = table.install(a, cloexec)?;
+        match table.install(b, cloexec) {
+            Ok(fb) => (fa, fb),
+            Err(e) => {
+                let undone = table.close(fa);
+                drop(table);
+                drop(undone);
+                return Err(e);
+            }
+        }
+    };
+    if uaccess::write_user(sv, &[fa as i32, fb as i32]).is_err() {
+        let mut table = files.lock();
+        let undone = (table.close(fa), table.close(fb));
+        drop(table);
+        drop(undone);
+        return Err(EFAULT);
+    }
+    Ok(0)
+}
+
+/// read and readv on a socket (Linux's sock_read_iter): recvmsg without flags, MSG_DONTWAIT
+/// for an O_NONBLOCK file; an empty buffer reads nothing at once.
+pub fn sock_read(file: &OpenFile, bufs: &mut UserBufs) -> SysResult {
+    if bufs.remaining() == 0 {
+        return Ok(0);
+    }
+    let got = sock_recvmsg(file, bufs, 0)?;
+    Ok(got.len as u64)
+}
+
+/// write and writev on a socket (Linux's sock_write_iter): sendmsg without flags.
+pub fn sock_write(file: &OpenFile, bufs: &mut UserBufs) -> SysResult {
+    sock_sendmsg(file, bufs, None, None, 0)
+}
+
+/// Linux's sock_sendmsg: to the protocol's sendmsg, with MSG_DONTWAIT for an O_NONBLOCK file.
+fn sock_sendmsg(
+    file: &OpenFile,
+    iter: &mut dyn MsgIter,
+    to: Option<&UnixAddr>,
+    fds: Option<InFlight>,
+    flags: u64,
+) -> SysResult {
+    let sock = sock_of(file);
+    let nonblock = file.nonblock() || flags & MSG_DONTWAIT != 0;
+    if flags & MSG_OOB != 0 {
+        return Err(EOPNOTSUPP);
+    }
+    let sent = match sock.ty {
+        SockType::Stream => {
+            if to.is_some() {
+                // Linux's unix_stream_sendmsg: a stream socket takes no address.
+                return Err(if sock.peer().is_some() {
+                    EISCONN
+                } else {
+                    EOPNOTSUPP
+                });
+            }
+            sock.stream_sendmsg(iter, fds, flags, nonblock)?
+        }
+        SockType::Dgram | SockType::SeqPacket => sock.dgram_sendmsg(iter, fds, to, nonblock)?,
+    };
+    Ok(sent as u64)
+}
+
+/// Linux's sock_recvmsg: to the protocol's recvmsg, with MSG_DONTWAIT for an O_NONBLOCK file.
+fn sock_recvmsg(file: &OpenFile, iter: &mut dyn MsgIter, flags: u64) -> Result<Received, Errno> {
+    let sock = sock_of(file);
+    let nonblock = file.nonblock() || flags & MSG_DONTWAIT != 0;
+    match sock.ty {
+        SockType::Stream => sock.stream_recvmsg(iter, flags, nonblock),
+        SockType::Dgram | SockType::SeqPacket => sock.dgram_recvmsg(iter, flags, nonblock),
+    }
+}
+
+/// An address from user memory (Linux's move_addr_to_kernel and unix_validate_addr): EINVAL
+/// for a length outside (2, sizeof(sockaddr_un)] or a family other than AF_UNIX, EFAULT.
+/// The length is an int.
+pub fn copy_unix_addr(addr: u64, len: u64) -> Result<UnixAddr, Errno> {
+    let len = len as i32;
+    if len < 0 || len as usize > SOCKADDR_STORAGE {
+        return Err(EINVAL);
+    }
+    let len = len as usize;
+    let mut bytes = [0u8; size_of::<sockaddr_un>()];
+    let n = len.min(bytes.len());
+    uaccess::copy_from_user(&mut bytes[..n], addr)?;
+    if len <= 2 || len > size_of::<sockaddr_un>() {
+        return Err(EINVAL);
+    }
+    if u16::from_ne_bytes([bytes[0], bytes[1]]) as u64 != AF_UNIX {
+        return Err(EINVAL);
+    }
+    Ok(UnixAddr { bytes, len })
+}
+
+/// Stores `klen` bytes of `kaddr` at `uaddr` for a buffer of `*ulen` bytes, and `klen` at
+/// `ulen` (Linux's move_addr_to_user): EFAULT, EINVAL for a negative length.
+fn move_addr_to_user(kaddr: &[u8], uaddr: u64, ulen: u64) -> Result<(), Errno> {
+    let len: i32 = uaccess::read_user(ulen)?;
+    if len < 0 {
+        return Err(EINVAL);
+    }
+    let n = (len as usize).min(kaddr.len());
+    if n > 0 {
+        uaccess::copy_to_user(uaddr, &kaddr[..n])?;
+    }
+    uaccess::write_user(ulen, &(kaddr.len() as i32))?;
+    Ok(())
+}
+
+/// sendto(fd, buf, len, flags, addr, addrlen): a send of one buffer, to `addr` if given.
+pub fn sys_sendto(fd: u64, buf: u64, len: u64, flags: u64, addr: u64, addrlen: u64) -> SysResult {
+    let len = len.min(INT_MAX);
+    let mut bufs = UserBufs::single(buf, len)?;
+    let file = sockfd_lookup(fd)?;
+    // Linux's move_addr_to_kernel: a zero length is no address.
+    let to = if addr != 0 && addrlen as u32 != 0 {
+        Some(copy_unix_addr(addr, addrlen)?)
+    } else {
+        None
+    };
+    sock_sendmsg(&file, &mut bufs, to.as_ref(), None, flags as u32 as u64)
+}
+
+/// recvfrom(fd, buf, len, flags, addr, addrlen): a receive into one buffer; the sender's
+/// address (if it has one) at `addr`, its length at `addrlen` (0 for an unnamed sender).
+pub fn sys_recvfrom(fd: u64, buf: u64, len: u64, flags: u64, addr: u64, addrlen: u64) -> SysResult {
+    let len = len.min(INT_MAX);
+    let mut bufs = UserBufs::single(buf, len)?;
+    let file = sockfd_lookup(fd)?;
+    let got = sock_recvmsg(&file, &mut bufs, flags as u32 as u64)?;
+    drop(got.fds);
+    if addr != 0 {
+        let from = got.from.as_ref().map_or(&[][..], |a| a.as_bytes());
+        move_addr_to_user(from, addr, addrlen)?;
+    }
+    Ok(got.len as u64)
+}
+
+/// The user's msghdr (Linux's copy_msghdr_from_user): EFAULT; EMSGSIZE for more than
+/// UIO_MAXIOV buffers.
+fn copy_msghdr(msg: u64) -> Result<msghdr, Errno> {
+    let hdr: msghdr = uaccess::read_user(msg)?;
+    if hdr.msg_iovlen > UIO_MAXIOV {
+        return Err(EMSGSIZE);
+    }
+    Ok(hdr)
+}
+
+/// sendmsg(fd, msg, flags): a send gathered from msg's buffers, to msg's address if it has one,
+/// with msg's control messages.
+pub fn sys_sendmsg(fd: u64, msg: u64, flags: u64) -> SysResult {
+    let file = sockfd_lookup(fd)?;
+    let hdr = copy_msghdr(msg)?;
+    let namelen = hdr.msg_namelen as i32;
+    if namelen < 0 {
+        return Err(EINVAL);
+    }
+    let to = if hdr.msg_name != 0 && namelen != 0 {
+        Some(copy_unix_addr(
+            hdr.msg_name,
+            (namelen as u64).min(SOCKADDR_STORAGE as u64),
+        )?)
+    } else {
+        None
+    };
+    let mut bufs = UserBufs::import(hdr.msg_iov, hdr.msg_iovlen)?;
+    let fds = scm_send(&hdr)?;
+    // A sequenced-packet socket ignores the address (Linux's unix_seqpacket_sendmsg).
+    let to = if sock_of(&file).ty == SockType::SeqPacket {
+        None
+    } else {
+        to
+    };
+    sock_sendmsg(&file, &mut bufs, to.as_ref(), fds, flags as u32 as u64)
+}
+
+/// The control messages of a send (Linux's __scm_send): each must fit in the buffer (EINVAL);
+/// SCM_RIGHTS descriptors are looked up (EBADF) and put in flight, at most SCM_MAX_FD in all
+/// (EINVAL); SCM_CREDENTIALS must be exactly a ucred naming a process (ESRCH); other types at
+/// SOL_SOCKET are EINVAL, other levels ignored. ENOBUFS for a buffer above optmem_max.
+fn scm_send(hdr: &msghdr) -> Result<Option<InFlight>, Errno> {
+    let len = hdr.msg_controllen;
+    if len == 0 {
+        return Ok(None);
+    }
+    if len > INT_MAX || len > OPTMEM_MAX {
+        return Err(ENOBUFS);
+    }
+    let mut ctl = Vec::new();
+    ctl.try_reserve_exact(len as usize).map_err(|_| ENOMEM)?;
+    ctl.resize(len as usize, 0);
+    uaccess::copy_from_user(&mut ctl, hdr.msg_control)?;
+    let mut files: Vec<Arc<OpenFile>> = Vec::new();
+    let hdr_len = size_of::<cmsghdr>();
+    let mut off = 0usize;
+    while off + hdr_len <= ctl.len() {
+        let cmsg_len = u64::from_ne_bytes(ctl[off..off + 8].try_into().unwrap_or_default());
+        let level = i32::from_ne_bytes(ctl[off + 8..off + 12].try_into().unwrap_or_default());
+        let ty = i32::from_ne_bytes(ctl[off + 12..off + 16].try_into().unwrap_or_default());
+        // CMSG_OK: a whole header, and no more than what is left.
+        if cmsg_len < hdr_len as u64 || cmsg_len > (ctl.len() - off) as u64 {
+            return Err(EINVAL);
+        }
+        let data = &ctl[off + hdr_len..off + cmsg_len as usize];
+        if level as u64 == SOL_SOCKET {
+            match ty {
+                SCM_RIGHTS => scm_fp_copy(data, &mut files)?,
+                SCM_CREDENTIALS => scm_check_creds(cmsg_len, data)?,
+                _ => return Err(EINVAL),
+            }
+        }
+        off = off.saturating_add(cmsg_align(cmsg_len) as usize);
+    }
+    if files.is_empty() {
+        return Ok(None);
+    }
+    InFlight::new(files).map(Some)
+}
+
+/// Linux's scm_fp_copy: the descriptors of one SCM_RIGHTS message, added to `files`.
+fn scm_fp_copy(data: &[u8], files: &mut Vec<Arc<OpenFile>>) -> Result<(), Errno> {
+    let num = data.len() / size_of::<i32>();
+    if num == 0 {
+        return Ok(());
+    }
+    if num > SCM_MAX_FD || files.len() + num > SCM_MAX_FD {
+        return Err(EINVAL);
+    }
+    files.try_reserve(num).map_err(|_| ENOMEM)?;
+    let table = current_files()?;
+    for chunk in data.as_chunks::<4>().0.iter().take(num) {
+        let fd = i32::from_ne_bytes(*chunk);
+        if fd < 0 {
+            return Err(EBADF);
+        }
+        files.push(table.lock().get(fd as u64)?);
+    }
+    Ok(())
+}
+
+/// Linux's SCM_CREDENTIALS check: exactly CMSG_LEN(sizeof(ucred)) bytes (EINVAL), and a pid
+/// that exists (ESRCH). Root may claim any ids, as Linux lets a process with CAP_SYS_ADMIN,
+/// CAP_SETUID and CAP_SETGID.
+fn scm_check_creds(cmsg_len: u64, data: &[u8]) -> Result<(), Errno> {
+    if cmsg_len != cmsg_len_of(size_of::<ucred>()) {
+        return Err(EINVAL);
+    }
+    let pid = i32::from_ne_bytes(data[..4].try_into().unwrap_or_default());
+    let me = crate::net::unix::current_ucred();
+    let privileged = me.uid == 0;
+    let uid = u32::from_ne_bytes(data[4..8].try_into().unwrap_or_default());
+    let gid = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
+    if !privileged && (pid != me.pid || uid != me.uid || gid != me.gid) {
+        return Err(EPERM);
+    }
+    if pid <= 0 || crate::process::find(pid as u32).is_none() {
+        return Err(ESRCH);
+    }
+    Ok(())
+}
+
+fn cmsg_len_of(len: usize) -> u64 {
+    cmsg_len(len as u64)
+}
+
+/// recvmsg(fd, msg, flags): a receive scattered over msg's buffers; the sender's address, the
+/// control messages (SCM_RIGHTS: the descriptors, installed here), the flags (MSG_TRUNC,
+/// MSG_CTRUNC, and MSG_CMSG_CLOEXEC as given) and the lengths written back into msg.
+pub fn sys_recvmsg(fd: u64, msg: u64, flags: u64) -> SysResult {
+    let flags = flags as u32 as u64;
+    let file = sockfd_lookup(fd)?;
+    let hdr = copy_msghdr(msg)?;
+    let mut bufs = UserBufs::import(hdr.msg_iov, hdr.msg_iovlen)?;
+    let got = sock_recvmsg(&file, &mut bufs, flags)?;
+    let len = got.len as u64;
+    let mut msg_flags = (flags & MSG_CMSG_CLOEXEC) | got.flags;
+    if hdr.msg_name != 0 {
+        let from = got.from.as_ref().map_or(&[][..], |a| a.as_bytes());
+        move_addr_to_user(
+            from,
+            hdr.msg_name,
+            msg + core::mem::offset_of!(msghdr, msg_namelen) as u64,
+        )?;
+    }
+    let used = scm_detach_fds(&hdr, got.fds, flags & MSG_CMSG_CLOEXEC != 0, &mut msg_flags);
+    uaccess::write_user(
+        msg + core::mem::offset_of!(msghdr, msg_flags) as u64,
+        &(msg_flags as u32),
+    )?;
+    uaccess::write_user(
+        msg + core::mem::offset_of!(msghdr, msg_controllen) as u64,
+        &used,
+    )?;
+    Ok(len)
+}
+
+/// Linux's scm_detach_fds: installs as many of `fds` as the control buffer has room for (each
+/// on the lowest free descriptor, close-on-exec with MSG_CMSG_CLOEXEC) and writes one
+/// SCM_RIGHTS message of them; the others are closed, and MSG_CTRUNC says so. Returns the
+/// control bytes used.
+fn scm_detach_fds(
+    hdr: &msghdr,
+    fds: Vec<Arc<OpenFile>>,
+    cloexec: bool,
+    msg_flags: &mut u64,
+) -> u64 {
+    if fds.is_empty() {
+        return 0;
+    }
+    let hdr_len = size_of::<cmsghdr>() as u64;
+    let room = if hdr.msg_control != 0 && hdr.msg_controllen > hdr_len {
+        ((hdr.msg_controllen - hdr_len) / size_of::<i32>() as u64) as usize
+    } else {
+        0
+    };
+    let fdmax = room.min(fds.len());
+    let count = fds.len();
+    let Ok(table) = current_files() else {
+        *msg_flags |= MSG_CTRUNC;
+        return 0;
+    };
+    let mut installed = 0usize;
+    for file in fds.into_iter().take(fdmax) {
+        let Ok(fd) = table.lock().install(file, cloexec) else {
+            break;
+        };
+        let at = hdr.msg_control + hdr_len + (installed * size_of::<i32>()) as u64;
+        if uaccess::write_user(at, &(fd as i32)).is_err() {
+            let undone = table.lock().close(fd);
+            drop(undone);
+            break;
+        }
+        installed += 1;
+    }
+    if installed < count || fdmax == 0 {
+        *msg_flags |= MSG_CTRUNC;
+    }
+    if installed == 0 {
+        return 0;
+    }
+    let cm = cmsghdr {
+        cmsg_len: cmsg_len((installed * size_of::<i32>()) as u64),
+        cmsg_level: SOL_SOCKET as i32,
+        cmsg_type: SCM_RIGHTS,
+    };
+    if uaccess::write_user(hdr.msg_control, &cm).is_err() {
+        return 0;
+    }
+    cmsg_space((installed * size_of::<i32>()) as u64).min(hdr.msg_controllen)
+}
+
+/// shutdown(fd, how): see [`UnixSocket::shutdown`].
+pub fn sys_shutdown(fd: u64, how: u64) -> SysResult {
+    let file = sockfd_lookup(fd)?;
+    let how = how as i32;
+    if how < 0 {
+        return Err(EINVAL);
+    }
+    sock_of(&file).shutdown(how as u64).map(|()| 0)
+}
+
+/// getsockopt(fd, level, name, value, len): the SOL_SOCKET options SO_TYPE, SO_DOMAIN,
+/// SO_PROTOCOL, SO_ERROR (taking the pending error), SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN and
+/// SO_PEERCRED, cut to the caller's length as Linux's sk_getsockopt cuts them; ENOPROTOOPT
+/// for the others, EOPNOTSUPP for other levels, EINVAL for a negative length.
+pub fn sys_getsockopt(fd: u64, level: u64, name: u64, value: u64, optlen: u64) -> SysResult {
+    let file = sockfd_lookup(fd)?;
+    let sock = sock_of(&file);
+    let len: i32 = uaccess::read_user(optlen)?;
+    if level as i32 as u64 != SOL_SOCKET {
+        return Err(EOPNOTSUPP);
+    }
+    if len < 0 {
+        return Err(EINVAL);
+    }
+    let int = |v: u64| (v as i32).to_ne_bytes();
+    let bytes: [u8; 12];
+    let out: &[u8] = match name as i32 as u64 {
+        SO_TYPE => {
+            bytes = pad(int(sock.ty.raw()));
+            &bytes[..4]
+        }
+        SO_DOMAIN => {
+            bytes = pad(int(AF_UNIX));
+            &bytes[..4]
+        }
+        SO_PROTOCOL => {
+            bytes = pad(int(0));
+            &bytes[..4]
+        }
+        SO_ERROR => {
+            bytes = pad(int(sock.take_error().map_or(0, |e| e as i32 as u64)));
+            &bytes[..4]
+        }
+        SO_SNDBUF => {
+            bytes = pad(int(sock.buffers().0 as u64));
+            &bytes[..4]
+        }
+        SO_RCVBUF => {
+            bytes = pad(int(sock.buffers().1 as u64));
+            &bytes[..4]
+        }
+        SO_ACCEPTCONN => {
+            bytes = pad(int(sock.is_listening() as u64));
+            &bytes[..4]
+        }
+        SO_PEERCRED => {
+            // No peer: pid 0 and ids of -1 (Linux's cred_to_ucred of nothing).
+            let cred = sock.peercred().unwrap_or(ucred {
+                pid: 0,
+                uid: u32::MAX,
+                gid: u32::MAX,
+            });
+            let mut b = [0u8; 12];
+            b[..4].copy_from_slice(&cred.pid.to_ne_bytes());
+            b[4..8].copy_from_slice(&cred.uid.to_ne_bytes());
+            b[8..].copy_from_slice(&cred.gid.to_ne_bytes());
+            bytes = b;
+            &bytes
+        }
+        _ => return Err(ENOPROTOOPT),
+    };
+    let n = (len as usize).min(out.len());
+    uaccess::copy_to_user(value, &out[..n])?;
+    uaccess::write_user(optlen, &(n as i32))?;
+    Ok(0)
+}
+
+fn pad(v: [u8; 4]) -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..4].copy_from_slice(&v);
+    b
+}
+
+/// setsockopt(fd, level, name, value, len): SO_SNDBUF and SO_RCVBUF (and their FORCE forms,
+/// root's); an int is needed (EINVAL for a shorter length, EFAULT). ENOPROTOOPT for the other
+/// SOL_SOCKET options, EOPNOTSUPP for other levels.
+pub fn sys_setsockopt(fd: u64, level: u64, name: u64, value: u64, optlen: u64) -> SysResult {
+    let file = sockfd_lookup(fd)?;
+    let sock = sock_of(&file);
+    if level as i32 as u64 != SOL_SOCKET {
+        return Err(EOPNOTSUPP);
+    }
+    let name = name as i32 as u64;
+    if !matches!(
+        name,
+        SO_SNDBUF | SO_RCVBUF | SO_SNDBUFFORCE | SO_RCVBUFFORCE
+    ) {
+        return Err(ENOPROTOOPT);
+    }
+    if (optlen as i32) < size_of::<i32>() as i32 {
+        return Err(EINVAL);
+    }
+    let val: i32 = uaccess::read_user(value)?;
+    let send = matches!(name, SO_SNDBUF | SO_SNDBUFFORCE);
+    // Linux clamps the value as an unsigned int: a negative one asks for the maximum.
+    sock.set_buffer(send, val as u32);
+    Ok(0)
+}
