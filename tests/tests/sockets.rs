@@ -28,3 +28,12 @@ fn socketpairs_leak_nothing() {
     );
     out.expect_status(0);
 }
+
+/// Named sockets (tests/c/unix_socket.c): socket's errors, bind to paths and abstract names,
+/// autobind, listen/connect/accept/accept4 with backlogs, credentials and their errors,
+/// getsockname/getpeername, datagrams to bound sockets, connected datagram sockets and their
+/// queue limit.
+#[test]
+fn named_sockets_as_on_linux() {
+    tests::c_differential("unix_socket", &[]);
+}

@@ -452,6 +452,12 @@ impl FdTable {
         Ok(at as u64)
     }
 
+    /// Whether [`install`](Self::install) would find a descriptor below the limit.
+    pub fn can_install(&self) -> bool {
+        let limit = nofile_limit();
+        self.fds.iter().take(limit).any(Option::is_none) || self.fds.len() < limit
+    }
+
     /// Makes `fd` (below [`nofile_limit`]) refer to `file`, in one step (dup2, dup3): returns what
     /// was there, for the caller to drop once the table is unlocked (closing a pipe end wakes
     /// its sleepers).

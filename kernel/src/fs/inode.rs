@@ -60,6 +60,9 @@ pub enum InodeKind {
     /// A pipe reached through /proc/PID/fd/N (pipefs's inode, made at the lookup): opening it
     /// opens another end of the pipe.
     Pipe(Arc<super::pipe::Pipe>),
+    /// A Unix socket's name in the file system, made by bind (Linux's S_IFSOCK inode): connect
+    /// and sendto find the socket through it while the socket is open.
+    Socket(alloc::sync::Weak<crate::net::UnixSocket>),
 }
 
 /// What stat shows, under the inode's lock.

@@ -70,7 +70,10 @@ pub fn link(inode: &Arc<Inode>, new: &Parent) -> Result<(), Errno> {
     }
     if !matches!(
         inode.kind,
-        InodeKind::Regular | InodeKind::Symlink(_) | InodeKind::CharDevice(_)
+        InodeKind::Regular
+            | InodeKind::Symlink(_)
+            | InodeKind::CharDevice(_)
+            | InodeKind::Socket(_)
     ) {
         return Err(EXDEV); // a /proc file
     }

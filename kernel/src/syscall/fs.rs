@@ -3,9 +3,9 @@
 //! [`super::read_write`], descriptors in [`super::fd`], path calls in [`super::namei`].
 
 use abi::{
-    dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, linux_dirent64},
+    dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, linux_dirent64},
     fcntl::{AT_FDCWD, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC},
-    stat::{S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG},
+    stat::{S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, S_IFSOCK},
 };
 use alloc::{string::String, sync::Arc, vec::Vec};
 
@@ -202,6 +202,7 @@ fn d_type(inode: &Inode) -> u8 {
         S_IFREG => DT_REG,
         S_IFLNK => DT_LNK,
         S_IFCHR => DT_CHR,
+        S_IFSOCK => DT_SOCK,
         _ => DT_UNKNOWN,
     }
 }

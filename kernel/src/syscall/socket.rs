@@ -1,6 +1,6 @@
-//! The socket calls (Linux's net/socket.c and net/core/scm.c): socket, socketpair, sendto,
-//! recvfrom, sendmsg, recvmsg, shutdown, getsockopt, setsockopt, and read/write/readv/writev on
-//! a socket. Only AF_UNIX exists ([`crate::net::unix`]); every other family is EAFNOSUPPORT, as
+//! The socket calls (Linux's net/socket.c and net/core/scm.c): socket, socketpair, bind, listen,
+//! connect, accept, accept4, getsockname, getpeername, sendto, recvfrom, sendmsg, recvmsg,
+//! shutdown, getsockopt, setsockopt, and read/write/readv/writev on a socket. Only AF_UNIX exists ([`crate::net::unix`]); every other family is EAFNOSUPPORT, as
 //! on a kernel built without networking.
 //!
 //! A call checks its arguments in Linux's order: the user buffers, the descriptor (EBADF, then
@@ -185,21 +185,128 @@ fn sock_recvmsg(file: &OpenFile, iter: &mut dyn MsgIter, flags: u64) -> Result<R
 /// for a length outside (2, sizeof(sockaddr_un)] or a family other than AF_UNIX, EFAULT.
 /// The length is an int.
 pub fn copy_unix_addr(addr: u64, len: u64) -> Result<UnixAddr, Errno> {
+    let (bytes, len) = move_addr_to_kernel(addr, len)?;
+    if len <= 2 || len > size_of::<sockaddr_un>() || family(&bytes) != AF_UNIX {
+        return Err(EINVAL);
+    }
+    Ok(UnixAddr { bytes, len })
+}
+
+/// Linux's move_addr_to_kernel: EINVAL for a length (an int) below 0 or above
+/// sockaddr_storage's, EFAULT; the bytes that fit a Unix address, and the length.
+fn move_addr_to_kernel(addr: u64, len: u64) -> Result<([u8; ADDR_BYTES], usize), Errno> {
     let len = len as i32;
     if len < 0 || len as usize > SOCKADDR_STORAGE {
         return Err(EINVAL);
     }
     let len = len as usize;
-    let mut bytes = [0u8; size_of::<sockaddr_un>()];
-    let n = len.min(bytes.len());
+    let mut bytes = [0u8; ADDR_BYTES];
+    let n = len.min(size_of::<sockaddr_un>());
     uaccess::copy_from_user(&mut bytes[..n], addr)?;
-    if len <= 2 || len > size_of::<sockaddr_un>() {
-        return Err(EINVAL);
+    Ok((bytes, len))
+}
+
+/// A sockaddr_un and the NUL bind may add after it.
+const ADDR_BYTES: usize = size_of::<sockaddr_un>() + 2;
+
+fn family(bytes: &[u8]) -> u64 {
+    u16::from_ne_bytes([bytes[0], bytes[1]]) as u64
+}
+
+/// bind(fd, addr, len): see [`UnixSocket::bind`]. A length of just the family autobinds.
+pub fn sys_bind(fd: u64, addr: u64, len: u64) -> SysResult {
+    let file = sockfd_lookup(fd)?;
+    let (bytes, len) = move_addr_to_kernel(addr, len)?;
+    let addr = if len == 2 && family(&bytes) == AF_UNIX {
+        UnixAddr { bytes, len }
+    } else {
+        copy_unix_addr(addr, len as u64)?
+    };
+    sock_of(&file).bind(addr).map(|()| 0)
+}
+
+/// listen(fd, backlog): see [`UnixSocket::listen`]; a backlog above net.core.somaxconn (or
+/// negative, as an unsigned int) is cut to it.
+pub fn sys_listen(fd: u64, backlog: u64) -> SysResult {
+    const SOMAXCONN: u64 = 4096;
+    let file = sockfd_lookup(fd)?;
+    let backlog = (backlog as u32 as u64).min(SOMAXCONN);
+    sock_of(&file).listen(backlog as usize).map(|()| 0)
+}
+
+/// connect(fd, addr, len): a stream or sequenced-packet socket connects to a listener
+/// ([`UnixSocket::stream_connect`]; EAGAIN, not EINPROGRESS, when it would wait and the file is
+/// non-blocking); a datagram socket sets its destination, or with AF_UNSPEC drops it.
+pub fn sys_connect(fd: u64, addr: u64, len: u64) -> SysResult {
+    let file = sockfd_lookup(fd)?;
+    let sock = sock_of(&file);
+    let (bytes, alen) = move_addr_to_kernel(addr, len)?;
+    if sock.ty == SockType::Dgram {
+        if alen < 2 {
+            return Err(EINVAL);
+        }
+        if family(&bytes) == AF_UNSPEC {
+            return sock.dgram_connect(None).map(|()| 0);
+        }
+        let addr = copy_unix_addr(addr, len)?;
+        return sock.dgram_connect(Some(&addr)).map(|()| 0);
     }
-    if u16::from_ne_bytes([bytes[0], bytes[1]]) as u64 != AF_UNIX {
-        return Err(EINVAL);
+    let addr = copy_unix_addr(addr, len)?;
+    sock.stream_connect(&addr, file.nonblock()).map(|()| 0)
+}
+
+/// accept(fd, addr, addrlen): accept4 without flags.
+pub fn sys_accept(fd: u64, addr: u64, addrlen: u64) -> SysResult {
+    sys_accept4(fd, addr, addrlen, 0)
+}
+
+/// accept4(fd, addr, addrlen, flags): the next connection on a new descriptor (non-blocking
+/// with SOCK_NONBLOCK, close-on-exec with SOCK_CLOEXEC; other flags are ignored, as Linux 6.18
+/// ignores them), the connecting socket's address at `addr`. If the address cannot be stored,
+/// the connection is closed again (EFAULT), as Linux drops it.
+pub fn sys_accept4(fd: u64, addr: u64, addrlen: u64, flags: u64) -> SysResult {
+    let flags = flags & (SOCK_CLOEXEC | SOCK_NONBLOCK);
+    let file = sockfd_lookup(fd)?;
+    let listener = sock_of(&file);
+    let files = current_files()?;
+    // Linux takes the descriptor before it waits: EMFILE leaves the connection waiting.
+    if !files.lock().can_install() {
+        return Err(EMFILE);
     }
-    Ok(UnixAddr { bytes, len })
+    let child = listener.accept(file.nonblock())?;
+    let peer_addr = child.peer_addr().ok().flatten();
+    // Should either step fail, the new file's drop closes the connection.
+    let new = sock_file(child, flags)?;
+    let newfd = files.lock().install(new.clone(), flags & O_CLOEXEC != 0)?;
+    drop(new);
+    if addr != 0 {
+        let bytes = peer_addr.as_ref().map_or(&UNNAMED[..], |a| a.as_bytes());
+        if let Err(e) = move_addr_to_user(bytes, addr, addrlen) {
+            let undone = files.lock().close(newfd);
+            drop(undone);
+            return Err(e);
+        }
+    }
+    Ok(newfd)
+}
+
+/// The address of a socket without a name: the family alone.
+const UNNAMED: [u8; 2] = (AF_UNIX as u16).to_ne_bytes();
+
+/// getsockname(fd, addr, addrlen): the socket's own address (the family alone if unnamed).
+pub fn sys_getsockname(fd: u64, addr: u64, addrlen: u64) -> SysResult {
+    let file = sockfd_lookup(fd)?;
+    let own = sock_of(&file).addr();
+    let bytes = own.as_ref().map_or(&UNNAMED[..], |a| a.as_bytes());
+    move_addr_to_user(bytes, addr, addrlen).map(|()| 0)
+}
+
+/// getpeername(fd, addr, addrlen): the peer's address; ENOTCONN without a peer.
+pub fn sys_getpeername(fd: u64, addr: u64, addrlen: u64) -> SysResult {
+    let file = sockfd_lookup(fd)?;
+    let peer = sock_of(&file).peer_addr()?;
+    let bytes = peer.as_ref().map_or(&UNNAMED[..], |a| a.as_bytes());
+    move_addr_to_user(bytes, addr, addrlen).map(|()| 0)
 }
 
 /// Stores `klen` bytes of `kaddr` at `uaddr` for a buffer of `*ulen` bytes, and `klen` at
