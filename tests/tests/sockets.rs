@@ -37,3 +37,23 @@ fn socketpairs_leak_nothing() {
 fn named_sockets_as_on_linux() {
     tests::c_differential("unix_socket", &[]);
 }
+
+/// Random socket calls in two processes, blocking ones cut short by a timer (tests/c/unix_fuzz.c,
+/// QEMU only): no panic or hang, and every round gives back every frame and heap byte.
+#[test]
+fn random_socket_calls_leak_nothing() {
+    let Some(program) = tests::build_c("unix_fuzz", &[]) else {
+        return;
+    };
+    let out = tests::Boot::new("init=/bin/unix_fuzz -- 3000")
+        .file(&program, "/bin/unix_fuzz")
+        .run();
+    let _ = std::fs::remove_dir_all(program.parent().unwrap());
+    let output = tests::program_output(&out.console);
+    assert!(
+        output.contains("30000 calls made") && !output.contains("FAIL"),
+        "{}",
+        out.console
+    );
+    out.expect_status(0);
+}

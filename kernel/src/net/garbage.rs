@@ -74,6 +74,10 @@ impl InFlight {
                 list.swap_remove(i);
             }
         }
+        // Nothing in flight: the list's memory goes back too.
+        if list.is_empty() {
+            *list = Vec::new();
+        }
     }
 }
 

@@ -320,9 +320,11 @@ impl UnixSocket {
         };
         // An abstract name is free again; a path stays in the file system, leading nowhere.
         if addr.is_some_and(|a| a.is_abstract()) {
-            ABSTRACT
-                .lock()
-                .retain(|(_, w)| w.strong_count() > 0 && !core::ptr::eq(w.as_ptr(), self));
+            let mut table = ABSTRACT.lock();
+            table.retain(|(_, w)| w.strong_count() > 0 && !core::ptr::eq(w.as_ptr(), self));
+            if table.is_empty() {
+                *table = Vec::new();
+            }
         }
         self.wake(true, true);
         if let Some(peer) = &peer
