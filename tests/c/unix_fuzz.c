@@ -224,7 +224,15 @@ static void op(void) {
         break;
     case 19:
         v = rnd(300000) - 1000;
-        setsockopt(slot_fd(), SOL_SOCKET, rnd(2) ? SO_SNDBUF : SO_RCVBUF, &v, sizeof v);
+        if (rnd(3)) {
+            setsockopt(slot_fd(), SOL_SOCKET, rnd(2) ? SO_SNDBUF : SO_RCVBUF, &v, sizeof v);
+        } else if (rnd(2)) {
+            v = rnd(2);
+            setsockopt(slot_fd(), SOL_SOCKET, rnd(2) ? SO_PASSCRED : SO_REUSEADDR, &v, sizeof v);
+        } else {
+            struct timeval tv = {rnd(3) - 1, rnd(20000)};
+            setsockopt(slot_fd(), SOL_SOCKET, rnd(2) ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, sizeof tv);
+        }
         vl = rnd(20);
         getsockopt(slot_fd(), SOL_SOCKET, rnd(40), buf, &vl);
         break;
@@ -295,6 +303,9 @@ int main(int argc, char **argv) {
     sigaction(SIGALRM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     chdir("/tmp");
+    /* The buffer random receives write anywhere in: resident from the start, so that the
+     * memory counted is the kernel's alone. */
+    memset(buf, 1, sizeof buf);
     long base_free = 0, base_used = 0;
     int failures = 0;
     for (int r = 1; r <= 5; r++) {

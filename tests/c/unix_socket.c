@@ -344,6 +344,22 @@ static void connections(void) {
     close(c2);
     close(c3);
 
+    printf("-- timeouts on accept and connect\n");
+    int t = socket(AF_UNIX, SOCK_STREAM, 0);
+    bind_to(t, "t1");
+    CHECK(listen(t, 0));
+    struct timeval tv = {0, 20000};
+    CHECK(setsockopt(t, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+    REPORT("accept with SO_RCVTIMEO", accept(t, NULL, NULL));
+    int t1 = socket(AF_UNIX, SOCK_STREAM, 0), t2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(connect_to(t1, "t1"));
+    CHECK(setsockopt(t2, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+    REPORT("connect to a full backlog with SO_SNDTIMEO", connect_to(t2, "t1"));
+    close(t1);
+    close(t2);
+    close(t);
+    unlink("t1");
+
     printf("-- a listener closed with connections waiting\n");
     int w = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK(connect_to(w, "b1"));

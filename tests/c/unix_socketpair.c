@@ -19,11 +19,14 @@
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 
 static volatile int sigpipes;
+
+static int send_fds(int sock, const int *fds, int n, const char *data);
 
 static void on_sigpipe(int sig) {
     (void)sig;
@@ -54,6 +57,185 @@ static void show_recv(const char *what, int fd, size_t len, int flags) {
         printf("%s: -1 %s\n", what, errname(errno));
     else
         printf("%s: %zd \"%.*s\"\n", what, n, (int)(n < (ssize_t)len ? n : (ssize_t)len), buf);
+}
+
+static long elapsed_ms(struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void more_options(void) {
+    printf("-- boolean options and timeouts\n");
+    int sv[2];
+    pair(SOCK_STREAM, sv);
+    static const int flags[] = {SO_DEBUG, SO_REUSEADDR, SO_DONTROUTE, SO_BROADCAST, SO_KEEPALIVE,
+                                SO_OOBINLINE, SO_PASSCRED, SO_REUSEPORT};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        int v = -1;
+        socklen_t len = sizeof v;
+        getsockopt(sv[0], SOL_SOCKET, flags[i], &v, &len);
+        int on = 7;
+        int r = setsockopt(sv[0], SOL_SOCKET, flags[i], &on, sizeof on);
+        int e = errno;
+        int after = -1;
+        getsockopt(sv[0], SOL_SOCKET, flags[i], &after, &len);
+        int off = 0;
+        setsockopt(sv[0], SOL_SOCKET, flags[i], &off, sizeof off);
+        int last = -1;
+        getsockopt(sv[0], SOL_SOCKET, flags[i], &last, &len);
+        printf("option %d: %d, set: %s, then %d, cleared %d\n", flags[i], v,
+               r == 0 ? "ok" : errname(e), after, last);
+    }
+    struct timeval tv = {0, 100000}, got;
+    socklen_t len = sizeof got;
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &got, &len));
+    printf("SO_RCVTIMEO at first: %ld.%06ld len %u\n", (long)got.tv_sec, (long)got.tv_usec, len);
+    CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &got, &len));
+    printf("SO_RCVTIMEO: %ld.%06ld\n", (long)got.tv_sec, (long)got.tv_usec);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char c;
+    REPORT("recv with a timeout", recv(sv[0], &c, 1, 0));
+    long ms = elapsed_ms(&t0);
+    printf("waited about 100 ms: %s\n", ms >= 90 && ms < 2000 ? "yes" : "no");
+    printf("# waited %ld ms\n", ms);
+    struct timeval bad = {0, 1000000};
+    REPORT("usec 1000000", setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &bad, sizeof bad));
+    REPORT("short timeval", setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, 8));
+    REPORT("bad pointer", setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, (void *)8, sizeof tv));
+    struct timeval neg = {-1, 0};
+    CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &neg, sizeof neg));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    REPORT("negative timeout: no wait", recv(sv[0], &c, 1, 0));
+    printf("at once: %s\n", elapsed_ms(&t0) < 50 ? "yes" : "no");
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &got, &len));
+    printf("SO_RCVTIMEO negative reads back: %ld.%06ld\n", (long)got.tv_sec, (long)got.tv_usec);
+    struct timeval zero = {0, 0};
+    CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof zero));
+    /* A full send buffer and a send timeout. */
+    tv.tv_usec = 50000;
+    CHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &got, &len));
+    printf("SO_SNDTIMEO: %ld.%06ld\n", (long)got.tv_sec, (long)got.tv_usec);
+    static char chunk[4096];
+    long total = 0;
+    ssize_t r;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while ((r = send(sv[0], chunk, sizeof chunk, 0)) > 0)
+        total += r;
+    printf("full, then %s after the timeout: %s\n", errname(errno),
+           elapsed_ms(&t0) >= 45 ? "yes" : "no");
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Receives one message and prints its data and control messages (credentials as "mine" or not). */
+static void recv_creds(int sock, size_t ctl_len, int flags) {
+    char buf[64] = {0};
+    char ctl[256];
+    memset(ctl, 0, sizeof ctl);
+    struct iovec iov = {buf, sizeof buf - 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl_len ? ctl : NULL,
+                         .msg_controllen = ctl_len};
+    ssize_t n = recvmsg(sock, &msg, flags);
+    if (n < 0) {
+        printf("recvmsg: -1 %s\n", errname(errno));
+        return;
+    }
+    printf("recvmsg: %zd \"%s\" flags %#x controllen %zu", n, buf, msg.msg_flags,
+           (size_t)msg.msg_controllen);
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        printf(" [type %d len %zu", cm->cmsg_type, (size_t)cm->cmsg_len);
+        if (cm->cmsg_type == SCM_CREDENTIALS && cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+            struct ucred c;
+            memcpy(&c, CMSG_DATA(cm), sizeof c);
+            printf(" pid %s uid %u gid %u", c.pid == getpid() ? "mine" : c.pid == 0 ? "0" : "other",
+                   c.uid, c.gid);
+        }
+        if (cm->cmsg_type == SCM_RIGHTS)
+            for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+                close(fd);
+            }
+        printf("]");
+    }
+    printf("\n");
+}
+
+static void credentials(void) {
+    printf("-- SO_PASSCRED\n");
+    int sv[2];
+    pair(SOCK_STREAM, sv);
+    CHECK(send(sv[0], "before", 6, 0));
+    int on = 1;
+    CHECK(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    recv_creds(sv[1], 256, 0);
+    CHECK(send(sv[0], "after", 5, 0));
+    recv_creds(sv[1], 256, 0);
+    CHECK(send(sv[0], "peek", 4, 0));
+    recv_creds(sv[1], 256, MSG_PEEK);
+    recv_creds(sv[1], 0, 0);
+    CHECK(send(sv[0], "short", 5, 0));
+    recv_creds(sv[1], 20, 0);
+    CHECK(send(sv[0], "tiny", 4, 0));
+    recv_creds(sv[1], 8, 0);
+    int p[2];
+    pipe(p);
+    CHECK(send_fds(sv[0], p, 2, "both"));
+    recv_creds(sv[1], 256, 0);
+    CHECK(send_fds(sv[0], p, 2, "room for one"));
+    recv_creds(sv[1], CMSG_SPACE(sizeof(struct ucred)) + CMSG_LEN(sizeof(int)), 0);
+    close(p[0]);
+    close(p[1]);
+    /* Two writers: a stream read does not glue their messages. */
+    pid_t child = fork();
+    if (child == 0) {
+        send(sv[0], "child", 5, 0);
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    CHECK(send(sv[0], "parent", 6, 0));
+    recv_creds(sv[1], 256, 0);
+    recv_creds(sv[1], 256, 0);
+    close(sv[0]);
+    close(sv[1]);
+
+    printf("-- SO_PASSCRED on datagram senders\n");
+    pair(SOCK_DGRAM, sv);
+    CHECK(setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    struct sockaddr_un name;
+    socklen_t len = sizeof name;
+    getsockname(sv[0], (struct sockaddr *)&name, &len);
+    printf("before sending: name length %u\n", len);
+    CHECK(send(sv[0], "dgram", 5, 0));
+    len = sizeof name;
+    getsockname(sv[0], (struct sockaddr *)&name, &len);
+    printf("after: name length %u, abstract %d\n", len, len > 2 && name.sun_path[0] == 0);
+    recv_creds(sv[1], 256, 0);
+    CHECK(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    CHECK(send(sv[0], "both", 4, 0));
+    recv_creds(sv[1], 256, 0);
+    struct {
+        struct cmsghdr h;
+        struct ucred c;
+    } cr;
+    memset(&cr, 0, sizeof cr);
+    cr.h.cmsg_len = CMSG_LEN(sizeof(struct ucred));
+    cr.h.cmsg_level = SOL_SOCKET;
+    cr.h.cmsg_type = SCM_CREDENTIALS;
+    cr.c.pid = getpid();
+    cr.c.uid = 1234;
+    cr.c.gid = 5678;
+    struct iovec iov = {"given", 5};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &cr,
+                       .msg_controllen = sizeof cr};
+    CHECK(sendmsg(sv[0], &m, 0));
+    recv_creds(sv[1], 256, 0);
+    close(sv[0]);
+    close(sv[1]);
 }
 
 static void errors(void) {
@@ -693,5 +875,7 @@ int main(void) {
     full();
     epolls();
     rights();
+    more_options();
+    credentials();
     return 0;
 }

@@ -148,6 +148,9 @@ pub struct Skb {
     charge: usize,
     /// The sender's address when it sent it (recvfrom's).
     from: Option<Arc<UnixAddr>>,
+    /// The credentials it carries (SCM_CREDENTIALS): those the sender gave, or its own when
+    /// either side has SO_PASSCRED (Linux's unix_maybe_add_creds).
+    cred: Option<ucred>,
 }
 
 impl Skb {
@@ -183,6 +186,11 @@ struct SockState {
     wmem: usize,
     sndbuf: usize,
     rcvbuf: usize,
+    /// The boolean SOL_SOCKET options set (a bit per option number: SO_REUSEADDR, SO_PASSCRED...).
+    flags: u64,
+    /// SO_RCVTIMEO and SO_SNDTIMEO in nanoseconds: None waits for ever, 0 not at all.
+    rcvtimeo: Option<u64>,
+    sndtimeo: Option<u64>,
 }
 
 /// A Unix socket (Linux's unix_sock).
@@ -205,6 +213,10 @@ pub struct Received {
     pub flags: u64,
     pub fds: Vec<Arc<OpenFile>>,
     pub from: Option<Arc<UnixAddr>>,
+    /// The credentials of what was read, and whether the receiver has SO_PASSCRED (then they
+    /// go to it as an SCM_CREDENTIALS message, whatever they are).
+    pub cred: Option<ucred>,
+    pub passcred: bool,
 }
 
 /// The calling process's credentials as a socket records them (Linux's cred_to_ucred: the
@@ -217,6 +229,22 @@ pub fn current_ucred() -> ucred {
                 pid: p.pid as i32,
                 uid: cred.uid.effective,
                 gid: cred.gid.effective,
+            }
+        }
+        None => ucred::default(),
+    }
+}
+
+/// The credentials a message carries by default (Linux's scm_set_cred with current_uid: the
+/// real ids, where SO_PEERCRED has the effective ones).
+fn current_scm_cred() -> ucred {
+    match crate::thread::current_process() {
+        Some(p) => {
+            let cred = p.cred.lock();
+            ucred {
+                pid: p.pid as i32,
+                uid: cred.uid.real,
+                gid: cred.gid.real,
             }
         }
         None => ucred::default(),
@@ -243,6 +271,9 @@ impl UnixSocket {
                 wmem: 0,
                 sndbuf: WMEM_DEFAULT,
                 rcvbuf: WMEM_DEFAULT,
+                flags: 0,
+                rcvtimeo: None,
+                sndtimeo: None,
             }),
             wait: WaitQueue::new(),
             read_wakes: AtomicU64::new(0),
@@ -434,7 +465,7 @@ impl UnixSocket {
 
     /// Waits until this socket may charge another message (Linux's sock_alloc_send_pskb): a
     /// pending error, then EPIPE once shut down for sending, EAGAIN when `nonblock`.
-    fn wait_for_wmem(&self, nonblock: bool) -> Result<(), Errno> {
+    fn wait_for_wmem(&self, w: Wait) -> Result<(), Errno> {
         loop {
             let irq = IrqOff::new();
             let mut s = self.state.lock();
@@ -447,16 +478,21 @@ impl UnixSocket {
             if s.wmem < s.sndbuf {
                 return Ok(());
             }
-            if nonblock {
+            if w.nonblock {
                 return Err(EAGAIN);
             }
             drop(s);
-            self.wait.sleep(irq)?;
+            w.sleep(&self.wait, irq)?;
         }
     }
 
     /// A message of `data` from this socket, charged to it.
-    fn new_skb(self: &Arc<Self>, data: Vec<u8>, fds: Option<InFlight>) -> Result<Skb, Errno> {
+    fn new_skb(
+        self: &Arc<Self>,
+        data: Vec<u8>,
+        fds: Option<InFlight>,
+        cred: Option<ucred>,
+    ) -> Result<Skb, Errno> {
         let nfds = fds.as_ref().map_or(0, |f| f.files().len());
         let charge = data.len() + SKB_OVERHEAD + nfds * size_of::<usize>();
         let from = {
@@ -471,6 +507,7 @@ impl UnixSocket {
             sender: self.clone(),
             charge,
             from,
+            cred,
         })
     }
 
@@ -487,10 +524,12 @@ impl UnixSocket {
         self: &Arc<Self>,
         iter: &mut dyn MsgIter,
         fds: Option<InFlight>,
+        cred: Option<ucred>,
         flags: u64,
         nonblock: bool,
     ) -> Result<usize, Errno> {
         let nosignal = flags & MSG_NOSIGNAL != 0;
+        let w = self.wait_limit(true, nonblock);
         let (peer, shutdown) = {
             let s = self.state.lock();
             (s.peer.clone(), s.shutdown)
@@ -509,8 +548,8 @@ impl UnixSocket {
             // sock_alloc_send_pskb's errors (a pending error, EPIPE once shut down, EAGAIN, a
             // signal) come without SIGPIPE.
             let queued = self
-                .wait_for_wmem(nonblock)
-                .and_then(|()| self.stream_skb(iter, size, &mut fds))
+                .wait_for_wmem(w)
+                .and_then(|()| self.stream_skb(iter, size, &mut fds, cred))
                 .map(|skb| peer.enqueue(skb, true));
             match queued {
                 Ok(Ok(())) => sent += size,
@@ -532,17 +571,23 @@ impl UnixSocket {
         iter: &mut dyn MsgIter,
         size: usize,
         fds: &mut Option<InFlight>,
+        cred: Option<ucred>,
     ) -> Result<Skb, Errno> {
         let mut data = kernel_buffer(size)?;
         iter.copy_in(&mut data)?;
-        self.new_skb(data, fds.take())
+        self.new_skb(data, fds.take(), cred)
     }
 
     /// Puts `skb` at the tail of this socket's queue and wakes its readers; gives it back with
     /// EPIPE if the socket is closed or shut down for reading (`check`).
-    fn enqueue(&self, skb: Skb, check: bool) -> Result<(), (Skb, Errno)> {
+    fn enqueue(&self, mut skb: Skb, check: bool) -> Result<(), (Skb, Errno)> {
+        let cur = current_scm_cred();
+        let sender_passcred = skb.sender.flag(SO_PASSCRED);
         {
             let mut s = self.state.lock();
+            if skb.cred.is_none() && (sender_passcred || s.flags & (1 << SO_PASSCRED) != 0) {
+                skb.cred = Some(cur);
+            }
             if check && (s.dead || s.shutdown & RCV_SHUTDOWN != 0) {
                 drop(s);
                 return Err((skb, EPIPE));
@@ -591,6 +636,7 @@ impl UnixSocket {
         self: &Arc<Self>,
         iter: &mut dyn MsgIter,
         fds: Option<InFlight>,
+        cred: Option<ucred>,
         to: Option<&UnixAddr>,
         nonblock: bool,
     ) -> Result<usize, Errno> {
@@ -606,20 +652,25 @@ impl UnixSocket {
         } else {
             to
         };
+        // A sender that wants credentials gets a name, to be told apart (Linux's autobind).
+        if self.flag(SO_PASSCRED) {
+            self.autobind()?;
+        }
         let len = iter.remaining();
         if len.saturating_add(32) > self.sndbuf() {
             return Err(EMSGSIZE);
         }
-        self.wait_for_wmem(nonblock)?;
+        let w = self.wait_limit(true, nonblock);
+        self.wait_for_wmem(w)?;
         let mut data = kernel_buffer(len)?;
         iter.copy_in(&mut data)?;
-        let mut skb = self.new_skb(data, fds)?;
+        let mut skb = self.new_skb(data, fds, cred)?;
         loop {
             let other = match to {
                 Some(addr) => find_other(addr, self.ty)?,
                 None => self.peer().ok_or(ENOTCONN)?,
             };
-            match self.dgram_deliver(&other, skb, to.is_some(), nonblock) {
+            match self.dgram_deliver(&other, skb, to.is_some(), w) {
                 Ok(()) => return Ok(len),
                 Err(Deliver::Retry(back)) => skb = back,
                 Err(Deliver::Failed(e)) => return Err(e),
@@ -634,10 +685,16 @@ impl UnixSocket {
         other: &Arc<UnixSocket>,
         skb: Skb,
         named: bool,
-        nonblock: bool,
+        w: Wait,
     ) -> Result<(), Deliver> {
+        let mut skb = skb;
+        let cur = current_scm_cred();
+        let passcred = self.flag(SO_PASSCRED);
         let irq = IrqOff::new();
         let mut o = other.state.lock();
+        if skb.cred.is_none() && (passcred || o.flags & (1 << SO_PASSCRED) != 0) {
+            skb.cred = Some(cur);
+        }
         let me = |p: &Arc<UnixSocket>| Arc::ptr_eq(p, self);
         // Linux's unix_may_send: a socket connected elsewhere takes only from its peer.
         if o.peer.as_ref().is_some_and(|p| !me(p)) {
@@ -660,14 +717,14 @@ impl UnixSocket {
         }
         let back = o.peer.as_ref().is_some_and(me);
         if !Arc::ptr_eq(other, self) && !back && o.queue.len() > MAX_DGRAM_QLEN {
-            if nonblock {
+            if w.nonblock {
                 drop(o);
                 drop(irq);
                 drop(skb);
                 return Err(Deliver::Failed(EAGAIN));
             }
             drop(o);
-            if let Err(e) = other.wait.sleep(irq) {
+            if let Err(e) = w.sleep(&other.wait, irq) {
                 drop(skb);
                 return Err(Deliver::Failed(e));
             }
@@ -727,6 +784,7 @@ impl UnixSocket {
         if flags & MSG_OOB != 0 {
             return Err(EINVAL);
         }
+        let w = self.wait_limit(false, nonblock);
         let total = iter.remaining();
         let target = if flags & MSG_WAITALL != 0 { total } else { 1 }.max(1);
         let peek = flags & MSG_PEEK != 0;
@@ -735,6 +793,8 @@ impl UnixSocket {
             flags: 0,
             fds: Vec::new(),
             from: None,
+            cred: None,
+            passcred: self.flag(SO_PASSCRED),
         };
         let mut buf = kernel_buffer(total.min(RECV_CHUNK))?;
         loop {
@@ -742,7 +802,9 @@ impl UnixSocket {
             let fit = iter.fit(want);
             let irq = IrqOff::new();
             let mut s = self.state.lock();
-            let round = s.stream_take(&mut buf[..want], fit, if peek { out.len } else { 0 }, peek);
+            let skip = if peek { out.len } else { 0 };
+            let creds = out.passcred.then_some((out.len > 0).then_some(out.cred));
+            let round = s.stream_take(&mut buf[..want], fit, skip, peek, creds);
             let round = match round {
                 Ok(round) => round,
                 Err(e) => {
@@ -762,11 +824,11 @@ impl UnixSocket {
                 if s.shutdown & RCV_SHUTDOWN != 0 {
                     return Ok(out);
                 }
-                if nonblock {
+                if w.nonblock {
                     return if out.len > 0 { Ok(out) } else { Err(EAGAIN) };
                 }
                 drop(s);
-                if let Err(e) = self.wait.sleep(irq) {
+                if let Err(e) = w.sleep(&self.wait, irq) {
                     return if out.len > 0 { Ok(out) } else { Err(e) };
                 }
                 continue;
@@ -776,6 +838,9 @@ impl UnixSocket {
             drop(round.done);
             if out.from.is_none() {
                 out.from = round.from;
+            }
+            if out.len == 0 {
+                out.cred = round.cred;
             }
             if round.n == 0 {
                 // Not a byte of the next message fits (or the buffer is empty).
@@ -816,6 +881,7 @@ impl UnixSocket {
             return Err(EOPNOTSUPP);
         }
         let peek = flags & MSG_PEEK != 0;
+        let w = self.wait_limit(false, nonblock);
         let msg = loop {
             let irq = IrqOff::new();
             let mut s = self.state.lock();
@@ -840,15 +906,17 @@ impl UnixSocket {
                     flags: 0,
                     fds: Vec::new(),
                     from: None,
+                    cred: None,
+                    passcred: s.flags & (1 << SO_PASSCRED) != 0,
                 });
             }
-            if nonblock {
+            if w.nonblock {
                 return Err(EAGAIN);
             }
             drop(s);
-            self.wait.sleep(irq)?;
+            w.sleep(&self.wait, irq)?;
         };
-        let (data, from) = msg.data();
+        let (data, from, cred) = msg.data();
         let full = data.len();
         let size = full.min(iter.remaining());
         iter.copy_out(&data[..size])?;
@@ -857,6 +925,8 @@ impl UnixSocket {
             flags: if size < full { MSG_TRUNC } else { 0 },
             fds: Vec::new(),
             from,
+            cred,
+            passcred: self.flag(SO_PASSCRED),
         };
         out.fds = msg.into_fds();
         Ok(out)
@@ -983,7 +1053,12 @@ enum Deliver {
 /// A datagram taken out of the queue, or a copy of one peeked at.
 enum Peeked {
     Taken(Skb),
-    Copy(Vec<u8>, Vec<Arc<OpenFile>>, Option<Arc<UnixAddr>>),
+    Copy(
+        Vec<u8>,
+        Vec<Arc<OpenFile>>,
+        Option<Arc<UnixAddr>>,
+        Option<ucred>,
+    ),
 }
 
 impl Peeked {
@@ -997,13 +1072,13 @@ impl Peeked {
             fds.try_reserve_exact(f.files().len()).map_err(|_| ENOMEM)?;
             fds.extend(f.files().iter().cloned());
         }
-        Ok(Peeked::Copy(data, fds, skb.from.clone()))
+        Ok(Peeked::Copy(data, fds, skb.from.clone(), skb.cred))
     }
 
-    fn data(&self) -> (&[u8], Option<Arc<UnixAddr>>) {
+    fn data(&self) -> (&[u8], Option<Arc<UnixAddr>>, Option<ucred>) {
         match self {
-            Peeked::Taken(skb) => (&skb.data, skb.from.clone()),
-            Peeked::Copy(data, _, from) => (data, from.clone()),
+            Peeked::Taken(skb) => (&skb.data, skb.from.clone(), skb.cred),
+            Peeked::Copy(data, _, from, cred) => (data, from.clone(), *cred),
         }
     }
 
@@ -1011,7 +1086,7 @@ impl Peeked {
     fn into_fds(self) -> Vec<Arc<OpenFile>> {
         match self {
             Peeked::Taken(mut skb) => skb.fds.take().map(InFlight::land).unwrap_or_default(),
-            Peeked::Copy(_, fds, _) => fds,
+            Peeked::Copy(_, fds, ..) => fds,
         }
     }
 }
@@ -1024,6 +1099,8 @@ struct Round {
     done: Vec<Skb>,
     fds: Vec<Arc<OpenFile>>,
     from: Option<Arc<UnixAddr>>,
+    /// The credentials of the first message read.
+    cred: Option<ucred>,
     /// The next bytes did not fit the reader's memory.
     fault: bool,
     /// There was data (though none fitted).
@@ -1034,18 +1111,25 @@ impl SockState {
     /// Copies into `buf` from the queue's messages, `skip` bytes in (MSG_PEEK's progress),
     /// taking what it copies unless `peek`; stops at the first `fit` bytes, after a message with
     /// descriptors, or when a message is left partly read.
+    ///
+    /// `creds`, for a receiver with SO_PASSCRED, holds the credentials of what the call read
+    /// before (None if it read nothing yet): messages with other credentials are not glued on
+    /// (Linux's check_creds).
+    #[allow(clippy::option_option)]
     fn stream_take(
         &mut self,
         buf: &mut [u8],
         fit: usize,
         mut skip: usize,
         peek: bool,
+        mut creds: Option<Option<Option<ucred>>>,
     ) -> Result<Round, Errno> {
         let mut round = Round {
             n: 0,
             done: Vec::new(),
             fds: Vec::new(),
             from: None,
+            cred: None,
             fault: false,
             nonempty: false,
         };
@@ -1069,6 +1153,16 @@ impl SockState {
                 continue;
             }
             round.nonempty = true;
+            if let Some(wanted) = creds.as_mut() {
+                match wanted {
+                    None => *wanted = Some(skb.cred),
+                    Some(cred) if *cred != skb.cred => break,
+                    Some(_) => {}
+                }
+            }
+            if round.n == 0 {
+                round.cred = skb.cred;
+            }
             let chunk = (len - skip).min(buf.len() - round.n);
             if round.n + chunk > fit {
                 round.fault = true;
@@ -1288,7 +1382,11 @@ impl UnixSocket {
     /// if listening. A new socket, connected to this one, waits in the listener's backlog for
     /// accept; each side gets the other's credentials.
     pub fn stream_connect(self: &Arc<Self>, addr: &UnixAddr, nonblock: bool) -> Result<(), Errno> {
+        if self.flag(SO_PASSCRED) {
+            self.autobind()?;
+        }
         let embryo = UnixSocket::new(self.ty)?;
+        let w = self.wait_limit(true, nonblock);
         loop {
             let other = find_other(addr, self.ty)?;
             let (laddr, lcred) = {
@@ -1301,11 +1399,11 @@ impl UnixSocket {
                     return Err(ECONNREFUSED);
                 }
                 if o.backlog.len() > o.max_backlog {
-                    if nonblock {
+                    if w.nonblock {
                         return Err(EAGAIN);
                     }
                     drop(o);
-                    other.wait.sleep(irq)?;
+                    w.sleep(&other.wait, irq)?;
                     continue;
                 }
                 (o.addr.clone(), o.peercred)
@@ -1358,6 +1456,7 @@ impl UnixSocket {
         if self.ty == SockType::Dgram {
             return Err(EOPNOTSUPP);
         }
+        let w = self.wait_limit(false, nonblock);
         loop {
             let irq = IrqOff::new();
             let mut s = self.state.lock();
@@ -1371,11 +1470,11 @@ impl UnixSocket {
                 self.wake(false, false);
                 return Ok(child);
             }
-            if nonblock {
+            if w.nonblock {
                 return Err(EAGAIN);
             }
             drop(s);
-            self.wait.sleep(irq)?;
+            w.sleep(&self.wait, irq)?;
         }
     }
 
@@ -1386,6 +1485,9 @@ impl UnixSocket {
     pub fn dgram_connect(self: &Arc<Self>, addr: Option<&UnixAddr>) -> Result<(), Errno> {
         let other = match addr {
             Some(addr) => {
+                if self.flag(SO_PASSCRED) {
+                    self.autobind()?;
+                }
                 let other = find_other(addr, self.ty)?;
                 let o = other.state.lock();
                 if o.peer.as_ref().is_some_and(|p| !Arc::ptr_eq(p, self)) {
@@ -1429,5 +1531,82 @@ impl UnixSocket {
         drop(dropped);
         self.wake(false, true);
         Ok(())
+    }
+}
+
+/// How long a call may wait: not at all (`nonblock`: O_NONBLOCK, MSG_DONTWAIT, or a zero
+/// timeout), until a deadline on the monotonic clock (SO_RCVTIMEO, SO_SNDTIMEO), or for ever.
+#[derive(Clone, Copy)]
+struct Wait {
+    nonblock: bool,
+    deadline: Option<u64>,
+}
+
+impl Wait {
+    /// Sleeps on `queue` (see [`WaitQueue::sleep_until`]); a deadline passed is EAGAIN, as a
+    /// socket's timeout is on Linux.
+    fn sleep(self, queue: &WaitQueue, irq: IrqOff) -> Result<(), Errno> {
+        match queue.sleep_until(irq, self.deadline) {
+            Err(ETIMEDOUT) => Err(EAGAIN),
+            r => r,
+        }
+    }
+}
+
+impl UnixSocket {
+    /// The wait a call starting now may make: sending (`send`, SO_SNDTIMEO) or receiving.
+    fn wait_limit(&self, send: bool, nonblock: bool) -> Wait {
+        let timeout = {
+            let s = self.state.lock();
+            if send { s.sndtimeo } else { s.rcvtimeo }
+        };
+        match timeout {
+            Some(0) => Wait {
+                nonblock: true,
+                deadline: None,
+            },
+            Some(ns) => Wait {
+                nonblock,
+                deadline: Some(crate::time::now_ns().saturating_add(ns)),
+            },
+            None => Wait {
+                nonblock,
+                deadline: None,
+            },
+        }
+    }
+
+    /// A boolean SOL_SOCKET option (`opt` below 64), as setsockopt left it.
+    pub fn flag(&self, opt: u64) -> bool {
+        opt < 64 && self.state.lock().flags & (1 << opt) != 0
+    }
+
+    /// Sets or clears a boolean SOL_SOCKET option (`opt` below 64).
+    pub fn set_flag(&self, opt: u64, on: bool) {
+        if opt >= 64 {
+            return;
+        }
+        let mut s = self.state.lock();
+        if on {
+            s.flags |= 1 << opt;
+        } else {
+            s.flags &= !(1 << opt);
+        }
+    }
+
+    /// SO_SNDTIMEO (`send`) or SO_RCVTIMEO in nanoseconds: None for no timeout.
+    pub fn timeout(&self, send: bool) -> Option<u64> {
+        let s = self.state.lock();
+        if send { s.sndtimeo } else { s.rcvtimeo }
+    }
+
+    /// Sets SO_SNDTIMEO (`send`) or SO_RCVTIMEO: None for none, 0 for calls that never wait.
+    pub fn set_timeout(&self, send: bool, ns: Option<u64>) {
+        let mut s = self.state.lock();
+        if send {
+            s.sndtimeo = ns;
+        } else {
+            s.rcvtimeo = ns;
+        }
     }
 }

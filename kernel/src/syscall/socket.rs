@@ -1,13 +1,18 @@
 //! The socket calls (Linux's net/socket.c and net/core/scm.c): socket, socketpair, bind, listen,
 //! connect, accept, accept4, getsockname, getpeername, sendto, recvfrom, sendmsg, recvmsg,
-//! shutdown, getsockopt, setsockopt, and read/write/readv/writev on a socket. Only AF_UNIX exists ([`crate::net::unix`]); every other family is EAFNOSUPPORT, as
-//! on a kernel built without networking.
+//! shutdown, getsockopt, setsockopt, and read/write/readv/writev on a socket. Only AF_UNIX
+//! exists ([`crate::net::unix`]); every other family is EAFNOSUPPORT, as on a kernel built
+//! without networking.
 //!
 //! A call checks its arguments in Linux's order: the user buffers, the descriptor (EBADF, then
 //! ENOTSOCK), the addresses and control messages, then the protocol's own errors. Control
-//! messages: SCM_RIGHTS passes descriptors (at most SCM_MAX_FD per message); SCM_CREDENTIALS is
-//! checked and, since SO_PASSCRED is not implemented, delivered to nobody, as on Linux to a
-//! receiver that did not ask for credentials.
+//! messages: SCM_RIGHTS passes descriptors (at most SCM_MAX_FD per message); SCM_CREDENTIALS
+//! gives the credentials a message carries (checked: root may claim any ids of a live process),
+//! which a receiver with SO_PASSCRED gets, as the sender's own when it gave none.
+//!
+//! Not done: MSG_OOB (EOPNOTSUPP; Linux 6.18 has out-of-band bytes on stream sockets),
+//! SO_PEEK_OFF, SO_RCVLOWAT, SO_LINGER, SO_PRIORITY and the other options (ENOPROTOOPT), and
+//! sendfile to a socket (EINVAL).
 
 use abi::{
     fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR},
@@ -138,7 +143,14 @@ pub fn sock_read(file: &OpenFile, bufs: &mut UserBufs) -> SysResult {
 
 /// write and writev on a socket (Linux's sock_write_iter): sendmsg without flags.
 pub fn sock_write(file: &OpenFile, bufs: &mut UserBufs) -> SysResult {
-    sock_sendmsg(file, bufs, None, None, 0)
+    sock_sendmsg(file, bufs, None, Scm::default(), 0)
+}
+
+/// What a send's control messages carry (Linux's scm_cookie): descriptors, credentials.
+#[derive(Default)]
+struct Scm {
+    fds: Option<InFlight>,
+    cred: Option<ucred>,
 }
 
 /// Linux's sock_sendmsg: to the protocol's sendmsg, with MSG_DONTWAIT for an O_NONBLOCK file.
@@ -146,7 +158,7 @@ fn sock_sendmsg(
     file: &OpenFile,
     iter: &mut dyn MsgIter,
     to: Option<&UnixAddr>,
-    fds: Option<InFlight>,
+    scm: Scm,
     flags: u64,
 ) -> SysResult {
     let sock = sock_of(file);
@@ -164,9 +176,11 @@ fn sock_sendmsg(
                     EOPNOTSUPP
                 });
             }
-            sock.stream_sendmsg(iter, fds, flags, nonblock)?
+            sock.stream_sendmsg(iter, scm.fds, scm.cred, flags, nonblock)?
         }
-        SockType::Dgram | SockType::SeqPacket => sock.dgram_sendmsg(iter, fds, to, nonblock)?,
+        SockType::Dgram | SockType::SeqPacket => {
+            sock.dgram_sendmsg(iter, scm.fds, scm.cred, to, nonblock)?
+        }
     };
     Ok(sent as u64)
 }
@@ -335,7 +349,13 @@ pub fn sys_sendto(fd: u64, buf: u64, len: u64, flags: u64, addr: u64, addrlen: u
     } else {
         None
     };
-    sock_sendmsg(&file, &mut bufs, to.as_ref(), None, flags as u32 as u64)
+    sock_sendmsg(
+        &file,
+        &mut bufs,
+        to.as_ref(),
+        Scm::default(),
+        flags as u32 as u64,
+    )
 }
 
 /// recvfrom(fd, buf, len, flags, addr, addrlen): a receive into one buffer; the sender's
@@ -381,24 +401,25 @@ pub fn sys_sendmsg(fd: u64, msg: u64, flags: u64) -> SysResult {
         None
     };
     let mut bufs = UserBufs::import(hdr.msg_iov, hdr.msg_iovlen)?;
-    let fds = scm_send(&hdr)?;
+    let scm = scm_send(&hdr)?;
     // A sequenced-packet socket ignores the address (Linux's unix_seqpacket_sendmsg).
     let to = if sock_of(&file).ty == SockType::SeqPacket {
         None
     } else {
         to
     };
-    sock_sendmsg(&file, &mut bufs, to.as_ref(), fds, flags as u32 as u64)
+    sock_sendmsg(&file, &mut bufs, to.as_ref(), scm, flags as u32 as u64)
 }
 
 /// The control messages of a send (Linux's __scm_send): each must fit in the buffer (EINVAL);
 /// SCM_RIGHTS descriptors are looked up (EBADF) and put in flight, at most SCM_MAX_FD in all
 /// (EINVAL); SCM_CREDENTIALS must be exactly a ucred naming a process (ESRCH); other types at
 /// SOL_SOCKET are EINVAL, other levels ignored. ENOBUFS for a buffer above optmem_max.
-fn scm_send(hdr: &msghdr) -> Result<Option<InFlight>, Errno> {
+fn scm_send(hdr: &msghdr) -> Result<Scm, Errno> {
     let len = hdr.msg_controllen;
+    let mut scm = Scm::default();
     if len == 0 {
-        return Ok(None);
+        return Ok(scm);
     }
     if len > INT_MAX || len > OPTMEM_MAX {
         return Err(ENOBUFS);
@@ -422,16 +443,16 @@ fn scm_send(hdr: &msghdr) -> Result<Option<InFlight>, Errno> {
         if level as u64 == SOL_SOCKET {
             match ty {
                 SCM_RIGHTS => scm_fp_copy(data, &mut files)?,
-                SCM_CREDENTIALS => scm_check_creds(cmsg_len, data)?,
+                SCM_CREDENTIALS => scm.cred = Some(scm_check_creds(cmsg_len, data)?),
                 _ => return Err(EINVAL),
             }
         }
         off = off.saturating_add(cmsg_align(cmsg_len) as usize);
     }
-    if files.is_empty() {
-        return Ok(None);
+    if !files.is_empty() {
+        scm.fds = Some(InFlight::new(files)?);
     }
-    InFlight::new(files).map(Some)
+    Ok(scm)
 }
 
 /// Linux's scm_fp_copy: the descriptors of one SCM_RIGHTS message, added to `files`.
@@ -458,7 +479,7 @@ fn scm_fp_copy(data: &[u8], files: &mut Vec<Arc<OpenFile>>) -> Result<(), Errno>
 /// Linux's SCM_CREDENTIALS check: exactly CMSG_LEN(sizeof(ucred)) bytes (EINVAL), and a pid
 /// that exists (ESRCH). Root may claim any ids, as Linux lets a process with CAP_SYS_ADMIN,
 /// CAP_SETUID and CAP_SETGID.
-fn scm_check_creds(cmsg_len: u64, data: &[u8]) -> Result<(), Errno> {
+fn scm_check_creds(cmsg_len: u64, data: &[u8]) -> Result<ucred, Errno> {
     if cmsg_len != cmsg_len_of(size_of::<ucred>()) {
         return Err(EINVAL);
     }
@@ -473,7 +494,7 @@ fn scm_check_creds(cmsg_len: u64, data: &[u8]) -> Result<(), Errno> {
     if pid <= 0 || crate::process::find(pid as u32).is_none() {
         return Err(ESRCH);
     }
-    Ok(())
+    Ok(ucred { pid, uid, gid })
 }
 
 fn cmsg_len_of(len: usize) -> u64 {
@@ -499,71 +520,140 @@ pub fn sys_recvmsg(fd: u64, msg: u64, flags: u64) -> SysResult {
             msg + core::mem::offset_of!(msghdr, msg_namelen) as u64,
         )?;
     }
-    let used = scm_detach_fds(&hdr, got.fds, flags & MSG_CMSG_CLOEXEC != 0, &mut msg_flags);
+    let mut ctl = Control::new(&hdr);
+    if got.passcred {
+        // A cred-less message says pid 0 and the overflow ids (Linux's from_kuid_munged).
+        let cred = got.cred.unwrap_or(ucred {
+            pid: 0,
+            uid: 65534,
+            gid: 65534,
+        });
+        let mut data = [0u8; 12];
+        data[..4].copy_from_slice(&cred.pid.to_ne_bytes());
+        data[4..8].copy_from_slice(&cred.uid.to_ne_bytes());
+        data[8..].copy_from_slice(&cred.gid.to_ne_bytes());
+        ctl.put(SCM_CREDENTIALS, &data);
+    }
+    ctl.detach_fds(got.fds, flags & MSG_CMSG_CLOEXEC != 0);
+    msg_flags |= ctl.flags;
     uaccess::write_user(
         msg + core::mem::offset_of!(msghdr, msg_flags) as u64,
         &(msg_flags as u32),
     )?;
     uaccess::write_user(
         msg + core::mem::offset_of!(msghdr, msg_controllen) as u64,
-        &used,
+        &ctl.used,
     )?;
     Ok(len)
 }
 
-/// Linux's scm_detach_fds: installs as many of `fds` as the control buffer has room for (each
-/// on the lowest free descriptor, close-on-exec with MSG_CMSG_CLOEXEC) and writes one
-/// SCM_RIGHTS message of them; the others are closed, and MSG_CTRUNC says so. Returns the
-/// control bytes used.
-fn scm_detach_fds(
-    hdr: &msghdr,
-    fds: Vec<Arc<OpenFile>>,
-    cloexec: bool,
-    msg_flags: &mut u64,
-) -> u64 {
-    if fds.is_empty() {
-        return 0;
-    }
-    let hdr_len = size_of::<cmsghdr>() as u64;
-    let room = if hdr.msg_control != 0 && hdr.msg_controllen > hdr_len {
-        ((hdr.msg_controllen - hdr_len) / size_of::<i32>() as u64) as usize
-    } else {
-        0
-    };
-    let fdmax = room.min(fds.len());
-    let count = fds.len();
-    let Ok(table) = current_files() else {
-        *msg_flags |= MSG_CTRUNC;
-        return 0;
-    };
-    let mut installed = 0usize;
-    for file in fds.into_iter().take(fdmax) {
-        let Ok(fd) = table.lock().install(file, cloexec) else {
-            break;
-        };
-        let at = hdr.msg_control + hdr_len + (installed * size_of::<i32>()) as u64;
-        if uaccess::write_user(at, &(fd as i32)).is_err() {
-            let undone = table.lock().close(fd);
-            drop(undone);
-            break;
+/// The control buffer of a receive being filled (Linux's msg_control and msg_controllen as
+/// put_cmsg moves them), and MSG_CTRUNC if something did not fit.
+struct Control {
+    at: u64,
+    left: u64,
+    used: u64,
+    flags: u64,
+}
+
+impl Control {
+    fn new(hdr: &msghdr) -> Self {
+        Control {
+            at: hdr.msg_control,
+            left: if hdr.msg_control != 0 {
+                hdr.msg_controllen
+            } else {
+                0
+            },
+            used: 0,
+            flags: 0,
         }
-        installed += 1;
     }
-    if installed < count || fdmax == 0 {
-        *msg_flags |= MSG_CTRUNC;
+
+    /// Moves past `len` bytes (a message and its padding, as far as the buffer goes).
+    fn advance(&mut self, len: u64) {
+        let len = len.min(self.left);
+        self.at += len;
+        self.left -= len;
+        self.used += len;
     }
-    if installed == 0 {
-        return 0;
+
+    /// Linux's put_cmsg at SOL_SOCKET: the message, cut (MSG_CTRUNC) to what the buffer
+    /// holds; nothing (MSG_CTRUNC) if not even a header fits. A fault is not reported, as
+    /// Linux does not report it.
+    fn put(&mut self, ty: i32, data: &[u8]) {
+        let hdr_len = size_of::<cmsghdr>() as u64;
+        if self.left < hdr_len {
+            self.flags |= MSG_CTRUNC;
+            return;
+        }
+        let mut len = cmsg_len(data.len() as u64);
+        if self.left < len {
+            self.flags |= MSG_CTRUNC;
+            len = self.left;
+        }
+        let cm = cmsghdr {
+            cmsg_len: len,
+            cmsg_level: SOL_SOCKET as i32,
+            cmsg_type: ty,
+        };
+        let n = (len - hdr_len) as usize;
+        if uaccess::write_user(self.at, &cm).is_err()
+            || uaccess::copy_to_user(self.at + hdr_len, &data[..n]).is_err()
+        {
+            return;
+        }
+        self.advance(cmsg_space(data.len() as u64));
     }
-    let cm = cmsghdr {
-        cmsg_len: cmsg_len((installed * size_of::<i32>()) as u64),
-        cmsg_level: SOL_SOCKET as i32,
-        cmsg_type: SCM_RIGHTS,
-    };
-    if uaccess::write_user(hdr.msg_control, &cm).is_err() {
-        return 0;
+
+    /// Linux's scm_detach_fds: installs as many of `fds` as the buffer has room for (each on
+    /// the lowest free descriptor, close-on-exec with MSG_CMSG_CLOEXEC) and writes one
+    /// SCM_RIGHTS message of them; the others are closed, and MSG_CTRUNC says so.
+    fn detach_fds(&mut self, fds: Vec<Arc<OpenFile>>, cloexec: bool) {
+        if fds.is_empty() {
+            return;
+        }
+        let hdr_len = size_of::<cmsghdr>() as u64;
+        let room = if self.left > hdr_len {
+            ((self.left - hdr_len) / size_of::<i32>() as u64) as usize
+        } else {
+            0
+        };
+        let fdmax = room.min(fds.len());
+        let count = fds.len();
+        let Ok(table) = current_files() else {
+            self.flags |= MSG_CTRUNC;
+            return;
+        };
+        let mut installed = 0usize;
+        for file in fds.into_iter().take(fdmax) {
+            let Ok(fd) = table.lock().install(file, cloexec) else {
+                break;
+            };
+            let at = self.at + hdr_len + (installed * size_of::<i32>()) as u64;
+            if uaccess::write_user(at, &(fd as i32)).is_err() {
+                let undone = table.lock().close(fd);
+                drop(undone);
+                break;
+            }
+            installed += 1;
+        }
+        if installed < count || fdmax == 0 {
+            self.flags |= MSG_CTRUNC;
+        }
+        if installed == 0 {
+            return;
+        }
+        let bytes = (installed * size_of::<i32>()) as u64;
+        let cm = cmsghdr {
+            cmsg_len: cmsg_len(bytes),
+            cmsg_level: SOL_SOCKET as i32,
+            cmsg_type: SCM_RIGHTS,
+        };
+        if uaccess::write_user(self.at, &cm).is_ok() {
+            self.advance(cmsg_space(bytes));
+        }
     }
-    cmsg_space((installed * size_of::<i32>()) as u64).min(hdr.msg_controllen)
 }
 
 /// shutdown(fd, how): see [`UnixSocket::shutdown`].
@@ -576,10 +666,22 @@ pub fn sys_shutdown(fd: u64, how: u64) -> SysResult {
     sock_of(&file).shutdown(how as u64).map(|()| 0)
 }
 
+/// The boolean SOL_SOCKET options, which getsockopt reports as setsockopt left them.
+const FLAG_OPTIONS: [u64; 7] = [
+    SO_DEBUG,
+    SO_REUSEADDR,
+    SO_DONTROUTE,
+    SO_BROADCAST,
+    SO_KEEPALIVE,
+    SO_OOBINLINE,
+    SO_PASSCRED,
+];
+
 /// getsockopt(fd, level, name, value, len): the SOL_SOCKET options SO_TYPE, SO_DOMAIN,
-/// SO_PROTOCOL, SO_ERROR (taking the pending error), SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN and
-/// SO_PEERCRED, cut to the caller's length as Linux's sk_getsockopt cuts them; ENOPROTOOPT
-/// for the others, EOPNOTSUPP for other levels, EINVAL for a negative length.
+/// SO_PROTOCOL, SO_ERROR (taking the pending error), SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN,
+/// SO_PEERCRED, SO_REUSEPORT (0), the boolean options of [`FLAG_OPTIONS`] and the timeouts
+/// (a timeval, zero for none), cut to the caller's length as Linux's sk_getsockopt cuts them;
+/// ENOPROTOOPT for the others, EOPNOTSUPP for other levels, EINVAL for a negative length.
 pub fn sys_getsockopt(fd: u64, level: u64, name: u64, value: u64, optlen: u64) -> SysResult {
     let file = sockfd_lookup(fd)?;
     let sock = sock_of(&file);
@@ -590,36 +692,29 @@ pub fn sys_getsockopt(fd: u64, level: u64, name: u64, value: u64, optlen: u64) -
     if len < 0 {
         return Err(EINVAL);
     }
-    let int = |v: u64| (v as i32).to_ne_bytes();
-    let bytes: [u8; 12];
-    let out: &[u8] = match name as i32 as u64 {
-        SO_TYPE => {
-            bytes = pad(int(sock.ty.raw()));
-            &bytes[..4]
-        }
-        SO_DOMAIN => {
-            bytes = pad(int(AF_UNIX));
-            &bytes[..4]
-        }
-        SO_PROTOCOL => {
-            bytes = pad(int(0));
-            &bytes[..4]
-        }
-        SO_ERROR => {
-            bytes = pad(int(sock.take_error().map_or(0, |e| e as i32 as u64)));
-            &bytes[..4]
-        }
-        SO_SNDBUF => {
-            bytes = pad(int(sock.buffers().0 as u64));
-            &bytes[..4]
-        }
-        SO_RCVBUF => {
-            bytes = pad(int(sock.buffers().1 as u64));
-            &bytes[..4]
-        }
-        SO_ACCEPTCONN => {
-            bytes = pad(int(sock.is_listening() as u64));
-            &bytes[..4]
+    let mut bytes = [0u8; 16];
+    let name = name as i32 as u64;
+    let int = |bytes: &mut [u8; 16], v: i64| {
+        bytes[..4].copy_from_slice(&(v as i32).to_ne_bytes());
+        4
+    };
+    let n = match name {
+        SO_TYPE => int(&mut bytes, sock.ty.raw() as i64),
+        SO_DOMAIN => int(&mut bytes, AF_UNIX as i64),
+        SO_PROTOCOL | SO_REUSEPORT => int(&mut bytes, 0),
+        SO_ERROR => int(&mut bytes, sock.take_error().map_or(0, |e| e as i64)),
+        SO_SNDBUF => int(&mut bytes, sock.buffers().0 as i64),
+        SO_RCVBUF => int(&mut bytes, sock.buffers().1 as i64),
+        SO_ACCEPTCONN => int(&mut bytes, sock.is_listening() as i64),
+        _ if FLAG_OPTIONS.contains(&name) => int(&mut bytes, sock.flag(name) as i64),
+        SO_RCVTIMEO | SO_RCVTIMEO_NEW | SO_SNDTIMEO | SO_SNDTIMEO_NEW => {
+            // Linux's sock_get_timeout: whole ticks as seconds and microseconds.
+            let send = matches!(name, SO_SNDTIMEO | SO_SNDTIMEO_NEW);
+            let ticks = sock.timeout(send).unwrap_or(0) / TICK_NS;
+            let (sec, usec) = (ticks / HZ, ticks % HZ * 1_000_000 / HZ);
+            bytes[..8].copy_from_slice(&(sec as i64).to_ne_bytes());
+            bytes[8..].copy_from_slice(&(usec as i64).to_ne_bytes());
+            16
         }
         SO_PEERCRED => {
             // No peer: pid 0 and ids of -1 (Linux's cred_to_ucred of nothing).
@@ -628,30 +723,24 @@ pub fn sys_getsockopt(fd: u64, level: u64, name: u64, value: u64, optlen: u64) -
                 uid: u32::MAX,
                 gid: u32::MAX,
             });
-            let mut b = [0u8; 12];
-            b[..4].copy_from_slice(&cred.pid.to_ne_bytes());
-            b[4..8].copy_from_slice(&cred.uid.to_ne_bytes());
-            b[8..].copy_from_slice(&cred.gid.to_ne_bytes());
-            bytes = b;
-            &bytes
+            bytes[..4].copy_from_slice(&cred.pid.to_ne_bytes());
+            bytes[4..8].copy_from_slice(&cred.uid.to_ne_bytes());
+            bytes[8..12].copy_from_slice(&cred.gid.to_ne_bytes());
+            12
         }
         _ => return Err(ENOPROTOOPT),
     };
-    let n = (len as usize).min(out.len());
-    uaccess::copy_to_user(value, &out[..n])?;
+    let n = (len as usize).min(n);
+    uaccess::copy_to_user(value, &bytes[..n])?;
     uaccess::write_user(optlen, &(n as i32))?;
     Ok(0)
 }
 
-fn pad(v: [u8; 4]) -> [u8; 12] {
-    let mut b = [0u8; 12];
-    b[..4].copy_from_slice(&v);
-    b
-}
-
-/// setsockopt(fd, level, name, value, len): SO_SNDBUF and SO_RCVBUF (and their FORCE forms,
-/// root's); an int is needed (EINVAL for a shorter length, EFAULT). ENOPROTOOPT for the other
-/// SOL_SOCKET options, EOPNOTSUPP for other levels.
+/// setsockopt(fd, level, name, value, len), as Linux's sk_setsockopt: an int must be there
+/// (EINVAL for a shorter length, EFAULT), whatever the option. SO_SNDBUF and SO_RCVBUF (and
+/// their FORCE forms, root's); the boolean options of [`FLAG_OPTIONS`] (SO_DEBUG is root's);
+/// SO_REUSEPORT only off (EOPNOTSUPP: Unix sockets have no port); SO_RCVTIMEO and SO_SNDTIMEO
+/// ([`set_timeout`]). ENOPROTOOPT for the other SOL_SOCKET options, EOPNOTSUPP for other levels.
 pub fn sys_setsockopt(fd: u64, level: u64, name: u64, value: u64, optlen: u64) -> SysResult {
     let file = sockfd_lookup(fd)?;
     let sock = sock_of(&file);
@@ -659,18 +748,61 @@ pub fn sys_setsockopt(fd: u64, level: u64, name: u64, value: u64, optlen: u64) -
         return Err(EOPNOTSUPP);
     }
     let name = name as i32 as u64;
-    if !matches!(
-        name,
-        SO_SNDBUF | SO_RCVBUF | SO_SNDBUFFORCE | SO_RCVBUFFORCE
-    ) {
-        return Err(ENOPROTOOPT);
-    }
-    if (optlen as i32) < size_of::<i32>() as i32 {
+    let optlen = optlen as i32;
+    if optlen < size_of::<i32>() as i32 {
         return Err(EINVAL);
     }
     let val: i32 = uaccess::read_user(value)?;
-    let send = matches!(name, SO_SNDBUF | SO_SNDBUFFORCE);
-    // Linux clamps the value as an unsigned int: a negative one asks for the maximum.
-    sock.set_buffer(send, val as u32);
+    match name {
+        // Linux clamps the value as an unsigned int: a negative one asks for the maximum.
+        SO_SNDBUF | SO_RCVBUF | SO_SNDBUFFORCE | SO_RCVBUFFORCE => {
+            let send = matches!(name, SO_SNDBUF | SO_SNDBUFFORCE);
+            sock.set_buffer(send, val as u32);
+        }
+        SO_REUSEPORT if val != 0 => return Err(EOPNOTSUPP),
+        SO_REUSEPORT => {}
+        _ if FLAG_OPTIONS.contains(&name) => sock.set_flag(name, val != 0),
+        SO_RCVTIMEO | SO_RCVTIMEO_NEW | SO_SNDTIMEO | SO_SNDTIMEO_NEW => {
+            set_timeout(
+                sock,
+                matches!(name, SO_SNDTIMEO | SO_SNDTIMEO_NEW),
+                value,
+                optlen,
+            )?;
+        }
+        _ => return Err(ENOPROTOOPT),
+    }
     Ok(0)
+}
+
+/// The clock tick timeouts are counted in (Linux's jiffies), HZ a second.
+const HZ: u64 = crate::time::HZ as u64;
+const TICK_NS: u64 = 1_000_000_000 / HZ;
+
+/// SO_RCVTIMEO and SO_SNDTIMEO (Linux's sock_set_timeout): a timeval of at least 16 bytes
+/// (EINVAL, EFAULT) whose microseconds are in [0, 10^6) (EDOM), rounded up to whole ticks.
+/// Zero means no timeout, and so does a time too long to count in ticks; a negative time
+/// means calls that never wait, as Linux stores it.
+fn set_timeout(sock: &UnixSocket, send: bool, value: u64, optlen: i32) -> Result<(), Errno> {
+    if (optlen as usize) < size_of::<abi::time::timeval>() {
+        return Err(EINVAL);
+    }
+    let tv: abi::time::timeval = uaccess::read_user(value)?;
+    if tv.tv_usec < 0 || tv.tv_usec >= 1_000_000 {
+        return Err(EDOM);
+    }
+    // MAX_SCHEDULE_TIMEOUT / HZ - 1: the longest timeout Linux counts.
+    const MAX_SEC: i64 = (i64::MAX / HZ as i64) - 1;
+    let ns = if tv.tv_sec < 0 {
+        Some(0)
+    } else if (tv.tv_sec == 0 && tv.tv_usec == 0) || tv.tv_sec >= MAX_SEC {
+        None
+    } else {
+        let usec_per_tick = 1_000_000 / HZ;
+        let ticks =
+            (tv.tv_sec as u64 * HZ).saturating_add((tv.tv_usec as u64).div_ceil(usec_per_tick));
+        Some(ticks.saturating_mul(TICK_NS))
+    };
+    sock.set_timeout(send, ns);
+    Ok(())
 }

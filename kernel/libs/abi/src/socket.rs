@@ -40,10 +40,18 @@ pub const SO_BROADCAST: u64 = 6;
 pub const SO_SNDBUF: u64 = 7;
 pub const SO_RCVBUF: u64 = 8;
 pub const SO_KEEPALIVE: u64 = 9;
+pub const SO_OOBINLINE: u64 = 10;
+pub const SO_REUSEPORT: u64 = 15;
 pub const SO_PASSCRED: u64 = 16;
 pub const SO_PEERCRED: u64 = 17;
 pub const SO_RCVLOWAT: u64 = 18;
 pub const SO_SNDLOWAT: u64 = 19;
+/// Receive and send timeouts, a `struct timeval` (the old names, which x86_64's C libraries use;
+/// the _NEW ones take a `__kernel_sock_timeval`, the same 16 bytes on a 64-bit machine).
+pub const SO_RCVTIMEO: u64 = 20;
+pub const SO_SNDTIMEO: u64 = 21;
+pub const SO_RCVTIMEO_NEW: u64 = 66;
+pub const SO_SNDTIMEO_NEW: u64 = 67;
 pub const SO_ACCEPTCONN: u64 = 30;
 pub const SO_SNDBUFFORCE: u64 = 32;
 pub const SO_RCVBUFFORCE: u64 = 33;
