@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -236,6 +237,40 @@ static void credentials(void) {
     recv_creds(sv[1], 256, 0);
     close(sv[0]);
     close(sv[1]);
+}
+
+static void sendfiles(void) {
+    printf("-- sendfile into a socket\n");
+    char name[] = "/tmp/unix_sendfile.XXXXXX";
+    int fd = mkstemp(name);
+    unlink(name);
+    static char data[10000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (char)(i * 7);
+    write(fd, data, sizeof data);
+    int sv[2];
+    pair(SOCK_STREAM, sv);
+    off_t off = 100;
+    CHECK(sendfile(sv[0], fd, &off, sizeof data));
+    printf("offset now %lld\n", (long long)off);
+    static char got[20000];
+    long total = 0;
+    ssize_t r;
+    while ((r = recv(sv[1], got + total, sizeof got - total, MSG_DONTWAIT)) > 0)
+        total += r;
+    printf("received %ld, same bytes: %s\n", total,
+           total == sizeof data - 100 && memcmp(got, data + 100, total) == 0 ? "yes" : "no");
+    close(sv[1]);
+    sigpipes = 0;
+    off = 0;
+    REPORT("sendfile to a closed peer", sendfile(sv[0], fd, &off, 100));
+    printf("SIGPIPE: %d\n", sigpipes);
+    close(sv[0]);
+    pair(SOCK_STREAM, sv);
+    REPORT("sendfile from a socket", sendfile(sv[0], sv[1], NULL, 10));
+    close(sv[0]);
+    close(sv[1]);
+    close(fd);
 }
 
 static void errors(void) {
@@ -877,5 +912,6 @@ int main(void) {
     rights();
     more_options();
     credentials();
+    sendfiles();
     return 0;
 }

@@ -172,7 +172,9 @@ impl OpenFile {
             FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
             FileKind::Proc(file, _) => Ok((file.write(buf)?, pos)),
             FileKind::EventFd(efd) => Ok((efd.write(buf, self.nonblock())?, pos)),
-            FileKind::Epoll(_) | FileKind::Socket(_) => Err(EINVAL),
+            // What sendfile gives a socket: a send of these bytes.
+            FileKind::Socket(_) => Ok((crate::syscall::socket::sock_send_kernel(self, buf)?, pos)),
+            FileKind::Epoll(_) => Err(EINVAL),
             _ => Err(EBADF),
         }
     }

@@ -35,3 +35,40 @@ pub trait MsgIter {
     /// Fills `buf` from the cursor; EFAULT if not all of it could be.
     fn copy_in(&mut self, buf: &mut [u8]) -> Result<(), Errno>;
 }
+
+/// Bytes already in the kernel as a message to send (sendfile's pieces of a file): the source
+/// of a send, never the destination of a receive.
+pub struct KernelSource<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> KernelSource<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        KernelSource { data }
+    }
+}
+
+impl MsgIter for KernelSource<'_> {
+    fn remaining(&self) -> usize {
+        self.data.len()
+    }
+
+    fn fit(&self, _max: usize) -> usize {
+        0
+    }
+
+    /// A source takes nothing in: receives never get one.
+    fn copy_out(&mut self, _data: &[u8]) -> Result<(), Errno> {
+        Err(crate::syscall::errno::EFAULT)
+    }
+
+    fn copy_in(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        let n = buf.len().min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        if n < buf.len() {
+            return Err(crate::syscall::errno::EFAULT);
+        }
+        Ok(())
+    }
+}

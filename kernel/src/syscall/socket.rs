@@ -12,7 +12,7 @@
 //!
 //! Not done: MSG_OOB (EOPNOTSUPP; Linux 6.18 has out-of-band bytes on stream sockets),
 //! SO_PEEK_OFF, SO_RCVLOWAT, SO_LINGER, SO_PRIORITY and the other options (ENOPROTOOPT), and
-//! sendfile to a socket (EINVAL).
+//! sendfile from a socket (EINVAL).
 
 use abi::{
     fcntl::{O_CLOEXEC, O_NONBLOCK, O_RDWR},
@@ -144,6 +144,12 @@ pub fn sock_read(file: &OpenFile, bufs: &mut UserBufs) -> SysResult {
 /// write and writev on a socket (Linux's sock_write_iter): sendmsg without flags.
 pub fn sock_write(file: &OpenFile, bufs: &mut UserBufs) -> SysResult {
     sock_sendmsg(file, bufs, None, Scm::default(), 0)
+}
+
+/// sendfile into a socket (Linux's splice to a socket): a send of `buf`, from the kernel.
+pub fn sock_send_kernel(file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+    let mut src = crate::net::KernelSource::new(buf);
+    sock_sendmsg(file, &mut src, None, Scm::default(), 0).map(|n| n as usize)
 }
 
 /// What a send's control messages carry (Linux's scm_cookie): descriptors, credentials.
