@@ -866,6 +866,35 @@ static void rights(void) {
     close(dv[0]);
     close(dv[1]);
 
+    printf("-- control buffers at the top of the address space\n");
+    /* Regression: the kernel's arithmetic on msg_control overflowed (a panic) instead of
+     * failing the copy. Linux delivers the data, closes the descriptors, says MSG_CTRUNC. */
+    pair(SOCK_STREAM, sv);
+    for (long top = -16; top <= -4; top += 12) {
+        CHECK(send_fds(sv[0], &sv[0], 1, "t"));
+        char tb[4];
+        struct iovec tiov = {tb, sizeof tb};
+        struct msghdr tm = {.msg_iov = &tiov, .msg_iovlen = 1, .msg_control = (void *)top,
+                            .msg_controllen = 100};
+        long r = syscall(SYS_recvmsg, sv[1], &tm, 0);
+        printf("recvmsg: %ld flags %#x controllen %zu\n", r, tm.msg_flags,
+               (size_t)tm.msg_controllen);
+    }
+    int on = 1;
+    setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+    CHECK(send(sv[0], "c", 1, 0));
+    {
+        char tb[4];
+        struct iovec tiov = {tb, sizeof tb};
+        struct msghdr tm = {.msg_iov = &tiov, .msg_iovlen = 1, .msg_control = (void *)-8L,
+                            .msg_controllen = 100};
+        long r = syscall(SYS_recvmsg, sv[1], &tm, 0);
+        printf("with SO_PASSCRED: %ld flags %#x controllen %zu\n", r, tm.msg_flags,
+               (size_t)tm.msg_controllen);
+    }
+    close(sv[0]);
+    close(sv[1]);
+
     printf("-- unread descriptors are closed with their socket\n");
     pair(SOCK_STREAM, sv);
     pipe(p);

@@ -554,7 +554,8 @@ pub fn sys_recvmsg(fd: u64, msg: u64, flags: u64) -> SysResult {
 }
 
 /// The control buffer of a receive being filled (Linux's msg_control and msg_controllen as
-/// put_cmsg moves them), and MSG_CTRUNC if something did not fit.
+/// put_cmsg moves them), and MSG_CTRUNC if something did not fit. The address is the user's,
+/// unchecked until a copy: arithmetic on it wraps, and the copy fails (EFAULT) instead.
 struct Control {
     at: u64,
     left: u64,
@@ -579,7 +580,7 @@ impl Control {
     /// Moves past `len` bytes (a message and its padding, as far as the buffer goes).
     fn advance(&mut self, len: u64) {
         let len = len.min(self.left);
-        self.at += len;
+        self.at = self.at.wrapping_add(len);
         self.left -= len;
         self.used += len;
     }
@@ -605,7 +606,7 @@ impl Control {
         };
         let n = (len - hdr_len) as usize;
         if uaccess::write_user(self.at, &cm).is_err()
-            || uaccess::copy_to_user(self.at + hdr_len, &data[..n]).is_err()
+            || uaccess::copy_to_user(self.at.wrapping_add(hdr_len), &data[..n]).is_err()
         {
             return;
         }
@@ -636,7 +637,9 @@ impl Control {
             let Ok(fd) = table.lock().install(file, cloexec) else {
                 break;
             };
-            let at = self.at + hdr_len + (installed * size_of::<i32>()) as u64;
+            let at = self
+                .at
+                .wrapping_add(hdr_len + (installed * size_of::<i32>()) as u64);
             if uaccess::write_user(at, &(fd as i32)).is_err() {
                 let undone = table.lock().close(fd);
                 drop(undone);
