@@ -360,6 +360,32 @@ static void connections(void) {
     close(t);
     unlink("t1");
 
+    printf("-- a connect waiting for room in the backlog\n");
+    t = socket(AF_UNIX, SOCK_STREAM, 0);
+    bind_to(t, "t2");
+    CHECK(listen(t, 0));
+    t1 = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(connect_to(t1, "t2"));
+    pid_t waiter = fork();
+    if (waiter == 0) {
+        int w2 = socket(AF_UNIX, SOCK_STREAM, 0);
+        int r = connect_to(w2, "t2");
+        write(w2, r == 0 ? "in" : "no", 2);
+        _exit(0);
+    }
+    usleep(50000);
+    int first = accept(t, NULL, NULL);
+    int second = accept(t, NULL, NULL);
+    char w2buf[3] = {0};
+    CHECK(read(second, w2buf, 2));
+    printf("the waiting connect got %s\n", w2buf);
+    waitpid(waiter, NULL, 0);
+    close(first);
+    close(second);
+    close(t1);
+    close(t);
+    unlink("t2");
+
     printf("-- a listener closed with connections waiting\n");
     int w = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK(connect_to(w, "b1"));
@@ -479,6 +505,34 @@ static void datagrams(void) {
     CHECK(connect_to(srv, "d2"));
     CHECK(connect_to(named, "d1"));
     CHECK(send(named, "mutual", 6, 0));
+
+    printf("-- a sender waiting for room in the queue\n");
+    /* Disconnected, the server takes from anyone again; its queue goes with the old peer. */
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNSPEC;
+    CHECK(connect(srv, (struct sockaddr *)&un, sizeof un));
+    REPORT("queue emptied", recv(srv, buf, sizeof buf, MSG_DONTWAIT));
+    int filler = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    int filled = 0;
+    while (sendto(filler, "f", 1, 0, (struct sockaddr *)&d1, sizeof d1) == 1)
+        filled++;
+    printf("filled %d: %s\n", filled, errname(errno));
+    pid_t blocked = fork();
+    if (blocked == 0) {
+        int b2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+        _exit(sendto(b2, "late", 4, 0, (struct sockaddr *)&d1, sizeof d1) == 4 ? 0 : 1);
+    }
+    usleep(50000);
+    /* The fillers' datagrams come first, whenever the waiting sender gets its turn. */
+    int drained = 0;
+    for (int i = 0; i < filled; i++)
+        drained += recv(srv, buf, sizeof buf, MSG_DONTWAIT) == 1;
+    int bstatus;
+    waitpid(blocked, &bstatus, 0);
+    memset(buf, 0, sizeof buf);
+    CHECK(recv(srv, buf, sizeof buf, MSG_DONTWAIT));
+    printf("drained %d, then \"%s\", the sender's status %d\n", drained, buf, WEXITSTATUS(bstatus));
+    close(filler);
 
     printf("-- the destination closed\n");
     close(srv);
