@@ -22,6 +22,7 @@ mod initramfs;
 mod ipc;
 mod ktest;
 mod mm;
+mod net;
 mod process;
 mod random;
 mod sched;

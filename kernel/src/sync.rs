@@ -30,7 +30,10 @@
 //! 7. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
 //!    and `files` slots, `cwd`, signal actions and job-control state, credentials, limits and
 //!    timers; a thread's `state`, pending set, saved mask, alternate stack and fault record; a
-//!    pipe's state (which may hold the kernel heap: a write allocates a page); the process,
+//!    pipe's state (which may hold the kernel heap: a write allocates a page); a Unix socket's
+//!    state (`net::unix`: one at a time, never two sockets' together; it may hold the heap and
+//!    the list of descriptors in flight, `net::garbage::INFLIGHT`, which is otherwise a leaf:
+//!    messages, which hold files, are dropped with neither held); the process,
 //!    thread and run-queue tables; wait queues (which may hold the timer list, `timer::TIMERS`,
 //!    which may hold a thread's state and the run queue: a sleep with a deadline and the tick's
 //!    wake-ups); a futex bucket (taken under the mm lock, see `futex`); the console tty; the frame

@@ -43,6 +43,20 @@ static const char *errname(int e)
     case ELIBBAD: return "ELIBBAD";
     case ENODATA: return "ENODATA";
     case E2BIG: return "E2BIG";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
+    case EPROTOTYPE: return "EPROTOTYPE";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case ECONNRESET: return "ECONNRESET";
+    case ENOTCONN: return "ENOTCONN";
+    case EISCONN: return "EISCONN";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    case ENOBUFS: return "ENOBUFS";
+    case EDESTADDRREQ: return "EDESTADDRREQ";
     default: return strerror(e);
     }
 }

@@ -51,6 +51,8 @@ pub enum FileKind {
     TimerFd(Arc<super::timerfd::TimerFd>),
     /// A signalfd (an anonymous inode, "anon_inode:[signalfd]").
     SignalFd(super::signalfd::SignalFd),
+    /// A socket (sockfs's inode, "socket:[ino]"); its calls are in [`crate::syscall::socket`].
+    Socket(crate::net::Socket),
 }
 
 /// An open file description (Linux's `struct file`): shared by descriptors dup'ed or inherited.
@@ -138,7 +140,9 @@ impl OpenFile {
             FileKind::EventFd(efd) => efd.read(buf, self.nonblock()),
             FileKind::TimerFd(tfd) => tfd.read(buf, self.nonblock()),
             FileKind::SignalFd(sfd) => sfd.read(buf, self.nonblock()),
-            FileKind::Epoll(_) => Err(EINVAL),
+            // read and readv reach a socket through recvmsg (syscall::socket); nothing reads a
+            // socket at a position (sendfile from one: EINVAL).
+            FileKind::Epoll(_) | FileKind::Socket(_) => Err(EINVAL),
         }
     }
 
@@ -171,6 +175,8 @@ impl OpenFile {
             FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
             FileKind::Proc(file, _) => Ok((file.write(buf)?, pos)),
             FileKind::EventFd(efd) => Ok((efd.write(buf, self.nonblock())?, pos)),
+            // What sendfile gives a socket: a send of these bytes.
+            FileKind::Socket(_) => Ok((crate::syscall::socket::sock_send_kernel(self, buf)?, pos)),
             FileKind::Epoll(_) => Err(EINVAL),
             _ => Err(EBADF),
         }
@@ -192,7 +198,16 @@ impl OpenFile {
                 | FileKind::EventFd(_)
                 | FileKind::TimerFd(_)
                 | FileKind::SignalFd(_)
+                | FileKind::Socket(_)
         )
+    }
+
+    /// The Unix socket behind a socket file.
+    pub fn unix_socket(&self) -> Option<&Arc<crate::net::UnixSocket>> {
+        match &self.kind {
+            FileKind::Socket(sock) => Some(&sock.0),
+            _ => None,
+        }
     }
 
     /// The pipe behind a pipe end.
@@ -214,6 +229,7 @@ impl OpenFile {
             FileKind::EventFd(efd) => efd.poll(),
             FileKind::TimerFd(tfd) => tfd.poll(),
             FileKind::SignalFd(sfd) => sfd.poll(),
+            FileKind::Socket(sock) => sock.0.poll(),
             // Always writable (output is synchronous); readable when a read would not wait.
             FileKind::Console if !crate::tty::read_ready() => {
                 (abi::poll::POLLOUT | abi::poll::POLLWRNORM) as u16
@@ -223,7 +239,7 @@ impl OpenFile {
     }
 
     /// How many wake-ups the side of the file that `events` watch has had, for edge-triggered
-    /// epoll: a pipe's readers for EPOLLIN, its writers for EPOLLOUT (both for both). Files
+    /// epoll: a pipe's or socket's readers for EPOLLIN, its writers for EPOLLOUT (both for both). Files
     /// without such a count give 0, and their edges are changes of readiness alone.
     pub fn wakes(&self, events: u32) -> u64 {
         use abi::epoll::{EPOLLIN, EPOLLOUT};
@@ -240,6 +256,7 @@ impl OpenFile {
             }
             FileKind::EventFd(efd) => efd.wakes(),
             FileKind::TimerFd(tfd) => tfd.wakes(),
+            FileKind::Socket(sock) => sock.0.wakes(events & EPOLLIN != 0, events & EPOLLOUT != 0),
             _ => 0,
         }
     }
@@ -252,7 +269,7 @@ impl OpenFile {
     pub fn llseek(&self, offset: i64, whence: u64) -> Result<u64, Errno> {
         use abi::fcntl::{SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET};
         let size = match &self.kind {
-            FileKind::Console | FileKind::Pipe(_) => return Err(ESPIPE),
+            FileKind::Console | FileKind::Pipe(_) | FileKind::Socket(_) => return Err(ESPIPE),
             // /dev/null, zero and the others, and epoll instances, have no position to move
             // (Linux's noop_llseek).
             FileKind::Device(..)
@@ -438,6 +455,12 @@ impl FdTable {
         self.fds.resize(at, None);
         self.fds.push(Some(fd));
         Ok(at as u64)
+    }
+
+    /// Whether [`install`](Self::install) would find a descriptor below the limit.
+    pub fn can_install(&self) -> bool {
+        let limit = nofile_limit();
+        self.fds.iter().take(limit).any(Option::is_none) || self.fds.len() < limit
     }
 
     /// Makes `fd` (below [`nofile_limit`]) refer to `file`, in one step (dup2, dup3): returns what

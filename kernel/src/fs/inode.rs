@@ -40,6 +40,8 @@ pub const PROC_DEV: (u32, u32) = (0, 4);
 pub const SHMEM_DEV: (u32, u32) = (0, 5);
 /// The device of pipes (Linux's pipefs is an anonymous super block too).
 pub const PIPEFS_DEV: (u32, u32) = (0, 6);
+/// The device of sockets (sockfs, another anonymous super block).
+pub const SOCKFS_DEV: (u32, u32) = (0, 7);
 /// /sys (sysfs), "00:16" as on a typical Linux system.
 pub const SYSFS_DEV: (u32, u32) = (0, 22);
 
@@ -61,10 +63,13 @@ pub enum InodeKind {
     /// A FIFO (mkfifo, mknod S_IFIFO): its pipe while any end is open ([`super::pipe::fifo_open`]).
     Fifo(IrqMutex<alloc::sync::Weak<super::pipe::Pipe>>),
     /// A device node of no device this kernel has (mknod S_IFCHR or S_IFBLK with another
-    /// number), or a socket node no socket is bound to: stat shows it, open is ENXIO.
+    /// number): stat shows it, open is ENXIO.
     Special {
         rdev: (u32, u32),
     },
+    /// A Unix socket's name in the file system, made by bind (Linux's S_IFSOCK inode): connect
+    /// and sendto find the socket through it while the socket is open.
+    Socket(alloc::sync::Weak<crate::net::UnixSocket>),
 }
 
 /// What stat shows, under the inode's lock.

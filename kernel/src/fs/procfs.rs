@@ -11,7 +11,7 @@
 //! | /proc/PID/task/TID/ | one directory per thread: its own stat, status and comm, the process's maps and the rest |
 //! | /proc/PID/mmstat | this kernel's fault counters: zero-page maps, copy-on-write copies and reuses |
 //! | /proc/PID/exe | a symbolic link to the program the process runs |
-//! | /proc/PID/fd/N | a symbolic link per open file: its path, `pipe:[ino]`, `/dev/console` |
+//! | /proc/PID/fd/N | a symbolic link per open file: its path, `pipe:[ino]`, `socket:[ino]`, `/dev/console` |
 //! | /proc/PID/cwd, root | symbolic links to the working directory and to `/` |
 //! | /proc/{mounts,filesystems} | the root tmpfs and /proc, in Linux's formats (df, mount) |
 //! | /proc/self | a symbolic link to /proc/PID of the process looking |
@@ -479,6 +479,7 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
         FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
         FileKind::TimerFd(_) => b"anon_inode:[timerfd]".to_vec(),
         FileKind::SignalFd(_) => b"anon_inode:[signalfd]".to_vec(),
+        FileKind::Socket(sock) => format!("socket:[{}]", sock.0.ino).into_bytes(),
     })
 }
 

@@ -75,6 +75,7 @@ pub fn link(inode: &Arc<Inode>, new: &Parent) -> Result<(), Errno> {
             | InodeKind::CharDevice(_)
             | InodeKind::Fifo(_)
             | InodeKind::Special { .. }
+            | InodeKind::Socket(_)
     ) {
         return Err(EXDEV); // a /proc file
     }

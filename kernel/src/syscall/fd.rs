@@ -38,9 +38,16 @@ const SETFL_MASK: u64 = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
 /// pipe2's O_NOTIFICATION_PIPE (a watch-queue pipe): the same bit as O_EXCL.
 const O_NOTIFICATION_PIPE: u64 = O_EXCL;
 
+/// close(fd). Closing a socket descriptor while descriptors are in flight also runs the
+/// collector of unreachable sockets (see [`crate::net::garbage`]): the descriptor may have been
+/// the last one outside a cycle of messages.
 pub fn sys_close(fd: u64) -> SysResult {
     let closed = current_files()?.lock().close(fd)?;
+    let socket = closed.file.unix_socket().is_some();
     drop(closed);
+    if socket {
+        crate::net::garbage::unix_gc();
+    }
     Ok(0)
 }
 
@@ -231,6 +238,8 @@ pub fn sys_ioctl(fd: u64, request: u64, arg: u64) -> SysResult {
             // An int: past the end of a regular file it is negative, as Linux computes it.
             let unread = match &file.kind {
                 FileKind::Pipe(end) => end.pipe.unread() as i64,
+                // SIOCINQ, the same request (Linux's unix_ioctl).
+                FileKind::Socket(sock) => sock.0.inq_len()? as i64,
                 FileKind::Regular(inode) => (inode.size() as i64).wrapping_sub(file.pos() as i64),
                 _ => return Err(ENOTTY),
             };

@@ -33,6 +33,7 @@
 //! | 258, 263, 264, 265, 266, 267, 316 | mkdirat, unlinkat, renameat, linkat, symlinkat, readlinkat, renameat2 | [`namei`] |
 //! | 4, 5, 6, 21, 90, 91, 95, 137, 138 | stat, fstat, lstat, access, chmod, fchmod, umask, statfs, fstatfs | [`stat`] |
 //! | 262, 268, 269, 280, 332, 439 | newfstatat, fchmodat, faccessat, utimensat, statx, faccessat2 | [`stat`] |
+//! | 41-55, 288 | socket, connect, accept, sendto, recvfrom, sendmsg, recvmsg (SCM_RIGHTS), shutdown, bind (paths and abstract names), listen, getsockname, getpeername, socketpair, setsockopt, getsockopt, accept4: AF_UNIX stream, datagram and sequenced-packet sockets (other families EAFNOSUPPORT) | [`socket`] |
 //! | 188-199 | setxattr, lsetxattr, fsetxattr, getxattr, lgetxattr, fgetxattr, listxattr, llistxattr, flistxattr, removexattr, lremovexattr, fremovexattr (no file system here stores attributes) | [`xattr`] |
 
 pub mod epoll;
@@ -51,6 +52,7 @@ pub mod process_vm;
 pub mod read_write;
 pub mod shm;
 pub mod signal;
+pub mod socket;
 pub mod stat;
 pub mod sys;
 pub mod time;
@@ -298,6 +300,22 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::LISTXATTR => xattr::sys_listxattr(a[0], a[1], a[2]),
         nr::LLISTXATTR => xattr::sys_llistxattr(a[0], a[1], a[2]),
         nr::FLISTXATTR => xattr::sys_flistxattr(a[0], a[1], a[2]),
+        nr::SOCKET => socket::sys_socket(a[0], a[1], a[2]),
+        nr::SOCKETPAIR => socket::sys_socketpair(a[0], a[1], a[2], a[3]),
+        nr::BIND => socket::sys_bind(a[0], a[1], a[2]),
+        nr::LISTEN => socket::sys_listen(a[0], a[1]),
+        nr::CONNECT => socket::sys_connect(a[0], a[1], a[2]),
+        nr::ACCEPT => socket::sys_accept(a[0], a[1], a[2]),
+        nr::ACCEPT4 => socket::sys_accept4(a[0], a[1], a[2], a[3]),
+        nr::GETSOCKNAME => socket::sys_getsockname(a[0], a[1], a[2]),
+        nr::GETPEERNAME => socket::sys_getpeername(a[0], a[1], a[2]),
+        nr::SENDTO => socket::sys_sendto(a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::RECVFROM => socket::sys_recvfrom(a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::SENDMSG => socket::sys_sendmsg(a[0], a[1], a[2]),
+        nr::RECVMSG => socket::sys_recvmsg(a[0], a[1], a[2]),
+        nr::SHUTDOWN => socket::sys_shutdown(a[0], a[1]),
+        nr::GETSOCKOPT => socket::sys_getsockopt(a[0], a[1], a[2], a[3], a[4]),
+        nr::SETSOCKOPT => socket::sys_setsockopt(a[0], a[1], a[2], a[3], a[4]),
         nr::REMOVEXATTR => xattr::sys_removexattr(a[0], a[1]),
         nr::LREMOVEXATTR => xattr::sys_lremovexattr(a[0], a[1]),
         nr::FREMOVEXATTR => xattr::sys_fremovexattr(a[0], a[1]),

@@ -126,7 +126,8 @@ pub fn sys_mknodat(dirfd: u64, path: u64, mode: u64, dev: u64) -> SysResult {
     let kind = match kind_bits {
         S_IFREG => InodeKind::Regular,
         S_IFIFO => InodeKind::Fifo(IrqMutex::new(Weak::new())),
-        S_IFSOCK => InodeKind::Special { rdev: (0, 0) },
+        // A socket node no socket is bound to: connect finds nobody (ECONNREFUSED).
+        S_IFSOCK => InodeKind::Socket(Weak::new()),
         _ => {
             let privileged = thread::current_process().is_some_and(|p| p.cred.lock().privileged());
             if !privileged {

@@ -50,7 +50,7 @@ const CHUNK: usize = 4096;
 
 /// The user buffers of one call, with a cursor (Linux's iov_iter): a single buffer for read and
 /// write, a checked iovec array for the vectored calls.
-pub(super) struct UserBufs {
+pub(crate) struct UserBufs {
     iov: Vec<iovec>,
     index: usize,
     offset: u64,
@@ -59,7 +59,7 @@ pub(super) struct UserBufs {
 
 impl UserBufs {
     /// One buffer of `len` bytes at `base` (read, write); EFAULT if it is not user memory.
-    fn single(base: u64, len: u64) -> Result<Self, Errno> {
+    pub(crate) fn single(base: u64, len: u64) -> Result<Self, Errno> {
         uaccess::check_range(base, len as usize)?;
         let len = len.min(MAX_RW_COUNT as u64);
         let mut iov = Vec::new();
@@ -79,7 +79,7 @@ impl UserBufs {
     /// The iovec array at `uvec` (Linux's import_iovec): [`read_iovecs`]' errors, then EFAULT
     /// for a buffer outside user memory. The total is cut to MAX_RW_COUNT, the last buffers
     /// shortened.
-    pub(super) fn import(uvec: u64, count: u64) -> Result<Self, Errno> {
+    pub(crate) fn import(uvec: u64, count: u64) -> Result<Self, Errno> {
         let mut iov = read_iovecs(uvec, count)?;
         let mut total = 0usize;
         for v in &mut iov {
@@ -207,6 +207,32 @@ pub(super) fn read_iovecs(uvec: u64, count: u64) -> Result<Vec<iovec>, Errno> {
         iov.push(v);
     }
     Ok(iov)
+}
+
+/// The socket layer's view of the user buffers (Linux's msg_iter over an iov_iter).
+impl crate::net::MsgIter for UserBufs {
+    fn remaining(&self) -> usize {
+        let mut left = 0usize;
+        for (i, v) in self.iov.iter().enumerate().skip(self.index) {
+            let used = if i == self.index { self.offset } else { 0 };
+            left += (v.iov_len - used) as usize;
+        }
+        left
+    }
+
+    fn fit(&self, max: usize) -> usize {
+        self.writable_prefix(max)
+    }
+
+    fn copy_out(&mut self, data: &[u8]) -> Result<(), Errno> {
+        self.copy_out(data).1
+    }
+
+    fn copy_in(&mut self, buf: &mut [u8]) -> Result<(), Errno> {
+        let (got, result) = self.copy_in(buf);
+        result?;
+        if got < buf.len() { Err(EFAULT) } else { Ok(()) }
+    }
 }
 
 /// A kernel buffer of `len` bytes; ENOMEM if memory ran out.
@@ -381,24 +407,40 @@ fn pipe_merge(
 
 pub fn sys_read(fd: u64, buf: u64, count: u64) -> SysResult {
     let file = readable(fget(fd)?)?;
-    do_read(&file, &mut UserBufs::single(buf, count)?, None)
+    let mut bufs = UserBufs::single(buf, count)?;
+    if file.unix_socket().is_some() {
+        return super::socket::sock_read(&file, &mut bufs);
+    }
+    do_read(&file, &mut bufs, None)
 }
 
 pub fn sys_write(fd: u64, buf: u64, count: u64) -> SysResult {
     let file = writable(fget(fd)?)?;
-    do_write(&file, &mut UserBufs::single(buf, count)?, None)
+    let mut bufs = UserBufs::single(buf, count)?;
+    if file.unix_socket().is_some() {
+        return super::socket::sock_write(&file, &mut bufs);
+    }
+    do_write(&file, &mut bufs, None)
 }
 
 /// readv(fd, iov, iovcnt): one read scattered over the buffers in turn.
 pub fn sys_readv(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
     let file = readable(fget(fd)?)?;
-    do_read(&file, &mut UserBufs::import(iov, iovcnt)?, None)
+    let mut bufs = UserBufs::import(iov, iovcnt)?;
+    if file.unix_socket().is_some() {
+        return super::socket::sock_read(&file, &mut bufs);
+    }
+    do_read(&file, &mut bufs, None)
 }
 
 /// writev(fd, iov, iovcnt): one write gathered from the buffers in turn.
 pub fn sys_writev(fd: u64, iov: u64, iovcnt: u64) -> SysResult {
     let file = writable(fget(fd)?)?;
-    do_write(&file, &mut UserBufs::import(iov, iovcnt)?, None)
+    let mut bufs = UserBufs::import(iov, iovcnt)?;
+    if file.unix_socket().is_some() {
+        return super::socket::sock_write(&file, &mut bufs);
+    }
+    do_write(&file, &mut bufs, None)
 }
 
 /// The file, if it was opened for reading; EBADF before anything else is looked at (Linux's

@@ -23,7 +23,7 @@ use crate::{
     arch::uaccess,
     fs::{
         FileKind, Inode, OpenFile,
-        inode::{PIPEFS_DEV, PROC_DEV, SYSFS_DEV, encode_dev},
+        inode::{PIPEFS_DEV, PROC_DEV, SOCKFS_DEV, SYSFS_DEV, encode_dev},
         page_cache,
     },
 };
@@ -40,6 +40,15 @@ pub(super) fn file_stat(file: &OpenFile) -> stat {
             st_dev: encode_dev(PIPEFS_DEV),
             st_ino: end.pipe.ino,
             st_mode: crate::fs::pipe::PIPE_MODE,
+            st_nlink: 1,
+            st_blksize: 4096,
+            ..stat::default()
+        },
+        // sockfs's inode: a socket, rwx for everyone (Linux's sock_alloc_inode).
+        FileKind::Socket(ref sock) => stat {
+            st_dev: encode_dev(SOCKFS_DEV),
+            st_ino: sock.0.ino,
+            st_mode: S_IFSOCK | 0o777,
             st_nlink: 1,
             st_blksize: 4096,
             ..stat::default()

@@ -23,6 +23,7 @@
 //! | [`resource`] | `rusage`, `rlimit`, `RLIMIT_*`, `RUSAGE_*` | `linux/resource.h` |
 //! | [`termios`] | `termios`, `termios2`, `winsize`, tty ioctls | `asm-generic/termbits.h`, `termios.h`, `ioctls.h` |
 //! | [`epoll`] | `epoll_event`, `EPOLL*` | `linux/eventpoll.h` |
+//! | [`socket`] | `AF_*`, `SOCK_*`, `SO_*`, `MSG_*`, `msghdr`, `cmsghdr`, `sockaddr_un`, `ucred` | `linux/socket.h`, `asm-generic/socket.h`, `linux/un.h` |
 //! | [`uio`], [`poll`], [`dirent`], [`utsname`], [`sysinfo`], [`prctl`] | `iovec`, `pollfd`, `linux_dirent64`, `new_utsname`, `sysinfo`, `ARCH_*` | `linux/uio.h`, `asm-generic/poll.h`, `linux/dirent.h`, `linux/utsname.h`, `linux/sysinfo.h`, `asm/prctl.h` |
 //!
 //! # Conventions
@@ -69,6 +70,7 @@ pub mod prctl;
 pub mod random;
 pub mod resource;
 pub mod signal;
+pub mod socket;
 pub mod stat;
 pub mod sysinfo;
 pub mod termios;

@@ -229,3 +229,19 @@ fn prctl_and_random() {
     same!(prctl: PR_SET_NAME, PR_GET_NAME);
     same!(random: GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE);
 }
+
+#[test]
+fn socket() {
+    same!(socket: AF_UNSPEC, AF_UNIX, AF_LOCAL, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET, SOCK_DCCP, SOCK_NONBLOCK, SOCK_CLOEXEC, SOL_SOCKET, SO_DEBUG, SO_REUSEADDR, SO_TYPE, SO_ERROR, SO_DONTROUTE, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE, SO_OOBINLINE, SO_REUSEPORT, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_PEERCRED, SO_RCVLOWAT, SO_SNDLOWAT, SO_ACCEPTCONN, SO_SNDBUFFORCE, SO_RCVBUFFORCE, SO_PROTOCOL, SO_DOMAIN, SCM_RIGHTS, SCM_CREDENTIALS, MSG_OOB, MSG_PEEK, MSG_DONTROUTE, MSG_CTRUNC, MSG_TRUNC, MSG_DONTWAIT, MSG_EOR, MSG_WAITALL, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC, SHUT_RD, SHUT_WR, SHUT_RDWR);
+    // CMSG_LEN and CMSG_SPACE as the C library computes them.
+    for len in [0u32, 4, 12, 13, 1012] {
+        assert_eq!(
+            abi::socket::cmsg_len(len as u64),
+            unsafe { libc::CMSG_LEN(len) } as u64
+        );
+        assert_eq!(
+            abi::socket::cmsg_space(len as u64),
+            unsafe { libc::CMSG_SPACE(len) } as u64
+        );
+    }
+}

@@ -192,6 +192,12 @@ fn termios() {
 fn small_structs() {
     same_layout!(abi::uio::iovec, libc::iovec; iov_base, iov_len);
     same_layout!(abi::poll::pollfd, libc::pollfd; fd, events, revents);
+    same_layout!(abi::socket::msghdr, libc::msghdr;
+        msg_name, msg_namelen, msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags,
+    );
+    same_layout!(abi::socket::cmsghdr, libc::cmsghdr; cmsg_len, cmsg_level, cmsg_type);
+    same_layout!(abi::socket::sockaddr_un, libc::sockaddr_un; sun_family, sun_path);
+    same_layout!(abi::socket::ucred, libc::ucred; pid, uid, gid);
     same_layout!(abi::epoll::epoll_event, libc::epoll_event; events, data => u64);
     assert_eq!(abi::epoll::EPOLLET, libc::EPOLLET as u32);
     assert_eq!(abi::epoll::EPOLLONESHOT, libc::EPOLLONESHOT as u32);
