@@ -67,9 +67,14 @@ pub fn arm(target: Target, deadline_ns: u64) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Takes `target`'s entry off the list, if it is still there.
+/// Takes `target`'s entry off the list, if it is still there; an empty list gives its memory
+/// back.
 pub fn cancel(target: &Target) {
-    TIMERS.lock().retain(|(_, t)| !t.is(target));
+    let mut timers = TIMERS.lock();
+    timers.retain(|(_, t)| !t.is(target));
+    if timers.is_empty() && timers.capacity() > 0 {
+        *timers = Vec::new();
+    }
 }
 
 /// Called on every timer tick: fires, and takes off the list, every entry whose deadline is

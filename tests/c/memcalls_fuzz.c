@@ -1,6 +1,7 @@
 /* Random calls to this session's memory and timer calls, in QEMU only: System V segments
  * (shmget, shmat, shmdt, shmctl), POSIX timers (timer_create, timer_settime, timer_gettime,
  * timer_getoverrun, timer_delete, with periodic timers down to 1 ns), fallocate on a memfd,
+ * splice, tee, vmsplice and copy_file_range between a pipe and the memfd,
  * process_vm_readv and process_vm_writev on this process and a child, and /proc/self/pagemap,
  * each with random flags, sizes, addresses and ids, good and bad pointers. Nothing may crash or
  * hang the kernel, and after each round (everything deleted, removed, closed) the memory must
@@ -17,6 +18,7 @@
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,7 +146,10 @@ static void timer_op(void)
     case 0: {
         struct { uint64_t value; int signo, notify, tid, pad[11]; } ev = {
             rnd(), (int)below(70), (int)below(6), below(2) ? gettid() : (int)rnd(), {0}};
-        if (ev.signo == SIGKILL || ev.signo == SIGSTOP || ev.signo == SIGCHLD)
+        /* Not what cannot be blocked, nor the C library's own (32 to 34: musl's sigprocmask
+         * will not block them). */
+        if (ev.signo == SIGKILL || ev.signo == SIGSTOP || ev.signo == SIGCHLD ||
+            (ev.signo >= 32 && ev.signo <= 34))
             ev.signo = SIGUSR1;
         clockid_t clock = below(4) ? (clockid_t)below(12) : (clockid_t)rnd();
         int id;
@@ -177,7 +182,9 @@ static void fallocate_op(void)
 {
     int mode = below(3) ? (int)below(4) : (int)rnd();
     off_t offset = below(3) ? (off_t)below(1 << 22) : (off_t)number();
-    off_t len = below(3) ? (off_t)below(1 << 22) + 1 : (off_t)number();
+    /* Small, or far beyond memory (ENOSPC): a length near the size of memory would fill it,
+     * which Linux's OOM killer would answer too. */
+    off_t len = below(3) ? (off_t)below(1 << 22) + 1 : (off_t)(number() | (1ULL << 40));
     fallocate(memfd, mode, offset, len);
     if (below(8) == 0)
         ftruncate(memfd, below(1 << 22));
@@ -211,6 +218,33 @@ static void process_vm_op(pid_t child)
         process_vm_writev(pid, local, below(4), remote, below(4), below(8) ? 0 : rnd());
 }
 
+static int pipes[2] = {-1, -1};
+
+/* splice, tee, vmsplice and copy_file_range between a non-blocking pipe and the memfd, with
+ * random lengths, offsets and flags (nothing may wait: the pipe is non-blocking). */
+static void splice_op(void)
+{
+    loff_t off = below(2) ? (loff_t)below(1 << 16) : (loff_t)number();
+    loff_t *offp = below(3) ? NULL : (below(4) ? &off : bad_pointer());
+    size_t len = below(3) ? below(1 << 17) : number();
+    unsigned flags = below(4) ? SPLICE_F_NONBLOCK : (unsigned)rnd();
+    flags |= SPLICE_F_NONBLOCK;
+    struct iovec iov[2] = {{scratch, length_for(scratch, below(8192))}, {pointer(), below(64)}};
+    iov[1].iov_len = length_for(iov[1].iov_base, iov[1].iov_len);
+    switch (below(5)) {
+    case 0: splice(memfd, offp, pipes[1], NULL, len, flags); break;
+    case 1: splice(pipes[0], NULL, memfd, offp, len, flags); break;
+    case 2: tee(pipes[0], pipes[1], len, flags); break;
+    case 3: vmsplice(pipes[below(2)], iov, below(3), flags); break;
+    default: {
+        loff_t a = (loff_t)below(1 << 16), b = (loff_t)below(1 << 16);
+        /* Not the far lengths: copying a sparse file's holes fills memory, on Linux too. */
+        copy_file_range(memfd, below(2) ? &a : NULL, memfd, below(2) ? &b : NULL,
+                        below(1 << 17), 0);
+    }
+    }
+}
+
 static void pagemap_op(int fd)
 {
     uint64_t offset = below(2) ? ((uintptr_t)scratch / 4096) * 8 : number();
@@ -221,6 +255,7 @@ static void pagemap_op(int fd)
 static void round_of_calls(int calls)
 {
     memfd = memfd_create("fuzz", MFD_ALLOW_SEALING);
+    pipe2(pipes, O_NONBLOCK);
     int pagemap = open("/proc/self/pagemap", O_RDONLY);
     pid_t child = fork();
     if (child == 0) {
@@ -228,11 +263,12 @@ static void round_of_calls(int calls)
             pause();
     }
     for (int i = 0; i < calls; i++) {
-        switch (below(5)) {
+        switch (below(6)) {
         case 0: shm_op(); break;
         case 1: timer_op(); break;
         case 2: fallocate_op(); break;
         case 3: process_vm_op(child); break;
+        case 4: splice_op(); break;
         default: pagemap_op(pagemap); break;
         }
     }
@@ -256,6 +292,8 @@ static void round_of_calls(int calls)
     waitpid(child, NULL, 0);
     close(memfd);
     close(pagemap);
+    close(pipes[0]);
+    close(pipes[1]);
     /* Signals the timers left pending. */
     sigset_t all;
     sigfillset(&all);
@@ -264,8 +302,20 @@ static void round_of_calls(int calls)
         ;
 }
 
+/* The program's own image, from the linker. */
+extern char __executable_start[], end[];
+
+/* Brings every page of the program's image in, so that the rounds do not count the page-cache
+ * pages of code a round runs for the first time. */
+static void touch_image(void)
+{
+    for (volatile char *p = __executable_start; p < end; p += 4096)
+        (void)*p;
+}
+
 int main(int argc, char **argv)
 {
+    touch_image();
     setvbuf(stdout, NULL, _IONBF, 0);
     int calls = argc > 1 ? atoi(argv[1]) : 3000;
     if (argc > 2)
@@ -289,9 +339,10 @@ int main(int argc, char **argv)
                heap);
         struct shm_info si;
         int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&si);
-        printf("# segments %d (max index %d), pages %lu resident %lu; Cached %ld Shmem %ld\n",
+        printf("# segments %d (max index %d), pages %lu resident %lu; Cached %ld Shmem %ld "
+               "tables %ld\n",
                si.used_ids, max, si.shm_tot, si.shm_rss, proc_field("/proc/meminfo", "Cached"),
-               proc_field("/proc/meminfo", "Shmem"));
+               proc_field("/proc/meminfo", "Shmem"), proc_field("/proc/meminfo", "KernelPageTables"));
         if (r == 2) {
             base_free = free_kb;
             base_heap = heap;

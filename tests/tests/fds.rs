@@ -1,6 +1,6 @@
-//! Descriptors, pipes, FIFOs, positioned and vectored I/O, and waiting for descriptors: the C
-//! programs `tests/c/fds.c`, `pipes.c`, `poll.c` and `fifo.c` run here and on Linux and must
-//! print the same.
+//! Descriptors, pipes, FIFOs, splicing, positioned and vectored I/O, and waiting for
+//! descriptors: the C programs `tests/c/fds.c`, `pipes.c`, `poll.c`, `fifo.c` and `splice.c` run
+//! here and on Linux and must print the same.
 
 use tests::c_differential;
 
@@ -75,6 +75,24 @@ fn fifos_and_mknod_match_linux() {
             "open(FIFO, O_RDONLY): -1 EINTR",
             "reader, writer gone: HUP",
             "read: both",
+        ],
+    );
+}
+
+/// splice, tee, vmsplice and copy_file_range: file to pipe and back with and without offsets,
+/// pipe to pipe, tee leaving its input, vmsplice both ways, end of file, EAGAIN, EPIPE, copies
+/// between and within files, and the errors in Linux's order (tests/c/splice.c against Linux).
+#[test]
+fn splice_tee_vmsplice_and_copy_file_range_match_linux() {
+    let Some((_, output)) = tests::c_differential("splice", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "original pipe: 17 [copied, not taken]",
+            "user got: to |the user",
+            "dst: copy this|0|range of bytes",
         ],
     );
 }

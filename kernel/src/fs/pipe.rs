@@ -519,6 +519,46 @@ impl Pipe {
         mask as u16
     }
 
+    /// Waits (unless `nonblock`: EAGAIN) until the pipe holds data or has no writer (Linux's
+    /// ipipe_prep and link_ipipe_prep): true if there is data, false at end of file.
+    pub fn wait_for_data(&self, nonblock: bool) -> Result<bool, Errno> {
+        loop {
+            let irq = IrqOff::new();
+            let state = self.state.lock();
+            if !state.bufs.is_empty() {
+                return Ok(true);
+            }
+            if state.writers == 0 {
+                return Ok(false);
+            }
+            if nonblock {
+                return Err(EAGAIN);
+            }
+            drop(state);
+            self.rd_wait.sleep(irq)?;
+        }
+    }
+
+    /// Free buffers: how many pages [`splice_page`](Self::splice_page) may still add.
+    pub fn free_buffers(&self) -> usize {
+        PIPE_DEF_BUFFERS.saturating_sub(self.state.lock().bufs.len())
+    }
+
+    /// Copies up to `dst.len()` bytes from the front of the pipe without taking them (tee).
+    pub fn peek(&self, dst: &mut [u8]) -> usize {
+        let state = self.state.lock();
+        let mut done = 0;
+        for buf in &state.bufs {
+            let n = buf.len.min(dst.len() - done);
+            dst[done..done + n].copy_from_slice(&buf.page[buf.offset..buf.offset + n]);
+            done += n;
+            if done == dst.len() {
+                break;
+            }
+        }
+        done
+    }
+
     /// Bytes waiting to be read (the FIONREAD ioctl).
     pub fn unread(&self) -> usize {
         self.state.lock().unread()

@@ -227,6 +227,9 @@ pub fn timer_delete(process: &Process, id: i32) -> Result<(), Errno> {
         let at = timers.list.iter().position(|t| t.id == id).ok_or(EINVAL)?;
         let timer = timers.list.remove(at);
         timers.cpu_timers -= matches!(timer.clock, TimerClock::Cpu { .. }) as usize;
+        if timers.list.is_empty() {
+            timers.list = Vec::new();
+        }
         timer
     };
     timer.disarm();

@@ -304,6 +304,7 @@ impl SigPending {
             Some(at) => infos[sig as usize - 1] = more.remove(at).map_or(info, |(_, i)| i),
             None => self.bits.set(self.bits.get() & !sigmask(sig)),
         }
+        release_if_empty(&mut more);
         Some(info)
     }
 
@@ -320,10 +321,18 @@ impl SigPending {
     /// Forgets every pending signal of `mask` (Linux's flush_sigqueue_mask).
     pub fn remove_mask(&self, mask: u64) {
         let _infos = self.info.lock();
-        self.more
-            .lock()
-            .retain(|(sig, _)| mask & sigmask(*sig) == 0);
+        let mut more = self.more.lock();
+        more.retain(|(sig, _)| mask & sigmask(*sig) == 0);
+        release_if_empty(&mut more);
         self.bits.set(self.bits.get() & !mask);
+    }
+}
+
+/// Gives the queue's memory back once nothing waits in it, so that a burst of real-time signals
+/// does not keep its high-water mark for the life of the process.
+fn release_if_empty(more: &mut VecDeque<(u8, KSigInfo)>) {
+    if more.is_empty() && more.capacity() > 0 {
+        *more = VecDeque::new();
     }
 }
 

@@ -28,6 +28,8 @@
 //! | 109, 111, 112, 121, 124, 247 | setpgid, getpgrp, setsid, getpgid, getsid, waitid | [`process`] |
 //! | 13, 14, 15, 34, 62, 127, 128, 129, 130, 131, 200, 234, 282, 289, 297 | rt_sigaction, rt_sigprocmask, rt_sigreturn, pause, kill, rt_sigpending, rt_sigtimedwait, rt_sigqueueinfo, rt_sigsuspend, sigaltstack, tkill, tgkill, signalfd, signalfd4, rt_tgsigqueueinfo | [`signal`] |
 //! | 74, 75, 76, 77, 217, 85, 162, 306, 285 | fsync, fdatasync, truncate, ftruncate, getdents64, creat, sync, syncfs, fallocate (tmpfs's: allocate, keep size, punch hole) | [`fs`] |
+//! | 275, 276, 278 | splice, tee, vmsplice | [`splice`] |
+//! | 326 | copy_file_range | [`read_write`] |
 //! | 133, 259 | mknod, mknodat (FIFOs, regular files, socket and device nodes) | [`namei`] |
 //! | 79, 80, 81, 82, 83, 84, 86, 87, 88, 89 | getcwd, chdir, fchdir, rename, mkdir, rmdir, link, unlink, symlink, readlink | [`namei`] |
 //! | 258, 263, 264, 265, 266, 267, 316 | mkdirat, unlinkat, renameat, linkat, symlinkat, readlinkat, renameat2 | [`namei`] |
@@ -53,6 +55,7 @@ pub mod read_write;
 pub mod shm;
 pub mod signal;
 pub mod socket;
+pub mod splice;
 pub mod stat;
 pub mod sys;
 pub mod time;
@@ -230,6 +233,10 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::PROCESS_VM_WRITEV => {
             process_vm::sys_process_vm_writev(a[0], a[1], a[2], a[3], a[4], a[5])
         }
+        nr::SPLICE => splice::sys_splice(a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::TEE => splice::sys_tee(a[0], a[1], a[2], a[3]),
+        nr::VMSPLICE => splice::sys_vmsplice(a[0], a[1], a[2], a[3]),
+        nr::COPY_FILE_RANGE => read_write::sys_copy_file_range(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::MKNOD => namei::sys_mknod(a[0], a[1], a[2]),
         nr::MKNODAT => namei::sys_mknodat(a[0], a[1], a[2], a[3]),
         nr::FALLOCATE => fs::sys_fallocate(a[0], a[1], a[2], a[3]),

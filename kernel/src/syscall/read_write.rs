@@ -15,7 +15,7 @@ use alloc::{sync::Arc, vec::Vec};
 use super::{SysResult, errno::*};
 use crate::{
     arch::uaccess,
-    fs::{self, OpenFile, pipe::PIPE_SIZE},
+    fs::{self, FileKind, Inode, OpenFile, pipe::PIPE_SIZE},
     thread,
 };
 
@@ -545,7 +545,7 @@ pub fn sys_sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResu
     if !output.writable {
         return Err(EBADF);
     }
-    let done = splice_file(&input, pos, &output, count)?;
+    let done = splice_file(&input, pos, &output, count, false)?;
     let end = pos + done as u64;
     match given {
         Some(_) => uaccess::write_user(offset, &(end as i64))?,
@@ -555,18 +555,127 @@ pub fn sys_sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResu
     Ok(done as u64)
 }
 
+/// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags) (Linux's vfs_copy_file_range
+/// with the generic checks, in their order): EINVAL for flags, EBADF for a bad descriptor,
+/// EFAULT for an unreadable offset; EISDIR for a directory, EINVAL for what is not a regular
+/// file, EBADF unless the input reads and the output writes without O_APPEND; EOVERFLOW if an
+/// offset plus `len` wraps; the copy stops at the input's end; EINVAL for ranges that overlap in
+/// one file, then for a negative offset. With an offset pointer the offset moves, else the
+/// position.
+pub fn sys_copy_file_range(
+    fd_in: u64,
+    off_in: u64,
+    fd_out: u64,
+    off_out: u64,
+    len: u64,
+    flags: u64,
+) -> SysResult {
+    if flags as u32 != 0 {
+        return Err(EINVAL);
+    }
+    let (input, output) = (fget(fd_in)?, fget(fd_out)?);
+    let offset = |ptr: u64, file: &OpenFile| -> Result<i64, Errno> {
+        match ptr {
+            0 => Ok(file.pos() as i64),
+            ptr => Ok(uaccess::read_user::<i64>(ptr)?),
+        }
+    };
+    let (pos_in, pos_out) = (offset(off_in, &input)?, offset(off_out, &output)?);
+    let (inode_in, inode_out) = match (&input.kind, &output.kind) {
+        (FileKind::Dir(_), _) | (_, FileKind::Dir(_)) => return Err(EISDIR),
+        (FileKind::Regular(a), FileKind::Regular(b)) => (a.clone(), b.clone()),
+        _ => return Err(EINVAL),
+    };
+    if !input.readable || !output.writable || output.flags() & abi::fcntl::O_APPEND != 0 {
+        return Err(EBADF);
+    }
+    // generic_copy_file_checks: offsets that wrap (as unsigned numbers), then the copy cut at
+    // the input's end, then overlap within one file.
+    if (pos_in as u64).checked_add(len).is_none() || (pos_out as u64).checked_add(len).is_none() {
+        return Err(EOVERFLOW);
+    }
+    let size_in = inode_in.size() as i64;
+    let count = if pos_in >= size_in {
+        0
+    } else {
+        len.min(size_in.wrapping_sub(pos_in) as u64)
+            .min(MAX_RW_COUNT as u64)
+    };
+    let count_i = count as i64;
+    if Arc::ptr_eq(&inode_in, &inode_out)
+        && pos_out.saturating_add(count_i) > pos_in
+        && pos_out < pos_in.saturating_add(count_i)
+    {
+        return Err(EINVAL);
+    }
+    // rw_verify_area on both sides: no negative offset, no end past the largest offset.
+    if pos_in < 0
+        || pos_out < 0
+        || pos_in.checked_add(count_i).is_none()
+        || pos_out.checked_add(count_i).is_none()
+    {
+        return Err(EINVAL);
+    }
+    let (pos_in, pos_out) = (pos_in as u64, pos_out as u64);
+    let done = copy_range(&inode_in, pos_in, &inode_out, pos_out, count as usize)?;
+    if done > 0 {
+        let (end_in, end_out) = (pos_in + done as u64, pos_out + done as u64);
+        match off_in {
+            0 => input.set_pos(end_in),
+            ptr => uaccess::write_user(ptr, &(end_in as i64))?,
+        }
+        match off_out {
+            0 => output.set_pos(end_out),
+            ptr => uaccess::write_user(ptr, &(end_out as i64))?,
+        }
+    }
+    Ok(done as u64)
+}
+
+/// Copies `count` bytes of file data a page at a time (Linux's splice fallback of
+/// copy_file_range): the bytes copied, or the first error if none were.
+fn copy_range(
+    from: &Inode,
+    pos_in: u64,
+    to: &Inode,
+    pos_out: u64,
+    count: usize,
+) -> Result<usize, Errno> {
+    let mut chunk = kernel_buffer(count.min(CHUNK))?;
+    let mut done = 0usize;
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let n = from.read(pos_in + done as u64, &mut chunk[..want]);
+        if n == 0 {
+            break;
+        }
+        let written = match to.write(Some(pos_out + done as u64), &chunk[..n]) {
+            Ok((w, _)) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += written;
+        if written < n {
+            break;
+        }
+        crate::sched::cond_resched();
+    }
+    Ok(done)
+}
+
 /// Copies up to `count` bytes from `input` at `pos` to `output`, a page-aligned piece at a time:
 /// Linux's do_splice_direct for a file, splice_file_to_pipe for a pipe. Returns the bytes
 /// copied, or the error if none were.
-fn splice_file(
+pub(super) fn splice_file(
     input: &OpenFile,
     pos: u64,
     output: &OpenFile,
     count: usize,
+    nonblock: bool,
 ) -> Result<usize, Errno> {
     let pipe = output.pipe();
     if let Some(pipe) = pipe {
-        pipe.wait_for_space(output.nonblock())?;
+        pipe.wait_for_space(nonblock || output.nonblock())?;
     }
     let out_start = output.pos();
     let mut chunk = kernel_buffer(count.min(CHUNK))?;
