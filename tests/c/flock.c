@@ -55,15 +55,22 @@ int main(void)
     printf("-- a waiter in another process\n");
     a = open(path, O_RDWR);
     CHECK(flock(a, LOCK_EX));
+    int ready[2];
+    pipe(ready);
     pid_t child = fork();
     if (child == 0) {
         int mine = open(path, O_RDONLY);
         int inherited_nb = flock(a, LOCK_EX | LOCK_NB);
         printf("child: the inherited description's lock is its own: %d\n", inherited_nb);
+        write(ready[1], "r", 1);
         if (flock(mine, LOCK_SH) == 0)
             printf("child: got the shared lock after the parent's unlock\n");
         _exit(0);
     }
+    /* The child's first line comes first however loaded the machine is; then it has a moment
+     * to block on the lock. */
+    char byte;
+    read(ready[0], &byte, 1);
     usleep(100000);
     printf("parent: unlocking\n");
     CHECK(flock(a, LOCK_UN));

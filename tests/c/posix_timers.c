@@ -156,6 +156,9 @@ static void one_shot(void)
     struct itimerspec cur, old;
     CHECK(tget(id, &cur));
     printf("disarmed: %ld %ld\n", ns_of(cur.it_value), ns_of(cur.it_interval));
+    /* Timed from before the timer is set: a loaded machine may pause the program at any point
+     * after that, but the signal cannot come before its 40 ms. */
+    long start = now(CLOCK_MONOTONIC);
     CHECK(tset(id, 0, 40 * MS, 0, &old));
     printf("old: %ld %ld\n", ns_of(old.it_value), ns_of(old.it_interval));
     CHECK(tget(id, &cur));
@@ -163,9 +166,8 @@ static void one_shot(void)
     printf("armed: left in (0, 40 ms]: %d, interval %ld\n", left > 0 && left <= 40 * MS,
            ns_of(cur.it_interval));
     siginfo_t si;
-    long start = now(CLOCK_MONOTONIC);
     CHECK(wait_for(SIGALRM, &si));
-    printf("waited at least 40 ms: %d\n", now(CLOCK_MONOTONIC) - start >= 39 * MS);
+    printf("waited at least 40 ms: %d\n", now(CLOCK_MONOTONIC) - start >= 40 * MS);
     print_info("SIGALRM", &si);
     printf("value is the id: %d, overrun %d\n", si.si_value.sival_int == id, si.si_overrun);
     CHECK(tget(id, &cur));
@@ -225,8 +227,9 @@ static void sigev_none(void)
     CHECK(tset(id, 0, 1000 * MS, 250 * MS, NULL));
     struct itimerspec cur;
     CHECK(tget(id, &cur));
-    printf("left in (900 ms, 1 s]: %d, interval %ld\n",
-           ns_of(cur.it_value) > 900 * MS && ns_of(cur.it_value) <= 1000 * MS,
+    /* More than half left: a loaded machine may pause the program between the two calls. */
+    printf("left in (500 ms, 1 s]: %d, interval %ld\n",
+           ns_of(cur.it_value) > 500 * MS && ns_of(cur.it_value) <= 1000 * MS,
            ns_of(cur.it_interval));
     CHECK(tset(id, 0, 10 * MS, 0, NULL));
     struct timespec pause = {0, 30 * MS};
@@ -254,14 +257,12 @@ static void absolute(void)
         siginfo_t si;
         int got = wait_for(SIGUSR2, &si);
         printf("%s: signal %d after at least 30 ms: %d, value %ld\n", names[i], got == SIGUSR2,
-               now(CLOCK_MONOTONIC) - start >= 29 * MS, (long)si.si_value.sival_ptr);
+               now(CLOCK_MONOTONIC) - start >= 30 * MS, (long)si.si_value.sival_ptr);
         /* A time already past (half the clock's time: the machine may have booted a moment
-         * ago) expires at once. */
-        start = now(CLOCK_MONOTONIC);
+         * ago) expires at once: well within wait_for's second. */
         CHECK(tset(id, TIMER_ABSTIME, now(clocks[i]) / 2, 0, NULL));
         got = wait_for(SIGUSR2, &si);
-        printf("%s, past: signal %d within 500 ms: %d\n", names[i], got == SIGUSR2,
-               now(CLOCK_MONOTONIC) - start < 500 * MS);
+        printf("%s, past: signal %d\n", names[i], got == SIGUSR2);
         tdel(id);
     }
     sigprocmask(SIG_UNBLOCK, &set, NULL);
