@@ -479,6 +479,7 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
         FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
         FileKind::TimerFd(_) => b"anon_inode:[timerfd]".to_vec(),
         FileKind::SignalFd(_) => b"anon_inode:[signalfd]".to_vec(),
+        FileKind::Inotify(_) => b"anon_inode:inotify".to_vec(),
         FileKind::Socket(sock) => format!("socket:[{}]", sock.0.ino).into_bytes(),
     })
 }

