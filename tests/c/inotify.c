@@ -417,13 +417,75 @@ static void overflow(void) {
     close(fd);
 }
 
-int main(void) {
+static long sysctl_read(const char *name) {
+    char p[128], buf[32] = {0};
+    snprintf(p, sizeof p, "/proc/sys/fs/inotify/%s", name);
+    int fd = open(p, O_RDONLY);
+    if (fd < 0 || read(fd, buf, sizeof buf - 1) < 0)
+        return -1;
+    close(fd);
+    return atol(buf);
+}
+
+static void sysctl_write(const char *name, const char *value) {
+    char p[128];
+    snprintf(p, sizeof p, "/proc/sys/fs/inotify/%s", name);
+    int fd = open(p, O_WRONLY);
+    ssize_t n = write(fd, value, strlen(value));
+    printf("write %s %s: %s\n", name, value, n < 0 ? errname(errno) : "ok");
+    close(fd);
+}
+
+/* The limits, set through /proc/sys/fs/inotify (QEMU only: never change the host's). */
+static void limits(void) {
+    printf("== limits\n");
+    sysctl_write("max_queued_events", "-1");
+    sysctl_write("max_queued_events", "abc");
+    sysctl_write("max_queued_events", " 3\n");
+    printf("max_queued_events %ld\n", sysctl_read("max_queued_events"));
+    int fd = inotify_init1(IN_NONBLOCK);
+    CHECK(watch(fd, base, IN_CREATE | IN_DELETE, "D"));
+    for (int i = 0; i < 3; i++) {
+        touch(at("q"), O_CREAT | O_WRONLY);
+        unlink(at("q"));
+    }
+    drain(fd, "three events, then the overflow");
+    close(fd);
+    sysctl_write("max_queued_events", "16384");
+    sysctl_write("max_user_instances", "2");
+    int a = CHECK(inotify_init1(0) >= 0);
+    int b = inotify_init1(0);
+    CHECK(b);
+    CHECK(inotify_init1(0));
+    close(b);
+    b = CHECK(inotify_init1(0) >= 0);
+    sysctl_write("max_user_instances", "128");
+    sysctl_write("max_user_watches", "2");
+    fd = inotify_init1(0);
+    CHECK(inotify_add_watch(fd, base, IN_CREATE));
+    CHECK(inotify_add_watch(fd, "/tmp", IN_CREATE));
+    CHECK(inotify_add_watch(fd, "/", IN_CREATE));
+    CHECK(inotify_add_watch(fd, base, IN_DELETE));
+    sysctl_write("max_user_watches", "65536");
+    CHECK(inotify_add_watch(fd, "/", IN_CREATE));
+    close(fd);
+    (void)a;
+}
+
+int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     strcpy(base, "/tmp/inotify-test-XXXXXX");
     if (!mkdtemp(base)) {
         perror("mkdtemp");
         return 1;
     }
+    if (argc > 1 && strcmp(argv[1], "limits") == 0) {
+        limits();
+        return rmdir(base) != 0;
+    }
+    printf("max_queued_events %ld, max_user_instances %ld\n", sysctl_read("max_queued_events"),
+           sysctl_read("max_user_instances"));
+    printf("# max_user_watches %ld\n", sysctl_read("max_user_watches"));
     instances();
     int fd = inotify_init1(IN_NONBLOCK);
     errors(fd);

@@ -33,3 +33,27 @@ fn inotify_leaks_nothing() {
         );
     }
 }
+
+/// The limits set through /proc/sys/fs/inotify: max_queued_events (IN_Q_OVERFLOW after 3),
+/// max_user_instances (EMFILE), max_user_watches (ENOSPC) (QEMU only: it changes the settings).
+#[test]
+fn inotify_limits_from_proc_sys() {
+    let Some(out) = tests::boot_c("inotify", &[], &["limits"], |b| b) else {
+        return;
+    };
+    out.expect_status(0);
+    tests::expect_lines(
+        &tests::program_output(&out.console),
+        &[
+            "write max_queued_events -1: EINVAL",
+            "write max_queued_events abc: EINVAL",
+            "max_queued_events 3",
+            "D CREATE q\nD DELETE q\nD CREATE q\nQ Q_OVERFLOW -\n",
+            "inotify_init1(0): -1 EMFILE",
+            "inotify_init1(0) >= 0: 1",
+            "inotify_add_watch(fd, \"/\", IN_CREATE): -1 ENOSPC",
+            "inotify_add_watch(fd, base, IN_DELETE): 1",
+            "inotify_add_watch(fd, \"/\", IN_CREATE): 3",
+        ],
+    );
+}

@@ -11,15 +11,14 @@
 //! As Linux: a watch on a directory also reports the events of its children (access, modify,
 //! attrib, open, close) with the child's name, before the child's own watches report them; an
 //! event identical to the last one queued is dropped (inotify_merge); once the queue holds
-//! [`MAX_QUEUED_EVENTS`] events, one IN_Q_OVERFLOW (wd -1) is queued and further events are lost
+//! max_queued_events events, one IN_Q_OVERFLOW (wd -1) is queued and further events are lost
 //! until it is read.
 //!
 //! Differences, loosely enforced limits: a child's name is found by looking for its inode in
 //! the watched directories (a file with names in two watched directories reports to both); a
 //! file unlinked while open reports IN_DELETE_SELF at the unlink rather than at its last close;
-//! IN_EXCL_UNLINK is accepted and ignored; instances are limited to [`MAX_INSTANCES`] and
-//! watches to [`MAX_WATCHES`] for the whole system rather than per user; an event that cannot
-//! be allocated is lost.
+//! IN_EXCL_UNLINK is accepted and ignored; max_user_instances and max_user_watches ([`Limit`])
+//! count for the whole system rather than per user; an event that cannot be allocated is lost.
 
 use alloc::{
     collections::VecDeque,
@@ -75,12 +74,56 @@ pub const ALL_INOTIFY_BITS: u32 = IN_ALL_EVENTS
 const ON_CHILD: u32 =
     IN_ACCESS | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_OPEN;
 
-/// /proc/sys/fs/inotify/max_queued_events.
-pub const MAX_QUEUED_EVENTS: usize = 16384;
-/// /proc/sys/fs/inotify/max_user_instances (here for the whole system).
-pub const MAX_INSTANCES: usize = 128;
-/// A bound on watches (Linux's max_user_watches; here for the whole system).
-pub const MAX_WATCHES: usize = 65536;
+/// inotify's limits, the files of /proc/sys/fs/inotify (Linux's inotify_table), root may set
+/// them. max_queued_events applies to instances made after it changes, as on Linux (where it
+/// is copied into the group); the other two are counted for the whole system here rather than
+/// per user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    QueuedEvents,
+    UserInstances,
+    UserWatches,
+}
+
+/// The limits' values, in [`Limit`]'s order (Linux's defaults; max_user_watches is computed
+/// from memory there, 8192 at the least).
+static LIMITS: [AtomicUsize; 3] = [
+    AtomicUsize::new(16384),
+    AtomicUsize::new(128),
+    AtomicUsize::new(65536),
+];
+
+impl Limit {
+    pub const ALL: [Limit; 3] = [
+        Limit::QueuedEvents,
+        Limit::UserInstances,
+        Limit::UserWatches,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::QueuedEvents => "max_queued_events",
+            Limit::UserInstances => "max_user_instances",
+            Limit::UserWatches => "max_user_watches",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Limit> {
+        Limit::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    pub fn get(self) -> usize {
+        LIMITS[self as usize].load(Ordering::Relaxed)
+    }
+
+    /// A write (Linux's proc_dointvec_minmax from 0): an int, blanks around it allowed.
+    pub fn set(self, text: &str) -> Result<(), Errno> {
+        let value: i32 = text.trim().parse().map_err(|_| EINVAL)?;
+        let value = usize::try_from(value).map_err(|_| EINVAL)?;
+        LIMITS[self as usize].store(value, Ordering::Relaxed);
+        Ok(())
+    }
+}
 
 /// `struct inotify_event` without its name.
 const EVENT_HEADER: usize = 16;
@@ -140,6 +183,8 @@ pub struct Inotify {
     /// Names the instance in [`MARKS`].
     id: u64,
     queue: IrqMutex<Queue>,
+    /// max_queued_events when the instance was made.
+    max_events: usize,
     /// The last watch descriptor handed out (Linux's idr_alloc_cyclic from 1), changed under
     /// [`MARKS`].
     last_wd: AtomicI32,
@@ -169,11 +214,11 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static COOKIE: AtomicU32 = AtomicU32::new(0);
 
 impl Inotify {
-    /// A new instance (inotify_init1): EMFILE past [`MAX_INSTANCES`], ENOMEM.
+    /// A new instance (inotify_init1): EMFILE past max_user_instances, ENOMEM.
     pub fn new() -> Result<Arc<Inotify>, Errno> {
         INSTANCES
             .try_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_INSTANCES).then_some(n + 1)
+                (n < Limit::UserInstances.get()).then_some(n + 1)
             })
             .map_err(|_| EMFILE)?;
         // Dropping a half-made instance would count it out again.
@@ -183,6 +228,7 @@ impl Inotify {
                 events: VecDeque::new(),
                 overflow_queued: false,
             }),
+            max_events: Limit::QueuedEvents.get(),
             last_wd: AtomicI32::new(0),
             wait: WaitQueue::new(),
             wakes: AtomicU64::new(0),
@@ -213,7 +259,7 @@ impl Inotify {
             }
             return Ok(mark.wd);
         }
-        if marks.len() >= MAX_WATCHES {
+        if marks.len() >= Limit::UserWatches.get() {
             return Err(ENOSPC);
         }
         marks.try_reserve(1).map_err(|_| ENOMEM)?;
@@ -265,7 +311,7 @@ impl Inotify {
             name: Vec::new(),
         };
         let mut queue = self.queue.lock();
-        if queue.events.len() >= MAX_QUEUED_EVENTS {
+        if queue.events.len() >= self.max_events {
             if queue.overflow_queued {
                 return;
             }
