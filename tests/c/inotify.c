@@ -294,6 +294,37 @@ static void self_events(void) {
     close(fd);
 }
 
+/* The end of a file or directory removed while open is reported at its last close. */
+static void removed_while_open(void) {
+    printf("== removed while open\n");
+    int fd = inotify_init1(IN_NONBLOCK);
+    touch(at("f"), O_CREAT | O_WRONLY);
+    mkdir(at("sub"), 0755);
+    CHECK(watch(fd, at("f"), IN_ALL_EVENTS, "F"));
+    CHECK(watch(fd, at("sub"), IN_ALL_EVENTS, "S"));
+    int f = open(at("f"), O_RDWR);
+    int g = dup(f);
+    int d = open(at("sub"), O_RDONLY | O_DIRECTORY);
+    unlink(at("f"));
+    rmdir(at("sub"));
+    drain(fd, "unlinked and removed while open");
+    write(f, "x", 1);
+    close(f);
+    drain(fd, "written, one descriptor closed");
+    close(g);
+    close(d);
+    drain(fd, "closed");
+    /* A directory watch with IN_EXCL_UNLINK: the children's open and delete. */
+    CHECK(watch(fd, base, IN_ALL_EVENTS | IN_EXCL_UNLINK, "D"));
+    touch(at("g"), O_CREAT | O_WRONLY);
+    f = open(at("g"), O_RDWR);
+    unlink(at("g"));
+    write(f, "x", 1);
+    close(f);
+    drain(fd, "IN_EXCL_UNLINK");
+    close(fd);
+}
+
 static void oneshot_and_coalescing(void) {
     printf("== oneshot and coalescing\n");
     int fd = inotify_init1(IN_NONBLOCK);
@@ -493,6 +524,7 @@ int main(int argc, char **argv) {
     numbering();
     directory_events();
     self_events();
+    removed_while_open();
     oneshot_and_coalescing();
     read_format();
     readiness();

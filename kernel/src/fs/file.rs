@@ -390,6 +390,7 @@ impl Drop for OpenFile {
                 inotify::IN_CLOSE_NOWRITE
             };
             inotify::fsnotify_file(inode, mask);
+            inotify::fsnotify_unlinked(inode);
         }
     }
 }

@@ -15,9 +15,11 @@
 //! until it is read.
 //!
 //! Differences, loosely enforced limits: a child's name is found by looking for its inode in
-//! the watched directories (a file with names in two watched directories reports to both); a
-//! file unlinked while open reports IN_DELETE_SELF at the unlink rather than at its last close;
-//! IN_EXCL_UNLINK is accepted and ignored; max_user_instances and max_user_watches ([`Limit`])
+//! the watched directories (a file with names in two watched directories reports to both), so
+//! a file unlinked while open no longer reports to its directory (as if every watch had
+//! IN_EXCL_UNLINK, which is accepted); a file unlinked while mapped or a directory removed
+//! while someone's working directory reports IN_DELETE_SELF only if a file open on it closes
+//! last (Linux: when the last user goes); max_user_instances and max_user_watches ([`Limit`])
 //! count for the whole system rather than per user; an event that cannot be allocated is lost.
 
 use alloc::{
@@ -540,7 +542,7 @@ pub fn fsnotify_name(dir: &Inode, mask: u32, child: &Inode, name: &[u8], cookie:
 
 /// The inode lost its last link (Linux's fsnotify_inoderemove): IN_DELETE_SELF, then every
 /// watch on it goes with IN_IGNORED.
-pub fn fsnotify_inoderemove(inode: &Inode) {
+fn fsnotify_inoderemove(inode: &Inode) {
     if !watched() {
         return;
     }
@@ -550,6 +552,25 @@ pub fn fsnotify_inoderemove(inode: &Inode) {
         if let Some(group) = mark.group.upgrade() {
             group.queue_event(mark.wd, IN_IGNORED, 0, &[]);
         }
+    }
+}
+
+/// The inode may have lost its last name and its last user (Linux's dentry_unlink_inode, at
+/// unlink, rmdir, a rename over it or the last close of an unlinked file): if so and it is
+/// watched, [`fsnotify_inoderemove`]. The caller holds exactly one reference to `inode`; others
+/// besides the watches' (an open file, a mapping, a working directory) mean it is still in use,
+/// and its end is reported at the close of the last file open on it.
+pub fn fsnotify_unlinked(inode: &Arc<Inode>) {
+    if !watched() || inode.nlink() != 0 {
+        return;
+    }
+    let watches = MARKS
+        .lock()
+        .iter()
+        .filter(|m| same(&m.inode, inode))
+        .count();
+    if watches > 0 && Arc::strong_count(inode) <= watches + 1 {
+        fsnotify_inoderemove(inode);
     }
 }
 

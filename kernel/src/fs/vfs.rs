@@ -114,9 +114,7 @@ pub fn unlink(parent: &Parent) -> Result<(), Errno> {
     // Linux's vfs_unlink: the link count, the inode's end if that was its last name (d_delete),
     // then the name's removal.
     inotify::fsnotify_inode(&inode, inotify::IN_ATTRIB);
-    if inode.nlink() == 0 {
-        inotify::fsnotify_inoderemove(&inode);
-    }
+    inotify::fsnotify_unlinked(&inode);
     inotify::fsnotify_name(&parent.dir, inotify::IN_DELETE, &inode, &parent.name, 0);
     Ok(())
 }
@@ -143,7 +141,7 @@ pub fn rmdir(parent: &Parent) -> Result<(), Errno> {
     parent.dir.add_links(-1);
     parent.dir.touch(true);
     // Linux's d_delete_notify: the directory's end, then its name's removal.
-    inotify::fsnotify_inoderemove(&inode);
+    inotify::fsnotify_unlinked(&inode);
     inotify::fsnotify_name(&parent.dir, inotify::IN_DELETE, &inode, &parent.name, 0);
     Ok(())
 }
@@ -303,7 +301,7 @@ fn finish_rename(old: &Parent, new: &Parent, source: &Arc<Inode>, target: Option
 }
 
 /// Linux's fsnotify_move: IN_MOVED_FROM and IN_MOVED_TO with one cookie, the replaced file's
-/// link count, IN_MOVE_SELF; then the replaced file's end if it lost its last name.
+/// link count, IN_MOVE_SELF; then the replaced file's end if it lost its last name and user.
 fn fsnotify_move(old: &Parent, new: &Parent, source: &Arc<Inode>, target: Option<&Arc<Inode>>) {
     let cookie = inotify::next_cookie();
     inotify::fsnotify_name(&old.dir, inotify::IN_MOVED_FROM, source, &old.name, cookie);
@@ -312,8 +310,8 @@ fn fsnotify_move(old: &Parent, new: &Parent, source: &Arc<Inode>, target: Option
         inotify::fsnotify_inode(target, inotify::IN_ATTRIB);
     }
     inotify::fsnotify_inode(source, inotify::IN_MOVE_SELF);
-    if let Some(target) = target.filter(|t| t.nlink() == 0) {
-        inotify::fsnotify_inoderemove(target);
+    if let Some(target) = target {
+        inotify::fsnotify_unlinked(target);
     }
 }
 
