@@ -1,7 +1,9 @@
 /* inotify instances made, filled and closed in every way must give back every byte of kernel
  * heap: instances closed with many watches and thousands of queued events (one past overflow),
  * watches removed by rm_watch, IN_ONESHOT and by deleting the watched files, instances left to a
- * child that exits; and a reader blocked in read() is woken by an event. The first rounds warm
+ * child that exits, thousands of random calls (any mask, any wd, reads of any size at any
+ * address) among the operations that make events; and a reader blocked in read() is woken by
+ * an event. The first rounds warm
  * up what is allocated once; every later round must end where the second ended. This kernel's
  * /proc/meminfo lines are its own, so the test runs in QEMU only. */
 #define _GNU_SOURCE
@@ -102,6 +104,50 @@ static void round_of_instances(int r) {
     }
 }
 
+static unsigned long seed = 12345;
+
+static unsigned rnd(void) {
+    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+    return seed >> 33;
+}
+
+/* Random calls on two instances: masks with any bits, watch descriptors in and out of range,
+ * reads of any size at any address, the VFS operations that make events. Nothing may fail
+ * other than with an errno, and the memory must come back like the rest. */
+static void random_calls(void) {
+    char p[128], buf[512];
+    int fds[2] = {inotify_init1(IN_NONBLOCK), inotify_init1(IN_NONBLOCK)};
+    for (int i = 0; i < 3000; i++) {
+        int fd = fds[rnd() % 2];
+        sprintf(p, "%s/%s-%u", base, rnd() % 2 ? "file" : "dir", rnd() % 6);
+        unsigned mask = rnd() % 4 ? (rnd() & (IN_ALL_EVENTS | IN_ONESHOT | IN_MASK_ADD)) : rnd();
+        switch (rnd() % 12) {
+        case 0: inotify_add_watch(fd, rnd() % 4 ? p : base, mask); break;
+        case 1: inotify_rm_watch(fd, (int)(rnd() % 12) - 2); break;
+        case 2: read(fd, rnd() % 8 ? buf : (char *)(unsigned long)rnd(), rnd() % sizeof buf); break;
+        case 3: close(open(p, O_CREAT | O_RDWR, 0644)); break;
+        case 4: unlink(p); break;
+        case 5: mkdir(p, 0755); break;
+        case 6: rmdir(p); break;
+        case 7: { char q[128]; sprintf(q, "%s/file-%u", base, rnd() % 6); rename(p, q); } break;
+        case 8: { int f = open(p, O_WRONLY); write(f, "x", 1); close(f); } break;
+        case 9: chmod(p, 0600 | (rnd() & 0177)); break;
+        case 10: { int n; ioctl(fd, FIONREAD, rnd() % 8 ? &n : (int *)(unsigned long)rnd()); } break;
+        case 11: inotify_add_watch(fd, (char *)(unsigned long)rnd(), mask); break;
+        }
+    }
+    close(fds[0]);
+    close(fds[1]);
+    for (int i = 0; i < 6; i++) {
+        sprintf(p, "%s/file-%d", base, i);
+        unlink(p);
+        rmdir(p);
+        sprintf(p, "%s/dir-%d", base, i);
+        unlink(p);
+        rmdir(p);
+    }
+}
+
 static void blocked_reader(void) {
     int fd = inotify_init();
     inotify_add_watch(fd, base, IN_CREATE);
@@ -137,6 +183,7 @@ int main(void) {
     long first = 0;
     for (int r = 1; r <= 5; r++) {
         round_of_instances(r);
+        random_calls();
         long used = proc_field("/proc/meminfo", "KernelHeapUsed");
         printf("# round %d: kernel heap used %ld kB\n", r, used);
         if (r == 2)

@@ -21,8 +21,8 @@ fn inotify_as_on_linux() {
 }
 
 /// Instances closed with many watches and queued events (past the overflow), watches gone by
-/// rm_watch, IN_ONESHOT and deletion, instances left to an exiting child: every heap byte comes
-/// back; a blocked reader is woken by an event (QEMU only: KernelHeapUsed is this kernel's).
+/// rm_watch, IN_ONESHOT and deletion, instances left to an exiting child, random calls with any
+/// arguments: every heap byte comes back; a blocked reader is woken by an event (QEMU only: KernelHeapUsed is this kernel's).
 #[test]
 fn inotify_leaks_nothing() {
     if let Some(out) = tests::boot_c("inotify_leak", &[], &[], |b| b) {

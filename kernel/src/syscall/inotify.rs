@@ -47,7 +47,8 @@ fn instance(fd: u64) -> Result<Arc<Inotify>, Errno> {
 /// inotify_add_watch(fd, path, mask), with Linux's checks in its order: EINVAL for unknown
 /// bits, no bits, or IN_MASK_ADD with IN_MASK_CREATE; EBADF, EINVAL if `fd` is not an
 /// instance; the path's errors (IN_DONT_FOLLOW does not follow a last symlink, IN_ONLYDIR
-/// wants a directory: ENOTDIR).
+/// wants a directory: ENOTDIR). Linux also wants read permission (EACCES); every process reads
+/// every file here, as root does on Linux.
 pub fn sys_inotify_add_watch(fd: u64, path: u64, mask: u64) -> SysResult {
     let mask = mask as u32;
     if mask & IN_MASK_ADD != 0 && mask & IN_MASK_CREATE != 0 {
