@@ -11,11 +11,7 @@
 //!    `Process::children` of a parent (wait4 reads each child's `state` under it).
 //! 2. The mm lock (`Mm::lock`, Linux's mmap_lock) of one process; never two at once, except fork,
 //!    which takes the parent's and then the new child's (which nobody else can see yet).
-//! 3. A directory's entries (`Directory`, in `InodeKind::Directory`): a parent's before its
-//!    child's (rmdir looks into the child, rename into the target); rename holds its two
-//!    directories, an ancestor before its descendant, else in address order.
-//!    Never held with the mm lock.
-//! 4. An fd table, under which a descriptor may be closed (execve's close-on-exec; poll and
+//! 3. An fd table, under which a descriptor may be closed (execve's close-on-exec; poll and
 //!    select look files up under it): dropping the last reference to a pipe end takes the pipe's
 //!    lock and wakes its wait queues; dropping a file open for writing takes its inode's
 //!    metadata. A process's `threads` list while a signal is sent to or flushed from each of its
@@ -23,6 +19,13 @@
 //!    The timer list (`timer::TIMERS`) or a process's POSIX timer list, then one POSIX timer's
 //!    state, under which the timer's signal is sent (`process::posix_timers`); ITIMER_REAL's
 //!    SIGALRM is sent under the timer list too.
+//!    Closing a file or directory for good queues inotify's IN_CLOSE_* events
+//!    (`fs::inotify`), which look the file's name up in the watched directories (level 4).
+//! 4. A directory's entries (`Directory`, in `InodeKind::Directory`): a parent's before its
+//!    child's (rmdir looks into the child, rename into the target); rename holds its two
+//!    directories, an ancestor before its descendant, else in address order.
+//!    Never held with the mm lock. Nothing takes an fd table under one. inotify's events are
+//!    generated after the VFS operation has released them (and the inode's metadata).
 //! 5. An open file's position (a leaf where it is only read or set).
 //!    Then an inode's metadata (`Inode::meta`: size, times, the initramfs source), held by read,
 //!    write and truncate across their page-cache work, and by the fault path under the mm lock.
@@ -33,7 +36,10 @@
 //!    pipe's state (which may hold the kernel heap: a write allocates a page); a Unix socket's
 //!    state (`net::unix`: one at a time, never two sockets' together; it may hold the heap and
 //!    the list of descriptors in flight, `net::garbage::INFLIGHT`, which is otherwise a leaf:
-//!    messages, which hold files, are dropped with neither held); the process,
+//!    messages, which hold files, are dropped with neither held); inotify's table of watches
+//!    (`fs::inotify::MARKS`) and an instance's event queue, one at a time (either may hold the
+//!    heap; the watched inodes and instances are dropped, and readers woken, with neither held);
+//!    the process,
 //!    thread and run-queue tables; wait queues (which may hold the timer list, `timer::TIMERS`,
 //!    which may hold a thread's state and the run queue: a sleep with a deadline and the tick's
 //!    wake-ups); a futex bucket (taken under the mm lock, see `futex`); the console tty; the frame

@@ -10,6 +10,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use super::{
     Inode,
     dev::Device,
+    inotify,
     pipe::{Pipe, PipeEnd},
 };
 use crate::{
@@ -51,6 +52,8 @@ pub enum FileKind {
     TimerFd(Arc<super::timerfd::TimerFd>),
     /// A signalfd (an anonymous inode, "anon_inode:[signalfd]").
     SignalFd(super::signalfd::SignalFd),
+    /// An inotify instance (an anonymous inode, "anon_inode:inotify").
+    Inotify(Arc<super::inotify::Inotify>),
     /// A socket (sockfs's inode, "socket:[ino]"); its calls are in [`crate::syscall::socket`].
     Socket(crate::net::Socket),
 }
@@ -123,7 +126,13 @@ impl OpenFile {
         match &self.kind {
             FileKind::Console => crate::tty::read(buf, self.nonblock()),
             FileKind::Dir(_) => Err(EISDIR),
-            FileKind::Regular(inode) => Ok(inode.read(pos, buf)),
+            FileKind::Regular(inode) => {
+                let n = inode.read(pos, buf);
+                if n > 0 {
+                    inotify::fsnotify_file(inode, inotify::IN_ACCESS);
+                }
+                Ok(n)
+            }
             FileKind::Device(device, _) => Ok(device.read(buf)),
             FileKind::Proc(super::procfs::ProcFile::Pagemap(pid), _) => {
                 super::procfs::pagemap_read(*pid, pos, buf)
@@ -140,6 +149,7 @@ impl OpenFile {
             FileKind::EventFd(efd) => efd.read(buf, self.nonblock()),
             FileKind::TimerFd(tfd) => tfd.read(buf, self.nonblock()),
             FileKind::SignalFd(sfd) => sfd.read(buf, self.nonblock()),
+            FileKind::Inotify(group) => group.read(buf, self.nonblock()),
             // read and readv reach a socket through recvmsg (syscall::socket); nothing reads a
             // socket at a position (sendfile from one: EINVAL).
             FileKind::Epoll(_) | FileKind::Socket(_) => Err(EINVAL),
@@ -170,7 +180,11 @@ impl OpenFile {
             }
             FileKind::Regular(inode) => {
                 let append = self.flags() & O_APPEND != 0;
-                inode.write(if append { None } else { Some(pos) }, buf)
+                let written = inode.write(if append { None } else { Some(pos) }, buf)?;
+                if written.0 > 0 {
+                    inotify::fsnotify_file(inode, inotify::IN_MODIFY);
+                }
+                Ok(written)
             }
             FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
             FileKind::Proc(file, _) => Ok((file.write(buf)?, pos)),
@@ -198,6 +212,7 @@ impl OpenFile {
                 | FileKind::EventFd(_)
                 | FileKind::TimerFd(_)
                 | FileKind::SignalFd(_)
+                | FileKind::Inotify(_)
                 | FileKind::Socket(_)
         )
     }
@@ -229,6 +244,7 @@ impl OpenFile {
             FileKind::EventFd(efd) => efd.poll(),
             FileKind::TimerFd(tfd) => tfd.poll(),
             FileKind::SignalFd(sfd) => sfd.poll(),
+            FileKind::Inotify(group) => group.poll(),
             FileKind::Socket(sock) => sock.0.poll(),
             // Always writable (output is synchronous); readable when a read would not wait.
             FileKind::Console if !crate::tty::read_ready() => {
@@ -256,6 +272,7 @@ impl OpenFile {
             }
             FileKind::EventFd(efd) => efd.wakes(),
             FileKind::TimerFd(tfd) => tfd.wakes(),
+            FileKind::Inotify(group) => group.wakes(),
             FileKind::Socket(sock) => sock.0.wakes(events & EPOLLIN != 0, events & EPOLLOUT != 0),
             _ => 0,
         }
@@ -276,7 +293,8 @@ impl OpenFile {
             | FileKind::Epoll(_)
             | FileKind::EventFd(_)
             | FileKind::TimerFd(_)
-            | FileKind::SignalFd(_) => {
+            | FileKind::SignalFd(_)
+            | FileKind::Inotify(_) => {
                 return Ok(self.pos());
             }
             FileKind::Regular(inode) => Some(inode.size()),
@@ -363,6 +381,16 @@ impl Drop for OpenFile {
         }
         if let (FileKind::Regular(inode), true) = (&self.kind, self.writable) {
             inode.put_write_access();
+        }
+        // Linux's fsnotify_close, from __fput: the last reference to a file or directory.
+        if let FileKind::Regular(inode) | FileKind::Dir(inode) = &self.kind {
+            let mask = if self.writable {
+                inotify::IN_CLOSE_WRITE
+            } else {
+                inotify::IN_CLOSE_NOWRITE
+            };
+            inotify::fsnotify_file(inode, mask);
+            inotify::fsnotify_unlinked(inode);
         }
     }
 }

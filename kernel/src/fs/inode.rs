@@ -19,6 +19,7 @@ use abi::{stat::*, time::timespec};
 use super::{
     dev::Device,
     dir::Directory,
+    inotify,
     page_cache::{self, PageCache},
     procfs::ProcNode,
 };
@@ -403,6 +404,8 @@ impl Inode {
         }
         let mut meta = self.meta.lock();
         if size == meta.size {
+            drop(meta);
+            inotify::fsnotify_file(self, inotify::IN_MODIFY);
             return Ok(());
         }
         let shrunk = size < meta.size;
@@ -435,6 +438,8 @@ impl Inode {
                 size.div_ceil(PAGE_SIZE),
             );
         }
+        // Linux's fsnotify_change for ATTR_SIZE (with or without a change of size).
+        inotify::fsnotify_file(self, inotify::IN_MODIFY);
         Ok(())
     }
 
@@ -572,6 +577,8 @@ impl Inode {
         let mut meta = self.meta.lock();
         meta.mode = (meta.mode & S_IFMT) | (mode & 0o7777);
         meta.ctime = now();
+        drop(meta);
+        inotify::fsnotify_file(self, inotify::IN_ATTRIB);
     }
 
     /// Sets access and modification times (utimensat); None leaves one alone. ctime becomes now.
@@ -584,6 +591,15 @@ impl Inode {
             meta.mtime = t;
         }
         meta.ctime = now();
+        drop(meta);
+        // Linux's fsnotify_change: both times are an attribute change, one alone an access or
+        // a modification.
+        let mask = match (atime, mtime) {
+            (Some(_), Some(_)) => inotify::IN_ATTRIB,
+            (Some(_), None) => inotify::IN_ACCESS,
+            _ => inotify::IN_MODIFY,
+        };
+        inotify::fsnotify_file(self, mask);
     }
 }
 

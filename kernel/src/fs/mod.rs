@@ -14,6 +14,7 @@ pub mod eventpoll;
 pub mod file;
 pub mod flock;
 pub mod inode;
+pub mod inotify;
 pub mod ktests;
 pub mod namei;
 pub mod page_cache;

@@ -60,6 +60,9 @@ pub enum ProcFile {
     MemInfo,
     /// /proc/sys/kernel/randomize_va_space: the address-randomisation mode, read and set.
     RandomizeVaSpace,
+    /// /proc/sys/fs/inotify/max_queued_events, max_user_instances, max_user_watches: inotify's
+    /// limits, read and set (see [`super::inotify::Limit`]).
+    Inotify(super::inotify::Limit),
     /// /sys/kernel/mm/transparent_hugepage/enabled: the huge-page mode, read and set.
     ThpEnabled,
     /// /sys/kernel/mm/transparent_hugepage/hpage_pmd_size: the size of a huge page.
@@ -83,6 +86,9 @@ pub enum ProcNode {
     /// /proc/sys and /proc/sys/kernel (the sysctls).
     Sys,
     SysKernel,
+    /// /proc/sys/fs and /proc/sys/fs/inotify.
+    SysFs,
+    SysFsInotify,
     /// /proc/PID.
     Pid(Pid),
     /// /proc/PID/exe.
@@ -206,6 +212,8 @@ impl ProcNode {
                 | ProcNode::FdDir(_)
                 | ProcNode::Sys
                 | ProcNode::SysKernel
+                | ProcNode::SysFs
+                | ProcNode::SysFsInotify
                 | ProcNode::SysfsRoot
                 | ProcNode::SysfsKernel
                 | ProcNode::SysfsMm
@@ -233,7 +241,9 @@ impl ProcNode {
             | ProcNode::TaskDir(_)
             | ProcNode::Task(..)
             | ProcNode::Sys
-            | ProcNode::SysKernel => S_IFDIR | 0o555,
+            | ProcNode::SysKernel
+            | ProcNode::SysFs
+            | ProcNode::SysFsInotify => S_IFDIR | 0o555,
             ProcNode::SysfsRoot
             | ProcNode::SysfsKernel
             | ProcNode::SysfsMm
@@ -284,8 +294,16 @@ impl ProcNode {
             },
             ProcNode::Sys => match name {
                 "kernel" => ProcNode::SysKernel,
+                "fs" => ProcNode::SysFs,
                 _ => return Err(ENOENT),
             },
+            ProcNode::SysFs => match name {
+                "inotify" => ProcNode::SysFsInotify,
+                _ => return Err(ENOENT),
+            },
+            ProcNode::SysFsInotify => ProcNode::File(ProcFile::Inotify(
+                super::inotify::Limit::named(name).ok_or(ENOENT)?,
+            )),
             ProcNode::SysKernel => match name {
                 "randomize_va_space" => ProcNode::File(ProcFile::RandomizeVaSpace),
                 _ => return Err(ENOENT),
@@ -370,7 +388,16 @@ impl ProcNode {
                     push(String::from(name), dtype)?;
                 }
             }
-            ProcNode::Sys => push(String::from("kernel"), DT_DIR)?,
+            ProcNode::Sys => {
+                push(String::from("fs"), DT_DIR)?;
+                push(String::from("kernel"), DT_DIR)?;
+            }
+            ProcNode::SysFs => push(String::from("inotify"), DT_DIR)?,
+            ProcNode::SysFsInotify => {
+                for limit in super::inotify::Limit::ALL {
+                    push(String::from(limit.name()), DT_REG)?;
+                }
+            }
             ProcNode::SysKernel => push(String::from("randomize_va_space"), DT_REG)?,
             ProcNode::SysfsRoot => push(String::from("kernel"), DT_DIR)?,
             ProcNode::SysfsKernel => push(String::from("mm"), DT_DIR)?,
@@ -479,6 +506,7 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
         FileKind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
         FileKind::TimerFd(_) => b"anon_inode:[timerfd]".to_vec(),
         FileKind::SignalFd(_) => b"anon_inode:[signalfd]".to_vec(),
+        FileKind::Inotify(_) => b"anon_inode:inotify".to_vec(),
         FileKind::Socket(sock) => format!("socket:[{}]", sock.0.ino).into_bytes(),
     })
 }
@@ -539,7 +567,10 @@ impl ProcFile {
 
     /// Whether the file is a setting root may write.
     fn is_setting(&self) -> bool {
-        matches!(self, ProcFile::RandomizeVaSpace | ProcFile::ThpEnabled)
+        matches!(
+            self,
+            ProcFile::RandomizeVaSpace | ProcFile::ThpEnabled | ProcFile::Inotify(_)
+        )
     }
 
     /// A write to a setting: randomize_va_space's new value, as Linux's proc_dointvec_minmax reads
@@ -552,6 +583,10 @@ impl ProcFile {
             let word = text.strip_suffix('\n').unwrap_or(text);
             let mode = crate::mm::huge_memory::ThpMode::parse(word).ok_or(EINVAL)?;
             crate::mm::huge_memory::set_mode(mode);
+            return Ok(bytes.len());
+        }
+        if let ProcFile::Inotify(limit) = self {
+            limit.set(text)?;
             return Ok(bytes.len());
         }
         if *self != ProcFile::RandomizeVaSpace {
@@ -571,6 +606,7 @@ impl ProcFile {
             ProcFile::RandomizeVaSpace => {
                 return String::from("/proc/sys/kernel/randomize_va_space");
             }
+            ProcFile::Inotify(limit) => return format!("/proc/sys/fs/inotify/{}", limit.name()),
             ProcFile::ThpEnabled => {
                 return String::from("/sys/kernel/mm/transparent_hugepage/enabled");
             }
@@ -617,6 +653,7 @@ impl ProcFile {
             ProcFile::RandomizeVaSpace => {
                 return Ok(format!("{}\n", crate::mm::aslr::mode()).into_bytes());
             }
+            ProcFile::Inotify(limit) => return Ok(format!("{}\n", limit.get()).into_bytes()),
             ProcFile::ThpEnabled => {
                 return Ok(format!("{}\n", crate::mm::huge_memory::mode().describe()).into_bytes());
             }

@@ -13,6 +13,7 @@ use super::{
     Inode, InodeKind,
     dir::Directory,
     inode::ROOTFS_DEV,
+    inotify,
     namei::{self, Parent},
 };
 use crate::{
@@ -57,6 +58,7 @@ pub fn create(parent: &Parent, kind: InodeKind, mode: u32) -> Result<Arc<Inode>,
         parent.dir.add_links(1);
     }
     parent.dir.touch(true);
+    inotify::fsnotify_name(&parent.dir, inotify::IN_CREATE, &inode, &parent.name, 0);
     Ok(inode)
 }
 
@@ -85,6 +87,9 @@ pub fn link(inode: &Arc<Inode>, new: &Parent) -> Result<(), Errno> {
     entries(&new.dir)?.lock().insert(&new.name, inode.clone())?;
     inode.add_links(1);
     new.dir.touch(true);
+    // Linux's fsnotify_link: the link count, then the new name.
+    inotify::fsnotify_inode(inode, inotify::IN_ATTRIB);
+    inotify::fsnotify_name(&new.dir, inotify::IN_CREATE, inode, &new.name, 0);
     Ok(())
 }
 
@@ -106,6 +111,11 @@ pub fn unlink(parent: &Parent) -> Result<(), Errno> {
     drop(entries);
     inode.add_links(-1);
     parent.dir.touch(true);
+    // Linux's vfs_unlink: the link count, the inode's end if that was its last name (d_delete),
+    // then the name's removal.
+    inotify::fsnotify_inode(&inode, inotify::IN_ATTRIB);
+    inotify::fsnotify_unlinked(&inode);
+    inotify::fsnotify_name(&parent.dir, inotify::IN_DELETE, &inode, &parent.name, 0);
     Ok(())
 }
 
@@ -130,6 +140,9 @@ pub fn rmdir(parent: &Parent) -> Result<(), Errno> {
     inode.with_meta(|meta| meta.nlink = 0);
     parent.dir.add_links(-1);
     parent.dir.touch(true);
+    // Linux's d_delete_notify: the directory's end, then its name's removal.
+    inotify::fsnotify_unlinked(&inode);
+    inotify::fsnotify_name(&parent.dir, inotify::IN_DELETE, &inode, &parent.name, 0);
     Ok(())
 }
 
@@ -266,7 +279,7 @@ fn check_replace(source: &Arc<Inode>, target: &Arc<Inode>) -> Result<(), Errno> 
 
 /// Link counts, `..` and times after a rename.
 fn finish_rename(old: &Parent, new: &Parent, source: &Arc<Inode>, target: Option<Arc<Inode>>) {
-    if let Some(target) = target {
+    if let Some(target) = &target {
         if target.is_dir() {
             target.with_meta(|meta| meta.nlink = 0);
             new.dir.add_links(-1);
@@ -284,6 +297,22 @@ fn finish_rename(old: &Parent, new: &Parent, source: &Arc<Inode>, target: Option
     source.touch(false);
     old.dir.touch(true);
     new.dir.touch(true);
+    fsnotify_move(old, new, source, target.as_ref());
+}
+
+/// Linux's fsnotify_move: IN_MOVED_FROM and IN_MOVED_TO with one cookie, the replaced file's
+/// link count, IN_MOVE_SELF; then the replaced file's end if it lost its last name and user.
+fn fsnotify_move(old: &Parent, new: &Parent, source: &Arc<Inode>, target: Option<&Arc<Inode>>) {
+    let cookie = inotify::next_cookie();
+    inotify::fsnotify_name(&old.dir, inotify::IN_MOVED_FROM, source, &old.name, cookie);
+    inotify::fsnotify_name(&new.dir, inotify::IN_MOVED_TO, source, &new.name, cookie);
+    if let Some(target) = target {
+        inotify::fsnotify_inode(target, inotify::IN_ATTRIB);
+    }
+    inotify::fsnotify_inode(source, inotify::IN_MOVE_SELF);
+    if let Some(target) = target {
+        inotify::fsnotify_unlinked(target);
+    }
 }
 
 /// The absolute path of directory `dir` (Linux's d_path, what getcwd returns); ENOENT if it has

@@ -241,6 +241,7 @@ pub fn sys_ioctl(fd: u64, request: u64, arg: u64) -> SysResult {
                 // SIOCINQ, the same request (Linux's unix_ioctl).
                 FileKind::Socket(sock) => sock.0.inq_len()? as i64,
                 FileKind::Regular(inode) => (inode.size() as i64).wrapping_sub(file.pos() as i64),
+                FileKind::Inotify(group) => group.unread() as i64,
                 _ => return Err(ENOTTY),
             };
             uaccess::write_user(arg, &(unread as i32))?;

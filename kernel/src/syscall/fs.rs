@@ -23,7 +23,7 @@ use crate::{
         FileKind, Inode, InodeKind, OpenFile,
         dir::FIRST_COOKIE,
         inode::MAX_FILE_SIZE,
-        namei,
+        inotify, namei,
         procfs::{self, ProcNode},
         vfs,
     },
@@ -88,6 +88,22 @@ fn do_open(dirfd: u64, path: &[u8], flags: u64, mode: u64) -> Result<Arc<OpenFil
 /// reading, O_DIRECTORY only for directories, a symlink reached with O_NOFOLLOW is ELOOP, O_TRUNC
 /// empties a regular file that was not just made.
 fn open_inode(inode: Arc<Inode>, flags: u64, created: bool) -> Result<Arc<OpenFile>, Errno> {
+    let file = open_file(inode, flags)?;
+    // Linux's fsnotify_open (from do_dentry_open), then O_TRUNC (do_open's handle_truncate).
+    if let FileKind::Regular(inode) | FileKind::Dir(inode) = &file.kind {
+        inotify::fsnotify_file(inode, inotify::IN_OPEN);
+    }
+    if let FileKind::Regular(inode) = &file.kind
+        && flags & O_TRUNC != 0
+        && !created
+    {
+        do_truncate(inode, 0)?;
+    }
+    Ok(file)
+}
+
+/// The open file for `inode` (Linux's do_dentry_open and the file systems' open methods).
+fn open_file(inode: Arc<Inode>, flags: u64) -> Result<Arc<OpenFile>, Errno> {
     let access = flags & O_ACCMODE;
     if namei::link_target(&inode).is_some() {
         return Err(ELOOP);
@@ -102,13 +118,7 @@ fn open_inode(inode: Arc<Inode>, flags: u64, created: bool) -> Result<Arc<OpenFi
         return OpenFile::new(FileKind::Dir(inode), flags);
     }
     match &inode.kind {
-        InodeKind::Regular => {
-            let file = OpenFile::new(FileKind::Regular(inode.clone()), flags)?;
-            if flags & O_TRUNC != 0 && !created {
-                do_truncate(&inode, 0)?;
-            }
-            Ok(file)
-        }
+        InodeKind::Regular => OpenFile::new(FileKind::Regular(inode.clone()), flags),
         // The terminal devices are the console's tty: its line discipline, settings and poll.
         InodeKind::CharDevice(Device::Tty | Device::Console) => {
             OpenFile::new(FileKind::Console, flags)
@@ -335,6 +345,8 @@ pub fn sys_getdents64(fd: u64, dirp: u64, count: u64) -> SysResult {
     if pos >= FIRST_COOKIE {
         pos = list_entries(dir, pos, &mut out)?;
     }
+    // Linux's iterate_dir: every listing is an access of the directory.
+    inotify::fsnotify_file(dir, inotify::IN_ACCESS);
     uaccess::copy_to_user(dirp, &out.bytes)?;
     file.set_pos(pos);
     Ok(out.bytes.len() as u64)

@@ -12,6 +12,7 @@
 //! | 222, 223, 224, 225, 226 | timer_create, timer_settime, timer_gettime, timer_getoverrun, timer_delete | [`posix_timers`] |
 //! | 283, 286, 287 | timerfd_create, timerfd_settime, timerfd_gettime | [`timerfd`] |
 //! | 284, 290 | eventfd, eventfd2 | [`eventfd`] |
+//! | 253, 254, 255, 294 | inotify_init, inotify_add_watch, inotify_rm_watch, inotify_init1 (events from the VFS, see `fs::inotify`) | [`inotify`] |
 //! | 319 | memfd_create (and fcntl's F_ADD_SEALS, F_GET_SEALS) | [`memfd`] |
 //! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
 //! | 25 | mremap (shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP; page-table entries move, pages are not copied) | [`mm`] |
@@ -44,6 +45,7 @@ pub mod eventfd;
 pub mod fd;
 pub mod fs;
 pub mod futex;
+pub mod inotify;
 pub mod memfd;
 pub mod mm;
 pub mod namei;
@@ -222,6 +224,10 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::EPOLL_CREATE1 => epoll::sys_epoll_create1(a[0]),
         nr::EVENTFD => eventfd::sys_eventfd(a[0]),
         nr::EVENTFD2 => eventfd::sys_eventfd2(a[0], a[1]),
+        nr::INOTIFY_INIT => inotify::sys_inotify_init(),
+        nr::INOTIFY_INIT1 => inotify::sys_inotify_init1(a[0]),
+        nr::INOTIFY_ADD_WATCH => inotify::sys_inotify_add_watch(a[0], a[1], a[2]),
+        nr::INOTIFY_RM_WATCH => inotify::sys_inotify_rm_watch(a[0], a[1]),
         nr::MEMFD_CREATE => memfd::sys_memfd_create(a[0], a[1]),
         nr::FLOCK => fd::sys_flock(a[0], a[1]),
         nr::TIMERFD_CREATE => timerfd::sys_timerfd_create(a[0], a[1]),

@@ -263,7 +263,9 @@ fn do_read(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult {
     if !file.readable {
         return Err(EBADF);
     }
-    if bufs.total == 0 {
+    // inotify answers a read of nothing itself: EINVAL with an event waiting (Linux's
+    // vfs_read calls inotify_read for zero bytes too).
+    if bufs.total == 0 && !matches!(file.kind, fs::FileKind::Inotify(_)) {
         return Ok(0);
     }
     let start = start_pos(file, at, bufs.total)?;
@@ -271,7 +273,10 @@ fn do_read(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult {
     let mut chunk = kernel_buffer(bufs.total.min(if stream { PIPE_SIZE } else { CHUNK }))?;
     let mut done = 0usize;
     let mut result = Ok(());
-    while done < bufs.total {
+    // At least one read, even of nothing (see above).
+    let mut first = true;
+    while first || done < bufs.total {
+        first = false;
         let want = (bufs.total - done).min(chunk.len());
         // A pipe gives only what the reader's memory can take whole (Linux's pipe_read takes a
         // pipe buffer out only once it is copied); `more` bytes after them are copied anyway.

@@ -57,7 +57,8 @@ pub(super) fn file_stat(file: &OpenFile) -> stat {
         FileKind::Epoll(_)
         | FileKind::EventFd(_)
         | FileKind::TimerFd(_)
-        | FileKind::SignalFd(_) => stat {
+        | FileKind::SignalFd(_)
+        | FileKind::Inotify(_) => stat {
             st_mode: 0o600,
             st_nlink: 1,
             st_blksize: 4096,
