@@ -7,6 +7,10 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
+#include <sys/uio.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -121,5 +125,25 @@ int main(void)
     CHECK(syscall(SYS_eventfd2, 0, 8));
     CHECK(syscall(SYS_eventfd2, 0, 0x100));
     CHECK(syscall(SYS_eventfd, 7) >= 0);
+    printf("-- reads of nothing: read() asks the file, readv() of nothing does nothing\n");
+    {
+        char b[8];
+        struct iovec v = {b, 0};
+        int e = eventfd(1, 0), t = timerfd_create(CLOCK_MONOTONIC, 0), ep = epoll_create1(0);
+        sigset_t m;
+        sigemptyset(&m);
+        sigaddset(&m, SIGUSR1);
+        int s = signalfd(-1, &m, 0), p[2];
+        pipe(p);
+        CHECK(read(e, b, 0));
+        CHECK(read(t, b, 0));
+        CHECK(read(s, b, 0));
+        CHECK(read(ep, b, 0));
+        CHECK(read(p[0], b, 0));
+        CHECK(readv(e, &v, 1));
+        CHECK(readv(t, &v, 1));
+        CHECK(readv(ep, &v, 1));
+        CHECK(read(ep, b, 8));
+    }
     return 0;
 }

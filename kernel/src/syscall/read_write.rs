@@ -55,6 +55,9 @@ pub(crate) struct UserBufs {
     index: usize,
     offset: u64,
     total: usize,
+    /// An iovec array (readv, writev), not one buffer: a vectored call of nothing does nothing
+    /// (Linux's do_iter_read), where read() asks the file.
+    vectored: bool,
 }
 
 impl UserBufs {
@@ -73,6 +76,7 @@ impl UserBufs {
             index: 0,
             offset: 0,
             total: len as usize,
+            vectored: false,
         })
     }
 
@@ -92,6 +96,7 @@ impl UserBufs {
             index: 0,
             offset: 0,
             total,
+            vectored: true,
         })
     }
 
@@ -263,10 +268,19 @@ fn do_read(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult {
     if !file.readable {
         return Err(EBADF);
     }
-    // inotify answers a read of nothing itself: EINVAL with an event waiting (Linux's
-    // vfs_read calls inotify_read for zero bytes too).
-    if bufs.total == 0 && !matches!(file.kind, fs::FileKind::Inotify(_)) {
-        return Ok(0);
+    // A read() of nothing still asks the file (Linux's vfs_read): the counters (eventfd,
+    // timerfd, signalfd) want room for a whole record (EINVAL), epoll cannot be read (EINVAL),
+    // inotify answers itself (EINVAL with an event waiting); the rest read nothing. A readv of
+    // nothing does nothing.
+    if bufs.total == 0 {
+        use fs::FileKind::*;
+        match &file.kind {
+            Epoll(_) => return Err(EINVAL),
+            _ if bufs.vectored => return Ok(0),
+            EventFd(_) | TimerFd(_) | SignalFd(_) => return Err(EINVAL),
+            Inotify(_) => {}
+            _ => return Ok(0),
+        }
     }
     let start = start_pos(file, at, bufs.total)?;
     let stream = file.is_stream();
