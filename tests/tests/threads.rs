@@ -52,20 +52,9 @@ fn proc_task_directories_as_on_linux() {
 /// this kernel's /proc/meminfo lines).
 #[test]
 fn threads_leak_nothing() {
-    let Some(program) = build_c("threadleak", &["-pthread"]) else {
-        return;
-    };
-    let out = Boot::new("init=/bin/threadleak -- 1000")
-        .file(&program, "/bin/threadleak")
-        .run();
-    let _ = std::fs::remove_dir_all(program.parent().unwrap());
-    let output = program_output(&out.console);
-    assert!(
-        output.contains("5000 threads made and ended") && !output.contains("FAIL"),
-        "{}",
-        out.console
-    );
-    out.expect_status(0);
+    if let Some(out) = tests::boot_c("threadleak", &["-pthread"], &["1000"], |b| b) {
+        tests::expect_ok(&out, "5000 threads made and ended");
+    }
 }
 
 /// clone without CLONE_THREAD sharing signal actions (CLONE_SIGHAND), the working directory and

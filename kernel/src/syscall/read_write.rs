@@ -248,10 +248,11 @@ pub(super) fn kernel_buffer(len: usize) -> Result<Vec<u8>, Errno> {
     Ok(buf)
 }
 
-/// Where a transfer starts: `at` (pread, pwrite), or the file position, which then moves by what
-/// was transferred. Streams have no position. EINVAL when the transfer could pass the largest
-/// offset (Linux's rw_verify_area).
-fn start_pos(file: &OpenFile, at: Option<u64>, total: usize) -> Result<u64, Errno> {
+/// Where a transfer starts: `at` (pread, pwrite, an offset given to sendfile or splice), or the
+/// file position, which then moves by what was transferred. Streams have no position. EINVAL
+/// when the transfer could pass the largest offset, a negative offset included (Linux's
+/// rw_verify_area).
+pub(super) fn start_pos(file: &OpenFile, at: Option<u64>, total: usize) -> Result<u64, Errno> {
     if file.is_stream() {
         return Ok(0);
     }
@@ -260,6 +261,22 @@ fn start_pos(file: &OpenFile, at: Option<u64>, total: usize) -> Result<u64, Errn
         Some(end) if end <= i64::MAX as u64 => Ok(pos),
         _ => Err(EINVAL),
     }
+}
+
+/// After a transfer (sendfile, splice) that ended at `end`: an offset the caller gave at `ptr`
+/// goes back there (EFAULT if it cannot), else the file's position moves (not a stream's).
+pub(super) fn end_pos(
+    file: &OpenFile,
+    ptr: u64,
+    given: Option<i64>,
+    end: u64,
+) -> Result<(), Errno> {
+    match given {
+        Some(_) => uaccess::write_user(ptr, &(end as i64))?,
+        None if !file.is_stream() => file.set_pos(end),
+        None => {}
+    }
+    Ok(())
 }
 
 /// Linux's vfs_read/vfs_readv: reads into `bufs` at `at` or the file position. Returns the bytes
@@ -547,30 +564,17 @@ pub fn sys_sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResu
     if given.is_some() && input.is_stream() {
         return Err(ESPIPE);
     }
-    let pos = match given {
-        Some(pos) if pos < 0 => return Err(EINVAL),
-        Some(pos) => pos as u64,
-        None => input.pos(),
-    };
-    if (count as i64) < 0
-        || pos
-            .checked_add(count)
-            .is_none_or(|end| end > i64::MAX as u64)
-    {
+    if (count as i64) < 0 {
         return Err(EINVAL);
     }
+    let pos = start_pos(&input, given.map(|p| p as u64), count as usize)?;
     let count = count.min(MAX_RW_COUNT as u64) as usize;
     let output = fget(out_fd)?;
     if !output.writable {
         return Err(EBADF);
     }
     let done = splice_file(&input, pos, &output, count, false)?;
-    let end = pos + done as u64;
-    match given {
-        Some(_) => uaccess::write_user(offset, &(end as i64))?,
-        None if !input.is_stream() => input.set_pos(end),
-        None => {}
-    }
+    end_pos(&input, offset, given, pos + done as u64)?;
     Ok(done as u64)
 }
 
@@ -651,8 +655,8 @@ pub fn sys_copy_file_range(
     Ok(done as u64)
 }
 
-/// Copies `count` bytes of file data a page at a time (Linux's splice fallback of
-/// copy_file_range): the bytes copied, or the first error if none were.
+/// Copies `count` bytes of file data (Linux's splice fallback of copy_file_range): the bytes
+/// copied, or the first error if none were.
 fn copy_range(
     from: &Inode,
     pos_in: u64,
@@ -660,16 +664,41 @@ fn copy_range(
     pos_out: u64,
     count: usize,
 ) -> Result<usize, Errno> {
+    copy_pieces(
+        pos_in,
+        count,
+        |at, buf| Ok(from.read(at, buf)),
+        |done, buf| to.write(Some(pos_out + done as u64), buf).map(|(w, _)| w),
+    )
+}
+
+/// The loop of sendfile, splice from a file and copy_file_range (Linux's
+/// splice_direct_to_actor): reads `count` bytes from `pos` on, a piece ending at each page
+/// boundary of the input, and hands each to `write` with the bytes done before it. Stops at
+/// the input's end or a short write; an error ends the copy, and is the answer if nothing was
+/// copied.
+fn copy_pieces(
+    pos: u64,
+    count: usize,
+    mut read: impl FnMut(u64, &mut [u8]) -> Result<usize, Errno>,
+    mut write: impl FnMut(usize, &[u8]) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
     let mut chunk = kernel_buffer(count.min(CHUNK))?;
     let mut done = 0usize;
     while done < count {
-        let want = (count - done).min(CHUNK);
-        let n = from.read(pos_in + done as u64, &mut chunk[..want]);
+        let at = pos + done as u64;
+        let to_page_end = CHUNK - (at % CHUNK as u64) as usize;
+        let want = (count - done).min(to_page_end);
+        let n = match read(at, &mut chunk[..want]) {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
         if n == 0 {
             break;
         }
-        let written = match to.write(Some(pos_out + done as u64), &chunk[..n]) {
-            Ok((w, _)) => w,
+        let written = match write(done, &chunk[..n]) {
+            Ok(w) => w,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
@@ -697,37 +726,17 @@ pub(super) fn splice_file(
         pipe.wait_for_space(nonblock || output.nonblock())?;
     }
     let out_start = output.pos();
-    let mut chunk = kernel_buffer(count.min(CHUNK))?;
-    let mut done = 0usize;
-    while done < count {
-        let at = pos + done as u64;
-        let to_page_end = CHUNK - (at % CHUNK as u64) as usize;
-        let want = (count - done).min(to_page_end);
-        let n = match input.read_at(at, &mut chunk[..want]) {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        if n == 0 {
-            break;
-        }
-        let written = match pipe {
-            Some(pipe) => pipe.splice_page(&chunk[..n]),
+    let done = copy_pieces(
+        pos,
+        count,
+        |at, buf| input.read_at(at, buf),
+        |done, buf| match pipe {
+            Some(pipe) => pipe.splice_page(buf),
             None => output
-                .write_at(out_start + done as u64, &chunk[..n])
+                .write_at(out_start + done as u64, buf)
                 .map(|(n, _)| n),
-        };
-        let written = match written {
-            Ok(w) => w,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        done += written;
-        if written < n {
-            break;
-        }
-        crate::sched::cond_resched();
-    }
+        },
+    )?;
     if !output.is_stream() {
         output.set_pos(out_start + done as u64);
     }

@@ -8,7 +8,7 @@ use abi::fcntl::O_APPEND;
 use super::{
     SysResult,
     errno::*,
-    read_write::{UserBufs, fget, kernel_buffer, splice_file},
+    read_write::{UserBufs, end_pos, fget, kernel_buffer, splice_file, start_pos},
 };
 use crate::{
     arch::uaccess,
@@ -77,54 +77,24 @@ pub fn sys_splice(
             if output.flags() & O_APPEND != 0 {
                 return Err(EINVAL);
             }
-            let pos = start(&output, given_out, len)?;
+            let pos = start_pos(&output, given_out.map(|p| p as u64), len)?;
             let nonblock = nonblock || input.nonblock();
             let done = splice_from_pipe(pipe, &output, pos, len, nonblock)?;
-            finish(&output, off_out, given_out, pos + done as u64)?;
+            end_pos(&output, off_out, given_out, pos + done as u64)?;
             Ok(done as u64)
         }
         (None, Some(_)) => {
             if given_in.is_some() && input.is_stream() {
                 return Err(EINVAL);
             }
-            let pos = start(&input, given_in, len)?;
+            let pos = start_pos(&input, given_in.map(|p| p as u64), len)?;
             let done = splice_file(&input, pos, &output, len, nonblock)?;
             // splice_file moved nothing of the input's own: the offset or position moves here.
-            finish(&input, off_in, given_in, pos + done as u64)?;
+            end_pos(&input, off_in, given_in, pos + done as u64)?;
             Ok(done as u64)
         }
         (None, None) => Err(EINVAL),
     }
-}
-
-/// Where a transfer of `len` bytes on `file` starts: the offset given, else the file's
-/// position (0 for a stream). EINVAL for a negative offset or one the transfer would carry past
-/// the largest file offset (Linux's rw_verify_area).
-fn start(file: &OpenFile, given: Option<i64>, len: usize) -> Result<u64, Errno> {
-    let pos = match given {
-        Some(pos) if pos < 0 => return Err(EINVAL),
-        Some(pos) => pos as u64,
-        None if file.is_stream() => return Ok(0),
-        None => file.pos(),
-    };
-    if pos
-        .checked_add(len as u64)
-        .is_none_or(|end| end > i64::MAX as u64)
-    {
-        return Err(EINVAL);
-    }
-    Ok(pos)
-}
-
-/// After a transfer that ended at `end`: the offset goes back to the caller (EFAULT if it
-/// cannot), or the file's position moves (not a stream's).
-fn finish(file: &OpenFile, ptr: u64, given: Option<i64>, end: u64) -> Result<(), Errno> {
-    match given {
-        Some(_) => uaccess::write_user(ptr, &(end as i64))?,
-        None if !file.is_stream() => file.set_pos(end),
-        None => {}
-    }
-    Ok(())
 }
 
 /// A pipe's data into a file or socket (Linux's iter_file_splice_write): waits for data (0 at
