@@ -52,7 +52,7 @@ fn flock_as_on_linux() {
         &output,
         &[
             "flock(b, LOCK_EX | LOCK_NB): -1 EAGAIN",
-            "parent: unlocking\nflock(a, LOCK_UN): 0\nchild: got the shared lock after the parent's unlock",
+            "parent: unlocking\nchild: got the shared lock after the parent's unlock\nflock(a, LOCK_UN) after the child: 0\nchild exited 0",
         ],
     );
 }
