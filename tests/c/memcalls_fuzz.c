@@ -2,7 +2,9 @@
  * (shmget, shmat, shmdt, shmctl), POSIX timers (timer_create, timer_settime, timer_gettime,
  * timer_getoverrun, timer_delete, with periodic timers down to 1 ns), fallocate on a memfd,
  * splice, tee, vmsplice and copy_file_range between a pipe and the memfd,
- * process_vm_readv and process_vm_writev on this process and a child, and /proc/self/pagemap,
+ * process_vm_readv and process_vm_writev on this process and a child, /proc/self/pagemap, and
+ * /proc/PID/mem of this process (read) and the child (read and written, forced into read-only,
+ * PROT_NONE, file and huge-page areas),
  * each with random flags, sizes, addresses and ids, good and bad pointers. Nothing may crash or
  * hang the kernel, and after each round (everything deleted, removed, closed) the memory must
  * be back where the second round left it. */
@@ -252,23 +254,74 @@ static void pagemap_op(int fd)
     pread(fd, buf, length_for(buf, below(4) ? below(512) : number()), (off_t)offset);
 }
 
+/* Areas of every kind for /proc/PID/mem to reach, made before the child is forked so that it
+ * shares them copy-on-write: PROT_NONE (part written first), read-only anonymous, private and
+ * shared read-only views of the memfd, and 4 MiB that huge pages may back. */
+#define REGIONS 5
+static char *regions[REGIONS];
+static const size_t region_len[REGIONS] = {8 * 4096, 8 * 4096, 8 * 4096, 8 * 4096, 4 << 20};
+
+static void make_regions(void)
+{
+    int anon = MAP_PRIVATE | MAP_ANONYMOUS;
+    regions[0] = mmap(NULL, region_len[0], PROT_READ | PROT_WRITE, anon, -1, 0);
+    memset(regions[0], 1, 3 * 4096);
+    mprotect(regions[0], region_len[0], PROT_NONE);
+    regions[1] = mmap(NULL, region_len[1], PROT_READ, anon, -1, 0);
+    ftruncate(memfd, region_len[2]);
+    regions[2] = mmap(NULL, region_len[2], PROT_READ, MAP_PRIVATE, memfd, 0);
+    regions[3] = mmap(NULL, region_len[3], PROT_READ, MAP_SHARED, memfd, 0);
+    regions[4] = mmap(NULL, region_len[4], PROT_READ | PROT_WRITE, anon, -1, 0);
+    madvise(regions[4], region_len[4], MADV_HUGEPAGE);
+    memset(regions[4] + (2 << 20), 2, 4096);
+}
+
+/* /proc/PID/mem: reads from this process or the child, writes to the child only (what it holds
+ * does not matter: it only waits to be killed), at an address in a region or anywhere. */
+static void procmem_op(int self, int child)
+{
+    int r = below(REGIONS);
+    uint64_t addr = below(4) ? (uintptr_t)regions[r] + below(region_len[r] + 4096) : number();
+    void *buf = pointer();
+    size_t len = length_for(buf, below(4) ? below(3 * 4096) : number());
+    switch (below(4)) {
+    case 0: pread(self, buf, len, (off_t)addr); break;
+    case 1: pread(child, buf, len, (off_t)addr); break;
+    case 2: pwrite(child, buf, len, (off_t)addr); break;
+    default:
+        lseek(child, (off_t)addr, below(2) ? SEEK_SET : SEEK_CUR);
+        if (below(2))
+            read(child, buf, len);
+        else
+            write(child, buf, len);
+    }
+    if (below(64) == 0)
+        mprotect(regions[1], region_len[1], below(2) ? PROT_NONE : PROT_READ);
+}
+
 static void round_of_calls(int calls)
 {
     memfd = memfd_create("fuzz", MFD_ALLOW_SEALING);
     pipe2(pipes, O_NONBLOCK);
     int pagemap = open("/proc/self/pagemap", O_RDONLY);
+    make_regions();
     pid_t child = fork();
     if (child == 0) {
         for (;;)
             pause();
     }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", child);
+    int self_mem = open("/proc/self/mem", O_RDONLY);
+    int child_mem = open(path, O_RDWR);
     for (int i = 0; i < calls; i++) {
-        switch (below(6)) {
+        switch (below(7)) {
         case 0: shm_op(); break;
         case 1: timer_op(); break;
         case 2: fallocate_op(); break;
         case 3: process_vm_op(child); break;
         case 4: splice_op(); break;
+        case 5: procmem_op(self_mem, child_mem); break;
         default: pagemap_op(pagemap); break;
         }
     }
@@ -292,6 +345,10 @@ static void round_of_calls(int calls)
     waitpid(child, NULL, 0);
     close(memfd);
     close(pagemap);
+    close(self_mem);
+    close(child_mem);
+    for (int i = 0; i < REGIONS; i++)
+        munmap(regions[i], region_len[i]);
     close(pipes[0]);
     close(pipes[1]);
     /* Signals the timers left pending. */

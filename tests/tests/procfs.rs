@@ -1,6 +1,7 @@
 //! The /proc files ps, top, free and pmap read (tests/c/procfiles.c): stat, statm, comm, cmdline,
 //! environ of a process and of a zombie, and uptime, loadavg, stat, version, cpuinfo, checked the
-//! same way here and on Linux; and /proc/PID/pagemap (tests/c/pagemap.c).
+//! same way here and on Linux; /proc/PID/pagemap (tests/c/pagemap.c) and /proc/PID/mem
+//! (tests/c/procmem.c).
 
 use tests::c_differential;
 
@@ -35,6 +36,29 @@ fn pagemap_as_on_linux() {
             "same frame: 1",
             "frames differ: 1",
             "shared, mapped twice         PF-- frame",
+        ],
+    );
+}
+
+/// /proc/PID/mem: reads and writes at the file position's address, forced into read-only data,
+/// text, private file and PROT_NONE areas (copy-on-write, rights unchanged), refused for a shared
+/// read-only mapping, EIO at unmapped addresses, unsigned positions (EOVERFLOW, EINVAL), another
+/// process's memory with copy-on-write after fork, a zombie (ESRCH) and a reaped process (0),
+/// and EACCES without the right to trace (tests/c/procmem.c against Linux).
+#[test]
+fn proc_mem_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("procmem", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "patched the text: 1, answer() now 43",
+            "rights before r--p after r--p",
+            "pwrite(mem, \"X\", 1, (off_t)(uintptr_t)shared): -1 EIO",
+            "after mprotect: HIDden new",
+            "child's hidden page: childt's secret",
+            "open of a zombie's mem: -1 ESRCH",
         ],
     );
 }

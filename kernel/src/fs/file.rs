@@ -12,6 +12,7 @@ use super::{
     dev::Device,
     inotify,
     pipe::{Pipe, PipeEnd},
+    procfs::{self, ProcFile},
 };
 use crate::{
     sched::WaitQueue,
@@ -37,11 +38,8 @@ pub enum FileKind {
     Dir(Arc<Inode>),
     /// A character device of /dev.
     Device(Device, Arc<Inode>),
-    /// A /proc file and its text, produced at the first read.
-    Proc(
-        super::procfs::ProcFile,
-        IrqMutex<Option<alloc::vec::Vec<u8>>>,
-    ),
+    /// A /proc file and what it keeps while open (its text, /proc/PID/mem's address space).
+    Proc(super::procfs::ProcFile, super::procfs::ProcPrivate),
     /// One end of a pipe (fstat: [`super::pipe::PIPE_MODE`]).
     Pipe(PipeEnd),
     /// An epoll instance (an anonymous inode, "anon_inode:[eventpoll]").
@@ -134,11 +132,12 @@ impl OpenFile {
                 Ok(n)
             }
             FileKind::Device(device, _) => Ok(device.read(buf)),
-            FileKind::Proc(super::procfs::ProcFile::Pagemap(pid), _) => {
-                super::procfs::pagemap_read(*pid, pos, buf)
+            FileKind::Proc(ProcFile::Pagemap(pid), _) => procfs::pagemap_read(*pid, pos, buf),
+            FileKind::Proc(ProcFile::Mem(_), private) => {
+                procfs::mem_rw(&private.mm, pos, procfs::MemBuf::Read(buf))
             }
-            FileKind::Proc(file, text) => {
-                let mut text = text.lock();
+            FileKind::Proc(file, private) => {
+                let mut text = private.text.lock();
                 if text.is_none() {
                     *text = Some(file.render()?);
                 }
@@ -187,6 +186,10 @@ impl OpenFile {
                 Ok(written)
             }
             FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
+            FileKind::Proc(ProcFile::Mem(_), private) => {
+                let n = procfs::mem_rw(&private.mm, pos, procfs::MemBuf::Write(buf))?;
+                Ok((n, pos + n as u64))
+            }
             FileKind::Proc(file, _) => Ok((file.write(buf)?, pos)),
             FileKind::EventFd(efd) => Ok((efd.write(buf, self.nonblock())?, pos)),
             // What sendfile gives a socket: a send of these bytes.
@@ -298,6 +301,7 @@ impl OpenFile {
                 return Ok(self.pos());
             }
             FileKind::Regular(inode) => Some(inode.size()),
+            FileKind::Proc(ProcFile::Mem(_), _) => return self.mem_lseek(offset, whence),
             FileKind::Dir(_) | FileKind::Proc(..) => None,
         };
         let pos = self.pos() as i64;
@@ -314,6 +318,23 @@ impl OpenFile {
             Some(new) if new >= 0 => Ok(new as u64),
             _ => Err(EINVAL),
         }
+    }
+
+    /// lseek on /proc/PID/mem (Linux's mem_lseek): the position is an address, any of the 2^64
+    /// (FMODE_UNSIGNED_OFFSET), moved by SEEK_SET or SEEK_CUR (wrapping); the rest is EINVAL.
+    fn mem_lseek(&self, offset: i64, whence: u64) -> Result<u64, Errno> {
+        use abi::fcntl::{SEEK_CUR, SEEK_SET};
+        match whence {
+            SEEK_SET => Ok(offset as u64),
+            SEEK_CUR => Ok(self.pos().wrapping_add(offset as u64)),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Whether the file's positions are unsigned (Linux's FMODE_UNSIGNED_OFFSET): /proc/PID/mem,
+    /// whose positions are addresses, kernel ones included.
+    pub fn unsigned_offsets(&self) -> bool {
+        matches!(self.kind, FileKind::Proc(ProcFile::Mem(_), _))
     }
 
     /// The inode behind the file, if it has one (fstat, fchdir, ftruncate...).

@@ -217,17 +217,20 @@ pub fn render_args(process: &Process, environ: bool) -> Result<Vec<u8>, Errno> {
     let Some(mm) = process.mm() else {
         return Ok(Vec::new());
     };
-    let inner = mm.lock();
-    let (start, end) = if environ {
-        (inner.layout.env_start, inner.layout.env_end)
-    } else {
-        (inner.layout.arg_start, inner.layout.arg_end)
+    let (start, end) = {
+        let layout = &mm.lock().layout;
+        if environ {
+            (layout.env_start, layout.env_end)
+        } else {
+            (layout.arg_start, layout.arg_end)
+        }
     };
     let len = end.saturating_sub(start).min(1 << 20) as usize;
     let mut bytes = Vec::new();
     bytes.try_reserve_exact(len).map_err(|_| ENOMEM)?;
     bytes.resize(len, 0);
-    let n = inner.read_remote(start, &mut bytes);
+    // Linux's get_mm_cmdline: access_remote_vm without FOLL_FORCE.
+    let n = crate::mm::gup::access_remote_read(&mm, start, &mut bytes, false);
     bytes.truncate(n);
     Ok(bytes)
 }

@@ -17,7 +17,12 @@
 //! | /proc/self | a symbolic link to /proc/PID of the process looking |
 //! | /proc/meminfo | MemTotal, MemFree, and what the kernel keeps (page cache, heap, page tables) |
 
-use alloc::{format, string::String, sync::Arc, vec::Vec};
+use alloc::{
+    format,
+    string::String,
+    sync::{Arc, Weak},
+    vec::Vec,
+};
 use core::fmt::Write;
 
 use abi::{
@@ -30,7 +35,7 @@ use super::{
     inode::{InodeKind, PROC_DEV, SYSFS_DEV},
 };
 use crate::{
-    mm::frame,
+    mm::{frame, gup, mm_struct::Mm},
     process::{self, Pid},
     sync::IrqMutex,
     syscall::errno::*,
@@ -53,6 +58,8 @@ pub enum ProcFile {
     Environ(Pid),
     /// /proc/PID/pagemap: binary, read at any position ([`pagemap_read`]).
     Pagemap(Pid),
+    /// /proc/PID/mem: the process's memory at the file position's address ([`mem_rw`]).
+    Mem(Pid),
     /// /proc/PID/task/TID/{stat,status,comm}: one thread's view.
     TaskStat(Pid, Tid),
     TaskStatus(Pid, Tid),
@@ -116,7 +123,7 @@ pub enum ProcNode {
 }
 
 /// The files of /proc/PID, with their d_type, in the order Linux lists them.
-const PID_ENTRIES: [(&str, u8); 16] = [
+const PID_ENTRIES: [(&str, u8); 17] = [
     ("task", DT_DIR),
     ("fd", DT_DIR),
     ("environ", DT_REG),
@@ -125,6 +132,7 @@ const PID_ENTRIES: [(&str, u8); 16] = [
     ("stat", DT_REG),
     ("statm", DT_REG),
     ("maps", DT_REG),
+    ("mem", DT_REG),
     ("smaps", DT_REG),
     ("smaps_rollup", DT_REG),
     ("pagemap", DT_REG),
@@ -137,7 +145,7 @@ const PID_ENTRIES: [(&str, u8); 16] = [
 
 /// The files of /proc/PID/task/TID, in the order Linux lists them (tid_base_stuff): the same as
 /// the process's, less the process-wide ones.
-const TASK_ENTRIES: [(&str, u8); 10] = [
+const TASK_ENTRIES: [(&str, u8); 11] = [
     ("environ", DT_REG),
     ("status", DT_REG),
     ("comm", DT_REG),
@@ -145,6 +153,7 @@ const TASK_ENTRIES: [(&str, u8); 10] = [
     ("stat", DT_REG),
     ("statm", DT_REG),
     ("maps", DT_REG),
+    ("mem", DT_REG),
     ("exe", DT_LNK),
     ("smaps", DT_REG),
     ("smaps_rollup", DT_REG),
@@ -176,6 +185,7 @@ fn pid_file(pid: Pid, name: &str) -> Option<ProcFile> {
         "cmdline" => ProcFile::Cmdline(pid),
         "environ" => ProcFile::Environ(pid),
         "pagemap" => ProcFile::Pagemap(pid),
+        "mem" => ProcFile::Mem(pid),
         _ => return None,
     })
 }
@@ -511,17 +521,71 @@ fn file_path(file: &OpenFile) -> Result<Vec<u8>, Errno> {
     })
 }
 
-/// Opens a /proc file (`flags` as open's). The text is produced at the first read, as Linux's
-/// seq_file does, so it shows the state after everything the program did between open and read.
-/// Only the sysctls may be opened for writing, by root.
+/// What an open /proc file keeps (Linux's file->private_data).
+pub struct ProcPrivate {
+    /// The text, produced at the first read, as Linux's seq_file does, so it shows the state
+    /// after everything the program did between open and read.
+    pub text: IrqMutex<Option<Vec<u8>>>,
+    /// /proc/PID/mem's address space, taken at open (Linux's proc_mem_open): reads and writes
+    /// reach it even after the process's execve, and find nothing once it is gone.
+    pub mm: Weak<Mm>,
+}
+
+/// Opens a /proc file (`flags` as open's). Only the sysctls may be opened for writing, by root,
+/// and /proc/PID/mem, which needs the right to trace the process, for reading too (EACCES).
 pub fn open(file: ProcFile, flags: u64) -> Result<Arc<OpenFile>, Errno> {
-    if flags & abi::fcntl::O_ACCMODE != abi::fcntl::O_RDONLY {
+    let mut mm = Weak::new();
+    if let ProcFile::Mem(pid) = file {
+        mm = mem_open(pid)?;
+    } else if flags & abi::fcntl::O_ACCMODE != abi::fcntl::O_RDONLY {
         let root = thread::current_process().is_some_and(|p| p.cred.lock().uid.fs == 0);
         if !file.is_setting() || !root {
             return Err(EACCES);
         }
     }
-    OpenFile::new(FileKind::Proc(file, IrqMutex::new(None)), flags)
+    let private = ProcPrivate {
+        text: IrqMutex::new(None),
+        mm,
+    };
+    OpenFile::new(FileKind::Proc(file, private), flags)
+}
+
+/// The address space an open of /proc/PID/mem binds (Linux's mm_access with
+/// PTRACE_MODE_ATTACH_FSCREDS): ESRCH for a process without memory (a zombie), EACCES without
+/// the right to trace the process.
+fn mem_open(pid: Pid) -> Result<Weak<Mm>, Errno> {
+    use crate::process::cred::{PtraceCreds, ptrace_may_access};
+    let target = process::find(pid).ok_or(ESRCH)?;
+    let mm = target.mm().ok_or(ESRCH)?;
+    let me = thread::current_process().ok_or(ESRCH)?;
+    if !ptrace_may_access(&me, &target, PtraceCreds::Fs) {
+        return Err(EACCES);
+    }
+    Ok(Arc::downgrade(&mm))
+}
+
+/// Reads (`write` false) or writes /proc/PID/mem at `pos`, the address (Linux's mem_rw): with
+/// FOLL_FORCE, so read-only text can be written and PROT_NONE memory read, as a debugger does.
+/// The bytes reached until the first page that cannot be; EIO if none could be; 0 once the
+/// address space is gone.
+pub fn mem_rw(mm: &Weak<Mm>, pos: u64, buf: MemBuf) -> Result<usize, Errno> {
+    let Some(mm) = mm.upgrade() else {
+        return Ok(0);
+    };
+    let done = match buf {
+        MemBuf::Read(buf) => gup::access_remote_read(&mm, pos, buf, true),
+        MemBuf::Write(buf) => gup::access_remote_write(&mm, pos, buf),
+    };
+    if done == 0 {
+        return Err(EIO);
+    }
+    Ok(done)
+}
+
+/// The buffer of a /proc/PID/mem read or write.
+pub enum MemBuf<'a> {
+    Read(&'a mut [u8]),
+    Write(&'a [u8]),
 }
 
 impl ProcFile {
@@ -538,7 +602,9 @@ impl ProcFile {
             | ProcFile::Statm(pid)
             | ProcFile::Comm(pid)
             | ProcFile::Cmdline(pid)
-            | ProcFile::Environ(pid) => Some((pid, None)),
+            | ProcFile::Environ(pid)
+            | ProcFile::Pagemap(pid)
+            | ProcFile::Mem(pid) => Some((pid, None)),
             ProcFile::TaskStat(pid, tid)
             | ProcFile::TaskStatus(pid, tid)
             | ProcFile::TaskComm(pid, tid) => Some((pid, Some(tid))),
@@ -561,6 +627,8 @@ impl ProcFile {
             _ if self.is_setting() => 0o644,
             // Linux's REG("pagemap", S_IRUSR, ...): physical addresses are the owner's business.
             ProcFile::Pagemap(_) => 0o400,
+            // Linux's REG("mem", S_IRUSR|S_IWUSR, ...).
+            ProcFile::Mem(_) => 0o600,
             _ => 0o444,
         }
     }
@@ -671,10 +739,11 @@ impl ProcFile {
             | ProcFile::Comm(_)
             | ProcFile::Cmdline(_)
             | ProcFile::Environ(_)
-            | ProcFile::Pagemap(_)
             | ProcFile::TaskStat(..)
             | ProcFile::TaskStatus(..)
             | ProcFile::TaskComm(..) => {}
+            // Read at a position, not rendered (see `OpenFile::read_at`).
+            ProcFile::Pagemap(_) | ProcFile::Mem(_) => return Ok(alloc::vec::Vec::new()),
         }
         let Some((pid, tid)) = self.owner() else {
             return Ok(alloc::vec::Vec::new());

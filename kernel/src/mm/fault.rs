@@ -19,7 +19,8 @@ use x86_64::VirtAddr;
 use super::{
     frame::{self, Frame, PageFlags},
     layout::{PAGE_SIZE, page_down},
-    mm_struct::{MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, pte_flags},
+    mm_struct::{MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags},
+    mprotect::mk_pte,
     paging::PteFlags,
     vm_object::{PageError, VmFile},
 };
@@ -72,16 +73,16 @@ pub enum FaultOutcome {
 }
 
 /// What the fault path needs to know about the VMA (copied out so the tree is not borrowed).
-struct Area {
+pub(super) struct Area {
     start: u64,
     end: u64,
-    flags: VmFlags,
+    pub(super) flags: VmFlags,
     file: Option<VmFile>,
     pgoff: u64,
 }
 
 impl Area {
-    fn of(vma: &vma::Vma<VmFile>) -> Area {
+    pub(super) fn of(vma: &vma::Vma<VmFile>) -> Area {
         Area {
             start: vma.start(),
             end: vma.end(),
@@ -89,6 +90,15 @@ impl Area {
             file: vma.file().cloned(),
             pgoff: vma.pgoff(),
         }
+    }
+
+    /// The file and page offset behind `addr`, for an area that maps a file.
+    pub(super) fn file_page(&self, addr: u64) -> Option<(&VmFile, u64)> {
+        let file = self.file.as_ref()?;
+        Some((
+            file,
+            self.pgoff + (page_down(addr) - self.start) / PAGE_SIZE,
+        ))
     }
 }
 
@@ -105,7 +115,6 @@ impl MmInner {
     /// Resolves a fault at `addr`. Linux's handle_mm_fault, including the stack expansion of
     /// lock_mm_and_find_vma.
     pub fn handle_fault(&mut self, addr: u64, access: Access) -> Result<FaultOutcome, FaultError> {
-        let page = page_down(addr);
         let area = self.find_area(addr)?;
         let allowed = match access {
             Access::Write => area.flags.contains(VmFlags::WRITE),
@@ -117,6 +126,21 @@ impl MmInner {
         if !allowed {
             return Err(FaultError::Protection);
         }
+        self.handle_mm_fault(addr, access, &area)
+    }
+
+    /// Brings the page at `addr` in for `access` once the area's rights are settled: by the
+    /// fault path above, or by get_user_pages with FOLL_FORCE ([`super::gup`]), which may write
+    /// to a private area without VM_WRITE. Such a write copies the page as any write to a
+    /// private page does, but the entry stays read-only ([`mk_pte`]), so the owner's own writes
+    /// still fault.
+    pub(super) fn handle_mm_fault(
+        &mut self,
+        addr: u64,
+        access: Access,
+        area: &Area,
+    ) -> Result<FaultOutcome, FaultError> {
+        let page = page_down(addr);
         self.counters.faults += 1;
         let va = VirtAddr::new(page);
         match self.pt.lookup(va) {
@@ -128,9 +152,9 @@ impl MmInner {
                         }
                         // Split: the small page at `addr` is now a PTE of its own.
                         let (frame, _) = self.pt.lookup(va).ok_or(FaultError::NoMapping)?;
-                        return self.do_wp_page(page, frame, &area);
+                        return self.do_wp_page(page, frame, area);
                     }
-                    self.do_wp_page(page, frame, &area)
+                    self.do_wp_page(page, frame, area)
                 } else {
                     // Nothing to do: the PTE permits the access already.
                     x86_64::instructions::tlb::flush(va);
@@ -138,14 +162,14 @@ impl MmInner {
                 }
             }
             None => match &area.file {
-                None if access == Access::Write => {
+                None if access == Access::Write && area.flags.contains(VmFlags::WRITE) => {
                     match self.do_huge_pmd_anonymous_page(addr, area.start, area.end, area.flags) {
                         Some(outcome) => Ok(outcome),
-                        None => self.do_anonymous_page(page, access, &area),
+                        None => self.do_anonymous_page(page, access, area),
                     }
                 }
-                None => self.do_anonymous_page(page, access, &area),
-                Some(file) => self.do_file_page(page, access, &area, file.clone()),
+                None => self.do_anonymous_page(page, access, area),
+                Some(file) => self.do_file_page(page, access, area, file.clone()),
             },
         }
     }
@@ -173,7 +197,8 @@ impl MmInner {
         Ok(Area::of(self.vmas.find(addr).ok_or(FaultError::NoMapping)?))
     }
 
-    /// Maps `frame` at `page` with the area's rights (writable only if `writable`), and counts it.
+    /// Maps `frame` at `page` with the area's rights (writable only if `writable` and the area
+    /// allows writes; not present in an inaccessible area, see [`mk_pte`]), and counts it.
     /// On failure (no memory for a page table) the frame's reference is dropped.
     fn map_new(
         &mut self,
@@ -184,7 +209,7 @@ impl MmInner {
     ) -> Result<(), FaultError> {
         let flags = frame.page().flags();
         self.pt
-            .map(VirtAddr::new(page), frame, pte_flags(vm, writable))
+            .map_raw(VirtAddr::new(page), frame, mk_pte(vm, writable))
             .map_err(|_| FaultError::OutOfMemory)?;
         self.counters.add_page(flags);
         Ok(())
@@ -238,13 +263,15 @@ impl MmInner {
         copy.copy_from(cached.phys());
         drop(cached);
         copy.page().set_flags(PageFlags::ANON);
-        self.map_new(page, copy, area.flags, true)?;
+        self.map_new(page, copy, area.flags, area.flags.contains(VmFlags::WRITE))?;
         self.counters.cow_copies += 1;
         Ok(FaultOutcome::FileCopy)
     }
 
-    /// do_wp_page: a write to a present, read-only page of a writable area.
-    fn do_wp_page(
+    /// do_wp_page: a write to a present, read-only page of a writable area, or a write forced
+    /// into a private area without VM_WRITE (see [`super::gup`]), where the copy's entry stays
+    /// read-only, or not present in an inaccessible area.
+    pub(super) fn do_wp_page(
         &mut self,
         page: u64,
         old: x86_64::structures::paging::PhysFrame,
@@ -261,7 +288,7 @@ impl MmInner {
                 file.0
                     .mark_dirty(area.pgoff + (page - area.start) / PAGE_SIZE);
             }
-            self.pt.set_flags(va, pte_flags(area.flags, true));
+            self.pt.set_flags(va, mk_pte(area.flags, true));
             if !shared {
                 self.counters.cow_reuses += 1;
             }
@@ -281,7 +308,7 @@ impl MmInner {
         new.page().set_flags(PageFlags::ANON);
         let (replaced, _) = self
             .pt
-            .replace(va, new, pte_flags(area.flags, true))
+            .replace(va, new, mk_pte(area.flags, true))
             .ok_or(FaultError::NoMapping)?;
         self.counters.add_page(PageFlags::ANON);
         self.counters.remove_page(old_flags);

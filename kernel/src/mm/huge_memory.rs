@@ -187,7 +187,8 @@ impl MmInner {
         let head = small - (addr - haddr) / PAGE_SIZE;
         // The huge page must lie inside this one area (areas' edges split huge pages, so it does).
         if huge_range_at(addr, start, end).is_some() && frame::huge_is_exclusive(head) {
-            self.pt.set_huge_flags(haddr, pte_flags(flags, true));
+            self.pt
+                .set_huge_flags(haddr, super::mprotect::mk_pte(flags, true));
             self.counters.cow_reuses += 1;
             return true;
         }

@@ -82,11 +82,19 @@ impl MmInner {
 /// The PTE flags of an already-mapped page under an area's (new) rights; `exclusive` if it is
 /// anonymous memory this process alone maps.
 fn pte_for_page(vm: VmFlags, exclusive: bool) -> PteFlags {
+    // Writable in place only if writes cannot be seen by anyone else: a shared area, or an anonymous
+    // page this process alone maps. Otherwise stay read-only and let copy-on-write decide.
+    mk_pte(vm, vm.contains(VmFlags::MAYSHARE) || exclusive)
+}
+
+/// The entry of a page in an area with rights `vm` (Linux's vm_page_prot, with maybe_mkwrite's
+/// rule): writable if `writable` and the area allows writes (a write forced through
+/// /proc/PID/mem into a read-only private area leaves the entry read-only); in an inaccessible
+/// area not present but keeping its frame ([`PTE_PROTNONE`]), so that a page brought in there
+/// stays out of its owner's reach.
+pub fn mk_pte(vm: VmFlags, writable: bool) -> PteFlags {
     if !vm.intersects(VmFlags::READ | VmFlags::WRITE | VmFlags::EXEC) {
         return (pte_flags(vm, false) - PteFlags::PRESENT) | PTE_PROTNONE;
     }
-    // Writable in place only if writes cannot be seen by anyone else: a shared area, or an anonymous
-    // page this process alone maps. Otherwise stay read-only and let copy-on-write decide.
-    let writable = vm.contains(VmFlags::WRITE) && (vm.contains(VmFlags::MAYSHARE) || exclusive);
-    pte_flags(vm, writable)
+    pte_flags(vm, writable && vm.contains(VmFlags::WRITE))
 }

@@ -719,9 +719,9 @@ impl AddressSpace {
         }
     }
 
-    /// Replaces the PTE of a mapped page (frame and flags); returns the old frame's reference and
-    /// flags. Flushes the TLB entry. If nothing is mapped there, `frame` is dropped and None
-    /// returned.
+    /// Replaces the PTE of a page that holds a frame, present or PROT_NONE (frame and flags,
+    /// exactly these: PRESENT or not); returns the old frame's reference and flags. Flushes the
+    /// TLB entry. If nothing is mapped there, `frame` is dropped and None returned.
     pub fn replace(
         &mut self,
         va: VirtAddr,
@@ -730,9 +730,12 @@ impl AddressSpace {
     ) -> Option<(Frame, PteFlags)> {
         // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
         let entry = unsafe { leaf(self.pml4, va.as_u64(), false) }.ok()??;
-        let old = entry.frame().ok()?;
+        if entry.is_unused() {
+            return None;
+        }
+        let old = PhysFrame::containing_address(entry.addr());
         let old_flags = entry.flags();
-        entry.set_frame(frame.into_raw(), flags | PteFlags::PRESENT);
+        entry.set_addr(frame.into_raw().start_address(), flags);
         self.flush_page(va);
         // SAFETY: the entry held this reference and now holds another frame.
         Some((unsafe { Frame::from_raw(old) }, old_flags))

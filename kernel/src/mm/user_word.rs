@@ -48,38 +48,3 @@ impl MmInner {
         self.handle_fault(uaddr, access).map(|_| ())
     }
 }
-
-impl MmInner {
-    /// Copies user memory at `addr` of this address space into `buf` through the page tables,
-    /// without faulting (Linux's access_remote_vm, for /proc/PID/cmdline and environ, which read
-    /// another process's memory). Stops at the first page that is not present; returns the bytes
-    /// copied.
-    pub fn read_remote(&self, addr: u64, buf: &mut [u8]) -> usize {
-        let mut done = 0usize;
-        while done < buf.len() {
-            let Some(at) = addr.checked_add(done as u64) else {
-                break;
-            };
-            if at >= super::layout::TASK_SIZE {
-                break;
-            }
-            let Some((phys, flags)) = self.pt.translate(VirtAddr::new(at)) else {
-                break;
-            };
-            if !flags.contains(PteFlags::PRESENT | PteFlags::USER_ACCESSIBLE) {
-                break;
-            }
-            let in_page = (super::layout::PAGE_SIZE - at % super::layout::PAGE_SIZE) as usize;
-            let n = in_page.min(buf.len() - done);
-            // SAFETY: the frame is mapped in this address space (so it is live), the kernel sees all
-            // physical memory at PHYS_OFFSET, and the range stays within its page. The bytes may
-            // change under a running owner: they are copied as plain bytes, which any value is.
-            let src = unsafe {
-                core::slice::from_raw_parts((PHYS_OFFSET + phys.as_u64()) as *const u8, n)
-            };
-            buf[done..done + n].copy_from_slice(src);
-            done += n;
-        }
-        done
-    }
-}

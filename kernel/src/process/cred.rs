@@ -139,3 +139,37 @@ impl Ids {
         old
     }
 }
+
+/// Which of the caller's ids ptrace_may_access compares (Linux's PTRACE_MODE_REALCREDS, for
+/// process_vm_readv, and PTRACE_MODE_FSCREDS, for /proc/PID/mem).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PtraceCreds {
+    Real,
+    Fs,
+}
+
+/// Whether `me` may reach into `target`'s memory (Linux's __ptrace_may_access in an attach
+/// mode): the same process, root (CAP_SYS_PTRACE), or a caller whose real (or file-system) uid
+/// and gid are each of the target's real, effective and saved ones. No Yama, no dumpable flag.
+pub fn ptrace_may_access(
+    me: &alloc::sync::Arc<super::Process>,
+    target: &alloc::sync::Arc<super::Process>,
+    creds: PtraceCreds,
+) -> bool {
+    if alloc::sync::Arc::ptr_eq(me, target) {
+        return true;
+    }
+    let (privileged, uid, gid) = {
+        let cred = me.cred.lock();
+        match creds {
+            PtraceCreds::Real => (cred.privileged(), cred.uid.real, cred.gid.real),
+            PtraceCreds::Fs => (cred.privileged(), cred.uid.fs, cred.gid.fs),
+        }
+    };
+    if privileged {
+        return true;
+    }
+    let theirs = target.cred.lock();
+    let all = |ids: &Ids, id: u32| ids.real == id && ids.effective == id && ids.saved == id;
+    all(&theirs.uid, uid) && all(&theirs.gid, gid)
+}

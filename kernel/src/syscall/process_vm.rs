@@ -11,8 +11,16 @@ use super::{
     read_write::{UserBufs, kernel_buffer, read_iovecs},
 };
 use crate::{
-    mm::{frame::Frame, gup::GUP_BATCH, layout::PAGE_SIZE, mm_struct::Mm},
-    process::{self, Process},
+    mm::{
+        frame::Frame,
+        gup::{Foll, GUP_BATCH},
+        layout::PAGE_SIZE,
+        mm_struct::Mm,
+    },
+    process::{
+        self, Process,
+        cred::{PtraceCreds, ptrace_may_access},
+    },
     thread,
 };
 
@@ -68,7 +76,7 @@ fn process_vm_rw(
     let target = find_target(pid as i32)?;
     let mm = target.mm().ok_or(ESRCH)?;
     let me = thread::current_process().ok_or(ESRCH)?;
-    if !may_access(&me, &target) {
+    if !ptrace_may_access(&me, &target, PtraceCreds::Real) {
         return Err(EPERM);
     }
     let mut copy = RemoteCopy {
@@ -102,26 +110,6 @@ fn find_target(pid: i32) -> Result<Arc<Process>, Errno> {
         .ok_or(ESRCH)
 }
 
-/// Linux's ptrace_may_access with PTRACE_MODE_ATTACH_REALCREDS: the caller itself, root
-/// (CAP_SYS_PTRACE), or a caller whose real uid and gid are all of the target's uids and gids.
-fn may_access(me: &Arc<Process>, target: &Arc<Process>) -> bool {
-    if Arc::ptr_eq(me, target) {
-        return true;
-    }
-    let (privileged, uid, gid) = {
-        let cred = me.cred.lock();
-        (cred.privileged(), cred.uid.real, cred.gid.real)
-    };
-    if privileged {
-        return true;
-    }
-    let theirs = target.cred.lock();
-    let all = |ids: &process::cred::Ids, id: u32| {
-        ids.real == id && ids.effective == id && ids.saved == id
-    };
-    all(&theirs.uid, uid) && all(&theirs.gid, gid)
-}
-
 /// One process_vm_readv or process_vm_writev in progress.
 struct RemoteCopy {
     mm: Arc<Mm>,
@@ -135,6 +123,14 @@ struct RemoteCopy {
 }
 
 impl RemoteCopy {
+    /// process_vm_readv and writev reach only what the areas' rights allow (no FOLL_FORCE).
+    fn foll(&self) -> Foll {
+        Foll {
+            write: self.write,
+            force: false,
+        }
+    }
+
     /// Copies between the remote range [addr, addr + len) and the local buffers at their cursor
     /// (Linux's process_vm_rw_single_vec), a batch of pages at a time, until either runs out.
     fn one_vec(&mut self, mut addr: u64, mut len: u64, local: &mut UserBufs) -> Result<(), Errno> {
@@ -143,9 +139,12 @@ impl RemoteCopy {
             let spanned = (offset.saturating_add(len)).div_ceil(PAGE_SIZE);
             let batch = spanned.min(GUP_BATCH as u64) as usize;
             self.pages.clear();
-            self.mm
-                .lock()
-                .get_user_pages_remote(addr - offset, batch, self.write, &mut self.pages);
+            self.mm.lock().get_user_pages_remote(
+                addr - offset,
+                batch,
+                self.foll(),
+                &mut self.pages,
+            );
             if self.pages.is_empty() {
                 return Err(EFAULT);
             }

@@ -259,6 +259,9 @@ pub(super) fn start_pos(file: &OpenFile, at: Option<u64>, total: usize) -> Resul
     let pos = at.unwrap_or_else(|| file.pos());
     match pos.checked_add(total as u64) {
         Some(end) if end <= i64::MAX as u64 => Ok(pos),
+        // /proc/PID/mem's positions are addresses: past 2^63, only a wrap is refused.
+        Some(_) if file.unsigned_offsets() => Ok(pos),
+        None if file.unsigned_offsets() && (pos as i64) < 0 => Err(EOVERFLOW),
         _ => Err(EINVAL),
     }
 }
