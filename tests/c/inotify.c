@@ -2,7 +2,8 @@
  * the same inode again, IN_MASK_ADD, IN_MASK_CREATE, rm_watch and IN_IGNORED), the errors, the
  * events of the VFS operations on a watched directory and on watched files (create, open,
  * access, modify, attrib, close, rename with its cookie, link, symlink, unlink, rmdir, delete
- * self, move self), IN_ONESHOT, coalescing, the read format (padded names, EINVAL for a buffer
+ * self, move self), IN_ONESHOT, coalescing, one IN_ACCESS and one IN_MODIFY per call for
+ * multi-page reads, writes, sendfile, copy_file_range and splice, the read format (padded names, EINVAL for a buffer
  * too small, partial reads), FIONREAD, non-blocking reads, poll and epoll, and the queue overflow.
  * Everything happens in a fresh directory under /tmp that is removed at the end. Events are
  * printed as "watch-label mask-names name". */
@@ -18,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -346,6 +348,44 @@ static void oneshot_and_coalescing(void) {
     unlink(at("f"));
 }
 
+/* Each call that moves data reports once, however many pages it moved: IN_ACCESS on its input,
+ * IN_MODIFY on its output, in that order (Linux's fsnotify_access and fsnotify_modify). */
+static void transfers(void) {
+    printf("== transfers\n");
+    static char big[3 * 4096];
+    memset(big, 'q', sizeof big);
+    int a = open(at("a"), O_CREAT | O_RDWR, 0644), b = open(at("b"), O_CREAT | O_RDWR, 0644);
+    write(a, big, sizeof big);
+    int fd = inotify_init1(IN_NONBLOCK);
+    CHECK(watch(fd, base, IN_ACCESS | IN_MODIFY, "D"));
+    CHECK(pread(a, big, sizeof big, 0));
+    CHECK(pwrite(b, big, sizeof big, 0));
+    drain(fd, "a read and a write of three pages");
+    off_t off = 0;
+    CHECK(sendfile(b, a, &off, sizeof big));
+    drain(fd, "sendfile");
+    loff_t in = 0, out = 0;
+    CHECK(copy_file_range(a, &in, b, &out, sizeof big, 0));
+    drain(fd, "copy_file_range");
+    int p[2];
+    pipe(p);
+    in = 0;
+    CHECK(splice(a, &in, p[1], NULL, 2 * 4096, 0));
+    drain(fd, "splice from the file");
+    out = 0;
+    CHECK(splice(p[0], NULL, b, &out, 2 * 4096, 0));
+    drain(fd, "splice into the file");
+    CHECK(pread(a, big, 0, 0));
+    drain(fd, "a read of nothing");
+    close(p[0]);
+    close(p[1]);
+    close(fd);
+    close(a);
+    close(b);
+    unlink(at("a"));
+    unlink(at("b"));
+}
+
 static void read_format(void) {
     printf("== read format\n");
     int fd = inotify_init1(IN_NONBLOCK);
@@ -526,6 +566,7 @@ int main(int argc, char **argv) {
     self_events();
     removed_while_open();
     oneshot_and_coalescing();
+    transfers();
     read_format();
     readiness();
     overflow();

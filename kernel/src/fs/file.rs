@@ -124,13 +124,7 @@ impl OpenFile {
         match &self.kind {
             FileKind::Console => crate::tty::read(buf, self.nonblock()),
             FileKind::Dir(_) => Err(EISDIR),
-            FileKind::Regular(inode) => {
-                let n = inode.read(pos, buf);
-                if n > 0 {
-                    inotify::fsnotify_file(inode, inotify::IN_ACCESS);
-                }
-                Ok(n)
-            }
+            FileKind::Regular(inode) => Ok(inode.read(pos, buf)),
             FileKind::Device(device, _) => Ok(device.read(buf)),
             FileKind::Proc(ProcFile::Pagemap(pid), _) => procfs::pagemap_read(*pid, pos, buf),
             FileKind::Proc(ProcFile::Mem(_), private) => {
@@ -179,11 +173,7 @@ impl OpenFile {
             }
             FileKind::Regular(inode) => {
                 let append = self.flags() & O_APPEND != 0;
-                let written = inode.write(if append { None } else { Some(pos) }, buf)?;
-                if written.0 > 0 {
-                    inotify::fsnotify_file(inode, inotify::IN_MODIFY);
-                }
-                Ok(written)
+                inode.write(if append { None } else { Some(pos) }, buf)
             }
             FileKind::Device(device, _) => Ok((device.write(buf)?, pos)),
             FileKind::Proc(ProcFile::Mem(_), private) => {
@@ -196,6 +186,23 @@ impl OpenFile {
             FileKind::Socket(_) => Ok((crate::syscall::socket::sock_send_kernel(self, buf)?, pos)),
             FileKind::Epoll(_) => Err(EINVAL),
             _ => Err(EBADF),
+        }
+    }
+
+    /// Reports a read of the file's data to inotify (Linux's fsnotify_access): once per call that
+    /// read something (read, readv, pread, sendfile, splice, copy_file_range), however many
+    /// pieces it read in.
+    pub fn fsnotify_access(&self) {
+        if let FileKind::Regular(inode) = &self.kind {
+            inotify::fsnotify_file(inode, inotify::IN_ACCESS);
+        }
+    }
+
+    /// Reports a write of the file's data to inotify (Linux's fsnotify_modify): once per call
+    /// that wrote something.
+    pub fn fsnotify_modify(&self) {
+        if let FileKind::Regular(inode) = &self.kind {
+            inotify::fsnotify_file(inode, inotify::IN_MODIFY);
         }
     }
 

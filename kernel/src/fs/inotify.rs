@@ -12,7 +12,9 @@
 //! attrib, open, close) with the child's name, before the child's own watches report them; an
 //! event identical to the last one queued is dropped (inotify_merge); once the queue holds
 //! max_queued_events events, one IN_Q_OVERFLOW (wd -1) is queued and further events are lost
-//! until it is read.
+//! until it is read. A call that moves data reports once however much it moved: IN_ACCESS on
+//! its input, then IN_MODIFY on its output ([`crate::fs::OpenFile::fsnotify_access`] and
+//! `fsnotify_modify`, called by read, write, sendfile, splice and copy_file_range).
 //!
 //! Differences, loosely enforced limits: a child's name is found by looking for its inode in
 //! the watched directories (a file with names in two watched directories reports to both), so

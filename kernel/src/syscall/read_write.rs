@@ -352,6 +352,9 @@ fn do_read(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult {
     if at.is_none() && !stream {
         file.set_pos(start + done as u64);
     }
+    if done > 0 {
+        file.fsnotify_access();
+    }
     match result {
         Err(e) if done == 0 => Err(e),
         _ => Ok(done as u64),
@@ -408,6 +411,9 @@ fn do_write(file: &OpenFile, bufs: &mut UserBufs, at: Option<u64>) -> SysResult 
     }
     if at.is_none() && !stream && done > 0 {
         file.set_pos(end);
+    }
+    if done > 0 {
+        file.fsnotify_modify();
     }
     match result {
         Err(e) if done == 0 => Err(e),
@@ -645,6 +651,8 @@ pub fn sys_copy_file_range(
     let (pos_in, pos_out) = (pos_in as u64, pos_out as u64);
     let done = copy_range(&inode_in, pos_in, &inode_out, pos_out, count as usize)?;
     if done > 0 {
+        input.fsnotify_access();
+        output.fsnotify_modify();
         let (end_in, end_out) = (pos_in + done as u64, pos_out + done as u64);
         match off_in {
             0 => input.set_pos(end_in),
@@ -742,6 +750,10 @@ pub(super) fn splice_file(
     )?;
     if !output.is_stream() {
         output.set_pos(out_start + done as u64);
+    }
+    if done > 0 {
+        input.fsnotify_access();
+        output.fsnotify_modify();
     }
     Ok(done)
 }

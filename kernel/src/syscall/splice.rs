@@ -125,6 +125,9 @@ fn splice_from_pipe(
             break;
         }
     }
+    if done > 0 {
+        output.fsnotify_modify();
+    }
     Ok(done)
 }
 
