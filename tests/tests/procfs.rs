@@ -1,7 +1,7 @@
 //! The /proc files ps, top, free and pmap read (tests/c/procfiles.c): stat, statm, comm, cmdline,
 //! environ of a process and of a zombie, and uptime, loadavg, stat, version, cpuinfo, checked the
-//! same way here and on Linux; /proc/PID/pagemap (tests/c/pagemap.c) and /proc/PID/mem
-//! (tests/c/procmem.c).
+//! same way here and on Linux; /proc/PID/pagemap (tests/c/pagemap.c), /proc/PID/mem
+//! (tests/c/procmem.c) and /proc/PID/clear_refs (tests/c/clear_refs.c).
 
 use tests::c_differential;
 
@@ -59,6 +59,27 @@ fn proc_mem_as_on_linux() {
             "after mprotect: HIDden new",
             "child's hidden page: childt's secret",
             "open of a zombie's mem: -1 ESRCH",
+        ],
+    );
+}
+
+/// /proc/PID/clear_refs: the write-only file and what a write may say (EINVAL, ERANGE, at most 12
+/// bytes), smaps' Referenced cleared for all, anonymous or file areas and counting the pages
+/// touched since, VmHWM reset, a zombie and a reaped process; and smaps' Rss, Private_Dirty and
+/// Referenced kept through mprotect, PROT_NONE included (tests/c/clear_refs.c against Linux).
+#[test]
+fn clear_refs_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("clear_refs", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "PROT_NONE: Rss 32, Private_Dirty 32, Referenced 32",
+            "after 1: anon 0 kB, file 0 kB, Rss 32 kB",
+            "3 + 1 touched: anon 12 kB, file 4 kB",
+            "after 2: anon 0 kB, file 4 kB",
+            "VmHWM fell by at least 15 MiB: 1",
         ],
     );
 }

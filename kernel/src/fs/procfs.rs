@@ -60,6 +60,9 @@ pub enum ProcFile {
     Pagemap(Pid),
     /// /proc/PID/mem: the process's memory at the file position's address ([`mem_rw`]).
     Mem(Pid),
+    /// /proc/PID/clear_refs: written, clears the pages' accessed bits or VmHWM
+    /// ([`crate::mm::clear_refs`]).
+    ClearRefs(Pid),
     /// /proc/PID/task/TID/{stat,status,comm}: one thread's view.
     TaskStat(Pid, Tid),
     TaskStatus(Pid, Tid),
@@ -123,7 +126,7 @@ pub enum ProcNode {
 }
 
 /// The files of /proc/PID, with their d_type, in the order Linux lists them.
-const PID_ENTRIES: [(&str, u8); 17] = [
+const PID_ENTRIES: [(&str, u8); 18] = [
     ("task", DT_DIR),
     ("fd", DT_DIR),
     ("environ", DT_REG),
@@ -133,6 +136,7 @@ const PID_ENTRIES: [(&str, u8); 17] = [
     ("statm", DT_REG),
     ("maps", DT_REG),
     ("mem", DT_REG),
+    ("clear_refs", DT_REG),
     ("smaps", DT_REG),
     ("smaps_rollup", DT_REG),
     ("pagemap", DT_REG),
@@ -145,7 +149,7 @@ const PID_ENTRIES: [(&str, u8); 17] = [
 
 /// The files of /proc/PID/task/TID, in the order Linux lists them (tid_base_stuff): the same as
 /// the process's, less the process-wide ones.
-const TASK_ENTRIES: [(&str, u8); 11] = [
+const TASK_ENTRIES: [(&str, u8); 12] = [
     ("environ", DT_REG),
     ("status", DT_REG),
     ("comm", DT_REG),
@@ -155,6 +159,7 @@ const TASK_ENTRIES: [(&str, u8); 11] = [
     ("maps", DT_REG),
     ("mem", DT_REG),
     ("exe", DT_LNK),
+    ("clear_refs", DT_REG),
     ("smaps", DT_REG),
     ("smaps_rollup", DT_REG),
 ];
@@ -186,6 +191,7 @@ fn pid_file(pid: Pid, name: &str) -> Option<ProcFile> {
         "environ" => ProcFile::Environ(pid),
         "pagemap" => ProcFile::Pagemap(pid),
         "mem" => ProcFile::Mem(pid),
+        "clear_refs" => ProcFile::ClearRefs(pid),
         _ => return None,
     })
 }
@@ -539,7 +545,8 @@ pub fn open(file: ProcFile, flags: u64) -> Result<Arc<OpenFile>, Errno> {
         mm = mem_open(pid)?;
     } else if flags & abi::fcntl::O_ACCMODE != abi::fcntl::O_RDONLY {
         let root = thread::current_process().is_some_and(|p| p.cred.lock().uid.fs == 0);
-        if !file.is_setting() || !root {
+        let writable = file.is_setting() || matches!(file, ProcFile::ClearRefs(_));
+        if !writable || !root {
             return Err(EACCES);
         }
     }
@@ -604,7 +611,8 @@ impl ProcFile {
             | ProcFile::Cmdline(pid)
             | ProcFile::Environ(pid)
             | ProcFile::Pagemap(pid)
-            | ProcFile::Mem(pid) => Some((pid, None)),
+            | ProcFile::Mem(pid)
+            | ProcFile::ClearRefs(pid) => Some((pid, None)),
             ProcFile::TaskStat(pid, tid)
             | ProcFile::TaskStatus(pid, tid)
             | ProcFile::TaskComm(pid, tid) => Some((pid, Some(tid))),
@@ -629,6 +637,7 @@ impl ProcFile {
             ProcFile::Pagemap(_) => 0o400,
             // Linux's REG("mem", S_IRUSR|S_IWUSR, ...).
             ProcFile::Mem(_) => 0o600,
+            ProcFile::ClearRefs(_) => 0o200,
             _ => 0o444,
         }
     }
@@ -646,6 +655,15 @@ impl ProcFile {
     /// word, as Linux's enabled_store (`always`, `madvise` or `never`, a newline after it
     /// allowed). Returns the bytes taken.
     pub fn write(&self, bytes: &[u8]) -> Result<usize, Errno> {
+        if let ProcFile::ClearRefs(pid) = *self {
+            let what = crate::mm::clear_refs::ClearRefs::parse(bytes)?;
+            // A process without memory (a zombie) has nothing to clear: the write succeeds,
+            // as on Linux; once reaped, ESRCH.
+            if let Some(mm) = process::find(pid).ok_or(ESRCH)?.mm() {
+                mm.lock().clear_refs(what);
+            }
+            return Ok(bytes.len());
+        }
         let text = core::str::from_utf8(bytes).map_err(|_| EINVAL)?;
         if *self == ProcFile::ThpEnabled {
             let word = text.strip_suffix('\n').unwrap_or(text);
@@ -744,6 +762,8 @@ impl ProcFile {
             | ProcFile::TaskComm(..) => {}
             // Read at a position, not rendered (see `OpenFile::read_at`).
             ProcFile::Pagemap(_) | ProcFile::Mem(_) => return Ok(alloc::vec::Vec::new()),
+            // Write-only: nothing to read (Linux's file has no read: EINVAL).
+            ProcFile::ClearRefs(_) => return Err(EINVAL),
         }
         let Some((pid, tid)) = self.owner() else {
             return Ok(alloc::vec::Vec::new());

@@ -13,12 +13,10 @@
 //! areas are not locked: mlock and mlockall are not inherited.
 
 use alloc::sync::Arc;
-use x86_64::structures::paging::{PhysFrame, page_table::PageTableEntry};
 
 use super::{
     frame::{Frame, HPAGE_PMD_NR, HugeFrame, PageFlags},
     mm_struct::{Mm, MmInner, VmFlags},
-    mprotect::PTE_PROTNONE,
     paging::{MapError, PteFlags},
 };
 
@@ -51,7 +49,7 @@ impl MmInner {
                 let copied =
                     self.pt
                         .copy_range_to(&mut child_inner.pt, vma.start(), vma.end(), |entry| {
-                            let frame = leaf_frame(entry)?;
+                            let frame = super::mprotect::leaf_frame(entry)?;
                             let mut pte = entry.flags();
                             if !shared && pte.contains(PteFlags::WRITABLE) {
                                 pte.remove(PteFlags::WRITABLE);
@@ -103,14 +101,5 @@ impl MmInner {
                     .modify_flags(start, end, flags - VmFlags::LOCKED_MASK);
             }
         }
-    }
-}
-
-/// The frame of a present or PROT_NONE leaf entry.
-fn leaf_frame(entry: &PageTableEntry) -> Option<PhysFrame> {
-    if entry.flags().contains(PteFlags::PRESENT) || entry.flags().contains(PTE_PROTNONE) {
-        PhysFrame::from_start_address(entry.addr()).ok()
-    } else {
-        None
     }
 }

@@ -328,12 +328,13 @@ impl MmInner {
         self.pt.walk(start, end, false, &mut |_, entry| {
             let flags = entry.flags();
             if flags.contains(PteFlags::HUGE_PAGE) {
-                if flags.contains(PteFlags::PRESENT) {
+                if flags.intersects(PteFlags::PRESENT | super::mprotect::PTE_PROTNONE) {
                     stats.account_huge(entry.addr(), flags);
                 }
                 return Visit::Keep;
             }
-            if let Ok(phys) = entry.frame() {
+            // A PROT_NONE page counts as Linux's pte_present counts it on x86.
+            if let Some(phys) = super::mprotect::leaf_frame(entry) {
                 let page = frame::page(phys);
                 // The zero page is not a page of the process (Linux's vm_normal_page skips it).
                 if !page.flags().contains(frame::PageFlags::ZERO) {

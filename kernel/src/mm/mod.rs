@@ -3,6 +3,7 @@
 
 pub mod aslr;
 pub mod brk;
+pub mod clear_refs;
 pub mod fault;
 pub mod fork;
 pub mod frame;

@@ -18,6 +18,16 @@ use crate::syscall::errno::*;
 /// stays mapped (Linux's _PAGE_PROTNONE), so its contents survive until rights come back.
 pub const PTE_PROTNONE: PteFlags = PteFlags::BIT_9;
 
+/// The frame of a present or PROT_NONE leaf entry (x86's pte_present, which counts both): what
+/// fork copies and smaps counts.
+pub fn leaf_frame(entry: &PageTableEntry) -> Option<PhysFrame> {
+    if entry.flags().intersects(PteFlags::PRESENT | PTE_PROTNONE) {
+        PhysFrame::from_start_address(entry.addr()).ok()
+    } else {
+        None
+    }
+}
+
 impl MmInner {
     /// mprotect(addr, len, prot).
     pub fn do_mprotect(&mut self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
@@ -59,10 +69,13 @@ impl MmInner {
             .walk(start, end, false, &mut |_, entry: &mut PageTableEntry| {
                 // A huge entry (wholly inside the range: the walk splits the others) stays huge
                 // with the new rights, as Linux's change_huge_pmd does.
+                // The accessed and dirty bits stay (Linux's pte_modify keeps _PAGE_CHG_MASK):
+                // smaps' Referenced and Private_Dirty do not change with the rights.
+                let kept = entry.flags() & (PteFlags::ACCESSED | PteFlags::DIRTY);
                 if entry.flags().contains(PteFlags::HUGE_PAGE) {
                     let head = PhysFrame::containing_address(entry.addr());
                     let exclusive = frame::huge_is_exclusive(head);
-                    let new = pte_for_page(vm, exclusive) | PteFlags::HUGE_PAGE;
+                    let new = pte_for_page(vm, exclusive) | PteFlags::HUGE_PAGE | kept;
                     entry.set_addr(head.start_address(), new);
                     return Visit::Keep;
                 }
@@ -73,7 +86,7 @@ impl MmInner {
                 let Ok(frame) = frame else { return Visit::Keep };
                 let page = frame::page(frame);
                 let exclusive = page.flags().contains(PageFlags::ANON) && page.is_exclusive();
-                entry.set_addr(frame.start_address(), pte_for_page(vm, exclusive));
+                entry.set_addr(frame.start_address(), pte_for_page(vm, exclusive) | kept);
                 Visit::Keep
             });
     }
