@@ -33,6 +33,16 @@ int main(int argc, char **argv)
     madvise(p, 4096, MADV_DONTNEED);
     REPORT("after MADV_DONTNEED of page 0", mincore(p, 4096, vec));
     printf("page 0 resident: %d\n", vec[0] & 1);
+    /* PROT_NONE pages keep their frames: resident (x86's pte_present), until dropped. */
+    char *n = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    n[0] = n[2 * 4096] = 1;
+    mprotect(n, 4 * 4096, PROT_NONE);
+    REPORT("mincore of PROT_NONE pages", mincore(n, 4 * 4096, vec));
+    printf("resident: %d %d %d %d\n", vec[0] & 1, vec[1] & 1, vec[2] & 1, vec[3] & 1);
+    REPORT("MADV_DONTNEED on them", madvise(n, 4 * 4096, MADV_DONTNEED));
+    mincore(n, 4 * 4096, vec);
+    printf("resident: %d %d %d %d\n", vec[0] & 1, vec[1] & 1, vec[2] & 1, vec[3] & 1);
+    munmap(n, 4 * 4096);
 
     int fd = open(argv[0], O_RDONLY);
     char *f = mmap(NULL, 2 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -37,10 +37,8 @@ impl MmInner {
         for i in 0..pages as u64 {
             let page = addr + i * PAGE_SIZE;
             let vma = self.vmas.find(page).ok_or(ENOMEM)?;
-            let mapped = self
-                .pt
-                .lookup(VirtAddr::new(page))
-                .is_some_and(|(_, flags)| flags.contains(super::paging::PteFlags::PRESENT));
+            // A PROT_NONE page holding a frame is resident (x86 Linux's pte_present).
+            let mapped = self.pt.mapped_frame(VirtAddr::new(page)).is_some();
             let resident = mapped
                 || vma.file().is_some_and(|file| {
                     let pgoff = vma.pgoff() + (page - vma.start()) / PAGE_SIZE;
