@@ -1,10 +1,12 @@
 /* The file-system calls given bad pointers, bad descriptors, bad flags and odd sizes: the same
  * errors as on Linux, and no crash (raw system calls, so that no C library check comes first).
- * Scratch files live in a directory under /tmp that the program removes first and at the end. */
+ * Scratch files live in a directory of its own under /tmp (from mkdtemp: another run on the host
+ * at the same time has its own), removed at the end. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,7 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define BASE "/tmp/vmkernel-fsbad-test"
+static char base[] = "/tmp/vmkernel-fsbad-XXXXXX";
+
+/* `name` under the scratch directory. */
+static const char *in_base(const char *name) {
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", base, name);
+    return path;
+}
 
 static void show(const char *what, long r) {
     if (r < 0)
@@ -32,12 +41,12 @@ int main(int argc, char **argv) {
         return strlen(argv[1]) == 131071 ? 42 : 1; /* run by the execve check below */
     static char buf[8192];
     struct stat st;
-    syscall(SYS_unlink, BASE "/f");
-    syscall(SYS_unlink, BASE "/l");
-    syscall(SYS_rmdir, BASE "/d");
-    syscall(SYS_rmdir, BASE);
-    T(syscall(SYS_mkdir, BASE, 0755));
-    T(syscall(SYS_chdir, BASE));
+    if (!mkdtemp(base)) {
+        printf("mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    T(syscall(SYS_chmod, base, 0755));
+    T(syscall(SYS_chdir, base));
     int fd = syscall(SYS_open, "f", O_RDWR | O_CREAT, 0644);
     T(syscall(SYS_write, fd, "data", 4));
     T(syscall(SYS_symlink, "f", "l"));
@@ -174,9 +183,9 @@ int main(int argc, char **argv) {
     T(syscall(SYS_close, fd));
     T(syscall(SYS_close, dfd));
     T(syscall(SYS_chdir, "/"));
-    T(syscall(SYS_unlink, BASE "/f"));
-    T(syscall(SYS_unlink, BASE "/l"));
-    T(syscall(SYS_rmdir, BASE "/d"));
-    T(syscall(SYS_rmdir, BASE));
+    T(syscall(SYS_unlink, in_base("f")));
+    T(syscall(SYS_unlink, in_base("l")));
+    T(syscall(SYS_rmdir, in_base("d")));
+    T(syscall(SYS_rmdir, base));
     return 0;
 }
