@@ -175,9 +175,17 @@ impl Session {
     }
 }
 
+/// The foreground job that ^C and ^Z are typed at: it says when it runs (in its own process group,
+/// the terminal's foreground group), so that they are typed only then, however long a loaded
+/// machine takes to start it; and as the shell lists it.
+const FOREGROUND_JOB: &str = "sh -c 'echo started; exec sleep 100'";
+const FOREGROUND_JOB_LISTED: &str = "sh -c \"echo started; exec sleep 100\"";
+
 /// What a person types, and waits for, in the part of the session compared with Linux: line
-/// editing, ^C, a pipeline and jobs. Each step is what is typed; a step ending in ^C or ^\ is
-/// typed without Enter after waiting a moment for the command to start.
+/// editing, ^C, a pipeline and jobs. Each step is what is typed, and waits for the prompt that
+/// follows. A job's change (ended by a signal, stopped) is reported when the shell next waits for
+/// a child or shows its prompt: the command that waits for the change is on the same line as the
+/// one that makes it, so that the report is that line's output whenever the change comes.
 fn comparable_session(shell: &mut Session) -> String {
     let mut transcript = String::new();
     for line in [
@@ -192,8 +200,7 @@ fn comparable_session(shell: &mut Session) -> String {
         // Jobs: a background sleep, listed, killed, reported.
         "sleep 100 &",
         "jobs",
-        "kill %1",
-        "sleep 1",
+        "kill %1; sleep 1",
         "jobs",
         "echo $? $((6 * 7))",
     ] {
@@ -203,17 +210,17 @@ fn comparable_session(shell: &mut Session) -> String {
     }
     // ^C interrupts the foreground job (SIGINT to its process group): the shell is back with
     // status 130.
-    shell.send(b"sleep 100\r");
-    shell.wait_for("\n");
-    std::thread::sleep(Duration::from_millis(1500));
+    shell.send(format!("{FOREGROUND_JOB}\r").as_bytes());
+    transcript.push_str(&shell.wait_for("\n"));
+    transcript.push_str(&shell.wait_for("started\n"));
     shell.send(b"\x03");
     transcript.push_str(&shell.wait_for(PROMPT));
     transcript.push_str(&shell.run("echo status $?"));
     // ^Z stops the foreground job (SIGTSTP to its process group); the shell lists it stopped,
     // goes on with other commands, and `fg` brings it back until ^C ends it.
-    shell.send(b"sleep 100\r");
-    shell.wait_for("\n");
-    std::thread::sleep(Duration::from_millis(1500));
+    shell.send(format!("{FOREGROUND_JOB}\r").as_bytes());
+    transcript.push_str(&shell.wait_for("\n"));
+    transcript.push_str(&shell.wait_for("started\n"));
     shell.send(b"\x1a");
     transcript.push_str(&shell.wait_for(PROMPT));
     for line in ["jobs", "echo still here", "sleep 1"] {
@@ -222,14 +229,23 @@ fn comparable_session(shell: &mut Session) -> String {
         transcript.push_str(&output);
     }
     shell.send(b"fg\r");
-    transcript.push_str(&shell.wait_for("sleep 100\n"));
+    transcript.push_str(&shell.wait_for(&format!("{FOREGROUND_JOB_LISTED}\n")));
+    // The shell lists the job, then gives it the terminal and continues it: ^C must come after
+    // that, which nothing shows; the job was running already, so the moment is short.
     std::thread::sleep(Duration::from_millis(1500));
     shell.send(b"\x03");
     transcript.push_str(&shell.wait_for(PROMPT));
     transcript.push_str(&shell.run("echo status $?"));
     transcript.push_str(&shell.run("jobs"));
-    // A background job that reads the terminal is stopped by SIGTTIN.
-    for line in ["cat &", "sleep 1", "jobs", "kill -9 %1", "sleep 1", "jobs"] {
+    // A background job that reads the terminal is stopped by SIGTTIN: the shell waits until
+    // /proc says it is (a second was not always enough for a loaded machine to start it).
+    for line in [
+        "cat &",
+        "while ! grep -q '^State:.T' /proc/$!/status; do sleep 0.1; done",
+        "jobs",
+        "kill -9 %1; sleep 1",
+        "jobs",
+    ] {
         let (echo, output) = shell.type_line(line);
         transcript.push_str(&echo);
         transcript.push_str(&output);
@@ -269,7 +285,9 @@ fn busybox_shell_session_matches_linux() {
             && ours.contains("[1]+  Terminated                 sleep 100\n")
             && ours.contains("^C\n")
             && ours.contains("status 130\n")
-            && ours.contains("[1]+  Stopped                    sleep 100\n")
+            && ours.contains(&format!(
+                "[1]+  Stopped                    {FOREGROUND_JOB_LISTED}\n"
+            ))
             && ours.contains("Stopped (tty input)"),
         "{ours}"
     );
