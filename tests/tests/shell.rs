@@ -25,7 +25,8 @@ const ENV: [&str; 3] = ["HOME=/", "PATH=/bin", "TERM=linux"];
 /// A shell on a terminal, typed into and read from.
 struct Session {
     child: Child,
-    input: ChildStdin,
+    /// None once the session is being ended.
+    input: Option<ChildStdin>,
     output: mpsc::Receiver<Vec<u8>>,
     /// Everything shown so far, with "\r\n" as "\n" and busybox's cursor query (ESC [6n, which
     /// no terminal answers here) taken out.
@@ -48,7 +49,8 @@ impl Session {
         cmd.arg("run")
             .arg("--kernel")
             .arg(kernel_path())
-            .args(["--timeout", "120", "--cmdline", "init=/bin/sh"])
+            // The session takes some 15 s; a loaded machine can make that several times longer.
+            .args(["--timeout", "600", "--cmdline", "init=/bin/sh"])
             .args(["--file", &format!("{BUSYBOX}:/bin/busybox")])
             .arg("--file")
             .arg(format!("{}:/bin/pmap", user_program("pmap").display()))
@@ -101,7 +103,7 @@ impl Session {
         });
         let mut session = Session {
             child,
-            input,
+            input: Some(input),
             output,
             text: String::new(),
             raw: Vec::new(),
@@ -114,7 +116,7 @@ impl Session {
     /// Waits until `needle` shows after what was looked at; returns the text up to its end.
     #[track_caller]
     fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             if let Some(at) = self.text[self.seen..].find(needle) {
                 let end = self.seen + at + needle.len();
@@ -140,8 +142,9 @@ impl Session {
     }
 
     fn send(&mut self, bytes: &[u8]) {
-        self.input.write_all(bytes).expect("typing");
-        self.input.flush().expect("typing");
+        let input = self.input.as_mut().expect("the session is open");
+        input.write_all(bytes).expect("typing");
+        input.flush().expect("typing");
     }
 
     /// Types `line` and Enter, and waits for the next prompt: returns what the command printed
@@ -165,7 +168,7 @@ impl Session {
     /// Types `exit N` and returns how the shell (or the machine) ended.
     fn exit(mut self, status: i32) -> (i32, String) {
         self.send(format!("exit {status}\r").as_bytes());
-        drop(self.input);
+        drop(self.input.take());
         let status = self.child.wait().expect("waiting").code().unwrap_or(-1);
         while let Ok(bytes) = self.output.recv_timeout(Duration::from_secs(5)) {
             self.raw.extend_from_slice(&bytes);
@@ -180,6 +183,15 @@ impl Session {
 /// machine takes to start it; and as the shell lists it.
 const FOREGROUND_JOB: &str = "sh -c 'echo started; exec sleep 100'";
 const FOREGROUND_JOB_LISTED: &str = "sh -c \"echo started; exec sleep 100\"";
+
+/// A session given up (a test failed) ends its shell: the kernel's QEMU, whose timeout is long,
+/// must not outlive the test.
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 /// What a person types, and waits for, in the part of the session compared with Linux: line
 /// editing, ^C, a pipeline and jobs. Each step is what is typed, and waits for the prompt that
