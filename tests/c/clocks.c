@@ -16,6 +16,10 @@
 #include "errname.h"
 #include "waitstate.h"
 
+/* A process id that no process has: above PID_MAX_LIMIT (4194304), the most Linux's pid_max can
+ * be (systemd sets it that high), where 999999 may well name a process of the host. */
+#define NO_PID 0x0ffffff0
+
 static long long ns(clockid_t c)
 {
     struct timespec t;
@@ -125,7 +129,7 @@ static void errors(void)
     printf("clock_nanosleep with tv_nsec = -1: %s\n",
            errname(clock_nanosleep(CLOCK_MONOTONIC, 0, &(struct timespec){0, -1}, NULL)));
     clockid_t c;
-    printf("clock_getcpuclockid(no such pid): %s\n", errname(clock_getcpuclockid(999999, &c)));
+    printf("clock_getcpuclockid(no such pid): %s\n", errname(clock_getcpuclockid(NO_PID, &c)));
 }
 
 static void sleeping(void)

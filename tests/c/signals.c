@@ -22,6 +22,10 @@
 
 #include "waitstate.h"
 
+/* A process id that no process has: above PID_MAX_LIMIT (4194304), the most Linux's pid_max can
+ * be (systemd sets it that high), where 999999 may well name a process of the host. */
+#define NO_PID 0x0ffffff0
+
 static const char *err(int e) {
     switch (e) {
     case 0: return "ok";
@@ -95,13 +99,13 @@ static void test_sigaction_errors(void) {
     show("sigpending size 9", syscall(SYS_rt_sigpending, k, 9));
     show("kill bad signal", kill(getpid(), 65));
     show("kill -1 signal", syscall(SYS_kill, getpid(), -1));
-    show("kill no such pid", kill(999999, 0));
+    show("kill no such pid", kill(NO_PID, 0));
     show("kill self 0", kill(getpid(), 0));
     show("kill INT_MIN", kill(-2147483647 - 1, 0));
-    show("kill no such group", kill(-999999, SIGUSR1));
+    show("kill no such group", kill(-NO_PID, SIGUSR1));
     show("tkill tid 0", syscall(SYS_tkill, 0, SIGUSR1));
-    show("tkill no such tid", syscall(SYS_tkill, 999999, 0));
-    show("tgkill wrong group", syscall(SYS_tgkill, 999999, getpid(), 0));
+    show("tkill no such tid", syscall(SYS_tkill, NO_PID, 0));
+    show("tgkill wrong group", syscall(SYS_tgkill, NO_PID, getpid(), 0));
     show("tgkill self 0", syscall(SYS_tgkill, getpid(), getpid(), 0));
     show("tgkill tgid 0", syscall(SYS_tgkill, 0, getpid(), 0));
 }
@@ -666,11 +670,11 @@ static void test_waiting(void) {
 
 static void test_groups(void) {
     int status;
-    show("getpgid no such pid", getpgid(999999));
-    show("getsid no such pid", getsid(999999));
+    show("getpgid no such pid", getpgid(NO_PID));
+    show("getsid no such pid", getsid(NO_PID));
     show("setpgid negative", setpgid(0, -1));
-    show("setpgid no such group", setpgid(0, 999999));
-    show("setpgid no such pid", setpgid(999999, 0));
+    show("setpgid no such group", setpgid(0, NO_PID));
+    show("setpgid no such pid", setpgid(NO_PID, 0));
     printf("getpgrp == getpgid(0): %d\n", getpgrp() == getpgid(0));
     pid_t c = fork();
     if (c == 0) {
