@@ -18,6 +18,7 @@
 #include <poll.h>
 
 #include "check.h"
+#include "waitstate.h"
 
 static int add(int ep, int fd, unsigned events, unsigned long data) {
     struct epoll_event ev = {.events = events, .data.u64 = data};
@@ -203,9 +204,10 @@ static void waiting(void) {
     printf("timeout 100 ms: %d, waited at least 100 ms: %s\n", n,
            now_ms() - start >= 100 ? "yes" : "no");
 
+    pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
-        usleep(100000);
+        wait_until_asleep(parent); /* the write comes while the parent waits */
         write(p[1], "z", 1);
         _exit(0);
     }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "waitstate.h"
 
 static volatile int sigpipes;
 
@@ -402,11 +403,13 @@ static void stream(void) {
     REPORT("pread", pread(sv[0], buf, 1, 0));
 
     printf("-- MSG_WAITALL and a blocked reader\n");
+    pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
-        /* Three pieces: the third completes the read, and what is left of it is all there is. */
+        /* Three pieces, each while the read waits: the third completes it, and what is left of
+         * it is all there is. */
         for (int i = 0; i < 3; i++) {
-            usleep(20000);
+            wait_until_asleep(parent);
             write(sv[0], "0123456789", 10);
         }
         _exit(0);
@@ -674,7 +677,7 @@ static void full(void) {
     }
     close(sv[0]);
     got = 0;
-    usleep(50000);
+    wait_until_asleep(child); /* its write waits for room */
     while ((r = read(sv[1], sink, 4096)) > 0)
         got += r;
     int status;
