@@ -11,12 +11,14 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <poll.h>
 
 #include "check.h"
+#include "waitstate.h"
 
 static int add(int ep, int fd, unsigned events, unsigned long data) {
     struct epoll_event ev = {.events = events, .data.u64 = data};
@@ -71,7 +73,8 @@ static void errors(void) {
 
     int p[2];
     pipe(p);
-    int file = open("/tmp/epoll-file", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    char path[] = "/tmp/epoll-file-XXXXXX"; /* not a name another run may use at the same time */
+    int file = mkstemp(path);
     int null = open("/dev/null", O_RDWR);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1};
     CHECK(epoll_ctl(99, EPOLL_CTL_ADD, p[0], &ev));
@@ -107,7 +110,7 @@ static void errors(void) {
     close(file);
     close(null);
     close(ep);
-    unlink("/tmp/epoll-file");
+    unlink(path);
 }
 
 static void triggers(void) {
@@ -201,9 +204,10 @@ static void waiting(void) {
     printf("timeout 100 ms: %d, waited at least 100 ms: %s\n", n,
            now_ms() - start >= 100 ? "yes" : "no");
 
+    pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
-        usleep(100000);
+        wait_until_asleep(parent); /* the write comes while the parent waits */
         write(p[1], "z", 1);
         _exit(0);
     }
@@ -215,9 +219,14 @@ static void waiting(void) {
 
     struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
     sigaction(SIGALRM, &sa, NULL);
-    alarm(1);
+    /* Every 100 ms until the wait has ended: one that comes before epoll_wait blocks (a loaded
+     * machine) is not the last, which would leave it waiting for ever. */
+    struct itimerval every = {{0, 100000}, {0, 100000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &every, NULL);
     n = epoll_wait(ep, out, 4, -1);
-    printf("a signal with SA_RESTART: %d %s\n", n, n < 0 ? errname(errno) : "");
+    int wait_errno = errno;
+    setitimer(ITIMER_REAL, &off, NULL);
+    printf("a signal with SA_RESTART: %d %s\n", n, n < 0 ? errname(wait_errno) : "");
 
     /* epoll_pwait with SIGALRM blocked for the call: the alarm waits, the timeout ends it. */
     sigset_t block;

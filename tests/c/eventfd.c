@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "waitstate.h"
 
 static int efd;
 
@@ -45,10 +46,12 @@ static int ready(int fd)
     return p.revents;
 }
 
+static pid_t reader; /* the main thread, which reads */
+
 static void *later_writer(void *arg)
 {
     (void)arg;
-    usleep(50000);
+    wait_until_thread_asleep(reader); /* the read waits for this write */
     uint64_t v = 5;
     write(efd, &v, 8);
     return NULL;
@@ -77,6 +80,7 @@ int main(void)
 
     printf("-- a reader waits for a writer\n");
     pthread_t t;
+    reader = gettid();
     pthread_create(&t, NULL, later_writer, NULL);
     rd(efd);
     pthread_join(t, NULL);

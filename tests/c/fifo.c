@@ -19,8 +19,11 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "waitstate.h"
 
-#define DIR_ "/tmp/fifo-test"
+/* Everything happens in a directory of its own (the program's working directory), made under
+ * /tmp: another run of the program on the host at the same time has its own. */
+#define DIR_ "."
 #define FIFO DIR_ "/fifo"
 
 static short revents(int fd)
@@ -58,8 +61,11 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     umask(022);
-    mkdir(DIR_, 0755);
-    unlink(FIFO);
+    char dir[] = "/tmp/fifo-test-XXXXXX";
+    if (!mkdtemp(dir) || chmod(dir, 0755) != 0 || chdir(dir) != 0) {
+        printf("no directory: %s\n", errname(errno));
+        return 1;
+    }
 
     printf("-- mkfifo and mknod\n");
     CHECK(mkfifo(FIFO, 0666));
@@ -144,7 +150,7 @@ int main(void)
         close(cw);
         _exit(0);
     }
-    usleep(50000);
+    wait_until_asleep(pid);
     r = open(FIFO, O_RDONLY);
     memset(buf, 0, sizeof buf);
     int n = 0, got;
@@ -153,15 +159,24 @@ int main(void)
     printf("reader got: %s\n", buf);
     close(r);
     waitpid(pid, NULL, 0);
+    /* The child's reader comes once the parent waits in its open, and stays until the open has
+     * returned: a reader that came and went before the parent's open would leave it waiting for
+     * ever (a loaded machine can hold the parent up for as long as it likes). */
+    int opened[2];
+    pipe(opened);
+    pid_t parent = getpid();
     pid = fork();
     if (pid == 0) {
-        usleep(50000);
+        close(opened[1]);
+        wait_until_asleep(parent);
         int cr = open(FIFO, O_RDONLY | O_NONBLOCK);
-        usleep(50000);
+        read(opened[0], &c, 1);
         close(cr);
         _exit(0);
     }
+    close(opened[0]);
     w = open(FIFO, O_WRONLY); /* waits for the child's reader */
+    close(opened[1]);
     printf("writer opened: %d\n", w >= 0);
     waitpid(pid, NULL, 0);
     signal(SIGPIPE, SIG_IGN);
@@ -172,9 +187,14 @@ int main(void)
     struct sigaction sa = {0};
     sa.sa_handler = on_alarm;
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 0}, {0, 50000}};
+    /* Every 50 ms: one that comes before the open blocks (a loaded machine) is not the last. */
+    struct itimerval it = {{0, 50000}, {0, 50000}}, off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &it, NULL);
-    CHECK(open(FIFO, O_RDONLY));
+    r = open(FIFO, O_RDONLY);
+    int open_errno = errno;
+    setitimer(ITIMER_REAL, &off, NULL);
+    errno = open_errno;
+    show("open(FIFO, O_RDONLY)", r);
 
     printf("-- a pipe reopened through /proc/self/fd\n");
     int p[2];
@@ -190,16 +210,19 @@ int main(void)
     close(again);
 
     printf("-- another user\n");
+    mkdir("user", 0777);
+    chmod("user", 01777);
     pid = fork();
     if (pid == 0) {
         if (setgid(1000) != 0 || setuid(1000) != 0)
             _exit(1);
-        CHECK(mknod("/tmp/fifo-test-user-null", S_IFCHR | 0666, makedev(1, 3)));
-        CHECK(mkfifo("/tmp/fifo-test-user-fifo", 0600));
-        unlink("/tmp/fifo-test-user-fifo");
+        CHECK(mknod("user/null", S_IFCHR | 0666, makedev(1, 3)));
+        CHECK(mkfifo("user/fifo", 0600));
+        unlink("user/fifo");
         _exit(0);
     }
     waitpid(pid, NULL, 0);
+    rmdir("user");
 
     const char *names[] = {"fifo", "fifo-link", "reg", "zero-mode", "sock", "at-fifo",
                            "null", "nodev", "blk"};
@@ -207,6 +230,7 @@ int main(void)
         snprintf(path, sizeof path, DIR_ "/%s", names[i]);
         unlink(path);
     }
-    CHECK(rmdir(DIR_));
+    chdir("/");
+    CHECK(rmdir(dir));
     return 0;
 }

@@ -4,9 +4,10 @@
  * symlink and readlink (loops, `..` after a link), getdents64, chdir, fchdir, getcwd, umask,
  * chmod, utimensat, /dev and /proc, and their errors.
  *
- * Everything happens under a scratch directory in /tmp that the program removes first and at the
- * end. It prints only what must agree on both kernels: no inode or device numbers, no times (only
- * relations between them), directory listings sorted. */
+ * Everything happens under a scratch directory of its own in /tmp (from mkdtemp: another run on
+ * the host at the same time has its own), removed at the end. It prints only what must agree on
+ * both kernels: no inode or device numbers, no times (only relations between them), directory
+ * listings sorted, paths under the scratch directory as BASE/... */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +24,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define BASE "/tmp/vmkernel-files-test"
+static char base[] = "/tmp/vmkernel-files-XXXXXX";
+
+/* `name` under the scratch directory. */
+static const char *in_base(const char *name) {
+    static char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", base, name);
+    return path;
+}
+
+/* Prints the working directory, the scratch directory's part as BASE. */
+static void show_cwd(const char *what) {
+    char buf[PATH_MAX];
+    if (!getcwd(buf, sizeof buf))
+        return;
+    size_t n = strlen(base);
+    if (!strncmp(buf, base, n) && (buf[n] == 0 || buf[n] == '/'))
+        printf("%s: BASE%s\n", what, buf + n);
+    else
+        printf("%s: %s\n", what, buf);
+}
 
 /* statx's result (linux/stat.h), for C libraries without a statx wrapper. */
 struct kstatx {
@@ -317,7 +337,7 @@ static void test_links(void) {
     OK(stat("pq/..", &st1));
     OK(stat("p", &st2));
     YES("pq/.. is p", st1.st_ino == st2.st_ino);
-    OK(symlink(BASE "/p", "abs"));
+    OK(symlink(in_base("p"), "abs"));
     show_stat("stat", "abs/q", 1);
     OK(symlinkat("t", AT_FDCWD, "s2"));
     VAL(readlinkat(AT_FDCWD, "s2", buf, sizeof buf));
@@ -398,7 +418,7 @@ static void test_unlinked_open_file(void) {
     int deleted = 0;
     while (maps && fgets(text, sizeof text, maps))
         if (!strncmp(text, want, strlen(want)))
-            deleted = strstr(text, BASE "/u (deleted)\n") != NULL;
+            deleted = strstr(text, in_base("u (deleted)\n")) != NULL;
     if (maps)
         fclose(maps);
     YES("maps shows the unlinked file as (deleted)", deleted);
@@ -503,8 +523,7 @@ static void test_cwd(void) {
     char buf[PATH_MAX];
     OK(mkdir("w", 0755));
     OK(chdir("w"));
-    if (getcwd(buf, sizeof buf))
-        printf("getcwd: %s\n", buf);
+    show_cwd("getcwd");
     OK(syscall(SYS_getcwd, buf, 5));
     OK(chdir(".."));
     OK(chdir("a"));
@@ -512,17 +531,15 @@ static void test_cwd(void) {
     int fd = OK(open("w", O_RDONLY | O_DIRECTORY));
     OK(fchdir(fd));
     OK(close(fd));
-    if (getcwd(buf, sizeof buf))
-        printf("getcwd after fchdir: %s\n", buf);
+    show_cwd("getcwd after fchdir");
     fd = OK(open("../a", O_RDONLY));
     OK(fchdir(fd));
     OK(close(fd));
-    OK(rmdir(BASE "/w"));
+    OK(rmdir(in_base("w")));
     OK(syscall(SYS_getcwd, buf, sizeof buf));
     OK(open("x", O_RDWR | O_CREAT, 0644));
-    OK(chdir(BASE));
-    if (getcwd(buf, sizeof buf))
-        printf("getcwd: %s\n", buf);
+    OK(chdir(base));
+    show_cwd("getcwd");
 }
 
 static void test_dev_and_proc(void) {
@@ -652,10 +669,13 @@ int main(int argc, char **argv) {
         printf("child: running a copy written by its parent\n");
         return 7;
     }
-    rm_rf(BASE);
     umask(022);
-    OK(mkdir(BASE, 0755));
-    OK(chdir(BASE));
+    if (!mkdtemp(base)) {
+        printf("mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    OK(chmod(base, 0755));
+    OK(chdir(base));
     test_create_read_write();
     test_holes_and_truncate();
     test_dirs();
@@ -670,7 +690,7 @@ int main(int argc, char **argv) {
     test_exec();
     list(".");
     OK(chdir("/"));
-    rm_rf(BASE);
-    OK(access(BASE, F_OK));
+    rm_rf(base);
+    OK(access(base, F_OK));
     return 0;
 }

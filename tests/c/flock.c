@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "waitstate.h"
 
 int main(void)
 {
@@ -67,11 +68,11 @@ int main(void)
             printf("child: got the shared lock after the parent's unlock\n");
         _exit(0);
     }
-    /* The child's first line comes first however loaded the machine is; then it has a moment
-     * to block on the lock. */
+    /* The child's first line comes first however loaded the machine is; then it blocks on the
+     * lock before the parent unlocks. */
     char byte;
     read(ready[0], &byte, 1);
-    usleep(100000);
+    wait_until_asleep(child);
     printf("parent: unlocking\n");
     /* The unlock's result is printed after the child is gone: the child prints as soon as the
      * unlock wakes it, which would race with the parent's line. */

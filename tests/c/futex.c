@@ -75,11 +75,18 @@ static pid_t waiter(uint32_t *word, int op, uint32_t val, uint32_t bitset, const
     return pid;
 }
 
+/* Whether a minute has passed since `start` (ns): how long the loops below wait for children to
+ * queue, which on a loaded machine may take them a while. */
+static int minute_gone(long long start)
+{
+    return now_ns() - start > 60000000000LL;
+}
+
 /* Wakes waiters of `word` with `op` until `n` have been woken (each child needs time to queue). */
 static long wake_until(uint32_t *word, int op, int n, uint32_t bitset)
 {
     long total = 0;
-    for (int tries = 0; tries < 500 && total < n; tries++) {
+    for (long long start = now_ns(); !minute_gone(start) && total < n;) {
         long r = futex(word, op, n - total, NULL, NULL, bitset);
         if (r < 0)
             return -1;
@@ -177,7 +184,7 @@ static void requeue(void)
         kids[i] = waiter(f1, FUTEX_WAIT, 5, 0, NULL);
     /* Wait until all three are queued: a requeue of 0 to f1 itself counts them without waking. */
     long queued = 0;
-    for (int tries = 0; tries < 500 && queued < 3; tries++) {
+    for (long long start = now_ns(); !minute_gone(start) && queued < 3;) {
         queued = futex(f1, FUTEX_CMP_REQUEUE, 0, (void *)100L, f1, 5);
         if (queued < 3)
             pause_ms(2);
@@ -199,16 +206,16 @@ static void wake_op(void)
     *w1 = 0;
     *w2 = 5;
     pid_t a = waiter(w2, FUTEX_WAIT, 5, 0, NULL);
-    /* Wait for it to queue (a wake-op that changes nothing: OR 0, compare never true). */
-    long r = 0;
-    for (int tries = 0; tries < 500; tries++) {
-        /* FUTEX_OP(FUTEX_OP_ADD, 3, FUTEX_OP_CMP_GT, 4): w2 += 3, wake on w2 if old > 4. */
-        r = futex(w1, FUTEX_WAKE_OP, 1, (void *)1L, w2, FUTEX_OP(FUTEX_OP_ADD, 3, FUTEX_OP_CMP_GT, 4));
-        if (r != 0)
+    /* Wait for it to queue, counted by a requeue of nobody to w2 itself, before the wake-op
+     * changes w2: a child that came to its FUTEX_WAIT after the change (a wake-op retried until
+     * it woke someone, undone in between, left a window) would fail with EAGAIN. */
+    for (long long start = now_ns(); !minute_gone(start);) {
+        if (futex(w2, FUTEX_CMP_REQUEUE, 0, (void *)100L, w2, 5) >= 1)
             break;
-        *w2 = 5; /* the child compares with 5: undo before it could see the change */
         pause_ms(2);
     }
+    /* FUTEX_OP(FUTEX_OP_ADD, 3, FUTEX_OP_CMP_GT, 4): w2 += 3, wake on w2 if old > 4. */
+    long r = futex(w1, FUTEX_WAKE_OP, 1, (void *)1L, w2, FUTEX_OP(FUTEX_OP_ADD, 3, FUTEX_OP_CMP_GT, 4));
     printf("FUTEX_WAKE_OP(ADD 3, old > 4) woke: %ld, w2 is now %u\n", r, *w2);
     printf("the waiter on w2 ended: %d\n", child_status(a));
     r = futex(w1, FUTEX_WAKE_OP, 1, (void *)1L, w2, FUTEX_OP(FUTEX_OP_OR, 4, FUTEX_OP_CMP_EQ, 0));

@@ -21,6 +21,10 @@
 
 #include "errname.h"
 
+/* A process id that no process has: above PID_MAX_LIMIT (4194304), the most Linux's pid_max can
+ * be (systemd sets it that high), where 999999 may well name a process of the host. */
+#define NO_PID 0x0ffffff0
+
 static const char *yes(int b) { return b ? "yes" : "no"; }
 
 static void print_ids(const char *when)
@@ -156,7 +160,7 @@ static void limits(void)
     REPORT("soft above hard", setrlimit(RLIMIT_NOFILE, &(struct rlimit){30, 10}));
     REPORT("NOFILE above nr_open", setrlimit(RLIMIT_NOFILE, &(struct rlimit){1 << 21, 1 << 21}));
     REPORT("resource 99", syscall(SYS_prlimit64, 0, 99, NULL, &r));
-    REPORT("prlimit64 of no such pid", syscall(SYS_prlimit64, 999999, RLIMIT_CORE, NULL, &r));
+    REPORT("prlimit64 of no such pid", syscall(SYS_prlimit64, NO_PID, RLIMIT_CORE, NULL, &r));
     struct rlimit old;
     REPORT("prlimit(getpid(), NOFILE)", prlimit(getpid(), RLIMIT_NOFILE, &(struct rlimit){8, 9}, &old));
     printf("old NOFILE %llu/%llu\n", (unsigned long long)old.rlim_cur, (unsigned long long)old.rlim_max);
@@ -220,7 +224,7 @@ static void names_and_scheduling(void)
     printf("CPU 0 in the mask: %s\n", yes(CPU_ISSET(0, &set)));
     REPORT("sched_getaffinity with 0 bytes", syscall(SYS_sched_getaffinity, 0, 0, &set));
     REPORT("sched_getaffinity with 7 bytes", syscall(SYS_sched_getaffinity, 0, 7, &set));
-    REPORT("sched_getaffinity of no such pid", sched_getaffinity(999999, sizeof set, &set));
+    REPORT("sched_getaffinity of no such pid", sched_getaffinity(NO_PID, sizeof set, &set));
     CPU_ZERO(&set);
     CPU_SET(0, &set);
     REPORT("sched_setaffinity(CPU 0)", sched_setaffinity(0, sizeof set, &set));
@@ -230,7 +234,7 @@ static void names_and_scheduling(void)
            sched_get_priority_max(SCHED_OTHER));
     REPORT("sched_get_priority_max(77)", sched_get_priority_max(77));
     printf("sched_getscheduler(0): %d\n", (int)syscall(SYS_sched_getscheduler, 0));
-    REPORT("sched_getscheduler(no such pid)", syscall(SYS_sched_getscheduler, 999999));
+    REPORT("sched_getscheduler(no such pid)", syscall(SYS_sched_getscheduler, NO_PID));
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "procfield.h"
+#include "waitstate.h"
 
 #define INSTANCES 8
 #define FILES 40
@@ -158,7 +159,7 @@ static void blocked_reader(void) {
         struct inotify_event *ev = (struct inotify_event *)buf;
         _exit(n > 0 && ev->mask == IN_CREATE && strcmp(ev->name, "woken") == 0 ? 0 : 1);
     }
-    usleep(50000);
+    wait_until_asleep(pid); /* its read waits for the event */
     char p[128];
     sprintf(p, "%s/woken", base);
     close(open(p, O_CREAT | O_WRONLY, 0644));

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -160,8 +161,8 @@ int main(int argc, char **argv)
     printf("file MREMAP_DONTUNMAP: %s\n", fd2 == MAP_FAILED ? errname(errno) : "ok");
     printf("both read the file: %s\n",
            fd2 != MAP_FAILED && !memcmp(fd2, file_bytes, 2 * P) && !memcmp(fm2, file_bytes, 2 * P) ? "yes" : "no");
-    const char *path = "/tmp/mremap-test-file";
-    int wfd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char path[] = "/tmp/mremap-test-file-XXXXXX"; /* not a name another run may use at once */
+    int wfd = mkstemp(path);
     unlink(path);
     ftruncate(wfd, 4 * P);
     char *ws = mmap(NULL, 2 * P, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, 0);

@@ -17,6 +17,10 @@
 
 #include "check.h"
 
+/* A process id that no process has: above PID_MAX_LIMIT (4194304), the most Linux's pid_max can
+ * be (systemd sets it that high), where 999999 may well name a process of the host. */
+#define NO_PID 0x0ffffff0
+
 #define PAGE 4096
 
 static char shared_before_fork[2 * PAGE] = "the parent's words";
@@ -146,12 +150,12 @@ int main(void)
     struct iovec neg = {buf, (size_t)-1};
     CHECK(process_vm_readv(getpid(), &lv, 1, &neg, 1, 0));
     CHECK(process_vm_readv(getpid(), &neg, 1, &rvv, 1, 0));
-    CHECK(process_vm_readv(999999, &lv, 1, &rvv, 1, 0));
+    CHECK(process_vm_readv(NO_PID, &lv, 1, &rvv, 1, 0));
     CHECK(process_vm_readv(-1, &lv, 1, &rvv, 1, 0));
     struct iovec empty = {buf, 0};
-    CHECK(process_vm_readv(999999, &empty, 1, &rvv, 1, 0)); /* nothing to copy: 0 first */
-    CHECK(process_vm_readv(999999, &lv, 1, &empty, 1, 0));
-    CHECK(process_vm_readv(999999, &lv, 0, &rvv, 1, 0));
+    CHECK(process_vm_readv(NO_PID, &empty, 1, &rvv, 1, 0)); /* nothing to copy: 0 first */
+    CHECK(process_vm_readv(NO_PID, &lv, 1, &empty, 1, 0));
+    CHECK(process_vm_readv(NO_PID, &lv, 0, &rvv, 1, 0));
 
     printf("-- a zombie, another user\n");
     pid = fork();

@@ -87,13 +87,18 @@ int main(int argc, char **argv)
     }
     char path[64];
 
-    /* Regular files: the link is the path, its mode the access mode. */
-    int rw = open("/tmp/procfd.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    /* Regular files: the link is the path, its mode the access mode. The file's name is its own
+     * (mkstemp), not one another run on the host might use at the same time. */
+    char file[] = "/tmp/procfd-XXXXXX";
+    int rw = mkstemp(file);
     write(rw, "hello\n", 6);
-    int ro = open("/tmp/procfd.txt", O_RDONLY);
-    int wo = open("/tmp/procfd.txt", O_WRONLY);
+    int ro = open(file, O_RDONLY);
+    int wo = open(file, O_WRONLY);
     fd_path(path, rw);
-    show_link("read-write file", path);
+    char target[256];
+    ssize_t len = readlink(path, target, sizeof target - 1);
+    target[len > 0 ? len : 0] = 0;
+    printf("read-write file: links to its path: %s\n", yes(strcmp(target, file) == 0));
     show_link_mode("read-write file", path);
     fd_path(path, ro);
     show_link_mode("read-only file", path);
@@ -184,9 +189,10 @@ int main(int argc, char **argv)
     close(r2);
 
     /* A file unlinked while open can still be opened through its link. */
-    int gone = open("/tmp/procfd-gone.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char gone_file[] = "/tmp/procfd-gone-XXXXXX";
+    int gone = mkstemp(gone_file);
     write(gone, "still here", 10);
-    unlink("/tmp/procfd-gone.txt");
+    unlink(gone_file);
     fd_path(path, gone);
     int back = open(path, O_RDONLY);
     memset(data, 0, sizeof data);
@@ -230,6 +236,6 @@ int main(int argc, char **argv)
     printf("/proc/filesystems has proc: %s, tmpfs: %s\n", yes(has_line("/proc/filesystems", "nodev\tproc")),
            yes(has_line("/proc/filesystems", "nodev\ttmpfs")));
 
-    unlink("/tmp/procfd.txt");
+    unlink(file);
     return 0;
 }

@@ -5,6 +5,7 @@
  * rt_tgsigqueueinfo to a thread. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,17 +62,31 @@ static long sigq(void)
     return l ? atol(l + 6) : -1;
 }
 
+/* Linux counts queued signals per user, every process of the user included (SigQ, and what
+ * RLIMIT_SIGPENDING bounds): other programs of the same user on the host, tests running at the
+ * same time among them, would move the counts under this one. It counts them per user namespace
+ * too, so a namespace of its own, or else (as root) a user id of its own, keeps them to this
+ * program. This kernel counts per process, and has neither call. */
+static void own_signal_counts(void)
+{
+    if (unshare(CLONE_NEWUSER) == 0 || getuid() != 0)
+        return;
+    uid_t uid = 200000 + getpid() % 100000;
+    if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0)
+        printf("# no user id of its own: %s\n", errname(errno));
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    own_signal_counts();
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGRTMIN);
     sigaddset(&set, SIGRTMIN + 1);
     sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    /* Linux counts queued signals per user, other processes of the user's included: what they
-     * have queued is the base of every count here. */
+    /* Whatever the user has queued already is the base of every count here. */
     long base = sigq();
 
     printf("-- queued while blocked\n");

@@ -1,12 +1,14 @@
 /* Shared file mappings: writes through a MAP_SHARED mapping are the file's data, write() is seen
  * through every mapping and across fork, MAP_PRIVATE sees the file until it writes, msync's
  * errors, EACCES for a read-only file, and truncation: SIGBUS beyond the end, zeros in the tail.
- * Compared with Linux; the scratch file lives in a directory of its own under /tmp. */
+ * Compared with Linux; the scratch file lives in a directory of its own under /tmp (from mkdtemp:
+ * another run on the host at the same time has its own). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -15,17 +17,20 @@
 
 #include "errname.h"
 
-#define DIR "/tmp/vmkernel-sharedmap"
-#define FILE_PATH DIR "/data"
+static char dir[] = "/tmp/vmkernel-sharedmap-XXXXXX";
+static char file_path[sizeof dir + 5];
+#define FILE_PATH file_path
 
 static const char *yes(int b) { return b ? "yes" : "no"; }
 
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
-    unlink(FILE_PATH);
-    rmdir(DIR);
-    mkdir(DIR, 0755);
+    if (!mkdtemp(dir)) {
+        printf("mkdtemp: %s\n", errname(errno));
+        return 1;
+    }
+    snprintf(file_path, sizeof file_path, "%s/data", dir);
     int wfd = creat(FILE_PATH, 0644);
     printf("creat: %s, write-only: %s\n", wfd >= 0 ? "ok" : errname(errno),
            (fcntl(wfd, F_GETFL) & O_ACCMODE) == O_WRONLY ? "yes" : "no");
@@ -116,6 +121,6 @@ int main(void)
     close(fd);
     close(ro);
     unlink(FILE_PATH);
-    rmdir(DIR);
+    rmdir(dir);
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "waitstate.h"
 
 static void show_record(const struct signalfd_siginfo *si)
 {
@@ -84,7 +85,7 @@ int main(void)
     pid_t parent = getpid();
     child = fork();
     if (child == 0) {
-        usleep(50000);
+        wait_until_asleep(parent); /* the signal comes while the parent's read waits */
         kill(parent, SIGUSR2);
         _exit(0);
     }

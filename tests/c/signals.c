@@ -20,6 +20,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "waitstate.h"
+
+/* A process id that no process has: above PID_MAX_LIMIT (4194304), the most Linux's pid_max can
+ * be (systemd sets it that high), where 999999 may well name a process of the host. */
+#define NO_PID 0x0ffffff0
+
 static const char *err(int e) {
     switch (e) {
     case 0: return "ok";
@@ -93,13 +99,13 @@ static void test_sigaction_errors(void) {
     show("sigpending size 9", syscall(SYS_rt_sigpending, k, 9));
     show("kill bad signal", kill(getpid(), 65));
     show("kill -1 signal", syscall(SYS_kill, getpid(), -1));
-    show("kill no such pid", kill(999999, 0));
+    show("kill no such pid", kill(NO_PID, 0));
     show("kill self 0", kill(getpid(), 0));
     show("kill INT_MIN", kill(-2147483647 - 1, 0));
-    show("kill no such group", kill(-999999, SIGUSR1));
+    show("kill no such group", kill(-NO_PID, SIGUSR1));
     show("tkill tid 0", syscall(SYS_tkill, 0, SIGUSR1));
-    show("tkill no such tid", syscall(SYS_tkill, 999999, 0));
-    show("tgkill wrong group", syscall(SYS_tgkill, 999999, getpid(), 0));
+    show("tkill no such tid", syscall(SYS_tkill, NO_PID, 0));
+    show("tgkill wrong group", syscall(SYS_tgkill, NO_PID, getpid(), 0));
     show("tgkill self 0", syscall(SYS_tgkill, getpid(), getpid(), 0));
     show("tgkill tgid 0", syscall(SYS_tgkill, 0, getpid(), 0));
 }
@@ -307,13 +313,6 @@ static void test_altstack(void) {
     signal(SIGUSR2, SIG_DFL);
 }
 
-/* Burns time without system calls that could be interrupted, so that a signal arrives while the
- * other process waits. */
-static void spin(void) {
-    for (int i = 0; i < 20000; i++)
-        sched_yield();
-}
-
 static volatile int chld_code, chld_status, chld_hits;
 /* The sender, compared after the wait: the child may end (and the handler run) before fork has
  * returned in the parent and expected_child is set. */
@@ -355,18 +354,31 @@ static void wait_interrupted(int restart) {
     sa.sa_flags = restart ? SA_RESTART : 0;
     sigaction(SIGUSR1, &sa, NULL);
     hits = 0;
+    int go[2];
+    pipe(go);
+    pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
-        spin();
-        kill(getppid(), SIGUSR1);
-        spin();
+        close(go[1]);
+        /* The signal comes while the parent sleeps in waitpid, however late either of them
+         * runs on a loaded machine. */
+        wait_until_asleep(parent);
+        kill(parent, SIGUSR1);
+        /* Without SA_RESTART the child stays until the parent has seen waitpid fail: a child
+         * already gone would be what waitpid returns instead of EINTR. */
+        if (!restart) {
+            char c;
+            read(go[0], &c, 1);
+        }
         _exit(7);
     }
+    close(go[0]);
     int status = 0;
     errno = 0;
     pid_t got = waitpid(child, &status, 0);
     printf("%s: waitpid=%s errno=%s handler ran=%d", restart ? "SA_RESTART" : "no SA_RESTART",
            got == child ? "child" : got < 0 ? "-1" : "other", err(errno), hits);
+    close(go[1]);
     if (got < 0)
         got = waitpid(child, &status, 0);
     printf(" then status=%d\n", WEXITSTATUS(status));
@@ -410,9 +422,16 @@ static void test_children(void) {
     printf("again WNOHANG|WUNTRACED: %d\n", waitpid(expected_child, &status, WNOHANG | WUNTRACED));
     kill(expected_child, SIGCONT);
     got = waitpid(expected_child, &status, WCONTINUED);
-    /* Linux sends CLD_CONTINUED once the child runs again, possibly after wait saw it. */
-    for (int i = 0; i < 100000 && chld_code != CLD_CONTINUED; i++)
-        sched_yield();
+    /* Linux sends CLD_CONTINUED once the child runs again, possibly after wait saw it: wait for
+     * it by the clock (the child may take a while to get a CPU on a loaded machine). */
+    struct timespec since, now;
+    clock_gettime(CLOCK_MONOTONIC, &since);
+    do {
+        if (chld_code == CLD_CONTINUED)
+            break;
+        usleep(1000);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (now.tv_sec - since.tv_sec < 60);
     printf("continued: ok=%d WIFCONTINUED=%d; SIGCHLD code=%d status=%d\n", got == expected_child,
            WIFCONTINUED(status), chld_code, chld_status);
     kill(expected_child, SIGKILL);
@@ -591,10 +610,13 @@ static void test_waiting(void) {
     sigaction(SIGUSR1, &sa, NULL);
     sigprocmask(SIG_BLOCK, &block, NULL);
     hits = 0;
+    /* Each child signals once the parent sleeps in the call (for pause, a signal that came
+     * before it would be handled first and leave pause waiting for ever). */
+    pid_t parent = getpid();
     pid_t c = fork();
     if (c == 0) {
-        spin();
-        kill(getppid(), SIGUSR1);
+        wait_until_asleep(parent);
+        kill(parent, SIGUSR1);
         _exit(0);
     }
     errno = 0;
@@ -608,8 +630,8 @@ static void test_waiting(void) {
     /* pause */
     c = fork();
     if (c == 0) {
-        spin();
-        kill(getppid(), SIGUSR1);
+        wait_until_asleep(parent);
+        kill(parent, SIGUSR1);
         _exit(0);
     }
     errno = 0;
@@ -636,8 +658,8 @@ static void test_waiting(void) {
     printf("sigtimedwait bad timeout: %d %s\n", r, err(errno));
     c = fork();
     if (c == 0) {
-        spin();
-        kill(getppid(), SIGUSR1);
+        wait_until_asleep(parent);
+        kill(parent, SIGUSR1);
         _exit(0);
     }
     r = sigtimedwait(&block, &si, NULL);
@@ -648,11 +670,11 @@ static void test_waiting(void) {
 
 static void test_groups(void) {
     int status;
-    show("getpgid no such pid", getpgid(999999));
-    show("getsid no such pid", getsid(999999));
+    show("getpgid no such pid", getpgid(NO_PID));
+    show("getsid no such pid", getsid(NO_PID));
     show("setpgid negative", setpgid(0, -1));
-    show("setpgid no such group", setpgid(0, 999999));
-    show("setpgid no such pid", setpgid(999999, 0));
+    show("setpgid no such group", setpgid(0, NO_PID));
+    show("setpgid no such pid", setpgid(NO_PID, 0));
     printf("getpgrp == getpgid(0): %d\n", getpgrp() == getpgid(0));
     pid_t c = fork();
     if (c == 0) {

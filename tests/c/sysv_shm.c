@@ -186,8 +186,12 @@ int main(void)
     printf("after the last detach: %ld %s\n", nattch(id), errname(errno));
 
     printf("-- by key\n");
+    /* Keys are the whole host's: one already there (another program's, or left by a run that
+     * died) is skipped, not shared. */
     key_t key = 0x5eed0000 + (getpid() & 0xffff);
-    int k = shmget(key, 8192, IPC_CREAT | 0666);
+    int k;
+    while ((k = shmget(key, 8192, IPC_CREAT | IPC_EXCL | 0666)) < 0 && errno == EEXIST)
+        key++;
     printf("made: %d\n", k >= 0);
     printf("again, same id: %d\n", shmget(key, 8192, 0) == k);
     printf("smaller size, same id: %d\n", shmget(key, 100, 0) == k);

@@ -205,16 +205,25 @@ int main(void)
     f[HP + 5] = 1;
     show("parent after its writes", f, 2 * HP);
 
-    /* A child that is still alive when the parent writes: the parent's huge page is split. */
+    /* A child that is still alive when the parent writes: the parent's huge page is split. The
+     * child waits for the parent to have written and printed (it slept a second, which a loaded
+     * machine may not give the parent: then the lines came out swapped). */
+    int written[2];
+    pipe(written);
     pid = fork();
     if (pid == 0) {
-        sleep(1);
+        close(written[1]);
+        char c;
+        read(written[0], &c, 1);
         printf("second child contents: %lu bad\n", check(f + HP, HP, 600 + HP / PG));
         fflush(stdout);
         _exit(0);
     }
+    close(written[0]);
     *(unsigned long *)(f + HP) = 1;
     show("parent writes while shared", f, 2 * HP);
+    fflush(stdout);
+    close(written[1]);
     waitpid(pid, &status, 0);
     printf("second child status %d\n", WEXITSTATUS(status));
     munmap(f, 2 * HP);

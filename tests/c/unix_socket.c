@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "waitstate.h"
 
 static struct sockaddr_un addr_of(const char *path, socklen_t *len) {
     struct sockaddr_un a;
@@ -373,7 +374,7 @@ static void connections(void) {
         write(w2, r == 0 ? "in" : "no", 2);
         _exit(0);
     }
-    usleep(50000);
+    wait_until_asleep(waiter); /* its connect waits for room */
     int first = accept(t, NULL, NULL);
     int second = accept(t, NULL, NULL);
     char w2buf[3] = {0};
@@ -399,9 +400,10 @@ static void connections(void) {
     REPORT("connect after", connect_to(socket(AF_UNIX, SOCK_STREAM, 0), "b1"));
 
     printf("-- a blocked accept\n");
+    pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
-        usleep(50000);
+        wait_until_asleep(parent); /* the connection comes while the accept waits */
         int k = socket(AF_UNIX, SOCK_SEQPACKET, 0);
         int q = socket(AF_UNIX, SOCK_STREAM, 0);
         connect_to(q, "l1");
@@ -522,7 +524,7 @@ static void datagrams(void) {
         int b2 = socket(AF_UNIX, SOCK_DGRAM, 0);
         _exit(sendto(b2, "late", 4, 0, (struct sockaddr *)&d1, sizeof d1) == 4 ? 0 : 1);
     }
-    usleep(50000);
+    wait_until_asleep(blocked); /* its sendto waits for room */
     /* The fillers' datagrams come first, whenever the waiting sender gets its turn. */
     int drained = 0;
     for (int i = 0; i < filled; i++)

@@ -104,7 +104,6 @@ fn orphans_pass_to_init_which_reaps_them() {
 fn a_spinning_child_is_preempted() {
     let out = Boot::new("init=/bin/spin")
         .file(user_program("spin"), "/bin/spin")
-        .timeout(60)
         .run();
     out.expect_status(0)
         .expect_console("parent runs while its child spins: true");

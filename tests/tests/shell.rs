@@ -25,7 +25,8 @@ const ENV: [&str; 3] = ["HOME=/", "PATH=/bin", "TERM=linux"];
 /// A shell on a terminal, typed into and read from.
 struct Session {
     child: Child,
-    input: ChildStdin,
+    /// None once the session is being ended.
+    input: Option<ChildStdin>,
     output: mpsc::Receiver<Vec<u8>>,
     /// Everything shown so far, with "\r\n" as "\n" and busybox's cursor query (ESC [6n, which
     /// no terminal answers here) taken out.
@@ -48,7 +49,8 @@ impl Session {
         cmd.arg("run")
             .arg("--kernel")
             .arg(kernel_path())
-            .args(["--timeout", "120", "--cmdline", "init=/bin/sh"])
+            // The session takes some 15 s; a loaded machine can make that several times longer.
+            .args(["--timeout", "600", "--cmdline", "init=/bin/sh"])
             .args(["--file", &format!("{BUSYBOX}:/bin/busybox")])
             .arg("--file")
             .arg(format!("{}:/bin/pmap", user_program("pmap").display()))
@@ -101,7 +103,7 @@ impl Session {
         });
         let mut session = Session {
             child,
-            input,
+            input: Some(input),
             output,
             text: String::new(),
             raw: Vec::new(),
@@ -114,7 +116,7 @@ impl Session {
     /// Waits until `needle` shows after what was looked at; returns the text up to its end.
     #[track_caller]
     fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             if let Some(at) = self.text[self.seen..].find(needle) {
                 let end = self.seen + at + needle.len();
@@ -140,8 +142,9 @@ impl Session {
     }
 
     fn send(&mut self, bytes: &[u8]) {
-        self.input.write_all(bytes).expect("typing");
-        self.input.flush().expect("typing");
+        let input = self.input.as_mut().expect("the session is open");
+        input.write_all(bytes).expect("typing");
+        input.flush().expect("typing");
     }
 
     /// Types `line` and Enter, and waits for the next prompt: returns what the command printed
@@ -165,7 +168,7 @@ impl Session {
     /// Types `exit N` and returns how the shell (or the machine) ended.
     fn exit(mut self, status: i32) -> (i32, String) {
         self.send(format!("exit {status}\r").as_bytes());
-        drop(self.input);
+        drop(self.input.take());
         let status = self.child.wait().expect("waiting").code().unwrap_or(-1);
         while let Ok(bytes) = self.output.recv_timeout(Duration::from_secs(5)) {
             self.raw.extend_from_slice(&bytes);
@@ -175,9 +178,26 @@ impl Session {
     }
 }
 
+/// The foreground job that ^C and ^Z are typed at: it says when it runs (in its own process group,
+/// the terminal's foreground group), so that they are typed only then, however long a loaded
+/// machine takes to start it; and as the shell lists it.
+const FOREGROUND_JOB: &str = "sh -c 'echo started; exec sleep 100'";
+const FOREGROUND_JOB_LISTED: &str = "sh -c \"echo started; exec sleep 100\"";
+
+/// A session given up (a test failed) ends its shell: the kernel's QEMU, whose timeout is long,
+/// must not outlive the test.
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// What a person types, and waits for, in the part of the session compared with Linux: line
-/// editing, ^C, a pipeline and jobs. Each step is what is typed; a step ending in ^C or ^\ is
-/// typed without Enter after waiting a moment for the command to start.
+/// editing, ^C, a pipeline and jobs. Each step is what is typed, and waits for the prompt that
+/// follows. A job's change (ended by a signal, stopped) is reported when the shell next waits for
+/// a child or shows its prompt: the command that waits for the change is on the same line as the
+/// one that makes it, so that the report is that line's output whenever the change comes.
 fn comparable_session(shell: &mut Session) -> String {
     let mut transcript = String::new();
     for line in [
@@ -192,8 +212,7 @@ fn comparable_session(shell: &mut Session) -> String {
         // Jobs: a background sleep, listed, killed, reported.
         "sleep 100 &",
         "jobs",
-        "kill %1",
-        "sleep 1",
+        "kill %1; sleep 1",
         "jobs",
         "echo $? $((6 * 7))",
     ] {
@@ -203,17 +222,17 @@ fn comparable_session(shell: &mut Session) -> String {
     }
     // ^C interrupts the foreground job (SIGINT to its process group): the shell is back with
     // status 130.
-    shell.send(b"sleep 100\r");
-    shell.wait_for("\n");
-    std::thread::sleep(Duration::from_millis(1500));
+    shell.send(format!("{FOREGROUND_JOB}\r").as_bytes());
+    transcript.push_str(&shell.wait_for("\n"));
+    transcript.push_str(&shell.wait_for("started\n"));
     shell.send(b"\x03");
     transcript.push_str(&shell.wait_for(PROMPT));
     transcript.push_str(&shell.run("echo status $?"));
     // ^Z stops the foreground job (SIGTSTP to its process group); the shell lists it stopped,
     // goes on with other commands, and `fg` brings it back until ^C ends it.
-    shell.send(b"sleep 100\r");
-    shell.wait_for("\n");
-    std::thread::sleep(Duration::from_millis(1500));
+    shell.send(format!("{FOREGROUND_JOB}\r").as_bytes());
+    transcript.push_str(&shell.wait_for("\n"));
+    transcript.push_str(&shell.wait_for("started\n"));
     shell.send(b"\x1a");
     transcript.push_str(&shell.wait_for(PROMPT));
     for line in ["jobs", "echo still here", "sleep 1"] {
@@ -222,14 +241,23 @@ fn comparable_session(shell: &mut Session) -> String {
         transcript.push_str(&output);
     }
     shell.send(b"fg\r");
-    transcript.push_str(&shell.wait_for("sleep 100\n"));
+    transcript.push_str(&shell.wait_for(&format!("{FOREGROUND_JOB_LISTED}\n")));
+    // The shell lists the job, then gives it the terminal and continues it: ^C must come after
+    // that, which nothing shows; the job was running already, so the moment is short.
     std::thread::sleep(Duration::from_millis(1500));
     shell.send(b"\x03");
     transcript.push_str(&shell.wait_for(PROMPT));
     transcript.push_str(&shell.run("echo status $?"));
     transcript.push_str(&shell.run("jobs"));
-    // A background job that reads the terminal is stopped by SIGTTIN.
-    for line in ["cat &", "sleep 1", "jobs", "kill -9 %1", "sleep 1", "jobs"] {
+    // A background job that reads the terminal is stopped by SIGTTIN: the shell waits until
+    // /proc says it is (a second was not always enough for a loaded machine to start it).
+    for line in [
+        "cat &",
+        "while ! grep -q '^State:.T' /proc/$!/status; do sleep 0.1; done",
+        "jobs",
+        "kill -9 %1; sleep 1",
+        "jobs",
+    ] {
         let (echo, output) = shell.type_line(line);
         transcript.push_str(&echo);
         transcript.push_str(&output);
@@ -269,7 +297,9 @@ fn busybox_shell_session_matches_linux() {
             && ours.contains("[1]+  Terminated                 sleep 100\n")
             && ours.contains("^C\n")
             && ours.contains("status 130\n")
-            && ours.contains("[1]+  Stopped                    sleep 100\n")
+            && ours.contains(&format!(
+                "[1]+  Stopped                    {FOREGROUND_JOB_LISTED}\n"
+            ))
             && ours.contains("Stopped (tty input)"),
         "{ours}"
     );

@@ -97,7 +97,8 @@ pub fn write_user<T: Copy>(dst: u64, value: &T) -> Result<(), Fault> {
 }
 
 /// Copies a NUL-terminated string of at most `max` bytes (without the NUL) from user memory into
-/// `out`. Err(Fault) for a bad pointer, Ok(None) if no NUL was found within `max` bytes.
+/// `out`. Err(Fault) for a bad pointer, Ok(None) if no NUL was found within `max + 1` bytes
+/// (the string is longer than `max`), wherever the string lies against page boundaries.
 pub fn strncpy_from_user(
     src: u64,
     max: usize,
@@ -106,10 +107,12 @@ pub fn strncpy_from_user(
     out.clear();
     let mut addr = src;
     let mut chunk = [0u8; 64];
-    while out.len() < max {
+    // Up to and including byte `max`, where the NUL of a string of exactly `max` bytes is (a
+    // loop that stopped at `max` bytes read decided that string by where the chunks fell).
+    while out.len() <= max {
         // Never read across a page boundary in one copy: the next page may legitimately be unmapped.
         let to_page_end = (4096 - (addr & 4095)) as usize;
-        let n = chunk.len().min(to_page_end).min(max - out.len() + 1);
+        let n = chunk.len().min(to_page_end).min(max + 1 - out.len());
         copy_from_user(&mut chunk[..n], addr)?;
         if let Some(nul) = chunk[..n].iter().position(|&b| b == 0) {
             out.extend_from_slice(&chunk[..nul]);

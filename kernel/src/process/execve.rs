@@ -30,7 +30,8 @@ fn copy_strings(mut ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> 
             return Err(E2BIG);
         }
         let mut string = Vec::new();
-        match uaccess::strncpy_from_user(s, ::exec::stack::MAX_ARG_STRLEN, &mut string)? {
+        // Linux's valid_arg_len: the string with its NUL fits in MAX_ARG_STRLEN bytes.
+        match uaccess::strncpy_from_user(s, ::exec::stack::MAX_ARG_STRLEN - 1, &mut string)? {
             Some(()) => {}
             None => return Err(E2BIG),
         }
@@ -55,7 +56,8 @@ pub fn execve(
     let me = thread::current().ok_or(ENOMEM)?;
     let process = &me.process;
     let mut raw = Vec::new();
-    if uaccess::strncpy_from_user(path_ptr, fs::path::PATH_MAX, &mut raw)?.is_none() {
+    // getname: the NUL within PATH_MAX bytes.
+    if uaccess::strncpy_from_user(path_ptr, fs::path::PATH_MAX - 1, &mut raw)?.is_none() {
         return Err(ENAMETOOLONG);
     }
     let cwd = process.cwd();

@@ -31,10 +31,11 @@ pub fn current() -> Result<Arc<Process>, Errno> {
 }
 
 /// A path from user memory (getname): EFAULT, or ENAMETOOLONG if it has no NUL within PATH_MAX
-/// bytes. May be empty: the lookup says ENOENT unless the call takes AT_EMPTY_PATH.
+/// bytes (at most PATH_MAX - 1 bytes before the NUL). May be empty: the lookup says ENOENT unless
+/// the call takes AT_EMPTY_PATH.
 pub fn copy_path(ptr: u64) -> Result<Vec<u8>, Errno> {
     let mut raw = Vec::new();
-    match uaccess::strncpy_from_user(ptr, PATH_MAX, &mut raw)? {
+    match uaccess::strncpy_from_user(ptr, PATH_MAX - 1, &mut raw)? {
         Some(()) => Ok(raw),
         None => Err(ENAMETOOLONG),
     }

@@ -19,8 +19,32 @@ use user::{Args, println, sys};
 user::entry!(main);
 
 const PAGE: u64 = 4096;
-const DIR: &[u8] = b"/tmp/filedemo\0";
-const PATH: &[u8] = b"/tmp/filedemo/notes\0";
+
+/// The demo's directory and file, NUL-terminated: /tmp/filedemo-PID and /tmp/filedemo-PID/notes,
+/// so that another run at the same time (the tests run it on the host too) has its own.
+fn paths() -> ([u8; 64], [u8; 64]) {
+    let mut dir = [0u8; 64];
+    let prefix = b"/tmp/filedemo-";
+    dir[..prefix.len()].copy_from_slice(prefix);
+    let mut len = prefix.len();
+    let (mut digits, mut count, mut pid) = ([0u8; 20], 0, sys::getpid() as u64);
+    loop {
+        digits[count] = b'0' + (pid % 10) as u8;
+        count += 1;
+        pid /= 10;
+        if pid == 0 {
+            break;
+        }
+    }
+    while count > 0 {
+        count -= 1;
+        dir[len] = digits[count];
+        len += 1;
+    }
+    let mut file = dir;
+    file[len..len + 6].copy_from_slice(b"/notes");
+    (dir, file)
+}
 
 fn peek(addr: u64) -> u8 {
     // SAFETY: callers pass addresses inside a readable mapping.
@@ -47,12 +71,12 @@ fn pwrite(fd: u64, buf: &[u8], off: u64) -> i64 {
 }
 
 fn main(_args: Args) -> i32 {
-    sys::raw(nr::MKDIR, [DIR.as_ptr() as u64, 0o755, 0, 0, 0, 0]);
-    let fd = sys::open(PATH, O_RDWR | O_CREAT | O_TRUNC);
+    let (dir, path) = paths();
+    sys::raw(nr::MKDIR, [dir.as_ptr() as u64, 0o755, 0, 0, 0, 0]);
+    let fd = sys::open(&path, O_RDWR | O_CREAT | O_TRUNC);
     if fd < 0 {
         println!(
-            "cannot create {}: {}",
-            "/tmp/filedemo/notes",
+            "cannot create /tmp/filedemo-PID/notes: {}",
             user::errno_name(fd)
         );
         return 1;
@@ -146,7 +170,7 @@ fn main(_args: Args) -> i32 {
     sys::munmap(shared, 2 * PAGE);
     sys::munmap(private, 2 * PAGE);
     sys::close(fd);
-    sys::raw(nr::UNLINK, [PATH.as_ptr() as u64, 0, 0, 0, 0, 0]);
-    sys::raw(nr::RMDIR, [DIR.as_ptr() as u64, 0, 0, 0, 0, 0]);
+    sys::raw(nr::UNLINK, [path.as_ptr() as u64, 0, 0, 0, 0, 0]);
+    sys::raw(nr::RMDIR, [dir.as_ptr() as u64, 0, 0, 0, 0, 0]);
     0
 }
