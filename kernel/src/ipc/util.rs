@@ -73,9 +73,10 @@ impl<T: IpcObject> IpcIds<T> {
         }
     }
 
-    /// The object in slot `index` (Linux's ipc_obtain_object_idr, for the *_STAT commands).
+    /// The object in slot `index` (Linux's ipc_obtain_object_idr, for the *_STAT commands,
+    /// which also takes an id's slot).
     pub fn obtain_by_index(&mut self, index: i32) -> Result<&mut T, Errno> {
-        let index = usize::try_from(index).map_err(|_| EINVAL)?;
+        let index = usize::try_from(index).map_err(|_| EINVAL)? & ((1 << SEQ_SHIFT) - 1);
         self.slots
             .get_mut(index)
             .and_then(Option::as_mut)
@@ -123,6 +124,14 @@ impl<T: IpcObject> IpcIds<T> {
                 Err(e)
             }
         }
+    }
+
+    /// Takes the object of `id` out of the table (Linux's ipc_rmid).
+    pub fn remove(&mut self, id: i32) -> Option<T> {
+        self.obtain(id).ok()?;
+        let object = self.slots[id as usize & ((1 << SEQ_SHIFT) - 1)].take();
+        self.shrink();
+        object
     }
 
     /// Keeps only the objects `keep` says so of (shm forgets removed segments whose last

@@ -1,0 +1,64 @@
+//! System V IPC against Linux: shared memory (tests/c/sysv_shm.c) and semaphores
+//! (tests/c/sysv_sem.c); and segments and semaphore sets giving back their memory
+//! (tests/c/shmleak.c, tests/c/semleak.c, QEMU only).
+
+/// Keys and IPC_PRIVATE, attaches where the kernel chooses, at an address, read-only, rounded and
+/// over a mapping, data shared across attaches and fork, the attach count, shmdt of a split
+/// attach, /proc/self/maps, IPC_STAT, IPC_SET, IPC_RMID while attached, SHM_STAT, SHM_LOCK,
+/// IPC_INFO and the errors.
+#[test]
+fn sysv_shm_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("sysv_shm", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "child: nattch 4",
+            "parent reads: from the child, nattch 2",
+            "  +0-+12288 rw-s 00000000 /SYSV00000000 (deleted) (inode is the id)",
+            "attach after IPC_RMID: 1",
+            "after the last detach: -1 EINVAL",
+        ],
+    );
+}
+
+/// A removed segment is freed at its last detach (shmdt, a child's exit) and one not removed
+/// outlives its maker, round after round without losing a page or a heap byte.
+#[test]
+fn sysv_shm_gives_back_memory() {
+    if let Some(out) = tests::boot_c("shmleak", &[], &[], |b| b) {
+        tests::expect_ok(&out, "ok: segments give back their memory");
+    }
+}
+
+/// semget's limits and errors, semop and semtimedop (all or nothing, IPC_NOWAIT, ERANGE, EFBIG,
+/// E2BIG, timeouts, duplicates), every semctl command, and with children: the wake-up order, a
+/// wait for zero, a two-operation wait, EIDRM, EINTR despite SA_RESTART, SEM_UNDO at exit (capped,
+/// waking a waiter, cleared by SETVAL) and CLONE_SYSVSEM's shared undo list.
+#[test]
+fn sysv_sem_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("sysv_sem", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "after duplicates: 0 1 0",
+            "the first to finish: the first",
+            "one of two: 1 0",
+            "waiter of a removed set: EIDRM",
+            "interrupted waiter: EINTR",
+            "value after the CLONE_SYSVSEM child's exit: 2",
+        ],
+    );
+}
+
+/// Sets made and removed round after round, with waiters blocked on them killed or woken by
+/// IPC_RMID and undo lists applied at exit, give back every page and heap byte.
+#[test]
+fn sysv_sem_gives_back_memory() {
+    if let Some(out) = tests::boot_c("semleak", &[], &[], |b| b) {
+        tests::expect_ok(&out, "ok: semaphore sets give back their memory");
+    }
+}
