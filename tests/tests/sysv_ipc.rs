@@ -1,6 +1,6 @@
-//! System V IPC against Linux: shared memory (tests/c/sysv_shm.c) and semaphores
-//! (tests/c/sysv_sem.c); and segments and semaphore sets giving back their memory
-//! (tests/c/shmleak.c, tests/c/semleak.c, QEMU only).
+//! System V IPC against Linux: shared memory (tests/c/sysv_shm.c), semaphores
+//! (tests/c/sysv_sem.c) and message queues (tests/c/sysv_msg.c); and segments, semaphore sets
+//! and queues giving back their memory (tests/c/shmleak.c, semleak.c, msgleak.c, QEMU only).
 
 /// Keys and IPC_PRIVATE, attaches where the kernel chooses, at an address, read-only, rounded and
 /// over a mapping, data shared across attaches and fork, the attach count, shmdt of a split
@@ -60,5 +60,35 @@ fn sysv_sem_as_on_linux() {
 fn sysv_sem_gives_back_memory() {
     if let Some(out) = tests::boot_c("semleak", &[], &[], |b| b) {
         tests::expect_ok(&out, "ok: semaphore sets give back their memory");
+    }
+}
+
+/// msgget, msgsnd (MSGMAX, types, a full queue), msgrcv (msgtyp 0, > 0, < 0, MSG_EXCEPT,
+/// MSG_NOERROR, E2BIG, MSG_COPY, ENOMSG), every msgctl command, and with children: receivers
+/// handed their message or E2BIG, a sender woken by room, EIDRM for both, EINTR.
+#[test]
+fn sysv_msg_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("sysv_msg", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "type <= 2: type 1: \"one-b\" (5)",
+            "copy 1: type 2: \"second\" (6)",
+            "small receiver: E2BIG",
+            "sender: ok",
+            "receiver from a removed queue: EIDRM",
+            "after the kill: type 1: \"kept\" (4)",
+        ],
+    );
+}
+
+/// Queues filled and removed, waiters killed or woken by IPC_RMID, round after round, give back
+/// every page and heap byte.
+#[test]
+fn sysv_msg_gives_back_memory() {
+    if let Some(out) = tests::boot_c("msgleak", &[], &[], |b| b) {
+        tests::expect_ok(&out, "ok: message queues give back their memory");
     }
 }
