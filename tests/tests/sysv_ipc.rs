@@ -1,5 +1,6 @@
 //! System V IPC against Linux: shared memory (tests/c/sysv_shm.c), semaphores
-//! (tests/c/sysv_sem.c) and message queues (tests/c/sysv_msg.c); and segments, semaphore sets
+//! (tests/c/sysv_sem.c), message queues (tests/c/sysv_msg.c) and /proc/sysvipc
+//! (tests/c/sysv_proc.c); and segments, semaphore sets
 //! and queues giving back their memory (tests/c/shmleak.c, semleak.c, msgleak.c, QEMU only).
 
 /// Keys and IPC_PRIVATE, attaches where the kernel chooses, at an address, read-only, rounded and
@@ -91,4 +92,22 @@ fn sysv_msg_gives_back_memory() {
     if let Some(out) = tests::boot_c("msgleak", &[], &[], |b| b) {
         tests::expect_ok(&out, "ok: message queues give back their memory");
     }
+}
+
+/// /proc/sysvipc/shm, sem and msg: Linux's headers, and our objects' lines exactly in Linux's
+/// format, before and after a removal, a detach and a receive.
+#[test]
+fn proc_sysvipc_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("sysv_proc", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &[
+            "shm line in Linux's format: 1",
+            "sem line in Linux's format: 1",
+            "msg: id ours perms 620 cbytes 3 qnum 1 lspid me lrpid me uid 0 gid 0 cuid 0 cgid 0 \
+             stime set rtime set ctime set",
+        ],
+    );
 }

@@ -15,7 +15,8 @@
 //! User memory is copied with no lock held: the message is read in before the call looks at
 //! the queue, and written out after it was taken.
 
-use alloc::{collections::VecDeque, sync::Arc, vec::Vec};
+use alloc::{collections::VecDeque, string::String, sync::Arc, vec::Vec};
+use core::fmt::Write;
 
 use abi::ipc::{
     IPC_NOWAIT, MSG_COPY, MSG_EXCEPT, MSG_NOERROR, MSGMAP, MSGMAX, MSGMNB, MSGMNI, MSGPOOL, MSGSEG,
@@ -465,4 +466,37 @@ pub fn info(usage: bool) -> (msginfo, i32) {
         msgseg: MSGSEG,
     };
     (info, ids.max_index())
+}
+
+/// /proc/sysvipc/msg: a line per queue, in Linux's format (sysvipc_msg_proc_show).
+pub fn proc_show() -> Result<String, Errno> {
+    let mut out = String::new();
+    util::reserve_line(&mut out, 160)?;
+    out.push_str(
+        "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n",
+    );
+    let ids = MSG_IDS.lock();
+    for queue in ids.iter() {
+        let p = &queue.perm;
+        util::reserve_line(&mut out, 200)?;
+        let _ = writeln!(
+            out,
+            "{:10} {:10}  {:4o}  {:10} {:10} {:5} {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10}",
+            p.key,
+            queue.id,
+            p.mode,
+            queue.cbytes,
+            queue.messages.len(),
+            queue.lspid,
+            queue.lrpid,
+            p.uid,
+            p.gid,
+            p.cuid,
+            p.cgid,
+            queue.stime,
+            queue.rtime,
+            queue.ctime
+        );
+    }
+    Ok(out)
 }

@@ -17,8 +17,11 @@
 //! Lock order: the table is a leaf, except that it is held while a waiter's wait queue is woken
 //! and while the caller's credentials are read.
 
-use alloc::{sync::Arc, vec::Vec};
-use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use alloc::{string::String, sync::Arc, vec::Vec};
+use core::{
+    fmt::Write,
+    sync::atomic::{AtomicI32, AtomicU64, Ordering},
+};
 
 use abi::ipc::{
     IPC_NOWAIT, SEM_UNDO, SEMAEM, SEMMAP, SEMMNI, SEMMNS, SEMMNU, SEMMSL, SEMOPM, SEMUME, SEMUSZ,
@@ -631,4 +634,33 @@ pub fn exit_sem(process: &Process) {
         update_queue(set);
         set.otime = now_secs();
     }
+}
+
+/// /proc/sysvipc/sem: a line per set, in Linux's format (sysvipc_sem_proc_show).
+pub fn proc_show() -> Result<String, Errno> {
+    let mut out = String::new();
+    util::reserve_line(&mut out, 128)?;
+    out.push_str(
+        "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n",
+    );
+    let guard = SEM_IDS.lock();
+    for set in guard.ids.iter() {
+        let p = &set.perm;
+        util::reserve_line(&mut out, 160)?;
+        let _ = writeln!(
+            out,
+            "{:10} {:10}  {:4o} {:10} {:5} {:5} {:5} {:5} {:10} {:10}",
+            p.key,
+            set.id,
+            p.mode,
+            set.sems.len(),
+            p.uid,
+            p.gid,
+            p.cuid,
+            p.cgid,
+            set.otime,
+            set.ctime
+        );
+    }
+    Ok(out)
 }

@@ -339,3 +339,56 @@ pub fn usage() -> (shm_info, i32) {
     };
     (info, max_index())
 }
+
+/// /proc/sysvipc/shm: a line per segment, in Linux's format (sysvipc_shm_proc_show), with the
+/// attach count and resident bytes counted once the table is released.
+pub fn proc_show() -> Result<String, Errno> {
+    let segments: Vec<(Segment, Option<Arc<Inode>>)> = {
+        let mut ids = SHM_IDS.lock();
+        prune(&mut ids);
+        let mut segments = Vec::new();
+        segments.try_reserve(ids.in_use()).map_err(|_| ENOMEM)?;
+        segments.extend(ids.iter().map(|s| {
+            let copy = Segment {
+                hold: Hold::Removed(Weak::new()),
+                ..*s
+            };
+            (copy, s.file())
+        }));
+        segments
+    };
+    let mut out = String::new();
+    util::reserve_line(&mut out, 200)?;
+    out.push_str(
+        "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n",
+    );
+    for (s, file) in &segments {
+        let (nattch, rss) = file.as_ref().map_or((0, 0), |f| {
+            let nattch = crate::mm::truncate::mapping_count(Arc::as_ptr(f) as _);
+            (nattch, f.cached_pages() as u64 * PAGE_SIZE)
+        });
+        let p = &s.perm;
+        util::reserve_line(&mut out, 256)?;
+        let _ = writeln!(
+            out,
+            "{:10} {:10}  {:4o} {:21} {:5} {:5}  {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10} {:21} {:21}",
+            p.key,
+            s.id,
+            p.mode,
+            s.size,
+            s.cpid,
+            s.lpid,
+            nattch,
+            p.uid,
+            p.gid,
+            p.cuid,
+            p.cgid,
+            s.atime,
+            s.dtime,
+            s.ctime,
+            rss,
+            0
+        );
+    }
+    Ok(out)
+}

@@ -5,7 +5,7 @@
 //! 15 bits, so that a stale id does not reach the slot's next object. The table gives its memory
 //! back when its last objects go.
 
-use alloc::vec::Vec;
+use alloc::{string::String, vec::Vec};
 
 use abi::ipc::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, ipc64_perm};
 
@@ -252,4 +252,10 @@ pub fn update_perm(perm: &mut ipc64_perm, new: &ipc64_perm) -> Result<(), Errno>
 /// The realtime clock in seconds: the *_time fields of the objects.
 pub fn now_secs() -> i64 {
     time::realtime_ns().div_euclid(1_000_000_000)
+}
+
+/// Room for one more line of a /proc/sysvipc file (at most `len` bytes), so that writing it
+/// does not allocate; ENOMEM if there is none.
+pub fn reserve_line(out: &mut String, len: usize) -> Result<(), Errno> {
+    out.try_reserve(len).map_err(|_| ENOMEM)
 }
