@@ -230,13 +230,15 @@ pub fn msgsnd(process: &Process, msqid: i32, msg: Msg, flags: u64) -> Result<(),
             schedule();
         }
         let woke = slept.and_then(|()| senders.finish_wait(irq, None));
-        if woke.is_err() {
+        if let Err(e) = woke {
             // A removal while it slept says EIDRM before the signal is seen, as Linux.
             if MSG_IDS.lock().obtain(msqid).is_err() {
                 return Err(EIDRM);
             }
-            signal::set_restart(signal::ERESTARTNOHAND);
-            return Err(EINTR);
+            if e == EINTR {
+                signal::set_restart(signal::ERESTARTNOHAND);
+            }
+            return Err(e);
         }
     }
 }
@@ -313,8 +315,10 @@ pub fn msgrcv(
             }
         };
         queue.receivers.try_reserve(1).map_err(|_| ENOMEM)?;
-        me.queue.prepare_to_wait(None).inspect_err(|_| {
-            signal::set_restart(signal::ERESTARTNOHAND);
+        me.queue.prepare_to_wait(None).inspect_err(|&e| {
+            if e == EINTR {
+                signal::set_restart(signal::ERESTARTNOHAND);
+            }
         })?;
         queue.receivers.push(Receiver {
             search,
