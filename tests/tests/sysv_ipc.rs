@@ -1,7 +1,7 @@
 //! System V IPC against Linux: shared memory (tests/c/sysv_shm.c), semaphores
 //! (tests/c/sysv_sem.c), message queues (tests/c/sysv_msg.c) and /proc/sysvipc
-//! (tests/c/sysv_proc.c); and segments, semaphore sets
-//! and queues giving back their memory (tests/c/shmleak.c, semleak.c, msgleak.c, QEMU only).
+//! (tests/c/sysv_proc.c); and segments, semaphore sets and queues giving back their memory,
+//! also under random calls (tests/c/shmleak.c, semleak.c, msgleak.c, ipc_fuzz.c, QEMU only).
 
 /// Keys and IPC_PRIVATE, attaches where the kernel chooses, at an address, read-only, rounded and
 /// over a mapping, data shared across attaches and fork, the attach count, shmdt of a split
@@ -110,4 +110,15 @@ fn proc_sysvipc_as_on_linux() {
              stime set rtime set ctime set",
         ],
     );
+}
+
+/// Random semaphore, message queue and segment calls in two process chains, blocking ones cut
+/// short by a timer and processes exiting with waiters and undo lists behind
+/// (tests/c/ipc_fuzz.c, QEMU only): no panic or hang, and every round gives back every frame
+/// and heap byte.
+#[test]
+fn random_ipc_calls_leak_nothing() {
+    if let Some(out) = tests::boot_c("ipc_fuzz", &[], &["5000"], |b| b) {
+        tests::expect_ok(&out, "ok: random IPC calls leak nothing");
+    }
 }
