@@ -259,3 +259,101 @@ pub fn now_secs() -> i64 {
 pub fn reserve_line(out: &mut String, len: usize) -> Result<(), Errno> {
     out.try_reserve(len).map_err(|_| ENOMEM)
 }
+
+/// Self-tests of the id table (see [`crate::ktest`]): what no system call shows exactly.
+pub mod ktests {
+    use alloc::string::String;
+
+    use super::*;
+    use crate::ensure;
+
+    struct Dummy {
+        id: i32,
+        perm: ipc64_perm,
+    }
+
+    impl IpcObject for Dummy {
+        fn id(&self) -> i32 {
+            self.id
+        }
+        fn perm(&self) -> &ipc64_perm {
+            &self.perm
+        }
+    }
+
+    fn dummy(id: i32, key: i32) -> Result<Dummy, Errno> {
+        Ok(Dummy {
+            id,
+            perm: ipc64_perm {
+                key,
+                ..Default::default()
+            },
+        })
+    }
+
+    /// Ids are `seq << 15 | index` in the lowest free slot; a slot's next object has another
+    /// id, and the old one is EINVAL; a failed make leaves the table as it was; `mni` slots
+    /// at most (ENOSPC); an empty table holds no memory; keys are found, IPC_PRIVATE never.
+    pub fn id_table() -> Result<(), String> {
+        let mut ids: IpcIds<Dummy> = IpcIds::new();
+        let a = ids
+            .add(3, |id, _| dummy(id, 7))
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        let b = ids
+            .add(3, |id, _| dummy(id, 0))
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        ensure!(a == 0 && b == (1 << 15) + 1, "ids {a:#x} {b:#x}");
+        ensure!(
+            ids.find_key(7).is_some_and(|o| o.id == a),
+            "key 7 not found"
+        );
+        ensure!(ids.find_key(0).is_none(), "IPC_PRIVATE found");
+        ensure!(
+            ids.add(3, |_, _| Err::<Dummy, _>(ENOMEM)) == Err(ENOMEM),
+            "make failed"
+        );
+        ensure!(
+            ids.slots.len() == 2,
+            "a failed make left {} slots",
+            ids.slots.len()
+        );
+        ensure!(ids.remove(a).is_some(), "remove");
+        let c = ids
+            .add(3, |id, _| dummy(id, 8))
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        ensure!(c == 2 << 15, "the freed slot's next id: {c:#x}");
+        ensure!(
+            ids.obtain(a).err() == Some(EINVAL),
+            "a stale id reached the new object"
+        );
+        ensure!(ids.obtain_by_index(0).is_ok_and(|o| o.id == c), "by index");
+        let d = ids
+            .add(3, |id, _| dummy(id, 9))
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        ensure!(d == (3 << 15) + 2, "a new slot's id: {d:#x}");
+        ensure!(
+            ids.add(3, |id, _| dummy(id, 10)) == Err(ENOSPC),
+            "more than mni"
+        );
+        ensure!(
+            ids.max_index() == 2 && ids.in_use() == 3,
+            "max index, in use"
+        );
+        for id in [b, c, d] {
+            ids.remove(id);
+        }
+        ensure!(
+            ids.in_use() == 0 && ids.slots.capacity() == 0,
+            "memory kept when empty"
+        );
+        ids.seq = SEQ_MAX;
+        let last = ids
+            .add(3, |id, _| dummy(id, 1))
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        ensure!(
+            last == (SEQ_MAX << SEQ_SHIFT) as i32 && ids.seq == 0,
+            "sequence wrap"
+        );
+        Ok(())
+    }
+}
