@@ -3,7 +3,8 @@
  * 0, > 0, < 0, MSG_EXCEPT, MSG_NOERROR, E2BIG, MSG_COPY, ENOMSG), msgctl's IPC_STAT, MSG_STAT,
  * MSG_STAT_ANY, IPC_SET (mode, size, root's rule), IPC_RMID, IPC_INFO and MSG_INFO; then with a
  * child: a receiver woken by the message it wants, one whose buffer is too small, a sender
- * woken by room in a full queue, EIDRM for both, EINTR despite SA_RESTART. The host's IPC
+ * woken by room in a full queue, EIDRM for both, EINTR despite SA_RESTART, a restart after a
+ * stop and a continue. The host's IPC
  * namespace is shared with other tests: keys come from the pid, ids are never printed, and
  * every queue is removed. A child is known to be asleep in its call from /proc/PID/stat. */
 #define _GNU_SOURCE
@@ -269,7 +270,8 @@ static void messages(void)
     remove_all();
 }
 
-/* Waits until `pid` sleeps (state S in /proc/PID/stat): in its msgsnd or msgrcv. */
+/* Waits until `pid` sleeps (state S in /proc/PID/stat): in its msgsnd or msgrcv; or has
+ * ended (Z). */
 static void wait_sleeping(pid_t pid)
 {
     char path[64];
@@ -282,7 +284,7 @@ static void wait_sleeping(pid_t pid)
                 state = 0;
             fclose(f);
         }
-        if (state == 'S')
+        if (state == 'S' || state == 'Z')
             return;
         usleep(1000);
     }
@@ -390,6 +392,33 @@ static void blocking(void)
     reap("killed receiver", pid);
     CHECK(send(id, 1, "kept", 0));
     recv("after the kill", id, 100, 0, IPC_NOWAIT);
+
+    /* A stop and a continue, with no handler: msgrcv and msgsnd go on waiting (restarted). */
+    pid = receiver(id, 100, 0, 0, "after the stop");
+    wait_sleeping(pid);
+    kill(pid, SIGSTOP);
+    int status;
+    CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status));
+    kill(pid, SIGCONT);
+    wait_sleeping(pid);
+    CHECK(send(id, 1, "after the stop", 0));
+    reap("stopped and continued receiver", pid);
+    recv("left", id, 100, 0, IPC_NOWAIT);
+    msgctl(id, IPC_STAT, &ds);
+    ds.msg_qbytes = 4;
+    CHECK(msgctl(id, IPC_SET, &ds));
+    CHECK(send(id, 1, "full", 0));
+    pid = fork();
+    if (pid == 0)
+        _exit(send(id, 2, "more", 0) == 0 ? 0 : errno);
+    wait_sleeping(pid);
+    kill(pid, SIGSTOP);
+    CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status));
+    kill(pid, SIGCONT);
+    wait_sleeping(pid);
+    recv("room", id, 100, 0, 0);
+    reap("stopped and continued sender", pid);
+    recv("sent", id, 100, 0, IPC_NOWAIT);
     remove_all();
 }
 

@@ -4,12 +4,13 @@
  * GETZCNT, IPC_STAT, SEM_STAT, SEM_STAT_ANY, IPC_SET, IPC_RMID, IPC_INFO and SEM_INFO; then
  * with a child or two: the order in which waiters wake, a wait for zero, a call of two
  * operations waiting on one and then the other, EIDRM, EINTR (not restarted, even with
- * SA_RESTART), SEM_UNDO at a child's exit (capped at 0, waking a waiter, cleared by SETVAL) and
- * an undo list shared by CLONE_SYSVSEM. The host's IPC namespace is shared with other tests:
+ * SA_RESTART, and after a stop and a continue), SEM_UNDO at a child's exit (capped at 0, waking a
+ * waiter, cleared by SETVAL) and an undo list shared by CLONE_SYSVSEM and by threads. The host's IPC namespace is shared with other tests:
  * keys come from the pid, ids are never printed, and every set is removed. Every line's place is
  * forced by waitpid or by the semaphores themselves (GETNCNT, GETZCNT), never by a sleep. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -347,6 +348,48 @@ static void interrupted(void)
     kill(pid, SIGKILL);
     reap("killed waiter", pid);
     CHECK(semctl(id, 0, GETNCNT));
+
+    /* A stop and a continue, with no handler: semop is not restarted (signal(7)). */
+    pid = child_op(id, 0, -1, 0);
+    wait_count(id, 0, GETNCNT, 1);
+    kill(pid, SIGSTOP);
+    int status;
+    CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status));
+    CHECK(semctl(id, 0, GETNCNT));
+    kill(pid, SIGCONT);
+    reap("stopped and continued waiter", pid);
+    remove_all();
+}
+
+/* SEM_UNDO in a thread: the undo list is the process's (CLONE_SYSVSEM), applied when the
+ * process exits, not the thread. */
+static int thread_set;
+
+static void *take_one(void *arg)
+{
+    (void)arg;
+    return (void *)(long)(op(thread_set, 0, -1, SEM_UNDO) == 0 ? 0 : errno);
+}
+
+static void undo_in_thread(void)
+{
+    printf("-- SEM_UNDO in a thread\n");
+    thread_set = new_set(1);
+    CHECK(semctl(thread_set, 0, SETVAL, (union semun){.val = 4}));
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t t;
+        void *result;
+        if (pthread_create(&t, NULL, take_one, NULL) != 0 || pthread_join(t, &result) != 0)
+            _exit(98);
+        if (result)
+            _exit(99);
+        _exit(semctl(thread_set, 0, GETVAL));
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    printf("value after the thread's exit: %d\n", WEXITSTATUS(status));
+    CHECK(semctl(thread_set, 0, GETVAL));
     remove_all();
 }
 
@@ -438,5 +481,6 @@ int main(void)
     wake_order();
     interrupted();
     undo();
+    undo_in_thread();
     return 0;
 }
