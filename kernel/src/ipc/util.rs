@@ -1,9 +1,10 @@
 //! What System V shared memory, semaphores and message queues share (Linux's ipc/util.c): the
 //! table of ids, the lookup by key, the permission check and the owner's changes.
 //!
-//! Ids are Linux's: the slot index plus a sequence number (bumped by every object made) shifted by
-//! 15 bits, so that a stale id does not reach the slot's next object. The table gives its memory
-//! back when its last objects go.
+//! Ids are Linux's: the slot index plus a sequence number shifted by 15 bits, so that a stale id
+//! does not reach the slot's next object. Slots are taken cyclically and the sequence number
+//! grows each time the slots wrap around, as Linux's ipc_idr_alloc does, so ids come out as on
+//! Linux. The table gives its memory back when its last objects go.
 
 use alloc::{string::String, vec::Vec};
 
@@ -13,8 +14,11 @@ use crate::{process::Process, syscall::errno::*, time};
 
 /// Linux's IPCMNI_SHIFT: an id is `seq << 15 | index`.
 const SEQ_SHIFT: u32 = 15;
-/// The largest sequence number (Linux's IPCID_SEQ_MAX for the default IPCMNI).
+/// The sequence numbers wrap to 0 here (Linux's ipcid_seq_max for the default IPCMNI).
 const SEQ_MAX: u32 = (i32::MAX >> SEQ_SHIFT) as u32;
+/// The fewest slots the cyclic allocation goes through before wrapping (Linux's
+/// ipc_min_cycle, RADIX_TREE_MAP_SIZE).
+const MIN_CYCLE: usize = 64;
 
 /// The rights ipcperms is asked for, as permission bits (Linux's S_IRUGO and S_IWUGO).
 pub const S_IRUGO: u32 = 0o444;
@@ -31,8 +35,12 @@ pub trait IpcObject {
 /// The objects of one kind, by slot (Linux's struct ipc_ids).
 pub struct IpcIds<T> {
     slots: Vec<Option<T>>,
-    /// The sequence number of the next object.
+    /// The sequence number of new objects (Linux's ids->seq).
     seq: u32,
+    /// The slot taken last (Linux's last_idx), and where the next search starts (the idr's
+    /// idr_next).
+    last: Option<usize>,
+    next: usize,
 }
 
 impl<T: IpcObject> IpcIds<T> {
@@ -40,6 +48,8 @@ impl<T: IpcObject> IpcIds<T> {
         IpcIds {
             slots: Vec::new(),
             seq: 0,
+            last: None,
+            next: 0,
         }
     }
 
@@ -94,36 +104,45 @@ impl<T: IpcObject> IpcIds<T> {
             .find(|o| o.perm().key == key)
     }
 
-    /// Adds the object `make` builds from its id and sequence number, in the lowest free slot
-    /// (Linux's ipc_addid): ENOSPC once `mni` slots are used, ENOMEM if the table cannot grow,
-    /// or `make`'s error (the table is then as before).
+    /// Adds the object `make` builds from its id and sequence number (Linux's ipc_addid and
+    /// ipc_idr_alloc): in the first free slot from the one after the last taken, below
+    /// max(1.5 × the objects, 64), wrapping to 0, where the sequence number grows. ENOSPC once
+    /// `mni` objects exist, ENOMEM if the table cannot grow, or `make`'s error (the table is
+    /// then as before).
     pub fn add(
         &mut self,
         mni: usize,
         make: impl FnOnce(i32, u16) -> Result<T, Errno>,
     ) -> Result<i32, Errno> {
-        let index = match self.slots.iter().position(Option::is_none) {
-            Some(index) => index,
-            None if self.slots.len() < mni => {
-                self.slots.try_reserve(1).map_err(|_| ENOMEM)?;
-                self.slots.push(None);
-                self.slots.len() - 1
-            }
-            None => return Err(ENOSPC),
-        };
-        let seq = self.seq;
-        let id = ((seq << SEQ_SHIFT) as usize + index) as i32;
-        match make(id, seq as u16) {
-            Ok(object) => {
-                self.slots[index] = Some(object);
-                self.seq = if seq >= SEQ_MAX { 0 } else { seq + 1 };
-                Ok(id)
-            }
-            Err(e) => {
-                self.shrink();
-                Err(e)
-            }
+        let in_use = self.in_use();
+        if in_use >= mni {
+            return Err(ENOSPC);
         }
+        let end = (in_use * 3 / 2).max(MIN_CYCLE).min(mni);
+        let free = |i: &usize| self.slots.get(*i).is_none_or(Option::is_none);
+        let index = (self.next..end)
+            .find(free)
+            .or_else(|| (0..end).find(free))
+            .ok_or(ENOSPC)?;
+        if index >= self.slots.len() {
+            self.slots
+                .try_reserve(index + 1 - self.slots.len())
+                .map_err(|_| ENOMEM)?;
+        }
+        let mut seq = self.seq;
+        if self.last.is_some_and(|last| index <= last) {
+            seq = if seq + 1 >= SEQ_MAX { 0 } else { seq + 1 };
+        }
+        let id = ((seq << SEQ_SHIFT) as usize + index) as i32;
+        let object = make(id, seq as u16)?;
+        if index >= self.slots.len() {
+            self.slots.resize_with(index + 1, || None);
+        }
+        self.slots[index] = Some(object);
+        self.seq = seq;
+        self.last = Some(index);
+        self.next = index + 1;
+        Ok(id)
     }
 
     /// Takes the object of `id` out of the table (Linux's ipc_rmid).
@@ -291,18 +310,19 @@ pub mod ktests {
         })
     }
 
-    /// Ids are `seq << 15 | index` in the lowest free slot; a slot's next object has another
-    /// id, and the old one is EINVAL; a failed make leaves the table as it was; `mni` slots
-    /// at most (ENOSPC); an empty table holds no memory; keys are found, IPC_PRIVATE never.
+    /// Ids are `seq << 15 | index`, slots taken cyclically from the one after the last; the
+    /// sequence number grows when the slots wrap, so the old id of a slot is EINVAL; a failed
+    /// make leaves the table as it was; `mni` objects at most (ENOSPC); an empty table holds no
+    /// memory; keys are found, IPC_PRIVATE never; the sequence number wraps to 0.
     pub fn id_table() -> Result<(), String> {
         let mut ids: IpcIds<Dummy> = IpcIds::new();
-        let a = ids
-            .add(3, |id, _| dummy(id, 7))
-            .map_err(|e| alloc::format!("{e:?}"))?;
-        let b = ids
-            .add(3, |id, _| dummy(id, 0))
-            .map_err(|e| alloc::format!("{e:?}"))?;
-        ensure!(a == 0 && b == (1 << 15) + 1, "ids {a:#x} {b:#x}");
+        let add = |ids: &mut IpcIds<Dummy>, key| {
+            ids.add(1000, |id, _| dummy(id, key))
+                .map_err(|e| alloc::format!("add: {e:?}"))
+        };
+        let a = add(&mut ids, 7)?;
+        let b = add(&mut ids, 0)?;
+        ensure!(a == 0 && b == 1, "ids {a:#x} {b:#x}");
         ensure!(
             ids.find_key(7).is_some_and(|o| o.id == a),
             "key 7 not found"
@@ -317,43 +337,46 @@ pub mod ktests {
             "a failed make left {} slots",
             ids.slots.len()
         );
-        ensure!(ids.remove(a).is_some(), "remove");
-        let c = ids
-            .add(3, |id, _| dummy(id, 8))
-            .map_err(|e| alloc::format!("{e:?}"))?;
-        ensure!(c == 2 << 15, "the freed slot's next id: {c:#x}");
+        ids.remove(a);
+        let mut last = add(&mut ids, 8)?;
+        ensure!(last == 2, "the slot after the last: {last:#x}");
+        for _ in 3..MIN_CYCLE {
+            ids.remove(last);
+            last = add(&mut ids, 8)?;
+        }
+        ensure!(last == MIN_CYCLE as i32 - 1, "cycled to {last:#x}");
+        ids.remove(last);
+        let wrapped = add(&mut ids, 9)?;
+        ensure!(wrapped == 1 << 15, "after the wrap: {wrapped:#x}");
         ensure!(
             ids.obtain(a).err() == Some(EINVAL),
             "a stale id reached the new object"
         );
-        ensure!(ids.obtain_by_index(0).is_ok_and(|o| o.id == c), "by index");
-        let d = ids
-            .add(3, |id, _| dummy(id, 9))
-            .map_err(|e| alloc::format!("{e:?}"))?;
-        ensure!(d == (3 << 15) + 2, "a new slot's id: {d:#x}");
         ensure!(
-            ids.add(3, |id, _| dummy(id, 10)) == Err(ENOSPC),
+            ids.obtain_by_index(0).is_ok_and(|o| o.id == wrapped),
+            "by index"
+        );
+        let c = add(&mut ids, 10)?;
+        ensure!(c == (1 << 15) + 2, "the next: {c:#x}");
+        ensure!(
+            ids.add(3, |id, _| dummy(id, 11)) == Err(ENOSPC),
             "more than mni"
         );
         ensure!(
             ids.max_index() == 2 && ids.in_use() == 3,
             "max index, in use"
         );
-        for id in [b, c, d] {
+        for id in [b, wrapped, c] {
             ids.remove(id);
         }
         ensure!(
             ids.in_use() == 0 && ids.slots.capacity() == 0,
             "memory kept when empty"
         );
-        ids.seq = SEQ_MAX;
-        let last = ids
-            .add(3, |id, _| dummy(id, 1))
-            .map_err(|e| alloc::format!("{e:?}"))?;
-        ensure!(
-            last == (SEQ_MAX << SEQ_SHIFT) as i32 && ids.seq == 0,
-            "sequence wrap"
-        );
+        ids.seq = SEQ_MAX - 1;
+        ids.next = 0;
+        let zero = add(&mut ids, 1)?;
+        ensure!(zero == 0 && ids.seq == 0, "sequence wrap: {zero:#x}");
         Ok(())
     }
 }
