@@ -1,6 +1,6 @@
 //! System V IPC against Linux: shared memory (tests/c/sysv_shm.c), semaphores
-//! (tests/c/sysv_sem.c), message queues (tests/c/sysv_msg.c) and /proc/sysvipc
-//! (tests/c/sysv_proc.c); and segments, semaphore sets and queues giving back their memory,
+//! (tests/c/sysv_sem.c), message queues (tests/c/sysv_msg.c), /proc/sysvipc
+//! (tests/c/sysv_proc.c) and ids (tests/c/sysv_ids.c); and segments, semaphore sets and queues giving back their memory,
 //! also under random calls (tests/c/shmleak.c, semleak.c, msgleak.c, ipc_fuzz.c, QEMU only).
 
 /// Keys and IPC_PRIVATE, attaches where the kernel chooses, at an address, read-only, rounded and
@@ -121,4 +121,18 @@ fn random_ipc_calls_leak_nothing() {
     if let Some(out) = tests::boot_c("ipc_fuzz", &[], &["5000"], |b| b) {
         tests::expect_ok(&out, "ok: random IPC calls leak nothing");
     }
+}
+
+/// Ids exactly as Linux makes them, in an IPC namespace of the test's own: cyclic slots, the
+/// sequence number after a wrap, *_STAT by slot, IPC_INFO's highest slot, and the whole of
+/// /proc/sysvipc (tests/c/sysv_ids.c).
+#[test]
+fn sysv_ids_as_on_linux() {
+    let Some((_, output)) = tests::c_differential("sysv_ids", &[]) else {
+        return;
+    };
+    tests::expect_lines(
+        &output,
+        &["  round 61: 32768", "d 32779", "SEM_STAT 11: 32779 nsems 1"],
+    );
 }
