@@ -420,8 +420,8 @@ fn check(process: &Process, set: &SemArray, write: bool) -> Result<(), Errno> {
     util::ipcperms(process, &set.perm, if write { S_IWUGO } else { S_IRUGO })
 }
 
-/// semctl(GETVAL, GETPID, GETNCNT, GETZCNT) (Linux's semctl_main): one semaphore's value, last
-/// process, or how many wait for it to grow or to be zero.
+/// What semctl asks of one semaphore: its value (GETVAL), the process that changed it last
+/// (GETPID), how many wait for it to grow (GETNCNT) or to be zero (GETZCNT).
 pub enum SemQuery {
     Val,
     Pid,
@@ -429,6 +429,9 @@ pub enum SemQuery {
     Zcnt,
 }
 
+/// semctl(GETVAL, GETPID, GETNCNT, GETZCNT) (Linux's semctl_main): read permission first, then
+/// EINVAL for a semaphore the set does not have. A waiter counts for the operation it waits on
+/// now (Linux's count_semcnt).
 pub fn query(process: &Process, semid: i32, semnum: i32, what: SemQuery) -> Result<i32, Errno> {
     let mut guard = SEM_IDS.lock();
     let set = guard.ids.obtain(semid)?;
