@@ -61,6 +61,7 @@ pub const TESTS: &[(&str, TestFn)] = &[
         crate::fs::ktests::page_cache_accounting,
     ),
     ("fs::path_walk_rules", crate::fs::ktests::path_walk_rules),
+    ("ipc::id_table", crate::ipc::util::ktests::id_table),
     ("time::timer_ticks", crate::tests::timer_ticks),
     ("signal::bookkeeping", crate::tests::signal_bookkeeping),
     (

@@ -39,7 +39,10 @@
 //!    messages, which hold files, are dropped with neither held); inotify's table of watches
 //!    (`fs::inotify::MARKS`) and an instance's event queue, one at a time (either may hold the
 //!    heap; the watched inodes and instances are dropped, and readers woken, with neither held);
-//!    the process,
+//!    the System V IPC tables (`ipc::shm`, `ipc::sem`, `ipc::msg`), one at a time, which may
+//!    hold the caller's credentials and the heap, and the semaphore and message tables a
+//!    sleeper's wait queue (waking it or going to sleep on it) and a receiver's answer slot (a
+//!    leaf); the process,
 //!    thread and run-queue tables; wait queues (which may hold the timer list, `timer::TIMERS`,
 //!    which may hold a thread's state and the run queue: a sleep with a deadline and the tick's
 //!    wake-ups); a futex bucket (taken under the mm lock, see `futex`); the console tty; the frame

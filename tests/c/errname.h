@@ -57,6 +57,9 @@ static const char *errname(int e)
     case ENOPROTOOPT: return "ENOPROTOOPT";
     case ENOBUFS: return "ENOBUFS";
     case EDESTADDRREQ: return "EDESTADDRREQ";
+    case EFBIG: return "EFBIG";
+    case EIDRM: return "EIDRM";
+    case ENOMSG: return "ENOMSG";
     default: return strerror(e);
     }
 }

@@ -16,6 +16,7 @@
 //! | /proc/{mounts,filesystems} | the root tmpfs and /proc, in Linux's formats (df, mount) |
 //! | /proc/self | a symbolic link to /proc/PID of the process looking |
 //! | /proc/meminfo | MemTotal, MemFree, and what the kernel keeps (page cache, heap, page tables) |
+//! | /proc/sysvipc/{msg,sem,shm} | the System V message queues, semaphore sets and segments, as Linux lists them |
 
 use alloc::{
     format,
@@ -84,6 +85,10 @@ pub enum ProcFile {
     CpuInfo,
     Mounts,
     Filesystems,
+    /// /proc/sysvipc/msg, sem and shm (`crate::ipc`).
+    SysvMsg,
+    SysvSem,
+    SysvShm,
 }
 
 /// A node of the /proc tree.
@@ -99,6 +104,8 @@ pub enum ProcNode {
     /// /proc/sys/fs and /proc/sys/fs/inotify.
     SysFs,
     SysFsInotify,
+    /// /proc/sysvipc.
+    SysvIpc,
     /// /proc/PID.
     Pid(Pid),
     /// /proc/PID/exe.
@@ -176,6 +183,13 @@ const ROOT_FILES: [(&str, ProcFile); 8] = [
     ("filesystems", ProcFile::Filesystems),
 ];
 
+/// The files of /proc/sysvipc, in Linux's (alphabetical) order.
+const SYSVIPC_FILES: [(&str, ProcFile); 3] = [
+    ("msg", ProcFile::SysvMsg),
+    ("sem", ProcFile::SysvSem),
+    ("shm", ProcFile::SysvShm),
+];
+
 /// The file `name` of /proc/PID.
 fn pid_file(pid: Pid, name: &str) -> Option<ProcFile> {
     Some(match name {
@@ -230,6 +244,7 @@ impl ProcNode {
                 | ProcNode::SysKernel
                 | ProcNode::SysFs
                 | ProcNode::SysFsInotify
+                | ProcNode::SysvIpc
                 | ProcNode::SysfsRoot
                 | ProcNode::SysfsKernel
                 | ProcNode::SysfsMm
@@ -259,7 +274,8 @@ impl ProcNode {
             | ProcNode::Sys
             | ProcNode::SysKernel
             | ProcNode::SysFs
-            | ProcNode::SysFsInotify => S_IFDIR | 0o555,
+            | ProcNode::SysFsInotify
+            | ProcNode::SysvIpc => S_IFDIR | 0o555,
             ProcNode::SysfsRoot
             | ProcNode::SysfsKernel
             | ProcNode::SysfsMm
@@ -298,6 +314,7 @@ impl ProcNode {
             ProcNode::Root => match name {
                 "self" => ProcNode::SelfLink,
                 "sys" => ProcNode::Sys,
+                "sysvipc" => ProcNode::SysvIpc,
                 _ if ROOT_FILES.iter().any(|(n, _)| *n == name) => {
                     let (_, file) = ROOT_FILES.iter().find(|(n, _)| *n == name).ok_or(ENOENT)?;
                     ProcNode::File(*file)
@@ -317,6 +334,13 @@ impl ProcNode {
                 "inotify" => ProcNode::SysFsInotify,
                 _ => return Err(ENOENT),
             },
+            ProcNode::SysvIpc => {
+                let (_, file) = SYSVIPC_FILES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .ok_or(ENOENT)?;
+                ProcNode::File(*file)
+            }
             ProcNode::SysFsInotify => ProcNode::File(ProcFile::Inotify(
                 super::inotify::Limit::named(name).ok_or(ENOENT)?,
             )),
@@ -381,6 +405,7 @@ impl ProcNode {
                 }
                 push(String::from("self"), DT_LNK)?;
                 push(String::from("sys"), DT_DIR)?;
+                push(String::from("sysvipc"), DT_DIR)?;
                 for process in process::all() {
                     push(format!("{}", process.pid), DT_DIR)?;
                 }
@@ -409,6 +434,11 @@ impl ProcNode {
                 push(String::from("kernel"), DT_DIR)?;
             }
             ProcNode::SysFs => push(String::from("inotify"), DT_DIR)?,
+            ProcNode::SysvIpc => {
+                for (name, _) in SYSVIPC_FILES {
+                    push(String::from(name), DT_REG)?;
+                }
+            }
             ProcNode::SysFsInotify => {
                 for limit in super::inotify::Limit::ALL {
                     push(String::from(limit.name()), DT_REG)?;
@@ -693,6 +723,10 @@ impl ProcFile {
                 return String::from("/proc/sys/kernel/randomize_va_space");
             }
             ProcFile::Inotify(limit) => return format!("/proc/sys/fs/inotify/{}", limit.name()),
+            ProcFile::SysvMsg | ProcFile::SysvSem | ProcFile::SysvShm => {
+                let name = SYSVIPC_FILES.iter().find(|(_, f)| f == self);
+                return format!("/proc/sysvipc/{}", name.map_or("", |(n, _)| n));
+            }
             ProcFile::ThpEnabled => {
                 return String::from("/sys/kernel/mm/transparent_hugepage/enabled");
             }
@@ -736,6 +770,9 @@ impl ProcFile {
             ProcFile::CpuInfo => return Ok(proc_misc::render_cpuinfo().into_bytes()),
             ProcFile::Mounts => return Ok(proc_misc::render_mounts().into_bytes()),
             ProcFile::Filesystems => return Ok(proc_misc::render_filesystems().into_bytes()),
+            ProcFile::SysvMsg => return Ok(crate::ipc::msg::proc_show()?.into_bytes()),
+            ProcFile::SysvSem => return Ok(crate::ipc::sem::proc_show()?.into_bytes()),
+            ProcFile::SysvShm => return Ok(crate::ipc::shm::proc_show()?.into_bytes()),
             ProcFile::RandomizeVaSpace => {
                 return Ok(format!("{}\n", crate::mm::aslr::mode()).into_bytes());
             }

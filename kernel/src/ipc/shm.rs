@@ -12,8 +12,7 @@
 //! last of them, as Linux frees a removed segment at its last detach. The table keeps a weak
 //! reference to it meanwhile, for shmctl and shmat by id.
 //!
-//! Ids are Linux's: the slot index plus a sequence number (bumped by every segment made) shifted
-//! by 15 bits, so a stale id does not reach the slot's next segment.
+//! The table, ids, keys and permissions are [`super::util`]'s.
 //!
 //! Lock order: the table is a leaf. Counting attaches takes each mm lock, never under the table's.
 
@@ -30,17 +29,12 @@ use abi::ipc::{
 
 use crate::{
     fs::inode::{self, Inode},
+    ipc::util::{self, IpcIds, IpcObject, S_IRUGO, S_IWUGO, now_secs},
     mm::{layout::PAGE_SIZE, mm_struct::vm_enough_memory},
     process::Process,
     sync::IrqMutex,
     syscall::errno::*,
-    time,
 };
-
-/// Linux's IPCMNI_SHIFT: an id is `seq << 15 | index`.
-const SEQ_SHIFT: u32 = 15;
-/// The largest sequence number (Linux's IPCID_SEQ_MAX for the default IPCMNI).
-const SEQ_MAX: u32 = (i32::MAX >> SEQ_SHIFT) as u32;
 
 /// The memory of a segment: held by the table until IPC_RMID, then only by its mappings.
 enum Hold {
@@ -61,6 +55,15 @@ struct Segment {
     hold: Hold,
 }
 
+impl IpcObject for Segment {
+    fn id(&self) -> i32 {
+        self.id
+    }
+    fn perm(&self) -> &ipc64_perm {
+        &self.perm
+    }
+}
+
 impl Segment {
     /// Its file, unless it was removed and its last mapping is gone.
     fn file(&self) -> Option<Arc<Inode>> {
@@ -71,101 +74,49 @@ impl Segment {
     }
 }
 
-/// Every segment, by slot (Linux's ipc_ids for shm).
-struct ShmIds {
-    slots: Vec<Option<Segment>>,
-    /// The sequence number of the next segment.
-    seq: u32,
+/// Every segment (Linux's ipc_ids for shm).
+static SHM_IDS: IrqMutex<IpcIds<Segment>> = IrqMutex::new(IpcIds::new());
+
+/// Forgets removed segments whose last mapping has gone.
+fn prune(ids: &mut IpcIds<Segment>) {
+    ids.retain(|s| s.file().is_some());
 }
 
-static SHM_IDS: IrqMutex<ShmIds> = IrqMutex::new(ShmIds {
-    slots: Vec::new(),
-    seq: 0,
-});
-
-impl ShmIds {
-    /// Forgets removed segments whose last mapping has gone, and the free slots at the end of
-    /// the table (all of it once no segment is left, so that the table's memory comes back).
-    fn prune(&mut self) {
-        for slot in self.slots.iter_mut() {
-            if slot.as_ref().is_some_and(|s| s.file().is_none()) {
-                *slot = None;
-            }
-        }
-        while self.slots.last().is_some_and(Option::is_none) {
-            self.slots.pop();
-        }
-        if self.slots.is_empty() {
-            self.slots = Vec::new();
-        }
-    }
-
-    fn segments(&self) -> impl Iterator<Item = &Segment> {
-        self.slots.iter().flatten()
-    }
-
-    /// The segment of `id`: EINVAL for none (or a stale id: its slot holds a later segment).
-    fn get(&mut self, id: i32) -> Result<&mut Segment, Errno> {
-        self.prune();
-        let index = usize::try_from(id).map_err(|_| EINVAL)? & ((1 << SEQ_SHIFT) - 1);
-        match self.slots.get_mut(index) {
-            Some(Some(segment)) if segment.id == id => Ok(segment),
-            _ => Err(EINVAL),
-        }
-    }
-}
-
-/// Whether `process` has the `want` rights (MAY_READ, MAY_WRITE) on an object with `perm`
-/// (Linux's ipcperms): root always; else the owner's or creator's bits, the group's, or the
-/// others'.
-fn may(process: &Process, perm: &ipc64_perm, want: u32) -> bool {
-    let cred = process.cred.lock();
-    if cred.privileged() {
-        return true;
-    }
-    let (uid, gid) = (cred.uid.effective, cred.gid.effective);
-    let granted = if uid == perm.uid || uid == perm.cuid {
-        perm.mode >> 6
-    } else if gid == perm.gid || gid == perm.cgid || cred.groups.contains(&perm.gid) {
-        perm.mode >> 3
-    } else {
-        perm.mode
-    };
-    granted & want & 0o7 == want
-}
-
-/// The rights ipcperms is asked for, as permission bits.
-const MAY_READ: u32 = 4;
-const MAY_WRITE: u32 = 2;
-
-fn now_secs() -> i64 {
-    time::realtime_ns().div_euclid(1_000_000_000)
+/// The segment of `id`, once removed segments nothing maps are forgotten: EINVAL for none.
+fn get(ids: &mut IpcIds<Segment>, id: i32) -> Result<&mut Segment, Errno> {
+    prune(ids);
+    ids.obtain(id)
 }
 
 /// shmget(key, size, flags) (Linux's ksys_shmget, newseg and shm_more_checks): the id of the
 /// segment of `key`, made if IPC_PRIVATE or IPC_CREAT asks and none exists.
 pub fn shmget(process: &Process, key: i32, size: u64, flags: u64) -> Result<i32, Errno> {
-    use abi::ipc::{IPC_CREAT, IPC_EXCL, SHM_HUGETLB, SHM_NORESERVE, SHMMAX, SHMMIN};
     let mut ids = SHM_IDS.lock();
-    ids.prune();
-    if key != IPC_PRIVATE
-        && let Some(segment) = ids.segments().find(|s| s.perm.key == key)
-    {
-        if flags & (IPC_CREAT | IPC_EXCL) == IPC_CREAT | IPC_EXCL {
-            return Err(EEXIST);
-        }
-        if segment.size < size {
-            return Err(EINVAL);
-        }
-        let want = (flags as u32 & 0o777) >> 6 & (MAY_READ | MAY_WRITE);
-        if !may(process, &segment.perm, want) {
-            return Err(EACCES);
-        }
-        return Ok(segment.id);
-    }
-    if key != IPC_PRIVATE && flags & IPC_CREAT == 0 {
-        return Err(ENOENT);
-    }
+    prune(&mut ids);
+    util::ipcget(
+        &mut ids,
+        process,
+        key,
+        flags,
+        |segment| {
+            if segment.size < size {
+                return Err(EINVAL);
+            }
+            Ok(())
+        },
+        |ids| newseg(ids, process, key, size, flags),
+    )
+}
+
+/// A new segment (Linux's newseg), with its checks in Linux's order.
+fn newseg(
+    ids: &mut IpcIds<Segment>,
+    process: &Process,
+    key: i32,
+    size: u64,
+    flags: u64,
+) -> Result<i32, Errno> {
+    use abi::ipc::{SHM_HUGETLB, SHM_NORESERVE, SHMMAX, SHMMIN};
     if !(SHMMIN..=SHMMAX).contains(&size) {
         return Err(EINVAL);
     }
@@ -173,7 +124,7 @@ pub fn shmget(process: &Process, key: i32, size: u64, flags: u64) -> Result<i32,
         return Err(ENOMEM); // no huge pages reserved for hugetlbfs (there is none)
     }
     let pages = size.div_ceil(PAGE_SIZE);
-    let total = ids.segments().fold(0u64, |sum, s| {
+    let total = ids.iter().fold(0u64, |sum, s| {
         sum.saturating_add(s.size.div_ceil(PAGE_SIZE))
     });
     if total.saturating_add(pages) > abi::ipc::SHMALL {
@@ -186,44 +137,20 @@ pub fn shmget(process: &Process, key: i32, size: u64, flags: u64) -> Result<i32,
     if flags & SHM_NORESERVE == 0 && !vm_enough_memory(pages) {
         return Err(ENOMEM);
     }
-    let index = match ids.slots.iter().position(Option::is_none) {
-        Some(index) => index,
-        None if (ids.slots.len() as u64) < SHMMNI => {
-            ids.slots.try_reserve(1).map_err(|_| ENOMEM)?;
-            ids.slots.push(None);
-            ids.slots.len() - 1
-        }
-        None => return Err(ENOSPC),
-    };
-    let seq = ids.seq;
-    ids.seq = if seq >= SEQ_MAX { 0 } else { seq + 1 };
-    let id = ((seq << SEQ_SHIFT) as usize + index) as i32;
-    let file = segment_file(key, id, size, flags as u32 & 0o777).ok_or(ENOMEM)?;
-    let (uid, gid) = {
-        let cred = process.cred.lock();
-        (cred.uid.effective, cred.gid.effective)
-    };
-    ids.slots[index] = Some(Segment {
-        id,
-        perm: ipc64_perm {
-            key,
-            uid,
-            gid,
-            cuid: uid,
-            cgid: gid,
-            mode: flags as u32 & 0o777,
-            seq: seq as u16,
-            ..Default::default()
-        },
-        size,
-        atime: 0,
-        dtime: 0,
-        ctime: now_secs(),
-        cpid: process.pid as i32,
-        lpid: 0,
-        hold: Hold::Live(file),
-    });
-    Ok(id)
+    ids.add(SHMMNI as usize, |id, seq| {
+        let file = segment_file(key, id, size, flags as u32 & 0o777).ok_or(ENOMEM)?;
+        Ok(Segment {
+            id,
+            perm: util::new_perm(process, key, flags, seq),
+            size,
+            atime: 0,
+            dtime: 0,
+            ctime: now_secs(),
+            cpid: process.pid as i32,
+            lpid: 0,
+            hold: Hold::Live(file),
+        })
+    })
 }
 
 /// The file of a new segment: "/SYSV<key in hex> (deleted)", inode number the id.
@@ -242,15 +169,13 @@ pub fn attach_file(
     read_only: bool,
 ) -> Result<(Arc<Inode>, u64), Errno> {
     let mut ids = SHM_IDS.lock();
-    let segment = ids.get(id)?;
+    let segment = get(&mut ids, id)?;
     let want = if read_only {
-        MAY_READ
+        S_IRUGO
     } else {
-        MAY_READ | MAY_WRITE
+        S_IRUGO | S_IWUGO
     };
-    if !may(process, &segment.perm, want) {
-        return Err(EACCES);
-    }
+    util::ipcperms(process, &segment.perm, want)?;
     Ok((segment.file().ok_or(EINVAL)?, segment.size))
 }
 
@@ -258,7 +183,7 @@ pub fn attach_file(
 pub fn record_use(process: &Process, file: *const (), attach: bool) {
     let mut ids = SHM_IDS.lock();
     let now = now_secs();
-    if let Some(segment) = ids.slots.iter_mut().flatten().find(|s| {
+    if let Some(segment) = ids.iter_mut().find(|s| {
         s.file()
             .is_some_and(|f| Arc::as_ptr(&f) as *const () == file)
     }) {
@@ -275,11 +200,11 @@ pub fn record_use(process: &Process, file: *const (), attach: bool) {
 /// the areas that map one of them. ENOMEM if the list cannot be made.
 pub fn segment_files() -> Result<Vec<(*const (), u64)>, Errno> {
     let mut ids = SHM_IDS.lock();
-    ids.prune();
+    prune(&mut ids);
     let mut files = Vec::new();
-    files.try_reserve(ids.slots.len()).map_err(|_| ENOMEM)?;
+    files.try_reserve(ids.in_use()).map_err(|_| ENOMEM)?;
     files.extend(
-        ids.segments()
+        ids.iter()
             .filter_map(|s| Some((Arc::as_ptr(&s.file()?) as *const (), s.size))),
     );
     Ok(files)
@@ -295,18 +220,14 @@ pub fn stat(
 ) -> Result<(shmid64_ds, i32), Errno> {
     let (ds, file, id) = {
         let mut ids = SHM_IDS.lock();
+        prune(&mut ids);
         let segment = if by_index {
-            ids.prune();
-            let index = usize::try_from(id).map_err(|_| EINVAL)?;
-            ids.slots
-                .get_mut(index)
-                .and_then(Option::as_mut)
-                .ok_or(EINVAL)?
+            ids.obtain_by_index(id)?
         } else {
-            ids.get(id)?
+            ids.obtain(id)?
         };
-        if check && !may(process, &segment.perm, MAY_READ) {
-            return Err(EACCES);
+        if check {
+            util::ipcperms(process, &segment.perm, S_IRUGO)?;
         }
         let ds = shmid64_ds {
             shm_perm: segment.perm,
@@ -336,37 +257,25 @@ pub fn stat(
 /// or root (EPERM otherwise).
 pub fn set(process: &Process, id: i32, new: &ipc64_perm) -> Result<(), Errno> {
     let mut ids = SHM_IDS.lock();
-    let segment = ids.get(id)?;
-    owner_or_root(process, &segment.perm)?;
-    segment.perm.uid = new.uid;
-    segment.perm.gid = new.gid;
-    segment.perm.mode = (segment.perm.mode & !0o777) | (new.mode & 0o777);
+    let segment = get(&mut ids, id)?;
+    util::may_change(process, &segment.perm)?;
+    util::update_perm(&mut segment.perm, new)?;
     segment.ctime = now_secs();
     Ok(())
-}
-
-fn owner_or_root(process: &Process, perm: &ipc64_perm) -> Result<(), Errno> {
-    let cred = process.cred.lock();
-    let euid = cred.uid.effective;
-    if cred.privileged() || euid == perm.uid || euid == perm.cuid {
-        Ok(())
-    } else {
-        Err(EPERM)
-    }
 }
 
 /// shmctl(IPC_RMID): hides the segment's key and lets its mappings have the last word.
 pub fn remove(process: &Process, id: i32) -> Result<(), Errno> {
     let mut ids = SHM_IDS.lock();
-    let segment = ids.get(id)?;
-    owner_or_root(process, &segment.perm)?;
+    let segment = get(&mut ids, id)?;
+    util::may_change(process, &segment.perm)?;
     segment.perm.key = IPC_PRIVATE;
     segment.perm.mode |= SHM_DEST;
     if let Hold::Live(file) = &segment.hold {
         segment.hold = Hold::Removed(Arc::downgrade(file));
     }
     // Freed now if nothing maps it.
-    ids.prune();
+    prune(&mut ids);
     Ok(())
 }
 
@@ -374,8 +283,8 @@ pub fn remove(process: &Process, id: i32) -> Result<(), Errno> {
 /// anyway). Root only here, as Linux without RLIMIT_MEMLOCK room for it.
 pub fn lock(process: &Process, id: i32, locked: bool) -> Result<(), Errno> {
     let mut ids = SHM_IDS.lock();
-    let segment = ids.get(id)?;
-    owner_or_root(process, &segment.perm)?;
+    let segment = get(&mut ids, id)?;
+    util::may_change(process, &segment.perm)?;
     if locked {
         segment.perm.mode |= SHM_LOCKED;
     } else {
@@ -401,18 +310,18 @@ pub fn info() -> (shminfo64, i32) {
 /// The highest slot in use, or 0 if none (Linux returns 0 for an empty table too).
 fn max_index() -> i32 {
     let mut ids = SHM_IDS.lock();
-    ids.prune();
-    ids.slots.iter().rposition(Option::is_some).unwrap_or(0) as i32
+    prune(&mut ids);
+    ids.max_index()
 }
 
 /// shmctl(SHM_INFO): the segments in use, their pages, and those resident.
 pub fn usage() -> (shm_info, i32) {
     let files: Vec<(u64, Option<Arc<Inode>>)> = {
         let mut ids = SHM_IDS.lock();
-        ids.prune();
+        prune(&mut ids);
         let mut files = Vec::new();
-        if files.try_reserve(ids.slots.len()).is_ok() {
-            files.extend(ids.segments().map(|s| (s.size, s.file())));
+        if files.try_reserve(ids.in_use()).is_ok() {
+            files.extend(ids.iter().map(|s| (s.size, s.file())));
         }
         files
     };
@@ -429,4 +338,57 @@ pub fn usage() -> (shm_info, i32) {
         ..Default::default()
     };
     (info, max_index())
+}
+
+/// /proc/sysvipc/shm: a line per segment, in Linux's format (sysvipc_shm_proc_show), with the
+/// attach count and resident bytes counted once the table is released.
+pub fn proc_show() -> Result<String, Errno> {
+    let segments: Vec<(Segment, Option<Arc<Inode>>)> = {
+        let mut ids = SHM_IDS.lock();
+        prune(&mut ids);
+        let mut segments = Vec::new();
+        segments.try_reserve(ids.in_use()).map_err(|_| ENOMEM)?;
+        segments.extend(ids.iter().map(|s| {
+            let copy = Segment {
+                hold: Hold::Removed(Weak::new()),
+                ..*s
+            };
+            (copy, s.file())
+        }));
+        segments
+    };
+    let mut out = String::new();
+    util::reserve_line(&mut out, 200)?;
+    out.push_str(
+        "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n",
+    );
+    for (s, file) in &segments {
+        let (nattch, rss) = file.as_ref().map_or((0, 0), |f| {
+            let nattch = crate::mm::truncate::mapping_count(Arc::as_ptr(f) as _);
+            (nattch, f.cached_pages() as u64 * PAGE_SIZE)
+        });
+        let p = &s.perm;
+        util::reserve_line(&mut out, 256)?;
+        let _ = writeln!(
+            out,
+            "{:10} {:10}  {:4o} {:21} {:5} {:5}  {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10} {:21} {:21}",
+            p.key,
+            s.id,
+            p.mode,
+            s.size,
+            s.cpid,
+            s.lpid,
+            nattch,
+            p.uid,
+            p.gid,
+            p.cuid,
+            p.cgid,
+            s.atime,
+            s.dtime,
+            s.ctime,
+            rss,
+            0
+        );
+    }
+    Ok(out)
 }

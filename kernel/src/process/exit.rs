@@ -83,6 +83,8 @@ fn exit_process(process: &Arc<super::Process>, status: ExitStatus) {
     crate::timer::cancel(&crate::timer::Target::ItimerReal(Arc::downgrade(process)));
     // So do its POSIX timers.
     super::posix_timers::exit_itimers(process);
+    // Its System V semaphore adjustments are applied.
+    crate::ipc::sem::exit_sem(process);
     // Leave the address space before it goes: CR3 must never point at freed tables.
     mm::paging::activate_kernel();
     let mm = process.mm.lock().take();

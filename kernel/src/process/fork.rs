@@ -16,7 +16,8 @@
 //! | CLONE_VFORK | the caller sleeps until the child execs or exits |
 //! | CLONE_PARENT | the child's parent is the caller's parent |
 //! | CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID | as Linux |
-//! | CLONE_SYSVSEM, CLONE_IO, CLONE_PTRACE, CLONE_UNTRACED, CLONE_DETACHED | accepted |
+//! | CLONE_SYSVSEM | the System V semaphore undo list is shared (see `ipc::sem`) |
+//! | CLONE_IO, CLONE_PTRACE, CLONE_UNTRACED, CLONE_DETACHED | accepted |
 //! | namespaces, CLONE_PIDFD, cgroups | EINVAL (not supported) |
 //!
 //! Threads (CLONE_THREAD) share all of it, being one process.
@@ -212,6 +213,12 @@ fn new_process(me: &Arc<Thread>, args: &CloneArgs) -> Result<(Arc<Process>, Arc<
         args.exit_signal as u8,
         core::sync::atomic::Ordering::Relaxed,
     );
+    if args.flags & CLONE_SYSVSEM != 0
+        && let Err(e) = crate::ipc::sem::copy_semundo(caller, &child)
+    {
+        super::unlist(pid);
+        return Err(e);
+    }
     let Some(main) = Thread::new(pid, child.clone()) else {
         super::unlist(pid);
         return Err(ENOMEM);

@@ -138,6 +138,9 @@ pub struct Process {
     /// The execution domain and its flags (personality(2)): ADDR_NO_RANDOMIZE turns address
     /// randomisation off for the next execve. Inherited by fork, kept by execve.
     pub personality: AtomicU32,
+    /// Its System V semaphore undo list, made by its first semop with SEM_UNDO; shared with the
+    /// processes made with CLONE_SYSVSEM (Linux's sysvsem), applied by the last of them to exit.
+    pub sysvsem: IrqMutex<Option<Arc<crate::ipc::sem::SemUndoList>>>,
 }
 
 /// The working directory and the file-mode creation mask (Linux's fs_struct).
@@ -226,6 +229,7 @@ impl Process {
             itimers: IrqMutex::new(itimer::Itimers::default()),
             posix_timers: IrqMutex::new(posix_timers::PosixTimers::default()),
             personality: AtomicU32::new(parent.map_or(0, |p| p.personality())),
+            sysvsem: IrqMutex::new(None),
         })
         .ok()?;
         if pid != 0 {

@@ -18,6 +18,8 @@
 //! | 25 | mremap (shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP; page-table entries move, pages are not copied) | [`mm`] |
 //! | 310, 311 | process_vm_readv, process_vm_writev | [`process_vm`] |
 //! | 29, 30, 31, 67 | shmget, shmat, shmctl, shmdt (System V shared memory) | [`shm`] |
+//! | 64, 65, 66, 220 | semget, semop, semctl, semtimedop (System V semaphores, SEM_UNDO) | [`sem`] |
+//! | 68, 69, 70, 71 | msgget, msgsnd, msgrcv, msgctl (System V message queues, MSG_COPY) | [`msg`] |
 //! | 149, 150, 151, 152, 325 | mlock, munlock, mlockall, munlockall, mlock2 | [`mm`] |
 //! | 24, 39, 56, 57, 58, 59, 60, 61, 110, 158, 186, 231, 435 | sched_yield, getpid, clone, fork, vfork, execve, exit, wait4, getppid, arch_prctl, gettid, exit_group, clone3 | [`process`] |
 //! | 35, 36, 37, 38, 96, 98, 100, 201, 228, 229, 230 | nanosleep, getitimer, alarm, setitimer, gettimeofday, getrusage, times, time, clock_gettime, clock_getres, clock_nanosleep, restart_syscall (219) | [`time`] |
@@ -48,12 +50,14 @@ pub mod futex;
 pub mod inotify;
 pub mod memfd;
 pub mod mm;
+pub mod msg;
 pub mod namei;
 pub mod poll;
 pub mod posix_timers;
 pub mod process;
 pub mod process_vm;
 pub mod read_write;
+pub mod sem;
 pub mod shm;
 pub mod signal;
 pub mod socket;
@@ -119,6 +123,14 @@ fn dispatch(regs: &mut PtRegs, nr: u64) -> SysResult {
         nr::MSYNC => mm::sys_msync(a[0], a[1], a[2]),
         nr::MINCORE => mm::sys_mincore(a[0], a[1], a[2]),
         nr::MADVISE => mm::sys_madvise(a[0], a[1], a[2]),
+        nr::MSGGET => msg::sys_msgget(a[0], a[1]),
+        nr::MSGSND => msg::sys_msgsnd(a[0], a[1], a[2], a[3]),
+        nr::MSGRCV => msg::sys_msgrcv(a[0], a[1], a[2], a[3], a[4]),
+        nr::MSGCTL => msg::sys_msgctl(a[0], a[1], a[2]),
+        nr::SEMGET => sem::sys_semget(a[0], a[1], a[2]),
+        nr::SEMOP => sem::sys_semop(a[0], a[1], a[2]),
+        nr::SEMTIMEDOP => sem::sys_semtimedop(a[0], a[1], a[2], a[3]),
+        nr::SEMCTL => sem::sys_semctl(a[0], a[1], a[2], a[3]),
         nr::MREMAP => mm::sys_mremap(a[0], a[1], a[2], a[3], a[4]),
         nr::MLOCK => mm::sys_mlock(a[0], a[1]),
         nr::MLOCK2 => mm::sys_mlock2(a[0], a[1], a[2]),

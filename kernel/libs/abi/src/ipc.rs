@@ -1,5 +1,6 @@
-//! System V IPC (linux/ipc.h, linux/shm.h, asm-generic/ipcbuf.h and shmbuf.h): the keys, flags,
-//! commands and structures of shared memory segments.
+//! System V IPC (linux/ipc.h, linux/shm.h, linux/sem.h, linux/msg.h, asm-generic/ipcbuf.h and
+//! x86's shmbuf.h, sembuf.h and msgbuf.h): the keys, flags, commands, limits and structures of
+//! shared memory segments, semaphore sets and message queues.
 
 /// A key no other segment shares: shmget always makes a new segment for it.
 pub const IPC_PRIVATE: i32 = 0;
@@ -103,3 +104,132 @@ pub struct shm_info {
     pub swap_successes: u64,
 }
 layout!(shm_info, 48; used_ids = 0, shm_tot = 8, shm_rss = 16, shm_swp = 24);
+
+/// semop, msgsnd, msgrcv: fail (EAGAIN, ENOMSG) rather than wait.
+pub const IPC_NOWAIT: i16 = 0o4000;
+/// semop: undo the operation when the process exits.
+pub const SEM_UNDO: i16 = 0x1000;
+
+/// semctl commands (besides IPC_RMID, IPC_SET, IPC_STAT and IPC_INFO).
+pub const GETPID: u64 = 11;
+pub const GETVAL: u64 = 12;
+pub const GETALL: u64 = 13;
+pub const GETNCNT: u64 = 14;
+pub const GETZCNT: u64 = 15;
+pub const SETVAL: u64 = 16;
+pub const SETALL: u64 = 17;
+pub const SEM_STAT: u64 = 18;
+pub const SEM_INFO: u64 = 19;
+pub const SEM_STAT_ANY: u64 = 20;
+
+/// Linux's semaphore limits (linux/sem.h, the defaults of /proc/sys/kernel/sem): sets, semaphores
+/// per set, semaphores in all, operations per semop, the largest value and adjustment.
+pub const SEMMNI: u64 = 32000;
+pub const SEMMSL: u64 = 32000;
+pub const SEMMNS: u64 = SEMMNI * SEMMSL;
+pub const SEMOPM: u64 = 500;
+pub const SEMVMX: i32 = 32767;
+pub const SEMAEM: i32 = SEMVMX;
+pub const SEMUME: i32 = SEMOPM as i32;
+pub const SEMMNU: i32 = SEMMNS as i32;
+pub const SEMMAP: i32 = SEMMNS as i32;
+pub const SEMUSZ: i32 = 20;
+
+/// One semaphore operation (`struct sembuf`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct sembuf {
+    pub sem_num: u16,
+    pub sem_op: i16,
+    pub sem_flg: i16,
+}
+layout!(sembuf, 6; sem_num = 0, sem_op = 2, sem_flg = 4);
+
+/// A semaphore set as semctl(IPC_STAT) gives it (x86's `struct semid64_ds`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct semid64_ds {
+    pub sem_perm: ipc64_perm,
+    pub sem_otime: i64,
+    pub _unused1: u64,
+    pub sem_ctime: i64,
+    pub _unused2: u64,
+    pub sem_nsems: u64,
+    pub _unused3: u64,
+    pub _unused4: u64,
+}
+layout!(semid64_ds, 104; sem_perm = 0, sem_otime = 48, sem_ctime = 64, sem_nsems = 80);
+
+/// semctl(IPC_INFO, SEM_INFO): the limits, or what is in use (`struct seminfo`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct seminfo {
+    pub semmap: i32,
+    pub semmni: i32,
+    pub semmns: i32,
+    pub semmnu: i32,
+    pub semmsl: i32,
+    pub semopm: i32,
+    pub semume: i32,
+    pub semusz: i32,
+    pub semvmx: i32,
+    pub semaem: i32,
+}
+layout!(seminfo, 40; semmap = 0, semmni = 4, semusz = 28, semaem = 36);
+
+/// msgrcv: truncate a message too long for the buffer rather than fail (E2BIG).
+pub const MSG_NOERROR: u64 = 0o10000;
+/// msgrcv: the first message whose type is not msgtyp.
+pub const MSG_EXCEPT: u64 = 0o20000;
+/// msgrcv: a copy of the message at position msgtyp, left in the queue.
+pub const MSG_COPY: u64 = 0o40000;
+
+/// msgctl commands (besides IPC_RMID, IPC_SET, IPC_STAT and IPC_INFO).
+pub const MSG_STAT: u64 = 11;
+pub const MSG_INFO: u64 = 12;
+pub const MSG_STAT_ANY: u64 = 13;
+
+/// Linux's message queue limits (linux/msg.h, the defaults of /proc/sys/kernel/msg*): the
+/// largest message, the bytes of a queue, the queues.
+pub const MSGMAX: u64 = 8192;
+pub const MSGMNB: u64 = 16384;
+pub const MSGMNI: u64 = 32000;
+pub const MSGPOOL: i32 = (MSGMNI * MSGMNB / 1024) as i32;
+pub const MSGTQL: i32 = MSGMNB as i32;
+pub const MSGMAP: i32 = MSGMNB as i32;
+pub const MSGSSZ: i32 = 16;
+pub const MSGSEG: u16 = 0xffff;
+
+/// A message queue as msgctl(IPC_STAT) gives it (x86's `struct msqid64_ds`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct msqid64_ds {
+    pub msg_perm: ipc64_perm,
+    pub msg_stime: i64,
+    pub msg_rtime: i64,
+    pub msg_ctime: i64,
+    pub msg_cbytes: u64,
+    pub msg_qnum: u64,
+    pub msg_qbytes: u64,
+    pub msg_lspid: i32,
+    pub msg_lrpid: i32,
+    pub _unused4: u64,
+    pub _unused5: u64,
+}
+layout!(msqid64_ds, 120; msg_perm = 0, msg_stime = 48, msg_rtime = 56, msg_ctime = 64,
+    msg_cbytes = 72, msg_qnum = 80, msg_qbytes = 88, msg_lspid = 96, msg_lrpid = 100);
+
+/// msgctl(IPC_INFO, MSG_INFO): the limits, or what is in use (`struct msginfo`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct msginfo {
+    pub msgpool: i32,
+    pub msgmap: i32,
+    pub msgmax: i32,
+    pub msgmnb: i32,
+    pub msgmni: i32,
+    pub msgssz: i32,
+    pub msgtql: i32,
+    pub msgseg: u16,
+}
+layout!(msginfo, 32; msgpool = 0, msgtql = 24, msgseg = 28);

@@ -257,4 +257,28 @@ fn ipc() {
         shm_lpid,
         shm_nattch
     );
+    same_layout!(
+        semid64_ds,
+        libc::semid_ds;
+        sem_perm,
+        sem_otime,
+        sem_ctime,
+        sem_nsems
+    );
+    same_layout!(seminfo, libc::seminfo; semmap, semmni, semmns, semusz, semvmx, semaem);
+    same_layout!(
+        msqid64_ds,
+        libc::msqid_ds;
+        msg_perm,
+        msg_stime,
+        msg_rtime,
+        msg_ctime,
+        msg_cbytes => __msg_cbytes,
+        msg_qnum,
+        msg_qbytes,
+        msg_lspid,
+        msg_lrpid
+    );
+    same_layout!(msginfo, libc::msginfo; msgpool, msgmax, msgmnb, msgtql, msgseg);
+    assert_eq!(size_of::<sembuf>(), 6);
 }
