@@ -16,8 +16,7 @@ fn file_system_calls_reject_bad_arguments_as_linux_does() {
 }
 
 /// Runs tests/c/fsmem.c in QEMU only (it watches this kernel's /proc/meminfo; the fill mode would
-/// exhaust the host's memory), once per mode. One test for both: build_c's directory is per test
-/// process and per program, so two tests building fsmem at once would race.
+/// exhaust the host's memory), once per mode, from one build.
 #[test]
 fn page_cache_memory_comes_back_and_filling_it_gives_enospc_not_a_panic() {
     let Some(program) = tests::build_c("fsmem", &[]) else {
