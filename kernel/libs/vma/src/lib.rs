@@ -126,6 +126,9 @@ bitflags! {
         const ACCOUNT = 0x0010_0000;
         /// No swap space is reserved for the area (`MAP_NORESERVE`).
         const NORESERVE = 0x0020_0000;
+        /// An area of hugetlbfs huge pages (`MAP_HUGETLB`, a `MFD_HUGETLB` memfd): mapped and
+        /// unmapped in whole 2 MiB pages only, never split (Linux's `VM_HUGETLB`).
+        const HUGETLB = 0x0040_0000;
         /// `MADV_WIPEONFORK`: a forked child gets the area empty (zeros), not a copy.
         const WIPEONFORK = 0x0200_0000;
         /// `MADV_DONTDUMP`: left out of core dumps.
