@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -458,9 +461,22 @@ static void pool_mode(void)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, 0, _IOLBF, 0);
+    /* As /init of a Linux initramfs (to record what Linux prints in the pool mode), nothing is
+     * mounted yet. */
+    int linux_init = getpid() == 1 && access("/proc/meminfo", F_OK) != 0;
+    if (linux_init) {
+        mkdir("/proc", 0555);
+        mkdir("/sys", 0555);
+        mkdir("/dev", 0755);
+        mount("proc", "/proc", "proc", 0, 0);
+        mount("sysfs", "/sys", "sysfs", 0, 0);
+        mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
+    }
     if (argc > 1 && !strcmp(argv[1], "pool"))
         pool_mode();
     else
         common();
+    if (linux_init)
+        reboot(RB_POWER_OFF);
     return 0;
 }
