@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,6 +205,8 @@ static void write_byte(void *p)
     *(volatile char *)p = 1;
 }
 
+static void memfd_common(int empty);
+
 /* What every kernel with an empty pool answers, and what does not depend on the pool. */
 static void common(void)
 {
@@ -283,6 +286,83 @@ static void common(void)
         printf("MAP_POPULATE, empty pool: %s\n", pop == MAP_FAILED ? errname(errno) : "ok");
         munmap(pop, HP);
     }
+    memfd_common(empty);
+}
+
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 4
+#endif
+#ifndef FALLOC_FL_ZERO_RANGE
+#define FALLOC_FL_ZERO_RANGE 0x10
+#endif
+#define MFD_HUGE_2MB (21U << 26)
+#define MFD_HUGE_1GB (30U << 26)
+
+static int memfd(const char *name, unsigned flags)
+{
+    return syscall(SYS_memfd_create, name, flags);
+}
+
+static void stat_show(const char *what, int fd)
+{
+    struct stat st;
+    fstat(fd, &st);
+    printf("%s: size %ld blksize %ld blocks %ld\n", what, (long)st.st_size, (long)st.st_blksize,
+           (long)st.st_blocks);
+}
+
+/* A MFD_HUGETLB memfd: a hugetlbfs file, whole huge pages only, read but never written. */
+static void memfd_common(int empty)
+{
+    int fd = memfd("huge", MFD_HUGETLB);
+    printf("memfd_create MFD_HUGETLB: %s\n", fd < 0 ? errname(errno) : "ok");
+    int fd2 = memfd("huge2", MFD_HUGETLB | MFD_HUGE_2MB);
+    printf("memfd_create MFD_HUGE_2MB: %s\n", fd2 < 0 ? errname(errno) : "ok");
+    close(fd2);
+    fd2 = memfd("huge4", MFD_HUGETLB | (22U << 26));
+    printf("memfd_create MFD_HUGE 4 MiB: %s\n", fd2 < 0 ? errname(errno) : "ok");
+    fd2 = memfd("huge1g", MFD_HUGETLB | MFD_HUGE_1GB);
+    printf("# memfd_create MFD_HUGE_1GB: %s\n", fd2 < 0 ? errname(errno) : "ok");
+    if (fd2 >= 0)
+        close(fd2);
+    if (fd < 0)
+        return;
+    stat_show("new memfd", fd);
+    result("ftruncate 4 kB", ftruncate(fd, 4096));
+    result("ftruncate 2 MiB", ftruncate(fd, HP));
+    stat_show("truncated", fd);
+    printf("lseek end: %ld\n", (long)lseek(fd, 0, SEEK_END));
+    char b[16] = "xxxxxxxxxxxxxxx";
+    long n = pread(fd, b, 8, 100);
+    printf("pread of a hole: %ld, zeros %d\n", n, b[0] == 0 && b[7] == 0);
+    result("write", write(fd, "x", 1));
+    result("pwrite", pwrite(fd, "x", 1, 0));
+    result("fallocate zero range", fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, HP));
+    result("fallocate punch", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, HP));
+    if (empty) {
+        result("fallocate, empty pool", fallocate(fd, 0, 0, HP));
+        void *m = mmap(0, HP, RW, MAP_SHARED, fd, 0);
+        printf("mmap shared, empty pool: %s\n", m == MAP_FAILED ? errname(errno) : "ok");
+        m = mmap(0, HP, RW, MAP_PRIVATE, fd, 0);
+        printf("mmap private, empty pool: %s\n", m == MAP_FAILED ? errname(errno) : "ok");
+    }
+    char *m = mmap(0, 4096, RW, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    printf("mmap noreserve: %s\n", m == MAP_FAILED ? errname(errno) : "ok");
+    maps_line("memfd", m);
+    smaps_show("memfd", m);
+    if (empty)
+        in_child("memfd noreserve write, empty pool", write_byte, m);
+    result("munmap inside", munmap(m + 4096, 4096));
+    munmap(m, HP);
+    /* A writable mapping past the end makes the file longer (hugetlbfs_file_mmap). */
+    m = mmap(0, 2 * HP, RW, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    stat_show("after a longer writable mapping", fd);
+    munmap(m, 2 * HP);
+    close(fd);
+    fd = memfd("sealed", MFD_HUGETLB | MFD_ALLOW_SEALING);
+    result("F_SEAL_GROW", fcntl(fd, F_ADD_SEALS, F_SEAL_GROW));
+    result("ftruncate sealed", ftruncate(fd, HP));
+    close(fd);
 }
 
 /* ---- the pool mode (QEMU only) ---- */
@@ -351,6 +431,44 @@ static void touch_until_sigbus(void *p)
     }
 }
 
+/* A hugetlb memfd with pages: mapped shared and private, read, fallocated, punched, truncated. */
+static void memfd_pool(void)
+{
+    int fd = memfd("pool", MFD_HUGETLB);
+    result("memfd ftruncate 4 MiB", ftruncate(fd, 2 * HP));
+    char *m = mmap(0, 2 * HP, RW, MAP_SHARED, fd, 0);
+    pool_lines("memfd mapped");
+    fill(m, HP, 'm');
+    pool_lines("memfd page written");
+    char c = 0;
+    pread(fd, &c, 1, 4096);
+    printf("read() sees the mapping's write: %d\n", c == 'm' + 1);
+    stat_show("memfd with a page", fd);
+    result("fallocate second page", fallocate(fd, 0, HP, HP));
+    pool_lines("memfd fallocated");
+    stat_show("memfd with two pages", fd);
+    char *pm = mmap(0, HP, RW, MAP_PRIVATE, fd, 0);
+    pool_lines("memfd mapped private");
+    printf("private mapping sees the file: %d\n", pm[0] == 'm');
+    pagemap_show("private of a file page", pm);
+    pm[0] = 'p';
+    pool_lines("private copy written");
+    printf("file unchanged: %d, copy %d\n", m[0] == 'm', pm[0] == 'p');
+    pagemap_show("private copy", pm);
+    munmap(pm, HP);
+    pool_lines("private unmapped");
+    result("punch first page", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, HP));
+    pool_lines("memfd page punched");
+    printf("punched page reads %d\n", m[4096]);
+    pool_lines("refaulted");
+    munmap(m, 2 * HP);
+    result("ftruncate 0", ftruncate(fd, 0));
+    pool_lines("memfd truncated");
+    stat_show("memfd truncated", fd);
+    close(fd);
+    pool_lines("memfd closed");
+}
+
 static void pool_cycle(int verbose)
 {
     long nr = set_pool(8) == 0 ? number_file("/proc/sys/vm/nr_hugepages") : -1;
@@ -408,6 +526,7 @@ static void pool_cycle(int verbose)
         munmap(n, 64 * HP);
         munmap(touched, 4096);
         pool_lines("noreserve unmapped");
+        memfd_pool();
         /* Shrinking below what is used: the pages in use become surplus. */
         printf("shrink to 0: %s\n", errname(-set_pool(0)));
         pool_lines("shrunk while used");

@@ -313,6 +313,24 @@ pub fn check_invariants() -> Result<(), &'static str> {
         .check_invariants()
 }
 
+/// Reads `buf.len()` bytes of a frame at `offset` through the direct map (the caller holds a
+/// reference to the frame).
+pub fn read_frame(frame: PhysFrame, offset: usize, buf: &mut [u8]) {
+    assert!(
+        offset + buf.len() <= PAGE_SIZE as usize,
+        "read past the end of a frame"
+    );
+    // SAFETY: the range lies inside the frame (checked), which the caller keeps referenced; the
+    // direct map covers it.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(frame.start_address()).add(offset),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+}
+
 /// Writes `bytes` into a frame at `offset` through the direct map.
 pub fn write_frame(frame: PhysFrame, offset: usize, bytes: &[u8]) {
     assert!(

@@ -308,11 +308,16 @@ struct FileInner {
 impl HugetlbFile {
     /// A file of `size` bytes named `path` (as /proc/PID/maps shows it). None if memory ran out.
     pub fn new(path: &str, size: u64) -> Option<Arc<HugetlbFile>> {
+        Self::with_ino(path, crate::fs::inode::next_ino(), size)
+    }
+
+    /// [`new`](Self::new) for the inode `ino` (a memfd's).
+    pub fn with_ino(path: &str, ino: u64, size: u64) -> Option<Arc<HugetlbFile>> {
         let mut name = String::new();
         name.try_reserve(path.len()).ok()?;
         name.push_str(path);
         Arc::try_new(HugetlbFile {
-            ino: crate::fs::inode::next_ino(),
+            ino,
             path: name,
             inner: IrqMutex::new(FileInner {
                 size,
@@ -363,6 +368,177 @@ impl HugetlbFile {
             return Err(FaultError::OutOfMemory);
         }
         Ok(mapped)
+    }
+
+    /// Pages the file holds (stat's st_blocks: hugetlb_add_to_page_cache adds a huge page's
+    /// worth of blocks for each).
+    pub fn pages(&self) -> usize {
+        let inner = self.inner.lock();
+        inner
+            .slots
+            .0
+            .iter()
+            .filter(|(_, s)| matches!(s, Slot::Page(_)))
+            .count()
+    }
+
+    /// A writable mapping reaching `end` makes the file that long (hugetlbfs_file_mmap).
+    pub fn grow_to(&self, end: u64) {
+        let mut inner = self.inner.lock();
+        inner.size = inner.size.max(end);
+    }
+
+    /// read() (Linux's hugetlbfs_read_iter): the bytes at `pos` up to the end of the file, zeros
+    /// where no page is.
+    pub fn read(&self, pos: u64, buf: &mut [u8]) -> usize {
+        let inner = self.inner.lock();
+        if pos >= inner.size {
+            return 0;
+        }
+        let n = (buf.len() as u64).min(inner.size - pos) as usize;
+        let mut done = 0;
+        while done < n {
+            let at = pos + done as u64;
+            let offset = (at % PAGE_SIZE) as usize;
+            let len = (PAGE_SIZE as usize - offset).min(n - done);
+            let out = &mut buf[done..done + len];
+            match inner.slots.get(at / HPAGE_SIZE) {
+                Some(Slot::Page(page)) => {
+                    let small = page.head() + (at % HPAGE_SIZE) / PAGE_SIZE;
+                    frame::read_frame(small, offset, out);
+                }
+                _ => out.fill(0),
+            }
+            done += len;
+        }
+        n
+    }
+
+    /// ftruncate (Linux's hugetlbfs_setattr and hugetlb_vmtruncate): whole huge pages only
+    /// (EINVAL), within the seals (EPERM); the pages past a smaller size leave every mapping
+    /// and the file, their promises too.
+    pub fn truncate(self: &Arc<Self>, size: u64, seals: u32) -> Result<(), Errno> {
+        use crate::fs::inode::{F_SEAL_GROW, F_SEAL_SHRINK};
+        if !size.is_multiple_of(HPAGE_SIZE) {
+            return Err(EINVAL);
+        }
+        let old = self.size();
+        if (size < old && seals & F_SEAL_SHRINK != 0) || (size > old && seals & F_SEAL_GROW != 0) {
+            return Err(EPERM);
+        }
+        self.inner.lock().size = size;
+        if size < old {
+            self.remove_pages(size / HPAGE_SIZE, u64::MAX);
+        }
+        Ok(())
+    }
+
+    /// fallocate without PUNCH_HOLE (Linux's hugetlbfs_fallocate): a page for every huge page
+    /// the range touches, promised ones first; ENOSPC when the pool runs out (the pages taken
+    /// stay), EPERM past the end of a grow-sealed file. Without `keep_size` the file then
+    /// reaches the range's end.
+    pub fn fallocate(
+        &self,
+        keep_size: bool,
+        offset: u64,
+        len: u64,
+        seals: u32,
+    ) -> Result<(), Errno> {
+        let end = offset.checked_add(len).ok_or(EFBIG)?;
+        if end > self.size() && seals & crate::fs::inode::F_SEAL_GROW != 0 {
+            return Err(EPERM);
+        }
+        // Each step either finds a page (at most as many as the pool has) or takes one from
+        // the pool: the loop ends within twice the pool's size.
+        for idx in offset / HPAGE_SIZE..end.div_ceil(HPAGE_SIZE) {
+            let mut inner = self.inner.lock();
+            let reserved = match inner.slots.get(idx) {
+                Some(Slot::Page(_)) => continue,
+                Some(Slot::Reserved) => true,
+                None => false,
+            };
+            let page = alloc_huge_page(reserved, PageFlags::empty()).ok_or(ENOSPC)?;
+            inner
+                .slots
+                .insert(idx, Slot::Page(page))
+                .map_err(|_| ENOSPC)?;
+        }
+        if !keep_size {
+            self.grow_to(end);
+        }
+        Ok(())
+    }
+
+    /// fallocate's PUNCH_HOLE (Linux's hugetlbfs_punch_hole): the whole huge pages inside the
+    /// range leave every mapping and the file; EPERM for a write-sealed file.
+    pub fn punch_hole(self: &Arc<Self>, offset: u64, len: u64, seals: u32) -> Result<(), Errno> {
+        if seals & crate::fs::inode::F_SEAL_WRITE != 0 {
+            return Err(EPERM);
+        }
+        let end = offset.checked_add(len).ok_or(EFBIG)?;
+        let (first, last) = (offset.div_ceil(HPAGE_SIZE), end / HPAGE_SIZE);
+        if first < last {
+            self.remove_pages(first, last);
+        }
+        Ok(())
+    }
+
+    /// Takes the pages and promises of huge indices [first, last) out of every mapping of the
+    /// file, shared or private (Linux's hugetlb_vmdelete_list), then out of the file. The mm
+    /// locks are taken one at a time, the file's own lock not held meanwhile.
+    fn remove_pages(self: &Arc<Self>, first: u64, last: u64) {
+        super::truncate::for_each_mm(|inner| {
+            let mut at = 0u64;
+            while let Some((start, end, area_end)) = self.next_area(inner, at, first, last) {
+                inner.release_pages(start, end);
+                at = area_end;
+            }
+        });
+        let removed: Vec<(u64, Slot)> = {
+            let mut inner = self.inner.lock();
+            let mut out = Vec::new();
+            let n = inner.slots.count(first, last);
+            if out.try_reserve_exact(n).is_ok() {
+                out.extend(inner.slots.drain(first, last));
+            } else {
+                // No room to move them out: drop them under the lock (the pool's lock and the
+                // frame allocator's are below this one).
+                inner.slots.drain(first, last).for_each(drop);
+            }
+            out
+        };
+        let promised = removed
+            .iter()
+            .filter(|(_, s)| matches!(s, Slot::Reserved))
+            .count();
+        drop(removed);
+        unreserve(promised);
+    }
+
+    /// The next area of `mm` at or above `at` that maps this file (shared or private) within huge
+    /// indices [first, last): the addresses to unmap and the area's end.
+    fn next_area(
+        self: &Arc<Self>,
+        mm: &MmInner,
+        at: u64,
+        first: u64,
+        last: u64,
+    ) -> Option<(u64, u64, u64)> {
+        let me = Arc::as_ptr(self);
+        mm.vmas.iter_range(at, u64::MAX).find_map(|v| {
+            let ours = match v.file()?.0.hugetlb()? {
+                Hugetlb::Shared(file) => core::ptr::eq(file, me),
+                Hugetlb::Private(private) => Arc::ptr_eq(&private.file, self),
+            };
+            if !ours {
+                return None;
+            }
+            let start_idx = v.pgoff() / PAGES_PER_HPAGE;
+            let end_idx = start_idx + (v.end() - v.start()) / HPAGE_SIZE;
+            let (from, to) = (start_idx.max(first), end_idx.min(last));
+            let addr = |idx: u64| v.start() + (idx - start_idx) * HPAGE_SIZE;
+            (from < to).then(|| (addr(from), addr(to), v.end()))
+        })
     }
 
     /// The page at `idx` if the file has it.
@@ -547,7 +723,7 @@ impl MmInner {
         match self.pt.pmd(haddr) {
             Pmd::Huge { head, flags } => {
                 if access == Access::Write && !flags.contains(PteFlags::WRITABLE) {
-                    return self.hugetlb_wp(haddr, head, area);
+                    return self.hugetlb_wp(haddr, head, area, idx, object);
                 }
                 x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(addr));
                 Ok(FaultOutcome::Spurious)
@@ -599,13 +775,16 @@ impl MmInner {
 
     /// Linux's hugetlb_wp: a write to a present read-only huge page. A shared area's page becomes
     /// writable; a private page mapped only here (after the other side of a fork copied it or
-    /// went) is reused; otherwise the 2 MiB are copied into a page without a reservation
-    /// (SIGBUS when the pool has none, as Linux's vmf_error(-ENOSPC)).
+    /// went) is reused; otherwise the 2 MiB are copied into a new page: the owner's reservation
+    /// pays for the copy of a file's page, any other copy takes an unpromised page (SIGBUS when
+    /// the pool has none, as Linux's vmf_error(-ENOSPC)).
     fn hugetlb_wp(
         &mut self,
         haddr: u64,
         head: PhysFrame,
         area: &Area,
+        idx: u64,
+        object: Hugetlb<'_>,
     ) -> Result<FaultOutcome, FaultError> {
         let page = frame::page(head);
         let reuse = area.flags.contains(VmFlags::MAYSHARE)
@@ -617,7 +796,13 @@ impl MmInner {
             }
             return Ok(FaultOutcome::CowReuse);
         }
-        let new = alloc_huge_page(false, PageFlags::ANON).ok_or(FaultError::Bus)?;
+        let reserved = match object {
+            Hugetlb::Private(private) if !page.flags().contains(PageFlags::ANON) => {
+                private.take_reservation(self.pt.pml4().start_address().as_u64(), idx)
+            }
+            _ => false,
+        };
+        let new = alloc_huge_page(reserved, PageFlags::ANON).ok_or(FaultError::Bus)?;
         new.copy_from(head);
         let old = self
             .pt

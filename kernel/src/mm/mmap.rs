@@ -148,11 +148,18 @@ impl MmInner {
         off: u64,
     ) -> Result<(u64, bool), Errno> {
         let anonymous = flags & MAP_ANONYMOUS != 0;
-        // ksys_mmap_pgoff: MAP_HUGETLB makes an anonymous hugetlbfs file of the length rounded
-        // up to whole huge pages (of a size this kernel has); no other file is one.
-        let hugetlb = flags & MAP_HUGETLB != 0;
+        // ksys_mmap_pgoff: MAP_HUGETLB makes an anonymous hugetlbfs file (of a page size this
+        // kernel has); a hugetlbfs file (a MFD_HUGETLB memfd) maps as one whatever the flags,
+        // and no other file may be mapped MAP_HUGETLB. The length is rounded up to whole huge
+        // pages.
+        let hugetlb_file = match &file {
+            Some(f) if !anonymous => f.inode.hugetlb().cloned(),
+            _ => None,
+        };
+        let hugetlb = flags & MAP_HUGETLB != 0 || hugetlb_file.is_some();
         let len = if hugetlb {
-            if !anonymous || !hugetlb::size_log_ok((flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK) {
+            let size_log = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+            if hugetlb_file.is_none() && (!anonymous || !hugetlb::size_log_ok(size_log)) {
                 return Err(EINVAL);
             }
             hugetlb::align_up(len).unwrap_or(0)
@@ -207,11 +214,11 @@ impl MmInner {
             }
             vm |= VmFlags::HUGETLB | VmFlags::DONTEXPAND;
             vm.remove(VmFlags::LOCKED_MASK);
-            if shared {
+            if shared && anonymous {
                 vm |= VmFlags::SHARED | VmFlags::MAYSHARE;
             }
         }
-        let (backing, pgoff) = if hugetlb {
+        let (backing, pgoff) = if hugetlb && anonymous {
             (None, off / PAGE_SIZE) // the object comes with its reservation, below
         } else if anonymous {
             if shared {
@@ -250,7 +257,11 @@ impl MmInner {
                     vm.remove(VmFlags::MAYWRITE);
                 }
             }
-            (Some(fs::vm_file(file.inode)), off / PAGE_SIZE)
+            if hugetlb {
+                (None, off / PAGE_SIZE) // the object comes with its reservation, below
+            } else {
+                (Some(fs::vm_file(file.inode)), off / PAGE_SIZE)
+            }
         };
 
         if accountable(vm) && !hugetlb {
@@ -300,7 +311,7 @@ impl MmInner {
             return Err(ENOMEM);
         }
         let backing = match backing {
-            None if hugetlb => Some(self.hugetlb_object(vm, off, len)?),
+            None if hugetlb => Some(self.hugetlb_object(vm, off, len, hugetlb_file)?),
             backing => backing,
         };
         // MAP_FIXED replaces whatever was there. Otherwise get_unmapped_area chose a free range,
@@ -324,18 +335,26 @@ impl MmInner {
 }
 
 impl MmInner {
-    /// The anonymous hugetlbfs file of a MAP_HUGETLB mapping of `len` bytes at offset `off`
-    /// (Linux's hugetlb_file_setup, then hugetlbfs_file_mmap's size and reservation): ENOMEM
-    /// when the pool cannot cover the reservation.
-    fn hugetlb_object(&self, vm: VmFlags, off: u64, len: u64) -> Result<VmFile, Errno> {
+    /// The object of a hugetlb mapping of `len` bytes at offset `off` of `file`, or of a new
+    /// anonymous hugetlbfs file for MAP_HUGETLB (Linux's hugetlb_file_setup, then
+    /// hugetlbfs_file_mmap's size and reservation): ENOMEM when the pool cannot cover the
+    /// reservation.
+    fn hugetlb_object(
+        &self,
+        vm: VmFlags,
+        off: u64,
+        len: u64,
+        file: Option<Arc<hugetlb::HugetlbFile>>,
+    ) -> Result<VmFile, Errno> {
         let end = off.checked_add(len).ok_or(ENOMEM)?;
-        // A writable mapping makes the file reach its end.
-        let size = if vm.contains(VmFlags::WRITE) {
-            end
-        } else {
-            len
+        let file = match file {
+            Some(file) => file,
+            None => hugetlb::HugetlbFile::new("/anon_hugepage (deleted)", len).ok_or(ENOMEM)?,
         };
-        let file = hugetlb::HugetlbFile::new("/anon_hugepage (deleted)", size).ok_or(ENOMEM)?;
+        // A writable mapping makes the file reach its end.
+        if vm.contains(VmFlags::WRITE) {
+            file.grow_to(end);
+        }
         hugetlb::mapping_object(
             file,
             vm.contains(VmFlags::MAYSHARE),
