@@ -261,6 +261,12 @@ static void common(void)
         in_child("noreserve write, empty pool", write_byte, p);
     result("munmap first 4 kB", munmap(p, 4096));
     result("munmap inside", munmap(p + 4096, 4096));
+    result("madvise DONTNEED first 4 kB", madvise(p, 4096, MADV_DONTNEED));
+    result("madvise DONTNEED inside", madvise(p + 4096, HP, MADV_DONTNEED));
+    result("madvise FREE", madvise(p, HP, MADV_FREE));
+    result("madvise DONTFORK first 4 kB", madvise(p, 4096, MADV_DONTFORK));
+    result("madvise DONTFORK whole pages", madvise(p, HP, MADV_DONTFORK));
+    result("madvise DOFORK whole pages", madvise(p, HP, MADV_DOFORK));
     result("mprotect first 4 kB", mprotect(p, 4096, PROT_READ));
     result("mprotect inside", mprotect(p + 4096, HP, PROT_READ));
     maps_line("after the refusals", p);

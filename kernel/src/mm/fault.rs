@@ -75,8 +75,8 @@ pub enum FaultOutcome {
 
 /// What the fault path needs to know about the VMA (copied out so the tree is not borrowed).
 pub(super) struct Area {
-    start: u64,
-    end: u64,
+    pub(super) start: u64,
+    pub(super) end: u64,
     pub(super) flags: VmFlags,
     file: Option<VmFile>,
     pgoff: u64,

@@ -337,7 +337,12 @@ impl HugetlbFile {
         if missing == 0 {
             return Ok(());
         }
-        if inner.slots.0.try_reserve(missing).is_err() || !reserve(missing) {
+        // The pool first: it bounds what the list below may need.
+        if !reserve(missing) {
+            return Err(ENOMEM);
+        }
+        if inner.slots.0.try_reserve(missing).is_err() {
+            unreserve(missing);
             return Err(ENOMEM);
         }
         // `to - from` is at most `missing` plus the pool's size here: the loop is short.
@@ -626,8 +631,13 @@ impl HugetlbPrivate {
     ) -> Result<Arc<HugetlbPrivate>, Errno> {
         let mut resv = IndexMap::new();
         if !noreserve {
+            // The pool first: it bounds what the list below may need.
             let n = usize::try_from(to - from).map_err(|_| ENOMEM)?;
-            if resv.0.try_reserve_exact(n).is_err() || !reserve(n) {
+            if !reserve(n) {
+                return Err(ENOMEM);
+            }
+            if resv.0.try_reserve_exact(n).is_err() {
+                unreserve(n);
                 return Err(ENOMEM);
             }
             resv.0.extend((from..to).map(|idx| (idx, ())));
@@ -716,6 +726,11 @@ impl MmInner {
         area: &Area,
     ) -> Result<FaultOutcome, FaultError> {
         let haddr = addr & !(HPAGE_SIZE - 1);
+        // Areas of huge pages start and end on huge-page boundaries; a huge entry never
+        // reaches outside its area.
+        if haddr < area.start || haddr + HPAGE_SIZE > area.end {
+            return Err(FaultError::Bus);
+        }
         let (file, pgoff) = area.file_page(haddr).ok_or(FaultError::Bus)?;
         let file = file.clone();
         let idx = pgoff / PAGES_PER_HPAGE;

@@ -33,7 +33,7 @@
 //!   part of a file area starts further into the file, so its `pgoff` is advanced.
 //! * **Merge.** After an area is created or changed it is merged with its neighbours when nothing
 //!   but the address would tell them apart: adjacent, equal flags, the same backing object, and
-//!   for a file contiguous offsets (Linux's `vma_merge`). So a program that maps a heap one page
+//!   for a file contiguous offsets (Linux's `vma_merge`), and not areas of huge pages. So a program that maps a heap one page
 //!   at a time, or `mprotect`s a page and then gives the rights back, ends with a single area.
 //!
 //! Together they keep the tree *canonical*: for a given page-by-page content there is exactly one
