@@ -533,6 +533,19 @@ static void pool_cycle(int verbose)
         munmap(touched, 4096);
         pool_lines("noreserve unmapped");
         memfd_pool();
+        /* mremap moves an area whole, its pages and its reservations with it. */
+        char *area = map(2 * HP, MAP_PRIVATE | ANON_HUGE);
+        fill(area, HP, 'r');
+        pool_lines("to be moved");
+        char *to = map(4 * HP, MAP_PRIVATE | ANON_HUGE | MAP_NORESERVE);
+        char *moved = mremap(area, 2 * HP, 2 * HP, MREMAP_MAYMOVE | MREMAP_FIXED, to + 2 * HP);
+        printf("mremap to 2 MiB: %s\n", moved == MAP_FAILED ? errname(errno) : "ok");
+        pool_lines("moved");
+        printf("moved data: %ld bad\n", bad(moved, HP, 'r'));
+        fill(moved + HP, HP, 's');
+        pool_lines("moved area's second page");
+        munmap(to, 4 * HP);
+        pool_lines("moved area unmapped");
         /* Shrinking below what is used: the pages in use become surplus. */
         printf("shrink to 0: %s\n", errname(-set_pool(0)));
         pool_lines("shrunk while used");

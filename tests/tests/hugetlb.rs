@@ -26,7 +26,7 @@ fn hugetlb_mappings_match_linux() {
 
 /// The pool grown to 8 pages and used: reservations, faults, copy-on-write after fork, shared
 /// pages, MAP_NORESERVE running the pool dry, a hugetlb memfd (read, fallocate, punched hole,
-/// private copy of its page, truncation), shrinking while pages are in use (surplus), and every
+/// private copy of its page, truncation), mremap moving an area with its reservations, shrinking while pages are in use (surplus), and every
 /// page and frame back at the end. Every line is what Debian's Linux 6.1 printed running the
 /// same program as /init in QEMU (its VmFlags add `sd`, soft-dirty, which this kernel has not).
 #[test]
@@ -96,6 +96,12 @@ fn hugetlb_pool_accounts_and_gives_everything_back() {
             "memfd truncated: total 8 free 7 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
             "memfd truncated: size 0 blksize 2097152 blocks 0",
             "memfd closed: total 8 free 7 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "to be moved: total 8 free 6 rsvd 2 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "mremap to 2 MiB: ok",
+            "moved: total 8 free 6 rsvd 2 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "moved data: 0 bad",
+            "moved area's second page: total 8 free 5 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "moved area unmapped: total 8 free 7 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
             "shrink to 0: ok",
             "shrunk while used: total 2 free 1 rsvd 1 surp 2 hugetlb 4096 anonhuge 0 nr 0",
             "all unmapped: total 0 free 0 rsvd 0 surp 0 hugetlb 0 anonhuge 0 nr 0",

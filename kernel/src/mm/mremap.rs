@@ -315,6 +315,11 @@ impl MmInner {
                     vma.flags - VmFlags::LOCKED_MASK,
                 );
             }
+        } else if old_len > 0 && vma.flags.contains(VmFlags::HUGETLB) {
+            // Only the area goes: its pages moved, and its reservations belong to the new one
+            // (Linux's clear_vma_resv_huge_pages on the old area).
+            super::heap::charged(|| self.vmas.unmap_each(old_addr, old_addr + old_len, |_| {}))
+                .map_err(|_| ENOMEM)?;
         } else if old_len > 0 {
             // Its pages are gone already: only the area is removed.
             self.unmap_range(old_addr, old_addr + old_len)?;
