@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -206,6 +207,7 @@ static void write_byte(void *p)
 }
 
 static void memfd_common(int empty);
+static void shm_common(int empty);
 
 /* What every kernel with an empty pool answers, and what does not depend on the pool. */
 static void common(void)
@@ -293,6 +295,7 @@ static void common(void)
         munmap(pop, HP);
     }
     memfd_common(empty);
+    shm_common(empty);
 }
 
 #ifndef MFD_HUGETLB
@@ -369,6 +372,48 @@ static void memfd_common(int empty)
     result("F_SEAL_GROW", fcntl(fd, F_ADD_SEALS, F_SEAL_GROW));
     result("ftruncate sealed", ftruncate(fd, HP));
     close(fd);
+}
+
+#ifndef SHM_HUGETLB
+#define SHM_HUGETLB 04000
+#endif
+#ifndef SHM_NORESERVE
+#define SHM_NORESERVE 010000
+#endif
+
+/* System V segments of huge pages (SHM_HUGETLB). */
+static void shm_common(int empty)
+{
+    if (empty) {
+        int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | SHM_HUGETLB | 0600);
+        printf("shmget SHM_HUGETLB, empty pool: %s\n", id < 0 ? errname(errno) : "ok");
+        if (id >= 0)
+            shmctl(id, IPC_RMID, 0);
+    }
+    int bad_size = shmget(IPC_PRIVATE, 4096, IPC_CREAT | SHM_HUGETLB | SHM_NORESERVE | (22 << 26) | 0600);
+    printf("shmget SHM_HUGE 4 MiB: %s\n", bad_size < 0 ? errname(errno) : "ok");
+    if (bad_size >= 0)
+        shmctl(bad_size, IPC_RMID, 0);
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | SHM_HUGETLB | SHM_NORESERVE | 0600);
+    printf("shmget SHM_HUGETLB | SHM_NORESERVE: %s\n", id < 0 ? errname(errno) : "ok");
+    if (id < 0)
+        return;
+    char *p = shmat(id, 0, 0);
+    printf("shmat: %s, aligned %d\n", p == (void *)-1 ? errname(errno) : "ok",
+           (int)((uintptr_t)p % HP == 0));
+    struct shmid_ds ds;
+    shmctl(id, IPC_STAT, &ds);
+    printf("segment size %lu, attached %lu\n", (unsigned long)ds.shm_segsz,
+           (unsigned long)ds.shm_nattch);
+    maps_line("segment", p);
+    smaps_show("segment", p);
+    if (empty)
+        in_child("segment write, empty pool", write_byte, p);
+    void *q = shmat(id, (void *)0x40001000, SHM_RND);
+    printf("shmat off 2 MiB: %s\n", q == (void *)-1 ? errname(errno) : "ok");
+    result("munmap inside", munmap(p + 4096, 4096));
+    result("shmdt", shmdt(p));
+    result("IPC_RMID", shmctl(id, IPC_RMID, 0));
 }
 
 /* ---- the pool mode (QEMU only) ---- */
@@ -533,6 +578,26 @@ static void pool_cycle(int verbose)
         munmap(touched, 4096);
         pool_lines("noreserve unmapped");
         memfd_pool();
+        /* A System V segment of huge pages: reserved at shmget, its page kept by the segment
+         * after shmdt, given back with IPC_RMID. */
+        int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | SHM_HUGETLB | 0600);
+        pool_lines("segment made");
+        char *seg = shmat(id, 0, 0);
+        fill(seg, HP, 'v');
+        pool_lines("segment written");
+        struct shmid_ds ds;
+        shmctl(id, IPC_STAT, &ds);
+        printf("segment size %lu, attached %lu\n", (unsigned long)ds.shm_segsz,
+               (unsigned long)ds.shm_nattch);
+        smaps_show("segment", seg);
+        result("shmdt", shmdt(seg));
+        pool_lines("segment detached");
+        seg = shmat(id, 0, 0);
+        printf("segment kept its data: %ld bad\n", bad(seg, HP, 'v'));
+        result("IPC_RMID while attached", shmctl(id, IPC_RMID, 0));
+        pool_lines("segment removed, attached");
+        result("shmdt", shmdt(seg));
+        pool_lines("segment gone");
         /* mremap moves an area whole, its pages and its reservations with it. */
         char *area = map(2 * HP, MAP_PRIVATE | ANON_HUGE);
         fill(area, HP, 'r');

@@ -20,13 +20,18 @@ fn hugetlb_mappings_match_linux() {
             "pread of a hole: 8, zeros 1",
             "write: EINVAL",
             "memfd: 2048 kB rw-s off 0 /memfd:huge (deleted)",
+            "shmget SHM_HUGETLB, empty pool: ENOMEM",
+            "segment: 2048 kB rw-s off 0 /SYSV00000000 (deleted)",
+            "segment write, empty pool: Bus error",
         ],
     );
 }
 
 /// The pool grown to 8 pages and used: reservations, faults, copy-on-write after fork, shared
 /// pages, MAP_NORESERVE running the pool dry, a hugetlb memfd (read, fallocate, punched hole,
-/// private copy of its page, truncation), mremap moving an area with its reservations, shrinking while pages are in use (surplus), and every
+/// private copy of its page, truncation), a System V segment of huge pages (reserved at shmget,
+/// kept past shmdt, gone with the last detach after IPC_RMID), mremap moving an area with its
+/// reservations, shrinking while pages are in use (surplus), and every
 /// page and frame back at the end. Every line is what Debian's Linux 6.1 printed running the
 /// same program as /init in QEMU (its VmFlags add `sd`, soft-dirty, which this kernel has not).
 #[test]
@@ -96,6 +101,17 @@ fn hugetlb_pool_accounts_and_gives_everything_back() {
             "memfd truncated: total 8 free 7 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
             "memfd truncated: size 0 blksize 2097152 blocks 0",
             "memfd closed: total 8 free 7 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "segment made: total 8 free 7 rsvd 2 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "segment written: total 8 free 6 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "segment size 4096, attached 1",
+            "segment smaps: KernelPageSize 2048 MMUPageSize 2048 Rss 0 Shared_Hugetlb 0 Private_Hugetlb 2048 VmFlags: rd wr sh mr mw me ms de ht",
+            "shmdt: ok",
+            "segment detached: total 8 free 6 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "segment kept its data: 0 bad",
+            "IPC_RMID while attached: ok",
+            "segment removed, attached: total 8 free 6 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
+            "shmdt: ok",
+            "segment gone: total 8 free 7 rsvd 1 surp 0 hugetlb 16384 anonhuge 0 nr 8",
             "to be moved: total 8 free 6 rsvd 2 surp 0 hugetlb 16384 anonhuge 0 nr 8",
             "mremap to 2 MiB: ok",
             "moved: total 8 free 6 rsvd 2 surp 0 hugetlb 16384 anonhuge 0 nr 8",

@@ -296,9 +296,13 @@ impl Inode {
         st
     }
 
-    /// Pages of data in memory (a System V segment's resident pages, shm_rss).
+    /// Pages of data in memory (a System V segment's resident pages, shm_rss: a huge page
+    /// counts its 512, as Linux's shm_get_stat).
     pub fn cached_pages(&self) -> usize {
-        self.cache.pages()
+        match &self.hugetlb {
+            Some(file) => file.pages() * crate::mm::frame::HPAGE_PMD_NR,
+            None => self.cache.pages(),
+        }
     }
 
     /// 512-byte blocks in use: the pages that hold data (cached, or still in the initramfs).
@@ -665,6 +669,9 @@ impl VmObject for Inode {
     /// file read as zero within its last page, as Linux's do; a page wholly beyond it is
     /// [`PageError::Beyond`] (SIGBUS).
     fn get_page(&self, pgoff: u64) -> Result<Frame, PageError> {
+        if let Some(file) = &self.hugetlb {
+            return file.get_page(pgoff);
+        }
         let meta = self.meta.lock();
         if pgoff >= meta.size.div_ceil(PAGE_SIZE) {
             return Err(PageError::Beyond);
@@ -677,7 +684,15 @@ impl VmObject for Inode {
     }
 
     fn is_resident(&self, pgoff: u64) -> bool {
-        self.cache.contains(pgoff)
+        match &self.hugetlb {
+            Some(file) => file.is_resident(pgoff),
+            None => self.cache.contains(pgoff),
+        }
+    }
+
+    /// A hugetlbfs inode's shared mappings map its huge pages.
+    fn hugetlb(&self) -> Option<crate::mm::hugetlb::Hugetlb<'_>> {
+        self.hugetlb.as_deref().and_then(VmObject::hugetlb)
     }
 
     fn identity(&self) -> ObjectIdentity<'_> {
@@ -725,7 +740,7 @@ pub fn hugetlb_memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inod
     path.push_str(name);
     path.push_str(" (deleted)");
     let ino = next_ino();
-    let file = HugetlbFile::with_ino(&path, ino, 0)?;
+    let file = HugetlbFile::with_ino(&path, ino, 0, false)?;
     let dev = crate::mm::hugetlb::HUGETLBFS_DEV;
     let inode = unlisted_with(
         ino,
@@ -747,6 +762,34 @@ pub fn sysv_shm_inode(name: String, id: u64, size: u64, perm: u32) -> Option<Arc
     let inode = unlisted(id, SHMEM_DEV, name, InodeKind::Regular, S_IFREG | perm, 0)?;
     inode.meta.lock().size = size;
     Some(inode)
+}
+
+/// A System V segment of huge pages (newseg with SHM_HUGETLB: Linux's hugetlb_file_setup with
+/// HUGETLB_SHMFS_INODE): `size` is whole huge pages, reserved unless `noreserve` (ENOMEM when
+/// the pool cannot cover them, None when memory for the inode ran out).
+pub fn sysv_shm_hugetlb_inode(
+    name: String,
+    id: u64,
+    size: u64,
+    perm: u32,
+    noreserve: bool,
+) -> Result<Option<Arc<Inode>>, Errno> {
+    let Some(file) = HugetlbFile::with_ino(&name, id, size, true) else {
+        return Ok(None);
+    };
+    if !noreserve {
+        file.reserve_shared(0, size / crate::mm::hugetlb::HPAGE_SIZE)?;
+    }
+    let dev = crate::mm::hugetlb::HUGETLBFS_DEV;
+    Ok(unlisted_with(
+        id,
+        dev,
+        name,
+        InodeKind::Regular,
+        S_IFREG | perm,
+        0,
+        Some(file),
+    ))
 }
 
 /// The inode of a pipe, as a walk through /proc/PID/fd/N finds it (pipefs's): a FIFO with the

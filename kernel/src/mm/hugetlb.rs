@@ -297,6 +297,9 @@ enum Slot {
 pub struct HugetlbFile {
     ino: u64,
     path: String,
+    /// A System V segment's file (Linux's S_PRIVATE hugetlbfs inode): reserved once at shmget,
+    /// never again at shmat.
+    shm: bool,
     inner: IrqMutex<FileInner>,
 }
 
@@ -308,17 +311,18 @@ struct FileInner {
 impl HugetlbFile {
     /// A file of `size` bytes named `path` (as /proc/PID/maps shows it). None if memory ran out.
     pub fn new(path: &str, size: u64) -> Option<Arc<HugetlbFile>> {
-        Self::with_ino(path, crate::fs::inode::next_ino(), size)
+        Self::with_ino(path, crate::fs::inode::next_ino(), size, false)
     }
 
-    /// [`new`](Self::new) for the inode `ino` (a memfd's).
-    pub fn with_ino(path: &str, ino: u64, size: u64) -> Option<Arc<HugetlbFile>> {
+    /// [`new`](Self::new) for the inode `ino` (a memfd's, or with `shm` a System V segment's).
+    pub fn with_ino(path: &str, ino: u64, size: u64, shm: bool) -> Option<Arc<HugetlbFile>> {
         let mut name = String::new();
         name.try_reserve(path.len()).ok()?;
         name.push_str(path);
         Arc::try_new(HugetlbFile {
             ino,
             path: name,
+            shm,
             inner: IrqMutex::new(FileInner {
                 size,
                 slots: IndexMap::new(),
@@ -696,21 +700,25 @@ pub enum Hugetlb<'a> {
     Private(&'a HugetlbPrivate),
 }
 
-/// The object of a new MAP_HUGETLB mapping of huge pages [from, to) of `file` (the anonymous
-/// file, or a hugetlb memfd), with its reservation (Linux's hugetlbfs_file_mmap).
+/// The object of a new mapping of huge pages [from, to) of `file` (the anonymous file of
+/// MAP_HUGETLB, a hugetlb memfd's or a System V segment's), with its reservation (Linux's
+/// hugetlbfs_file_mmap): a shared mapping maps `shared_object` (the file, or the inode that
+/// holds it), a private one an object of its own.
 pub fn mapping_object(
     file: Arc<HugetlbFile>,
-    shared: bool,
+    shared_object: Option<VmFile>,
     owner: u64,
     from: u64,
     to: u64,
     noreserve: bool,
 ) -> Result<VmFile, Errno> {
-    if shared {
-        if !noreserve {
+    if let Some(object) = shared_object {
+        // A System V segment reserved its pages at shmget (hugetlbfs_file_mmap skips S_PRIVATE
+        // inodes).
+        if !noreserve && !file.shm {
             file.reserve_shared(from, to)?;
         }
-        return Ok(VmFile(file));
+        return Ok(object);
     }
     Ok(VmFile(HugetlbPrivate::new(
         file, owner, from, to, noreserve,

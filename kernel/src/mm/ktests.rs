@@ -600,7 +600,7 @@ pub fn hugetlb_pool() -> Result<(), String> {
         let mut m = mm.lock();
         let file = HugetlbFile::new("/anon_hugepage (deleted)", 2 * HPAGE_SIZE).ok_or("file")?;
         let owner = m.pt.pml4().start_address().as_u64();
-        let object = hugetlb::mapping_object(file, false, owner, 0, 2, false)
+        let object = hugetlb::mapping_object(file, None, owner, 0, 2, false)
             .map_err(|e| alloc::format!("{e:?}"))?;
         let flags = VmFlags::READ
             | VmFlags::WRITE

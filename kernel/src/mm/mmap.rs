@@ -153,7 +153,7 @@ impl MmInner {
         // and no other file may be mapped MAP_HUGETLB. The length is rounded up to whole huge
         // pages.
         let hugetlb_file = match &file {
-            Some(f) if !anonymous => f.inode.hugetlb().cloned(),
+            Some(f) if !anonymous && f.inode.hugetlb().is_some() => Some(f.inode.clone()),
             _ => None,
         };
         let hugetlb = flags & MAP_HUGETLB != 0 || hugetlb_file.is_some();
@@ -344,12 +344,20 @@ impl MmInner {
         vm: VmFlags,
         off: u64,
         len: u64,
-        file: Option<Arc<hugetlb::HugetlbFile>>,
+        inode: Option<Arc<Inode>>,
     ) -> Result<VmFile, Errno> {
         let end = off.checked_add(len).ok_or(ENOMEM)?;
-        let file = match file {
-            Some(file) => file,
-            None => hugetlb::HugetlbFile::new("/anon_hugepage (deleted)", len).ok_or(ENOMEM)?,
+        // A shared mapping of a file maps its inode, as any file's does.
+        let (file, shared_object) = match inode {
+            Some(inode) => {
+                let file = inode.hugetlb().cloned().ok_or(EINVAL)?;
+                (file, fs::vm_file(inode))
+            }
+            None => {
+                let file =
+                    hugetlb::HugetlbFile::new("/anon_hugepage (deleted)", len).ok_or(ENOMEM)?;
+                (file.clone(), VmFile(file))
+            }
         };
         // A writable mapping makes the file reach its end.
         if vm.contains(VmFlags::WRITE) {
@@ -357,7 +365,7 @@ impl MmInner {
         }
         hugetlb::mapping_object(
             file,
-            vm.contains(VmFlags::MAYSHARE),
+            vm.contains(VmFlags::MAYSHARE).then_some(shared_object),
             self.pt.pml4().start_address().as_u64(),
             off / HPAGE_SIZE,
             end / HPAGE_SIZE,

@@ -72,15 +72,6 @@ pub fn sys_memfd_create(uname: u64, flags: u64) -> SysResult {
         .install(file, flags & MFD_CLOEXEC != 0)
 }
 
-/// What the mappings of a file map, by address (see `mm::truncate`): the inode, or for a
-/// hugetlbfs file its pages' object.
-fn mapped_object(inode: &Inode) -> *const () {
-    match inode.hugetlb() {
-        Some(file) => alloc::sync::Arc::as_ptr(file) as *const (),
-        None => inode as *const Inode as *const (),
-    }
-}
-
 /// fcntl(F_GET_SEALS): the seals of a file of tmpfs (F_SEAL_SEAL unless it is a memfd made
 /// with MFD_ALLOW_SEALING); EINVAL for any other file.
 pub fn get_seals(file: &OpenFile) -> SysResult {
@@ -102,7 +93,7 @@ pub fn add_seals(file: &OpenFile, seals: u64) -> SysResult {
     }
     if seals & F_SEAL_WRITE != 0
         && inode.seals() & F_SEAL_WRITE == 0
-        && crate::mm::truncate::mapping_writably_mapped(mapped_object(inode))
+        && crate::mm::truncate::mapping_writably_mapped(inode as *const Inode as *const ())
     {
         return Err(EBUSY);
     }
