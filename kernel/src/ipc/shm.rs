@@ -143,7 +143,9 @@ fn now_secs() -> i64 {
 }
 
 /// shmget(key, size, flags) (Linux's ksys_shmget, newseg and shm_more_checks): the id of the
-/// segment of `key`, made if IPC_PRIVATE or IPC_CREAT asks and none exists.
+/// segment of `key`, made if IPC_PRIVATE or IPC_CREAT asks and none exists. With SHM_HUGETLB
+/// its file is one of huge pages (see `mm::hugetlb`): EINVAL for another page size, ENOMEM
+/// when the pool cannot reserve them (unless SHM_NORESERVE).
 pub fn shmget(process: &Process, key: i32, size: u64, flags: u64) -> Result<i32, Errno> {
     use abi::ipc::{IPC_CREAT, IPC_EXCL, SHM_HUGETLB, SHM_NORESERVE, SHMMAX, SHMMIN};
     let mut ids = SHM_IDS.lock();
