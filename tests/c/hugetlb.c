@@ -459,6 +459,8 @@ static void cow_child(void *arg)
     fill(cow_area, HP, 'c');
     smaps_show("child after its write", cow_area);
     pool_lines("child after its copy");
+    slurp("/proc/self/status");
+    printf("child status HugetlbPages %ld\n", field_in(buf, "HugetlbPages"));
     printf("child: parent's data %ld bad, own copy %ld bad\n", before, bad(cow_area, HP, 'c'));
     fflush(stdout);
 }
@@ -542,6 +544,9 @@ static void pool_cycle(int verbose)
         pool_lines("one faulted");
         smaps_show("faulted", p);
         pagemap_show("faulted", p);
+        slurp("/proc/self/status");
+        printf("status HugetlbPages %ld RssAnon below 2048 %d\n", field_in(buf, "HugetlbPages"),
+               field_in(buf, "RssAnon") < 2048);
         uint64_t a = pagemap(p) & ((1ULL << 55) - 1), b = pagemap(p + 4096) & ((1ULL << 55) - 1);
         uint64_t last = pagemap(p + HP - 4096) & ((1ULL << 55) - 1);
         printf("frames: head aligned %d, contiguous %d\n", (int)(a % 512 == 0),
@@ -549,6 +554,8 @@ static void pool_cycle(int verbose)
         cow_area = p;
         in_child("child", cow_child, 0);
         pool_lines("child gone");
+        slurp("/proc/self/status");
+        printf("status after the child: HugetlbPages %ld\n", field_in(buf, "HugetlbPages"));
         printf("parent: %ld bad\n", bad(p, HP, 'a'));
         smaps_show("parent", p);
         /* The unfaulted pages' reservations go with their part of the area. */

@@ -793,6 +793,8 @@ impl MmInner {
         self.pt
             .map_huge(haddr, page, mk_pte(area.flags, writable))
             .map_err(|_| FaultError::OutOfMemory)?;
+        self.counters
+            .add_pages(PageFlags::HUGETLB, HPAGE_PMD_NR as u64);
         Ok(FaultOutcome::NewHugePage)
     }
 

@@ -114,6 +114,8 @@ impl MmInner {
             ("VmLib", 0),
             ("VmPTE", self.pt.table_frames() as u64),
             ("VmSwap", 0),
+            // hugetlb_report_usage.
+            ("HugetlbPages", c.hugetlb),
         ] {
             let _ = writeln!(out, "{name}:\t{:>8} kB", kb(pages));
         }

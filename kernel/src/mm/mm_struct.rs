@@ -63,6 +63,9 @@ pub struct MmCounters {
     /// Faults that could have had a huge page but got a small one: no 2 MiB block was free
     /// (thp_fault_fallback).
     pub thp_fault_fallback: u64,
+    /// Base pages of hugetlb pages mapped (status' HugetlbPages, Linux's mm->hugetlb_usage):
+    /// in no RSS counter.
+    pub hugetlb: u64,
 }
 
 impl MmCounters {
@@ -76,9 +79,10 @@ impl MmCounters {
     }
 
     /// Counts `n` pages of one kind newly mapped (the 512 of a huge page). Hugetlb pages are in
-    /// no RSS counter, as in Linux.
+    /// no RSS counter, as in Linux, but in their own.
     pub fn add_pages(&mut self, flags: PageFlags, n: u64) {
         if flags.contains(PageFlags::HUGETLB) {
+            self.hugetlb += n;
             return;
         } else if flags.contains(PageFlags::SHMEM) {
             self.shmem += n;
@@ -93,7 +97,7 @@ impl MmCounters {
     /// Counts a page this process no longer maps.
     pub fn remove_page(&mut self, flags: PageFlags) {
         if flags.contains(PageFlags::HUGETLB) {
-            // In no counter.
+            self.hugetlb = self.hugetlb.saturating_sub(1);
         } else if flags.contains(PageFlags::SHMEM) {
             self.shmem -= 1;
         } else if flags.contains(PageFlags::PAGE_CACHE) {
