@@ -220,13 +220,13 @@ fn alloc_huge_page(reserved: bool, flags: PageFlags) -> Option<HugeFrame> {
     let huge = {
         let mut pool = POOL.lock();
         pool.free_surplus();
-        if !reserved && pool.free() <= pool.resv {
+        // A promise is used up whatever happens next (there is always a free page for one).
+        if reserved {
+            pool.resv = pool.resv.saturating_sub(1);
+        } else if pool.free() <= pool.resv {
             return None;
         }
         let head = *pool.pages.iter().find(|&&h| is_free(h))?;
-        if reserved {
-            pool.resv = pool.resv.saturating_sub(1);
-        }
         // Taken under the pool lock, so that no one else takes the same free page.
         HugeFrame::get(head)
     };
@@ -371,7 +371,11 @@ impl HugetlbFile {
             Some(Slot::Reserved) => true,
             None => false,
         };
-        let page = alloc_huge_page(reserved, PageFlags::empty()).ok_or(FaultError::Bus)?;
+        let Some(page) = alloc_huge_page(reserved, PageFlags::empty()) else {
+            // The promise, if there was one, is used up.
+            inner.slots.remove(idx);
+            return Err(FaultError::Bus);
+        };
         let mapped = HugeFrame::get(page.head());
         if inner.slots.insert(idx, Slot::Page(page)).is_err() {
             return Err(FaultError::OutOfMemory);
@@ -466,7 +470,10 @@ impl HugetlbFile {
                 Some(Slot::Reserved) => true,
                 None => false,
             };
-            let page = alloc_huge_page(reserved, PageFlags::empty()).ok_or(ENOSPC)?;
+            let Some(page) = alloc_huge_page(reserved, PageFlags::empty()) else {
+                inner.slots.remove(idx); // a promise, if any, is used up
+                return Err(ENOSPC);
+            };
             inner
                 .slots
                 .insert(idx, Slot::Page(page))
