@@ -10,6 +10,7 @@
 //! | `ktest` | run the in-kernel self-tests and power off with their result |
 //! | `norandmaps` | no address-space randomisation (randomize_va_space = 0), as on Linux |
 //! | `transparent_hugepage=always\|madvise\|never` | when anonymous memory gets huge pages, as on Linux (default always; never below 512 MiB of memory) |
+//! | `hugepages=N` | N huge pages of 2 MiB in the hugetlb pool at boot (as many as memory allows), as on Linux |
 //! | `crash=page-fault\|stack-overflow\|triple-fault\|hang` | fail on purpose (the tests check the report) |
 //! | `-- a b c` | arguments for the first program |
 
@@ -24,6 +25,7 @@ pub struct Cmdline {
     pub ktest: bool,
     pub norandmaps: bool,
     pub transparent_hugepage: Option<crate::mm::huge_memory::ThpMode>,
+    pub hugepages: Option<usize>,
     pub crash: Option<String>,
     pub init_args: Vec<String>,
 }
@@ -49,6 +51,10 @@ impl Cmdline {
                         log::warn!("cmdline: transparent_hugepage={v:?} ignored");
                     }
                 }
+                Some(("hugepages", v)) => match v.parse() {
+                    Ok(n) => cmd.hugepages = Some(n),
+                    Err(_) => log::warn!("cmdline: hugepages={v:?} ignored"),
+                },
                 None if word == "ktest" => cmd.ktest = true,
                 None if word == "norandmaps" => cmd.norandmaps = true,
                 _ => log::warn!("cmdline: unknown word {word:?} ignored"),

@@ -57,6 +57,10 @@ pub const TESTS: &[(&str, TestFn)] = &[
         crate::mm::ktests::mremap_moves_entries,
     ),
     (
+        "hugetlb::pool_reserve_fault_cow",
+        crate::mm::ktests::hugetlb_pool,
+    ),
+    (
         "fs::page_cache_accounting",
         crate::fs::ktests::page_cache_accounting,
     ),

@@ -135,6 +135,7 @@ extern "C" fn kernel_main_stage2() -> ! {
         mm::aslr::set_mode(0);
     }
     mm::huge_memory::init(cmdline.transparent_hugepage);
+    mm::hugetlb::init(cmdline.hugepages);
     log::info!("cmdline: {:?}", cmdline.raw);
     print_frame_stats();
 

@@ -29,7 +29,10 @@
 //! 5. An open file's position (a leaf where it is only read or set).
 //!    Then an inode's metadata (`Inode::meta`: size, times, the initramfs source), held by read,
 //!    write and truncate across their page-cache work, and by the fault path under the mm lock.
-//! 6. An inode's page cache (`Inode::cache`), taken under its metadata lock.
+//! 6. An inode's page cache (`Inode::cache`), taken under its metadata lock. A hugetlbfs file's
+//!    pages (`mm::hugetlb::HugetlbFile`) or a private hugetlb area's reservations, taken under
+//!    the mm lock by the fault path, never with another of them; truncation and hole punching
+//!    take each mm lock in turn with neither held.
 //! 7. Leaves, each held alone for a few instructions: a process's `state`, `threads`, `name`, `mm`
 //!    and `files` slots, `cwd`, signal actions and job-control state, credentials, limits and
 //!    timers; a thread's `state`, pending set, saved mask, alternate stack and fault record; a
@@ -45,7 +48,8 @@
 //!    leaf); the process,
 //!    thread and run-queue tables; wait queues (which may hold the timer list, `timer::TIMERS`,
 //!    which may hold a thread's state and the run queue: a sleep with a deadline and the tick's
-//!    wake-ups); a futex bucket (taken under the mm lock, see `futex`); the console tty; the frame
+//!    wake-ups); a futex bucket (taken under the mm lock, see `futex`); the console tty; the
+//!    hugetlb pool (`mm::hugetlb::POOL`, which may hold the frame allocator and the heap); the frame
 //!    allocator (`BUDDY`), the kernel heap,
 //!    the kernel-stack slots, the kernel page tables; the console.
 //!

@@ -16,6 +16,8 @@ use core::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use abi::{stat::*, time::timespec};
 
+use crate::mm::hugetlb::HugetlbFile;
+
 use super::{
     dev::Device,
     dir::Directory,
@@ -107,6 +109,9 @@ pub struct Inode {
     seals: AtomicU32,
     /// The flock locks on the file.
     pub locks: super::flock::FileLocks,
+    /// A hugetlbfs file (a MFD_HUGETLB memfd): its size and pages are there, not in `meta` and
+    /// `cache` (see [`crate::mm::hugetlb`]).
+    hugetlb: Option<Arc<HugetlbFile>>,
 }
 
 /// The seals, as Linux's memfd.c knows them.
@@ -170,8 +175,14 @@ impl Inode {
             write_count: AtomicI64::new(0),
             seals: AtomicU32::new(F_SEAL_SEAL),
             locks: super::flock::FileLocks::new(),
+            hugetlb: None,
         })
         .ok()
+    }
+
+    /// The hugetlbfs file this inode is, if it is one.
+    pub fn hugetlb(&self) -> Option<&Arc<HugetlbFile>> {
+        self.hugetlb.as_ref()
     }
 
     /// Registers a writer (Linux's get_write_access): ETXTBSY while a process runs the file.
@@ -218,7 +229,10 @@ impl Inode {
 
     /// Size in bytes.
     pub fn size(&self) -> u64 {
-        self.meta.lock().size
+        match &self.hugetlb {
+            Some(file) => crate::mm::vm_object::VmObject::size(&**file),
+            None => self.meta.lock().size,
+        }
     }
 
     pub fn nlink(&self) -> u32 {
@@ -256,7 +270,7 @@ impl Inode {
             InodeKind::Special { rdev } => encode_dev(*rdev),
             _ => 0,
         };
-        stat {
+        let mut st = stat {
             st_dev: encode_dev((major, minor)),
             st_ino: self.ino,
             st_nlink: meta.nlink as u64,
@@ -272,12 +286,23 @@ impl Inode {
             st_ctime: meta.ctime.tv_sec as u64,
             st_ctime_nsec: meta.ctime.tv_nsec as u64,
             ..stat::default()
+        };
+        // hugetlbfs: its own size, 2 MiB blocks, a huge page of blocks per page held.
+        if let Some(file) = &self.hugetlb {
+            st.st_size = crate::mm::vm_object::VmObject::size(&**file) as i64;
+            st.st_blksize = crate::mm::hugetlb::HPAGE_SIZE as i64;
+            st.st_blocks = (file.pages() as u64 * crate::mm::hugetlb::HPAGE_SIZE / 512) as i64;
         }
+        st
     }
 
-    /// Pages of data in memory (a System V segment's resident pages, shm_rss).
+    /// Pages of data in memory (a System V segment's resident pages, shm_rss: a huge page
+    /// counts its 512, as Linux's shm_get_stat).
     pub fn cached_pages(&self) -> usize {
-        self.cache.pages()
+        match &self.hugetlb {
+            Some(file) => file.pages() * crate::mm::frame::HPAGE_PMD_NR,
+            None => self.cache.pages(),
+        }
     }
 
     /// 512-byte blocks in use: the pages that hold data (cached, or still in the initramfs).
@@ -295,6 +320,9 @@ impl Inode {
     /// Reads file bytes at `pos` (vfs_read of a regular file): what the page cache holds, else
     /// what the initramfs holds, else zeros (a hole).
     pub fn read(&self, pos: u64, buf: &mut [u8]) -> usize {
+        if let Some(file) = &self.hugetlb {
+            return file.read(pos, buf);
+        }
         let meta = self.meta.lock();
         if pos >= meta.size {
             return 0;
@@ -319,6 +347,10 @@ impl Inode {
     /// the bytes written and the position after them. A write that runs out of memory stops
     /// short, or fails with ENOSPC if nothing was written; EFBIG past the largest file size.
     pub fn write(&self, pos: Option<u64>, buf: &[u8]) -> Result<(usize, u64), Errno> {
+        // hugetlbfs has no write (vfs_write: EINVAL without f_op->write).
+        if self.hugetlb.is_some() {
+            return Err(EINVAL);
+        }
         let mut meta = self.meta.lock();
         let pos = pos.unwrap_or(meta.size);
         if pos >= MAX_FILE_SIZE && !buf.is_empty() {
@@ -402,6 +434,11 @@ impl Inode {
         if size > MAX_FILE_SIZE {
             return Err(EFBIG);
         }
+        if let Some(file) = &self.hugetlb {
+            file.truncate(size, self.seals())?;
+            self.touch(true);
+            return Ok(());
+        }
         let mut meta = self.meta.lock();
         if size == meta.size {
             drop(meta);
@@ -449,6 +486,9 @@ impl Inode {
     /// goes past its end; ENOSPC if memory runs out (or the range needs more pages than are free), with the
     /// pages this call added given back. The caller checked the range against MAX_FILE_SIZE.
     pub fn fallocate(&self, keep_size: bool, offset: u64, len: u64) -> Result<(), Errno> {
+        if let Some(file) = &self.hugetlb {
+            return file.fallocate(keep_size, offset, len, self.seals());
+        }
         let end = offset + len;
         let mut meta = self.meta.lock();
         // Even with `keep_size`, as Linux: memory past the end is growth to the seal.
@@ -494,6 +534,9 @@ impl Inode {
     /// as Linux's even_cows = 0), the bytes of the pages at its edges are zeroed in place. The size
     /// does not change. EPERM for a write-sealed file.
     pub fn punch_hole(&self, offset: u64, len: u64) -> Result<(), Errno> {
+        if let Some(file) = &self.hugetlb {
+            return file.punch_hole(offset, len, self.seals());
+        }
         if self.seals() & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
             return Err(EPERM);
         }
@@ -626,6 +669,9 @@ impl VmObject for Inode {
     /// file read as zero within its last page, as Linux's do; a page wholly beyond it is
     /// [`PageError::Beyond`] (SIGBUS).
     fn get_page(&self, pgoff: u64) -> Result<Frame, PageError> {
+        if let Some(file) = &self.hugetlb {
+            return file.get_page(pgoff);
+        }
         let meta = self.meta.lock();
         if pgoff >= meta.size.div_ceil(PAGE_SIZE) {
             return Err(PageError::Beyond);
@@ -638,7 +684,15 @@ impl VmObject for Inode {
     }
 
     fn is_resident(&self, pgoff: u64) -> bool {
-        self.cache.contains(pgoff)
+        match &self.hugetlb {
+            Some(file) => file.is_resident(pgoff),
+            None => self.cache.contains(pgoff),
+        }
+    }
+
+    /// A hugetlbfs inode's shared mappings map its huge pages.
+    fn hugetlb(&self) -> Option<crate::mm::hugetlb::Hugetlb<'_>> {
+        self.hugetlb.as_deref().and_then(VmObject::hugetlb)
     }
 
     fn identity(&self) -> ObjectIdentity<'_> {
@@ -676,6 +730,31 @@ pub fn memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
     Some(inode)
 }
 
+/// A MFD_HUGETLB memfd: an empty hugetlbfs file named "/memfd:NAME (deleted)" (Linux's
+/// hugetlb_file_setup from memfd_create), with mode `perm` and the given seals. None if memory
+/// ran out.
+pub fn hugetlb_memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
+    let mut path = String::new();
+    path.try_reserve(name.len() + 20).ok()?;
+    path.push_str("/memfd:");
+    path.push_str(name);
+    path.push_str(" (deleted)");
+    let ino = next_ino();
+    let file = HugetlbFile::with_ino(&path, ino, 0, false)?;
+    let dev = crate::mm::hugetlb::HUGETLBFS_DEV;
+    let inode = unlisted_with(
+        ino,
+        dev,
+        path,
+        InodeKind::Regular,
+        S_IFREG | perm,
+        1,
+        Some(file),
+    )?;
+    inode.seals.store(seals, Ordering::Relaxed);
+    Some(inode)
+}
+
 /// A System V shared memory segment's file (Linux's shmem_kernel_file_setup in newseg): `name`
 /// is "/SYSV<key> (deleted)", the inode number the segment's id, as Linux sets them. None if
 /// memory ran out.
@@ -683,6 +762,34 @@ pub fn sysv_shm_inode(name: String, id: u64, size: u64, perm: u32) -> Option<Arc
     let inode = unlisted(id, SHMEM_DEV, name, InodeKind::Regular, S_IFREG | perm, 0)?;
     inode.meta.lock().size = size;
     Some(inode)
+}
+
+/// A System V segment of huge pages (newseg with SHM_HUGETLB: Linux's hugetlb_file_setup with
+/// HUGETLB_SHMFS_INODE): `size` is whole huge pages, reserved unless `noreserve` (ENOMEM when
+/// the pool cannot cover them, None when memory for the inode ran out).
+pub fn sysv_shm_hugetlb_inode(
+    name: String,
+    id: u64,
+    size: u64,
+    perm: u32,
+    noreserve: bool,
+) -> Result<Option<Arc<Inode>>, Errno> {
+    let Some(file) = HugetlbFile::with_ino(&name, id, size, true) else {
+        return Ok(None);
+    };
+    if !noreserve {
+        file.reserve_shared(0, size / crate::mm::hugetlb::HPAGE_SIZE)?;
+    }
+    let dev = crate::mm::hugetlb::HUGETLBFS_DEV;
+    Ok(unlisted_with(
+        id,
+        dev,
+        name,
+        InodeKind::Regular,
+        S_IFREG | perm,
+        0,
+        Some(file),
+    ))
 }
 
 /// The inode of a pipe, as a walk through /proc/PID/fd/N finds it (pipefs's): a FIFO with the
@@ -723,6 +830,19 @@ fn unlisted(
     mode: u32,
     nlink: u32,
 ) -> Option<Arc<Inode>> {
+    unlisted_with(ino, dev, path, kind, mode, nlink, None)
+}
+
+/// [`unlisted`], a hugetlbfs file if `hugetlb` says so.
+fn unlisted_with(
+    ino: u64,
+    dev: (u32, u32),
+    path: String,
+    kind: InodeKind,
+    mode: u32,
+    nlink: u32,
+    hugetlb: Option<Arc<HugetlbFile>>,
+) -> Option<Arc<Inode>> {
     let now = now();
     Arc::try_new(Inode {
         ino,
@@ -744,6 +864,7 @@ fn unlisted(
         write_count: AtomicI64::new(0),
         seals: AtomicU32::new(F_SEAL_SEAL),
         locks: super::flock::FileLocks::new(),
+        hugetlb,
     })
     .ok()
 }

@@ -17,6 +17,8 @@
 //! | /proc/self | a symbolic link to /proc/PID of the process looking |
 //! | /proc/meminfo | MemTotal, MemFree, and what the kernel keeps (page cache, heap, page tables) |
 //! | /proc/sysvipc/{msg,sem,shm} | the System V message queues, semaphore sets and segments, as Linux lists them |
+//! | /proc/meminfo | MemTotal, MemFree, the huge-page pool, and what the kernel keeps (page cache, heap, page tables) |
+//! | /proc/sys/vm/nr_hugepages, /sys/kernel/mm/hugepages/hugepages-2048kB/ | the hugetlb pool ([`crate::mm::hugetlb`]): read, and set by root |
 
 use alloc::{
     format,
@@ -78,6 +80,13 @@ pub enum ProcFile {
     ThpEnabled,
     /// /sys/kernel/mm/transparent_hugepage/hpage_pmd_size: the size of a huge page.
     ThpPmdSize,
+    /// /proc/sys/vm/nr_hugepages and /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages:
+    /// the hugetlb pool's size, read and set.
+    NrHugepages {
+        sysfs: bool,
+    },
+    /// /sys/kernel/mm/hugepages/hugepages-2048kB/{free,resv,surplus}_hugepages.
+    HugepagesStat(HugepagesStat),
     Uptime,
     LoadAvg,
     CpuStat,
@@ -90,6 +99,42 @@ pub enum ProcFile {
     SysvSem,
     SysvShm,
 }
+
+/// The read-only numbers of the hugetlb pool's sysfs directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HugepagesStat {
+    Free,
+    Resv,
+    Surplus,
+}
+
+impl HugepagesStat {
+    const ALL: [HugepagesStat; 3] = [
+        HugepagesStat::Free,
+        HugepagesStat::Resv,
+        HugepagesStat::Surplus,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            HugepagesStat::Free => "free_hugepages",
+            HugepagesStat::Resv => "resv_hugepages",
+            HugepagesStat::Surplus => "surplus_hugepages",
+        }
+    }
+
+    fn value(self) -> usize {
+        let stats = crate::mm::hugetlb::stats();
+        match self {
+            HugepagesStat::Free => stats.free,
+            HugepagesStat::Resv => stats.resv,
+            HugepagesStat::Surplus => stats.surplus,
+        }
+    }
+}
+
+/// The hugetlb pool's directory under /sys/kernel/mm/hugepages.
+const HSTATE_DIR: &str = "hugepages-2048kB";
 
 /// A node of the /proc tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +151,8 @@ pub enum ProcNode {
     SysFsInotify,
     /// /proc/sysvipc.
     SysvIpc,
+    /// /proc/sys/vm.
+    SysVm,
     /// /proc/PID.
     Pid(Pid),
     /// /proc/PID/exe.
@@ -130,6 +177,9 @@ pub enum ProcNode {
     SysfsKernel,
     SysfsMm,
     SysfsThp,
+    /// /sys/kernel/mm/hugepages and its hugepages-2048kB.
+    SysfsHugepages,
+    SysfsHstate,
 }
 
 /// The files of /proc/PID, with their d_type, in the order Linux lists them.
@@ -245,10 +295,13 @@ impl ProcNode {
                 | ProcNode::SysFs
                 | ProcNode::SysFsInotify
                 | ProcNode::SysvIpc
+                | ProcNode::SysVm
                 | ProcNode::SysfsRoot
                 | ProcNode::SysfsKernel
                 | ProcNode::SysfsMm
                 | ProcNode::SysfsThp
+                | ProcNode::SysfsHugepages
+                | ProcNode::SysfsHstate
         )
     }
 
@@ -260,7 +313,14 @@ impl ProcNode {
                 | ProcNode::SysfsKernel
                 | ProcNode::SysfsMm
                 | ProcNode::SysfsThp
-                | ProcNode::File(ProcFile::ThpEnabled | ProcFile::ThpPmdSize)
+                | ProcNode::SysfsHugepages
+                | ProcNode::SysfsHstate
+                | ProcNode::File(
+                    ProcFile::ThpEnabled
+                        | ProcFile::ThpPmdSize
+                        | ProcFile::NrHugepages { sysfs: true }
+                        | ProcFile::HugepagesStat(_)
+                )
         )
     }
 
@@ -275,11 +335,14 @@ impl ProcNode {
             | ProcNode::SysKernel
             | ProcNode::SysFs
             | ProcNode::SysFsInotify
-            | ProcNode::SysvIpc => S_IFDIR | 0o555,
+            | ProcNode::SysvIpc
+            | ProcNode::SysVm => S_IFDIR | 0o555,
             ProcNode::SysfsRoot
             | ProcNode::SysfsKernel
             | ProcNode::SysfsMm
-            | ProcNode::SysfsThp => S_IFDIR | 0o755,
+            | ProcNode::SysfsThp
+            | ProcNode::SysfsHugepages
+            | ProcNode::SysfsHstate => S_IFDIR | 0o755,
             ProcNode::File(file) => S_IFREG | file.permissions(),
             ProcNode::FdDir(_) => S_IFDIR | 0o500,
             ProcNode::SelfLink | ProcNode::Exe(_) | ProcNode::Cwd(_) | ProcNode::RootLink(_) => {
@@ -328,7 +391,23 @@ impl ProcNode {
             ProcNode::Sys => match name {
                 "kernel" => ProcNode::SysKernel,
                 "fs" => ProcNode::SysFs,
+                "vm" => ProcNode::SysVm,
                 _ => return Err(ENOENT),
+            },
+            ProcNode::SysVm => match name {
+                "nr_hugepages" => ProcNode::File(ProcFile::NrHugepages { sysfs: false }),
+                _ => return Err(ENOENT),
+            },
+            ProcNode::SysfsMm if name == "hugepages" => ProcNode::SysfsHugepages,
+            ProcNode::SysfsHugepages if name == HSTATE_DIR => ProcNode::SysfsHstate,
+            ProcNode::SysfsHstate => match name {
+                "nr_hugepages" => ProcNode::File(ProcFile::NrHugepages { sysfs: true }),
+                _ => ProcNode::File(ProcFile::HugepagesStat(
+                    *HugepagesStat::ALL
+                        .iter()
+                        .find(|s| s.name() == name)
+                        .ok_or(ENOENT)?,
+                )),
             },
             ProcNode::SysFs => match name {
                 "inotify" => ProcNode::SysFsInotify,
@@ -356,7 +435,10 @@ impl ProcNode {
                 "hpage_pmd_size" => ProcNode::File(ProcFile::ThpPmdSize),
                 _ => return Err(ENOENT),
             },
-            ProcNode::SysfsRoot | ProcNode::SysfsKernel | ProcNode::SysfsMm => {
+            ProcNode::SysfsRoot
+            | ProcNode::SysfsKernel
+            | ProcNode::SysfsMm
+            | ProcNode::SysfsHugepages => {
                 return Err(ENOENT);
             }
             ProcNode::Pid(pid) => match name {
@@ -432,6 +514,15 @@ impl ProcNode {
             ProcNode::Sys => {
                 push(String::from("fs"), DT_DIR)?;
                 push(String::from("kernel"), DT_DIR)?;
+                push(String::from("vm"), DT_DIR)?;
+            }
+            ProcNode::SysVm => push(String::from("nr_hugepages"), DT_REG)?,
+            ProcNode::SysfsHugepages => push(String::from(HSTATE_DIR), DT_DIR)?,
+            ProcNode::SysfsHstate => {
+                push(String::from("nr_hugepages"), DT_REG)?;
+                for stat in HugepagesStat::ALL {
+                    push(String::from(stat.name()), DT_REG)?;
+                }
             }
             ProcNode::SysFs => push(String::from("inotify"), DT_DIR)?,
             ProcNode::SysvIpc => {
@@ -447,7 +538,10 @@ impl ProcNode {
             ProcNode::SysKernel => push(String::from("randomize_va_space"), DT_REG)?,
             ProcNode::SysfsRoot => push(String::from("kernel"), DT_DIR)?,
             ProcNode::SysfsKernel => push(String::from("mm"), DT_DIR)?,
-            ProcNode::SysfsMm => push(String::from("transparent_hugepage"), DT_DIR)?,
+            ProcNode::SysfsMm => {
+                push(String::from("hugepages"), DT_DIR)?;
+                push(String::from("transparent_hugepage"), DT_DIR)?;
+            }
             ProcNode::SysfsThp => {
                 push(String::from("enabled"), DT_REG)?;
                 push(String::from("hpage_pmd_size"), DT_REG)?;
@@ -676,7 +770,10 @@ impl ProcFile {
     fn is_setting(&self) -> bool {
         matches!(
             self,
-            ProcFile::RandomizeVaSpace | ProcFile::ThpEnabled | ProcFile::Inotify(_)
+            ProcFile::RandomizeVaSpace
+                | ProcFile::ThpEnabled
+                | ProcFile::Inotify(_)
+                | ProcFile::NrHugepages { .. }
         )
     }
 
@@ -703,6 +800,10 @@ impl ProcFile {
         }
         if let ProcFile::Inotify(limit) = self {
             limit.set(text)?;
+            return Ok(bytes.len());
+        }
+        if let ProcFile::NrHugepages { .. } = self {
+            crate::mm::hugetlb::set_nr_hugepages(crate::mm::hugetlb::parse_count(text)?);
             return Ok(bytes.len());
         }
         if *self != ProcFile::RandomizeVaSpace {
@@ -732,6 +833,15 @@ impl ProcFile {
             }
             ProcFile::ThpPmdSize => {
                 return String::from("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+            }
+            ProcFile::NrHugepages { sysfs: false } => {
+                return String::from("/proc/sys/vm/nr_hugepages");
+            }
+            ProcFile::NrHugepages { sysfs: true } => {
+                return format!("/sys/kernel/mm/hugepages/{HSTATE_DIR}/nr_hugepages");
+            }
+            ProcFile::HugepagesStat(stat) => {
+                return format!("/sys/kernel/mm/hugepages/{HSTATE_DIR}/{}", stat.name());
             }
             _ => {}
         }
@@ -782,6 +892,13 @@ impl ProcFile {
             }
             ProcFile::ThpPmdSize => {
                 return Ok(format!("{}\n", crate::mm::paging::HPAGE_PMD_SIZE).into_bytes());
+            }
+            ProcFile::NrHugepages { .. } => {
+                let count = crate::mm::hugetlb::stats().persistent();
+                return Ok(format!("{count}\n").into_bytes());
+            }
+            ProcFile::HugepagesStat(stat) => {
+                return Ok(format!("{}\n", stat.value()).into_bytes());
             }
             // The per-process files (see `owner`), below.
             ProcFile::Maps(_)
@@ -866,6 +983,18 @@ fn meminfo() -> String {
         // Nothing the kernel keeps can be reclaimed; free (procps and busybox) reads this line.
         ("SReclaimable", 0),
         ("AnonHugePages", frame::anon_thps() * 2048),
+    ] {
+        let _ = writeln!(out, "{:<16}{:>8} kB", format!("{name}:"), value);
+    }
+    // hugetlb_report_meminfo's lines, in its format.
+    let pool = crate::mm::hugetlb::stats();
+    let _ = writeln!(out, "HugePages_Total:   {:>5}", pool.total);
+    let _ = writeln!(out, "HugePages_Free:    {:>5}", pool.free);
+    let _ = writeln!(out, "HugePages_Rsvd:    {:>5}", pool.resv);
+    let _ = writeln!(out, "HugePages_Surp:    {:>5}", pool.surplus);
+    let _ = writeln!(out, "Hugepagesize:   {:>8} kB", 2048);
+    let _ = writeln!(out, "Hugetlb:        {:>8} kB", pool.total * 2048);
+    for (name, value) in [
         ("KernelHeap", crate::mm::heap::usage().1 / 1024),
         // The part of the heap in use: a leak of kernel objects shows here first.
         ("KernelHeapUsed", crate::mm::heap::usage().0 / 1024),

@@ -89,7 +89,9 @@ fn get(ids: &mut IpcIds<Segment>, id: i32) -> Result<&mut Segment, Errno> {
 }
 
 /// shmget(key, size, flags) (Linux's ksys_shmget, newseg and shm_more_checks): the id of the
-/// segment of `key`, made if IPC_PRIVATE or IPC_CREAT asks and none exists.
+/// segment of `key`, made if IPC_PRIVATE or IPC_CREAT asks and none exists. With SHM_HUGETLB
+/// its file is one of huge pages (see `mm::hugetlb`): EINVAL for another page size, ENOMEM
+/// when the pool cannot reserve them (unless SHM_NORESERVE).
 pub fn shmget(process: &Process, key: i32, size: u64, flags: u64) -> Result<i32, Errno> {
     let mut ids = SHM_IDS.lock();
     prune(&mut ids);
@@ -120,9 +122,6 @@ fn newseg(
     if !(SHMMIN..=SHMMAX).contains(&size) {
         return Err(EINVAL);
     }
-    if flags & SHM_HUGETLB != 0 {
-        return Err(ENOMEM); // no huge pages reserved for hugetlbfs (there is none)
-    }
     let pages = size.div_ceil(PAGE_SIZE);
     let total = ids.iter().fold(0u64, |sum, s| {
         sum.saturating_add(s.size.div_ceil(PAGE_SIZE))
@@ -134,11 +133,16 @@ fn newseg(
     if size > i64::MAX as u64 {
         return Err(EINVAL);
     }
-    if flags & SHM_NORESERVE == 0 && !vm_enough_memory(pages) {
+    let hugetlb = flags & SHM_HUGETLB != 0;
+    if !hugetlb && flags & SHM_NORESERVE == 0 && !vm_enough_memory(pages) {
         return Err(ENOMEM);
     }
+    // newseg with SHM_HUGETLB: a page size this kernel has.
+    if hugetlb && !crate::mm::hugetlb::size_log_ok((flags >> 26) & 0x3f) {
+        return Err(EINVAL);
+    }
     ids.add(SHMMNI as usize, |id, seq| {
-        let file = segment_file(key, id, size, flags as u32 & 0o777).ok_or(ENOMEM)?;
+        let file = segment_file(key, id, size, flags)?;
         Ok(Segment {
             id,
             perm: util::new_perm(process, key, flags, seq),
@@ -153,12 +157,22 @@ fn newseg(
     })
 }
 
-/// The file of a new segment: "/SYSV<key in hex> (deleted)", inode number the id.
-fn segment_file(key: i32, id: i32, size: u64, perm: u32) -> Option<Arc<Inode>> {
+/// The file of a new segment: "/SYSV<key in hex> (deleted)", inode number the id; with
+/// SHM_HUGETLB a hugetlbfs file of the size rounded up to whole huge pages, reserved unless
+/// SHM_NORESERVE (ENOMEM when the pool cannot cover it).
+fn segment_file(key: i32, id: i32, size: u64, flags: u64) -> Result<Arc<Inode>, Errno> {
+    use abi::ipc::{SHM_HUGETLB, SHM_NORESERVE};
     let mut name = String::new();
-    name.try_reserve(32).ok()?;
+    name.try_reserve(32).map_err(|_| ENOMEM)?;
     let _ = write!(name, "/SYSV{:08x} (deleted)", key as u32);
-    inode::sysv_shm_inode(name, id as u32 as u64, size, perm)
+    let perm = flags as u32 & 0o777;
+    if flags & SHM_HUGETLB != 0 {
+        let size = crate::mm::hugetlb::align_up(size).ok_or(ENOMEM)?;
+        let noreserve = flags & SHM_NORESERVE != 0;
+        return inode::sysv_shm_hugetlb_inode(name, id as u32 as u64, size, perm, noreserve)?
+            .ok_or(ENOMEM);
+    }
+    inode::sysv_shm_inode(name, id as u32 as u64, size, perm).ok_or(ENOMEM)
 }
 
 /// What shmat needs of segment `id`: its file and size, if the caller may read it (and write it
@@ -196,17 +210,19 @@ pub fn record_use(process: &Process, file: *const (), attach: bool) {
     }
 }
 
-/// Every segment's file (by address, as a mapping's object is named) and size: shmdt looks for
-/// the areas that map one of them. ENOMEM if the list cannot be made.
+/// Every segment's file (by address, as a mapping's object is named) and the file's size (the
+/// segment's, or for huge pages that rounded up to whole ones): shmdt looks for the areas that
+/// map one of them within that size (Linux's i_size_read in ksys_shmdt). ENOMEM if the list
+/// cannot be made.
 pub fn segment_files() -> Result<Vec<(*const (), u64)>, Errno> {
     let mut ids = SHM_IDS.lock();
     prune(&mut ids);
     let mut files = Vec::new();
     files.try_reserve(ids.in_use()).map_err(|_| ENOMEM)?;
-    files.extend(
-        ids.iter()
-            .filter_map(|s| Some((Arc::as_ptr(&s.file()?) as *const (), s.size))),
-    );
+    files.extend(ids.iter().filter_map(|s| {
+        let file = s.file()?;
+        Some((Arc::as_ptr(&file) as *const (), file.size()))
+    }));
     Ok(files)
 }
 

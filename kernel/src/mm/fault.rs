@@ -11,6 +11,7 @@
 //! | file page, private area, write | a private copy of the page-cache frame |
 //! | present read-only page of a writable private area, write | copy-on-write: reuse the frame if this process is its only user, else copy it |
 //! | present read-only huge page, write | reuse it whole if this process is its only user, else split it and copy the one small page |
+//! | any fault in a hugetlb area | the whole 2 MiB page from the pool ([`super::hugetlb`]); SIGBUS when it has none |
 //!
 //! Nothing here depends on anything but the fault: no work for other pages is done on this path.
 
@@ -74,8 +75,8 @@ pub enum FaultOutcome {
 
 /// What the fault path needs to know about the VMA (copied out so the tree is not borrowed).
 pub(super) struct Area {
-    start: u64,
-    end: u64,
+    pub(super) start: u64,
+    pub(super) end: u64,
     pub(super) flags: VmFlags,
     file: Option<VmFile>,
     pgoff: u64,
@@ -142,6 +143,9 @@ impl MmInner {
     ) -> Result<FaultOutcome, FaultError> {
         let page = page_down(addr);
         self.counters.faults += 1;
+        if area.flags.contains(VmFlags::HUGETLB) {
+            return self.hugetlb_fault(addr, access, area);
+        }
         let va = VirtAddr::new(page);
         match self.pt.lookup(va) {
             Some((frame, flags)) => {

@@ -15,7 +15,7 @@
 use alloc::sync::Arc;
 
 use super::{
-    frame::{Frame, HPAGE_PMD_NR, HugeFrame, PageFlags},
+    frame::{Frame, HPAGE_PMD_NR, HugeFrame},
     mm_struct::{Mm, MmInner, VmFlags},
     paging::{MapError, PteFlags},
 };
@@ -59,7 +59,8 @@ impl MmInner {
                             // frames of a huge page).
                             if pte.contains(PteFlags::HUGE_PAGE) {
                                 let _ = HugeFrame::get(frame).into_raw();
-                                counters.add_pages(PageFlags::ANON, HPAGE_PMD_NR as u64);
+                                let flags = super::frame::page(frame).flags();
+                                counters.add_pages(flags, HPAGE_PMD_NR as u64);
                                 return Some(pte);
                             }
                             let child_ref = Frame::get(frame);

@@ -45,6 +45,9 @@ bitflags::bitflags! {
         const PAGE_CACHE = 1 << 6;
         /// A page of anonymous shared memory (counted in RssShmem where mapped).
         const SHMEM = 1 << 7;
+        /// One of the 512 frames of a hugetlbfs huge page (see `mm::hugetlb`): in the pool, not
+        /// counted in any RSS, never split. With [`ANON`](Self::ANON) it is a private page.
+        const HUGETLB = 1 << 8;
     }
 }
 
@@ -310,6 +313,24 @@ pub fn check_invariants() -> Result<(), &'static str> {
         .check_invariants()
 }
 
+/// Reads `buf.len()` bytes of a frame at `offset` through the direct map (the caller holds a
+/// reference to the frame).
+pub fn read_frame(frame: PhysFrame, offset: usize, buf: &mut [u8]) {
+    assert!(
+        offset + buf.len() <= PAGE_SIZE as usize,
+        "read past the end of a frame"
+    );
+    // SAFETY: the range lies inside the frame (checked), which the caller keeps referenced; the
+    // direct map covers it.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            phys_to_virt(frame.start_address()).add(offset),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+}
+
 /// Writes `bytes` into a frame at `offset` through the direct map.
 pub fn write_frame(frame: PhysFrame, offset: usize, bytes: &[u8]) {
     assert!(
@@ -480,6 +501,19 @@ impl HugeFrame {
     /// A zeroed huge page of anonymous memory, or None when no free 2 MiB block is left above
     /// the user reserve (the fault then falls back to a small page, as Linux's does).
     pub fn alloc_anon_zeroed() -> Option<HugeFrame> {
+        let huge = Self::alloc(PageFlags::ANON)?;
+        huge.zero();
+        Some(huge)
+    }
+
+    /// A huge page for the hugetlb pool, contents undefined, or None when no free 2 MiB block is
+    /// left above the user reserve.
+    pub fn alloc_hugetlb() -> Option<HugeFrame> {
+        Self::alloc(PageFlags::HUGETLB)
+    }
+
+    /// An order-9 block split into 512 frames with one reference each and these flags.
+    fn alloc(flags: PageFlags) -> Option<HugeFrame> {
         let head = alloc_user_order(HPAGE_PMD_ORDER)?;
         let pfn = (head.start_address().as_u64() / PAGE_SIZE) as usize;
         BUDDY
@@ -492,10 +526,35 @@ impl HugeFrame {
             let frame = nth(head, i);
             let page = page(frame);
             page.refcount.store(1, Ordering::Release);
-            page.set_flags(PageFlags::ANON);
-            zero_frame(frame);
+            page.set_flags(flags);
         }
         Some(HugeFrame(head))
+    }
+
+    /// The first frame.
+    pub fn head(&self) -> PhysFrame {
+        self.0
+    }
+
+    /// Fills the 2 MiB with zeros.
+    pub fn zero(&self) {
+        for i in 0..HPAGE_PMD_NR {
+            zero_frame(nth(self.0, i));
+        }
+    }
+
+    /// Copies another huge page's 2 MiB into this one (a hugetlb copy-on-write).
+    pub fn copy_from(&self, from: PhysFrame) {
+        for i in 0..HPAGE_PMD_NR {
+            copy_frame(nth(from, i), nth(self.0, i));
+        }
+    }
+
+    /// Gives the 512 frames these flags.
+    pub fn set_flags(&self, flags: PageFlags) {
+        for i in 0..HPAGE_PMD_NR {
+            page(nth(self.0, i)).set_flags(flags);
+        }
     }
 
     /// Another reference to each frame of a huge page that a huge entry maps (fork).
@@ -548,9 +607,11 @@ pub fn huge_is_exclusive(head: PhysFrame) -> bool {
     (0..HPAGE_PMD_NR).all(|i| page(nth(head, i)).is_exclusive())
 }
 
-/// A huge entry now maps the huge page at `head` (a fault, or fork's copy).
+/// A huge entry now maps the huge page at `head` (a fault, or fork's copy). A hugetlb page
+/// counts its mappings the same way but is not anonymous transparent memory.
 pub fn pmd_map(head: PhysFrame) {
-    if page(head).pmd_mapcount.fetch_add(1, Ordering::AcqRel) == 0 {
+    let hugetlb = page(head).flags().contains(PageFlags::HUGETLB);
+    if page(head).pmd_mapcount.fetch_add(1, Ordering::AcqRel) == 0 && !hugetlb {
         NR_ANON_THPS.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -559,9 +620,15 @@ pub fn pmd_map(head: PhysFrame) {
 pub fn pmd_unmap(head: PhysFrame) {
     let old = page(head).pmd_mapcount.fetch_sub(1, Ordering::AcqRel);
     assert!(old > 0, "pmd_unmap of a page no huge entry maps");
-    if old == 1 {
+    if old == 1 && !page(head).flags().contains(PageFlags::HUGETLB) {
         NR_ANON_THPS.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// How many huge entries map the huge page at `head` (Linux's page_mapcount of a hugetlb page:
+/// smaps' Shared_Hugetlb or Private_Hugetlb, pagemap's exclusive bit, copy-on-write reuse).
+pub fn pmd_mapcount(head: PhysFrame) -> u32 {
+    page(head).pmd_mapcount.load(Ordering::Acquire)
 }
 
 /// Huge pages mapped whole somewhere (/proc/meminfo's AnonHugePages, in 2 MiB units).

@@ -14,7 +14,9 @@
 //! - a write to a private area without VM_WRITE copies the page as a write fault would, the
 //!   entry staying read-only, or not present in an inaccessible area
 //!   ([`super::mprotect::mk_pte`]); a shared area without VM_WRITE stays out of reach (Linux's
-//!   is_cow_mapping test).
+//!   is_cow_mapping test), as does a hugetlb area without it;
+//! - differently from Linux, a hugetlb page of an inaccessible area that was never faulted in
+//!   is not read (Linux faults it in first).
 
 use alloc::vec::Vec;
 use x86_64::{VirtAddr, structures::paging::PhysFrame};
@@ -40,7 +42,9 @@ pub struct Foll {
 /// Whether an area with rights `vm` may be reached as `foll` asks (Linux's check_vma_flags).
 fn check_vma_flags(vm: VmFlags, foll: Foll) -> bool {
     if foll.write {
-        vm.contains(VmFlags::WRITE) || (foll.force && is_cow_mapping(vm))
+        // Linux: "hugetlb does not support FOLL_FORCE|FOLL_WRITE".
+        let forcible = !vm.contains(VmFlags::HUGETLB) && is_cow_mapping(vm);
+        vm.contains(VmFlags::WRITE) || (foll.force && forcible)
     } else {
         vm.contains(VmFlags::READ) || (foll.force && vm.contains(VmFlags::MAYREAD))
     }
@@ -138,6 +142,11 @@ impl MmInner {
     fn peek_inaccessible(&mut self, va: VirtAddr, area: &Area) -> Option<Frame> {
         if let Some(frame) = self.pt.mapped_frame(va) {
             return Some(Frame::get(frame));
+        }
+        // A hugetlb page is only ever had whole from the pool: one not faulted in yet stops
+        // the access (Linux would fault it in).
+        if area.flags.contains(VmFlags::HUGETLB) {
+            return None;
         }
         match area.file_page(va.as_u64()) {
             None => Some(Frame::zero_page()),

@@ -570,3 +570,85 @@ pub fn fork_copy_out_of_memory() -> Result<(), String> {
     drop(parent);
     frames_back(before)
 }
+
+/// The hugetlb pool: grown and shrunk by exactly 512 frames a page; a private MAP_HUGETLB area
+/// reserves at creation, a fault takes the reserved page whole, a forked child's write copies it
+/// into another, and every page, promise and frame comes back when the mms and the pool go.
+pub fn hugetlb_pool() -> Result<(), String> {
+    use super::{
+        fault::{Access, FaultOutcome},
+        hugetlb::{self, HPAGE_SIZE, HugetlbFile},
+        mm_struct::Mm,
+    };
+    // Once for the heap's sake (the pool's list), then measured.
+    hugetlb::set_nr_hugepages(4);
+    hugetlb::set_nr_hugepages(0);
+    let before = frame::stats().free;
+    hugetlb::set_nr_hugepages(4);
+    let pool = hugetlb::stats();
+    ensure!(
+        pool.persistent() == 4 && pool.free == 4,
+        "pool of 4: {pool:?}"
+    );
+    ensure!(
+        frame::stats().free == before - 4 * frame::HPAGE_PMD_NR,
+        "the pool did not take 4 x 512 frames"
+    );
+    let mm = Mm::new().map_err(|e| alloc::format!("{e:?}"))?;
+    let addr = 0x4000_0000u64;
+    {
+        let mut m = mm.lock();
+        let file = HugetlbFile::new("/anon_hugepage (deleted)", 2 * HPAGE_SIZE).ok_or("file")?;
+        let owner = m.pt.pml4().start_address().as_u64();
+        let object = hugetlb::mapping_object(file, None, owner, 0, 2, false)
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        let flags = VmFlags::READ
+            | VmFlags::WRITE
+            | VmFlags::MAYREAD
+            | VmFlags::MAYWRITE
+            | VmFlags::HUGETLB
+            | VmFlags::DONTEXPAND;
+        m.vmas
+            .insert(VmaInfo {
+                start: addr,
+                end: addr + 2 * HPAGE_SIZE,
+                flags,
+                file: Some(object),
+                pgoff: 0,
+            })
+            .map_err(|e| alloc::format!("{e:?}"))?;
+        ensure!(
+            hugetlb::stats().resv == 2,
+            "reservation {:?}",
+            hugetlb::stats()
+        );
+        ensure!(
+            m.handle_fault(addr + 5 * PAGE_SIZE, Access::Write) == Ok(FaultOutcome::NewHugePage),
+            "write fault did not map a huge page"
+        );
+        ensure!(m.counters.anon == 0, "a hugetlb page counted in RssAnon");
+    }
+    let pool = hugetlb::stats();
+    ensure!(
+        pool.free == 3 && pool.resv == 1,
+        "after the fault: {pool:?}"
+    );
+    let child = mm.lock().dup_mm().map_err(|e| alloc::format!("{e:?}"))?;
+    ensure!(
+        child.lock().handle_fault(addr, Access::Write) == Ok(FaultOutcome::CowCopy),
+        "the child's write did not copy the huge page"
+    );
+    ensure!(
+        hugetlb::stats().free == 2,
+        "after the copy: {:?}",
+        hugetlb::stats()
+    );
+    drop(child);
+    ensure!(hugetlb::stats().free == 3, "the child's copy stayed");
+    drop(mm);
+    let pool = hugetlb::stats();
+    ensure!(pool.free == 4 && pool.resv == 0, "after the mm: {pool:?}");
+    hugetlb::set_nr_hugepages(0);
+    ensure!(hugetlb::stats().total == 0, "pool not emptied");
+    frames_back(before)
+}

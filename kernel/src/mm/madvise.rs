@@ -128,6 +128,9 @@ impl MmInner {
                 {
                     return Err(EINVAL);
                 }
+                if flags.contains(VmFlags::HUGETLB) {
+                    return self.hugetlb_dontneed(start, end, advice);
+                }
                 self.release_pages(start, end);
             }
             // WILLNEED reads a file's pages into its cache (anonymous memory has nothing to
@@ -158,10 +161,31 @@ impl MmInner {
             }
             Action::Flags => {
                 let new = advised_flags(flags, has_file, advice)?;
+                // Huge pages split only at their boundaries (hugetlb_vm_op_split's EINVAL).
+                if !self.hugetlb_split_ok(start) || !self.hugetlb_split_ok(end) {
+                    return Err(EINVAL);
+                }
                 // Linux's madvise_vma_behavior turns a failed split into EAGAIN.
                 self.vma_modify_flags(start, end, new).map_err(|_| EAGAIN)?;
             }
             Action::Nothing => {}
+        }
+        Ok(())
+    }
+}
+
+impl MmInner {
+    /// MADV_DONTNEED in a hugetlb area (Linux's madvise_dontneed_free_valid_vma): only
+    /// MADV_DONTNEED and MADV_DONTNEED_LOCKED, from a huge-page boundary (EINVAL otherwise),
+    /// the end rounded down to one.
+    fn hugetlb_dontneed(&mut self, start: u64, end: u64, advice: u64) -> Result<(), Errno> {
+        let size = super::hugetlb::HPAGE_SIZE;
+        if !matches!(advice, MADV_DONTNEED | MADV_DONTNEED_LOCKED) || !start.is_multiple_of(size) {
+            return Err(EINVAL);
+        }
+        let end = end & !(size - 1);
+        if start < end {
+            self.release_pages(start, end);
         }
         Ok(())
     }

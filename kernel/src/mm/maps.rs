@@ -114,6 +114,8 @@ impl MmInner {
             ("VmLib", 0),
             ("VmPTE", self.pt.table_frames() as u64),
             ("VmSwap", 0),
+            // hugetlb_report_usage.
+            ("HugetlbPages", c.hugetlb),
         ] {
             let _ = writeln!(out, "{name}:\t{:>8} kB", kb(pages));
         }
@@ -161,6 +163,10 @@ pub struct MemSizeStats {
     pub pss_locked: u64,
     /// Anonymous memory mapped by huge entries (AnonHugePages).
     pub anonymous_thp: u64,
+    /// Hugetlb pages mapped by more than one entry (Shared_Hugetlb), or by this one alone
+    /// (Private_Hugetlb).
+    pub shared_hugetlb: u64,
+    pub private_hugetlb: u64,
 }
 
 impl MemSizeStats {
@@ -179,6 +185,18 @@ impl MemSizeStats {
         self.anonymous += o.anonymous;
         self.pss_locked += o.pss_locked;
         self.anonymous_thp += o.anonymous_thp;
+        self.shared_hugetlb += o.shared_hugetlb;
+        self.private_hugetlb += o.private_hugetlb;
+    }
+
+    /// Counts a hugetlb page (Linux's smaps_hugetlb_range): only in Shared_Hugetlb or
+    /// Private_Hugetlb, by how many entries map it; hugetlb pages are in no Rss.
+    fn account_hugetlb(&mut self, head: x86_64::structures::paging::PhysFrame) {
+        if super::frame::pmd_mapcount(head) >= 2 {
+            self.shared_hugetlb += super::hugetlb::HPAGE_SIZE;
+        } else {
+            self.private_hugetlb += super::hugetlb::HPAGE_SIZE;
+        }
     }
 
     /// Counts one mapped page (Linux's smaps_account): shared when more than one mapping holds it,
@@ -268,8 +286,8 @@ impl MemSizeStats {
         line(out, "AnonHugePages", self.anonymous_thp);
         line(out, "ShmemPmdMapped", 0);
         line(out, "FilePmdMapped", 0);
-        line(out, "Shared_Hugetlb", 0);
-        let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", 0);
+        line(out, "Shared_Hugetlb", self.shared_hugetlb);
+        let _ = writeln!(out, "Private_Hugetlb: {:>7} kB", self.private_hugetlb >> 10);
         line(out, "Swap", 0);
         line(out, "SwapPss", 0);
         line(out, "Locked", self.pss_locked >> PSS_SHIFT);
@@ -279,7 +297,7 @@ impl MemSizeStats {
 /// The VmFlags mnemonics of /proc/PID/smaps, in Linux's order (show_smap_vma_flags), for the
 /// flags this kernel has. `None` is VM_ACCOUNT ("ac"), which this kernel does not keep as a bit
 /// but derives from the other flags ([`super::mm_struct::accountable`]).
-const VM_FLAG_NAMES: [(Option<VmFlags>, &str); 22] = [
+const VM_FLAG_NAMES: [(Option<VmFlags>, &str); 23] = [
     (Some(VmFlags::READ), "rd"),
     (Some(VmFlags::WRITE), "wr"),
     (Some(VmFlags::EXEC), "ex"),
@@ -298,6 +316,7 @@ const VM_FLAG_NAMES: [(Option<VmFlags>, &str); 22] = [
     (Some(VmFlags::LOCKONFAULT), "lf"),
     (None, "ac"),
     (Some(VmFlags::NORESERVE), "nr"),
+    (Some(VmFlags::HUGETLB), "ht"),
     (Some(VmFlags::WIPEONFORK), "wf"),
     (Some(VmFlags::DONTDUMP), "dd"),
     (Some(VmFlags::HUGEPAGE), "hg"),
@@ -328,7 +347,13 @@ impl MmInner {
         self.pt.walk(start, end, false, &mut |_, entry| {
             let flags = entry.flags();
             if flags.contains(PteFlags::HUGE_PAGE) {
-                if flags.intersects(PteFlags::PRESENT | super::mprotect::PTE_PROTNONE) {
+                let head = x86_64::structures::paging::PhysFrame::containing_address(entry.addr());
+                if frame::page(head)
+                    .flags()
+                    .contains(frame::PageFlags::HUGETLB)
+                {
+                    stats.account_hugetlb(head);
+                } else if flags.intersects(PteFlags::PRESENT | super::mprotect::PTE_PROTNONE) {
                     stats.account_huge(entry.addr(), flags);
                 }
                 return Visit::Keep;
@@ -374,8 +399,14 @@ impl MmInner {
             let stats = self.area_stats(start, end, flags);
             let _ = writeln!(out, "{line}");
             let _ = writeln!(out, "Size:           {:>8} kB", (end - start) >> 10);
-            let _ = writeln!(out, "KernelPageSize: {:>8} kB", PAGE_SIZE >> 10);
-            let _ = writeln!(out, "MMUPageSize:    {:>8} kB", PAGE_SIZE >> 10);
+            // vma_kernel_pagesize and vma_mmu_pagesize: a hugetlb area's huge page.
+            let page_size = if flags.contains(VmFlags::HUGETLB) {
+                super::hugetlb::HPAGE_SIZE
+            } else {
+                PAGE_SIZE
+            };
+            let _ = writeln!(out, "KernelPageSize: {:>8} kB", page_size >> 10);
+            let _ = writeln!(out, "MMUPageSize:    {:>8} kB", page_size >> 10);
             stats.write(&mut out, false);
             let eligible = !self.thp_disabled
                 && super::huge_memory::vma_allows(flags, has_file)

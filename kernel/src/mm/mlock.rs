@@ -131,7 +131,7 @@ impl MmInner {
         Ok(())
     }
 
-    /// Linux's mlock_fixup: special areas are left as they are (and not counted).
+    /// Linux's mlock_fixup: special areas and huge pages are left as they are (and not counted).
     fn mlock_fixup(
         &mut self,
         start: u64,
@@ -139,7 +139,7 @@ impl MmInner {
         old: VmFlags,
         new: VmFlags,
     ) -> Result<(), Errno> {
-        if old == new || old.intersects(VmFlags::SPECIAL) {
+        if old == new || old.intersects(VmFlags::SPECIAL | VmFlags::HUGETLB) {
             return Ok(());
         }
         self.vma_modify_flags(start, end, new).map_err(|_| ENOMEM)

@@ -63,6 +63,9 @@ pub struct MmCounters {
     /// Faults that could have had a huge page but got a small one: no 2 MiB block was free
     /// (thp_fault_fallback).
     pub thp_fault_fallback: u64,
+    /// Base pages of hugetlb pages mapped (status' HugetlbPages, Linux's mm->hugetlb_usage):
+    /// in no RSS counter.
+    pub hugetlb: u64,
 }
 
 impl MmCounters {
@@ -75,9 +78,13 @@ impl MmCounters {
         self.add_pages(flags, 1);
     }
 
-    /// Counts `n` pages of one kind newly mapped (the 512 of a huge page).
+    /// Counts `n` pages of one kind newly mapped (the 512 of a huge page). Hugetlb pages are in
+    /// no RSS counter, as in Linux, but in their own.
     pub fn add_pages(&mut self, flags: PageFlags, n: u64) {
-        if flags.contains(PageFlags::SHMEM) {
+        if flags.contains(PageFlags::HUGETLB) {
+            self.hugetlb += n;
+            return;
+        } else if flags.contains(PageFlags::SHMEM) {
             self.shmem += n;
         } else if flags.contains(PageFlags::PAGE_CACHE) {
             self.file += n;
@@ -89,7 +96,9 @@ impl MmCounters {
 
     /// Counts a page this process no longer maps.
     pub fn remove_page(&mut self, flags: PageFlags) {
-        if flags.contains(PageFlags::SHMEM) {
+        if flags.contains(PageFlags::HUGETLB) {
+            self.hugetlb = self.hugetlb.saturating_sub(1);
+        } else if flags.contains(PageFlags::SHMEM) {
             self.shmem -= 1;
         } else if flags.contains(PageFlags::PAGE_CACHE) {
             self.file -= 1;
@@ -195,10 +204,12 @@ impl MmInner {
     /// ENOMEM, changing nothing, when the areas cannot be split (no memory, or a hole punched inside
     /// one area with the map count at vm.max_map_count).
     pub fn unmap_range(&mut self, start: u64, end: u64) -> Result<(), Errno> {
+        let mm = self.pt.pml4().start_address().as_u64();
         let (pt, counters) = (&mut self.pt, &mut self.counters);
         super::heap::charged(|| {
             self.vmas.unmap_each(start, end, |piece| {
-                release_pages(pt, counters, piece.start, piece.end)
+                release_pages(pt, counters, piece.start, piece.end);
+                super::hugetlb::unmap_piece(mm, &piece);
             })
         })
         .map_err(|_| ENOMEM)

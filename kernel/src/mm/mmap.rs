@@ -2,12 +2,16 @@
 
 use abi::mman::{
     MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN,
-    MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
-    MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE,
+    MAP_HUGE_MASK, MAP_HUGE_SHIFT, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE,
+    MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE,
+    PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 use alloc::sync::Arc;
 
+use super::vm_object::VmFile;
+
 use super::{
+    hugetlb::{self, HPAGE_SIZE},
     layout::{PAGE_SIZE, TASK_SIZE, is_page_aligned, page_up},
     mm_struct::{
         MAX_MAP_COUNT, MMAP_MIN_ADDR, MmInner, STACK_GUARD_GAP, VmFlags, VmaInfo, accountable,
@@ -98,6 +102,39 @@ impl MmInner {
         .ok_or(ENOMEM)
     }
 
+    /// Linux's hugetlb_get_unmapped_area: a 2 MiB-aligned range, the hint rounded up to 2 MiB if
+    /// it is free, otherwise the highest aligned fit below the mmap base.
+    fn hugetlb_get_unmapped_area(&self, len: u64, hint: u64) -> Result<u64, Errno> {
+        if len > TASK_SIZE - MMAP_MIN_ADDR {
+            return Err(ENOMEM);
+        }
+        if let Some(hint) = hugetlb::align_up(hint).filter(|&h| h != 0 && h <= TASK_SIZE - len)
+            && self.vmas.get_unmapped_area(
+                len,
+                Some(hint),
+                MMAP_MIN_ADDR,
+                TASK_SIZE,
+                STACK_GUARD_GAP,
+            ) == Some(hint)
+        {
+            return Ok(hint);
+        }
+        // Search for room for the range wherever it starts, then align its start: the highest
+        // aligned fit in the gap found, as Linux's search with an alignment mask.
+        let padded = len.checked_add(HPAGE_SIZE - PAGE_SIZE).ok_or(ENOMEM)?;
+        let at = self
+            .vmas
+            .get_unmapped_area(
+                padded,
+                None,
+                MMAP_MIN_ADDR,
+                self.layout.mmap_base,
+                STACK_GUARD_GAP,
+            )
+            .ok_or(ENOMEM)?;
+        Ok((at + padded - len) & !(HPAGE_SIZE - 1))
+    }
+
     /// do_mmap: validates the request as Linux does and creates the area. Returns its address and
     /// whether the area is locked and so must be populated (Linux's `*populate`). Nothing is mapped
     /// in the page tables (demand paging) unless MAP_POPULATE or locking asks for it.
@@ -110,6 +147,25 @@ impl MmInner {
         file: Option<MmapFile>,
         off: u64,
     ) -> Result<(u64, bool), Errno> {
+        let anonymous = flags & MAP_ANONYMOUS != 0;
+        // ksys_mmap_pgoff: MAP_HUGETLB makes an anonymous hugetlbfs file (of a page size this
+        // kernel has); a hugetlbfs file (a MFD_HUGETLB memfd) maps as one whatever the flags,
+        // and no other file may be mapped MAP_HUGETLB. The length is rounded up to whole huge
+        // pages.
+        let hugetlb_file = match &file {
+            Some(f) if !anonymous && f.inode.hugetlb().is_some() => Some(f.inode.clone()),
+            _ => None,
+        };
+        let hugetlb = flags & MAP_HUGETLB != 0 || hugetlb_file.is_some();
+        let len = if hugetlb {
+            let size_log = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+            if hugetlb_file.is_none() && (!anonymous || !hugetlb::size_log_ok(size_log)) {
+                return Err(EINVAL);
+            }
+            hugetlb::align_up(len).unwrap_or(0)
+        } else {
+            len
+        };
         if len == 0 || !off.is_multiple_of(PAGE_SIZE) {
             return Err(EINVAL);
         }
@@ -126,9 +182,6 @@ impl MmInner {
         let shared = map_type != MAP_PRIVATE;
         if (off / PAGE_SIZE).checked_add(len / PAGE_SIZE).is_none() {
             return Err(EOVERFLOW);
-        }
-        if flags & MAP_HUGETLB != 0 {
-            return Err(EINVAL); // no hugetlbfs (yet)
         }
         // Too many mappings? Linux tests `map_count > max`, so the count can end one above.
         if self.vmas.len() > MAX_MAP_COUNT {
@@ -150,11 +203,24 @@ impl MmInner {
             vm |= VmFlags::NOHUGEPAGE;
         }
         vm |= self.def_flags;
-        let anonymous = flags & MAP_ANONYMOUS != 0;
         if anonymous && map_type == MAP_SHARED_VALIDATE {
             return Err(EINVAL); // Linux accepts MAP_SHARED_VALIDATE only for files
         }
-        let (backing, pgoff) = if anonymous {
+        if hugetlb {
+            // hugetlbfs_file_mmap: whole huge pages from a huge-page offset, never locked
+            // (mmap_region clears VM_LOCKED for them), never charged (accountable_mapping).
+            if !off.is_multiple_of(HPAGE_SIZE) {
+                return Err(EINVAL);
+            }
+            vm |= VmFlags::HUGETLB | VmFlags::DONTEXPAND;
+            vm.remove(VmFlags::LOCKED_MASK);
+            if shared && anonymous {
+                vm |= VmFlags::SHARED | VmFlags::MAYSHARE;
+            }
+        }
+        let (backing, pgoff) = if hugetlb && anonymous {
+            (None, off / PAGE_SIZE) // the object comes with its reservation, below
+        } else if anonymous {
             if shared {
                 // Shared anonymous memory is a shmem object, so that it stays shared across fork.
                 vm |= VmFlags::SHARED | VmFlags::MAYSHARE;
@@ -191,10 +257,14 @@ impl MmInner {
                     vm.remove(VmFlags::MAYWRITE);
                 }
             }
-            (Some(fs::vm_file(file.inode)), off / PAGE_SIZE)
+            if hugetlb {
+                (None, off / PAGE_SIZE) // the object comes with its reservation, below
+            } else {
+                (Some(fs::vm_file(file.inode)), off / PAGE_SIZE)
+            }
         };
 
-        if accountable(vm) {
+        if accountable(vm) && !hugetlb {
             if !vm_enough_memory(len / PAGE_SIZE) {
                 return Err(ENOMEM);
             }
@@ -209,7 +279,7 @@ impl MmInner {
             if len > TASK_SIZE - MMAP_MIN_ADDR || addr > TASK_SIZE - len {
                 return Err(ENOMEM);
             }
-            if !is_page_aligned(addr) {
+            if !is_page_aligned(addr) || (hugetlb && !addr.is_multiple_of(HPAGE_SIZE)) {
                 return Err(EINVAL);
             }
             if addr < MMAP_MIN_ADDR {
@@ -219,6 +289,8 @@ impl MmInner {
                 return Err(EEXIST);
             }
             addr
+        } else if hugetlb {
+            self.hugetlb_get_unmapped_area(len, addr)?
         } else {
             self.get_unmapped_area(len, addr)?
         };
@@ -238,6 +310,10 @@ impl MmInner {
         if !self.may_expand_vm(vm, len / PAGE_SIZE - replaced) {
             return Err(ENOMEM);
         }
+        let backing = match backing {
+            None if hugetlb => Some(self.hugetlb_object(vm, off, len, hugetlb_file)?),
+            backing => backing,
+        };
         // MAP_FIXED replaces whatever was there. Otherwise get_unmapped_area chose a free range,
         // where Linux's mmap_region finds nothing to unmap: skip the lookup.
         if fixed {
@@ -255,6 +331,46 @@ impl MmInner {
         // MAP_POPULATE and locking are the caller's next step (mm::populate), outside this lock.
         let populate = vm.contains(VmFlags::LOCKED) && !vm.contains(VmFlags::LOCKONFAULT);
         Ok((start, populate))
+    }
+}
+
+impl MmInner {
+    /// The object of a hugetlb mapping of `len` bytes at offset `off` of `file`, or of a new
+    /// anonymous hugetlbfs file for MAP_HUGETLB (Linux's hugetlb_file_setup, then
+    /// hugetlbfs_file_mmap's size and reservation): ENOMEM when the pool cannot cover the
+    /// reservation.
+    fn hugetlb_object(
+        &self,
+        vm: VmFlags,
+        off: u64,
+        len: u64,
+        inode: Option<Arc<Inode>>,
+    ) -> Result<VmFile, Errno> {
+        let end = off.checked_add(len).ok_or(ENOMEM)?;
+        // A shared mapping of a file maps its inode, as any file's does.
+        let (file, shared_object) = match inode {
+            Some(inode) => {
+                let file = inode.hugetlb().cloned().ok_or(EINVAL)?;
+                (file, fs::vm_file(inode))
+            }
+            None => {
+                let file =
+                    hugetlb::HugetlbFile::new("/anon_hugepage (deleted)", len).ok_or(ENOMEM)?;
+                (file.clone(), VmFile(file))
+            }
+        };
+        // A writable mapping makes the file reach its end.
+        if vm.contains(VmFlags::WRITE) {
+            file.grow_to(end);
+        }
+        hugetlb::mapping_object(
+            file,
+            vm.contains(VmFlags::MAYSHARE).then_some(shared_object),
+            self.pt.pml4().start_address().as_u64(),
+            off / HPAGE_SIZE,
+            end / HPAGE_SIZE,
+            vm.contains(VmFlags::NORESERVE),
+        )
     }
 }
 

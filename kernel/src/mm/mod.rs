@@ -10,6 +10,7 @@ pub mod frame;
 pub mod gup;
 pub mod heap;
 pub mod huge_memory;
+pub mod hugetlb;
 pub mod kstack;
 pub mod ktests;
 pub mod layout;

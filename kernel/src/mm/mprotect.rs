@@ -48,6 +48,10 @@ impl MmInner {
         if end > TASK_SIZE {
             return Err(ENOMEM);
         }
+        // Areas of huge pages split only at huge-page boundaries (hugetlb_vm_op_split).
+        if !self.hugetlb_split_ok(addr) || !self.hugetlb_split_ok(end) {
+            return Err(EINVAL);
+        }
         let (changes, error) =
             match super::heap::charged(|| self.vmas.protect(addr, end, prot_to_vm(prot))) {
                 Ok(changes) => (changes, None),

@@ -88,9 +88,22 @@ impl MmInner {
         if flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 {
             self.check_new_addr(addr, old_len, new_addr, new_len)?;
         }
-        if self.vmas.find(addr).is_none() {
+        let Some(vma) = self.vmas.find(addr) else {
             return Err(EFAULT);
-        }
+        };
+        // Huge pages: lengths in whole huge pages, aligned addresses, no growth (Linux's
+        // mremap refuses it: the reservations cannot follow).
+        let (old_len, new_len) = if vma.flags().contains(VmFlags::HUGETLB) {
+            let align = |len| super::hugetlb::align_up(len).ok_or(EINVAL);
+            let (old_len, new_len) = (align(old_len)?, align(new_len)?);
+            let unaligned = |a: u64| !a.is_multiple_of(super::hugetlb::HPAGE_SIZE);
+            if unaligned(addr) || unaligned(new_addr) || new_len > old_len {
+                return Err(EINVAL);
+            }
+            (old_len, new_len)
+        } else {
+            (old_len, new_len)
+        };
         if flags & (MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 {
             return self.mremap_to(addr, old_len, new_addr, new_len, flags);
         }
@@ -302,6 +315,11 @@ impl MmInner {
                     vma.flags - VmFlags::LOCKED_MASK,
                 );
             }
+        } else if old_len > 0 && vma.flags.contains(VmFlags::HUGETLB) {
+            // Only the area goes: its pages moved, and its reservations belong to the new one
+            // (Linux's clear_vma_resv_huge_pages on the old area).
+            super::heap::charged(|| self.vmas.unmap_each(old_addr, old_addr + old_len, |_| {}))
+                .map_err(|_| ENOMEM)?;
         } else if old_len > 0 {
             // Its pages are gone already: only the area is removed.
             self.unmap_range(old_addr, old_addr + old_len)?;

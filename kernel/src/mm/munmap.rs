@@ -17,6 +17,10 @@ impl MmInner {
         if addr > TASK_SIZE || len > TASK_SIZE - addr {
             return Err(EINVAL);
         }
+        // Areas of huge pages split only at huge-page boundaries (hugetlb_vm_op_split).
+        if !self.hugetlb_split_ok(addr) || !self.hugetlb_split_ok(addr + len) {
+            return Err(EINVAL);
+        }
         // The tree applies Linux's map-count limit to a hole punched inside one area.
         self.unmap_range(addr, addr + len)
     }

@@ -56,9 +56,15 @@ impl MmInner {
         if !flags.contains(PageFlags::ANON) {
             entry |= PM_FILE;
         }
-        // The page cache holds a reference of its own besides the mappings'.
+        // A hugetlb page is exclusive when one huge entry maps it (pagemap_hugetlb_range's
+        // page_mapcount); the page cache holds a reference of its own besides the mappings'.
         let cache = flags.contains(PageFlags::PAGE_CACHE) as u32;
-        if page.refcount().saturating_sub(cache) == 1 {
+        let exclusive = if flags.contains(PageFlags::HUGETLB) {
+            frame::pmd_mapcount(frame - pfn % frame::HPAGE_PMD_NR as u64) == 1
+        } else {
+            page.refcount().saturating_sub(cache) == 1
+        };
+        if exclusive {
             entry |= PM_MMAP_EXCLUSIVE;
         }
         entry

@@ -693,6 +693,32 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Replaces the huge page mapped at `haddr` by `huge` with `flags` (a hugetlb copy-on-write);
+    /// returns the old page's references. Flushes the TLB entry. If no huge page is mapped there,
+    /// `huge` is dropped and None returned.
+    pub fn replace_huge(
+        &mut self,
+        haddr: u64,
+        huge: HugeFrame,
+        flags: PteFlags,
+    ) -> Option<HugeFrame> {
+        // SAFETY: `&mut self` gives exclusive access to the user half of this tree.
+        let Ok(Ok(slot)) = (unsafe { pmd_slot(self.pml4, haddr, false) }) else {
+            return None;
+        };
+        if !is_huge(*slot) {
+            return None;
+        }
+        let old = PhysFrame::containing_address(PhysAddr::new(*slot & ENTRY_ADDR));
+        let head = huge.into_raw();
+        *slot = head.start_address().as_u64() | (flags | PteFlags::HUGE_PAGE).bits();
+        frame::pmd_map(head);
+        frame::pmd_unmap(old);
+        self.flush_page(VirtAddr::new(haddr));
+        // SAFETY: the entry held these references and now maps another page.
+        Some(unsafe { HugeFrame::from_raw(old) })
+    }
+
     /// Gives the huge entry at `haddr` new flags (copy-on-write reuse). Flushes its TLB entry.
     pub fn set_huge_flags(&mut self, haddr: u64, flags: PteFlags) {
         // SAFETY: `&mut self` gives exclusive access to the user half of this tree.

@@ -13,7 +13,7 @@ use crate::process;
 
 /// Calls `f` with every address space of the system, each once (threads and CLONE_VM children
 /// share one; best effort if the list of those done cannot grow: doing one twice is harmless).
-fn for_each_mm(mut f: impl FnMut(&mut super::mm_struct::MmInner)) {
+pub(super) fn for_each_mm(mut f: impl FnMut(&mut super::mm_struct::MmInner)) {
     let mut done: alloc::vec::Vec<*const super::mm_struct::Mm> = alloc::vec::Vec::new();
     for p in process::all() {
         let Some(mm) = p.mm() else {

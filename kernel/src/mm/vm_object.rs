@@ -59,6 +59,11 @@ pub trait VmObject: Send + Sync {
 
     /// Device, inode and path, for /proc/PID/maps.
     fn identity(&self) -> ObjectIdentity<'_>;
+
+    /// What a hugetlb object is (see [`super::hugetlb`]): its areas fault whole 2 MiB pages.
+    fn hugetlb(&self) -> Option<super::hugetlb::Hugetlb<'_>> {
+        None
+    }
 }
 
 /// A VMA's reference to its object. Two references are the same object when they point at the same

@@ -30,8 +30,8 @@ const MFD_HUGE_MASK: u64 = 0x3f << 26;
 const MFD_NAME_MAX_LEN: usize = 255 - 6;
 
 /// memfd_create(name, flags): EINVAL for an unknown flag, MFD_EXEC with MFD_NOEXEC_SEAL, or a
-/// name longer than 249 bytes; EFAULT for an unreadable name. MFD_HUGETLB is EINVAL here: there
-/// is no hugetlbfs (transparent huge pages need no file system). Without MFD_NOEXEC_SEAL the
+/// name longer than 249 bytes; EFAULT for an unreadable name; ENODEV for a huge page size
+/// other than 2 MiB. MFD_HUGETLB makes a hugetlbfs file ([`crate::mm::hugetlb`]). Without MFD_NOEXEC_SEAL the
 /// file may be executed (mode 0777, vm.memfd_noexec = 0); with it, mode 0666 and F_SEAL_EXEC.
 pub fn sys_memfd_create(uname: u64, flags: u64) -> SysResult {
     let flags = flags as u32 as u64;
@@ -46,8 +46,11 @@ pub fn sys_memfd_create(uname: u64, flags: u64) -> SysResult {
     if uaccess::strncpy_from_user(uname, MFD_NAME_MAX_LEN, &mut name)?.is_none() {
         return Err(EINVAL);
     }
-    if flags & MFD_HUGETLB != 0 {
-        return Err(EINVAL);
+    // Linux's hugetlb_file_setup: a hugetlbfs file of a page size it has (2 MiB here), ENODEV
+    // for another.
+    let hugetlb = flags & MFD_HUGETLB != 0;
+    if hugetlb && !crate::mm::hugetlb::size_log_ok((flags & MFD_HUGE_MASK) >> 26) {
+        return Err(ENODEV);
     }
     let (perm, seals) = if flags & MFD_NOEXEC_SEAL != 0 {
         (0o666, F_SEAL_EXEC)
@@ -57,7 +60,12 @@ pub fn sys_memfd_create(uname: u64, flags: u64) -> SysResult {
         (0o777, F_SEAL_SEAL)
     };
     let name = core::str::from_utf8(&name).map_err(|_| EINVAL)?;
-    let inode = inode::memfd_inode(name, perm, seals).ok_or(ENOMEM)?;
+    let inode = if hugetlb {
+        inode::hugetlb_memfd_inode(name, perm, seals)
+    } else {
+        inode::memfd_inode(name, perm, seals)
+    }
+    .ok_or(ENOMEM)?;
     let file = OpenFile::new(FileKind::Regular(inode), O_RDWR | O_LARGEFILE)?;
     current_files()?
         .lock()

@@ -13,8 +13,8 @@
 //! | 283, 286, 287 | timerfd_create, timerfd_settime, timerfd_gettime | [`timerfd`] |
 //! | 284, 290 | eventfd, eventfd2 | [`eventfd`] |
 //! | 253, 254, 255, 294 | inotify_init, inotify_add_watch, inotify_rm_watch, inotify_init1 (events from the VFS, see `fs::inotify`) | [`inotify`] |
-//! | 319 | memfd_create (and fcntl's F_ADD_SEALS, F_GET_SEALS) | [`memfd`] |
-//! | 9, 10, 11, 12, 26, 27, 28 | mmap, mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
+//! | 319 | memfd_create (and fcntl's F_ADD_SEALS, F_GET_SEALS; MFD_HUGETLB: a hugetlbfs file, see `mm::hugetlb`) | [`memfd`] |
+//! | 9, 10, 11, 12, 26, 27, 28 | mmap (MAP_HUGETLB: 2 MiB pages from the hugetlb pool, see `mm::hugetlb`), mprotect, munmap, brk, msync, mincore, madvise | [`mm`] |
 //! | 25 | mremap (shrink, grow in place, MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP; page-table entries move, pages are not copied) | [`mm`] |
 //! | 310, 311 | process_vm_readv, process_vm_writev | [`process_vm`] |
 //! | 29, 30, 31, 67 | shmget, shmat, shmctl, shmdt (System V shared memory) | [`shm`] |

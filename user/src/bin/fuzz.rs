@@ -840,8 +840,8 @@ impl Fuzzer {
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 && start != addr {
             self.fail(format_args!("MAP_FIXED at {addr:#x} gave {start:#x}"));
         }
-        // Linux's hugetlb mappings (this kernel has none) are whole 2 MiB pages, and can only be
-        // unmapped or split as such: not worth remembering, unmapped at once.
+        // Hugetlb mappings (mm/hugetlb.rs) are whole 2 MiB pages, and can only be unmapped or
+        // split as such: not worth remembering, unmapped at once.
         const MAP_HUGETLB: u64 = 0x4_0000;
         if flags & MAP_HUGETLB != 0 {
             let len = len.div_ceil(2 << 20).saturating_mul(2 << 20);

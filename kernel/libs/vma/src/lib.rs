@@ -33,7 +33,7 @@
 //!   part of a file area starts further into the file, so its `pgoff` is advanced.
 //! * **Merge.** After an area is created or changed it is merged with its neighbours when nothing
 //!   but the address would tell them apart: adjacent, equal flags, the same backing object, and
-//!   for a file contiguous offsets (Linux's `vma_merge`). So a program that maps a heap one page
+//!   for a file contiguous offsets (Linux's `vma_merge`), and not areas of huge pages. So a program that maps a heap one page
 //!   at a time, or `mprotect`s a page and then gives the rights back, ends with a single area.
 //!
 //! Together they keep the tree *canonical*: for a given page-by-page content there is exactly one
@@ -126,6 +126,9 @@ bitflags! {
         const ACCOUNT = 0x0010_0000;
         /// No swap space is reserved for the area (`MAP_NORESERVE`).
         const NORESERVE = 0x0020_0000;
+        /// An area of hugetlbfs huge pages (`MAP_HUGETLB`, a `MFD_HUGETLB` memfd): mapped and
+        /// unmapped in whole 2 MiB pages only, never split (Linux's `VM_HUGETLB`).
+        const HUGETLB = 0x0040_0000;
         /// `MADV_WIPEONFORK`: a forked child gets the area empty (zeros), not a copy.
         const WIPEONFORK = 0x0200_0000;
         /// `MADV_DONTDUMP`: left out of core dumps.

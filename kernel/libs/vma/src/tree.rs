@@ -415,8 +415,12 @@ impl<F: Clone + PartialEq> VmaTree<F> {
             // private copies). Linux uncharges an anonymous area made read-only only if it never
             // had a page (no anon_vma); the tree does not know that, and uncharges every
             // anonymous one, which keeps anonymous areas merging as they did before.
-            let unaccounted =
-                VmFlags::ACCOUNT | VmFlags::WRITE | VmFlags::SHARED | VmFlags::NORESERVE;
+            // Hugetlb areas are never charged (their pages are the pool's).
+            let unaccounted = VmFlags::ACCOUNT
+                | VmFlags::WRITE
+                | VmFlags::SHARED
+                | VmFlags::NORESERVE
+                | VmFlags::HUGETLB;
             if new.contains(VmFlags::WRITE) && !old.intersects(unaccounted) {
                 new |= VmFlags::ACCOUNT;
             } else if !new.contains(VmFlags::WRITE) && vma.file().is_none() {

@@ -138,9 +138,12 @@ impl<F> Vma<F> {
 impl<F: PartialEq> Vma<F> {
     /// Whether an area with these properties, starting right at this area's end, may be merged
     /// into it (Linux's `can_vma_merge_after`): equal flags, the same backing object, and the
-    /// offsets continue where this area's leave off. The caller checks adjacency.
+    /// offsets continue where this area's leave off. Areas of huge pages never merge (Linux's
+    /// is_mergeable_vma refuses areas whose vm_ops have a close, as hugetlb's do). The caller
+    /// checks adjacency.
     pub(crate) fn can_merge_after(&self, flags: VmFlags, file: Option<&F>, pgoff: u64) -> bool {
         self.flags() == flags
+            && !flags.contains(VmFlags::HUGETLB)
             && self.file() == file
             && self.pgoff().checked_add(self.pages()) == Some(pgoff)
     }
@@ -155,6 +158,7 @@ impl<F: PartialEq> Vma<F> {
         pages: u64,
     ) -> bool {
         self.flags() == flags
+            && !flags.contains(VmFlags::HUGETLB)
             && self.file() == file
             && pgoff.checked_add(pages) == Some(self.pgoff())
     }
