@@ -995,7 +995,7 @@ impl Fuzzer {
     /// mremap of a range from [`range`](Self::range): shrinking, growing, moving (MREMAP_MAYMOVE,
     /// MREMAP_FIXED into the arena, MREMAP_DONTUNMAP), garbage flags and lengths. A destination
     /// of MREMAP_FIXED is always in the arena and ends below its guard page, so nothing of this
-    /// program is ever replaced.
+    /// program is ever replaced, and an arena area never grows in place over the guard page.
     fn gen_mremap(&mut self) {
         const MAYMOVE: u64 = 1;
         const FIXED: u64 = 2;
@@ -1032,6 +1032,11 @@ impl Fuzzer {
             }
             at
         } else {
+            // Growing in place (tried first with or without MREMAP_MAYMOVE) takes what follows
+            // the area: never up to the guard page, which would then read as zeros.
+            if addr >= self.arena && addr < self.guard() && !Self::is_huge(new_len) {
+                new_len = new_len.min(self.guard() - (addr & !(PAGE - 1)));
+            }
             let (random, arena) = (self.rng.next(), self.arena_addr());
             self.rng.pick(&[0, random, arena])
         };
