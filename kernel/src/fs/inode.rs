@@ -717,14 +717,20 @@ pub fn shmem_object(size: u64) -> Option<VmFile> {
     shmem_inode(String::from("/dev/zero (deleted)"), size, 0o666).map(vm_file)
 }
 
-/// A memfd (Linux's memfd_create): an unlinked shmem file named "/memfd:NAME (deleted)", empty,
-/// with mode `perm` and the given seals. None if memory ran out.
-pub fn memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
+/// A memfd's path, as Linux names it: "/memfd:NAME (deleted)". None if memory ran out.
+fn memfd_path(name: &str) -> Option<String> {
     let mut path = String::new();
     path.try_reserve(name.len() + 20).ok()?;
     path.push_str("/memfd:");
     path.push_str(name);
     path.push_str(" (deleted)");
+    Some(path)
+}
+
+/// A memfd (Linux's memfd_create): an unlinked shmem file named "/memfd:NAME (deleted)", empty,
+/// with mode `perm` and the given seals. None if memory ran out.
+pub fn memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
+    let path = memfd_path(name)?;
     let inode = shmem_inode(path, 0, perm)?;
     inode.seals.store(seals, Ordering::Relaxed);
     Some(inode)
@@ -734,11 +740,7 @@ pub fn memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
 /// hugetlb_file_setup from memfd_create), with mode `perm` and the given seals. None if memory
 /// ran out.
 pub fn hugetlb_memfd_inode(name: &str, perm: u32, seals: u32) -> Option<Arc<Inode>> {
-    let mut path = String::new();
-    path.try_reserve(name.len() + 20).ok()?;
-    path.push_str("/memfd:");
-    path.push_str(name);
-    path.push_str(" (deleted)");
+    let path = memfd_path(name)?;
     let ino = next_ino();
     let file = HugetlbFile::with_ino(&path, ino, 0, false)?;
     let dev = crate::mm::hugetlb::HUGETLBFS_DEV;
